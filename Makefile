@@ -1,0 +1,49 @@
+# execgate: the two commands are `make run` and `make test` (see README.md).
+SHELL := /bin/bash
+GO ?= go
+BUILD := build
+BIN := $(BUILD)/execgate
+PATCHED_BASH := $(BUILD)/bash/bin/bash
+PREFIX ?= $(HOME)/.local
+
+.PHONY: all build bash run test vet fmt-check test-go fuzz-smoke bench install clean
+
+all: build
+
+build:
+	$(GO) build -o $(BIN) .
+
+# scripts/build-bash.sh is idempotent and cached by patch hash.
+bash:
+	scripts/build-bash.sh
+
+$(PATCHED_BASH):
+	scripts/build-bash.sh
+
+run: $(PATCHED_BASH) build
+	EXECGATE_BASH=$(abspath $(PATCHED_BASH)) $(BIN) server
+
+fmt-check:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+vet:
+	$(GO) vet ./...
+	GOOS=darwin $(GO) vet ./...
+
+test-go: $(PATCHED_BASH)
+	EXECGATE_TEST_BASH=$(abspath $(PATCHED_BASH)) $(GO) test -race -count=1 -timeout 30m ./...
+
+# A few seconds per fuzz target on top of the seed corpus the normal run already covers.
+fuzz-smoke:
+	scripts/fuzz-smoke.sh
+
+test: fmt-check vet test-go fuzz-smoke
+
+bench: $(PATCHED_BASH) build
+	scripts/bench.sh
+
+install: $(PATCHED_BASH) build
+	scripts/install.sh "$(PREFIX)"
+
+clean:
+	rm -rf $(BUILD)
