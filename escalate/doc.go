@@ -1,0 +1,11 @@
+// Package escalate is the wrapper↔server protocol of execgate, compatible with
+// Codex 0.97.0's exec-server: the messages, their framing on a unix stream
+// socket (u32 little-endian length + JSON, file descriptors in SCM_RIGHTS),
+// the datagram handshake that hands each exec its own stream, and the server
+// side that decides each request and runs escalated commands.
+//
+// Everything here uses raw unix.Sendmsg/Recvmsg on file descriptors rather than
+// net.Conn: the datagram socket is shared with every process of the sandboxed
+// call, and net.FileConn would flip O_NONBLOCK on that shared description and
+// call syscalls (getsockopt) the sandbox denies.
+package escalate

@@ -1,0 +1,157 @@
+package escalate
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+
+	"golang.org/x/sys/unix"
+)
+
+const (
+	// MaxPayload bounds one frame's JSON so a hostile peer cannot make either
+	// side allocate without limit. A request carries argv and environment; 16
+	// MiB is far above ARG_MAX-sized ones.
+	MaxPayload = 16 << 20
+	// MaxFds bounds the descriptors accepted with one frame.
+	MaxFds = 16
+
+	headerLen = 4
+)
+
+// ErrClosed is returned by ReadFrame when the peer closed the stream cleanly
+// between frames.
+var ErrClosed = errors.New("escalate: connection closed by peer")
+
+var errEOFInPayload = errors.New("escalate: connection closed inside a frame")
+
+// WriteFrame sends one frame on the stream socket fd: a 4-byte little-endian
+// length, then payload. fds, if any, travel in SCM_RIGHTS with the first
+// bytes, which is where ReadFrame looks for them.
+func WriteFrame(fd int, payload []byte, fds []int) error {
+	if len(payload) > MaxPayload {
+		return fmt.Errorf("escalate: frame payload of %d bytes exceeds the %d-byte limit", len(payload), MaxPayload)
+	}
+	if len(fds) > MaxFds {
+		return fmt.Errorf("escalate: %d fds exceed the limit of %d per frame", len(fds), MaxFds)
+	}
+	buf := make([]byte, headerLen+len(payload))
+	binary.LittleEndian.PutUint32(buf, uint32(len(payload)))
+	copy(buf[headerLen:], payload)
+	var oob []byte
+	if len(fds) > 0 {
+		oob = unix.UnixRights(fds...)
+	}
+	for len(buf) > 0 {
+		n, err := unix.SendmsgN(fd, buf, oob, nil, unix.MSG_NOSIGNAL)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("escalate: send frame: %w", err)
+		}
+		buf = buf[n:]
+		oob = nil // the rights went with the first bytes
+	}
+	return nil
+}
+
+// ReadFrame reads one frame from the stream socket fd. Received descriptors
+// are close-on-exec; the caller owns them. On error, any descriptors that
+// arrived are closed.
+func ReadFrame(fd int) (payload []byte, fds []int, err error) {
+	var hdr [headerLen]byte
+	fds, err = readFull(fd, hdr[:], true)
+	if err != nil {
+		return nil, nil, err
+	}
+	n := binary.LittleEndian.Uint32(hdr[:])
+	if n > MaxPayload {
+		closeAll(fds)
+		return nil, nil, fmt.Errorf("escalate: frame announces %d bytes, over the %d-byte limit", n, MaxPayload)
+	}
+	payload = make([]byte, n)
+	if _, err := readFull(fd, payload, false); err != nil {
+		closeAll(fds)
+		if err == errEOFInPayload {
+			err = fmt.Errorf("escalate: connection closed inside a %d-byte frame", n)
+		}
+		return nil, nil, err
+	}
+	return payload, fds, nil
+}
+
+// readFull fills buf from fd. Descriptors are accepted only on the first
+// read of a frame header (first is true); anywhere else they are a protocol
+// error.
+func readFull(fd int, buf []byte, first bool) ([]int, error) {
+	var fds []int
+	oob := make([]byte, unix.CmsgSpace(MaxFds*4))
+	got := 0
+	for got < len(buf) {
+		n, oobn, flags, _, err := unix.Recvmsg(fd, buf[got:], oob, unix.MSG_CMSG_CLOEXEC)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			closeAll(fds)
+			return nil, fmt.Errorf("escalate: receive frame: %w", err)
+		}
+		if oobn > 0 {
+			received, perr := parseRights(oob[:oobn])
+			if perr != nil || flags&unix.MSG_CTRUNC != 0 || !(first && got == 0) {
+				closeAll(fds)
+				closeAll(received)
+				switch {
+				case perr != nil:
+					return nil, perr
+				case flags&unix.MSG_CTRUNC != 0:
+					return nil, fmt.Errorf("escalate: more than %d fds sent with one frame", MaxFds)
+				default:
+					return nil, fmt.Errorf("escalate: fds sent in the middle of a frame")
+				}
+			}
+			fds = received
+		}
+		if n == 0 {
+			closeAll(fds)
+			switch {
+			case !first:
+				return nil, errEOFInPayload
+			case got == 0:
+				return nil, ErrClosed
+			}
+			return nil, fmt.Errorf("escalate: connection closed inside a frame header")
+		}
+		got += n
+	}
+	return fds, nil
+}
+
+func parseRights(oob []byte) ([]int, error) {
+	msgs, err := unix.ParseSocketControlMessage(oob)
+	if err != nil {
+		return nil, fmt.Errorf("escalate: malformed control message: %w", err)
+	}
+	var fds []int
+	var bad error
+	for i := range msgs {
+		rights, err := unix.ParseUnixRights(&msgs[i])
+		if err != nil {
+			bad = fmt.Errorf("escalate: unexpected control message (level %d, type %d)", msgs[i].Header.Level, msgs[i].Header.Type)
+			continue
+		}
+		fds = append(fds, rights...)
+	}
+	if bad != nil {
+		closeAll(fds)
+		return nil, bad
+	}
+	return fds, nil
+}
+
+func closeAll(fds []int) {
+	for _, fd := range fds {
+		unix.Close(fd)
+	}
+}

@@ -1,0 +1,158 @@
+package escalate
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"os"
+	"strings"
+	"testing"
+
+	"golang.org/x/sys/unix"
+)
+
+func streamPair(t testing.TB) (int, int) {
+	t.Helper()
+	p, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { unix.Close(p[0]); unix.Close(p[1]) })
+	return p[0], p[1]
+}
+
+func TestFrameRoundTrip(t *testing.T) {
+	a, b := streamPair(t)
+	payloads := [][]byte{{}, []byte(`{"action":"Run"}`), bytes.Repeat([]byte("x"), 300_000)}
+	for _, p := range payloads {
+		done := make(chan error, 1)
+		go func() { done <- WriteFrame(a, p, nil) }()
+		got, fds, err := ReadFrame(b)
+		if err != nil {
+			t.Fatalf("ReadFrame(%d bytes): %v", len(p), err)
+		}
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, p) || len(fds) != 0 {
+			t.Fatalf("got %d bytes and fds %v, want %d bytes", len(got), fds, len(p))
+		}
+	}
+}
+
+func TestFramePassesFds(t *testing.T) {
+	a, b := streamPair(t)
+	f, err := os.CreateTemp(t.TempDir(), "fd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := WriteFrame(a, []byte(`{"fds":[0]}`), []int{int(f.Fd()), int(f.Fd())}); err != nil {
+		t.Fatal(err)
+	}
+	_, fds, err := ReadFrame(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(fds) != 2 {
+		t.Fatalf("got %d fds, want 2", len(fds))
+	}
+	for _, fd := range fds {
+		flags, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0)
+		if err != nil || flags&unix.FD_CLOEXEC == 0 {
+			t.Errorf("received fd %d is not close-on-exec (flags %#x, err %v)", fd, flags, err)
+		}
+		var st1, st2 unix.Stat_t
+		unix.Fstat(fd, &st1)
+		unix.Fstat(int(f.Fd()), &st2)
+		if st1.Ino != st2.Ino {
+			t.Errorf("received fd %d is not the file sent", fd)
+		}
+		unix.Close(fd)
+	}
+}
+
+func TestFrameErrors(t *testing.T) {
+	devnull, err := os.Open(os.DevNull)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer devnull.Close()
+	many := make([]int, MaxFds+4)
+	for i := range many {
+		many[i] = int(devnull.Fd())
+	}
+	header := func(n uint32) []byte {
+		b := make([]byte, 4)
+		binary.LittleEndian.PutUint32(b, n)
+		return b
+	}
+	tests := []struct {
+		name string
+		send func(fd int) error
+		want string
+	}{
+		{"oversized length", func(fd int) error { _, err := unix.Write(fd, header(MaxPayload+1)); return err }, "over the"},
+		{"eof in header", func(fd int) error { _, err := unix.Write(fd, []byte{1, 0}); return err }, "inside a frame header"},
+		{"eof in payload", func(fd int) error { _, err := unix.Write(fd, append(header(10), "abc"...)); return err }, "closed inside a 10-byte frame"},
+		{"too many fds", func(fd int) error {
+			return unix.Sendmsg(fd, append(header(2), "{}"...), unix.UnixRights(many...), nil, 0)
+		}, "more than 16 fds"},
+		{"fds mid-frame", func(fd int) error {
+			if _, err := unix.Write(fd, append(header(4), "ab"...)); err != nil {
+				return err
+			}
+			return unix.Sendmsg(fd, []byte("cd"), unix.UnixRights(int(devnull.Fd())), nil, 0)
+		}, "middle of a frame"},
+		{"clean close", func(fd int) error { return nil }, "closed by peer"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			a, b := streamPair(t)
+			if err := tc.send(a); err != nil {
+				t.Fatal(err)
+			}
+			unix.Shutdown(a, unix.SHUT_WR)
+			_, fds, err := ReadFrame(b)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("ReadFrame error = %v, want it to contain %q (fds %v)", err, tc.want, fds)
+			}
+		})
+	}
+	if err := WriteFrame(-1, make([]byte, MaxPayload+1), nil); err == nil || !strings.Contains(err.Error(), "exceeds") {
+		t.Errorf("oversized WriteFrame: %v", err)
+	}
+	if err := WriteFrame(-1, nil, many); err == nil || !strings.Contains(err.Error(), "exceed the limit") {
+		t.Errorf("WriteFrame with too many fds: %v", err)
+	}
+	_, _, err = ReadFrame(-1)
+	if err == nil || errors.Is(err, ErrClosed) {
+		t.Errorf("ReadFrame on a bad fd: %v", err)
+	}
+}
+
+func TestFrameErrorsLeakNoFds(t *testing.T) {
+	before := openFds(t)
+	devnull, _ := os.Open(os.DevNull)
+	a, b := streamPair(t)
+	hdr := make([]byte, 4)
+	binary.LittleEndian.PutUint32(hdr, MaxPayload+1)
+	unix.Sendmsg(a, hdr, unix.UnixRights(int(devnull.Fd()), int(devnull.Fd())), nil, 0)
+	if _, _, err := ReadFrame(b); err == nil {
+		t.Fatal("oversized frame accepted")
+	}
+	devnull.Close()
+	unix.Close(a)
+	unix.Close(b)
+	if after := openFds(t); after > before {
+		t.Fatalf("fds open before %d, after %d: a rejected frame leaked its fds", before, after)
+	}
+}
+
+func openFds(t testing.TB) int {
+	entries, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(entries)
+}

@@ -1,0 +1,96 @@
+package escalate
+
+import (
+	"os"
+	"strings"
+	"testing"
+
+	"golang.org/x/sys/unix"
+)
+
+func dgramPair(t testing.TB) (server, child int) {
+	t.Helper()
+	p, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { unix.Close(p[0]); unix.Close(p[1]) })
+	return p[0], p[1]
+}
+
+func TestHandshake(t *testing.T) {
+	server, child := dgramPair(t)
+	wrapperEnd, err := Dial(child)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(wrapperEnd)
+	serverEnd, err := ReceiveHandshake(server)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(serverEnd)
+	go WriteFrame(wrapperEnd, []byte("ping"), nil)
+	got, _, err := ReadFrame(serverEnd)
+	if err != nil || string(got) != "ping" {
+		t.Fatalf("stream after handshake: %q, %v", got, err)
+	}
+}
+
+func TestHandshakeRejectsMalformed(t *testing.T) {
+	devnull, err := os.Open(os.DevNull)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer devnull.Close()
+	stream := func() int {
+		a, b := streamPair(t)
+		_ = b
+		return a
+	}
+	tests := []struct {
+		name string
+		msg  []byte
+		fds  func() []int
+		want string
+	}{
+		{"no fd", []byte{0}, func() []int { return nil }, "exactly 1 fd, got 0"},
+		{"two fds", []byte{0}, func() []int { return []int{stream(), stream()} }, "exactly 1 fd, got 2"},
+		{"wrong byte", []byte{7}, func() []int { return []int{stream()} }, "must be 0x00"},
+		{"long datagram", []byte("garbage"), func() []int { return []int{stream()} }, "must be 1 byte"},
+		{"empty datagram", []byte{}, func() []int { return []int{stream()} }, "must be 1 byte, got 0"},
+		{"not a socket", []byte{0}, func() []int { return []int{int(devnull.Fd())} }, "not a stream socket"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			server, child := dgramPair(t)
+			before := openFds(t)
+			var oob []byte
+			if fds := tc.fds(); len(fds) > 0 {
+				oob = unix.UnixRights(fds...)
+			}
+			before = openFds(t)
+			if err := unix.Sendmsg(child, tc.msg, oob, nil, 0); err != nil {
+				t.Fatal(err)
+			}
+			fd, err := ReceiveHandshake(server)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("ReceiveHandshake = %d, %v; want error containing %q", fd, err, tc.want)
+			}
+			if after := openFds(t); after != before {
+				t.Fatalf("fds before %d after %d: rejected handshake leaked", before, after)
+			}
+			// The socket still serves a good handshake afterwards.
+			w, err := Dial(child)
+			if err != nil {
+				t.Fatal(err)
+			}
+			unix.Close(w)
+			s, err := ReceiveHandshake(server)
+			if err != nil {
+				t.Fatalf("good handshake after a bad one: %v", err)
+			}
+			unix.Close(s)
+		})
+	}
+}

@@ -1,0 +1,151 @@
+package escalate
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+)
+
+// Request is what the wrapper asks for one exec (Codex's EscalateRequest).
+// File may be relative; the server resolves it against Workdir.
+type Request struct {
+	File    string            `json:"file"`
+	Argv    []string          `json:"argv"`
+	Workdir string            `json:"workdir"`
+	Env     map[string]string `json:"env"`
+}
+
+// Action is the server's answer to a Request.
+type Action int
+
+const (
+	// Run: the wrapper execs the file in place, inside the sandbox.
+	Run Action = iota
+	// Escalate: the wrapper passes its stdio and the server runs the file
+	// outside the sandbox.
+	Escalate
+	// Deny: the wrapper prints the reason and exits 1.
+	Deny
+)
+
+func (a Action) String() string {
+	switch a {
+	case Run:
+		return "run"
+	case Escalate:
+		return "escalate"
+	case Deny:
+		return "deny"
+	}
+	return fmt.Sprintf("Action(%d)", int(a))
+}
+
+// Response is Codex's EscalateResponse. On the wire it is serde's externally
+// tagged enum: {"action":"Run"}, {"action":"Escalate"} or
+// {"action":{"Deny":{"reason":"text"}}} where reason may be null.
+type Response struct {
+	Action Action
+	// Reason is only meaningful for Deny; empty is sent as null.
+	Reason string
+}
+
+// MarshalJSON writes the Codex wire form.
+func (r Response) MarshalJSON() ([]byte, error) {
+	switch r.Action {
+	case Run:
+		return []byte(`{"action":"Run"}`), nil
+	case Escalate:
+		return []byte(`{"action":"Escalate"}`), nil
+	case Deny:
+		b := []byte(`{"action":{"Deny":{"reason":`)
+		if r.Reason == "" {
+			b = append(b, "null"...)
+		} else {
+			b = appendJSONString(b, r.Reason)
+		}
+		return append(b, "}}}"...), nil
+	}
+	return nil, fmt.Errorf("escalate: cannot encode unknown action %d", int(r.Action))
+}
+
+// UnmarshalJSON accepts exactly the three Codex forms.
+func (r *Response) UnmarshalJSON(data []byte) error {
+	var outer struct {
+		Action json.RawMessage `json:"action"`
+	}
+	if err := strictUnmarshal(data, &outer); err != nil {
+		return fmt.Errorf("escalate response: %w", err)
+	}
+	if outer.Action == nil {
+		return fmt.Errorf("escalate response: missing field \"action\"")
+	}
+	var name string
+	if err := json.Unmarshal(outer.Action, &name); err == nil {
+		switch name {
+		case "Run":
+			*r = Response{Action: Run}
+			return nil
+		case "Escalate":
+			*r = Response{Action: Escalate}
+			return nil
+		}
+		return fmt.Errorf("escalate response: unknown action %q", name)
+	}
+	var deny struct {
+		Deny *struct {
+			Reason *string `json:"reason"`
+		} `json:"Deny"`
+	}
+	if err := strictUnmarshal(outer.Action, &deny); err != nil || deny.Deny == nil {
+		return fmt.Errorf("escalate response: action must be \"Run\", \"Escalate\" or {\"Deny\":{...}}, got %s", truncate(outer.Action))
+	}
+	*r = Response{Action: Deny}
+	if deny.Deny.Reason != nil {
+		r.Reason = *deny.Deny.Reason
+	}
+	return nil
+}
+
+// SuperExec follows an Escalate answer: the wrapper lists the fds it sends
+// (in SCM_RIGHTS on the same frame) and which descriptor each becomes.
+type SuperExec struct {
+	Fds []int `json:"fds"`
+}
+
+// SuperExecResult reports the escalated command's end. ExitCode follows the
+// shell convention (128+N for death by signal N), which is all a Codex
+// wrapper reads; Signal is our extension so an execgate wrapper can re-raise
+// the signal and its parent Bash sees exactly what it would have seen.
+type SuperExecResult struct {
+	ExitCode int `json:"exit_code"`
+	Signal   int `json:"signal,omitempty"`
+}
+
+// Forward is an extension frame the wrapper sends after SuperExec to forward a
+// signal it received to the escalated process group. A Codex server never
+// reads past SuperExec, so it ignores these.
+type Forward struct {
+	Signal int `json:"signal"`
+}
+
+// strictUnmarshal decodes one JSON value and rejects unknown fields and
+// trailing data, so a malformed peer gets an error that says what is wrong.
+func strictUnmarshal(data []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return err
+	}
+	if dec.More() {
+		return fmt.Errorf("trailing data after JSON value")
+	}
+	return nil
+}
+
+func truncate(b []byte) string {
+	const max = 120
+	if len(b) > max {
+		return string(b[:max]) + "..."
+	}
+	return string(b)
+}

@@ -1,0 +1,91 @@
+package escalate
+
+import (
+	"encoding/json"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+func TestResponseWireForms(t *testing.T) {
+	tests := []struct {
+		resp Response
+		wire string
+	}{
+		{Response{Action: Run}, `{"action":"Run"}`},
+		{Response{Action: Escalate}, `{"action":"Escalate"}`},
+		{Response{Action: Deny, Reason: "no \"git push\" here"}, `{"action":{"Deny":{"reason":"no \"git push\" here"}}}`},
+		{Response{Action: Deny}, `{"action":{"Deny":{"reason":null}}}`},
+	}
+	for _, tc := range tests {
+		b, err := json.Marshal(tc.resp)
+		if err != nil || string(b) != tc.wire {
+			t.Errorf("Marshal(%+v) = %s, %v; want %s", tc.resp, b, err, tc.wire)
+		}
+		got, err := ParseResponse([]byte(tc.wire))
+		if err != nil || got != tc.resp {
+			t.Errorf("ParseResponse(%s) = %+v, %v; want %+v", tc.wire, got, err, tc.resp)
+		}
+	}
+	// Whitespace and field forms a serde peer may emit are accepted too.
+	got, err := ParseResponse([]byte(` { "action" : { "Deny" : { } } } `))
+	if err != nil || got.Action != Deny || got.Reason != "" {
+		t.Errorf("spaced Deny without reason: %+v, %v", got, err)
+	}
+}
+
+func TestResponseRejectsMalformed(t *testing.T) {
+	bad := map[string]string{
+		``:                                  "escalate response",
+		`{}`:                                "missing field \"action\"",
+		`{"action":"Nope"}`:                 "unknown action \"Nope\"",
+		`{"action":{"Allow":{}}}`:           "must be",
+		`{"action":"Run","extra":1}`:        "unknown field",
+		`{"action":"Run"} {"action":"Run"}`: "trailing data",
+		`{"action":{"Deny":{"reason":7}}}`:  "must be",
+		`[1,2]`:                             "escalate response",
+	}
+	for in, want := range bad {
+		_, err := ParseResponse([]byte(in))
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("ParseResponse(%q) error = %v, want %q", in, err, want)
+		}
+	}
+}
+
+func TestAppendRequestMatchesEncodingJSON(t *testing.T) {
+	reqs := []Request{
+		{File: "/usr/bin/git", Argv: []string{"git", "status"}, Workdir: "/w", Env: map[string]string{"A": "1"}},
+		{File: "x", Argv: []string{}, Workdir: "", Env: map[string]string{}},
+		{File: "ctl\x00\x01\x1f\"\\\n\r\t", Argv: []string{"é", "日本", "\u2028\u2029", "<&>"}, Env: map[string]string{"k\"": "v\\"}},
+		{File: "bad\xffutf8\xc3", Argv: []string{"\xed\xa0\x80"}},
+	}
+	for _, r := range reqs {
+		got := AppendRequest(nil, &r)
+		var back Request
+		if err := json.Unmarshal(got, &back); err != nil {
+			t.Fatalf("AppendRequest(%+v) produced invalid JSON %s: %v", r, got, err)
+		}
+		want, _ := json.Marshal(r)
+		var wantBack Request
+		json.Unmarshal(want, &wantBack)
+		if back.Env == nil {
+			back.Env = map[string]string{}
+		}
+		if wantBack.Env == nil {
+			wantBack.Env = map[string]string{}
+		}
+		if !reflect.DeepEqual(back, wantBack) {
+			t.Errorf("AppendRequest round trip = %+v, encoding/json gives %+v", back, wantBack)
+		}
+	}
+}
+
+func TestLossless(t *testing.T) {
+	if !(&Request{File: "/bin/é", Argv: []string{"a"}}).Lossless() {
+		t.Error("valid UTF-8 reported lossy")
+	}
+	if (&Request{File: "/bin/x", Argv: []string{"a\xff"}}).Lossless() {
+		t.Error("invalid UTF-8 argv reported lossless")
+	}
+}
