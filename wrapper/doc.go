@@ -1,0 +1,19 @@
+// Package wrapper is the execve wrapper: the process a patched Bash runs
+// instead of every program it starts, as
+//
+//	WRAPPER FILE ARGV0 ARGV1...
+//
+// It asks the execgate server (over the socket named by CODEX_ESCALATE_SOCKET)
+// what to do, then either execs FILE in place (Run), hands its stdio to the
+// server which runs FILE outside the sandbox (Escalate), or refuses (Deny).
+//
+// The wrapper starts once per program the agent's shell runs, so the Run path
+// is kept to a handful of syscalls: no package init work, no reflection, no
+// goroutines. It must also be invisible when the answer is Run: the program
+// gets the same argv, environment, working directory, descriptors, signal
+// dispositions and signal mask it would have got from Bash directly (see
+// signal_linux.go for what the Go runtime lets us preserve).
+//
+// Anything unexpected on the protocol fails closed: one line on stderr, exit
+// status 126, nothing run.
+package wrapper
