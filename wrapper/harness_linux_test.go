@@ -437,4 +437,3 @@ func signalHelper() int {
 	fmt.Fprintln(os.Stderr, "signal helper: exec:", err)
 	return 2
 }
-
