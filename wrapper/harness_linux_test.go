@@ -58,6 +58,10 @@ func buildWrapper(dir string) error {
 		goBin = filepath.Join(runtime.GOROOT(), "bin", "go")
 	}
 	binDir = dir
+	// Tests also run the wrapper as uid 65534.
+	if err := os.Chmod(dir, 0o755); err != nil {
+		return err
+	}
 	execgateBin = filepath.Join(dir, "execgate")
 	cmd := exec.Command(goBin, "build", "-o", execgateBin, "github.com/execgate/execgate")
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
