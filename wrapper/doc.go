@@ -14,6 +14,13 @@
 // dispositions and signal mask it would have got from Bash directly (see
 // signal_linux.go for what the Go runtime lets us preserve).
 //
+// Two things the Go runtime does before any wrapper code runs cannot be
+// undone exactly, and are the known limits of that transparency: it replaces
+// an inherited SIG_IGN and unblocks a few signals (signal_linux.go lists
+// which), and it opens /dev/null on any of descriptors 0, 1, 2 that was
+// closed, so `cmd <&-` gives cmd an empty stdin rather than a closed one. The
+// RLIMIT_NOFILE soft limit it raises is restored by syscall.Exec.
+//
 // Anything unexpected on the protocol fails closed: one line on stderr, exit
 // status 126, nothing run.
 package wrapper

@@ -32,7 +32,9 @@ func superExec(conn int, req *escalate.Request) int {
 	signal.Notify(sigs, forwardedSignals[:]...)
 	defer signal.Stop(sigs)
 
-	fds := openStdio()
+	// The Go runtime opened /dev/null on any of 0, 1, 2 that was closed at
+	// start, so all three exist; the command gets them, as in Codex.
+	fds := []int{0, 1, 2}
 	if err := escalate.WriteFrame(conn, superExecPayload(fds), fds); err != nil {
 		return failClosed("cannot hand stdio to the server: " + err.Error())
 	}
@@ -65,18 +67,6 @@ func lossy(req *escalate.Request) (string, bool) {
 		}
 	}
 	return "the request", false
-}
-
-// openStdio lists which of 0, 1, 2 are open. A closed one (`cmd <&-`) is not
-// sent, so the command runs with it closed too.
-func openStdio() []int {
-	fds := make([]int, 0, 3)
-	for fd := 0; fd <= 2; fd++ {
-		if _, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0); err == nil {
-			fds = append(fds, fd)
-		}
-	}
-	return fds
 }
 
 // superExecPayload is SuperExec{Fds: fds} in its wire form.
