@@ -357,8 +357,9 @@ trap 'rm -rf "$probe_dir"' EXIT
 cat >"$probe_dir/wrapper" <<'EOF'
 #!/bin/sh
 printf '%s\n' "$*" >>"$PROBE_LOG"
-shift
-exec "$@"
+cmd=$1
+shift 2
+exec "$cmd" "$@"
 EOF
 chmod 755 "$probe_dir/wrapper"
 out=$(env -i PATH=/usr/bin:/bin PROBE_LOG="$probe_dir/log" EXEC_WRAPPER="$probe_dir/wrapper" \
