@@ -84,11 +84,17 @@ work=$repo/build/bash-src
 mkdir -p "$work"
 
 # One build at a time per work directory (concurrent `go test` binaries or
-# make targets may all ask for the Bash at once).
+# make targets may all ask for the Bash at once). flock(1) is util-linux;
+# without it (e.g. macOS) builds are simply not serialized.
 exec 4>"$work/.lock"
-flock 4
+if command -v flock >/dev/null 2>&1; then flock 4; fi
 
-sha256_of() { sha256sum "$1" | cut -d' ' -f1; }
+if command -v sha256sum >/dev/null 2>&1; then
+  sha256_stream() { sha256sum | cut -d' ' -f1; }
+else
+  sha256_stream() { shasum -a 256 | cut -d' ' -f1; }
+fi
+sha256_of() { sha256_stream <"$1"; }
 
 patch_sha=$(sha256_of "$patch_file")
 recipe="v$recipe_version ${configure_flags[*]}"
@@ -100,7 +106,7 @@ user_source_identity() {
   if [ -d "$p" ]; then
     local h
     h=$(cd "$p" && find . -type f ! -path './.pc/*' -print0 | LC_ALL=C sort -z |
-      xargs -0 sha256sum | sha256sum | cut -d' ' -f1)
+      xargs -0 cat -- | sha256_stream)
     printf 'dir:%s' "$h"
   elif [ -f "$p" ]; then
     printf 'file:%s' "$(sha256_of "$p")"
@@ -114,7 +120,12 @@ stamp_get() { sed -n "s/^$1=//p" "$stamp" 2>/dev/null | head -n1; }
 # Fast path: same patch, same recipe, and either the same user source or (no
 # source given) any automatically obtained source.
 if [ -n "$src_arg" ]; then
-  src_arg=$(realpath -e "$src_arg" 2>/dev/null) || die "--source/BASH_SRC: no such file or directory: ${src_arg}"
+  [ -e "$src_arg" ] || die "--source/BASH_SRC: no such file or directory: $src_arg"
+  if [ -d "$src_arg" ]; then
+    src_arg=$(cd "$src_arg" && pwd)
+  else
+    src_arg=$(cd "$(dirname "$src_arg")" && pwd)/$(basename "$src_arg")
+  fi
   want_source=$(user_source_identity "$src_arg")
 else
   want_source=auto

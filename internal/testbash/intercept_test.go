@@ -159,13 +159,14 @@ func TestFailClosed(t *testing.T) {
 		script  string
 		stdout  string
 		code    int
+		errs    int // stderr lines: one per failed exec, no duplicates
 	}{
-		{"missing", missing, `/bin/touch marker`, "", 126},
-		{"missing, status visible", missing, `/bin/touch marker; echo "rc=$?"`, "rc=126\n", 0},
-		{"missing, exec builtin", missing, `exec /bin/touch marker`, "", 126},
-		{"missing, in pipeline", missing, `/bin/touch marker | cat; echo "${PIPESTATUS[*]}"`, "126 126\n", 0},
-		{"not executable", notExecutable, `/bin/touch marker`, "", 126},
-		{"directory", func(_ *testing.T, dir string) string { return dir }, `/bin/touch marker`, "", 126},
+		{"missing", missing, `/bin/touch marker`, "", 126, 1},
+		{"missing, status visible", missing, `/bin/touch marker; echo "rc=$?"`, "rc=126\n", 0, 1},
+		{"missing, exec builtin", missing, `exec /bin/touch marker`, "", 126, 1},
+		{"missing, in pipeline", missing, `/bin/touch marker | cat; echo "${PIPESTATUS[*]}"`, "126 126\n", 0, 2},
+		{"not executable", notExecutable, `/bin/touch marker`, "", 126, 1},
+		{"directory", func(_ *testing.T, dir string) string { return dir }, `/bin/touch marker`, "", 126, 1},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -178,6 +179,9 @@ func TestFailClosed(t *testing.T) {
 			}
 			if !strings.Contains(res.stderr, "cannot execute exec wrapper "+wrapper) {
 				t.Errorf("stderr %q does not name the wrapper %s", res.stderr, wrapper)
+			}
+			if n := strings.Count(res.stderr, "\n"); n != tc.errs {
+				t.Errorf("stderr has %d lines, want %d: %q", n, tc.errs, res.stderr)
 			}
 			if _, err := os.Stat(filepath.Join(dir, "marker")); err == nil {
 				t.Errorf("the command ran unwrapped: marker exists")
