@@ -68,7 +68,7 @@ while [ $# -gt 0 ]; do
       shift
       ;;
     -h | --help)
-      sed -n '2,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+      sed -n '2,/^set -euo/{/^#/s/^# \{0,1\}//p;}' "${BASH_SOURCE[0]}" >&3
       exit 0
       ;;
     *) die "unknown argument: $1 (see --help)" ;;
@@ -99,8 +99,9 @@ sha256_of() { sha256_stream <"$1"; }
 patch_sha=$(sha256_of "$patch_file")
 recipe="v$recipe_version ${configure_flags[*]}"
 
-# Identity of a user-given source. A directory is identified by the hash of
-# its file list and contents, so editing it invalidates the cache.
+# Identity of a user-given source: a file by its SHA-256, a directory by the
+# SHA-256 of its files' contents in name order, so editing it invalidates the
+# cache.
 user_source_identity() {
   local p=$1
   if [ -d "$p" ]; then
