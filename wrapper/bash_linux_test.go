@@ -20,7 +20,7 @@ import (
 // bashRun runs `bash -c script` in dir. With s set, Bash gets the wrapper
 // (EXEC_WRAPPER) and the server's socket, as the sandbox helper sets them up.
 // signals, when set, starts Bash under the signal helper.
-func bashRun(t *testing.T, bash string, s *server, dir, script, signals string) outcome {
+func bashRun(t testing.TB, bash string, s *server, dir, script, signals string) outcome {
 	t.Helper()
 	path, args := bash, []string{bash, "-c", script}
 	env := []string{"PATH=/usr/bin:/bin", "LC_ALL=C", "HOME=" + dir}

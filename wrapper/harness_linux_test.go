@@ -98,7 +98,7 @@ type superExecSeen struct {
 
 // server is the scripted escalate server.
 type server struct {
-	t      *testing.T
+	t      testing.TB
 	dgram  int      // server end of the datagram socketpair
 	child  *os.File // wrapper end, passed to the wrapper as an extra file
 	decide func(escalate.Request) reply
@@ -112,7 +112,7 @@ type server struct {
 	errs     []error
 }
 
-func newServer(t *testing.T, decide func(escalate.Request) reply) *server {
+func newServer(t testing.TB, decide func(escalate.Request) reply) *server {
 	t.Helper()
 	pair, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
