@@ -22,6 +22,12 @@ import (
 // signals, when set, starts Bash under the signal helper.
 func bashRun(t testing.TB, bash string, s *server, dir, script, signals string) outcome {
 	t.Helper()
+	return bashRunWith(t, bash, wrapperPath, s, dir, script, signals)
+}
+
+// bashRunWith is bashRun with a chosen wrapper binary.
+func bashRunWith(t testing.TB, bash, wrapper string, s *server, dir, script, signals string) outcome {
+	t.Helper()
 	path, args := bash, []string{bash, "-c", script}
 	env := []string{"PATH=/usr/bin:/bin", "LC_ALL=C", "HOME=" + dir}
 	if signals != "" {
@@ -36,7 +42,7 @@ func bashRun(t testing.TB, bash string, s *server, dir, script, signals string) 
 	if s != nil {
 		// The socket sits at 9 so scripts can use the low descriptors.
 		cmd.ExtraFiles = []*os.File{6: s.child}
-		cmd.Env = append(cmd.Env, "EXEC_WRAPPER="+wrapperPath, "CODEX_ESCALATE_SOCKET=9")
+		cmd.Env = append(cmd.Env, "EXEC_WRAPPER="+wrapper, "CODEX_ESCALATE_SOCKET=9")
 	}
 	var stdout, stderr strings.Builder
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
@@ -119,18 +125,27 @@ func TestBashInterception(t *testing.T) {
 func TestBashSignalState(t *testing.T) {
 	bash := testbash.Path(t)
 	dir := t.TempDir()
-	tests := []struct{ name, script, signals string }{
-		{"trap INT", `trap '' INT; grep -E '^Sig(Ign|Blk)' /proc/self/status`, ""},
-		{"trap HUP INT", `trap '' HUP INT; grep -E '^Sig(Ign|Blk)' /proc/self/status`, ""},
-		{"job control signals ignored at start", `grep -E '^Sig(Ign|Blk)' /proc/self/status`, "ignore=20,21,22"},
-		{"SIGUSR1 blocked by the parent", `trap '' INT; grep -E '^Sig(Ign|Blk)' /proc/self/status`, "block=10"},
-		{"blocked mix", `grep -E '^Sig(Ign|Blk)' /proc/self/status`, "block=10,12,13,14,40"},
+	tests := []struct {
+		name, script, signals string
+		exact                 bool // needs the execgate_exactsignals build
+	}{
+		{"trap INT", `trap '' INT; grep -E '^Sig(Ign|Blk)' /proc/self/status`, "", false},
+		{"trap HUP INT", `trap '' HUP INT; grep -E '^Sig(Ign|Blk)' /proc/self/status`, "", false},
+		{"job control signals ignored at start", `grep -E '^Sig(Ign|Blk)' /proc/self/status`, "ignore=20,21,22", false},
+		{"SIGUSR1 blocked by the parent", `trap '' INT; grep -E '^Sig(Ign|Blk)' /proc/self/status`, "block=10", false},
+		{"blocked mix", `grep -E '^Sig(Ign|Blk)' /proc/self/status`, "block=10,12,13,14,40", false},
+		{"trap QUIT TERM PIPE", `trap '' QUIT TERM PIPE; grep -E '^Sig(Ign|Blk)' /proc/self/status`, "", true},
+		{"TERM blocked by the parent", `trap '' INT; grep -E '^Sig(Ign|Blk)' /proc/self/status`, "block=15", true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			wrapper := wrapperPath
+			if tt.exact {
+				wrapper = exactWrapperPath
+			}
 			plain := bashRun(t, testbash.Plain(t), nil, dir, tt.script, tt.signals)
 			s := newServer(t, runAlways)
-			got := bashRun(t, bash, s, dir, tt.script, tt.signals)
+			got := bashRunWith(t, bash, wrapper, s, dir, tt.script, tt.signals)
 			if got != plain || got.stdout == "" {
 				t.Errorf("patched bash through the wrapper:\n got %s\nwant %s", got, plain)
 			}

@@ -12,11 +12,13 @@ import (
 // execInPlace replaces the wrapper with FILE. It returns only when execve
 // fails, and then behaves as Bash's shell_execve does after a failed execve.
 //
-// Nothing here touches signal state: see signal_linux.go for why the kernel's
-// own execve rules already hand FILE what the wrapper inherited.
+// Signal state: see signal_linux.go for why the kernel's own execve rules
+// already hand FILE most of what the wrapper inherited, and
+// signal_exact_linux.go for the build that restores the rest.
 // syscall.Exec (not a raw execve) because it also restores the RLIMIT_NOFILE
 // soft limit the Go runtime raised at start-up.
 func execInPlace(file string, argv, env []string) int {
+	restoreInheritedSignals()
 	err := syscall.Exec(file, argv, env)
 	errno, ok := err.(syscall.Errno)
 	if !ok {
@@ -89,6 +91,7 @@ func runAsScript(file string, argv, env []string) int {
 	if len(argv) > 1 {
 		bargv = append(bargv, argv[1:]...)
 	}
+	restoreInheritedSignals()
 	err := syscall.Exec(bash, bargv, env)
 	os.Stderr.WriteString(file + ": cannot run it as a Bash script with " + bash + ": " + errText(err) + "\n")
 	return exitCannotExec

@@ -30,6 +30,8 @@ var (
 	binDir      string // holds execgate and the codex-execve-wrapper symlink
 	wrapperPath string
 	execgateBin string
+	// exactWrapperPath is the execgate_exactsignals build (signal_exact_linux.go).
+	exactWrapperPath string
 )
 
 func TestMain(m *testing.M) {
@@ -63,16 +65,33 @@ func buildWrapper(dir string) error {
 		return err
 	}
 	execgateBin = filepath.Join(dir, "execgate")
-	cmd := exec.Command(goBin, "build", "-o", execgateBin, "github.com/execgate/execgate")
+	var err2 error
+	wrapperPath, err2 = build(goBin, dir)
+	if err2 != nil {
+		return err2
+	}
+	exactDir := filepath.Join(dir, "exact")
+	if err := os.Mkdir(exactDir, 0o755); err != nil {
+		return err
+	}
+	exactWrapperPath, err2 = build(goBin, exactDir, "-tags=execgate_exactsignals", "-ldflags=-checklinkname=0")
+	return err2
+}
+
+// build compiles execgate into dir with extra go build flags and returns
+// the path of its codex-execve-wrapper symlink.
+func build(goBin, dir string, flags ...string) (string, error) {
+	args := append([]string{"build", "-o", filepath.Join(dir, "execgate")}, flags...)
+	cmd := exec.Command(goBin, append(args, "github.com/execgate/execgate")...)
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("build execgate: %w\n%s", err, out)
+		return "", fmt.Errorf("build execgate %q: %w\n%s", flags, err, out)
 	}
-	wrapperPath = filepath.Join(dir, "codex-execve-wrapper")
-	if err := os.Symlink("execgate", wrapperPath); err != nil {
-		return fmt.Errorf("link wrapper: %w", err)
+	link := filepath.Join(dir, "codex-execve-wrapper")
+	if err := os.Symlink("execgate", link); err != nil {
+		return "", fmt.Errorf("link wrapper: %w", err)
 	}
-	return nil
+	return link, nil
 }
 
 // reply scripts the server's answer to one request.
@@ -325,6 +344,8 @@ type proc struct {
 	extra   []*os.File // descriptors 3, 4...; the socket comes after them
 	noSock  bool       // do not set CODEX_ESCALATE_SOCKET
 	sockEnv string     // overrides CODEX_ESCALATE_SOCKET's value
+	// wrapper overrides the wrapper binary (default wrapperPath).
+	wrapper string
 	// signals, when set, starts the process under the signal helper with
 	// this spec ("ignore=2,3;block=10").
 	signals string
@@ -351,7 +372,11 @@ func describeStatus(ws syscall.WaitStatus) string {
 func (p proc) command(s *server, wrapped bool) *exec.Cmd {
 	path, args := p.argv[0], p.argv[1:]
 	if wrapped {
-		path, args = wrapperPath, append([]string{wrapperPath}, p.argv...)
+		w := p.wrapper
+		if w == "" {
+			w = wrapperPath
+		}
+		path, args = w, append([]string{w}, p.argv...)
 	}
 	env := []string{"PATH=/usr/bin:/bin", "LC_ALL=C"}
 	if p.signals != "" {

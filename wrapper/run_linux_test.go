@@ -136,3 +136,35 @@ func TestDeny(t *testing.T) {
 		})
 	}
 }
+
+// TestExactSignals: the execgate_exactsignals build hands the program every
+// inherited SIG_IGN and the whole inherited mask, including the signals the
+// default build cannot preserve.
+func TestExactSignals(t *testing.T) {
+	status := []string{"/bin/grep", "grep", "-E", "^Sig(Ign|Blk)", "/proc/self/status"}
+	tests := []struct{ name, signals string }{
+		{"ignored QUIT TERM PIPE USR1 CHLD", "ignore=3,10,13,15,17"},
+		{"ignored real-time", "ignore=35,50,64"},
+		{"blocked HUP INT QUIT TERM CHLD", "block=1,2,3,15,17"},
+		{"everything at once", "ignore=1,2,3,13,15,20;block=2,10,15,17,23,40"},
+		{"nothing", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newServer(t, runAlways)
+			p := proc{argv: status, signals: tt.signals, wrapper: exactWrapperPath}
+			direct := p.run(t, s, false)
+			wrapped := p.run(t, s, true)
+			if wrapped != direct || direct.stdout == "" {
+				t.Errorf("through the exact wrapper:\n got %s\nwant %s", wrapped, direct)
+			}
+		})
+	}
+	// The same wrapper still escalates (the restore happens only before an
+	// in-place exec).
+	s := newServer(t, escalateAlways)
+	got := proc{argv: []string{"/bin/sh", "sh", "-c", "exit 4"}, signals: "ignore=3;block=10", wrapper: exactWrapperPath}.run(t, s, true)
+	if got.status.ExitStatus() != 4 {
+		t.Errorf("escalate through the exact wrapper: %s, want exit 4", got)
+	}
+}

@@ -34,8 +34,11 @@ import (
 //     program blocked, exactly as inherited; a blocked signal from that list
 //     reaches it unblocked.
 //
-// The Run path therefore does no signal syscalls: any explicit "restore"
-// would only rewrite what the kernel and the runtime already leave in place.
+// The Run path of the default build therefore does no signal syscalls: any
+// explicit "restore" would only rewrite what the kernel and the runtime
+// already leave in place. The execgate_exactsignals build (see
+// signal_exact_linux.go) reads what the runtime recorded at start-up and
+// restores every inherited SIG_IGN and the whole mask.
 // It must also never call os/signal (Notify starts a thread that changes its
 // own mask); only the Escalate path does, and it never execs.
 
