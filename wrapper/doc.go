@@ -19,7 +19,11 @@
 // an inherited SIG_IGN and unblocks a few signals (signal_linux.go lists
 // which), and it opens /dev/null on any of descriptors 0, 1, 2 that was
 // closed, so `cmd <&-` gives cmd an empty stdin rather than a closed one. The
-// RLIMIT_NOFILE soft limit it raises is restored by syscall.Exec.
+// RLIMIT_NOFILE soft limit it raises is restored by syscall.Exec. Also, the
+// runtime reads GODEBUG, GOGC, GOMAXPROCS and friends from the environment
+// meant for the program (GODEBUG=inittrace=1 makes the wrapper itself print
+// its trace), and until the wrapper knows the answer a SIGQUIT makes it dump
+// goroutines and exit 2 rather than die of the signal.
 //
 // Anything unexpected on the protocol fails closed: one line on stderr, exit
 // status 126, nothing run.
