@@ -13,7 +13,7 @@ import (
 
 func streamPair(t testing.TB) (int, int) {
 	t.Helper()
-	p, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	p, err := socketpair(unix.SOCK_STREAM)
 	if err != nil {
 		t.Fatal(err)
 	}
