@@ -83,6 +83,7 @@ func (s *Session) runEscalated(ctx context.Context, c *pollConn, e Exec, wd *wor
 func startAndWait(p *process, e Exec, wd *workdir, env []string, stdio [3]int, started chan<- error, exited chan<- waitResult) {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
+	markAllCloseOnExec()
 	p.mu.Lock()
 	if p.killed {
 		p.mu.Unlock()
@@ -93,7 +94,7 @@ func startAndWait(p *process, e Exec, wd *workdir, env []string, stdio [3]int, s
 	// non-blocking descriptor to blocking, changing the file description
 	// the sandboxed shell shares. ForkExec dup2s each fd onto its slot,
 	// moving any that collide out of the way first, and everything else
-	// the server holds is close-on-exec.
+	// the server holds is close-on-exec (markAllCloseOnExec).
 	pid, err := syscall.ForkExec(e.File, e.Argv, &syscall.ProcAttr{
 		Dir:   wd.chdir,
 		Env:   env,
