@@ -58,6 +58,7 @@ func (s *Session) runEscalated(ctx context.Context, c *pollConn, e Exec, wd *wor
 		return SuperExecResult{ExitCode: code}, nil
 	}
 	closeAll(stdio[:])
+	s.log.Debug("escalate: escalated command started", "file", e.File, "pid", p.pid, "stdio", stdio[:])
 
 	fwd := make(chan struct{})
 	go func() {
