@@ -29,8 +29,8 @@ func (s *Session) handle(ctx context.Context, c *pollConn) {
 	if file != "" {
 		attrs = append(attrs, "file", file)
 	}
-	if ctx.Err() != nil {
-		s.log.Debug("escalate: exec ended with the session", attrs...)
+	if ctx.Err() != nil || errors.Is(err, errPeerGone) {
+		s.log.Debug("escalate: exec abandoned", attrs...)
 		return
 	}
 	s.log.Warn("escalate: exec failed", attrs...)
@@ -56,7 +56,10 @@ func (s *Session) serveExec(ctx context.Context, c *pollConn) (string, error) {
 		d = Decision{Action: Deny, Reason: "invalid request: " + invalid}
 		s.log.Warn("escalate: invalid request", "file", req.File, "reason", invalid)
 	} else {
-		d = s.decide(ctx, e)
+		d, err = s.decideWatching(ctx, c, e)
+		if err != nil {
+			return e.File, err
+		}
 	}
 
 	// The workdir is checked (and pinned) before Escalate is promised, so a
@@ -125,6 +128,32 @@ func resolve(req *Request) (Exec, string) {
 		e.File = filepath.Clean(e.File)
 	}
 	return e, ""
+}
+
+// errPeerGone: the wrapper hung up before its answer (killed, timed out).
+var errPeerGone = errors.New("wrapper hung up before its answer")
+
+// decideWatching asks the Decider with a context that also ends if the
+// wrapper hangs up meanwhile, so a prompt about an exec nobody waits for
+// any more is withdrawn.
+func (s *Session) decideWatching(ctx context.Context, c *pollConn, e Exec) (Decision, error) {
+	dctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	watched := make(chan struct{})
+	go func() {
+		defer close(watched)
+		if c.waitHangup() {
+			cancel(errPeerGone)
+		}
+	}()
+	d := s.decide(dctx, e)
+	c.stopReading()
+	<-watched
+	c.resumeReading(ctx)
+	if errors.Is(context.Cause(dctx), errPeerGone) {
+		return d, errPeerGone
+	}
+	return d, nil
 }
 
 // decide asks the Decider, failing closed if it panics or answers nonsense:

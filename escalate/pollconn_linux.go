@@ -1,6 +1,7 @@
 package escalate
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"syscall"
@@ -64,3 +65,28 @@ func (c *pollConn) stopReading() {
 }
 
 func (c *pollConn) Close() error { return c.f.Close() }
+
+// resumeReading undoes stopReading, unless ctx (whose end also stops
+// reading) is already done.
+func (c *pollConn) resumeReading(ctx context.Context) {
+	c.f.SetReadDeadline(time.Time{})
+	if ctx.Err() != nil {
+		c.stopReading()
+	}
+}
+
+// waitHangup blocks until the peer closes its end (true) or sends data or
+// reading is stopped (false). It only peeks, so nothing is consumed.
+func (c *pollConn) waitHangup() bool {
+	var n int
+	var err error
+	rerr := c.rc.Read(func(fd uintptr) bool {
+		var b [1]byte
+		n, _, _, _, err = unix.Recvmsg(int(fd), b[:], nil, unix.MSG_PEEK|unix.MSG_DONTWAIT)
+		return err != unix.EAGAIN
+	})
+	if rerr != nil {
+		return false
+	}
+	return err != nil || n == 0
+}

@@ -419,3 +419,54 @@ func TestSessionLifecycle(t *testing.T) {
 		t.Errorf("Serve after Close: %v", err)
 	}
 }
+
+// TestDecisionWithdrawnWhenWrapperLeaves: a wrapper killed while its exec
+// waits on a prompt cancels the Decider's context.
+func TestDecisionWithdrawnWhenWrapperLeaves(t *testing.T) {
+	asked := make(chan struct{})
+	withdrawn := make(chan error, 1)
+	d := DeciderFunc(func(ctx context.Context, e Exec) Decision {
+		if e.Argv[0] != "prompt" {
+			return Decision{Action: Run}
+		}
+		close(asked)
+		select {
+		case <-ctx.Done():
+			withdrawn <- ctx.Err()
+		case <-time.After(10 * time.Second):
+			withdrawn <- errors.New("never withdrawn")
+		}
+		return Decision{Action: Deny, Reason: "cancelled"}
+	})
+	ts := startSession(t, d, Options{})
+	fd, err := Dial(ts.child)
+	if err != nil {
+		t.Fatal(err)
+	}
+	WriteFrame(fd, AppendRequest(nil, &Request{File: "/bin/x", Argv: []string{"prompt"}, Workdir: "/"}), nil)
+	<-asked
+	unix.Close(fd)
+	if err := <-withdrawn; !errors.Is(err, context.Canceled) {
+		t.Fatalf("Decider context: %v, want cancelled", err)
+	}
+	// The session goes on serving.
+	if got := ts.decide(t, Request{File: "/bin/x", Argv: []string{"x"}, Workdir: "/"}); got.Action != Run {
+		t.Fatalf("next exec: %+v", got)
+	}
+}
+
+func TestSlowDecisionStillAnswered(t *testing.T) {
+	d := DeciderFunc(func(ctx context.Context, e Exec) Decision {
+		select {
+		case <-time.After(200 * time.Millisecond):
+			return Decision{Action: Escalate}
+		case <-ctx.Done():
+			return Decision{Action: Deny, Reason: "cancelled"}
+		}
+	})
+	ts := startSession(t, d, Options{})
+	res, out, _ := ts.escalate(t, shReq("echo slow", nil), "").wait()
+	if res.ExitCode != 0 || out != "slow\n" {
+		t.Fatalf("exit %d output %q", res.ExitCode, out)
+	}
+}
