@@ -75,17 +75,26 @@ func TestEscalateOverlappingFds(t *testing.T) {
 	for _, tc := range tests {
 		mode := tc.mode
 		t.Run(mode, func(t *testing.T) {
-			ours, theirs := streamPair(t)
+			pair, err := socketpair(unix.SOCK_STREAM)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ours := pair[0]
+			defer unix.Close(ours)
+			// The os.File owns the helper's end from here on (its finalizer
+			// would close the number otherwise, whatever it has become).
+			ctl := os.NewFile(uintptr(pair[1]), "ctl")
+			defer ctl.Close()
 			logPath := filepath.Join(t.TempDir(), "helper.log")
 			cmd := exec.Command(os.Args[0], "-test.run=^TestOverlapHelper$", "-test.count=1")
 			cmd.Env = append(os.Environ(), overlapHelperEnv+"="+mode, overlapHelperEnv+"_LOG="+logPath, "GORACE=atexit_sleep_ms=0")
-			ctl := os.NewFile(uintptr(theirs), "ctl")
 			cmd.ExtraFiles = []*os.File{ctl}
 			var out strings.Builder
 			cmd.Stdout, cmd.Stderr = &out, &out
 			if err := cmd.Start(); err != nil {
 				t.Fatal(err)
 			}
+			ctl.Close()
 			defer func() {
 				unix.Shutdown(ours, unix.SHUT_RDWR)
 				if err := cmd.Wait(); err != nil {
