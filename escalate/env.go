@@ -3,6 +3,7 @@ package escalate
 import (
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -19,6 +20,17 @@ const (
 	EnvWrapper       = "EXEC_WRAPPER"
 	EnvLegacyWrapper = "BASH_EXEC_WRAPPER"
 )
+
+// ShellEnv returns the variables that wire a shell to a session: fd is the
+// number the child end has in the shell (3 when it is ExtraFiles[0]) and
+// wrapper the path of the execve wrapper.
+func ShellEnv(fd int, wrapper string) []string {
+	return []string{
+		EnvSocket + "=" + strconv.Itoa(fd),
+		EnvWrapper + "=" + wrapper,
+		EnvLegacyWrapper + "=" + wrapper,
+	}
+}
 
 // EnvPolicy builds an escalated command's environment from the one in its
 // request. The deny-list always applies: variables that load code or

@@ -48,7 +48,11 @@ func (s *Session) serveExec(ctx context.Context, c *pollConn) (string, error) {
 	}
 	var req Request
 	if err := strictUnmarshal(payload, &req); err != nil {
-		return "", fmt.Errorf("malformed request %s: %w", truncate(payload), err)
+		// Not the payload itself in the log: its env may hold secrets. The
+		// file, if a lenient decode finds it, says which exec it was.
+		var named struct{ File string }
+		json.Unmarshal(payload, &named)
+		return named.File, fmt.Errorf("malformed request: %w", err)
 	}
 	e, invalid := resolve(&req)
 	var d Decision

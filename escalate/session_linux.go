@@ -30,10 +30,17 @@ type Session struct {
 // NewSession creates the datagram socketpair. Both ends are close-on-exec;
 // pass ChildFile to the shell as exec.Cmd.ExtraFiles[0] (the child sees it
 // as fd 3, without close-on-exec) and call CloseChild once it has started.
+//
+// NewSession (and every escalation) marks all descriptors from 3 up in this
+// process close-on-exec: the ones the server inherited from its own parent
+// would otherwise leak into the shell and into escalated commands.
 func NewSession(d Decider, opts Options) (*Session, error) {
 	if d == nil {
 		return nil, errors.New("escalate: NewSession needs a Decider")
 	}
+	// Descriptors this process inherited without close-on-exec would reach
+	// the shell too; see markAllCloseOnExec.
+	markAllCloseOnExec()
 	p, err := socketpair(unix.SOCK_DGRAM)
 	if err != nil {
 		return nil, fmt.Errorf("escalate: datagram socketpair: %w", err)

@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -259,7 +261,7 @@ func TestBadPeersAreLoggedAndSurvived(t *testing.T) {
 			before := openFds(t)
 			tc.bad(t, ts)
 			ts.logs.waitFor(t, tc.wantLog)
-			if file := "file=/bin/true"; strings.Contains(tc.name, "fd ") && !strings.Contains(ts.logs.String(), file) {
+			if file := "file=/bin/true"; (strings.Contains(tc.name, "fd ") || tc.name == "unknown field") && !strings.Contains(ts.logs.String(), file) {
 				t.Errorf("log does not name the exec's file: %s", ts.logs.String())
 			}
 			if got := ts.decide(t, Request{File: "/bin/true", Argv: []string{"true"}, Workdir: "/"}); got.Action != Run {
@@ -468,5 +470,43 @@ func TestSlowDecisionStillAnswered(t *testing.T) {
 	res, out, _ := ts.escalate(t, shReq("echo slow", nil), "").wait()
 	if res.ExitCode != 0 || out != "slow\n" {
 		t.Fatalf("exit %d output %q", res.ExitCode, out)
+	}
+}
+
+// TestChildEndInherited: passed as ExtraFiles[0], the child end is fd 3 of
+// the shell, and no other descriptor of the server process is inherited.
+func TestChildEndInherited(t *testing.T) {
+	s, err := NewSession(fixed(Run, ""), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var st unix.Stat_t
+	if err := unix.Fstat(int(s.ChildFile().Fd()), &st); err != nil {
+		t.Fatal(err)
+	}
+	// ls lists the shell's fds from a child process, so the listing holds
+	// exactly what the shell inherited.
+	cmd := exec.Command("/bin/sh", "-c", `echo "$`+EnvSocket+`"; /bin/ls -l /proc/$$/fd/`)
+	cmd.ExtraFiles = []*os.File{s.ChildFile()}
+	cmd.Env = ShellEnv(3, "/w")
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, line := range strings.Split(string(out), "\n") {
+		f := strings.Fields(line)
+		if i := slices.Index(f, "->"); i > 0 && i+1 < len(f) {
+			got[f[i-1]] = f[i+1]
+		}
+	}
+	if !strings.HasPrefix(string(out), "3\n") || got["3"] != fmt.Sprintf("socket:[%d]", st.Ino) {
+		t.Fatalf("shell saw %s=%q and fd 3 -> %q, want 3 and the child end socket:[%d]", EnvSocket, strings.SplitN(string(out), "\n", 2)[0], got["3"], st.Ino)
+	}
+	for fd, target := range got {
+		if fd != "0" && fd != "1" && fd != "2" && fd != "3" {
+			t.Errorf("shell inherited fd %s -> %s", fd, target)
+		}
 	}
 }
