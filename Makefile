@@ -10,8 +10,14 @@ PREFIX ?= $(HOME)/.local
 
 all: build
 
+LEAN_WRAPPER := internal/leanwrapper/wrapper.bin
+
+# Static binaries (no cgo): a dynamically linked binary pays the ELF loader on
+# every start, and the wrapper starts once per program the agent runs.
+# The lean wrapper is embedded into execgate (see internal/leanwrapper).
 build:
-	$(GO) build -o $(BIN) .
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags='-s -w' -o $(LEAN_WRAPPER) ./wrapper/cmd/execgate-execve-wrapper
+	CGO_ENABLED=0 $(GO) build -tags leanwrapper -o $(BIN) .
 
 # scripts/build-bash.sh is idempotent and cached by patch hash.
 bash:
