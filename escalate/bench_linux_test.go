@@ -1,6 +1,7 @@
 package escalate
 
 import (
+	"log/slog"
 	"os"
 	"testing"
 
@@ -10,7 +11,7 @@ import (
 // BenchmarkRoundTrip is one intercepted exec answered Run, as a wrapper sees
 // it: handshake, request, answer.
 func BenchmarkRoundTrip(b *testing.B) {
-	ts := startSession(b, fixed(Run, ""), Options{})
+	ts := startSession(b, fixed(Run, ""), Options{Logger: slog.New(slog.DiscardHandler)})
 	req := Request{File: "/usr/bin/git", Argv: []string{"git", "status", "--short"}, Workdir: "/",
 		Env: map[string]string{"PATH": "/usr/bin:/bin", "HOME": "/root", "TERM": "xterm"}}
 	buf := AppendRequest(nil, &req)
@@ -37,7 +38,7 @@ func BenchmarkRoundTrip(b *testing.B) {
 // BenchmarkEscalateTrue is one escalated /bin/true: the round trip above
 // plus SuperExec, fork/exec, wait and the result.
 func BenchmarkEscalateTrue(b *testing.B) {
-	ts := startSession(b, fixed(Escalate, ""), Options{})
+	ts := startSession(b, fixed(Escalate, ""), Options{Logger: slog.New(slog.DiscardHandler)})
 	req := AppendRequest(nil, &Request{File: "/bin/true", Argv: []string{"true"}, Workdir: "/"})
 	devnull, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
 	if err != nil {

@@ -48,7 +48,7 @@ func (p *process) wait() (unix.WaitStatus, error) {
 			break
 		}
 		if err != unix.EINTR {
-			return 0, err
+			return 0, p.lost(err)
 		}
 	}
 	p.mu.Lock()
@@ -60,6 +60,7 @@ func (p *process) wait() (unix.WaitStatus, error) {
 			break
 		}
 		if err != unix.EINTR {
+			p.reaped = true
 			return 0, err
 		}
 	}
@@ -71,6 +72,15 @@ func (p *process) wait() (unix.WaitStatus, error) {
 		unix.Kill(-p.pid, unix.SIGKILL)
 	}
 	return ws, nil
+}
+
+// lost records that the leader cannot be waited for (ECHILD: something else
+// in the process reaped it), so its id is never signalled again.
+func (p *process) lost(err error) error {
+	p.mu.Lock()
+	p.reaped = true
+	p.mu.Unlock()
+	return err
 }
 
 // tracker holds every escalated process of a session until the session
