@@ -114,12 +114,16 @@ func (s *Session) Serve(ctx context.Context) error {
 	s.served = true
 	s.mu.Unlock()
 	defer s.server.Close()
+	// Ending for any reason (a failed socket included) ends every exec.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 
 	stop := context.AfterFunc(ctx, s.server.stopReading)
 	defer stop()
 
 	var wg sync.WaitGroup
 	var serveErr error
+	rejected := 0
 	for {
 		fd, err := receiveHandshake(s.server)
 		if err != nil {
@@ -130,7 +134,13 @@ func (s *Session) Serve(ctx context.Context) error {
 				serveErr = fmt.Errorf("escalate: datagram socket: %w", err)
 				break
 			}
-			s.log.Warn("escalate: rejected handshake", "err", err)
+			rejected++
+			switch {
+			case rejected < maxLoggedRejects:
+				s.log.Warn("escalate: rejected handshake", "err", err)
+			case rejected == maxLoggedRejects:
+				s.log.Warn("escalate: rejected handshake; not logging further ones", "err", err)
+			}
 			continue
 		}
 		conn, err := newPollConn(fd, "escalate-stream")
@@ -144,11 +154,19 @@ func (s *Session) Serve(ctx context.Context) error {
 			s.handle(ctx, conn)
 		}()
 	}
+	cancel()
 	s.procs.killAll()
 	wg.Wait()
 	s.awaitLingering()
+	if rejected >= maxLoggedRejects {
+		s.log.Warn("escalate: session rejected handshakes", "count", rejected)
+	}
 	return serveErr
 }
+
+// maxLoggedRejects bounds the log lines one session spends on malformed
+// handshakes: anything in the sandbox can send them, as fast as it likes.
+const maxLoggedRejects = 100
 
 // fatalSocketError tells a broken socket from a malformed datagram: the
 // former would fail again on every call.

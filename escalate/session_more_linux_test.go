@@ -510,3 +510,23 @@ func TestChildEndInherited(t *testing.T) {
 		}
 	}
 }
+
+func TestRejectedHandshakeFloodLogsBounded(t *testing.T) {
+	ts := startSession(t, fixed(Run, ""), Options{})
+	for range 3 * maxLoggedRejects {
+		if err := unix.Sendmsg(ts.child, []byte("xx"), nil, nil, 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := ts.decide(t, Request{File: "/bin/true", Argv: []string{"true"}, Workdir: "/"}); got.Action != Run {
+		t.Fatalf("exec after the flood: %+v", got)
+	}
+	ts.stop(t)
+	log := ts.logs.String()
+	if n := strings.Count(log, `msg="escalate: rejected handshake`); n != maxLoggedRejects {
+		t.Errorf("%d rejected-handshake lines, want %d", n, maxLoggedRejects)
+	}
+	if !strings.Contains(log, fmt.Sprintf("session rejected handshakes\" count=%d", 3*maxLoggedRejects)) {
+		t.Errorf("no summary line with the count")
+	}
+}
