@@ -1,0 +1,26 @@
+// Package wrapper is the execve wrapper: the process a patched Bash runs
+// instead of every program it starts, as
+//
+//	WRAPPER FILE ARGV0 ARGV1...
+//
+// It asks the execgate server (over the socket named by CODEX_ESCALATE_SOCKET)
+// what to do, then either execs FILE in place (Run), hands its stdio to the
+// server which runs FILE outside the sandbox (Escalate), or refuses (Deny).
+//
+// The wrapper starts once per program the agent's shell runs, so the Run path
+// is kept to a handful of syscalls: no package init work, no reflection, no
+// goroutines. It must also be invisible when the answer is Run: the program
+// gets the same argv, environment, working directory, descriptors, signal
+// dispositions and signal mask it would have got from Bash directly (see
+// signal_linux.go for what the Go runtime lets us preserve).
+//
+// Two things the Go runtime does before any wrapper code runs cannot be
+// undone exactly, and are the known limits of that transparency: it replaces
+// an inherited SIG_IGN and unblocks a few signals (signal_linux.go lists
+// which), and it opens /dev/null on any of descriptors 0, 1, 2 that was
+// closed, so `cmd <&-` gives cmd an empty stdin rather than a closed one. The
+// RLIMIT_NOFILE soft limit it raises is restored by syscall.Exec.
+//
+// Anything unexpected on the protocol fails closed: one line on stderr, exit
+// status 126, nothing run.
+package wrapper
