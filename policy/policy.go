@@ -1,6 +1,9 @@
 package policy
 
-import "slices"
+import (
+	"path/filepath"
+	"slices"
+)
 
 // Policy is an immutable set of loaded rules, indexed by program so that
 // checking a command only looks at the rules for its first token. It is safe
@@ -95,4 +98,26 @@ func (p *Policy) WithRule(r *PrefixRule) *Policy {
 	old := p.rules[r.Program]
 	q.rules[r.Program] = append(old[:len(old):len(old)], r)
 	return q
+}
+
+// CheckResolvingHostExecutables is Check with later Codex's
+// --resolve-host-executables: when no rule matches an absolute cmd[0]
+// exactly, rules for its basename apply, unless a host_executable for that
+// basename exists and does not list cmd[0]. Matches then carry
+// ResolvedProgram and the rule-side MatchedPrefix. Unlike Evaluate this
+// checks no writable roots: it is the Codex CLI semantics.
+func (p *Policy) CheckResolvingHostExecutables(cmd []string) Evaluation {
+	ev := p.Check(cmd)
+	if len(ev.MatchedRules) > 0 || len(cmd) == 0 || !filepath.IsAbs(cmd[0]) {
+		return ev
+	}
+	base := filepath.Base(cmd[0])
+	if paths, ok := p.hosts[base]; ok && !slices.Contains(paths, filepath.Clean(cmd[0])) {
+		return ev
+	}
+	matches := p.Matches(append([]string{base}, cmd[1:]...))
+	for i := range matches {
+		matches[i].ResolvedProgram = cmd[0]
+	}
+	return evaluationOf(matches)
 }
