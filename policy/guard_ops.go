@@ -43,7 +43,10 @@ func (g *guard) charge(n int) error {
 // size checks that a value an operation is about to build has at most
 // MaxValueSize elements or bytes, then charges it.
 func (g *guard) size(n int, what string) error {
-	if n > g.limits.MaxValueSize || n < 0 {
+	if n < 0 { // unsized: nothing to check
+		return nil
+	}
+	if n > g.limits.MaxValueSize {
 		return fmt.Errorf("%s too large (limit %d)", what, g.limits.MaxValueSize)
 	}
 	return g.charge(n)
@@ -112,11 +115,10 @@ func guardHelpers() starlark.StringDict {
 	}
 	return starlark.StringDict{
 		helperTree: one(helperTree, (*guard).tree),
+		// Spreading copies only the top level (references), so its cost is
+		// the length; a range's length counts too, since it is materialized.
 		helperSpread: one(helperSpread, func(g *guard, x starlark.Value) error {
-			if err := g.tree(x); err != nil {
-				return err
-			}
-			return g.charge(seqLen(x))
+			return g.size(seqLen(x), "spread "+x.Type())
 		}),
 		helperSliced: one(helperSliced, func(g *guard, x starlark.Value) error {
 			if x.Type() == "range" { // slicing a range is O(1)
@@ -246,11 +248,11 @@ func guardedInplaceAdd(g *guard, th *starlark.Thread, x, y starlark.Value) (star
 	}
 	var items []starlark.Value
 	it := iterable.Iterate()
-	defer it.Done()
 	var v starlark.Value
 	for it.Next(&v) {
 		items = append(items, v)
 	}
+	it.Done()
 	for _, v := range items { // collected first: y may be the list itself
 		if err := list.Append(v); err != nil {
 			return nil, err
