@@ -107,6 +107,8 @@ type loader struct {
 	hosts    map[string][]string
 	count    int
 	files    []string
+	// noFast disables the literal-calls fast path (tests compare both).
+	noFast bool
 }
 
 func newLoader(opts LoadOptions) *loader {
@@ -132,6 +134,9 @@ func (l *loader) addSource(ctx context.Context, path string, src []byte) error {
 	}
 	if line, col, ok := tooDeep(src, l.limits.MaxNesting); !ok {
 		return &LoadError{File: path, Line: line, Col: col, Msg: fmt.Sprintf("Parse error: nesting deeper than %d levels", l.limits.MaxNesting)}
+	}
+	if !l.noFast && l.addFast(path, src) {
+		return nil
 	}
 	state := &fileState{path: path, home: l.home, budget: &l.budget}
 	f, err := fileOptions.Parse(path, src, 0)
@@ -164,6 +169,38 @@ func (l *loader) addSource(ctx context.Context, path string, src []byte) error {
 	if err != nil {
 		return loadErrorFrom(path, err)
 	}
+	l.commit(path, state)
+	return nil
+}
+
+// addFast loads a file of literal calls without the interpreter (see
+// fastpath.go). It reports false, having changed nothing, when the file is
+// not of that shape or any call fails: full evaluation then decides, and
+// reports errors exactly.
+func (l *loader) addFast(path string, src []byte) bool {
+	calls, ok := fastCalls(path, src)
+	if !ok {
+		return false
+	}
+	budget := l.budget
+	state := &fileState{path: path, home: l.home, budget: &budget}
+	for _, c := range calls {
+		var err error
+		if c.name == "prefix_rule" {
+			err = state.addPrefixRule(c.pos, c.args, c.kwargs)
+		} else {
+			err = state.addHostExecutable(c.args, c.kwargs)
+		}
+		if err != nil {
+			return false
+		}
+	}
+	l.budget = budget
+	l.commit(path, state)
+	return true
+}
+
+func (l *loader) commit(path string, state *fileState) {
 	l.files = append(l.files, path)
 	for _, r := range state.rules {
 		l.rules[r.Program] = append(l.rules[r.Program], r)
@@ -173,7 +210,6 @@ func (l *loader) addSource(ctx context.Context, path string, src []byte) error {
 		// A later definition replaces an earlier one, across files too.
 		l.hosts[h.name] = h.paths
 	}
-	return nil
 }
 
 // watchdog cancels th when the timeout passes or ctx ends. Cancellation is

@@ -316,3 +316,33 @@ func writeFile(t testing.TB, path, content string) {
 		t.Fatal(err)
 	}
 }
+
+// TestFastPathAgrees: every fixture that takes the literal-calls fast path
+// loads exactly as full evaluation loads it.
+func TestFastPathAgrees(t *testing.T) {
+	files, _ := filepath.Glob(rulesFile("*", "*.rules"))
+	fast := 0
+	for _, f := range files {
+		src, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := fastCalls(f, src); !ok {
+			continue
+		}
+		fast++
+		a, b := newLoader(LoadOptions{}), newLoader(LoadOptions{})
+		b.noFast = true
+		errA, errB := a.addSource(context.Background(), f, src), b.addSource(context.Background(), f, src)
+		if (errA == nil) != (errB == nil) || errA != nil && errA.Error() != errB.Error() {
+			t.Errorf("%s: fast %v, full %v", f, errA, errB)
+			continue
+		}
+		if got, want := describePolicy(a.policy()), describePolicy(b.policy()); got != want {
+			t.Errorf("%s:\nfast: %s\nfull: %s", f, got, want)
+		}
+	}
+	if fast < 10 {
+		t.Errorf("only %d fixtures take the fast path", fast)
+	}
+}
