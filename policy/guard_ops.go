@@ -118,7 +118,12 @@ func guardHelpers() starlark.StringDict {
 		// Spreading copies only the top level (references), so its cost is
 		// the length; a range's length counts too, since it is materialized.
 		helperSpread: one(helperSpread, func(g *guard, x starlark.Value) error {
-			return g.size(seqLen(x), "spread "+x.Type())
+			// Charged twice: the call copies the elements into its argument
+			// tuple, and a *args parameter copies them again.
+			if err := g.size(seqLen(x), "spread "+x.Type()); err != nil {
+				return err
+			}
+			return g.charge(seqLen(x))
 		}),
 		helperSliced: one(helperSliced, func(g *guard, x starlark.Value) error {
 			if x.Type() == "range" { // slicing a range is O(1)

@@ -34,7 +34,7 @@ var defaultLimits = Limits{
 	MaxSteps:     2_000_000,
 	MaxRules:     200_000,
 	MaxValueSize: 1 << 18,
-	MaxAllocated: 1 << 22,
+	MaxAllocated: 1 << 21,
 	MaxIntBits:   4096,
 	MaxNesting:   200,
 	Timeout:      time.Second,
