@@ -34,8 +34,8 @@ type fastParser struct {
 
 // fastCalls returns the file's calls if it is in the literal-calls subset.
 func fastCalls(path string, src []byte) ([]fastCall, bool) {
-	if !utf8.Valid(src) {
-		return nil, false
+	if !utf8.Valid(src) || hasLoneCR(src) {
+		return nil, false // the scanner treats a lone \r as a line break
 	}
 	p := &fastParser{src: src, line: 1, path: path, strs: map[string]starlark.String{}}
 	var calls []fastCall
@@ -275,4 +275,13 @@ func (p *fastParser) str() (starlark.Value, bool) {
 		p.i++
 	}
 	return nil, false
+}
+
+func hasLoneCR(src []byte) bool {
+	for i, c := range src {
+		if c == '\r' && (i+1 == len(src) || src[i+1] != '\n') {
+			return true
+		}
+	}
+	return false
 }
