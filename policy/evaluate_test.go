@@ -137,3 +137,39 @@ prefix_rule(pattern=["/bin/echo"], decision="allow", justification="weaker")`)
 		t.Errorf("got %v %q with %d matches", v.Decision, v.Justification(), len(v.Matches))
 	}
 }
+
+// TestVerdictReason: Codex's reason strings (reference §7.3, §7.4).
+func TestVerdictReason(t *testing.T) {
+	dir := t.TempDir()
+	f := filepath.Join(dir, "r.rules")
+	writeFile(t, f, `prefix_rule(pattern=["/bin/echo", "x"], decision="forbidden")
+prefix_rule(pattern=["/bin/echo", "f"], decision="forbidden", justification="use printf")
+prefix_rule(pattern=["/bin/echo", "p"], decision="prompt", justification="because reasons")
+prefix_rule(pattern=["/bin/echo", "q"], decision="prompt")
+prefix_rule(pattern=["/bin/echo", "ok"])`)
+	p := mustLoad(t, f)
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"x"}, "`/bin/echo x` rejected: policy forbids commands starting with `/bin/echo x`"},
+		{[]string{"f", "a b"}, "`/bin/echo f 'a b'` rejected: use printf"},
+		{[]string{"p", "1"}, "`/bin/echo p 1` requires approval: because reasons"},
+		{[]string{"q"}, "`/bin/echo q` requires approval by policy"},
+		{[]string{"ok"}, ""},
+	}
+	for _, tt := range tests {
+		v := p.Evaluate(Exec{Program: "/bin/echo", Args: tt.args, PreserveProgramPaths: true})
+		if got := v.Reason(append([]string{"/bin/echo"}, tt.args...)); got != tt.want {
+			t.Errorf("Reason(%q) = %q, want %q", tt.args, got, tt.want)
+		}
+	}
+	forbidden := Verdict{Decision: Forbidden}
+	if got := forbidden.Reason([]string{"git", "reset"}); got != "`git reset` rejected: blocked by policy" {
+		t.Errorf("heuristic forbidden: %q", got)
+	}
+	heuristic := p.Evaluate(Exec{Program: "/bin/rm", Args: []string{"-rf", "x"}})
+	if heuristic.Decision != Prompt || heuristic.Reason([]string{"rm", "-rf", "x"}) != "" {
+		t.Errorf("heuristic prompt: %+v", heuristic)
+	}
+}

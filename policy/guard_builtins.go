@@ -140,6 +140,14 @@ func guardedAttr(x starlark.Value, name string) (starlark.Value, error) {
 	}).BindReceiver(x), nil
 }
 
+// nonAllocatingStringMethods only scan the string (or return a lazy
+// iterator over it), so they cost time bounded by its size and no memory.
+var nonAllocatingStringMethods = map[string]bool{
+	"count": true, "endswith": true, "find": true, "index": true, "isalnum": true, "isalpha": true,
+	"isdigit": true, "islower": true, "isspace": true, "istitle": true, "isupper": true, "rfind": true,
+	"rindex": true, "startswith": true, "elems": true, "codepoints": true, "elem_ords": true, "codepoint_ords": true,
+}
+
 type methodChecker func(g *guard, args starlark.Tuple, kwargs []starlark.Tuple) error
 
 // methodCheck returns the pre-call check for x.name, or nil when the method
@@ -198,6 +206,9 @@ func methodCheck(x starlark.Value, name string) methodChecker {
 				}
 				return g.size(len(x)+strings.Count(string(x), "{")*n, "formatted string")
 			}
+		}
+		if nonAllocatingStringMethods[name] {
+			return nil
 		}
 		// Every other string method builds at most a few copies of x.
 		return func(g *guard, _ starlark.Tuple, _ []starlark.Tuple) error { return g.charge(len(x)) }

@@ -125,6 +125,14 @@ func guardHelpers() starlark.StringDict {
 			}
 			return g.charge(seqLen(x))
 		}),
+		// Membership in a dict hashes the key only; in a list or tuple it
+		// compares against every element, so the container is walked.
+		helperIn: one(helperIn, func(g *guard, x starlark.Value) error {
+			if _, ok := x.(*starlark.Dict); ok || x.Type() == "range" {
+				return nil // hashing the key, or arithmetic
+			}
+			return g.tree(x)
+		}),
 		helperSliced: one(helperSliced, func(g *guard, x starlark.Value) error {
 			if x.Type() == "range" { // slicing a range is O(1)
 				return nil

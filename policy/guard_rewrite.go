@@ -16,7 +16,8 @@ import (
 //
 //	x + y, x * y, x % y, x | y, x << y   -> $add(x, y) ...  (result size)
 //	x += y (and *=, %=, |=, <<=)         -> x = $iadd(x, y) ...
-//	x == y, x < y, x in y ...            -> $tree(x) == $tree(y)  (walk size)
+//	x == y, x < y ...                    -> $tree(x) == $tree(y)  (walk size)
+//	x in y                               -> $tree(x) in $container(y)
 //	d[k], {k: v}, {k: v for ...}         -> d[$tree(k)] ...        (hash cost)
 //	x[a:b]                               -> $sliced(x)[a:b]        (copy size)
 //	f(*xs, **kw)                         -> f(*$spread(xs), ...)   (copy size)
@@ -31,6 +32,7 @@ const (
 	helperTree   = "$tree"
 	helperSpread = "$spread"
 	helperSliced = "$sliced"
+	helperIn     = "$container"
 	helperAttr   = "$attr"
 	helperAdd    = "$add"
 	helperMul    = "$mul"
@@ -182,9 +184,12 @@ func (rw *rewriter) expr(e syntax.Expr) syntax.Expr {
 			return helperCall(helper, e.OpPos, x, y)
 		}
 		switch e.Op {
-		case syntax.EQL, syntax.NEQ, syntax.LT, syntax.GT, syntax.LE, syntax.GE, syntax.IN, syntax.NOT_IN:
+		case syntax.EQL, syntax.NEQ, syntax.LT, syntax.GT, syntax.LE, syntax.GE:
 			x = helperCall(helperTree, e.OpPos, x)
 			y = helperCall(helperTree, e.OpPos, y)
+		case syntax.IN, syntax.NOT_IN:
+			x = helperCall(helperTree, e.OpPos, x)
+			y = helperCall(helperIn, e.OpPos, y)
 		}
 		e.X, e.Y = x, y
 	case *syntax.UnaryExpr:
