@@ -79,16 +79,8 @@ func (g *guard) intResult(bits int) error {
 	return nil
 }
 
-// seqLen is the length of a sized value, or -1.
-func seqLen(v starlark.Value) int {
-	if s, ok := v.(starlark.Sequence); ok {
-		return s.Len()
-	}
-	if d, ok := v.(*starlark.Dict); ok {
-		return d.Len()
-	}
-	return -1
-}
+// seqLen is the length of a sized value (string and bytes in bytes), or -1.
+func seqLen(v starlark.Value) int { return starlark.Len(v) }
 
 type helperFunc func(g *guard, th *starlark.Thread, args starlark.Tuple) (starlark.Value, error)
 
@@ -154,24 +146,19 @@ func guardHelpers() starlark.StringDict {
 }
 
 func guardedAdd(g *guard, _ *starlark.Thread, x, y starlark.Value) (starlark.Value, error) {
-	switch x := x.(type) {
-	case starlark.String:
-		if y, ok := y.(starlark.String); ok {
-			if err := g.size(len(x)+len(y), "string"); err != nil {
-				return nil, err
-			}
+	xi, ok1 := x.(starlark.Int)
+	yi, ok2 := y.(starlark.Int)
+	if ok1 && ok2 {
+		if err := g.intResult(max(intBits(xi), intBits(yi)) + 1); err != nil {
+			return nil, err
 		}
-	case *starlark.List, starlark.Tuple:
-		if n := seqLen(y); n >= 0 {
-			if err := g.size(seqLen(x)+n, x.Type()); err != nil {
-				return nil, err
-			}
-		}
-	case starlark.Int:
-		if y, ok := y.(starlark.Int); ok {
-			if err := g.intResult(max(intBits(x), intBits(y)) + 1); err != nil {
-				return nil, err
-			}
+		return starlark.Binary(syntax.PLUS, x, y)
+	}
+	// Concatenation of strings, bytes, lists or tuples (other mixes are
+	// type errors, reported by Binary).
+	if lx, ly := seqLen(x), seqLen(y); lx >= 0 && ly >= 0 && x.Type() == y.Type() && x.Type() != "range" {
+		if err := g.size(lx+ly, x.Type()); err != nil {
+			return nil, err
 		}
 	}
 	return starlark.Binary(syntax.PLUS, x, y)

@@ -176,6 +176,8 @@ host_executable(name="jq", paths=[])`)
 func TestHostileFiles(t *testing.T) {
 	tests := map[string]string{
 		"repeat.rules":                       "repeated list too large",
+		"bytes_repeat.rules":                 "repeated bytes too large",
+		"bytes_doubling.rules":               "bytes too large",
 		"recursion.rules":                    "function f called recursively",
 		"mutual_recursion.rules":             "called recursively",
 		"infinite_for.rules":                 "too many steps",
