@@ -70,7 +70,7 @@ func (fs *fileState) addPrefixRule(pos Pos, args starlark.Tuple, kwargs []starla
 	if err := starlark.UnpackArgs("prefix_rule", args, kwargs,
 		"pattern", &pattern, "decision?", &decisionRaw, "match?", &match,
 		"not_match?", &notMatch, "justification?", &justification); err != nil {
-		return err
+		return codexArgError(err)
 	}
 	decision, err := ParseDecision(decisionRaw)
 	if err != nil {
@@ -238,7 +238,7 @@ func (fs *fileState) addHostExecutable(args starlark.Tuple, kwargs []starlark.Tu
 	var name string
 	var paths *starlark.List
 	if err := starlark.UnpackArgs("host_executable", args, kwargs, "name", &name, "paths", &paths); err != nil {
-		return err
+		return codexArgError(err)
 	}
 	if name == "" {
 		return ruleErrorf("host_executable name cannot be empty")

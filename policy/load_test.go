@@ -52,9 +52,10 @@ func TestLoadErrors(t *testing.T) {
 		{"while.rules", ":1:1: cannot use reserved keyword `while`"},
 		{"fail.rules", ":1:5: fail: nope"},
 		{"unknown_var.rules", ":1:1: Variable `struct` not found"},
-		{"unknown_kw.rules", `:1:12: prefix_rule: unexpected keyword argument "foo"`},
-		{"missing_param.rules", `:1:12: prefix_rule: missing argument for pattern`},
-		{"none_param.rules", `:1:12: prefix_rule: for parameter "justification": got NoneType, want string`},
+		{"unknown_kw.rules", ":1:12: Found `foo` extra named parameter(s) for call to prefix_rule"},
+		{"missing_param.rules", ":1:12: Missing parameter `pattern` for call to prefix_rule"},
+		{"none_param.rules", ":1:12: Type of parameter `justification` doesn't match, expected `str`, actual `NoneType`"},
+		{"pattern_type.rules", ":1:12: Type of parameter `pattern` doesn't match, expected `list`, actual `string`"},
 		{"fstring.rules", ":2:11: Parse error: got string literal, want newline"},
 		{"host_name_empty.rules", ":1:16: host_executable name cannot be empty"},
 		{"host_name_path.rules", ":1:16: host_executable name must be a bare executable name (got bin/git)"},
@@ -266,6 +267,12 @@ func TestRuleLimit(t *testing.T) {
 	writeFile(t, f, "for i in range(100):\n    prefix_rule(pattern=[str(i)])\n")
 	_, err := Load(context.Background(), []string{f}, LoadOptions{Limits: Limits{MaxRules: 50}})
 	if err == nil || !strings.Contains(err.Error(), "too many rules") {
+		t.Errorf("got %v", err)
+	}
+	big := filepath.Join(dir, "big.rules")
+	writeFile(t, big, "x = \"a\" * 200000\nprefix_rule(pattern=[x, x, x, x, x, x])\n")
+	_, err = Load(context.Background(), []string{big}, LoadOptions{})
+	if err == nil || err.Error() != big+":2:12: invalid rule: rule too large (more than 1048576 bytes)" {
 		t.Errorf("got %v", err)
 	}
 }
