@@ -381,3 +381,25 @@ for t in tools:
 	}
 	t.Logf("loaded 10,000 rules through full evaluation in %v", time.Since(start))
 }
+
+func TestTooDeep(t *testing.T) {
+	tests := []struct {
+		src  string
+		ok   bool
+		line int
+	}{
+		{"x = " + strings.Repeat("(", 5) + "1" + strings.Repeat(")", 5) + strings.Repeat("(", 5) + "1" + strings.Repeat(")", 5), true, 0},
+		{"x = " + strings.Repeat("[", 6) + "]]]]]]", false, 1},
+		{"\n\nx = " + strings.Repeat("- ", 6) + "1", false, 3},
+		{"# " + strings.Repeat("-", 50), true, 0},
+		{"x = \"" + strings.Repeat("(", 50) + "\"", true, 0},
+		{"x = '''\n" + strings.Repeat("-", 50) + "\n" + strings.Repeat("(", 50) + "\n'''\ny = 1", true, 0},
+		{"x = \"\"\"a\\\"\"\"\" + \"\n" + strings.Repeat("(", 6), false, 2},
+	}
+	for _, tt := range tests {
+		line, _, ok := tooDeep([]byte(tt.src), 5)
+		if ok != tt.ok || line != tt.line {
+			t.Errorf("tooDeep(%q) = line %d, %v; want line %d, %v", tt.src, line, ok, tt.line, tt.ok)
+		}
+	}
+}
