@@ -143,6 +143,9 @@ func TestStoreReload(t *testing.T) {
 		}
 	}
 	check("ls", Allow, "")
+	if v, err := s.Evaluate(context.Background(), Exec{Program: "ls", Args: []string{"-l"}}); err != nil || v.Source != FromHeuristics || v.Source.String() != "heuristics" {
+		t.Errorf("Store.Evaluate of a relative program: %+v, %v", v, err)
+	}
 
 	// Edit (different size so the change is visible whatever the mtime granularity).
 	writeFile(t, a, `prefix_rule(pattern=["ls"], decision="forbidden", justification="edited")`+"\n")

@@ -145,3 +145,11 @@ func onlyForbidden(matches []RuleMatch) []RuleMatch {
 	}
 	return out
 }
+
+// String names the source for logs: "rule" or "heuristics".
+func (s Source) String() string {
+	if s == FromRule {
+		return "rule"
+	}
+	return "heuristics"
+}

@@ -131,3 +131,11 @@ func pathsOf(stamps []fileStamp) []string {
 	}
 	return out
 }
+
+// Evaluate evaluates e against the current policy (reloading first if the
+// rules changed). A non-nil error reports a failed reload; the verdict is
+// then from the last good policy and remains valid.
+func (s *Store) Evaluate(ctx context.Context, e Exec) (Verdict, error) {
+	p, err := s.Policy(ctx)
+	return p.Evaluate(e), err
+}
