@@ -23,7 +23,7 @@ build:
 bash:
 	scripts/build-bash.sh
 
-$(PATCHED_BASH):
+$(PATCHED_BASH): scripts/build-bash.sh scripts/bash-exec-wrapper.patch
 	scripts/build-bash.sh
 
 run: $(PATCHED_BASH) build

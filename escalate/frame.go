@@ -25,10 +25,34 @@ var ErrClosed = errors.New("escalate: connection closed by peer")
 
 var errEOFInPayload = errors.New("escalate: connection closed inside a frame")
 
+// msgIO is a socket the frame code can send on and receive from. blockingFd
+// is a plain descriptor (the wrapper's side); the server uses a variant that
+// waits in the Go netpoller so it can be cancelled.
+type msgIO interface {
+	recvmsg(p, oob []byte, flags int) (n, oobn, recvflags int, err error)
+	sendmsg(p, oob []byte, flags int) (n int, err error)
+}
+
+// blockingFd does plain blocking syscalls on a descriptor.
+type blockingFd int
+
+func (fd blockingFd) recvmsg(p, oob []byte, flags int) (int, int, int, error) {
+	n, oobn, rflags, _, err := unix.Recvmsg(int(fd), p, oob, flags)
+	return n, oobn, rflags, err
+}
+
+func (fd blockingFd) sendmsg(p, oob []byte, flags int) (int, error) {
+	return unix.SendmsgN(int(fd), p, oob, nil, flags)
+}
+
 // WriteFrame sends one frame on the stream socket fd: a 4-byte little-endian
 // length, then payload. fds, if any, travel in SCM_RIGHTS with the first
 // bytes, which is where ReadFrame looks for them.
 func WriteFrame(fd int, payload []byte, fds []int) error {
+	return writeFrame(blockingFd(fd), payload, fds)
+}
+
+func writeFrame(c msgIO, payload []byte, fds []int) error {
 	if len(payload) > MaxPayload {
 		return fmt.Errorf("escalate: frame payload of %d bytes exceeds the %d-byte limit", len(payload), MaxPayload)
 	}
@@ -43,7 +67,7 @@ func WriteFrame(fd int, payload []byte, fds []int) error {
 		oob = unix.UnixRights(fds...)
 	}
 	for len(buf) > 0 {
-		n, err := unix.SendmsgN(fd, buf, oob, nil, unix.MSG_NOSIGNAL)
+		n, err := c.sendmsg(buf, oob, sendFlags)
 		if err == unix.EINTR {
 			continue
 		}
@@ -60,8 +84,12 @@ func WriteFrame(fd int, payload []byte, fds []int) error {
 // are close-on-exec; the caller owns them. On error, any descriptors that
 // arrived are closed.
 func ReadFrame(fd int) (payload []byte, fds []int, err error) {
+	return readFrame(blockingFd(fd))
+}
+
+func readFrame(c msgIO) (payload []byte, fds []int, err error) {
 	var hdr [headerLen]byte
-	fds, err = readFull(fd, hdr[:], true)
+	fds, err = readFull(c, hdr[:], true)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -71,7 +99,7 @@ func ReadFrame(fd int) (payload []byte, fds []int, err error) {
 		return nil, nil, fmt.Errorf("escalate: frame announces %d bytes, over the %d-byte limit", n, MaxPayload)
 	}
 	payload = make([]byte, n)
-	if _, err := readFull(fd, payload, false); err != nil {
+	if _, err := readFull(c, payload, false); err != nil {
 		closeAll(fds)
 		if err == errEOFInPayload {
 			err = fmt.Errorf("escalate: connection closed inside a %d-byte frame", n)
@@ -84,12 +112,12 @@ func ReadFrame(fd int) (payload []byte, fds []int, err error) {
 // readFull fills buf from fd. Descriptors are accepted only on the first
 // read of a frame header (first is true); anywhere else they are a protocol
 // error.
-func readFull(fd int, buf []byte, first bool) ([]int, error) {
+func readFull(c msgIO, buf []byte, first bool) ([]int, error) {
 	var fds []int
 	oob := make([]byte, unix.CmsgSpace(MaxFds*4))
 	got := 0
 	for got < len(buf) {
-		n, oobn, flags, _, err := unix.Recvmsg(fd, buf[got:], oob, unix.MSG_CMSG_CLOEXEC)
+		n, oobn, flags, err := c.recvmsg(buf[got:], oob, recvFlags)
 		if err == unix.EINTR {
 			continue
 		}
@@ -99,6 +127,7 @@ func readFull(fd int, buf []byte, first bool) ([]int, error) {
 		}
 		if oobn > 0 {
 			received, perr := parseRights(oob[:oobn])
+			markReceived(received)
 			if perr != nil || flags&unix.MSG_CTRUNC != 0 || !(first && got == 0) {
 				closeAll(fds)
 				closeAll(received)

@@ -13,7 +13,7 @@ import (
 
 func streamPair(t testing.TB) (int, int) {
 	t.Helper()
-	p, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	p, err := socketpair(unix.SOCK_STREAM)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -132,8 +132,10 @@ func TestFrameErrors(t *testing.T) {
 }
 
 func TestFrameErrorsLeakNoFds(t *testing.T) {
-	before := openFds(t)
+	// Opened before counting: the first os.Open also creates the netpoller's
+	// two descriptors, which are not a leak.
 	devnull, _ := os.Open(os.DevNull)
+	before := openFds(t) - 1
 	a, b := streamPair(t)
 	hdr := make([]byte, 4)
 	binary.LittleEndian.PutUint32(hdr, MaxPayload+1)

@@ -17,13 +17,13 @@ const handshakeByte = 0x00
 // Dial performs the wrapper's side of the handshake on the inherited
 // datagram socket and returns the wrapper's end of a fresh stream socket.
 func Dial(dgramFd int) (int, error) {
-	pair, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	pair, err := socketpair(unix.SOCK_STREAM)
 	if err != nil {
 		return -1, fmt.Errorf("escalate: socketpair: %w", err)
 	}
 	ours, theirs := pair[0], pair[1]
 	for {
-		err = unix.Sendmsg(dgramFd, []byte{handshakeByte}, unix.UnixRights(theirs), nil, unix.MSG_NOSIGNAL)
+		err = unix.Sendmsg(dgramFd, []byte{handshakeByte}, unix.UnixRights(theirs), nil, sendFlags)
 		if err != unix.EINTR {
 			break
 		}
@@ -41,6 +41,10 @@ func Dial(dgramFd int) (int, error) {
 // by the caller). A malformed datagram yields an error and leaves nothing
 // open; the caller may keep reading.
 func ReceiveHandshake(dgramFd int) (int, error) {
+	return receiveHandshake(blockingFd(dgramFd))
+}
+
+func receiveHandshake(c msgIO) (int, error) {
 	// Room for one byte more than expected and more fds than expected, so
 	// oversized or overloaded datagrams are detected rather than truncated
 	// silently.
@@ -51,7 +55,7 @@ func ReceiveHandshake(dgramFd int) (int, error) {
 		err            error
 	)
 	for {
-		n, oobn, flags, _, err = unix.Recvmsg(dgramFd, buf[:], oob, unix.MSG_CMSG_CLOEXEC)
+		n, oobn, flags, err = c.recvmsg(buf[:], oob, recvFlags)
 		if err != unix.EINTR {
 			break
 		}
@@ -65,6 +69,7 @@ func ReceiveHandshake(dgramFd int) (int, error) {
 		if err != nil {
 			return -1, err
 		}
+		markReceived(fds)
 	}
 	switch {
 	case flags&unix.MSG_CTRUNC != 0:

@@ -10,7 +10,7 @@ import (
 
 func dgramPair(t testing.TB) (server, child int) {
 	t.Helper()
-	p, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
+	p, err := socketpair(unix.SOCK_DGRAM)
 	if err != nil {
 		t.Fatal(err)
 	}

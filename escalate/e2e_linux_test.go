@@ -1,0 +1,122 @@
+package escalate_test
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/execgate/execgate/escalate"
+	"github.com/execgate/execgate/internal/testbash"
+)
+
+// End to end: the patched Bash, the real execve wrapper and a Session, with
+// a scripted Decider standing in for the policy.
+
+// buildWrapper builds the lean wrapper binary as codex-execve-wrapper.
+func buildWrapper(t *testing.T) string {
+	t.Helper()
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		goBin = filepath.Join(runtime.GOROOT(), "bin", "go")
+	}
+	path := filepath.Join(t.TempDir(), "codex-execve-wrapper")
+	cmd := exec.Command(goBin, "build", "-o", path, "github.com/execgate/execgate/wrapper/cmd/execgate-execve-wrapper")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("build the wrapper: %v\n%s", err, out)
+	}
+	return path
+}
+
+func TestEndToEndWithWrapper(t *testing.T) {
+	bash := testbash.Path(t)
+	wrapper := buildWrapper(t)
+	dir := t.TempDir()
+
+	var mu sync.Mutex
+	var records []escalate.Record
+	decide := escalate.DeciderFunc(func(_ context.Context, e escalate.Exec) escalate.Decision {
+		switch filepath.Base(e.File) {
+		case "false":
+			return escalate.Decision{Action: escalate.Deny, Reason: "no false here"}
+		case "env", "sh", "cat":
+			return escalate.Decision{Action: escalate.Escalate}
+		}
+		return escalate.Decision{Action: escalate.Run}
+	})
+	s, err := escalate.NewSession(decide, escalate.Options{OnDecision: func(r escalate.Record) {
+		mu.Lock()
+		records = append(records, r)
+		mu.Unlock()
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- s.Serve(ctx) }()
+	defer func() {
+		cancel()
+		select {
+		case err := <-served:
+			if err != nil {
+				t.Errorf("Serve: %v", err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Error("Serve did not return after cancel")
+		}
+	}()
+
+	// The escalated sh traps TERM and says when it is ready; the wrapper
+	// (the background job) gets the TERM and must forward it.
+	script := `
+/bin/true && echo run-ok
+/bin/false; echo "deny=$?"
+X=1 BASH_ENV=/tmp/rc LD_PRELOAD=/nonexistent.so /usr/bin/env | /bin/grep -E '^(X|BASH_ENV|LD_PRELOAD|EXEC_WRAPPER|BASH_EXEC_WRAPPER|CODEX_ESCALATE_SOCKET)='
+/bin/sh -c 'exit 7'; echo "exit=$?"
+/bin/sh -c 'kill -TERM $$'; echo "signal=$?"
+echo piped | /bin/cat | /bin/cat
+/bin/sh -c 'trap "echo got-term; exit 5" TERM; : >ready; while :; do /bin/sleep 0.01; done' & pid=$!
+while [ ! -e ready ]; do /bin/sleep 0.01; done
+kill -TERM $pid; wait $pid; echo "forwarded=$?"
+`
+	cmd := exec.Command(bash, "-c", script)
+	cmd.Dir = dir
+	cmd.Env = append([]string{"PATH=/usr/bin:/bin", "LC_ALL=C", "HOME=" + dir}, escalate.ShellEnv(3, wrapper)...)
+	cmd.ExtraFiles = []*os.File{s.ChildFile()}
+	var stdout, stderr strings.Builder
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	s.CloseChild()
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("bash: %v\nstdout:\n%s\nstderr:\n%s", err, stdout.String(), stderr.String())
+	}
+	want := "run-ok\ndeny=1\nX=1\nexit=7\nsignal=143\npiped\ngot-term\nforwarded=5\n"
+	if stdout.String() != want {
+		t.Errorf("stdout:\n%s\nwant:\n%s\nstderr:\n%s", stdout.String(), want, stderr.String())
+	}
+	if !strings.Contains(stderr.String(), "Execution denied: no false here") {
+		t.Errorf("stderr %q lacks the denial", stderr.String())
+	}
+
+	mu.Lock()
+	defer mu.Unlock()
+	var got []string
+	for _, r := range records {
+		got = append(got, r.Exec.File+" "+r.Decision.Action.String())
+	}
+	for _, w := range []string{"/bin/true run", "/bin/false deny", "/usr/bin/env escalate", "/bin/grep run", "/bin/sh escalate", "/bin/cat escalate"} {
+		if !slices.Contains(got, w) {
+			t.Errorf("decisions %q lack %q", got, w)
+		}
+	}
+}

@@ -1,0 +1,231 @@
+package escalate
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"runtime/debug"
+	"slices"
+	"strings"
+
+	"golang.org/x/sys/unix"
+)
+
+// handle serves one exec on its private stream: request, decision, answer,
+// and for Escalate the command's run. Protocol errors end the exec (the
+// wrapper then fails closed) and are logged; they never end the session.
+func (s *Session) handle(ctx context.Context, c *pollConn) {
+	defer c.Close()
+	stop := context.AfterFunc(ctx, c.stopReading)
+	defer stop()
+	file, err := s.serveExec(ctx, c)
+	if err == nil {
+		return
+	}
+	attrs := []any{"err", err}
+	if file != "" {
+		attrs = append(attrs, "file", file)
+	}
+	if ctx.Err() != nil || errors.Is(err, errPeerGone) {
+		s.log.Debug("escalate: exec abandoned", attrs...)
+		return
+	}
+	s.log.Warn("escalate: exec failed", attrs...)
+}
+
+// serveExec returns the exec's resolved file (once known) for the log.
+func (s *Session) serveExec(ctx context.Context, c *pollConn) (string, error) {
+	payload, fds, err := readFrame(c)
+	if err != nil {
+		return "", fmt.Errorf("read request: %w", err)
+	}
+	if len(fds) > 0 {
+		closeAll(fds)
+		return "", fmt.Errorf("request carried %d fds, want none", len(fds))
+	}
+	var req Request
+	if err := strictUnmarshal(payload, &req); err != nil {
+		// Not the payload itself in the log: its env may hold secrets. The
+		// file, if a lenient decode finds it, says which exec it was.
+		var named struct{ File string }
+		json.Unmarshal(payload, &named)
+		return named.File, fmt.Errorf("malformed request: %w", err)
+	}
+	e, invalid := resolve(&req)
+	var d Decision
+	if invalid != "" {
+		d = Decision{Action: Deny, Reason: "invalid request: " + invalid}
+		s.log.Warn("escalate: invalid request", "file", req.File, "reason", invalid)
+	} else {
+		d, err = s.decideWatching(ctx, c, e)
+		if err != nil {
+			return e.File, err
+		}
+	}
+
+	// The workdir is checked (and pinned) before Escalate is promised, so a
+	// bad one is a Deny the shell can print rather than a failed run.
+	var wd *workdir
+	if d.Action == Escalate {
+		wd, err = openWorkdir(e.Workdir)
+		if err != nil {
+			d = Decision{Action: Deny, Reason: err.Error()}
+		} else {
+			defer wd.Close()
+		}
+	}
+	s.record(Record{Exec: e, Decision: d})
+	resp := Response{Action: d.Action}
+	if d.Action == Deny {
+		resp.Reason = d.Reason
+	}
+	b, err := resp.MarshalJSON()
+	if err != nil {
+		return e.File, err
+	}
+	if err := writeFrame(c, b, nil); err != nil {
+		return e.File, fmt.Errorf("send %s answer: %w", d.Action, err)
+	}
+	if d.Action != Escalate {
+		return e.File, nil
+	}
+
+	stdio, err := readSuperExec(c)
+	if err != nil {
+		return e.File, err
+	}
+	res, err := s.runEscalated(ctx, c, e, wd, s.opts.Env.Sanitize(req.Env), stdio)
+	if err != nil {
+		return e.File, err
+	}
+	b, err = json.Marshal(res)
+	if err != nil {
+		return e.File, err
+	}
+	if err := writeFrame(c, b, nil); err != nil {
+		return e.File, fmt.Errorf("send result %s: %w", b, err)
+	}
+	return e.File, nil
+}
+
+// resolve turns a request into the Exec the Decider sees, or says why it is
+// unusable.
+func resolve(req *Request) (Exec, string) {
+	e := Exec{File: req.File, Argv: req.Argv, Workdir: req.Workdir}
+	switch {
+	case req.File == "":
+		return e, "empty file"
+	case len(req.Argv) == 0:
+		return e, "empty argv"
+	case !filepath.IsAbs(req.Workdir):
+		return e, fmt.Sprintf("workdir %q is not absolute", req.Workdir)
+	case strings.ContainsRune(req.File, 0) || strings.ContainsRune(req.Workdir, 0) ||
+		slices.ContainsFunc(req.Argv, func(a string) bool { return strings.ContainsRune(a, 0) }):
+		return e, "NUL byte in file, argv or workdir"
+	}
+	if !filepath.IsAbs(e.File) {
+		e.File = filepath.Join(req.Workdir, e.File)
+	} else {
+		e.File = filepath.Clean(e.File)
+	}
+	return e, ""
+}
+
+// errPeerGone: the wrapper hung up before its answer (killed, timed out).
+var errPeerGone = errors.New("wrapper hung up before its answer")
+
+// decideWatching asks the Decider with a context that also ends if the
+// wrapper hangs up meanwhile, so a prompt about an exec nobody waits for
+// any more is withdrawn.
+func (s *Session) decideWatching(ctx context.Context, c *pollConn, e Exec) (Decision, error) {
+	dctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	watched := make(chan struct{})
+	go func() {
+		defer close(watched)
+		if c.waitHangup() {
+			cancel(errPeerGone)
+		}
+	}()
+	d := s.decide(dctx, e)
+	c.stopReading()
+	<-watched
+	c.resumeReading(ctx)
+	if errors.Is(context.Cause(dctx), errPeerGone) {
+		return d, errPeerGone
+	}
+	return d, nil
+}
+
+// decide asks the Decider, failing closed if it panics or answers nonsense:
+// the Decider is the caller's code and the session must outlive its bugs.
+func (s *Session) decide(ctx context.Context, e Exec) (d Decision) {
+	defer func() {
+		if r := recover(); r != nil {
+			s.log.Error("escalate: Decider panicked", "file", e.File, "panic", r, "stack", string(debug.Stack()))
+			d = Decision{Action: Deny, Reason: "internal error in the exec policy"}
+		}
+	}()
+	d = s.decider.Decide(ctx, e)
+	switch d.Action {
+	case Run, Escalate, Deny:
+		return d
+	}
+	s.log.Error("escalate: Decider returned an unknown action", "file", e.File, "action", d.Action)
+	return Decision{Action: Deny, Reason: "internal error in the exec policy"}
+}
+
+func (s *Session) record(r Record) {
+	if s.log.Enabled(context.Background(), slog.LevelDebug) {
+		s.log.Debug("escalate: decision", "file", r.Exec.File, "argv", r.Exec.Argv,
+			"workdir", r.Exec.Workdir, "action", r.Decision.Action.String(), "reason", r.Decision.Reason)
+	}
+	if s.opts.OnDecision == nil {
+		return
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			s.log.Error("escalate: OnDecision panicked", "file", r.Exec.File, "panic", p, "stack", string(debug.Stack()))
+		}
+	}()
+	s.opts.OnDecision(r)
+}
+
+// readSuperExec reads the frame that follows Escalate: exactly three fds,
+// mapped onto 0, 1 and 2 in that order. Anything else is refused (and the
+// fds closed): an escalated command gets exactly the stdio it was given.
+func readSuperExec(c *pollConn) ([3]int, error) {
+	var stdio [3]int
+	payload, fds, err := readFrame(c)
+	if err != nil {
+		return stdio, fmt.Errorf("read SuperExec: %w", err)
+	}
+	var msg SuperExec
+	err = strictUnmarshal(payload, &msg)
+	switch {
+	case err != nil:
+		err = fmt.Errorf("malformed SuperExec %s: %w", truncate(payload), err)
+	case len(fds) != 3:
+		err = fmt.Errorf("SuperExec carried %d fds, want 3", len(fds))
+	case !slices.Equal(msg.Fds, []int{0, 1, 2}):
+		err = fmt.Errorf("SuperExec maps fds onto %v, want [0 1 2]", msg.Fds)
+	}
+	if err != nil {
+		closeAll(fds)
+		return stdio, err
+	}
+	copy(stdio[:], fds)
+	return stdio, nil
+}
+
+// errnoOf extracts the errno of a failed start, for the 126/127 choice.
+func errnoOf(err error) unix.Errno {
+	var errno unix.Errno
+	if errors.As(err, &errno) {
+		return errno
+	}
+	return 0
+}

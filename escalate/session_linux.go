@@ -1,0 +1,179 @@
+package escalate
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"sync"
+
+	"golang.org/x/sys/unix"
+)
+
+// Session is the server side of the protocol for one sandboxed shell: it
+// owns a datagram socketpair, hands one end to the shell, and answers every
+// exec that arrives on the other end until its context ends. When it ends,
+// every escalated command still running is killed with its process group.
+type Session struct {
+	decider Decider
+	opts    Options
+	log     *slog.Logger
+	server  *pollConn
+	procs   tracker
+
+	mu     sync.Mutex
+	child  *os.File // nil once closed
+	served bool
+}
+
+// NewSession creates the datagram socketpair. Both ends are close-on-exec;
+// pass ChildFile to the shell as exec.Cmd.ExtraFiles[0] (the child sees it
+// as fd 3, without close-on-exec) and call CloseChild once it has started.
+//
+// NewSession (and every escalation) marks all descriptors from 3 up in this
+// process close-on-exec: the ones the server inherited from its own parent
+// would otherwise leak into the shell and into escalated commands.
+func NewSession(d Decider, opts Options) (*Session, error) {
+	if d == nil {
+		return nil, errors.New("escalate: NewSession needs a Decider")
+	}
+	// Descriptors this process inherited without close-on-exec would reach
+	// the shell too; see markAllCloseOnExec.
+	markAllCloseOnExec()
+	p, err := socketpair(unix.SOCK_DGRAM)
+	if err != nil {
+		return nil, fmt.Errorf("escalate: datagram socketpair: %w", err)
+	}
+	server, err := newPollConn(p[0], "escalate-server")
+	if err != nil {
+		unix.Close(p[1])
+		return nil, err
+	}
+	return &Session{
+		decider: d,
+		opts:    opts,
+		log:     opts.logger(),
+		server:  server,
+		child:   os.NewFile(uintptr(p[1]), "escalate-child"),
+	}, nil
+}
+
+// ChildFile is the shell's end of the datagram socket, or nil after
+// CloseChild. It stays blocking: the sandboxed processes share its file
+// description, and the wrapper reads it with plain recvmsg.
+func (s *Session) ChildFile() *os.File {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.child
+}
+
+// CloseChild closes the parent's copy of the child's end. Call it once the
+// shell has started: until then the socket is never "unused", and a leaked
+// copy would let later children of the server reach this session.
+func (s *Session) CloseChild() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.child == nil {
+		return nil
+	}
+	err := s.child.Close()
+	s.child = nil
+	return err
+}
+
+// Close releases both ends without serving; for a session whose Serve was
+// never called (Serve closes the server end itself when it returns).
+func (s *Session) Close() error {
+	err := s.CloseChild()
+	s.mu.Lock()
+	served := s.served
+	s.served = true
+	s.mu.Unlock()
+	if !served {
+		if cerr := s.server.Close(); err == nil {
+			err = cerr
+		}
+	}
+	return err
+}
+
+// Serve answers execs until ctx ends. Each handshake gets its own goroutine,
+// so a Decider that blocks on a prompt delays only its own exec. A peer
+// that breaks the protocol is logged and dropped; the session keeps
+// serving. When ctx ends Serve stops accepting, kills every escalated
+// process group (SIGKILL), waits for every exec's goroutine (the Decider
+// must honour ctx) and for the killed processes to be reaped, then returns
+// nil. It returns an error only if the socket itself fails.
+func (s *Session) Serve(ctx context.Context) error {
+	s.mu.Lock()
+	if s.served {
+		s.mu.Unlock()
+		return errors.New("escalate: Serve called twice or after Close")
+	}
+	s.served = true
+	s.mu.Unlock()
+	defer s.server.Close()
+	// Ending for any reason (a failed socket included) ends every exec.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+
+	stop := context.AfterFunc(ctx, s.server.stopReading)
+	defer stop()
+
+	var wg sync.WaitGroup
+	var serveErr error
+	rejected := 0
+	for {
+		fd, err := receiveHandshake(s.server)
+		if err != nil {
+			if ctx.Err() != nil {
+				break
+			}
+			if fatalSocketError(err) {
+				serveErr = fmt.Errorf("escalate: datagram socket: %w", err)
+				break
+			}
+			rejected++
+			switch {
+			case rejected < maxLoggedRejects:
+				s.log.Warn("escalate: rejected handshake", "err", err)
+			case rejected == maxLoggedRejects:
+				s.log.Warn("escalate: rejected handshake; not logging further ones", "err", err)
+			}
+			continue
+		}
+		conn, err := newPollConn(fd, "escalate-stream")
+		if err != nil {
+			s.log.Error("escalate: cannot use exec stream", "err", err)
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s.handle(ctx, conn)
+		}()
+	}
+	cancel()
+	s.procs.killAll()
+	wg.Wait()
+	s.awaitLingering()
+	if rejected >= maxLoggedRejects {
+		s.log.Warn("escalate: session rejected handshakes", "count", rejected)
+	}
+	return serveErr
+}
+
+// maxLoggedRejects bounds the log lines one session spends on malformed
+// handshakes: anything in the sandbox can send them, as fast as it likes.
+const maxLoggedRejects = 100
+
+// fatalSocketError tells a broken socket from a malformed datagram: the
+// former would fail again on every call.
+func fatalSocketError(err error) bool {
+	if errors.Is(err, os.ErrClosed) || errors.Is(err, os.ErrDeadlineExceeded) {
+		return true
+	}
+	var errno unix.Errno
+	return errors.As(err, &errno) && (errno == unix.EBADF || errno == unix.ENOTSOCK)
+}

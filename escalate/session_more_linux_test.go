@@ -1,0 +1,532 @@
+package escalate
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+func TestEscalateWorkdir(t *testing.T) {
+	ts := startSession(t, fixed(Escalate, ""), Options{})
+	dir := t.TempDir()
+	real := filepath.Join(dir, "real")
+	if err := os.Mkdir(real, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(dir, "link")
+	if err := os.Symlink(real, link); err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(dir, "file")
+	if err := os.WriteFile(file, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	missing := filepath.Join(dir, "missing")
+	dangling := filepath.Join(dir, "dangling")
+	if err := os.Symlink(missing, dangling); err != nil {
+		t.Fatal(err)
+	}
+	denied := []struct{ workdir, reason string }{
+		{missing, "workdir " + missing + " does not exist"},
+		{dangling, "workdir " + dangling + " does not exist"},
+		{file, "workdir " + file + " is not a directory"},
+	}
+	for _, tc := range denied {
+		got := ts.decide(t, Request{File: "/bin/pwd", Argv: []string{"pwd"}, Workdir: tc.workdir})
+		if got != (Response{Action: Deny, Reason: tc.reason}) {
+			t.Errorf("workdir %s: answer %+v, want Deny %q", tc.workdir, got, tc.reason)
+		}
+	}
+	res, out, _ := ts.escalate(t, Request{File: "/bin/pwd", Argv: []string{"pwd", "-P"}, Workdir: link}, "").wait()
+	if res.ExitCode != 0 || out != real+"\n" {
+		t.Errorf("through a symlink: pwd -P printed %q (exit %d), want %q", out, res.ExitCode, real)
+	}
+}
+
+// TestEscalateWorkdirPinned swaps the workdir for a symlink after the server
+// checked it: the command must still start in the directory checked.
+func TestEscalateWorkdirPinned(t *testing.T) {
+	ts := startSession(t, fixed(Escalate, ""), Options{})
+	dir := t.TempDir()
+	wd := filepath.Join(dir, "wd")
+	elsewhere := filepath.Join(dir, "elsewhere")
+	for _, d := range []string{wd, elsewhere} {
+		if err := os.Mkdir(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	fd, resp := ts.ask(t, Request{File: "/bin/pwd", Argv: []string{"pwd", "-P"}, Workdir: wd})
+	if resp.Action != Escalate {
+		t.Fatalf("answer %+v", resp)
+	}
+	moved := filepath.Join(dir, "moved")
+	if err := os.Rename(wd, moved); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(elsewhere, wd); err != nil {
+		t.Fatal(err)
+	}
+	res, out, _ := superExec(t, fd, "").wait()
+	if res.ExitCode != 0 || out != moved+"\n" {
+		t.Fatalf("pwd -P printed %q (exit %d), want the checked directory, now %q", out, res.ExitCode, moved)
+	}
+}
+
+// groupGone waits until process group pgid has no live member.
+func groupGone(t *testing.T, pgid int) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for groupAlive(pgid) {
+		if time.Now().After(deadline) {
+			t.Fatalf("process group %d still alive", pgid)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func TestCancelKillsEscalated(t *testing.T) {
+	ts := startSession(t, fixed(Escalate, ""), Options{})
+	// The first command runs in the foreground with a background child; the
+	// second leaves its background child behind when it exits.
+	busy := ts.escalate(t, shReq(`/bin/sleep 1000 & echo $$; /bin/sleep 1000`, nil), "")
+	leaver := ts.escalate(t, shReq(`/bin/sleep 1000 >/dev/null 2>&1 & echo $$`, nil), "")
+	leaverRes, leaverOut, _ := leaver.wait()
+	if leaverRes.ExitCode != 0 {
+		t.Fatalf("leaver: %+v", leaverRes)
+	}
+	leaverPgid, _ := strconv.Atoi(strings.TrimSpace(leaverOut))
+	if !groupAlive(leaverPgid) {
+		t.Fatalf("leaver's background sleep (group %d) is not running", leaverPgid)
+	}
+	// Wait for the busy command to be up before cancelling.
+	var pgid int
+	deadline := time.Now().Add(5 * time.Second)
+	for pgid == 0 || !groupAlive(pgid) {
+		if time.Now().After(deadline) {
+			t.Fatal("busy command did not start")
+		}
+		time.Sleep(10 * time.Millisecond)
+		pgid = findGroupOf(t, "sleep 1000", leaverPgid)
+	}
+
+	start := time.Now()
+	ts.stop(t)
+	t.Logf("Serve returned %v after cancel", time.Since(start))
+	for _, g := range []int{pgid, leaverPgid} {
+		if groupAlive(g) {
+			t.Errorf("process group %d survived the session", g)
+		}
+	}
+	res, out, _ := busy.wait()
+	if res != (SuperExecResult{ExitCode: 137, Signal: 9}) || strings.TrimSpace(out) != strconv.Itoa(pgid) {
+		t.Errorf("busy command: result %+v, stdout %q; want 137/9 and its pgid %d", res, out, pgid)
+	}
+}
+
+// findGroupOf returns the process group of a running process whose command
+// line contains cmd, other than the group skip; 0 if none.
+func findGroupOf(t *testing.T, cmd string, skip int) int {
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	self := os.Getpid()
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		b, err := os.ReadFile("/proc/" + e.Name() + "/cmdline")
+		if err != nil || !strings.Contains(strings.ReplaceAll(string(b), "\x00", " "), cmd) {
+			continue
+		}
+		stat, err := os.ReadFile("/proc/" + e.Name() + "/stat")
+		if err != nil {
+			continue
+		}
+		st, pgrp, ok := parseStat(stat)
+		if !ok || st == 'Z' || pgrp == skip || pgrp == self || pgrp == 0 || pid == self {
+			continue
+		}
+		// Only groups this test's session created: their leader's parent is us.
+		lstat, err := os.ReadFile("/proc/" + strconv.Itoa(pgrp) + "/stat")
+		if err != nil {
+			continue
+		}
+		i := strings.LastIndexByte(string(lstat), ')')
+		f := strings.Fields(string(lstat[i+1:]))
+		if len(f) > 1 && f[1] == strconv.Itoa(self) {
+			return pgrp
+		}
+	}
+	return 0
+}
+
+func TestBadPeersAreLoggedAndSurvived(t *testing.T) {
+	devnull, err := os.Open(os.DevNull)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer devnull.Close()
+	dn := int(devnull.Fd())
+	header := func(n uint32) []byte {
+		b := make([]byte, 4)
+		binary.LittleEndian.PutUint32(b, n)
+		return b
+	}
+	// stream performs a handshake and returns the wrapper's end.
+	stream := func(t *testing.T, ts *testSession) int {
+		fd, err := Dial(ts.child)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fd
+	}
+	req := AppendRequest(nil, &Request{File: "/bin/true", Argv: []string{"true"}, Workdir: "/"})
+	tests := []struct {
+		name    string
+		bad     func(t *testing.T, ts *testSession)
+		wantLog string
+	}{
+		{"garbage datagram", func(t *testing.T, ts *testSession) {
+			unix.Sendmsg(ts.child, []byte("garbage"), nil, nil, 0)
+		}, "must be 1 byte, got 2"},
+		{"handshake without fd", func(t *testing.T, ts *testSession) {
+			unix.Sendmsg(ts.child, []byte{0}, nil, nil, 0)
+		}, "exactly 1 fd, got 0"},
+		{"handshake with a non-socket", func(t *testing.T, ts *testSession) {
+			unix.Sendmsg(ts.child, []byte{0}, unix.UnixRights(dn), nil, 0)
+		}, "not a stream socket"},
+		{"oversized frame", func(t *testing.T, ts *testSession) {
+			fd := stream(t, ts)
+			defer unix.Close(fd)
+			unix.Write(fd, header(MaxPayload+1))
+			ts.logs.waitFor(t, "over the")
+		}, "over the 16777216-byte limit"},
+		{"EOF mid-request", func(t *testing.T, ts *testSession) {
+			fd := stream(t, ts)
+			unix.Write(fd, append(header(100), `{"file":`...))
+			unix.Close(fd)
+		}, "closed inside a 100-byte frame"},
+		{"unknown field", func(t *testing.T, ts *testSession) {
+			fd := stream(t, ts)
+			defer unix.Close(fd)
+			WriteFrame(fd, []byte(`{"file":"/bin/true","argv":["true"],"workdir":"/","env":{},"sudo":true}`), nil)
+			ReadFrame(fd) // the server closes without answering
+		}, `unknown field \"sudo\"`},
+		{"fds with the request", func(t *testing.T, ts *testSession) {
+			fd := stream(t, ts)
+			defer unix.Close(fd)
+			WriteFrame(fd, req, []int{dn})
+			ReadFrame(fd)
+		}, "request carried 1 fds"},
+		{"wrong fd count", func(t *testing.T, ts *testSession) {
+			fd := stream(t, ts)
+			defer unix.Close(fd)
+			WriteFrame(fd, AppendRequest(nil, &Request{File: "/bin/true", Argv: []string{"true", "escalate"}, Workdir: "/"}), nil)
+			ReadFrame(fd)
+			WriteFrame(fd, []byte(`{"fds":[0,1,2]}`), []int{dn, dn})
+			ReadFrame(fd)
+		}, "SuperExec carried 2 fds, want 3"},
+		{"wrong fd mapping", func(t *testing.T, ts *testSession) {
+			fd := stream(t, ts)
+			defer unix.Close(fd)
+			WriteFrame(fd, AppendRequest(nil, &Request{File: "/bin/true", Argv: []string{"true", "escalate"}, Workdir: "/"}), nil)
+			ReadFrame(fd)
+			WriteFrame(fd, []byte(`{"fds":[0,1,5]}`), []int{dn, dn, dn})
+			ReadFrame(fd)
+		}, "SuperExec maps fds onto [0 1 5], want [0 1 2]"},
+	}
+	d := DeciderFunc(func(_ context.Context, e Exec) Decision {
+		if e.Argv[len(e.Argv)-1] == "escalate" {
+			return Decision{Action: Escalate}
+		}
+		return Decision{Action: Run}
+	})
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			ts := startSession(t, d, Options{})
+			before := openFds(t)
+			tc.bad(t, ts)
+			ts.logs.waitFor(t, tc.wantLog)
+			if file := "file=/bin/true"; (strings.Contains(tc.name, "fd ") || tc.name == "unknown field") && !strings.Contains(ts.logs.String(), file) {
+				t.Errorf("log does not name the exec's file: %s", ts.logs.String())
+			}
+			if got := ts.decide(t, Request{File: "/bin/true", Argv: []string{"true"}, Workdir: "/"}); got.Action != Run {
+				t.Fatalf("next exec after %s: %+v", tc.name, got)
+			}
+			// Rejected descriptors are closed, not leaked (allow the stream
+			// of an exec still being torn down a moment to go).
+			deadline := time.Now().Add(2 * time.Second)
+			for openFds(t) > before && time.Now().Before(deadline) {
+				time.Sleep(10 * time.Millisecond)
+			}
+			if after := openFds(t); after > before {
+				t.Errorf("fds before %d, after %d", before, after)
+			}
+		})
+	}
+}
+
+func TestConcurrentExecs(t *testing.T) {
+	const n = 50
+	release := make(chan struct{})
+	var answered sync.WaitGroup
+	answered.Add(n - 1)
+	d := DeciderFunc(func(ctx context.Context, e Exec) Decision {
+		i, _ := strconv.Atoi(e.Argv[1])
+		if i == 0 {
+			// A blocking decision (a prompt) must not hold up the others.
+			select {
+			case <-release:
+			case <-ctx.Done():
+			}
+		}
+		switch i % 3 {
+		case 0:
+			return Decision{Action: Escalate}
+		case 1:
+			return Decision{Action: Deny, Reason: "deny " + e.Argv[1]}
+		}
+		return Decision{Action: Run}
+	})
+	ts := startSession(t, d, Options{})
+	errs := make(chan error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if i != 0 {
+				defer answered.Done()
+			}
+			errs <- oneExec(t, ts, i)
+		}()
+	}
+	answered.Wait()
+	close(release)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Error(err)
+		}
+	}
+}
+
+// oneExec runs exec number i and checks its answer and output are its own.
+func oneExec(t *testing.T, ts *testSession, i int) error {
+	req := Request{File: "/bin/echo", Argv: []string{"echo", strconv.Itoa(i)}, Workdir: "/"}
+	fd, resp := ts.ask(t, req)
+	switch i % 3 {
+	case 0:
+		if resp.Action != Escalate {
+			unix.Close(fd)
+			return fmt.Errorf("exec %d: %+v, want Escalate", i, resp)
+		}
+		res, out, _ := superExec(t, fd, "").wait()
+		if res.ExitCode != 0 || out != strconv.Itoa(i)+"\n" {
+			return fmt.Errorf("exec %d: exit %d output %q", i, res.ExitCode, out)
+		}
+		return nil
+	case 1:
+		defer unix.Close(fd)
+		if want := (Response{Action: Deny, Reason: "deny " + strconv.Itoa(i)}); resp != want {
+			return fmt.Errorf("exec %d: %+v, want %+v", i, resp, want)
+		}
+	default:
+		defer unix.Close(fd)
+		if resp.Action != Run {
+			return fmt.Errorf("exec %d: %+v, want Run", i, resp)
+		}
+	}
+	return nil
+}
+
+func TestDeciderFailuresDeny(t *testing.T) {
+	d := DeciderFunc(func(_ context.Context, e Exec) Decision {
+		switch e.Argv[1] {
+		case "panic":
+			panic("policy bug")
+		case "bogus":
+			return Decision{Action: Action(42)}
+		}
+		return Decision{Action: Run}
+	})
+	ts := startSession(t, d, Options{OnDecision: func(r Record) {
+		if r.Exec.Argv[1] == "hook-panic" {
+			panic("hook bug")
+		}
+	}})
+	for _, arg := range []string{"panic", "bogus"} {
+		got := ts.decide(t, Request{File: "/bin/x", Argv: []string{"x", arg}, Workdir: "/"})
+		if got != (Response{Action: Deny, Reason: "internal error in the exec policy"}) {
+			t.Errorf("%s: %+v, want an internal-error Deny", arg, got)
+		}
+	}
+	if got := ts.decide(t, Request{File: "/bin/x", Argv: []string{"x", "hook-panic"}, Workdir: "/"}); got.Action != Run {
+		t.Errorf("a panicking OnDecision changed the answer: %+v", got)
+	}
+	for _, want := range []string{"Decider panicked", "unknown action", "OnDecision panicked"} {
+		ts.logs.waitFor(t, want)
+	}
+}
+
+func TestSessionLifecycle(t *testing.T) {
+	s, err := NewSession(fixed(Run, ""), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := s.ChildFile()
+	if flags, err := unix.FcntlInt(f.Fd(), unix.F_GETFD, 0); err != nil || flags&unix.FD_CLOEXEC == 0 {
+		t.Errorf("child end is not close-on-exec in the parent (flags %#x, %v)", flags, err)
+	}
+	if typ, err := unix.GetsockoptInt(int(f.Fd()), unix.SOL_SOCKET, unix.SO_TYPE); err != nil || typ != unix.SOCK_DGRAM {
+		t.Errorf("child end type %d, %v; want SOCK_DGRAM", typ, err)
+	}
+	if err := s.CloseChild(); err != nil || s.ChildFile() != nil {
+		t.Errorf("CloseChild: %v, ChildFile after: %v", err, s.ChildFile())
+	}
+	if err := s.CloseChild(); err != nil {
+		t.Errorf("second CloseChild: %v", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := s.Serve(ctx); err != nil {
+		t.Errorf("Serve on a cancelled context: %v", err)
+	}
+	if err := s.Serve(context.Background()); err == nil {
+		t.Error("second Serve succeeded")
+	}
+	if _, err := NewSession(nil, Options{}); err == nil {
+		t.Error("NewSession without a Decider succeeded")
+	}
+	s2, _ := NewSession(fixed(Run, ""), Options{})
+	if err := s2.Close(); err != nil {
+		t.Errorf("Close of an unserved session: %v", err)
+	}
+	if err := s2.Serve(context.Background()); err == nil || errors.Is(err, context.Canceled) {
+		t.Errorf("Serve after Close: %v", err)
+	}
+}
+
+// TestDecisionWithdrawnWhenWrapperLeaves: a wrapper killed while its exec
+// waits on a prompt cancels the Decider's context.
+func TestDecisionWithdrawnWhenWrapperLeaves(t *testing.T) {
+	asked := make(chan struct{})
+	withdrawn := make(chan error, 1)
+	d := DeciderFunc(func(ctx context.Context, e Exec) Decision {
+		if e.Argv[0] != "prompt" {
+			return Decision{Action: Run}
+		}
+		close(asked)
+		select {
+		case <-ctx.Done():
+			withdrawn <- ctx.Err()
+		case <-time.After(10 * time.Second):
+			withdrawn <- errors.New("never withdrawn")
+		}
+		return Decision{Action: Deny, Reason: "cancelled"}
+	})
+	ts := startSession(t, d, Options{})
+	fd, err := Dial(ts.child)
+	if err != nil {
+		t.Fatal(err)
+	}
+	WriteFrame(fd, AppendRequest(nil, &Request{File: "/bin/x", Argv: []string{"prompt"}, Workdir: "/"}), nil)
+	<-asked
+	unix.Close(fd)
+	if err := <-withdrawn; !errors.Is(err, context.Canceled) {
+		t.Fatalf("Decider context: %v, want cancelled", err)
+	}
+	// The session goes on serving.
+	if got := ts.decide(t, Request{File: "/bin/x", Argv: []string{"x"}, Workdir: "/"}); got.Action != Run {
+		t.Fatalf("next exec: %+v", got)
+	}
+}
+
+func TestSlowDecisionStillAnswered(t *testing.T) {
+	d := DeciderFunc(func(ctx context.Context, e Exec) Decision {
+		select {
+		case <-time.After(200 * time.Millisecond):
+			return Decision{Action: Escalate}
+		case <-ctx.Done():
+			return Decision{Action: Deny, Reason: "cancelled"}
+		}
+	})
+	ts := startSession(t, d, Options{})
+	res, out, _ := ts.escalate(t, shReq("echo slow", nil), "").wait()
+	if res.ExitCode != 0 || out != "slow\n" {
+		t.Fatalf("exit %d output %q", res.ExitCode, out)
+	}
+}
+
+// TestChildEndInherited: passed as ExtraFiles[0], the child end is fd 3 of
+// the shell, and no other descriptor of the server process is inherited.
+func TestChildEndInherited(t *testing.T) {
+	s, err := NewSession(fixed(Run, ""), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var st unix.Stat_t
+	if err := unix.Fstat(int(s.ChildFile().Fd()), &st); err != nil {
+		t.Fatal(err)
+	}
+	// ls lists the shell's fds from a child process, so the listing holds
+	// exactly what the shell inherited.
+	cmd := exec.Command("/bin/sh", "-c", `echo "$`+EnvSocket+`"; /bin/ls -l /proc/$$/fd/`)
+	cmd.ExtraFiles = []*os.File{s.ChildFile()}
+	cmd.Env = ShellEnv(3, "/w")
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, line := range strings.Split(string(out), "\n") {
+		f := strings.Fields(line)
+		if i := slices.Index(f, "->"); i > 0 && i+1 < len(f) {
+			got[f[i-1]] = f[i+1]
+		}
+	}
+	if !strings.HasPrefix(string(out), "3\n") || got["3"] != fmt.Sprintf("socket:[%d]", st.Ino) {
+		t.Fatalf("shell saw %s=%q and fd 3 -> %q, want 3 and the child end socket:[%d]", EnvSocket, strings.SplitN(string(out), "\n", 2)[0], got["3"], st.Ino)
+	}
+	for fd, target := range got {
+		if fd != "0" && fd != "1" && fd != "2" && fd != "3" {
+			t.Errorf("shell inherited fd %s -> %s", fd, target)
+		}
+	}
+}
+
+func TestRejectedHandshakeFloodLogsBounded(t *testing.T) {
+	ts := startSession(t, fixed(Run, ""), Options{})
+	for range 3 * maxLoggedRejects {
+		if err := unix.Sendmsg(ts.child, []byte("xx"), nil, nil, 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := ts.decide(t, Request{File: "/bin/true", Argv: []string{"true"}, Workdir: "/"}); got.Action != Run {
+		t.Fatalf("exec after the flood: %+v", got)
+	}
+	ts.stop(t)
+	log := ts.logs.String()
+	if n := strings.Count(log, `msg="escalate: rejected handshake`); n != maxLoggedRejects {
+		t.Errorf("%d rejected-handshake lines, want %d", n, maxLoggedRejects)
+	}
+	if !strings.Contains(log, fmt.Sprintf("session rejected handshakes\" count=%d", 3*maxLoggedRejects)) {
+		t.Errorf("no summary line with the count")
+	}
+}

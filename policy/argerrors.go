@@ -1,0 +1,40 @@
+package policy
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+)
+
+// go.starlark.net and starlark-rust word argument errors differently. Where
+// Codex's texts are checked by compatibility vectors (reference §1), the
+// builtins' argument errors are reworded to starlark-rust's.
+var (
+	argUnexpectedKeyword = regexp.MustCompile(`^(\w+): unexpected keyword argument "([^"]*)"`)
+	argMissing           = regexp.MustCompile(`^(\w+): missing argument for (\w+)$`)
+	argWrongType         = regexp.MustCompile(`^(\w+): for parameter "?(\w+)"?: got (\w+), want (\w+)$`)
+)
+
+// rustTypeNames maps go.starlark.net's wanted types to starlark-rust's.
+var rustTypeNames = map[string]string{"string": "str", "list": "list", "bool": "bool", "int": "int"}
+
+func codexArgError(err error) error {
+	msg := err.Error()
+	if m := argUnexpectedKeyword.FindStringSubmatch(msg); m != nil {
+		return &ruleError{msg: fmt.Sprintf("Found `%s` extra named parameter(s) for call to %s", m[2], m[1])}
+	}
+	if m := argMissing.FindStringSubmatch(msg); m != nil {
+		return &ruleError{msg: fmt.Sprintf("Missing parameter `%s` for call to %s", m[2], m[1])}
+	}
+	if m := argWrongType.FindStringSubmatch(msg); m != nil {
+		want := m[4]
+		if r, ok := rustTypeNames[want]; ok {
+			want = r
+		}
+		return &ruleError{msg: fmt.Sprintf("Type of parameter `%s` doesn't match, expected `%s`, actual `%s`", m[2], want, m[3])}
+	}
+	if strings.Contains(msg, "got multiple values for keyword argument") {
+		return &ruleError{msg: msg}
+	}
+	return err
+}

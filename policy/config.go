@@ -1,0 +1,279 @@
+package policy
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/pelletier/go-toml/v2"
+)
+
+// Config is what execgate reads from config.toml: the Codex keys it shares
+// with Codex, and its own [execgate] table.
+type Config struct {
+	// SandboxMode is Codex's sandbox_mode: "read-only", "workspace-write"
+	// or "danger-full-access" ("" when unset).
+	SandboxMode           string
+	SandboxWorkspaceWrite SandboxWorkspaceWrite
+	// Projects maps a project directory to its trust level ("trusted",
+	// "untrusted"), from [projects."<path>"] trust_level.
+	Projects map[string]string
+	Execgate ExecgateConfig
+}
+
+// SandboxWorkspaceWrite is Codex's [sandbox_workspace_write] table.
+type SandboxWorkspaceWrite struct {
+	WritableRoots       []string
+	NetworkAccess       bool
+	ExcludeTmpdirEnvVar bool
+	ExcludeSlashTmp     bool
+}
+
+// ExecgateConfig is the [execgate] table. Zero values mean "unset": the
+// server applies its defaults and flags override.
+type ExecgateConfig struct {
+	Bash                 string   // patched Bash to run
+	ExecveWrapper        string   // the wrapper path to announce
+	PreserveProgramPaths bool     // match rules on full paths only
+	Rules                []string // extra rules files, after the rules directories
+	TimeoutMs            int64    // default timeout of a shell call
+	MaxOutputBytes       int64    // output cap of a shell call
+	PromptTimeoutMs      int64    // how long a prompt waits for the user
+	AuditLog             string   // JSON-lines audit file
+	LogLevel             string   // debug, info, warn, error
+	Network              *bool    // network access in the sandbox (nil: unset)
+}
+
+// TrustLevel returns the configured trust level of a project directory.
+func (c *Config) TrustLevel(dir string) string {
+	if c == nil {
+		return ""
+	}
+	return c.Projects[filepath.Clean(dir)]
+}
+
+// LoadConfig reads config.toml. A missing file gives an empty config. Keys
+// execgate owns or parses that it does not know are returned as warnings;
+// other top-level keys belong to Codex and are ignored. A key with the wrong
+// type is an error naming the key.
+func LoadConfig(path string) (*Config, []string, error) {
+	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return &Config{}, nil, nil
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("reading config %s: %w", path, err)
+	}
+	return ParseConfig(path, data)
+}
+
+// ParseConfig parses config.toml content; name is used in messages.
+func ParseConfig(name string, data []byte) (*Config, []string, error) {
+	var raw map[string]any
+	if err := toml.Unmarshal(data, &raw); err != nil {
+		return nil, nil, fmt.Errorf("parsing config %s: %w", name, err)
+	}
+	d := &configDecoder{file: name}
+	c := &Config{}
+	d.str(raw, "", "sandbox_mode", &c.SandboxMode)
+	switch c.SandboxMode {
+	case "", "read-only", "workspace-write", "danger-full-access":
+	default:
+		d.fail("sandbox_mode", fmt.Sprintf("unknown sandbox mode %q (want read-only, workspace-write or danger-full-access)", c.SandboxMode))
+	}
+	if t, ok := d.table(raw, "", "sandbox_workspace_write"); ok {
+		w := &c.SandboxWorkspaceWrite
+		d.strs(t, "sandbox_workspace_write", "writable_roots", &w.WritableRoots)
+		d.boolean(t, "sandbox_workspace_write", "network_access", &w.NetworkAccess)
+		d.boolean(t, "sandbox_workspace_write", "exclude_tmpdir_env_var", &w.ExcludeTmpdirEnvVar)
+		d.boolean(t, "sandbox_workspace_write", "exclude_slash_tmp", &w.ExcludeSlashTmp)
+		d.unknown(t, "sandbox_workspace_write", "writable_roots", "network_access", "exclude_tmpdir_env_var", "exclude_slash_tmp")
+	}
+	if t, ok := d.table(raw, "", "projects"); ok {
+		c.Projects = map[string]string{}
+		for _, dir := range sortedKeys(t) {
+			section := fmt.Sprintf("projects.%q", dir)
+			p, ok := d.table(t, "projects", dir)
+			if !ok {
+				continue
+			}
+			var level string
+			d.str(p, section, "trust_level", &level)
+			c.Projects[filepath.Clean(dir)] = level
+			d.unknown(p, section, "trust_level")
+		}
+	}
+	if t, ok := d.table(raw, "", "execgate"); ok {
+		e := &c.Execgate
+		d.str(t, "execgate", "bash", &e.Bash)
+		d.str(t, "execgate", "execve_wrapper", &e.ExecveWrapper)
+		d.boolean(t, "execgate", "preserve_program_paths", &e.PreserveProgramPaths)
+		d.strs(t, "execgate", "rules", &e.Rules)
+		d.integer(t, "execgate", "timeout_ms", &e.TimeoutMs)
+		d.integer(t, "execgate", "max_output_bytes", &e.MaxOutputBytes)
+		d.integer(t, "execgate", "prompt_timeout_ms", &e.PromptTimeoutMs)
+		d.str(t, "execgate", "audit_log", &e.AuditLog)
+		d.str(t, "execgate", "log_level", &e.LogLevel)
+		if _, ok := t["network"]; ok {
+			var n bool
+			d.boolean(t, "execgate", "network", &n)
+			e.Network = &n
+		}
+		d.unknown(t, "execgate", "bash", "execve_wrapper", "preserve_program_paths", "rules", "timeout_ms",
+			"max_output_bytes", "prompt_timeout_ms", "audit_log", "log_level", "network")
+		switch e.LogLevel {
+		case "", "debug", "info", "warn", "error":
+		default:
+			d.fail("execgate.log_level", fmt.Sprintf("unknown level %q (want debug, info, warn or error)", e.LogLevel))
+		}
+	}
+	if len(d.errs) > 0 {
+		return nil, d.warnings, errors.Join(d.errs...)
+	}
+	return c, d.warnings, nil
+}
+
+type configDecoder struct {
+	file     string
+	errs     []error
+	warnings []string
+}
+
+func keyPath(section, key string) string {
+	if section == "" {
+		return key
+	}
+	return section + "." + key
+}
+
+func (d *configDecoder) fail(key, msg string) {
+	d.errs = append(d.errs, fmt.Errorf("config %s: %s: %s", d.file, key, msg))
+}
+
+func (d *configDecoder) wrongType(section, key, want string, v any) {
+	d.fail(keyPath(section, key), fmt.Sprintf("expected %s, got %s", want, tomlType(v)))
+}
+
+func (d *configDecoder) str(t map[string]any, section, key string, dst *string) {
+	v, ok := t[key]
+	if !ok {
+		return
+	}
+	s, ok := v.(string)
+	if !ok {
+		d.wrongType(section, key, "a string", v)
+		return
+	}
+	*dst = s
+}
+
+func (d *configDecoder) boolean(t map[string]any, section, key string, dst *bool) {
+	v, ok := t[key]
+	if !ok {
+		return
+	}
+	b, ok := v.(bool)
+	if !ok {
+		d.wrongType(section, key, "a boolean", v)
+		return
+	}
+	*dst = b
+}
+
+func (d *configDecoder) integer(t map[string]any, section, key string, dst *int64) {
+	v, ok := t[key]
+	if !ok {
+		return
+	}
+	n, ok := v.(int64)
+	if !ok {
+		d.wrongType(section, key, "an integer", v)
+		return
+	}
+	if n < 0 {
+		d.fail(keyPath(section, key), fmt.Sprintf("must not be negative (got %d)", n))
+		return
+	}
+	*dst = n
+}
+
+func (d *configDecoder) strs(t map[string]any, section, key string, dst *[]string) {
+	v, ok := t[key]
+	if !ok {
+		return
+	}
+	list, ok := v.([]any)
+	if !ok {
+		d.wrongType(section, key, "an array of strings", v)
+		return
+	}
+	out := make([]string, 0, len(list))
+	for i, x := range list {
+		s, ok := x.(string)
+		if !ok {
+			d.fail(fmt.Sprintf("%s[%d]", keyPath(section, key), i), fmt.Sprintf("expected a string, got %s", tomlType(x)))
+			return
+		}
+		out = append(out, s)
+	}
+	*dst = out
+}
+
+func (d *configDecoder) table(t map[string]any, section, key string) (map[string]any, bool) {
+	v, ok := t[key]
+	if !ok {
+		return nil, false
+	}
+	m, ok := v.(map[string]any)
+	if !ok {
+		d.wrongType(section, key, "a table", v)
+		return nil, false
+	}
+	return m, true
+}
+
+func (d *configDecoder) unknown(t map[string]any, section string, known ...string) {
+	for _, k := range sortedKeys(t) {
+		found := false
+		for _, want := range known {
+			if k == want {
+				found = true
+				break
+			}
+		}
+		if !found {
+			d.warnings = append(d.warnings, fmt.Sprintf("config %s: unknown key %s (ignored)", d.file, keyPath(section, k)))
+		}
+	}
+}
+
+func sortedKeys(m map[string]any) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+func tomlType(v any) string {
+	switch v.(type) {
+	case string:
+		return "a string"
+	case bool:
+		return "a boolean"
+	case int64:
+		return "an integer"
+	case float64:
+		return "a float"
+	case []any:
+		return "an array"
+	case map[string]any:
+		return "a table"
+	}
+	return strings.TrimPrefix(fmt.Sprintf("%T", v), "toml.")
+}

@@ -1,0 +1,97 @@
+package policy
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+// FuzzLoad: any source either loads or fails with a LoadError, quickly,
+// without panicking; loaded rules are well-formed.
+func FuzzLoad(f *testing.F) {
+	f.Add(`prefix_rule(pattern=["git", ["status", "log"]], decision="prompt", match=["git status"], not_match=["git push"], justification="x")`)
+	f.Add("x = [0] * 3\nfor i in x:\n    prefix_rule([str(i)])\n")
+	f.Add(`host_executable(name="git", paths=["/usr/bin/git"])`)
+	limits := Limits{MaxSteps: 100_000, Timeout: 2 * time.Second, MaxValueSize: 1 << 14, MaxAllocated: 1 << 18}
+	f.Fuzz(func(t *testing.T, src string) {
+		l := newLoader(LoadOptions{Limits: limits, HomeDir: "/home/u"})
+		start := time.Now()
+		err := l.addSource(context.Background(), "fuzz.rules", []byte(src))
+		budget := 3 * time.Second // the watchdog fires at 2s
+		if raceEnabled {
+			budget = 15 * time.Second
+		}
+		if d := time.Since(start); d > budget {
+			t.Fatalf("took %v", d)
+		}
+		if err != nil {
+			if !strings.HasPrefix(err.Error(), "fuzz.rules") {
+				t.Fatalf("error does not name the file: %v", err)
+			}
+			return
+		}
+		p := l.policy()
+		if _, fast := fastCalls("fuzz.rules", []byte(src)); fast {
+			slow := newLoader(LoadOptions{Limits: limits, HomeDir: "/home/u"})
+			slow.noFast = true
+			if err := slow.addSource(context.Background(), "fuzz.rules", []byte(src)); err != nil {
+				t.Fatalf("fast path loaded what full evaluation rejects: %v", err)
+			}
+			if got, want := describePolicy(p), describePolicy(slow.policy()); got != want {
+				t.Fatalf("fast path differs from full evaluation:\n fast: %s\n full: %s", got, want)
+			}
+		}
+		for prog, rules := range p.rules {
+			for _, r := range rules {
+				if r.Program != prog || r.Decision < Allow || r.Decision > Forbidden {
+					t.Fatalf("malformed rule %+v under %q", r, prog)
+				}
+				for _, tok := range r.Rest {
+					if len(tok) == 0 {
+						t.Fatalf("empty alternatives in %+v", r)
+					}
+				}
+			}
+		}
+	})
+}
+
+// FuzzExampleTokenizer: splitting never panics, and quoting the words back
+// gives a line that splits to the same words.
+func FuzzExampleTokenizer(f *testing.F) {
+	for _, s := range []string{`git commit -m 'fix bug'`, `echo "a b" c\ d`, `"it's" '$x'`, "a\\\nb # c"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		words, err := splitExample(s)
+		if err != nil {
+			return
+		}
+		if strings.ContainsRune(s, 0) {
+			return
+		}
+		line := joinExample(words)
+		again, err := splitExample(line)
+		if err != nil || !slices.Equal(again, words) {
+			t.Fatalf("split(%q) = %q; join = %s; split again = %q, %v", s, words, line, again, err)
+		}
+	})
+}
+
+// describePolicy renders rules (with positions) and host executables in a
+// canonical order for comparisons.
+func describePolicy(p *Policy) string {
+	var lines []string
+	for _, rules := range p.rules {
+		for _, r := range rules {
+			lines = append(lines, r.Pos.String()+" "+r.debugString())
+		}
+	}
+	for name, paths := range p.hosts {
+		lines = append(lines, "host "+name+" "+strings.Join(paths, ","))
+	}
+	slices.Sort(lines)
+	return strings.Join(lines, "\n")
+}

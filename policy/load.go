@@ -1,0 +1,293 @@
+package policy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"go.starlark.net/resolve"
+	"go.starlark.net/starlark"
+	"go.starlark.net/syntax"
+)
+
+// LoadOptions tune Load. The zero value is ready to use.
+type LoadOptions struct {
+	// Limits bound evaluation; zero fields take DefaultLimits.
+	Limits Limits
+	// HomeDir expands "~/" in host_executable paths; default os.UserHomeDir.
+	HomeDir string
+}
+
+// LoadError is a rules file that failed to load. Its message is Codex's inner
+// message (e.g. "invalid decision: maybe") prefixed with file:line:col.
+type LoadError struct {
+	File      string
+	Line, Col int    // 0 when the error has no position (e.g. read errors)
+	Msg       string // the message without location
+	Err       error  // the underlying error, if any
+	// Read is true when the file could not be read (as opposed to evaluated).
+	Read bool
+}
+
+func (e *LoadError) Error() string {
+	if e.Read {
+		return fmt.Sprintf("failed to read rules file %s: %s", e.File, e.Msg)
+	}
+	if e.Line > 0 {
+		return fmt.Sprintf("%s:%d:%d: %s", e.File, e.Line, e.Col, e.Msg)
+	}
+	return fmt.Sprintf("%s: %s", e.File, e.Msg)
+}
+
+func (e *LoadError) Unwrap() error { return e.Err }
+
+// fileOptions is the Starlark dialect of .rules files: top-level for/if and
+// global re-assignment as in Codex; no while, no recursion, no sets.
+var fileOptions = syntax.FileOptions{TopLevelControl: true, GlobalReassign: true}
+
+// Load evaluates the rules files in order, each as its own Starlark module,
+// and returns the combined policy. The first file that fails to read or
+// evaluate fails the whole load with a *LoadError naming it.
+func Load(ctx context.Context, files []string, opts LoadOptions) (*Policy, error) {
+	l := newLoader(opts)
+	for _, f := range files {
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("loading rules: %w", err)
+		}
+		src, err := readLimited(f, l.limits.MaxFileBytes)
+		if err != nil {
+			return nil, err
+		}
+		if err := l.addSource(ctx, f, src); err != nil {
+			return nil, err
+		}
+	}
+	return l.policy(), nil
+}
+
+func readLimited(path string, limit int64) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, &LoadError{File: path, Msg: describeOSError(err), Err: err, Read: true}
+	}
+	defer f.Close()
+	src, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		return nil, &LoadError{File: path, Msg: describeOSError(err), Err: err, Read: true}
+	}
+	if int64(len(src)) > limit {
+		return nil, &LoadError{File: path, Msg: fmt.Sprintf("rules file is larger than %d bytes", limit)}
+	}
+	return src, nil
+}
+
+// describeOSError renders an OS error as Rust's io::Error Display does
+// ("No such file or directory (os error 2)"), which Codex prints.
+func describeOSError(err error) string {
+	if e, ok := errnoOf(err); ok {
+		msg := e.Error()
+		if msg != "" && msg[0] >= 'a' && msg[0] <= 'z' {
+			msg = string(msg[0]-'a'+'A') + msg[1:]
+		}
+		return fmt.Sprintf("%s (os error %d)", msg, uintptr(e))
+	}
+	return err.Error()
+}
+
+type loader struct {
+	limits   Limits
+	home     string
+	budget   int
+	universe starlark.StringDict
+	rules    map[string][]*PrefixRule
+	hosts    map[string][]string
+	count    int
+	files    []string
+	// noFast disables the literal-calls fast path (tests compare both).
+	noFast bool
+}
+
+func newLoader(opts LoadOptions) *loader {
+	home := opts.HomeDir
+	if home == "" {
+		home, _ = os.UserHomeDir()
+	}
+	limits := opts.Limits.withDefaults()
+	universe := guardedUniverse()
+	for k, v := range guardHelpers() {
+		universe[k] = v
+	}
+	return &loader{
+		limits: limits, home: home, budget: limits.MaxRules, universe: universe,
+		rules: map[string][]*PrefixRule{}, hosts: map[string][]string{},
+	}
+}
+
+// addSource evaluates one file's source and appends its rules.
+func (l *loader) addSource(ctx context.Context, path string, src []byte) error {
+	if int64(len(src)) > l.limits.MaxFileBytes {
+		return &LoadError{File: path, Msg: fmt.Sprintf("rules file is larger than %d bytes", l.limits.MaxFileBytes)}
+	}
+	if line, col, ok := tooDeep(src, l.limits.MaxNesting); !ok {
+		return &LoadError{File: path, Line: line, Col: col, Msg: fmt.Sprintf("Parse error: nesting deeper than %d levels", l.limits.MaxNesting)}
+	}
+	if !l.noFast && l.addFast(path, src) {
+		return nil
+	}
+	state := &fileState{path: path, home: l.home, budget: &l.budget}
+	f, err := fileOptions.Parse(path, src, 0)
+	if err != nil {
+		return loadErrorFrom(path, err)
+	}
+	if err := guardFile(f); err != nil {
+		return loadErrorFrom(path, err)
+	}
+	predeclared := state.builtins()
+	for k, v := range l.universe {
+		predeclared[k] = v
+	}
+	prog, err := starlark.FileProgram(f, predeclared.Has)
+	if err != nil {
+		return loadErrorFrom(path, err)
+	}
+	th := &starlark.Thread{
+		Name:  path,
+		Print: func(*starlark.Thread, string) {}, // print is unavailable anyway
+		Load: func(_ *starlark.Thread, module string) (starlark.StringDict, error) {
+			return nil, fmt.Errorf("No imports are available, you tried `%s`", module)
+		},
+	}
+	th.SetLocal(guardKey, &guard{limits: l.limits})
+	th.SetMaxExecutionSteps(l.limits.MaxSteps)
+	stop := watchdog(ctx, th, l.limits.Timeout)
+	_, err = prog.Init(th, predeclared)
+	stop()
+	if err != nil {
+		return loadErrorFrom(path, err)
+	}
+	l.commit(path, state)
+	return nil
+}
+
+// addFast loads a file of literal calls without the interpreter (see
+// fastpath.go). It reports false, having changed nothing, when the file is
+// not of that shape or any call fails: full evaluation then decides, and
+// reports errors exactly.
+func (l *loader) addFast(path string, src []byte) bool {
+	calls, ok := fastCalls(path, src)
+	if !ok {
+		return false
+	}
+	budget := l.budget
+	state := &fileState{path: path, home: l.home, budget: &budget}
+	for _, c := range calls {
+		var err error
+		if c.name == "prefix_rule" {
+			err = state.addPrefixRule(c.pos, c.args, c.kwargs)
+		} else {
+			err = state.addHostExecutable(c.args, c.kwargs)
+		}
+		if err != nil {
+			return false
+		}
+	}
+	l.budget = budget
+	l.commit(path, state)
+	return true
+}
+
+func (l *loader) commit(path string, state *fileState) {
+	l.files = append(l.files, path)
+	for _, r := range state.rules {
+		l.rules[r.Program] = append(l.rules[r.Program], r)
+	}
+	l.count += len(state.rules)
+	for _, h := range state.hosts {
+		// A later definition replaces an earlier one, across files too.
+		l.hosts[h.name] = h.paths
+	}
+}
+
+// watchdog cancels th when the timeout passes or ctx ends. Cancellation is
+// checked between steps; the guard keeps every step short.
+func watchdog(ctx context.Context, th *starlark.Thread, timeout time.Duration) (stop func()) {
+	timer := time.AfterFunc(timeout, func() {
+		th.Cancel(fmt.Sprintf("evaluation took longer than %v", timeout))
+	})
+	done := make(chan struct{})
+	go func() {
+		select {
+		case <-ctx.Done():
+			th.Cancel(ctx.Err().Error())
+		case <-done:
+		}
+	}()
+	return func() {
+		timer.Stop()
+		close(done)
+	}
+}
+
+func (l *loader) policy() *Policy {
+	return &Policy{rules: l.rules, hosts: l.hosts, count: l.count, files: l.files}
+}
+
+// loadErrorFrom converts a parse, resolve or evaluation error into a
+// LoadError located at the innermost position in the rules file.
+func loadErrorFrom(path string, err error) *LoadError {
+	le := &LoadError{File: path, Msg: err.Error(), Err: err}
+	setPos := func(p syntax.Position) {
+		if p.IsValid() {
+			le.Line, le.Col = int(p.Line), int(p.Col)
+		}
+	}
+	var (
+		synErr  syntax.Error
+		resErrs resolve.ErrorList
+		evalErr *starlark.EvalError
+		rwErr   *rewriteError
+	)
+	switch {
+	case errors.As(err, &synErr):
+		le.Msg = "Parse error: " + synErr.Msg
+		setPos(synErr.Pos)
+	case errors.As(err, &resErrs):
+		le.Msg = resolveMessage(resErrs[0].Msg)
+		setPos(resErrs[0].Pos)
+	case errors.As(err, &rwErr):
+		le.Msg = rwErr.msg
+		setPos(rwErr.pos)
+	case errors.As(err, &evalErr):
+		le.Msg = evalErr.Msg
+		var re *ruleError
+		if errors.As(err, &re) {
+			le.Msg = re.msg
+		}
+		for i := len(evalErr.CallStack) - 1; i >= 0; i-- {
+			fr := evalErr.CallStack[i]
+			if fr.Pos.IsValid() && fr.Pos.Filename() != "<builtin>" {
+				setPos(fr.Pos)
+				break
+			}
+		}
+	}
+	return le
+}
+
+// resolveMessage maps go.starlark.net resolver messages onto the texts
+// Codex's starlark-rust prints where vectors check them.
+func resolveMessage(msg string) string {
+	const undefined = "undefined: "
+	if len(msg) > len(undefined) && msg[:len(undefined)] == undefined {
+		name := msg[len(undefined):]
+		if i := strings.IndexByte(name, ' '); i >= 0 { // drop "(did you mean ...)"
+			name = name[:i]
+		}
+		return fmt.Sprintf("Variable `%s` not found", name)
+	}
+	return msg
+}

@@ -1,0 +1,20 @@
+//go:build unix
+
+package policy
+
+import (
+	"os"
+	"syscall"
+)
+
+// lockFile takes an exclusive advisory lock (flock), as Codex's File::lock.
+func lockFile(f *os.File) error {
+	for {
+		err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX)
+		if err != syscall.EINTR {
+			return err
+		}
+	}
+}
+
+func unlockFile(f *os.File) { _ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN) }

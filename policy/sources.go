@@ -1,0 +1,186 @@
+package policy
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// SystemDir is where system-wide Codex configuration and rules live.
+const SystemDir = "/etc/codex"
+
+// Home returns the configuration home: $EXECGATE_HOME, else $CODEX_HOME,
+// else ~/.codex, so that existing Codex rules and config just work.
+func Home() (string, error) {
+	if h := os.Getenv("EXECGATE_HOME"); h != "" {
+		return h, nil
+	}
+	if h := os.Getenv("CODEX_HOME"); h != "" {
+		return h, nil
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return "", fmt.Errorf("finding the home directory for ~/.codex: %w", err)
+	}
+	return filepath.Join(home, ".codex"), nil
+}
+
+// Sources says where rules come from, lowest precedence first.
+type Sources struct {
+	// SystemDir holds rules/ (default /etc/codex; "-" to skip).
+	SystemDir string
+	// Home is $CODEX_HOME (see Home); its rules/ directory is read.
+	Home string
+	// Cwd, when set, is where project .codex/rules directories are looked
+	// for, from the project root down to Cwd.
+	Cwd string
+	// ProjectRootMarkers find the project root above Cwd (default .git).
+	ProjectRootMarkers []string
+	// Config supplies project trust ([projects."<path>"] trust_level).
+	Config *Config
+	// Extra files (from flags and [execgate] rules), loaded last.
+	Extra []string
+}
+
+// Files lists the rules files to load, in order: system, home, trusted
+// projects (root first), extra. Each rules directory contributes its regular
+// files named *.rules (dotfiles included, not recursive, sorted by name). A
+// missing directory counts as empty. Project rules load only when the
+// project is trusted; skipped projects are reported in notes.
+func (s Sources) Files() (files, notes []string, err error) {
+	system := s.SystemDir
+	if system == "" {
+		system = SystemDir
+	}
+	if system != "-" {
+		f, err := rulesIn(filepath.Join(system, "rules"))
+		if err != nil {
+			return nil, nil, err
+		}
+		files = append(files, f...)
+	}
+	if s.Home != "" {
+		f, err := rulesIn(filepath.Join(s.Home, "rules"))
+		if err != nil {
+			return nil, nil, err
+		}
+		files = append(files, f...)
+	}
+	if s.Cwd != "" {
+		f, n, err := s.projectFiles()
+		if err != nil {
+			return nil, nil, err
+		}
+		files = append(files, f...)
+		notes = append(notes, n...)
+	}
+	return append(files, s.Extra...), notes, nil
+}
+
+// List is Files without the notes, in the shape NewStore takes.
+func (s Sources) List() ([]string, error) {
+	files, _, err := s.Files()
+	return files, err
+}
+
+// projectFiles: untrusted projects never contribute rules. (Codex 0.97.0
+// loads them when the project's .codex has no config.toml; execgate does
+// not, so a cloned repository cannot allow itself anything.)
+func (s Sources) projectFiles() (files, notes []string, err error) {
+	cwd := filepath.Clean(s.Cwd)
+	markers := s.ProjectRootMarkers
+	if markers == nil {
+		markers = []string{".git"}
+	}
+	root := findProjectRoot(cwd, markers)
+	home := canonical(s.Home)
+	var dirs []string
+	for d := cwd; ; d = filepath.Dir(d) {
+		dirs = append([]string{d}, dirs...)
+		if d == root || d == filepath.Dir(d) {
+			break
+		}
+	}
+	for _, d := range dirs {
+		codexDir := filepath.Join(d, ".codex")
+		if st, err := os.Stat(codexDir); err != nil || !st.IsDir() || canonical(codexDir) == home {
+			continue
+		}
+		if !s.projectTrusted(d, root) {
+			if _, err := os.Stat(filepath.Join(codexDir, "rules")); err != nil {
+				continue // nothing ignored, nothing to report
+			}
+			notes = append(notes, fmt.Sprintf("ignoring rules in %s: project %s is not trusted (set trust_level = \"trusted\" under [projects.%q] in config.toml)", filepath.Join(codexDir, "rules"), root, root))
+			continue
+		}
+		f, err := rulesIn(filepath.Join(codexDir, "rules"))
+		if err != nil {
+			return nil, nil, err
+		}
+		files = append(files, f...)
+	}
+	return files, notes, nil
+}
+
+func (s Sources) projectTrusted(dir, root string) bool {
+	for _, key := range []string{dir, root, canonical(dir), canonical(root)} {
+		if s.Config.TrustLevel(key) == "trusted" {
+			return true
+		}
+	}
+	return false
+}
+
+func findProjectRoot(cwd string, markers []string) string {
+	if len(markers) == 0 {
+		return cwd
+	}
+	for d := cwd; ; d = filepath.Dir(d) {
+		for _, m := range markers {
+			if _, err := os.Lstat(filepath.Join(d, m)); err == nil {
+				return d
+			}
+		}
+		if d == filepath.Dir(d) {
+			return cwd
+		}
+	}
+}
+
+func canonical(p string) string {
+	if p == "" {
+		return ""
+	}
+	if r, err := filepath.EvalSymlinks(p); err == nil {
+		return r
+	}
+	return filepath.Clean(p)
+}
+
+// rulesIn lists dir's *.rules regular files (symlinks followed), sorted.
+func rulesIn(dir string) ([]string, error) {
+	entries, err := os.ReadDir(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("failed to read rules files from %s: %w", dir, err)
+	}
+	var out []string
+	for _, e := range entries { // ReadDir sorts by name
+		name := e.Name()
+		if !strings.HasSuffix(name, ".rules") || name == ".rules" {
+			continue
+		}
+		p := filepath.Join(dir, name)
+		st, err := os.Stat(p)
+		if err != nil || !st.Mode().IsRegular() {
+			continue
+		}
+		out = append(out, p)
+	}
+	return out, nil
+}

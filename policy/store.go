@@ -1,0 +1,141 @@
+package policy
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"slices"
+	"sync"
+	"time"
+)
+
+// Store holds the current policy and reloads it when the rules change:
+// each call to Policy re-lists the rules files and stats them (at most once
+// per CheckInterval), and reloads when a file was added, removed or
+// modified. A failed reload keeps the last good policy and reports the
+// error until a reload succeeds. Store is safe for concurrent use.
+type Store struct {
+	list          func() ([]string, error)
+	opts          LoadOptions
+	checkInterval time.Duration
+	home          string
+
+	mu        sync.Mutex
+	policy    *Policy
+	seen      []fileStamp // what the current policy, or the last failed attempt, was built from
+	lastCheck time.Time
+	reloadErr error
+}
+
+// StoreOptions configure NewStore.
+type StoreOptions struct {
+	// Load is passed to Load on every (re)load.
+	Load LoadOptions
+	// CheckInterval rate-limits the stat calls; 0 checks on every call.
+	CheckInterval time.Duration
+	// Home is where Amend writes ($CODEX_HOME); empty disables Amend.
+	Home string
+}
+
+type fileStamp struct {
+	path    string
+	size    int64
+	mtime   int64 // nanoseconds
+	missing bool
+}
+
+// NewStore lists the rules files with list and loads them. The initial
+// load must succeed: there is no earlier policy to fall back to.
+func NewStore(ctx context.Context, list func() ([]string, error), opts StoreOptions) (*Store, error) {
+	s := &Store{list: list, opts: opts.Load, checkInterval: opts.CheckInterval, home: opts.Home}
+	stamps, err := s.stamps()
+	if err != nil {
+		return nil, err
+	}
+	p, err := Load(ctx, pathsOf(stamps), s.opts)
+	if err != nil {
+		return nil, err
+	}
+	s.policy, s.seen, s.lastCheck = p, stamps, time.Now()
+	return s, nil
+}
+
+// Policy returns the current policy, reloading it first if the rules
+// changed. err is non-nil when the latest reload failed: p is then the last
+// good policy, still in force, and err says which file is broken.
+func (s *Store) Policy(ctx context.Context) (p *Policy, err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.checkInterval > 0 && time.Since(s.lastCheck) < s.checkInterval {
+		return s.policy, s.reloadErr
+	}
+	s.lastCheck = time.Now()
+	stamps, err := s.stamps()
+	if err != nil {
+		s.reloadErr = fmt.Errorf("rules not reloaded, keeping the previous policy: %w", err)
+		return s.policy, s.reloadErr
+	}
+	if slices.Equal(stamps, s.seen) {
+		return s.policy, s.reloadErr
+	}
+	s.seen = stamps // a broken file is not re-parsed until it changes again
+	np, err := Load(ctx, pathsOf(stamps), s.opts)
+	if err != nil {
+		s.reloadErr = fmt.Errorf("rules not reloaded, keeping the previous policy: %w", err)
+		return s.policy, s.reloadErr
+	}
+	s.policy, s.reloadErr = np, nil
+	return s.policy, nil
+}
+
+// Amend writes an "always allow" rule for tokens (see Amend) and adds it to
+// the in-memory policy at once; the next reload reads it from the file.
+func (s *Store) Amend(tokens []string) error {
+	if s.home == "" {
+		return fmt.Errorf("cannot append rule: no rules home configured")
+	}
+	if err := Amend(s.home, tokens); err != nil {
+		return err
+	}
+	rule := &PrefixRule{Program: tokens[0], Decision: Allow, Pos: Pos{File: DefaultRulesFile(s.home)}}
+	for _, t := range tokens[1:] {
+		rule.Rest = append(rule.Rest, Token{t})
+	}
+	s.mu.Lock()
+	s.policy = s.policy.WithRule(rule)
+	s.mu.Unlock()
+	return nil
+}
+
+func (s *Store) stamps() ([]fileStamp, error) {
+	files, err := s.list()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]fileStamp, len(files))
+	for i, f := range files {
+		st, err := os.Stat(f)
+		if err != nil {
+			out[i] = fileStamp{path: f, missing: true}
+			continue
+		}
+		out[i] = fileStamp{path: f, size: st.Size(), mtime: st.ModTime().UnixNano()}
+	}
+	return out, nil
+}
+
+func pathsOf(stamps []fileStamp) []string {
+	out := make([]string, len(stamps))
+	for i, s := range stamps {
+		out[i] = s.path
+	}
+	return out
+}
+
+// Evaluate evaluates e against the current policy (reloading first if the
+// rules changed). A non-nil error reports a failed reload; the verdict is
+// then from the last good policy and remains valid.
+func (s *Store) Evaluate(ctx context.Context, e Exec) (Verdict, error) {
+	p, err := s.Policy(ctx)
+	return p.Evaluate(e), err
+}

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Whole-process benchmark of intercepted execs (DESIGN.md §10): microseconds
+# per `/bin/true` start in a Bash loop, median of several runs, all measured in
+# the same run so the figures compare:
+#   plain bash        the system /bin/bash, no wrapper
+#   patched, no wrap  our patched Bash without EXEC_WRAPPER
+#   run (lean)        patched Bash + the lean wrapper, every exec answered Run
+#   escalate (lean)   ... every exec answered Escalate (runs outside, stdio passed)
+#   run (full binary) the wrapper role of the full execgate binary, for contrast
+# Then the Go round-trip benchmark of one request/response.
+# Env: N (execs per run, default 1000), RUNS (default 7).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export CGO_ENABLED=0
+n=${N:-1000}
+runs=${RUNS:-7}
+patched=$(scripts/build-bash.sh | tail -n 1)
+make -s build >&2
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+go build -o "$tmp/benchexec" ./scripts/benchexec
+cp internal/leanwrapper/wrapper.bin "$tmp/codex-execve-wrapper"
+mkdir "$tmp/full" && ln -s "$PWD/build/execgate" "$tmp/full/codex-execve-wrapper"
+
+row() { # label, benchexec args...
+  local label=$1; shift
+  local out
+  out=$("$tmp/benchexec" -n "$n" -runs "$runs" "$@")
+  printf '%-22s %8s us/exec   (runs: %s)\n' "$label" "${out%%$'\t'*}" "${out#*$'\t'}" >&2
+  echo "${out%%$'\t'*}"
+}
+echo "execs per run: $n, runs: $runs, $(nproc) cores, kernel $(uname -r)"
+plain=$(row "plain bash" -bash /bin/bash -mode plain)
+nowrap=$(row "patched, no wrapper" -bash "$patched" -mode plain)
+run=$(row "run (lean wrapper)" -bash "$patched" -wrapper "$tmp/codex-execve-wrapper" -mode run)
+esc=$(row "escalate (lean)" -bash "$patched" -wrapper "$tmp/codex-execve-wrapper" -mode escalate)
+full=$(row "run (full binary)" -bash "$patched" -wrapper "$tmp/full/codex-execve-wrapper" -mode run)
+awk -v p="$plain" -v r="$run" -v e="$esc" -v f="$full" 'BEGIN {
+  printf "overhead over plain bash: run %.0f us (target < 1000), escalate %.0f us (target < 2500), run via full binary %.0f us\n", r-p, e-p, f-p }'
+echo "Go round trip (escalate package):"
+go test -run '^$' -bench 'RoundTrip' -benchtime 2000x ./escalate/ | grep -E '^Benchmark'
