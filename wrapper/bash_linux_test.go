@@ -258,3 +258,46 @@ func TestBashScriptWithoutShebang(t *testing.T) {
 		t.Errorf("server decided %q, want %q", d, want)
 	}
 }
+
+// TestBashUnprivileged: the same path as uid 65534 (as the sandboxed shell
+// usually runs): interception, Run, Escalate and Deny.
+func TestBashUnprivileged(t *testing.T) {
+	bash := testbash.Path(t)
+	dir := t.TempDir()
+	for _, d := range []string{dir, filepath.Dir(dir)} {
+		if err := os.Chmod(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s := newServer(t, func(r escalate.Request) reply {
+		switch filepath.Base(r.File) {
+		case "id":
+			return escalateAlways(r)
+		case "rm":
+			return reply{resp: escalate.Response{Action: escalate.Deny, Reason: "no"}}
+		}
+		return runAlways(r)
+	})
+	cmd := exec.Command(bash, "-c", `/usr/bin/id -u; /bin/sh -c 'id -u'; /bin/rm -f x; echo "status $?"`)
+	cmd.Dir = dir
+	cmd.Env = []string{"PATH=/usr/bin:/bin", "LC_ALL=C", "EXEC_WRAPPER=" + wrapperPath, "CODEX_ESCALATE_SOCKET=3"}
+	cmd.ExtraFiles = []*os.File{s.child}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+	var stdout, stderr strings.Builder
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("%v: %s", err, stderr.String())
+	}
+	// id escalated runs on the server's side (as root here); sh runs in place
+	// as 65534.
+	want := strconv.Itoa(os.Getuid()) + "\n65534\nstatus 1\n"
+	if stdout.String() != want || stderr.String() != "Execution denied: no\n" {
+		t.Errorf("got stdout %q stderr %q, want %q and the denial", stdout.String(), stderr.String(), want)
+	}
+	// The id inside sh is not asked about: sh is not the patched Bash (the
+	// documented limit: only Bash's own execs are intercepted).
+	wantDecided := []string{"/bin/rm /bin/rm -f x", "/bin/sh /bin/sh -c id -u", "/usr/bin/id /usr/bin/id -u"}
+	if d := decided(s); !slices.Equal(d, wantDecided) {
+		t.Errorf("server decided %q, want %q", d, wantDecided)
+	}
+}
