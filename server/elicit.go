@@ -1,0 +1,115 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/google/jsonschema-go/jsonschema"
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+)
+
+// Elicitor prompts through MCP elicitation on the session of the tool call.
+// Use it only when CanElicit reports true for that session.
+type Elicitor struct {
+	Session *mcp.ServerSession
+}
+
+// CanElicit reports whether the client of ss declared form elicitation.
+func CanElicit(ss *mcp.ServerSession) bool {
+	p := ss.InitializeParams()
+	if p == nil || p.Capabilities == nil || p.Capabilities.Elicitation == nil {
+		return false
+	}
+	e := p.Capabilities.Elicitation
+	// An empty elicitation capability means form (the pre-2025-11-25 meaning).
+	return e.Form != nil || e.URL == nil
+}
+
+// The values of the "decision" field of the elicitation form.
+const (
+	choiceOnce   = "allow_once"
+	choiceAlways = "always_allow"
+	choiceDeny   = "deny"
+)
+
+// elicitSchema is a flat form: one titled single-select choice and an
+// optional free-text reason (passed back to the agent on a denial).
+func elicitSchema() *jsonschema.Schema {
+	option := func(v, title string) *jsonschema.Schema {
+		return &jsonschema.Schema{Const: jsonschema.Ptr[any](v), Title: title}
+	}
+	return &jsonschema.Schema{
+		Type: "object",
+		Properties: map[string]*jsonschema.Schema{
+			"decision": {
+				Type:        "string",
+				Title:       "Decision",
+				Description: "Run this command outside the sandbox?",
+				OneOf: []*jsonschema.Schema{
+					option(choiceOnce, "Allow once"),
+					option(choiceAlways, "Always allow (adds an allow rule)"),
+					option(choiceDeny, "Deny"),
+				},
+				Default: []byte(`"` + choiceOnce + `"`),
+			},
+			"reason": {
+				Type:        "string",
+				Title:       "Reason",
+				Description: "Optional note for the agent (shown with a denial)",
+			},
+		},
+		Required: []string{"decision"},
+	}
+}
+
+// ElicitMessage is the text shown to the user.
+func ElicitMessage(req PromptRequest) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Allow the agent to run `%s` in `%s`?", QuoteCommand(req.Command), req.Workdir)
+	if req.Rule != "" {
+		fmt.Fprintf(&b, "\nRule: %s", req.Rule)
+	}
+	if req.Justification != "" {
+		fmt.Fprintf(&b, "\nJustification: %s", req.Justification)
+	}
+	return b.String()
+}
+
+// Prompt implements Prompter.
+func (e Elicitor) Prompt(ctx context.Context, req PromptRequest) (PromptAnswer, error) {
+	res, err := e.Session.Elicit(ctx, &mcp.ElicitParams{
+		Mode:            "form",
+		Message:         ElicitMessage(req),
+		RequestedSchema: elicitSchema(),
+	})
+	if err != nil {
+		return PromptAnswer{}, fmt.Errorf("elicitation: %w", err)
+	}
+	reason, _ := res.Content["reason"].(string)
+	switch res.Action {
+	case "accept":
+		choice, _ := res.Content["decision"].(string)
+		switch choice {
+		case choiceAlways:
+			return PromptAnswer{Answer: AlwaysAllow, Reason: reason}, nil
+		case choiceDeny:
+			return PromptAnswer{Answer: Deny, Reason: withUserReason("user denied execution", reason)}, nil
+		default:
+			// Accept without a choice (clients that auto-accept send no
+			// content): the schema's default, allow once.
+			return PromptAnswer{Answer: AllowOnce, Reason: reason}, nil
+		}
+	case "decline":
+		return PromptAnswer{Answer: Deny, Reason: withUserReason("user declined execution", reason)}, nil
+	default: // "cancel" and anything unknown
+		return PromptAnswer{Answer: Deny, Reason: withUserReason("user cancelled execution", reason)}, nil
+	}
+}
+
+func withUserReason(what, reason string) string {
+	if reason == "" {
+		return what
+	}
+	return what + ": " + reason
+}
