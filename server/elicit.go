@@ -15,15 +15,30 @@ type Elicitor struct {
 	Session *mcp.ServerSession
 }
 
-// CanElicit reports whether the client of ss declared form elicitation.
-func CanElicit(ss *mcp.ServerSession) bool {
+// CanElicit reports whether a tool handler on ss can ask the user through
+// elicitation.
+func CanElicit(ss *mcp.ServerSession) bool { return whyNoElicit(ss) == "" }
+
+// mrtrProtocol is the first protocol version in which a server may not send
+// requests while serving one (SEP-2322: multi round-trip requests instead).
+// A Bash process blocked in execve cannot be suspended into such a round
+// trip, so those clients are treated as unable to prompt.
+const mrtrProtocol = "2026-07-28"
+
+// whyNoElicit says why the client of ss cannot be asked, or "" if it can.
+func whyNoElicit(ss *mcp.ServerSession) string {
 	p := ss.InitializeParams()
 	if p == nil || p.Capabilities == nil || p.Capabilities.Elicitation == nil {
-		return false
+		return "approval needed but the MCP client cannot prompt (no elicitation capability)"
 	}
-	e := p.Capabilities.Elicitation
-	// An empty elicitation capability means form (the pre-2025-11-25 meaning).
-	return e.Form != nil || e.URL == nil
+	if e := p.Capabilities.Elicitation; e.Form == nil && e.URL != nil {
+		// An empty elicitation capability means form (the pre-2025-11-25 meaning).
+		return "approval needed but the MCP client cannot prompt (it supports only URL elicitation)"
+	}
+	if p.ProtocolVersion >= mrtrProtocol {
+		return fmt.Sprintf("approval needed but the MCP client's protocol %s does not allow prompting during a call", p.ProtocolVersion)
+	}
+	return ""
 }
 
 // The values of the "decision" field of the elicitation form.

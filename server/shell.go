@@ -31,12 +31,9 @@ func (s *Server) handleShell(ctx context.Context, req *mcp.CallToolRequest, in S
 	login := in.Login == nil || *in.Login
 	sandbox, workspace := s.workspace(ctx, req.Session, perCall)
 
-	var prompter Prompter = NoPrompter{
-		RulesFile: DefaultRulesFile(os.Getenv),
-		Why:       "approval needed but the MCP client cannot prompt (no elicitation capability)",
-	}
-	if CanElicit(req.Session) {
-		prompter = Elicitor{Session: req.Session}
+	var prompter Prompter = Elicitor{Session: req.Session}
+	if why := whyNoElicit(req.Session); why != "" {
+		prompter = NoPrompter{RulesFile: DefaultRulesFile(os.Getenv), Why: why}
 	}
 	id := s.newCallID()
 	s.log.Debug("shell call", "call", id, "workdir", in.Workdir, "login", login, "timeout", timeout, "workspace", workspace)
