@@ -68,9 +68,10 @@ func testLogger(t *testing.T) *slog.Logger {
 }
 
 type harness struct {
-	srv  *Server
-	cs   *mcp.ClientSession
-	opts *Options
+	srv    *Server
+	client *mcp.Client
+	cs     *mcp.ClientSession
+	opts   *Options
 }
 
 // testProtocol is what Codex and Claude Code speak; the go-sdk client would
@@ -107,7 +108,7 @@ func newHarnessVersion(t *testing.T, version string, opts *Options, eng Engine, 
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { cs.Close(); cancel(); <-done })
-	return &harness{srv: srv, cs: cs, opts: opts}
+	return &harness{srv: srv, client: client, cs: cs, opts: opts}
 }
 
 // rawParams sends Body verbatim as a custom method's params.
