@@ -8,7 +8,8 @@
 // a JSON-RPC error and the connection keeps serving:
 //   - a blank line, or one that is not JSON: -32700 parse error, id null;
 //   - JSON that is not a JSON-RPC 2.0 message (including batches, which MCP
-//     2025-06-18 removed): -32600 invalid request, with the line's id when it
+//     2025-06-18 removed, and objects with an id but no method, result or
+//     error): -32600 invalid request, with the line's id when it
 //     has a usable one, else null;
 //   - a line longer than MaxLineBytes: -32700 with id null; the line is
 //     discarded as it streams in, so memory stays bounded by MaxLineBytes.
@@ -172,6 +173,11 @@ func (c *conn) decode(line []byte, tooLong bool) jsonrpc.Message {
 	}
 	msg, err := jsonrpc.DecodeMessage(line)
 	if err == nil {
+		if r, ok := msg.(*jsonrpc.Response); ok && r.Result == nil && r.Error == nil {
+			// Neither a request nor a response: nobody would answer it.
+			c.reject(usableID(line), jsonrpc.CodeInvalidRequest, "invalid request: no method, result or error")
+			return nil
+		}
 		return msg
 	}
 	if !json.Valid(line) {

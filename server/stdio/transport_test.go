@@ -97,6 +97,7 @@ func TestMalformedLinesGetErrorsAndServerStaysUp(t *testing.T) {
 		{"object id dropped", `{"jsonrpc":"1.0","id":{},"method":"ping"}` + "\n", -32600, "null"},
 		{"batch", `[{"jsonrpc":"2.0","id":8,"method":"ping"}]` + "\n", -32600, "null"},
 		{"JSON scalar", "42\n", -32600, "null"},
+		{"id only", `{"jsonrpc":"2.0","id":10}` + "\n", -32600, "10"},
 		{"unknown method", `{"jsonrpc":"2.0","id":9,"method":"no/such"}` + "\n", -32601, "9"},
 	}
 	p := startServer(t, 2048)
