@@ -118,6 +118,12 @@ func RunMain(args []string) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	return runScript(ctx, eng, opts, dlog, workdir, &TTYPrompter{RulesFile: DefaultRulesFile(os.Getenv)}, os.Stdout, os.Stderr)
+}
+
+// runScript is RunMain after setup: it runs opts.Script in workdir, streams
+// output to tee and returns the exit status.
+func runScript(ctx context.Context, eng Engine, opts *Options, dlog *DecisionLog, workdir string, tty *TTYPrompter, tee *os.File, stderr io.Writer) int {
 	cwd, err := os.Getwd()
 	if err != nil {
 		cwd = workdir
@@ -129,19 +135,19 @@ func RunMain(args []string) int {
 		Login:     true,
 		Mode:      opts.Sandbox,
 		Workspace: []string{cwd},
-		Prompter:  &TTYPrompter{RulesFile: DefaultRulesFile(os.Getenv)},
-		Tee:       os.Stdout,
+		Prompter:  tty,
+		Tee:       tee,
 	})
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "execgate run: %v\n", err)
+		fmt.Fprintf(stderr, "execgate run: %v\n", err)
 		return ExitCannotRun
 	}
 	if res.Note != "" {
-		fmt.Fprintf(os.Stderr, "execgate run: %s\n", res.Note)
+		fmt.Fprintf(stderr, "execgate run: %s\n", res.Note)
 	}
 	switch {
 	case res.TimedOut:
-		fmt.Fprintf(os.Stderr, "execgate run: timed out after %v\n", opts.Timeout)
+		fmt.Fprintf(stderr, "execgate run: timed out after %v\n", opts.Timeout)
 		return ExitTimeout
 	case ctx.Err() != nil:
 		return ExitSignal

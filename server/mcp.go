@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -44,12 +45,45 @@ type Server struct {
 	sessions map[*mcp.ServerSession]*sessionState
 }
 
-// sessionState is what a client has told us about its environment.
+// sessionState is what a client has told us about its environment, and
+// the calls it has running.
 type sessionState struct {
 	mu         sync.Mutex
 	sandbox    *SandboxState // last codex/sandbox-state/update, nil before any
 	roots      []string      // client roots as absolute paths
 	rootsStale bool          // roots must be (re)fetched before the next call
+
+	// Calls of the session end when it does: a call never outlives its client.
+	ctx    context.Context
+	cancel context.CancelCauseFunc
+	calls  sync.WaitGroup
+	closed bool
+}
+
+// errClientGone ends the calls of a session whose client disconnected.
+var errClientGone = errors.New("client disconnected")
+
+// begin registers a call; it returns a context that ends with the session,
+// or false if the session is over.
+func (st *sessionState) begin() (context.Context, bool) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.closed {
+		return nil, false
+	}
+	st.calls.Add(1)
+	return st.ctx, true
+}
+
+func (st *sessionState) end() { st.calls.Done() }
+
+// shutdown cancels the session's calls and waits for them to clean up.
+func (st *sessionState) shutdown() {
+	st.mu.Lock()
+	st.closed = true
+	st.mu.Unlock()
+	st.cancel(errClientGone)
+	st.calls.Wait()
 }
 
 // NewServer returns a Server running calls on engine.
@@ -121,18 +155,20 @@ func (s *Server) Run(ctx context.Context, t mcp.Transport) error {
 	if err != nil {
 		return fmt.Errorf("mcp connect: %w", err)
 	}
-	s.state(ss)
+	st := s.state(ss)
 	defer s.forget(ss)
 	done := make(chan error, 1)
 	go func() { done <- ss.Wait() }()
 	select {
-	case err := <-done:
-		return err
+	case err = <-done:
 	case <-ctx.Done():
 		ss.Close()
 		<-done
-		return ctx.Err()
+		err = ctx.Err()
 	}
+	// Kill what the client left running before reporting the session over.
+	st.shutdown()
+	return err
 }
 
 func (s *Server) state(ss *mcp.ServerSession) *sessionState {
@@ -141,6 +177,7 @@ func (s *Server) state(ss *mcp.ServerSession) *sessionState {
 	st, ok := s.sessions[ss]
 	if !ok {
 		st = &sessionState{rootsStale: true}
+		st.ctx, st.cancel = context.WithCancelCause(context.Background())
 		s.sessions[ss] = st
 	}
 	return st

@@ -17,6 +17,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/execgate/execgate/internal/buildinfo"
+	"github.com/execgate/execgate/server/stdio"
 )
 
 // scriptEngine stands in for the execution engine, which lives outside this
@@ -465,4 +466,63 @@ func TestConcurrentCallsAreIndependent(t *testing.T) {
 		})
 	}
 	wg.Wait()
+}
+
+func TestClientDisconnectKillsCalls(t *testing.T) {
+	log := testLogger(t)
+	srv, err := NewServer(DefaultOptions(), scriptEngine{}, log, NewDecisionLog(log, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	inR, inW := io.Pipe()
+	outR, outW := io.Pipe()
+	go io.Copy(io.Discard, outR)
+	done := make(chan error, 1)
+	go func() { done <- srv.Run(context.Background(), &stdio.Transport{Reader: inR, Writer: outW}) }()
+	pidFile := filepath.Join(t.TempDir(), "pid")
+	for _, line := range []string{
+		`{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"x","version":"0"}}}`,
+		`{"jsonrpc":"2.0","method":"notifications/initialized"}`,
+		`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"shell","arguments":{"command":"sleep 30 & echo $! > ` + pidFile + `; wait","workdir":"/","login":false}}}`,
+	} {
+		io.WriteString(inW, line+"\n")
+	}
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		if data, err := os.ReadFile(pidFile); err == nil && len(data) > 0 && data[len(data)-1] == '\n' {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("call never started")
+		}
+	}
+	start := time.Now()
+	inW.Close() // the client goes away
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("Run = %v, want nil at end of input", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Run did not return after the client disconnected")
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("shutdown took %v", d)
+	}
+	waitGone(t, pidFile)
+}
+
+func TestFiftyMegabytesThroughACall(t *testing.T) {
+	h := newHarness(t, nil, scriptEngine{}, nil)
+	out := structured(t, h.call(t, map[string]any{
+		"command": "echo BEGIN; head -c 52428800 /dev/zero | tr '\\0' x; echo; echo END", "workdir": "/", "login": false, "timeout_ms": 60000,
+	}, nil))
+	if out.ExitCode != 0 || out.TimedOut {
+		t.Fatalf("exit %d timedOut %v", out.ExitCode, out.TimedOut)
+	}
+	if !strings.HasPrefix(out.Output, "BEGIN\nxxx") || !strings.HasSuffix(out.Output, "xxx\nEND\n") {
+		t.Errorf("head or tail lost: %q ... %q", out.Output[:10], out.Output[len(out.Output)-10:])
+	}
+	if !strings.Contains(out.Output, " bytes omitted ...]\n") || len(out.Output) > h.opts.MaxOutput+100 {
+		t.Errorf("output of %d bytes not capped at %d with a marker", len(out.Output), h.opts.MaxOutput)
+	}
 }

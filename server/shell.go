@@ -14,6 +14,16 @@ import (
 // were checked against the input schema by the SDK; the rest (workdir is a
 // directory, the timeout) is checked here. Errors become isError results.
 func (s *Server) handleShell(ctx context.Context, req *mcp.CallToolRequest, in ShellInput) (*mcp.CallToolResult, *ShellOutput, error) {
+	sessCtx, ok := s.state(req.Session).begin()
+	if !ok {
+		return nil, nil, errClientGone
+	}
+	defer s.state(req.Session).end()
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	stop := context.AfterFunc(sessCtx, func() { cancel(context.Cause(sessCtx)) })
+	defer stop()
+
 	perCall, err := stateFromMeta(req.Params.Meta)
 	if err != nil {
 		return nil, nil, err
