@@ -277,3 +277,18 @@ func TestBinaryWithSDKClient(t *testing.T) {
 		t.Error("the unwired server ran the command")
 	}
 }
+
+func TestBinaryRunWithoutEngine(t *testing.T) {
+	marker := filepath.Join(t.TempDir(), "ran")
+	cmd := exec.Command(execgateBinary(t), "run", "--workdir", "/", "--", "touch", marker)
+	out, err := cmd.CombinedOutput()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 126 {
+		t.Fatalf("err = %v, want exit status 126 (output %s)", err, out)
+	}
+	if !strings.Contains(string(out), "not wired") {
+		t.Errorf("output %q does not say why", out)
+	}
+	if _, err := os.Stat(marker); err == nil {
+		t.Error("the unwired run ran the script")
+	}
+}

@@ -48,18 +48,13 @@ func (scriptEngine) Exec(ctx context.Context, call *Call) (Outcome, error) {
 		fmt.Fprintf(call.Output, "ran (%s)\n", ans.Answer)
 		return Outcome{}, nil
 	case call.Command == "state":
-		b, _ := json.Marshal(map[string]any{"mode": call.Mode, "sandbox": call.Sandbox, "workspace": call.Workspace})
+		b, _ := json.Marshal(map[string]any{"mode": call.Mode, "sandbox": call.Sandbox, "workspace": call.Workspace, "login": call.Login})
 		call.Output.Write(b)
 		return Outcome{}, nil
 	}
-	flag := "-c"
-	if call.Login {
-		flag = "-lc"
-	}
-	cmd := exec.Command("bash", "--noprofile", "--norc", flag, call.Command)
-	if call.Login {
-		cmd = exec.Command("bash", flag, call.Command)
-	}
+	// Never a login shell here: this machine's profile files are slow and
+	// not what these tests are about (call.Login is reported by "state").
+	cmd := exec.Command("bash", "--noprofile", "--norc", "-c", call.Command)
 	cmd.Dir = call.Workdir
 	return RunProcess(ctx, cmd, call.Output, call.Budget, DefaultGrace)
 }

@@ -58,6 +58,7 @@ type stateReport struct {
 	Mode      string        `json:"mode"`
 	Sandbox   *SandboxState `json:"sandbox"`
 	Workspace []string      `json:"workspace"`
+	Login     bool          `json:"login"`
 }
 
 func (h *harness) state(t *testing.T, meta mcp.Meta) stateReport {
@@ -81,7 +82,7 @@ func TestSandboxStateOverMCP(t *testing.T) {
 	cwd := h.srv.cwd
 
 	r := h.state(t, nil)
-	if r.Mode != ModeWorkspaceWrite || r.Sandbox != nil || !reflect.DeepEqual(r.Workspace, []string{cwd}) {
+	if r.Mode != ModeWorkspaceWrite || r.Sandbox != nil || !reflect.DeepEqual(r.Workspace, []string{cwd}) || !r.Login {
 		t.Fatalf("before any update: %+v", r)
 	}
 
