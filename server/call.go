@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"time"
@@ -45,9 +46,13 @@ func ValidateWorkdir(dir string) error {
 }
 
 // Execute validates req and runs it on eng, returning the full result.
+// dlog may be nil (decisions are then only collected, not logged).
 func Execute(ctx context.Context, eng Engine, opts *Options, dlog *DecisionLog, req Request) (*Result, error) {
 	if err := ValidateWorkdir(req.Workdir); err != nil {
 		return nil, err
+	}
+	if dlog == nil {
+		dlog = NewDecisionLog(slog.New(slog.DiscardHandler), nil)
 	}
 	timeout := req.Timeout
 	if timeout == 0 {

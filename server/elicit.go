@@ -48,12 +48,11 @@ const (
 	choiceDeny   = "deny"
 )
 
-// elicitSchema is a flat form: one titled single-select choice and an
-// optional free-text reason (passed back to the agent on a denial).
+// elicitSchema is a flat form: one single-select choice and an optional
+// free-text reason (passed back to the agent on a denial). The choice uses
+// enum + enumNames, the form every elicitation-capable client understands
+// (2025-06-18); 2025-11-25 clients still accept it.
 func elicitSchema() *jsonschema.Schema {
-	option := func(v, title string) *jsonschema.Schema {
-		return &jsonschema.Schema{Const: jsonschema.Ptr[any](v), Title: title}
-	}
 	return &jsonschema.Schema{
 		Type: "object",
 		Properties: map[string]*jsonschema.Schema{
@@ -61,12 +60,9 @@ func elicitSchema() *jsonschema.Schema {
 				Type:        "string",
 				Title:       "Decision",
 				Description: "Run this command outside the sandbox?",
-				OneOf: []*jsonschema.Schema{
-					option(choiceOnce, "Allow once"),
-					option(choiceAlways, "Always allow (adds an allow rule)"),
-					option(choiceDeny, "Deny"),
-				},
-				Default: []byte(`"` + choiceOnce + `"`),
+				Enum:        []any{choiceOnce, choiceAlways, choiceDeny},
+				Extra:       map[string]any{"enumNames": []any{"Allow once", "Always allow (adds an allow rule)", "Deny"}},
+				Default:     []byte(`"` + choiceOnce + `"`),
 			},
 			"reason": {
 				Type:        "string",

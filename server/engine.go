@@ -80,3 +80,28 @@ func NewEngine(opts *Options, log *slog.Logger) (Engine, error) {
 type unwiredEngine struct{}
 
 func (unwiredEngine) Exec(context.Context, *Call) (Outcome, error) { return Outcome{}, ErrNotWired }
+
+// Ask prompts the user about one exec and turns the answer into a verdict
+// (DESIGN §6): accepted gives onAccept (VerdictEscalate for a prompt rule,
+// VerdictRun for a dangerous command no rule covers); anything else gives
+// VerdictDeny, with the answer's Reason for the wrapper's "Execution denied"
+// line. The answer is returned so the engine can add the allow rule on
+// AlwaysAllow.
+func (c *Call) Ask(ctx context.Context, req PromptRequest, onAccept Verdict) (Verdict, PromptAnswer) {
+	if c.Prompter == nil {
+		return VerdictDeny, PromptAnswer{Answer: Deny, Reason: "no way to ask the user"}
+	}
+	ans, err := c.Prompter.Prompt(ctx, req)
+	if err != nil {
+		return VerdictDeny, PromptAnswer{Answer: Deny, Reason: "could not ask the user: " + err.Error()}
+	}
+	switch ans.Answer {
+	case AllowOnce, AlwaysAllow:
+		return onAccept, ans
+	default:
+		if ans.Reason == "" {
+			ans.Reason = "not approved"
+		}
+		return VerdictDeny, ans
+	}
+}

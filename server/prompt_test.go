@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"encoding/json"
 	"strings"
 	"testing"
 	"time"
@@ -145,5 +146,16 @@ func TestElicitMessage(t *testing.T) {
 	}
 	if strings.Contains(ElicitMessage(PromptRequest{Command: []string{"ls"}}), "Rule") {
 		t.Error("empty rule shown")
+	}
+}
+
+func TestElicitSchemaShape(t *testing.T) {
+	b, err := json.Marshal(elicitSchema())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `{"type":"object","properties":{"decision":{"type":"string","title":"Decision","description":"Run this command outside the sandbox?","default":"allow_once","enum":["allow_once","always_allow","deny"],"enumNames":["Allow once","Always allow (adds an allow rule)","Deny"]},"reason":{"type":"string","title":"Reason","description":"Optional note for the agent (shown with a denial)"}},"required":["decision"]}`
+	if string(b) != want {
+		t.Errorf("schema\n got %s\nwant %s", b, want)
 	}
 }

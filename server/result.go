@@ -60,7 +60,8 @@ type codexResult struct {
 }
 
 // CodexJSON renders r as the text Codex's shell tool returns. Like serde_json
-// it does not escape <, > and &.
+// it does not escape <, > and &. (encoding/json still escapes U+2028 and
+// U+2029, which serde_json writes raw: the same JSON value either way.)
 func (r *Result) CodexJSON() string {
 	var b bytes.Buffer
 	enc := json.NewEncoder(&b)
