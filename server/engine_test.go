@@ -12,7 +12,9 @@ type fixedPrompter struct {
 	err error
 }
 
-func (f fixedPrompter) Prompt(context.Context, PromptRequest) (PromptAnswer, error) { return f.ans, f.err }
+func (f fixedPrompter) Prompt(context.Context, PromptRequest) (PromptAnswer, error) {
+	return f.ans, f.err
+}
 
 func TestCallAsk(t *testing.T) {
 	tests := []struct {
