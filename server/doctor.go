@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -36,22 +37,32 @@ func doctor(args []string, stdout, stderr io.Writer) int {
 	fmt.Fprintf(stdout, "  always-allow file: %s\n", DefaultRulesFile(os.Getenv))
 
 	status := 0
+	exe, err := os.Executable()
+	if err != nil {
+		exe = ""
+	}
+	cwd, _ := os.Getwd()
+	if bash, err := FindBash(context.Background(), BashCandidates(opts, os.Getenv, exe, cwd)); err != nil {
+		fmt.Fprintf(stdout, "\npatched Bash: MISSING: %v\n", err)
+		status = 1
+	} else {
+		fmt.Fprintf(stdout, "\npatched Bash: %s (probed: routes execs through the wrapper)\n", bash)
+	}
 	eng, err := NewEngine(opts, NewLogger(stderr, opts.LogLevel))
 	switch {
 	case err != nil:
-		fmt.Fprintf(stdout, "\nexecution engine: FAILED: %v\n", err)
+		fmt.Fprintf(stdout, "execution engine: FAILED: %v\n", err)
 		status = 1
 	default:
 		if _, unwired := eng.(unwiredEngine); unwired {
-			fmt.Fprintf(stdout, "\nexecution engine: NOT WIRED (this build cannot run commands yet)\n")
+			fmt.Fprintf(stdout, "execution engine: NOT WIRED (this build cannot run commands yet)\n")
 			status = 1
 		} else {
-			fmt.Fprintf(stdout, "\nexecution engine: ready\n")
+			fmt.Fprintf(stdout, "execution engine: ready\n")
 		}
 	}
 
-	exe, err := os.Executable()
-	if err != nil {
+	if exe == "" {
 		exe = "execgate"
 	}
 	snippet, _ := json.MarshalIndent(map[string]any{

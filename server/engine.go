@@ -66,12 +66,16 @@ type Engine interface {
 var ErrNotWired = errors.New("the execution engine is not wired in yet (sandbox, escalation and policy glue missing); nothing was run")
 
 // NewEngine builds the execution engine for opts. It is the one place the
-// integrator fills in: load the policy (policy.Load with opts.Rules, after
-// merging config.toml into opts for flags not in opts.Explicit), probe the
-// patched Bash (refusing an unpatched one), then return an Engine whose Exec
-// starts the sandbox helper with Bash under an escalate.Session that decides
-// each exec (policy + trust + heuristics + call.Prompter) and records it in
-// call.Decisions.
+// integrator fills in: merge config.toml into opts (only fields whose flag
+// is not in opts.Explicit), load the policy (opts.Rules after the default
+// locations), find and probe the patched Bash (FindBash(ctx,
+// BashCandidates(...)), refusing an unpatched one), get the wrapper path
+// (WrapperPath), then return an Engine whose Exec starts the sandbox helper
+// running Bash (-lc or -c per call.Login) under an escalate.Session, with
+// RunProcess doing the output pipe, the timeout and the final kill. The
+// session's decider evaluates each exec (policy + trust + heuristics), asks
+// via call.Ask when needed (amending the rules on AlwaysAllow), and records
+// every decision in call.Decisions.
 func NewEngine(opts *Options, log *slog.Logger) (Engine, error) {
 	return unwiredEngine{}, nil
 }
