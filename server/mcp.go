@@ -102,7 +102,7 @@ func NewServer(opts *Options, engine Engine, log *slog.Logger, dlog *DecisionLog
 	}
 	s.mcp = mcp.NewServer(&mcp.Implementation{Name: "execgate", Version: buildinfo.Current()}, &mcp.ServerOptions{
 		Instructions: "execgate provides a sandboxed `shell` tool whose every program start is checked against the user's execution policy.",
-		Logger:       log.With("component", "mcp"),
+		Logger:       quieter(log, slog.LevelWarn).With("component", "mcp"),
 		Capabilities: &mcp.ServerCapabilities{
 			// Non-nil Capabilities replaces the SDK's default {"logging":{}}.
 			Logging:      &mcp.LoggingCapabilities{},

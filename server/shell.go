@@ -29,7 +29,7 @@ func (s *Server) handleShell(ctx context.Context, req *mcp.CallToolRequest, in S
 	if err != nil {
 		return nil, nil, err
 	}
-	var timeout time.Duration
+	timeout := s.opts.Timeout
 	if in.TimeoutMs != nil {
 		if *in.TimeoutMs <= 0 {
 			return nil, nil, fmt.Errorf("timeout_ms: %d is not positive", *in.TimeoutMs)
