@@ -102,7 +102,7 @@ func NewServer(opts *Options, engine Engine, log *slog.Logger, dlog *DecisionLog
 	}
 	s.mcp = mcp.NewServer(&mcp.Implementation{Name: "execgate", Version: buildinfo.Current()}, &mcp.ServerOptions{
 		Instructions: "execgate provides a sandboxed `shell` tool whose every program start is checked against the user's execution policy.",
-		Logger:       quieter(log, slog.LevelWarn).With("component", "mcp"),
+		Logger:       sdkLogger(log, opts.LogLevel),
 		Capabilities: &mcp.ServerCapabilities{
 			// Non-nil Capabilities replaces the SDK's default {"logging":{}}.
 			Logging:      &mcp.LoggingCapabilities{},
@@ -131,6 +131,15 @@ func NewServer(opts *Options, engine Engine, log *slog.Logger, dlog *DecisionLog
 		return nil, fmt.Errorf("registering %s: %w", SandboxStateMethod, err)
 	}
 	return s, nil
+}
+
+// sdkLogger is the go-sdk's logger: its per-connection info records only
+// show when debugging.
+func sdkLogger(log *slog.Logger, level slog.Level) *slog.Logger {
+	if level > slog.LevelDebug {
+		log = quieter(log, slog.LevelWarn)
+	}
+	return log.With("component", "mcp")
 }
 
 // shellInputSchema is the inferred schema plus what tags cannot say.
