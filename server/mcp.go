@@ -107,7 +107,13 @@ func NewServer(opts *Options, engine Engine, log *slog.Logger, dlog *DecisionLog
 			// Non-nil Capabilities replaces the SDK's default {"logging":{}}.
 			Logging:      &mcp.LoggingCapabilities{},
 			Tools:        &mcp.ToolCapabilities{},
-			Experimental: map[string]any{SandboxStateCapability: map[string]any{"version": "1.0.0"}},
+			// Codex sends codex/sandbox-state/update to servers declaring the
+			// first, and puts the state in each tools/call _meta for servers
+			// declaring the second (later builds).
+			Experimental: map[string]any{
+				SandboxStateCapability: map[string]any{"version": "1.0.0"},
+				SandboxStateMetaKey:    map[string]any{"version": "1.0.0"},
+			},
 		},
 		InitializedHandler: func(_ context.Context, req *mcp.InitializedRequest) {
 			s.state(req.Session).markRootsStale()
