@@ -81,6 +81,7 @@ func (st *sessionState) end() { st.calls.Done() }
 func (st *sessionState) shutdown() {
 	st.mu.Lock()
 	st.closed = true
+	st.sandbox, st.roots = nil, nil
 	st.mu.Unlock()
 	st.cancel(errClientGone)
 	st.calls.Wait()
@@ -171,7 +172,6 @@ func (s *Server) Run(ctx context.Context, t mcp.Transport) error {
 		return fmt.Errorf("mcp connect: %w", err)
 	}
 	st := s.state(ss)
-	defer s.forget(ss)
 	done := make(chan error, 1)
 	go func() { done <- ss.Wait() }()
 	select {
@@ -182,6 +182,9 @@ func (s *Server) Run(ctx context.Context, t mcp.Transport) error {
 		err = ctx.Err()
 	}
 	// Kill what the client left running before reporting the session over.
+	// The closed state stays in s.sessions so that a request of this session
+	// still being dispatched is refused rather than given a fresh state (a
+	// few bytes per connection; `execgate server` has one).
 	st.shutdown()
 	return err
 }
@@ -196,12 +199,6 @@ func (s *Server) state(ss *mcp.ServerSession) *sessionState {
 		s.sessions[ss] = st
 	}
 	return st
-}
-
-func (s *Server) forget(ss *mcp.ServerSession) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	delete(s.sessions, ss)
 }
 
 func (st *sessionState) markRootsStale() {
