@@ -106,8 +106,8 @@ func NewServer(opts *Options, engine Engine, log *slog.Logger, dlog *DecisionLog
 		Logger:       sdkLogger(log, opts.LogLevel),
 		Capabilities: &mcp.ServerCapabilities{
 			// Non-nil Capabilities replaces the SDK's default {"logging":{}}.
-			Logging:      &mcp.LoggingCapabilities{},
-			Tools:        &mcp.ToolCapabilities{},
+			Logging: &mcp.LoggingCapabilities{},
+			Tools:   &mcp.ToolCapabilities{},
 			// Codex sends codex/sandbox-state/update to servers declaring the
 			// first, and puts the state in each tools/call _meta for servers
 			// declaring the second (later builds).
