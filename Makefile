@@ -12,12 +12,17 @@ all: build
 
 LEAN_WRAPPER := internal/leanwrapper/wrapper.bin
 
-# Static binaries (no cgo): a dynamically linked binary pays the ELF loader on
-# every start, and the wrapper starts once per program the agent runs.
+# On linux/amd64 both binaries start at the wrapper's pre-runtime entry
+# point, which records the inherited signal state so Run can hand it on
+# exactly (wrapper/entry_linux_amd64.s).
+ENTRY_LDFLAGS := $(if $(filter linux/amd64,$(shell $(GO) env GOOS)/$(shell $(GO) env GOARCH)),-E=github.com/execgate/execgate/wrapper.earlyEntry)
+
 # The lean wrapper is embedded into execgate (see internal/leanwrapper).
+# Static binaries (no cgo): a dynamically linked one pays the ELF loader on
+# every start, and the wrapper starts once per program the agent runs.
 build:
-	CGO_ENABLED=0 $(GO) build -trimpath -ldflags='-s -w' -o $(LEAN_WRAPPER) ./wrapper/cmd/execgate-execve-wrapper
-	CGO_ENABLED=0 $(GO) build -tags leanwrapper -o $(BIN) .
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags='-s -w $(ENTRY_LDFLAGS)' -o $(LEAN_WRAPPER) ./wrapper/cmd/execgate-execve-wrapper
+	CGO_ENABLED=0 $(GO) build -tags leanwrapper -ldflags='$(ENTRY_LDFLAGS)' -o $(BIN) .
 
 # scripts/build-bash.sh is idempotent and cached by patch hash.
 bash:

@@ -127,7 +127,7 @@ func TestBashSignalState(t *testing.T) {
 	dir := t.TempDir()
 	tests := []struct {
 		name, script, signals string
-		exact                 bool // needs the execgate_exactsignals build
+		exact                 bool // needs the build with the early entry point
 	}{
 		{"trap INT", `trap '' INT; grep -E '^Sig(Ign|Blk)' /proc/self/status`, "", false},
 		{"trap HUP INT", `trap '' HUP INT; grep -E '^Sig(Ign|Blk)' /proc/self/status`, "", false},

@@ -14,7 +14,7 @@ import (
 //
 // Signal state: see signal_linux.go for why the kernel's own execve rules
 // already hand FILE most of what the wrapper inherited, and
-// signal_exact_linux.go for the build that restores the rest.
+// entry_linux_amd64.s for how the inherited state is recorded and restored.
 // syscall.Exec (not a raw execve) because it also restores the RLIMIT_NOFILE
 // soft limit the Go runtime raised at start-up.
 func execInPlace(file string, argv, env []string) int {

@@ -18,6 +18,7 @@ import (
 	"unsafe"
 
 	"github.com/execgate/execgate/escalate"
+	"github.com/execgate/execgate/wrapper"
 	"golang.org/x/sys/unix"
 )
 
@@ -30,7 +31,8 @@ var (
 	binDir      string // holds execgate and the codex-execve-wrapper symlink
 	wrapperPath string
 	execgateBin string
-	// exactWrapperPath is the execgate_exactsignals build (signal_exact_linux.go).
+	// exactWrapperPath is the build linked with the early entry point
+	// (entry_linux_amd64.s), as the Makefile links it.
 	exactWrapperPath string
 )
 
@@ -74,7 +76,7 @@ func buildWrapper(dir string) error {
 	if err := os.Mkdir(exactDir, 0o755); err != nil {
 		return err
 	}
-	exactWrapperPath, err2 = build(goBin, exactDir, "-tags=execgate_exactsignals", "-ldflags=-checklinkname=0")
+	exactWrapperPath, err2 = build(goBin, exactDir, "-ldflags=-E="+wrapper.EntrySymbol)
 	return err2
 }
 

@@ -11,36 +11,23 @@ import (
 //
 // A program started through the wrapper must see the signal dispositions and
 // the signal mask the wrapper inherited. The Go runtime, before any Go code
-// runs, installs its own handler for most signals and unblocks a few on every
-// thread. What that means for the in-place exec:
+// runs, installs its own handler for most signals (replacing an inherited
+// SIG_IGN for all but SIGHUP, SIGINT, the job-control signals and 32-34) and
+// unblocks the signals it needs (faults, SIGHUP, SIGINT, SIGQUIT, SIGABRT,
+// SIGTERM, SIGSYS, SIGCHLD, SIGPROF, SIGURG, 32-34) on every thread. The
+// original values survive only in unexported runtime variables.
 //
-//   - Handlers: execve resets every handled signal to SIG_DFL, which is what
-//     the program gets from Bash for a signal that was not ignored. A signal
-//     that was SIG_IGN keeps SIG_IGN across execve as long as nobody replaced
-//     it, and the runtime leaves SIGHUP and SIGINT alone when they were
-//     ignored (as for `nohup` or `trap '' INT`), as well as SIGCONT, SIGTSTP,
-//     SIGTTIN, SIGTTOU and signals 32-34. For those, inheritance is exact
-//     with no work at all. For the other signals the runtime overwrites an
-//     inherited SIG_IGN with its handler and keeps the old value only in an
-//     unexported variable that the linker does not let other packages reach,
-//     so a SIG_IGN inherited for, say, SIGQUIT, SIGTERM or SIGPIPE reaches
-//     the program as SIG_DFL. Pure Go cannot observe it earlier: no user code
-//     runs before the runtime's signal set-up.
-//   - Mask: every runtime thread starts from the mask the process inherited,
-//     minus the signals the runtime needs (synchronous faults, SIGHUP,
-//     SIGINT, SIGQUIT, SIGABRT, SIGTERM, SIGSYS, SIGCHLD, SIGPROF, SIGURG,
-//     32-34). execve keeps the calling thread's mask, so any other blocked
-//     signal (SIGUSR1, SIGPIPE, SIGALRM, real-time signals...) reaches the
-//     program blocked, exactly as inherited; a blocked signal from that list
-//     reaches it unblocked.
+// So the binary gets a pre-runtime entry point (entry_linux_amd64.s, linked
+// with -E by the Makefile and the tests) that records the inherited mask and
+// ignored set, and restoreInheritedSignals puts them back right before the
+// in-place execve. execve itself resets the runtime's handlers to SIG_DFL.
+// Without that entry point (plain `go build`, other architectures) the
+// kernel's rules alone apply: what the runtime left untouched (ignored HUP
+// and INT, as for `nohup` or `trap '' INT`; blocked USR1, PIPE, ALRM,
+// real-time signals) still arrives exactly, the rest arrives as default.
 //
-// The Run path of the default build therefore does no signal syscalls: any
-// explicit "restore" would only rewrite what the kernel and the runtime
-// already leave in place. The execgate_exactsignals build (see
-// signal_exact_linux.go) reads what the runtime recorded at start-up and
-// restores every inherited SIG_IGN and the whole mask.
-// It must also never call os/signal (Notify starts a thread that changes its
-// own mask); only the Escalate path does, and it never execs.
+// The Run path must never call os/signal (Notify starts a thread that
+// changes its own mask); only the Escalate path does, and it never execs.
 
 // dieBySignal makes the wrapper die of sig, so that its parent Bash sees the
 // same wait status the escalated command had. It returns 128+sig if sig does
@@ -71,4 +58,25 @@ func terminatesByDefault(sig int) bool {
 		return false
 	}
 	return true
+}
+
+// restoreInheritedSignals puts back, on the calling thread (locked: the
+// execve that follows must run on it), every SIG_IGN the process inherited and
+// the inherited signal mask, as recorded by earlyEntry before the runtime
+// changed them. Handlers the runtime installed need no work: execve resets
+// them to SIG_DFL, which is what they were. Without a record (a binary linked
+// without -E) it does nothing, and the kernel's execve rules alone apply.
+func restoreInheritedSignals() {
+	ignored, mask, ok := inheritedSignals()
+	if !ok {
+		return
+	}
+	runtime.LockOSThread()
+	ign := [4]uint64{1} // struct sigaction with sa_handler = SIG_IGN
+	for sig := 1; sig <= 64; sig++ {
+		if ignored&(1<<(sig-1)) != 0 {
+			unix.RawSyscall6(unix.SYS_RT_SIGACTION, uintptr(sig), uintptr(unsafe.Pointer(&ign)), 0, 8, 0, 0)
+		}
+	}
+	unix.RawSyscall6(unix.SYS_RT_SIGPROCMASK, unix.SIG_SETMASK, uintptr(unsafe.Pointer(&mask)), 0, 8, 0, 0)
 }
