@@ -4,29 +4,35 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 )
 
 // go.starlark.net and starlark-rust word argument errors differently. Where
 // Codex's texts are checked by compatibility vectors (reference §1), the
-// builtins' argument errors are reworded to starlark-rust's.
+// builtins' argument errors are reworded to starlark-rust's. The patterns
+// compile on first use: package init runs in every role of the binary.
 var (
-	argUnexpectedKeyword = regexp.MustCompile(`^(\w+): unexpected keyword argument "([^"]*)"`)
-	argMissing           = regexp.MustCompile(`^(\w+): missing argument for (\w+)$`)
-	argWrongType         = regexp.MustCompile(`^(\w+): for parameter "?(\w+)"?: got (\w+), want (\w+)$`)
+	argUnexpectedKeyword = lazyRegexp(`^(\w+): unexpected keyword argument "([^"]*)"`)
+	argMissing           = lazyRegexp(`^(\w+): missing argument for (\w+)$`)
+	argWrongType         = lazyRegexp(`^(\w+): for parameter "?(\w+)"?: got (\w+), want (\w+)$`)
 )
+
+func lazyRegexp(expr string) func() *regexp.Regexp {
+	return sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(expr) })
+}
 
 // rustTypeNames maps go.starlark.net's wanted types to starlark-rust's.
 var rustTypeNames = map[string]string{"string": "str", "list": "list", "bool": "bool", "int": "int"}
 
 func codexArgError(err error) error {
 	msg := err.Error()
-	if m := argUnexpectedKeyword.FindStringSubmatch(msg); m != nil {
+	if m := argUnexpectedKeyword().FindStringSubmatch(msg); m != nil {
 		return &ruleError{msg: fmt.Sprintf("Found `%s` extra named parameter(s) for call to %s", m[2], m[1])}
 	}
-	if m := argMissing.FindStringSubmatch(msg); m != nil {
+	if m := argMissing().FindStringSubmatch(msg); m != nil {
 		return &ruleError{msg: fmt.Sprintf("Missing parameter `%s` for call to %s", m[2], m[1])}
 	}
-	if m := argWrongType.FindStringSubmatch(msg); m != nil {
+	if m := argWrongType().FindStringSubmatch(msg); m != nil {
 		want := m[4]
 		if r, ok := rustTypeNames[want]; ok {
 			want = r

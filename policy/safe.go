@@ -1,7 +1,6 @@
 package policy
 
 import (
-	"regexp"
 	"strings"
 )
 
@@ -47,7 +46,7 @@ var findUnsafe = map[string]bool{
 	"-fls": true, "-fprint": true, "-fprint0": true, "-fprintf": true,
 }
 
-var sedPrint = regexp.MustCompile(`^(\d+,)?\d+p$`)
+var sedPrint = lazyRegexp(`^(\d+,)?\d+p$`)
 
 func isSafeExec(argv []string) bool {
 	if len(argv) == 0 {
@@ -73,7 +72,7 @@ func isSafeExec(argv []string) bool {
 	case "git":
 		return isSafeGit(args)
 	case "sed":
-		return len(argv) <= 4 && len(args) >= 2 && args[0] == "-n" && sedPrint.MatchString(args[1])
+		return len(argv) <= 4 && len(args) >= 2 && args[0] == "-n" && sedPrint().MatchString(args[1])
 	}
 	return false
 }
