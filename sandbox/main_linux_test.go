@@ -83,4 +83,3 @@ func launchMain(args []string) int {
 	}
 	return 0
 }
-
