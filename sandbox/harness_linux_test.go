@@ -103,6 +103,8 @@ func (e testEnv) launch(t testing.TB, req launchRequest) (string, int) {
 	defer cancel()
 	cmd := exec.CommandContext(ctx, e.bin, "launch", string(enc))
 	cmd.Dir = e.ws
+	// Leftover processes would hold the output pipe: fail, do not hang.
+	cmd.WaitDelay = 5 * time.Second
 	cmd.Env = []string{"PATH=/usr/local/bin:/usr/bin:/bin", "HOME=" + e.home, "LANG=C"}
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
