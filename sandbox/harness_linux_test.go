@@ -60,20 +60,6 @@ func newTestEnv(t testing.TB, uid int) testEnv {
 	return e
 }
 
-func mustMkdir(t testing.TB, d string) {
-	t.Helper()
-	if err := os.MkdirAll(d, 0o755); err != nil {
-		t.Fatal(err)
-	}
-}
-
-func mustWrite(t testing.TB, p, s string) {
-	t.Helper()
-	if err := os.WriteFile(p, []byte(s), 0o644); err != nil {
-		t.Fatal(err)
-	}
-}
-
 func chownTree(t testing.TB, dir string, uid int) {
 	t.Helper()
 	err := filepath.Walk(dir, func(p string, _ os.FileInfo, err error) error {

@@ -72,11 +72,11 @@ func Report(w io.Writer, c Capabilities) error {
 		ll = fmt.Sprintf("ABI %d", c.LandlockABI)
 	}
 	fmt.Fprintf(w, "sandbox (%s):\n", c.OS)
-	fmt.Fprintf(w, "  landlock:          %s\n", ll)
-	fmt.Fprintf(w, "  seccomp filters:   %s\n", yes(c.Seccomp, c.SeccompError))
-	fmt.Fprintf(w, "  user namespaces:   %s\n", yes(c.Namespaces, c.NamespacesError))
+	fmt.Fprintf(w, "  %-20s%s\n", "landlock:", ll)
+	fmt.Fprintf(w, "  %-20s%s\n", "seccomp filters:", yes(c.Seccomp, c.SeccompError))
+	fmt.Fprintf(w, "  %-20s%s\n", "user namespaces:", yes(c.Namespaces, c.NamespacesError))
 	for _, m := range []Mode{ReadOnly, WorkspaceWrite, DangerFullAccess} {
-		fmt.Fprintf(w, "  %-19s%s\n", string(m)+":", c.enforcement(m))
+		fmt.Fprintf(w, "  %-20s%s\n", string(m)+":", c.enforcement(m))
 	}
 	_, err := fmt.Fprintln(w)
 	return err
