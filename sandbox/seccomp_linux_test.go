@@ -27,7 +27,7 @@ func TestSeccompFilterDecisions(t *testing.T) {
 	}
 	native := func(name string, nr uint32, arg0 uint64) call { return call{name, auditArch, nr, arg0} }
 	cases := []struct {
-		c                call
+		c               call
 		offline, online uint32
 	}{
 		{call{"foreign arch", unix.AUDIT_ARCH_I386, unix.SYS_WRITE, 0}, kill, kill},
@@ -64,7 +64,7 @@ func TestSeccompFilterDecisions(t *testing.T) {
 	}
 	if x32Bit != 0 {
 		cases = append(cases, struct {
-			c                call
+			c               call
 			offline, online uint32
 		}{native("x32 write", x32Bit|1, 0), deny, deny})
 	}

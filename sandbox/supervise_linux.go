@@ -32,76 +32,81 @@ func supervise(argv []string, isInit bool) int {
 		fmt.Fprintf(os.Stderr, "execgate sandbox: %s: %v\n", argv[0], err)
 		return exitNotFound
 	}
-	// The ambient capabilities and the child's parent-death signal
-	// belong to this OS thread, which forks the child and never exits.
-	runtime.LockOSThread()
-	if err := dropAmbient(); err != nil {
-		return helperFail(err)
-	}
 	if !isInit {
 		if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
 			return helperFail(fmt.Errorf("prctl(PR_SET_CHILD_SUBREAPER): %w", err))
 		}
 	}
-
 	sigs := make(chan os.Signal, 16)
-	signal.Notify(sigs, syscall.SIGCHLD, syscall.SIGTERM)
+	signal.Notify(sigs, syscall.SIGTERM)
 	for _, s := range relayed {
 		// A signal our parent ignores stays ignored for the program too.
 		if !signal.Ignored(s) {
 			signal.Notify(sigs, s)
 		}
 	}
-
-	files := []uintptr{0, 1, 2}
-	if _, err := unix.FcntlInt(3, unix.F_GETFD, 0); err == nil {
-		files = append(files, 3) // the escalate socket
-	}
-	pid, err := syscall.ForkExec(path, argv, &syscall.ProcAttr{
-		Env:   os.Environ(),
-		Files: files,
-		Sys:   &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL},
-	})
+	pid, err := startChild(path, argv)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "execgate sandbox: exec %s: %v\n", path, err)
 		return exitNoExec
 	}
-
-	status := -1
-	for status < 0 {
-		switch sig := <-sigs; sig {
-		case syscall.SIGCHLD:
-			status = reap(pid)
-		case syscall.SIGTERM:
+	go func() {
+		for sig := range sigs {
+			if sig != syscall.SIGTERM {
+				_ = syscall.Kill(pid, sig.(syscall.Signal))
+				continue
+			}
 			if !isInit {
 				killDescendants()
 			}
-			return 128 + int(syscall.SIGTERM)
-		default:
-			_ = syscall.Kill(pid, sig.(syscall.Signal))
+			os.Exit(128 + int(syscall.SIGTERM))
 		}
-	}
+	}()
+	// A blocking wait4 here, rather than SIGCHLD through os/signal,
+	// wakes us without a goroutine hand-off: it is the fast path when
+	// Bash exits.
+	status := waitFor(pid)
 	if !isInit {
 		killDescendants()
 	}
 	return status
 }
 
-// reap collects every exited child and returns the status of pid once it
-// is among them, else -1.
-func reap(pid int) int {
-	status := -1
+// startChild forks and execs the program with stdio and, when open, the
+// escalate socket (fd 3). The ambient capabilities and the parent-death
+// signal are per thread, so the fork happens on a locked thread whose
+// ambient set was just cleared.
+func startChild(path string, argv []string) (int, error) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	if err := dropAmbient(); err != nil {
+		return 0, err
+	}
+	files := []uintptr{0, 1, 2}
+	if _, err := unix.FcntlInt(3, unix.F_GETFD, 0); err == nil {
+		files = append(files, 3)
+	}
+	return syscall.ForkExec(path, argv, &syscall.ProcAttr{
+		Env:   os.Environ(),
+		Files: files,
+		Sys:   &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL},
+	})
+}
+
+// waitFor reaps children, orphans included, until pid exits, and returns
+// its status.
+func waitFor(pid int) int {
 	for {
 		var ws syscall.WaitStatus
-		wpid, err := syscall.Wait4(-1, &ws, syscall.WNOHANG, nil)
-		if err == syscall.EINTR {
-			continue
-		}
-		if err != nil || wpid <= 0 {
-			return status
-		}
-		if wpid == pid {
-			status = exitStatus(ws)
+		wpid, err := syscall.Wait4(-1, &ws, 0, nil)
+		switch {
+		case err == syscall.EINTR:
+		case err != nil:
+			// ECHILD: cannot happen while pid is unreaped.
+			fmt.Fprintf(os.Stderr, "execgate sandbox: wait: %v\n", err)
+			return exitSetup
+		case wpid == pid:
+			return exitStatus(ws)
 		}
 	}
 }
@@ -118,6 +123,9 @@ func exitStatus(ws syscall.WaitStatus) int {
 // reaches every descendant, however it detached itself.
 func killDescendants() {
 	for range 10000 {
+		if !hasChildren() {
+			return // the common case, in one syscall
+		}
 		kids := children()
 		if len(kids) == 0 {
 			return
@@ -129,6 +137,20 @@ func killDescendants() {
 			if _, err := syscall.Wait4(-1, nil, 0, nil); err == syscall.ECHILD {
 				break
 			}
+		}
+	}
+}
+
+// hasChildren reaps exited children and reports whether any is left.
+func hasChildren() bool {
+	for {
+		wpid, err := syscall.Wait4(-1, nil, syscall.WNOHANG, nil)
+		switch {
+		case err == syscall.EINTR:
+		case err != nil: // ECHILD
+			return false
+		case wpid == 0: // children, none exited
+			return true
 		}
 	}
 }
