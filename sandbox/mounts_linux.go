@@ -67,7 +67,7 @@ func protectName(r pinnedRoot, name string) error {
 		return fmt.Errorf("is a symlink; cannot be kept read-only")
 	}
 	tree, err := unix.OpenTree(r.fd, name, unix.OPEN_TREE_CLONE|unix.OPEN_TREE_CLOEXEC|unix.AT_RECURSIVE|unix.AT_SYMLINK_NOFOLLOW)
-	if errors.Is(err, unix.ENOSYS) {
+	if oldKernel(err) {
 		return bindReadOnly(p)
 	}
 	if err != nil {
@@ -75,7 +75,7 @@ func protectName(r pinnedRoot, name string) error {
 	}
 	defer unix.Close(tree)
 	err = unix.MountSetattr(tree, "", unix.AT_EMPTY_PATH|unix.AT_RECURSIVE, &unix.MountAttr{Attr_set: unix.MOUNT_ATTR_RDONLY})
-	if errors.Is(err, unix.ENOSYS) {
+	if oldKernel(err) {
 		return bindReadOnly(p)
 	}
 	if err != nil {
@@ -142,6 +142,13 @@ func mountTarget(p string, roots []Root) (string, error) {
 	default:
 		return "", fmt.Errorf("create placeholder %s: %w", first, err)
 	}
+}
+
+// oldKernel reports an error that means "use mount(2) instead": the
+// syscall is missing, or a container's seccomp profile refuses the new
+// mount API (EPERM; mount(2) then fails clearly if it is refused too).
+func oldKernel(err error) bool {
+	return errors.Is(err, unix.ENOSYS) || errors.Is(err, unix.EPERM)
 }
 
 // bindReadOnly bind-mounts p onto itself read-only. The remount must keep
