@@ -4,7 +4,12 @@
 //
 // main picks the role before anything else: the wrapper role runs once per
 // program the agent's shell starts, so it must not pay for flag parsing or
-// logging setup it does not use.
+// logging setup it does not use. The go:debug lines below skip the runtime's
+// cgroup probing for GOMAXPROCS at every start: the sandbox helper and the
+// wrapper both start once per call or per program.
+//
+//go:debug containermaxprocs=0
+//go:debug updatemaxprocs=0
 package main
 
 import (
