@@ -7,9 +7,13 @@
 // It runs before the Go runtime, which replaces most inherited SIG_IGN
 // dispositions with its own handler and unblocks several signals before any Go
 // code can look. It records the inherited mask and which signals were
-// ignored, then jumps to the runtime's normal entry with the registers and
-// stack exactly as the kernel left them (only AX, CX, DX, SI, DI, R10, R11 and
-// R12 are used; the ABI promises nothing else in them at process entry).
+// ignored, then tries the Run fast path (fastpath_linux_amd64.s), which
+// execs the program itself when the server answers Run and otherwise
+// returns here. Then it jumps to the runtime's normal entry with the stack
+// exactly as the kernel left it (the fast path only reads it, and its CALLs
+// use the free space below SP). General registers are scratch: the ABI
+// promises nothing in them at process entry but the stack pointer (RDX, the
+// atexit pointer, is 0 for a static binary and the runtime ignores it).
 TEXT ·earlyEntry(SB),NOSPLIT|NOFRAME,$0
 	// rt_sigprocmask(SIG_BLOCK, NULL, &entryMask, 8)
 	MOVQ	$14, AX
@@ -45,4 +49,6 @@ next:
 	JLT	loop
 	MOVQ	$1, ·entryCaptured(SB)
 done:
+	MOVQ	SP, BX
+	CALL	·fastRun(SB)
 	JMP	_rt0_amd64_linux(SB)

@@ -24,6 +24,13 @@ func execInPlace(file string, argv, env []string) int {
 	if !ok {
 		return failClosed("cannot exec " + file + ": " + err.Error())
 	}
+	return afterFailedExec(file, argv, env, errno)
+}
+
+// afterFailedExec does what Bash's shell_execve does once execve(FILE) has
+// failed with errno: run a script without #! as a Bash script, or report.
+// The execve was execInPlace's or the fast path's (fastpath_linux_amd64.s).
+func afterFailedExec(file string, argv, env []string, errno syscall.Errno) int {
 	if errno == syscall.ENOEXEC {
 		return runAsScript(file, argv, env)
 	}

@@ -51,7 +51,19 @@ func TestMain(m *testing.M) {
 			fmt.Fprintln(os.Stderr, err)
 			return 1
 		}
-		return m.Run()
+		// Every test runs against both builds: the default one (the Go
+		// path throughout) and the one linked with the early entry point,
+		// as the Makefile links it (the pre-runtime Run fast path, see
+		// fastpath_linux_amd64.s, and the Go path for everything else).
+		defaultPath := wrapperPath
+		for _, pass := range []struct{ name, path string }{{"default build", defaultPath}, {"early-entry build", exactWrapperPath}} {
+			fmt.Fprintf(os.Stderr, "=== wrapper tests against the %s\n", pass.name)
+			wrapperPath = pass.path
+			if code := m.Run(); code != 0 {
+				return code
+			}
+		}
+		return 0
 	}()
 	os.Exit(code)
 }

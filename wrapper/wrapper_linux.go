@@ -25,6 +25,13 @@ func Main(args []string) int {
 	// os.Environ is exactly what Bash passed (Bash never exports duplicate
 	// names), and it is what FILE gets on Run.
 	environ := os.Environ()
+	fast := takeHandover()
+	if fast.kind == handoverExecFailed {
+		// The fast path got Run and its execve failed; go on as execInPlace
+		// does. (environ is what it exec'd with: it falls back on anything
+		// os.Environ would change.)
+		return afterFailedExec(file, argv, environ, fast.errno)
+	}
 	req := escalate.Request{File: file, Argv: argv, Env: make(map[string]string, len(environ))}
 	sock, haveSock := "", false
 	for _, kv := range environ {
@@ -50,13 +57,8 @@ func Main(args []string) int {
 		return failClosed("cannot determine the working directory: " + err.Error() + "; refusing to run " + file)
 	}
 
-	conn, err := escalate.Dial(dgram)
+	conn, resp, err := decide(dgram, &req, fast)
 	if err != nil {
-		return failClosed("cannot reach the execgate server: " + err.Error())
-	}
-	resp, err := ask(conn, &req)
-	if err != nil {
-		unix.Close(conn)
 		return failClosed(err.Error())
 	}
 	switch resp.Action {
@@ -79,6 +81,37 @@ func Main(args []string) int {
 	return failClosed("server answered with unknown action " + resp.Action.String())
 }
 
+// decide gets the server's answer to req on a private stream, or picks up
+// where the fast path left off. On error the stream is closed.
+func decide(dgram int, req *escalate.Request, fast handover) (int, escalate.Response, error) {
+	var (
+		conn int
+		resp escalate.Response
+		err  error
+	)
+	switch fast.kind {
+	case handoverStream:
+		conn = fast.stream
+		resp, err = receive(conn)
+	case handoverSendFailed:
+		conn = fast.stream
+		err = errorString("escalate: send frame: " + fast.errno.Error()) // as WriteFrame says it
+	case handoverDialFailed:
+		// As escalate.Dial words it.
+		return -1, resp, errorString("cannot reach the execgate server: escalate: handshake on fd " + strconv.Itoa(dgram) + ": " + fast.errno.Error())
+	default:
+		if conn, err = escalate.Dial(dgram); err != nil {
+			return -1, resp, errorString("cannot reach the execgate server: " + err.Error())
+		}
+		resp, err = ask(conn, req)
+	}
+	if err != nil {
+		unix.Close(conn)
+		return -1, resp, err
+	}
+	return conn, resp, nil
+}
+
 // ask sends the request on the private stream and reads the decision.
 func ask(conn int, req *escalate.Request) (escalate.Response, error) {
 	size := 64 + len(req.File) + len(req.Workdir)
@@ -92,6 +125,11 @@ func ask(conn int, req *escalate.Request) (escalate.Response, error) {
 	if err := escalate.WriteFrame(conn, payload, nil); err != nil {
 		return escalate.Response{}, err
 	}
+	return receive(conn)
+}
+
+// receive reads the decision from the private stream.
+func receive(conn int) (escalate.Response, error) {
 	reply, fds, err := escalate.ReadFrame(conn)
 	if err != nil {
 		return escalate.Response{}, err
