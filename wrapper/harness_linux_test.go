@@ -34,6 +34,9 @@ var (
 	// exactWrapperPath is the build linked with the early entry point
 	// (entry_linux_amd64.s), as the Makefile links it.
 	exactWrapperPath string
+	// defaultWrapperPath is the build without it; wrapperPath is one or
+	// the other, per pass of the whole suite (see TestMain).
+	defaultWrapperPath string
 )
 
 func TestMain(m *testing.M) {
@@ -55,8 +58,8 @@ func TestMain(m *testing.M) {
 		// path throughout) and the one linked with the early entry point,
 		// as the Makefile links it (the pre-runtime Run fast path, see
 		// fastpath_linux_amd64.s, and the Go path for everything else).
-		defaultPath := wrapperPath
-		for _, pass := range []struct{ name, path string }{{"default build", defaultPath}, {"early-entry build", exactWrapperPath}} {
+		defaultWrapperPath = wrapperPath
+		for _, pass := range []struct{ name, path string }{{"default build", defaultWrapperPath}, {"early-entry build", exactWrapperPath}} {
 			fmt.Fprintf(os.Stderr, "=== wrapper tests against the %s\n", pass.name)
 			wrapperPath = pass.path
 			if code := m.Run(); code != 0 {
@@ -141,6 +144,7 @@ type server struct {
 
 	mu       sync.Mutex
 	requests []escalate.Request
+	payloads [][]byte // the raw request payloads, in the same order
 	supers   []superExecSeen
 	errs     []error
 }
@@ -219,6 +223,7 @@ func (s *server) handle(fd int) error {
 	}
 	s.mu.Lock()
 	s.requests = append(s.requests, req)
+	s.payloads = append(s.payloads, payload)
 	s.mu.Unlock()
 
 	r := s.decide(req)
@@ -334,6 +339,12 @@ func (s *server) seen() []escalate.Request {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return append([]escalate.Request(nil), s.requests...)
+}
+
+func (s *server) rawRequests() [][]byte {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([][]byte(nil), s.payloads...)
 }
 
 func (s *server) superExecs() []superExecSeen {
