@@ -25,6 +25,15 @@
 // its trace), and until the wrapper knows the answer a SIGQUIT makes it dump
 // goroutines and exit 2 rather than die of the signal.
 //
+// Builds linked with the early entry point (the Makefile's, on linux/amd64)
+// avoid those limits in the common case: before the runtime starts,
+// fastpath_linux_amd64.s sends the request and, when the answer is exactly
+// Run, execs the program itself, so the runtime never starts and none of the
+// above applies. That is also what keeps the wrapper's cost per program
+// start under a millisecond. Requests it cannot encode verbatim (non-ASCII or
+// escaped bytes, duplicate or empty environment entries), a closed
+// descriptor 0-2, and every answer but Run go through the Go code.
+//
 // Anything unexpected on the protocol fails closed: one line on stderr, exit
 // status 126, nothing run.
 package wrapper

@@ -328,7 +328,7 @@ send:
 	LEAQ	·fastReq+4(SB), AX
 	ADDQ	AX, DX
 	SUBQ	R12, DX // bytes left
-	JLE	peek_header
+	JLE	answer
 	MOVQ	$SYS_sendto, AX
 	MOVQ	R14, DI
 	MOVQ	R12, SI
@@ -343,52 +343,41 @@ send:
 	ADDQ	AX, R12
 	JMP	send
 
-	// --- 7. Peek at the answer: the exact Run frame, or hand over. First
-	// the header, then the whole frame, each waited for in full: Go's
-	// ReadFrame would block for the same bytes, so a slow or stalled server
-	// is treated alike on both paths.
-peek_header:
-	MOVQ	$SYS_recvfrom, AX
-	MOVQ	R14, DI
-	LEAQ	·fastAnswer(SB), SI
-	MOVQ	$4, DX
-	MOVQ	$(MSG_PEEK|MSG_WAITALL), R10
-	XORL	R8, R8
-	XORL	R9, R9
-	SYSCALL
-	CMPQ	AX, $-EINTR
-	JEQ	peek_header
-	CMPQ	AX, $4
-	JNE	handover // EOF or error: Go reads it and fails closed
-	MOVL	·fastAnswer(SB), AX
-	CMPL	AX, runFrame<>(SB)
-	JNE	handover // not a 16-byte payload: not Run
-	// recvmsg, not recvfrom, for msg_flags: descriptors sent with the
-	// answer (a protocol error Go reports) show as MSG_CTRUNC, as no
-	// control buffer is given; none are received.
+	// --- 7. Peek at the answer: the exact Run frame, or hand over.
+	// The peek blocks until the first data arrives, as Go's ReadFrame
+	// would, but never waits for more once the queue holds some: a frame
+	// the server wrote in pieces is left to Go (correct, just not fast;
+	// escalate.WriteFrame sends a frame in one piece). recvmsg, not
+	// recvfrom, for msg_flags: descriptors sent with the answer (a
+	// protocol error Go reports) show as MSG_CTRUNC, as no control buffer
+	// is given; none are received.
+answer:
 	LEAQ	·fastAnswer(SB), AX
 	MOVQ	AX, ·fastIov(SB)
 	MOVQ	$20, ·fastIov+8(SB)
 	MOVQ	$0, ·fastMsg+32(SB) // msg_control
 	MOVQ	$0, ·fastMsg+40(SB) // msg_controllen
-peek_frame:
+peek:
 	MOVL	$0, ·fastMsg+48(SB) // msg_flags
 	MOVQ	$SYS_recvmsg, AX
 	MOVQ	R14, DI
 	LEAQ	·fastMsg(SB), SI
-	MOVQ	$(MSG_PEEK|MSG_WAITALL), DX
+	MOVQ	$MSG_PEEK, DX
 	SYSCALL
 	CMPQ	AX, $-EINTR
-	JEQ	peek_frame
+	JEQ	peek
 	CMPQ	AX, $20
-	JNE	handover
+	JNE	handover // EOF, error, a short or split answer: Go reads it
 	TESTL	$MSG_CTRUNC, ·fastMsg+48(SB)
 	JNZ	handover
-	MOVQ	·fastAnswer+4(SB), AX
-	CMPQ	AX, runFrame<>+4(SB)
+	MOVQ	·fastAnswer(SB), AX
+	CMPQ	AX, runFrame<>(SB)
 	JNE	handover
-	MOVQ	·fastAnswer+12(SB), AX
-	CMPQ	AX, runFrame<>+12(SB)
+	MOVQ	·fastAnswer+8(SB), AX
+	CMPQ	AX, runFrame<>+8(SB)
+	JNE	handover
+	MOVL	·fastAnswer+16(SB), AX
+	CMPL	AX, runFrame<>+16(SB)
 	JNE	handover
 consume:
 	// Read the frame for real: closing a unix socket with unread data

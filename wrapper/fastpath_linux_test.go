@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/execgate/execgate/escalate"
 )
@@ -47,13 +48,23 @@ type markedOutcome struct {
 	raw   []byte           // the request payload
 }
 
-// runMarked runs wrapper FILE ARGV... with exactly env plus
-// CODEX_ESCALATE_SOCKET=3 and GODEBUG=inittrace=1, in dir, against a fresh
+// marked describes one run of the wrapper for runMarked.
+type marked struct {
+	wrapper    string
+	argv       []string // FILE ARGV0 ARGV1...
+	env        []string // exactly these, plus the socket and GODEBUG variables
+	dir        string
+	closeStdin bool // start it with descriptor 0 closed
+}
+
+// runMarked runs m.wrapper FILE ARGV... with exactly m.env plus
+// CODEX_ESCALATE_SOCKET=3 and GODEBUG=inittrace=1, in m.dir, against a fresh
 // server answering with decide. It uses syscall.ForkExec rather than os/exec,
 // which would drop empty and duplicate environment entries that a parent
 // may well pass.
-func runMarked(t *testing.T, wrapper string, argv, env []string, dir string, decide func(escalate.Request) reply) markedOutcome {
+func runMarked(t *testing.T, m marked, decide func(escalate.Request) reply) markedOutcome {
 	t.Helper()
+	wrapper, argv, env, dir := m.wrapper, m.argv, m.env, m.dir
 	errFile, err := os.CreateTemp(t.TempDir(), "stderr")
 	if err != nil {
 		t.Fatal(err)
@@ -77,10 +88,14 @@ func runMarked(t *testing.T, wrapper string, argv, env []string, dir string, dec
 	}
 	defer outR.Close()
 	fullEnv := append(append([]string(nil), env...), "CODEX_ESCALATE_SOCKET=3", inittrace)
+	stdin := devNull.Fd()
+	if m.closeStdin {
+		stdin = ^uintptr(0) // closed in the child
+	}
 	pid, err := syscall.ForkExec(wrapper, append([]string{wrapper}, argv...), &syscall.ProcAttr{
 		Dir:   dir,
 		Env:   fullEnv,
-		Files: []uintptr{devNull.Fd(), outW.Fd(), errFile.Fd(), s.child.Fd()},
+		Files: []uintptr{stdin, outW.Fd(), errFile.Fd(), s.child.Fd()},
 	})
 	outW.Close()
 	if err != nil {
@@ -194,8 +209,8 @@ func TestFastPathDifferential(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			goPath := runMarked(t, defaultWrapperPath, tt.argv, tt.env, tt.dir, runAlways)
-			fast := runMarked(t, exactWrapperPath, tt.argv, tt.env, tt.dir, runAlways)
+			goPath := runMarked(t, marked{wrapper: defaultWrapperPath, argv: tt.argv, env: tt.env, dir: tt.dir}, runAlways)
+			fast := runMarked(t, marked{wrapper: exactWrapperPath, argv: tt.argv, env: tt.env, dir: tt.dir}, runAlways)
 			if goPath.early {
 				t.Fatalf("default build: the server got the request before the runtime started; the marker is broken (stderr %q)", goPath.stderr)
 			}
@@ -236,7 +251,7 @@ func TestFastPathDifferential(t *testing.T) {
 func TestFastPathRunSkipsRuntime(t *testing.T) {
 	requireFastPath(t)
 	env := []string{"PATH=/usr/bin:/bin", "Z=last-name-first", "A=1", "NOEQUALS", "M=x=y"}
-	got := runMarked(t, exactWrapperPath, []string{"/usr/bin/env", "env"}, env, "/", runAlways)
+	got := runMarked(t, marked{wrapper: exactWrapperPath, argv: []string{"/usr/bin/env", "env"}, env: env, dir: "/"}, runAlways)
 	if got.stderr != "" || !got.early || got.status.ExitStatus() != 0 {
 		t.Fatalf("got %s early=%v, want a silent Run from the fast path", got.outcome, got.early)
 	}
@@ -317,7 +332,7 @@ func TestFastPathHandover(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := runMarked(t, exactWrapperPath, sh, []string{"PATH=/usr/bin:/bin"}, "/", func(escalate.Request) reply { return tt.answer })
+			got := runMarked(t, marked{wrapper: exactWrapperPath, argv: sh, env: []string{"PATH=/usr/bin:/bin"}, dir: "/"}, func(escalate.Request) reply { return tt.answer })
 			if !got.early {
 				t.Errorf("the request did not come from the fast path (stderr %q)", got.stderr)
 			}
@@ -347,5 +362,43 @@ func TestFastPathDeadServer(t *testing.T) {
 		if got.status.ExitStatus() != 126 || got.stderr != want {
 			t.Errorf("%s: got %s, want exit 126 and stderr %q", wrapper, got, want)
 		}
+	}
+}
+
+// TestFastPathSplitRunFrame: a Run frame that arrives in two parts (header,
+// pause, payload) is not what the fast path's peek sees whole; it leaves the
+// frame unread to Go, which runs the program.
+func TestFastPathSplitRunFrame(t *testing.T) {
+	requireFastPath(t)
+	frame := binary.LittleEndian.AppendUint32(nil, 16)
+	frame = append(frame, `{"action":"Run"}`...)
+	got := runMarked(t, marked{wrapper: exactWrapperPath, argv: []string{"/bin/echo", "echo", "ran"}, env: []string{"PATH=/usr/bin:/bin"}, dir: "/"},
+		func(escalate.Request) reply { return reply{raw: frame, rawPause: 50 * time.Millisecond} })
+	if got.stdout != "ran\n" || withoutInittrace(got.stderr) != "" || got.status.ExitStatus() != 0 || !got.early {
+		t.Errorf("got %s early=%v, want the program run, the request from the fast path", got.outcome, got.early)
+	}
+	if got.stderr == "" {
+		t.Error("no init trace: the fast path took a frame it cannot have seen whole")
+	}
+}
+
+// TestFastPathClosedStdin: with descriptor 0 closed the stream would become
+// descriptor 0, which Go code after a handover would take for stdin; the
+// fast path leaves such a start to Go entirely (its runtime then opens
+// /dev/null there: the limit doc.go describes), on both builds alike.
+func TestFastPathClosedStdin(t *testing.T) {
+	requireFastPath(t)
+	argv := []string{"/bin/sh", "sh", "-c", "read -r line; echo status $?"}
+	var outs []outcome
+	for _, w := range []string{defaultWrapperPath, exactWrapperPath} {
+		got := runMarked(t, marked{wrapper: w, argv: argv, env: []string{"PATH=/usr/bin:/bin"}, dir: "/", closeStdin: true}, runAlways)
+		if got.early || got.req.File != "/bin/sh" {
+			t.Errorf("%s: early=%v request %+v, want the Go path to send it", w, got.early, got.req)
+		}
+		got.stderr = withoutInittrace(got.stderr)
+		outs = append(outs, got.outcome)
+	}
+	if outs[0] != outs[1] || outs[0].stdout != "status 1\n" {
+		t.Errorf("default build %s, early-entry build %s, want both to read EOF from /dev/null", outs[0], outs[1])
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"sync/atomic"
 	"syscall"
 	"testing"
+	"time"
 	"unsafe"
 
 	"github.com/execgate/execgate/escalate"
@@ -117,6 +118,9 @@ type reply struct {
 	// raw, when set, is written to the stream verbatim instead of a
 	// response frame, and the stream is then closed.
 	raw []byte
+	// rawPause, when set, writes raw in two parts this long apart: its
+	// first 4 bytes, then the rest.
+	rawPause time.Duration
 	// fds, when set, travel with the response frame (a protocol error).
 	fds []int
 	// result, when set for Escalate, is sent instead of running the command.
@@ -227,6 +231,14 @@ func (s *server) handle(fd int) error {
 	s.mu.Unlock()
 
 	r := s.decide(req)
+	if r.raw != nil && r.rawPause > 0 && len(r.raw) > 4 {
+		if _, err := unix.Write(fd, r.raw[:4]); err != nil {
+			return err
+		}
+		time.Sleep(r.rawPause)
+		_, err := unix.Write(fd, r.raw[4:])
+		return err
+	}
 	if r.raw != nil {
 		_, err := unix.Write(fd, r.raw)
 		return err
