@@ -28,12 +28,17 @@
 // name, because Go's os.Environ (what the Go path sends and execs with) drops
 // those, and FILE must get the same environment either way.
 //
+// fastRun's sections: 1 role check, 2 socket variable, 3 getcwd, 4 build
+// the request, 5 handshake, 6 send, 7 peek at the answer, 8 execve. Before 5
+// any failure returns with nothing changed (Go starts from scratch); from 5
+// on, fastState tells Go where to continue (handover.go).
+//
 // Registers in fastRun (the helpers below say what they use):
 //
 //	BX   the initial stack pointer, as the kernel left it: 0(BX) argc,
 //	     8(BX) argv[0] ... argv[argc-1], NULL, then envp ..., NULL.
 //	     Nothing here writes to the stack above it.
-//	R12  argc, later the send cursor
+//	R12  argc; then sendmsg's result; then the send cursor
 //	R13  &envp[0]
 //	R14  the CODEX_ESCALATE_SOCKET descriptor, later the stream descriptor
 //	R8   slot cursor over argv / envp while building
