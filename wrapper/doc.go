@@ -30,8 +30,8 @@
 // fastpath_linux_amd64.s sends the request and, when the answer is exactly
 // Run, execs the program itself, so the runtime never starts and none of the
 // above applies. That is also what keeps the wrapper's cost per program
-// start under a millisecond. Requests it cannot encode verbatim (non-ASCII or
-// escaped bytes, duplicate or empty environment entries), a closed
+// start under a millisecond. Requests it cannot encode verbatim (bytes JSON
+// escapes, invalid UTF-8, duplicate or empty environment entries), a closed
 // descriptor 0-2, and every answer but Run go through the Go code.
 //
 // Anything unexpected on the protocol fails closed: one line on stderr, exit

@@ -21,10 +21,11 @@
 //
 // The request is byte-for-byte what escalate.AppendRequest builds, except
 // that the environment is in envp order (AppendRequest iterates a map; the
-// decoded Request is the same). Strings are copied verbatim, so every byte of
-// FILE, ARGV, the working directory and the environment must be printable
-// ASCII other than '"' and '\'; anything else falls back before any socket
-// work. Also falling back: an empty environment entry or a repeated variable
+// decoded Request is the same). Strings are copied verbatim, so FILE, ARGV,
+// the working directory and the environment must need no JSON escape: only
+// printable ASCII other than '"' and '\', and valid UTF-8 other than U+2028
+// and U+2029; anything else falls back before any socket work. Also falling
+// back: an empty environment entry or a repeated variable
 // name, because Go's os.Environ (what the Go path sends and execs with) drops
 // those, and FILE must get the same environment either way.
 //
@@ -446,9 +447,11 @@ fallback:
 	RET
 
 // quote appends '"', the string at SI up to its NUL or the byte in DL, and
-// '"' at DI. AX = 0 on success; AX = 1 if a byte would need a JSON escape
-// (or is not ASCII) or the buffer is full (DI reached R9). On success SI
-// points at the terminating byte. Clobbers AX.
+// '"' at DI, where every byte must be copied verbatim to be the JSON that
+// escalate.AppendRequest writes: printable ASCII but '"' and '\', or valid
+// UTF-8 but U+2028 and U+2029 (which it escapes). AX = 0 on success, SI then
+// at the terminating byte; AX = 1 if a byte is not like that or the buffer
+// is full (DI reached R9). Clobbers AX, CX, R10, R11.
 TEXT quote<>(SB),NOSPLIT|NOFRAME,$0-0
 	CMPQ	DI, R9
 	JAE	quote_refuse
@@ -463,7 +466,7 @@ quote_next:
 	CMPB	AL, $0x20
 	JB	quote_refuse // control character
 	CMPB	AL, $0x80
-	JAE	quote_refuse // not ASCII
+	JAE	quote_utf8
 	CMPB	AL, $0x22
 	JEQ	quote_refuse // '"'
 	CMPB	AL, $0x5c
@@ -482,6 +485,92 @@ quote_done:
 quote_refuse:
 	MOVL	$1, AX
 	RET
+
+	// A multi-byte UTF-8 sequence, lead byte in AL: CX = the number of
+	// continuation bytes, R10..R11 = the range allowed for the first one
+	// (which rules out overlong forms, surrogates and values over
+	// U+10FFFF, as utf8.DecodeRune does); the others are 0x80..0xBF.
+quote_utf8:
+	MOVL	$0x80, R10
+	MOVL	$0xBF, R11
+	CMPB	AL, $0xC2
+	JB	quote_refuse // continuation byte, or overlong 2-byte lead
+	CMPB	AL, $0xDF
+	JBE	utf8_two
+	CMPB	AL, $0xEF
+	JBE	utf8_three
+	CMPB	AL, $0xF4
+	JBE	utf8_four
+	JMP	quote_refuse
+utf8_two:
+	MOVL	$1, CX
+	JMP	utf8_first
+utf8_three:
+	MOVL	$2, CX
+	CMPB	AL, $0xE0
+	JNE	utf8_three_ed
+	MOVL	$0xA0, R10 // E0 80..9F would be overlong
+	JMP	utf8_first
+utf8_three_ed:
+	CMPB	AL, $0xED
+	JNE	utf8_first
+	MOVL	$0x9F, R11 // ED A0..BF would be a surrogate
+	JMP	utf8_first
+utf8_four:
+	MOVL	$3, CX
+	CMPB	AL, $0xF0
+	JNE	utf8_four_f4
+	MOVL	$0x90, R10 // F0 80..8F would be overlong
+	JMP	utf8_first
+utf8_four_f4:
+	CMPB	AL, $0xF4
+	JNE	utf8_first
+	MOVL	$0x8F, R11 // F4 90..BF would be over U+10FFFF
+utf8_first:
+	// A NUL (the string's end) fails these checks before anything past it
+	// is read.
+	MOVBLZX	1(SI), AX
+	CMPL	AX, R10
+	JB	quote_refuse
+	CMPL	AX, R11
+	JA	quote_refuse
+	CMPL	CX, $1
+	JEQ	utf8_valid
+	MOVBLZX	2(SI), AX
+	ANDL	$0xC0, AX
+	CMPL	AX, $0x80
+	JNE	quote_refuse
+	CMPL	CX, $2
+	JEQ	utf8_three_valid
+	MOVBLZX	3(SI), AX
+	ANDL	$0xC0, AX
+	CMPL	AX, $0x80
+	JNE	quote_refuse
+	JMP	utf8_valid
+utf8_three_valid:
+	// U+2028 and U+2029 (E2 80 A8, E2 80 A9) are escaped by AppendRequest.
+	CMPB	(SI), $0xE2
+	JNE	utf8_valid
+	CMPB	1(SI), $0x80
+	JNE	utf8_valid
+	MOVBLZX	2(SI), AX
+	ANDL	$0xFE, AX
+	CMPL	AX, $0xA8
+	JEQ	quote_refuse
+utf8_valid:
+	// Copy the lead byte and CX continuation bytes. One bound check: the
+	// reqSlack bytes past R9 hold the other three.
+	CMPQ	DI, R9
+	JAE	quote_refuse
+	INCQ	CX
+utf8_copy:
+	MOVB	(SI), AX
+	MOVB	AX, (DI)
+	INCQ	SI
+	INCQ	DI
+	DECQ	CX
+	JNZ	utf8_copy
+	JMP	quote_next
 
 // putLit appends the NUL-terminated literal at SI at DI (no bound check:
 // see reqSlack). Clobbers AX, SI.

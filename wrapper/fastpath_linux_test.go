@@ -155,8 +155,9 @@ func withoutInittrace(stderr string) string {
 // TestFastPathDifferential: for each input, the early-entry build sends a
 // request that decodes to the same Request as the default build's, the
 // program sees the same thing, and the fast path is taken exactly for the
-// input it can encode verbatim (printable ASCII, no '"' or '\', no empty or
-// repeated environment entries, under its buffer size).
+// input it can encode verbatim (printable ASCII but '"' and '\', valid UTF-8
+// but U+2028 and U+2029, no empty or repeated environment entries, under
+// its buffer size).
 func TestFastPathDifferential(t *testing.T) {
 	requireFastPath(t)
 	tmp := t.TempDir()
@@ -200,12 +201,29 @@ func TestFastPathDifferential(t *testing.T) {
 		{"control char in FILE's argv", echo("\x01"), base, "/", false},
 		{"newline in env value", env, append(base, "NL=a\nb"), "/", false},
 		{"quote in env name", env, append(base, `Q"X=1`), "/", false},
-		{"UTF-8 in argv", echo("héllo"), base, "/", false},
+		{"UTF-8 in argv", echo("héllo", "€", "😀", "\uFFFD"), base, "/", true},
+		{"UTF-8 in env", env, append(base, "NAÏVE=naïve €", "EMOJI=😀"), "/", true},
+		{"UTF-8 in workdir", env, base, utf8Dir, true},
+		{"UTF-8 range edges", echo("\u0080\u07ff\u0800\ud7ff\ue000\uffff\U00010000\U0010ffff"), base, "/", true},
+		{"U+2027 and U+202A", echo("\u2027\u202a"), base, "/", true},
 		{"U+2028 in env", env, append(base, "LS=a\u2028b"), "/", false},
+		{"U+2029 in argv", echo("a\u2029"), base, "/", false},
 		{"invalid UTF-8 in argv", echo("\xff\xfe"), base, "/", false},
 		{"invalid UTF-8 in env", env, append(base, "BAD=\xc3"), "/", false},
+		{"continuation byte alone", echo("a\x80b"), base, "/", false},
+		{"overlong two bytes", echo("\xc0\x80"), base, "/", false},
+		{"overlong two bytes, C1", echo("\xc1\xbf"), base, "/", false},
+		{"overlong three bytes", echo("\xe0\x80\x80"), base, "/", false},
+		{"overlong four bytes", echo("\xf0\x8f\xbf\xbf"), base, "/", false},
+		{"surrogate", echo("\xed\xa0\x80"), base, "/", false},
+		{"over U+10FFFF", echo("\xf4\x90\x80\x80"), base, "/", false},
+		{"lead byte F5", echo("\xf5\x80\x80\x80"), base, "/", false},
+		{"truncated at the end", echo("ok\xe2\x82"), base, "/", false},
+		{"truncated before ASCII", echo("\xf0\x9f\x98x"), base, "/", false},
+		{"bad second continuation", echo("\xe2\x82\x41"), base, "/", false},
+		{"bad third continuation", echo("\xf0\x9f\x98\xc0"), base, "/", false},
+		{"invalid UTF-8 in env name", env, append(base, "N\xffX=1"), "/", false},
 		{"quotes in workdir", env, base, quoteDir, false},
-		{"UTF-8 in workdir", env, base, utf8Dir, false},
 		{"duplicate name", env, append(base, "D=first", "D=second"), "/", false},
 		{"duplicate socket variable", env, append(base, "CODEX_ESCALATE_SOCKET=3"), "/", false},
 		{"empty entry", env, append(base, ""), "/", false},
@@ -259,7 +277,7 @@ func TestFastPathDifferential(t *testing.T) {
 // the environment verbatim, in order.
 func TestFastPathRunSkipsRuntime(t *testing.T) {
 	requireFastPath(t)
-	env := []string{"PATH=/usr/bin:/bin", "Z=last-name-first", "A=1", "NOEQUALS", "M=x=y"}
+	env := []string{"PATH=/usr/bin:/bin", "Z=last-name-first", "A=1", "NOEQUALS", "M=x=y", "U=é€😀"}
 	got := runMarked(t, marked{wrapper: exactWrapperPath, argv: []string{"/usr/bin/env", "env"}, env: env, dir: "/"}, runAlways)
 	if got.stderr != "" || !got.early || got.status.ExitStatus() != 0 {
 		t.Fatalf("got %s early=%v, want a silent Run from the fast path", got.outcome, got.early)
@@ -271,7 +289,7 @@ func TestFastPathRunSkipsRuntime(t *testing.T) {
 	// The payload is AppendRequest's shape with the environment in envp
 	// order, and the frame on the wire was exactly header + payload (the
 	// server's ReadFrame parsed it).
-	wantPayload := `{"file":"/usr/bin/env","argv":["env"],"workdir":"/","env":{"PATH":"/usr/bin:/bin","Z":"last-name-first","A":"1","M":"x=y","CODEX_ESCALATE_SOCKET":"3","GODEBUG":"inittrace=1"}}`
+	wantPayload := `{"file":"/usr/bin/env","argv":["env"],"workdir":"/","env":{"PATH":"/usr/bin:/bin","Z":"last-name-first","A":"1","M":"x=y","U":"é€😀","CODEX_ESCALATE_SOCKET":"3","GODEBUG":"inittrace=1"}}`
 	if string(got.raw) != wantPayload {
 		t.Errorf("payload\n got %s\nwant %s", got.raw, wantPayload)
 	}
