@@ -3,6 +3,7 @@ package sandbox
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -119,6 +120,29 @@ func TestHelperSurvivesTheCall(t *testing.T) {
 			Argv: []string{"/bin/bash", "-c", `kill -KILL $PPID 2>/dev/null; sleep 0.2; echo alive`}})
 		if code != 0 || strings.TrimSpace(out) != "alive" {
 			t.Errorf("no-ns=%v: exit %d, output %q; want the helper alive and exit 0", noNS, code, out)
+		}
+	}
+}
+
+// TestNonInteractiveBashSkipsBashrc: with the network off, a non-interactive
+// `bash -c` must not source ~/.bashrc. Bash sources it when getpeername on
+// its stdin fails with anything but "not a socket/not connected" (it then
+// believes rshd or sshd started it), so the filter must not answer EPERM.
+func TestNonInteractiveBashSkipsBashrc(t *testing.T) {
+	e := newTestEnv(t, nobody)
+	home := e.home
+	if err := os.MkdirAll(home, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(home, ".bashrc"), []byte("echo BASHRC-SOURCED\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("HOME", home)
+	for _, network := range []bool{false, true} {
+		out, code := e.launch(t, launchRequest{Policy: Policy{Mode: WorkspaceWrite, NetworkAccess: network},
+			Argv: []string{"/bin/bash", "-c", "echo ran"}})
+		if code != 0 || strings.Contains(out, "BASHRC-SOURCED") || !strings.Contains(out, "ran") {
+			t.Errorf("network=%v: exit %d, output %q; want `ran` without ~/.bashrc", network, code, out)
 		}
 	}
 }

@@ -28,6 +28,13 @@ var alwaysDenied = []uint32{
 	unix.SYS_IO_URING_REGISTER,
 }
 
+// getpeername is denied too when the network is off, but with ENOTCONN
+// rather than EPERM: Bash (isnetconn) takes any other getpeername failure on
+// its stdin as "started by rshd/sshd" and then sources ~/.bashrc even for a
+// non-interactive `bash -c`, which changes what the script sees and costs
+// tens of milliseconds per call.
+const peerDenied = unix.SECCOMP_RET_ERRNO | uint32(unix.ENOTCONN)
+
 // networkDenied syscalls are denied when the network is off. sendmsg and
 // recvmsg stay: the escalate protocol passes fds with them over unix
 // sockets; recvfrom stays because it cannot reach anything new.
@@ -42,7 +49,6 @@ var networkDenied = []uint32{
 	unix.SYS_RECVMMSG,
 	unix.SYS_GETSOCKOPT,
 	unix.SYS_SETSOCKOPT,
-	unix.SYS_GETPEERNAME,
 	unix.SYS_GETSOCKNAME,
 	unix.SYS_SHUTDOWN,
 }
@@ -83,6 +89,12 @@ func seccompFilter(network bool) ([]bpf.RawInstruction, error) {
 		prog = append(prog,
 			bpf.JumpIf{Cond: bpf.JumpGreaterOrEqual, Val: x32Bit, SkipFalse: 1},
 			bpf.RetConstant{Val: deny},
+		)
+	}
+	if !network {
+		prog = append(prog,
+			bpf.JumpIf{Cond: bpf.JumpEqual, Val: unix.SYS_GETPEERNAME, SkipFalse: 1},
+			bpf.RetConstant{Val: peerDenied},
 		)
 	}
 	n := len(denied) + len(sockets)
