@@ -21,7 +21,7 @@ ENTRY_LDFLAGS := $(if $(filter linux/amd64,$(shell $(GO) env GOOS)/$(shell $(GO)
 # Static binaries (no cgo): a dynamically linked one pays the ELF loader on
 # every start, and the wrapper starts once per program the agent runs.
 build:
-	CGO_ENABLED=0 $(GO) build -trimpath -ldflags='-s -w $(ENTRY_LDFLAGS)' -o $(LEAN_WRAPPER) ./wrapper/cmd/execgate-execve-wrapper
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags='-s -w $(ENTRY_LDFLAGS)' -o $(LEAN_WRAPPER) ./internal/lean
 	CGO_ENABLED=0 $(GO) build -tags leanwrapper -ldflags='$(ENTRY_LDFLAGS)' -o $(BIN) .
 
 # scripts/build-bash.sh is idempotent and cached by patch hash.

@@ -27,7 +27,7 @@ func buildWrapper(t *testing.T) string {
 		goBin = filepath.Join(runtime.GOROOT(), "bin", "go")
 	}
 	path := filepath.Join(t.TempDir(), "codex-execve-wrapper")
-	cmd := exec.Command(goBin, "build", "-o", path, "github.com/execgate/execgate/wrapper/cmd/execgate-execve-wrapper")
+	cmd := exec.Command(goBin, "build", "-o", path, "github.com/execgate/execgate/internal/lean")
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("build the wrapper: %v\n%s", err, out)

@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"runtime"
 	"strconv"
 
@@ -56,9 +57,9 @@ func runHelper(args []string) int {
 		// the program, so that this one stays outside the Landlock
 		// domain, where the sandboxed code can neither signal nor
 		// ptrace it, and can reap and kill everything at the end.
-		self, err := os.Executable()
+		self, err := ownPath()
 		if err != nil {
-			return helperFail(fmt.Errorf("find own executable: %w", err))
+			return helperFail(err)
 		}
 		h.Stage2 = true
 		enc, err := h.encode()
@@ -166,4 +167,19 @@ func closeExtraFDs() error {
 		}
 	}
 	return nil
+}
+
+// ownPath is the path to re-execute this helper by: the absolute path it was
+// started as, which keeps the name its binary dispatches roles on (the lean
+// binary is the helper only as execgate-sandbox; /proc/self/exe would name
+// the file, codex-execve-wrapper), else the executable itself.
+func ownPath() (string, error) {
+	if filepath.IsAbs(os.Args[0]) {
+		return os.Args[0], nil
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return "", fmt.Errorf("find own executable: %w", err)
+	}
+	return self, nil
 }

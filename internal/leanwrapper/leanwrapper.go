@@ -1,13 +1,14 @@
-// Package leanwrapper puts an execve wrapper executable where the server can
-// point EXEC_WRAPPER at it.
+// Package leanwrapper puts the executables that start often, the execve
+// wrapper (EXEC_WRAPPER) and the sandbox helper, where the server runs them.
 //
-// The preferred wrapper is the lean binary built from
-// wrapper/cmd/execgate-execve-wrapper and embedded at build time (build tag
-// leanwrapper, set by the Makefile): it starts about a millisecond faster than
-// the full execgate binary because it does not initialise the MCP SDK's
-// dependency graph. Without it (plain `go build`, `go run . server`) the
-// wrapper is a symlink named codex-execve-wrapper to execgate itself, which
-// plays the same role through main's argv[0] dispatch.
+// The preferred executable is the lean binary built from internal/lean and
+// embedded at build time (build tag leanwrapper, set by the Makefile): it
+// starts about a millisecond faster than the full execgate binary because it
+// does not initialise the MCP SDK's dependency graph. It plays the wrapper
+// under the name codex-execve-wrapper and the helper under execgate-sandbox.
+// Without it (plain `go build`, `go run . server`) the wrapper is a symlink
+// named codex-execve-wrapper to execgate itself, which plays the same role
+// through main's argv[0] dispatch, and the helper is execgate itself.
 package leanwrapper
 
 import (
@@ -22,6 +23,20 @@ import (
 // Name is the file name the wrapper gets: Codex's, so its patched Bash builds
 // and configurations keep working with execgate.
 const Name = "codex-execve-wrapper"
+
+// HelperName is the name under which the lean binary plays the sandbox
+// helper (`execgate-sandbox sandbox SPEC -- ARGV...`).
+const HelperName = "execgate-sandbox"
+
+// Helper returns the sandbox helper to run for a wrapper Install returned:
+// the lean binary under HelperName next to it when one is embedded (Install
+// created that link), else self, the full execgate binary.
+func Helper(wrapperPath, self string) string {
+	if !Embedded() {
+		return self
+	}
+	return filepath.Join(filepath.Dir(wrapperPath), HelperName)
+}
 
 // Embedded reports whether this binary carries the lean wrapper.
 func Embedded() bool { return len(embedded) > 0 }
@@ -50,7 +65,7 @@ func Install(dir, self string) (string, error) {
 		return path, nil
 	}
 	if cur, err := os.ReadFile(path); err == nil && bytes.Equal(cur, embedded) {
-		return path, nil
+		return path, linkHelper(dir)
 	}
 	// Write under a content-derived temporary name, then rename, so a wrapper
 	// being exec'd by a concurrent server never sees a half-written file.
@@ -66,5 +81,18 @@ func Install(dir, self string) (string, error) {
 		os.Remove(tmp)
 		return "", fmt.Errorf("install wrapper %s: %w", path, err)
 	}
-	return path, nil
+	return path, linkHelper(dir)
+}
+
+// linkHelper makes the HelperName link to the lean binary in dir.
+func linkHelper(dir string) error {
+	link := filepath.Join(dir, HelperName)
+	if cur, err := os.Readlink(link); err == nil && cur == Name {
+		return nil
+	}
+	os.Remove(link)
+	if err := os.Symlink(Name, link); err != nil {
+		return fmt.Errorf("link sandbox helper %s: %w", link, err)
+	}
+	return nil
 }
