@@ -1,4 +1,3 @@
-// Package sandbox confines the agent's Bash (placeholder until issue 4 lands).
 package sandbox
 
 import (
@@ -6,8 +5,26 @@ import (
 	"os"
 )
 
-// HelperMain is the hidden `execgate sandbox` role.
+// Exit statuses of the helper itself (Bash's own status passes through).
+const (
+	exitSetup    = 125 // the sandbox could not be set up: nothing ran
+	exitNoExec   = 126 // the program exists but could not be executed
+	exitNotFound = 127 // the program was not found
+)
+
+// probeNamespacesArg selects the helper's namespace self-test.
+const probeNamespacesArg = "--probe-namespaces"
+
+// HelperMain is the hidden `execgate sandbox SPEC -- PROGRAM ARGS...` role;
+// args is everything after "sandbox". It confines itself as SPEC says and
+// runs PROGRAM, returning PROGRAM's exit status (128+N when a signal N
+// killed it). If the sandbox cannot be set up it prints one line to stderr
+// and returns 125 without running anything.
 func HelperMain(args []string) int {
-	fmt.Fprintln(os.Stderr, "execgate sandbox: not implemented yet")
-	return 2
+	return runHelper(args)
+}
+
+func helperFail(err error) int {
+	fmt.Fprintf(os.Stderr, "execgate sandbox: %v\n", err)
+	return exitSetup
 }

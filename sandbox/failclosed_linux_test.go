@@ -1,0 +1,156 @@
+package sandbox
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestUnenforceableModeRunsNothing simulates a kernel without Landlock: the
+// launcher refuses, and so does the helper if it is started anyway.
+func TestUnenforceableModeRunsNothing(t *testing.T) {
+	self := selfExe(t)
+	l := NewLauncher(self, nil)
+	dir := t.TempDir()
+	marker := filepath.Join(dir, "ran")
+	argv := []string{"/bin/bash", "-c", "touch " + marker}
+
+	for _, mode := range []Mode{ReadOnly, WorkspaceWrite} {
+		spec := Spec{Policy: Policy{Mode: mode}, Workspace: dir, landlockABI: -1}
+		_, err := l.Command(context.Background(), spec, argv)
+		var ue *UnenforceableError
+		if !errors.As(err, &ue) {
+			t.Fatalf("%s: err = %v, want *UnenforceableError", mode, err)
+		}
+		for _, want := range []string{string(mode), "Landlock", `"danger-full-access"`, "nothing was run"} {
+			if !strings.Contains(err.Error(), want) {
+				t.Errorf("%s: error %q does not mention %s", mode, err, want)
+			}
+		}
+	}
+	spec := Spec{Policy: Policy{Mode: DangerFullAccess}, Workspace: dir, landlockABI: -1}
+	if _, err := l.Command(context.Background(), spec, argv); err != nil {
+		t.Errorf("danger-full-access needs no Landlock: %v", err)
+	}
+
+	// The helper checks again: it must not run the program either.
+	for _, ns := range []bool{false, true} {
+		if ns && !l.caps.Namespaces {
+			continue
+		}
+		enc, err := helperSpec{Mode: WorkspaceWrite, LandlockABI: -1, Namespaces: ns}.encode()
+		if err != nil {
+			t.Fatal(err)
+		}
+		cmd := exec.Command(self, append([]string{"sandbox", enc, "--"}, argv...)...)
+		cmd.SysProcAttr = sysProcAttr(ns)
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		err = cmd.Run()
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) || ee.ExitCode() != exitSetup {
+			t.Errorf("ns=%v: helper: err = %v, want exit %d", ns, err, exitSetup)
+		}
+		if !strings.Contains(stderr.String(), "Landlock is not available") {
+			t.Errorf("ns=%v: helper stderr = %q", ns, stderr.String())
+		}
+		if _, err := os.Stat(marker); err == nil {
+			t.Fatalf("ns=%v: the program ran", ns)
+		}
+	}
+}
+
+// TestOlderABIWithoutScoping: at ABI 5 (no scoping) the sandbox still
+// runs, and a signal to a process outside it is no longer blocked.
+func TestOlderABIWithoutScoping(t *testing.T) {
+	if landlockABI() < 6 {
+		t.Skip("kernel has no scoping anyway")
+	}
+	e := newTestEnv(t, nobody)
+	for _, abi := range []int{5, 6} {
+		out, code := e.launch(t, launchRequest{
+			Policy:       Policy{Mode: WorkspaceWrite},
+			LandlockABI:  abi,
+			NoNamespaces: true,
+			Argv:         []string{"/bin/bash", "-c", e.bin + " probe kill $EG_OUTER_PID; " + e.bin + " probe write " + e.ws + "/x"},
+		})
+		wantKill := abi < 6
+		if gotKill := strings.HasPrefix(out, "ok"); gotKill != wantKill || code != 0 {
+			t.Errorf("ABI %d: kill allowed=%v (want %v), exit %d:\n%s", abi, gotKill, wantKill, code, out)
+		}
+	}
+}
+
+// TestGitdirTargetProtected: a `.git` file points at a gitdir inside the
+// writable root; that gitdir is read-only too, and a missing gitdir cannot
+// be created.
+func TestGitdirTargetProtected(t *testing.T) {
+	if !Probe(selfExe(t)).Namespaces {
+		t.Skip("no user namespaces here")
+	}
+	for _, uid := range []int{0, nobody} {
+		e := newTestEnv(t, uid)
+		if err := os.RemoveAll(e.ws + "/.git"); err != nil {
+			t.Fatal(err)
+		}
+		mustWrite(t, e.ws+"/.git", "gitdir: meta/gd\n")
+		mustMkdir(t, e.ws+"/meta/gd")
+		mustWrite(t, e.ws+"/meta/gd/config", "[core]\n")
+		// A second root whose .git points at a gitdir not created yet.
+		ws2 := e.base + "/ws2"
+		mustMkdir(t, ws2)
+		mustWrite(t, ws2+"/.git", "gitdir: missing/gd\n")
+		chownTree(t, e.ws, uid)
+		chownTree(t, ws2, uid)
+		script := strings.Join([]string{
+			e.bin + " probe write " + e.ws + "/meta/gd/config",
+			e.bin + " probe write " + e.ws + "/.git",
+			e.bin + " probe write " + e.ws + "/meta/other",
+			"mkdir -p " + ws2 + "/missing/gd 2>/dev/null; " + e.bin + " probe write " + ws2 + "/missing/gd/config",
+			e.bin + " probe write " + ws2 + "/other",
+		}, "; ")
+		out, code := e.launch(t, launchRequest{
+			Policy: Policy{Mode: WorkspaceWrite, WritableRoots: []string{ws2}},
+			Argv:   []string{"/bin/bash", "-c", script},
+		})
+		lines := strings.Split(strings.TrimSpace(out), "\n")
+		ro := func(i int) bool { return i < len(lines) && strings.Contains(lines[i], "read-only file system") }
+		if code != 0 || len(lines) != 5 || !ro(0) || !ro(1) || lines[2] != "ok" || !ro(3) || lines[4] != "ok" {
+			t.Errorf("uid %d: exit %d, want gitdirs and .git read-only, the rest writable:\n%s", uid, code, out)
+		}
+		if fi, err := os.Stat(ws2 + "/missing"); err != nil || !fi.IsDir() {
+			t.Errorf("uid %d: want an empty placeholder directory for the missing gitdir: %v", uid, err)
+		}
+	}
+}
+
+func TestReport(t *testing.T) {
+	var b bytes.Buffer
+	c := Capabilities{OS: "linux", LandlockABI: 7, Seccomp: true, NamespacesError: "EPERM"}
+	if err := Report(&b, c); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"landlock:           ABI 7", "user namespaces:    no (EPERM)",
+		"NOT protected", "signals and abstract sockets scoped", "subreaper cleanup"} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("report lacks %q:\n%s", want, b.String())
+		}
+	}
+	b.Reset()
+	if err := Report(&b, Capabilities{OS: "linux", Seccomp: true}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), "read-only:          REFUSED: Landlock is not available") {
+		t.Errorf("report without Landlock:\n%s", b.String())
+	}
+	b.Reset()
+	if err := Report(&b, Probe(selfExe(t))); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("this machine:\n%s", b.String())
+}

@@ -1,0 +1,130 @@
+package sandbox
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"runtime"
+
+	"golang.org/x/sys/unix"
+)
+
+func runHelper(args []string) int {
+	if len(args) == 1 && args[0] == probeNamespacesArg {
+		return probeNamespacesChild()
+	}
+	h, argv, err := parseHelperArgs(args)
+	if err != nil {
+		return helperFail(err)
+	}
+	switch {
+	case h.Stage2:
+		if err := confine(h); err != nil {
+			return helperFail(err)
+		}
+		return execProgram(argv)
+	case h.Namespaces:
+		if err := setupNamespaces(h); err != nil {
+			return helperFail(err)
+		}
+		if err := confine(h); err != nil {
+			return helperFail(err)
+		}
+		// pid 1 of the namespace: when it returns, the kernel kills
+		// whatever the call left behind.
+		return supervise(argv, true)
+	case h.Mode == DangerFullAccess:
+		return supervise(argv, false)
+	default:
+		// No namespaces: a second helper stage confines itself and execs
+		// the program, so that this one stays outside the Landlock
+		// domain, where the sandboxed code can neither signal nor
+		// ptrace it, and can reap and kill everything at the end.
+		self, err := os.Executable()
+		if err != nil {
+			return helperFail(fmt.Errorf("find own executable: %w", err))
+		}
+		h.Stage2 = true
+		enc, err := h.encode()
+		if err != nil {
+			return helperFail(err)
+		}
+		return supervise(append([]string{self, "sandbox", enc, "--"}, argv...), false)
+	}
+}
+
+// setupNamespaces runs as root of the new user namespace: protected paths
+// become read-only mounts, /proc shows only this pid namespace, and the
+// working directory is looked up again so that it goes through the new
+// mounts (a cwd inside .git would otherwise still reach the writable one).
+func setupNamespaces(h helperSpec) error {
+	if len(h.Roots) > 0 {
+		if err := protectPaths(h.Roots); err != nil {
+			return err
+		}
+	} else if err := unix.Mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {
+		return fmt.Errorf("make / private: %w", err)
+	}
+	if err := mountProc(); err != nil {
+		// Some containers refuse a new proc mount; the pid namespace
+		// still ends every process with the call.
+		fmt.Fprintf(os.Stderr, "execgate sandbox: warning: %v (the call can see other processes in /proc)\n", err)
+	}
+	if wd, err := os.Getwd(); err == nil {
+		if err := os.Chdir(wd); err != nil {
+			return fmt.Errorf("re-enter working directory %s: %w", wd, err)
+		}
+	}
+	return nil
+}
+
+// confine applies Landlock and then the seccomp filter to every thread.
+// Both are irreversible and inherited by everything started afterwards.
+func confine(h helperSpec) error {
+	if h.Mode == DangerFullAccess {
+		return nil
+	}
+	abi := landlockABI()
+	if h.LandlockABI != 0 {
+		abi = min(max(h.LandlockABI, 0), abi)
+	}
+	if abi < 1 {
+		return &UnenforceableError{Mode: h.Mode, Missing: errNoLandlock.Error()}
+	}
+	if err := seccompAvailable(); err != nil {
+		return &UnenforceableError{Mode: h.Mode, Missing: "seccomp filters are not available: " + err.Error()}
+	}
+	if err := applyLandlock(abi, h); err != nil {
+		return err
+	}
+	return installSeccomp(h.Network)
+}
+
+// dropAmbient clears the ambient capabilities of the calling thread, the
+// one that will fork or exec the program: inside the user namespace the
+// helper holds CAP_SYS_ADMIN as an ambient capability, which the program
+// must not inherit. The caller has locked the OS thread.
+func dropAmbient() error {
+	err := unix.Prctl(unix.PR_CAP_AMBIENT, unix.PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0)
+	if err != nil && !errors.Is(err, unix.EINVAL) { // EINVAL: kernel < 4.3, no ambient set
+		return fmt.Errorf("clear ambient capabilities: %w", err)
+	}
+	return nil
+}
+
+// execProgram replaces the helper with the program.
+func execProgram(argv []string) int {
+	path, err := exec.LookPath(argv[0])
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "execgate sandbox: %s: %v\n", argv[0], err)
+		return exitNotFound
+	}
+	runtime.LockOSThread()
+	if err := dropAmbient(); err != nil {
+		return helperFail(err)
+	}
+	err = unix.Exec(path, argv, os.Environ())
+	fmt.Fprintf(os.Stderr, "execgate sandbox: exec %s: %v\n", path, err)
+	return exitNoExec
+}

@@ -1,0 +1,65 @@
+package sandbox
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"os/exec"
+)
+
+// Launcher starts sandboxed commands. It probes the machine once, so that
+// every call agrees on what is enforced and the fallback is logged once.
+type Launcher struct {
+	self string
+	caps Capabilities
+}
+
+// NewLauncher probes the machine with self, the execgate binary that plays
+// the helper role, and logs (to log, if not nil) what cannot be enforced.
+func NewLauncher(self string, log *slog.Logger) *Launcher {
+	l := &Launcher{self: self, caps: Probe(self)}
+	if log != nil {
+		if err := l.caps.Check(ReadOnly); err != nil {
+			log.Warn("sandboxed modes will be refused", "err", err)
+		} else if !l.caps.Namespaces {
+			log.Warn("sandbox without namespaces: Landlock and seccomp only; .git, .codex and .agents in writable roots are not protected",
+				"reason", l.caps.NamespacesError)
+		}
+	}
+	return l
+}
+
+// Capabilities returns what the launcher found at startup.
+func (l *Launcher) Capabilities() Capabilities { return l.caps }
+
+// Command returns a command that runs argv (Bash and its arguments) under
+// spec: `self sandbox SPEC -- ARGV...` in its own process group, killed if
+// the server dies. The caller sets Stdin, Stdout, Stderr, Env, Dir and
+// ExtraFiles (at most one: the escalate socket, fd 3). Cancelling ctx sends
+// SIGTERM to the helper, which kills every process of the call at once.
+//
+// A mode that cannot be enforced here is an *UnenforceableError and
+// nothing is started.
+func (l *Launcher) Command(ctx context.Context, spec Spec, argv []string) (*exec.Cmd, error) {
+	if len(argv) == 0 {
+		return nil, errors.New("sandbox: empty command")
+	}
+	if err := spec.Policy.Validate(); err != nil {
+		return nil, err
+	}
+	if err := l.caps.check(spec.Policy.Mode, spec.landlockABI); err != nil {
+		return nil, err
+	}
+	roots, err := spec.Roots()
+	if err != nil {
+		return nil, err
+	}
+	h := helperSpec{
+		Mode:        spec.Policy.Mode,
+		Network:     spec.Policy.Network(),
+		Roots:       roots,
+		Namespaces:  spec.Policy.Sandboxed() && l.caps.Namespaces,
+		LandlockABI: spec.landlockABI,
+	}
+	return l.command(ctx, h, argv)
+}

@@ -1,0 +1,68 @@
+package sandbox
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+	"time"
+)
+
+// Probe inspects the kernel. self is the execgate binary (the helper): the
+// namespace check runs it in its self-test role, the same way a call would,
+// so that AppArmor or container restrictions on user namespaces show up.
+// An empty self skips that check.
+func Probe(self string) Capabilities {
+	c := Capabilities{OS: "linux", LandlockABI: landlockABI()}
+	if err := seccompAvailable(); err != nil {
+		c.SeccompError = err.Error()
+	} else {
+		c.Seccomp = true
+	}
+	if self == "" {
+		c.NamespacesError = "not probed (no helper binary given)"
+		return c
+	}
+	if err := probeNamespaces(self); err != nil {
+		c.NamespacesError = err.Error()
+	} else {
+		c.Namespaces = true
+	}
+	return c
+}
+
+func probeNamespaces(self string) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, self, "sandbox", probeNamespacesArg)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	cmd.SysProcAttr = sysProcAttr(true)
+	if err := cmd.Run(); err != nil {
+		if msg := strings.TrimSpace(stderr.String()); msg != "" {
+			return fmt.Errorf("%w: %s", err, msg)
+		}
+		return err
+	}
+	return nil
+}
+
+// probeNamespacesChild is the self-test: everything a call's helper does
+// with its namespaces, on paths that exist everywhere.
+func probeNamespacesChild() int {
+	if os.Getpid() != 1 {
+		return helperFail(fmt.Errorf("not in a new pid namespace"))
+	}
+	if err := protectPaths(nil); err != nil {
+		return helperFail(err)
+	}
+	if err := bindReadOnly("/"); err != nil {
+		return helperFail(fmt.Errorf("read-only bind mount: %w", err))
+	}
+	if err := mountProc(); err != nil {
+		return helperFail(err)
+	}
+	return 0
+}

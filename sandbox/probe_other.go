@@ -1,0 +1,15 @@
+//go:build !linux
+
+package sandbox
+
+import "runtime"
+
+// Probe reports no sandbox features: sandboxing is implemented for Linux
+// only, so the sandboxed modes fail closed here.
+func Probe(self string) Capabilities {
+	return Capabilities{
+		OS:              runtime.GOOS,
+		SeccompError:    "Linux only",
+		NamespacesError: "Linux only",
+	}
+}

@@ -1,0 +1,118 @@
+package sandbox
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// ProtectedNames are the entries of every writable root that stay read-only:
+// an escalated (unsandboxed) git, or Codex itself, would otherwise run
+// whatever the sandboxed code wrote into them.
+var protectedNames = []string{".git", ".codex", ".agents"}
+
+// Root is a writable directory and the paths inside it that stay read-only.
+// Protected paths may not exist yet: the helper then keeps them from being
+// created.
+type Root struct {
+	Path      string   `json:"path"`
+	Protected []string `json:"protected,omitempty"`
+}
+
+// Roots returns the writable roots of spec with symlinks resolved: the
+// configured roots, the workspace, /tmp and $TMPDIR (unless excluded), in
+// that order and without duplicates. Only workspace-write has any.
+func (s Spec) Roots() ([]Root, error) {
+	if s.Policy.Mode != WorkspaceWrite {
+		return nil, nil
+	}
+	var paths []string
+	for i, r := range s.Policy.WritableRoots {
+		if err := checkDir(r); err != nil {
+			return nil, fmt.Errorf("sandbox policy: writable_roots[%d] %q: %w", i, r, err)
+		}
+		paths = append(paths, r)
+	}
+	if err := checkDir(s.Workspace); err != nil {
+		return nil, fmt.Errorf("sandbox: workspace %q: %w", s.Workspace, err)
+	}
+	paths = append(paths, s.Workspace)
+	// /tmp and $TMPDIR are conveniences: when they are not usable
+	// directories they are left out rather than failing the call.
+	if !s.Policy.ExcludeSlashTmp && checkDir("/tmp") == nil {
+		paths = append(paths, "/tmp")
+	}
+	if !s.Policy.ExcludeTmpdirEnvVar && s.TmpDir != "" {
+		if t := filepath.Clean(s.TmpDir); checkDir(t) == nil {
+			paths = append(paths, t)
+		}
+	}
+
+	seen := make(map[string]bool, len(paths))
+	var roots []Root
+	for _, p := range paths {
+		// Landlock and mounts act on the resolved directory; the policy
+		// layer compares resolved program paths against these roots.
+		real, err := filepath.EvalSymlinks(p)
+		if err != nil {
+			return nil, fmt.Errorf("sandbox: writable root %q: %w", p, err)
+		}
+		if seen[real] {
+			continue
+		}
+		seen[real] = true
+		roots = append(roots, Root{Path: real, Protected: protectedPaths(real)})
+	}
+	return roots, nil
+}
+
+// protectedPaths lists the read-only entries of root, plus the directory a
+// `.git` file points to (worktrees and submodules), which holds the config
+// and hooks git would run.
+func protectedPaths(root string) []string {
+	out := make([]string, 0, len(protectedNames)+1)
+	for _, n := range protectedNames {
+		out = append(out, filepath.Join(root, n))
+	}
+	if dir, ok := gitdirTarget(filepath.Join(root, ".git")); ok {
+		out = append(out, dir)
+	}
+	return out
+}
+
+// gitdirTarget reads a `.git` file ("gitdir: PATH") and returns the
+// absolute, cleaned target. ok is false when .git is not such a file.
+func gitdirTarget(dotgit string) (string, bool) {
+	fi, err := os.Lstat(dotgit)
+	if err != nil || !fi.Mode().IsRegular() || fi.Size() > 64<<10 {
+		return "", false
+	}
+	data, err := os.ReadFile(dotgit)
+	if err != nil {
+		return "", false
+	}
+	line, _, _ := bufio.NewReader(bytes.NewReader(data)).ReadLine()
+	rest, ok := strings.CutPrefix(string(line), "gitdir:")
+	if !ok {
+		return "", false
+	}
+	target := strings.TrimSpace(rest)
+	if target == "" {
+		return "", false
+	}
+	if !filepath.IsAbs(target) {
+		target = filepath.Join(filepath.Dir(dotgit), target)
+	}
+	return filepath.Clean(target), true
+}
+
+// within reports whether p is dir or lies below it (both clean, absolute).
+func within(p, dir string) bool {
+	if dir == "/" {
+		return true
+	}
+	return p == dir || strings.HasPrefix(p, dir+"/")
+}

@@ -1,0 +1,163 @@
+package sandbox
+
+import (
+	"errors"
+	"fmt"
+	"runtime"
+	"unsafe"
+
+	"golang.org/x/net/bpf"
+	"golang.org/x/sys/unix"
+)
+
+// Offsets into struct seccomp_data.
+const (
+	offNr   = 0
+	offArch = 4
+	offArg0 = 16 // low 32 bits on little-endian machines
+)
+
+// alwaysDenied syscalls let a process reach into another (ptrace,
+// process_vm_*) or open sockets without socket(2) (io_uring).
+var alwaysDenied = []uint32{
+	unix.SYS_PTRACE,
+	unix.SYS_PROCESS_VM_READV,
+	unix.SYS_PROCESS_VM_WRITEV,
+	unix.SYS_IO_URING_SETUP,
+	unix.SYS_IO_URING_ENTER,
+	unix.SYS_IO_URING_REGISTER,
+}
+
+// networkDenied syscalls are denied when the network is off. sendmsg and
+// recvmsg stay: the escalate protocol passes fds with them over unix
+// sockets; recvfrom stays because it cannot reach anything new.
+var networkDenied = []uint32{
+	unix.SYS_CONNECT,
+	unix.SYS_BIND,
+	unix.SYS_LISTEN,
+	unix.SYS_ACCEPT,
+	unix.SYS_ACCEPT4,
+	unix.SYS_SENDTO,
+	unix.SYS_SENDMMSG,
+	unix.SYS_RECVMMSG,
+	unix.SYS_GETSOCKOPT,
+	unix.SYS_SETSOCKOPT,
+	unix.SYS_GETPEERNAME,
+	unix.SYS_GETSOCKNAME,
+	unix.SYS_SHUTDOWN,
+}
+
+// seccompFilter assembles the filter: kill the process on a foreign
+// architecture (so i386 int 0x80 cannot sidestep the syscall numbers),
+// EPERM for x32 and for the denied syscalls, socket/socketpair only for
+// AF_UNIX when the network is off, allow the rest.
+func seccompFilter(network bool) ([]bpf.RawInstruction, error) {
+	if auditArch == 0 {
+		return nil, fmt.Errorf("seccomp filter: architecture %s is not supported", runtime.GOARCH)
+	}
+	const (
+		allow = unix.SECCOMP_RET_ALLOW
+		deny  = unix.SECCOMP_RET_ERRNO | uint32(unix.EPERM)
+		kill  = unix.SECCOMP_RET_KILL_PROCESS
+	)
+	denied := append([]uint32(nil), alwaysDenied...)
+	if !network {
+		denied = append(denied, networkDenied...)
+	}
+	var sockets []uint32
+	if !network {
+		sockets = []uint32{unix.SYS_SOCKET, unix.SYS_SOCKETPAIR}
+	}
+
+	// Layout: header, one jump per denied/socket syscall, then the fixed
+	// tail [allow, deny, socket check...]. Jump offsets are computed from
+	// the distance to the tail.
+	prog := []bpf.Instruction{
+		bpf.LoadAbsolute{Off: offArch, Size: 4},
+		bpf.JumpIf{Cond: bpf.JumpEqual, Val: auditArch, SkipTrue: 1},
+		bpf.RetConstant{Val: kill},
+		bpf.LoadAbsolute{Off: offNr, Size: 4},
+	}
+	if x32Bit != 0 {
+		// x32 syscalls share the x86_64 audit arch but set this bit.
+		prog = append(prog,
+			bpf.JumpIf{Cond: bpf.JumpGreaterOrEqual, Val: x32Bit, SkipFalse: 1},
+			bpf.RetConstant{Val: deny},
+		)
+	}
+	n := len(denied) + len(sockets)
+	// Tail positions relative to the first instruction after the jumps.
+	const tailAllow, tailDeny, tailSocket = 0, 1, 2
+	for i, nr := range denied {
+		skip := n - i - 1 + tailDeny
+		if skip > 255 {
+			return nil, errors.New("seccomp filter: too many syscalls")
+		}
+		prog = append(prog, bpf.JumpIf{Cond: bpf.JumpEqual, Val: nr, SkipTrue: uint8(skip)})
+	}
+	for i, nr := range sockets {
+		skip := len(sockets) - i - 1 + tailSocket
+		prog = append(prog, bpf.JumpIf{Cond: bpf.JumpEqual, Val: nr, SkipTrue: uint8(skip)})
+	}
+	prog = append(prog,
+		bpf.RetConstant{Val: allow},
+		bpf.RetConstant{Val: deny},
+		bpf.LoadAbsolute{Off: offArg0, Size: 4},
+		bpf.JumpIf{Cond: bpf.JumpEqual, Val: unix.AF_UNIX, SkipTrue: 1},
+		bpf.RetConstant{Val: deny},
+		bpf.RetConstant{Val: allow},
+	)
+	raw, err := bpf.Assemble(prog)
+	if err != nil {
+		return nil, fmt.Errorf("seccomp filter: %w", err)
+	}
+	return raw, nil
+}
+
+// installSeccomp loads the filter on every thread of the process (TSYNC:
+// the Go runtime's other threads would otherwise stay unfiltered). It sets
+// no_new_privs on the calling thread first; TSYNC carries it to the others.
+func installSeccomp(network bool) error {
+	raw, err := seccompFilter(network)
+	if err != nil {
+		return err
+	}
+	filter := make([]unix.SockFilter, len(raw))
+	for i, ins := range raw {
+		filter[i] = unix.SockFilter{Code: ins.Op, Jt: ins.Jt, Jf: ins.Jf, K: ins.K}
+	}
+	prog := unix.SockFprog{Len: uint16(len(filter)), Filter: &filter[0]}
+
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
+		return fmt.Errorf("prctl(PR_SET_NO_NEW_PRIVS): %w", err)
+	}
+	r, _, errno := unix.Syscall(unix.SYS_SECCOMP, unix.SECCOMP_SET_MODE_FILTER,
+		unix.SECCOMP_FILTER_FLAG_TSYNC, uintptr(unsafe.Pointer(&prog)))
+	runtime.KeepAlive(filter)
+	if errno != 0 {
+		return fmt.Errorf("seccomp(SECCOMP_SET_MODE_FILTER, TSYNC): %w", errno)
+	}
+	if r != 0 {
+		return fmt.Errorf("seccomp(SECCOMP_SET_MODE_FILTER, TSYNC): thread %d could not be synchronized", r)
+	}
+	return nil
+}
+
+// seccompAvailable reports whether filters with the kill-process action
+// can be installed.
+func seccompAvailable() error {
+	if auditArch == 0 {
+		return fmt.Errorf("no seccomp filter for architecture %s", runtime.GOARCH)
+	}
+	if _, err := unix.PrctlRetInt(unix.PR_GET_SECCOMP, 0, 0, 0, 0); err != nil {
+		return fmt.Errorf("prctl(PR_GET_SECCOMP): %w (kernel built without CONFIG_SECCOMP?)", err)
+	}
+	action := uint32(unix.SECCOMP_RET_KILL_PROCESS)
+	_, _, errno := unix.Syscall(unix.SYS_SECCOMP, unix.SECCOMP_GET_ACTION_AVAIL, 0, uintptr(unsafe.Pointer(&action)))
+	if errno != 0 {
+		return fmt.Errorf("seccomp(SECCOMP_GET_ACTION_AVAIL): %w (kernel without CONFIG_SECCOMP_FILTER or older than 4.14?)", errno)
+	}
+	return nil
+}

@@ -1,0 +1,106 @@
+package sandbox
+
+import (
+	"encoding/binary"
+	"testing"
+
+	"golang.org/x/net/bpf"
+	"golang.org/x/sys/unix"
+)
+
+// TestSeccompFilterDecisions runs the assembled filter in x/net/bpf's
+// interpreter against seccomp_data records.
+func TestSeccompFilterDecisions(t *testing.T) {
+	if auditArch == 0 {
+		t.Skip("no filter for this architecture")
+	}
+	const (
+		allow = unix.SECCOMP_RET_ALLOW
+		deny  = unix.SECCOMP_RET_ERRNO | uint32(unix.EPERM)
+		kill  = unix.SECCOMP_RET_KILL_PROCESS
+	)
+	type call struct {
+		name string
+		arch uint32
+		nr   uint32
+		arg0 uint64
+	}
+	native := func(name string, nr uint32, arg0 uint64) call { return call{name, auditArch, nr, arg0} }
+	cases := []struct {
+		c               call
+		offline, online uint32
+	}{
+		{call{"foreign arch", unix.AUDIT_ARCH_I386, unix.SYS_WRITE, 0}, kill, kill},
+		{native("write", unix.SYS_WRITE, 0), allow, allow},
+		{native("ptrace", unix.SYS_PTRACE, 0), deny, deny},
+		{native("process_vm_readv", unix.SYS_PROCESS_VM_READV, 0), deny, deny},
+		{native("process_vm_writev", unix.SYS_PROCESS_VM_WRITEV, 0), deny, deny},
+		{native("io_uring_setup", unix.SYS_IO_URING_SETUP, 0), deny, deny},
+		{native("io_uring_enter", unix.SYS_IO_URING_ENTER, 0), deny, deny},
+		{native("io_uring_register", unix.SYS_IO_URING_REGISTER, 0), deny, deny},
+		{native("socket(AF_UNIX)", unix.SYS_SOCKET, unix.AF_UNIX), allow, allow},
+		{native("socket(AF_INET)", unix.SYS_SOCKET, unix.AF_INET), deny, allow},
+		{native("socket(AF_INET6)", unix.SYS_SOCKET, unix.AF_INET6), deny, allow},
+		{native("socket(AF_NETLINK)", unix.SYS_SOCKET, unix.AF_NETLINK), deny, allow},
+		{native("socket(AF_INET, junk in high bits)", unix.SYS_SOCKET, 1<<32|unix.AF_INET), deny, allow},
+		{native("socketpair(AF_UNIX)", unix.SYS_SOCKETPAIR, unix.AF_UNIX), allow, allow},
+		{native("socketpair(AF_INET)", unix.SYS_SOCKETPAIR, unix.AF_INET), deny, allow},
+		{native("connect", unix.SYS_CONNECT, 0), deny, allow},
+		{native("bind", unix.SYS_BIND, 0), deny, allow},
+		{native("listen", unix.SYS_LISTEN, 0), deny, allow},
+		{native("accept", unix.SYS_ACCEPT, 0), deny, allow},
+		{native("accept4", unix.SYS_ACCEPT4, 0), deny, allow},
+		{native("sendto", unix.SYS_SENDTO, 0), deny, allow},
+		{native("sendmmsg", unix.SYS_SENDMMSG, 0), deny, allow},
+		{native("recvmmsg", unix.SYS_RECVMMSG, 0), deny, allow},
+		{native("getsockopt", unix.SYS_GETSOCKOPT, 0), deny, allow},
+		{native("setsockopt", unix.SYS_SETSOCKOPT, 0), deny, allow},
+		{native("getpeername", unix.SYS_GETPEERNAME, 0), deny, allow},
+		{native("getsockname", unix.SYS_GETSOCKNAME, 0), deny, allow},
+		{native("shutdown", unix.SYS_SHUTDOWN, 0), deny, allow},
+		{native("sendmsg", unix.SYS_SENDMSG, 0), allow, allow},
+		{native("recvmsg", unix.SYS_RECVMSG, 0), allow, allow},
+		{native("recvfrom", unix.SYS_RECVFROM, 0), allow, allow},
+	}
+	if x32Bit != 0 {
+		cases = append(cases, struct {
+			c               call
+			offline, online uint32
+		}{native("x32 write", x32Bit|1, 0), deny, deny})
+	}
+	for _, network := range []bool{false, true} {
+		raw, err := seccompFilter(network)
+		if err != nil {
+			t.Fatal(err)
+		}
+		prog, ok := bpf.Disassemble(raw)
+		if !ok {
+			t.Fatal("filter does not disassemble")
+		}
+		vm, err := bpf.NewVM(prog)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, tc := range cases {
+			// The interpreter loads words big-endian (packet order),
+			// the kernel native-endian: lay out each 32-bit word the
+			// filter reads so that both see the same value.
+			data := make([]byte, 64)
+			binary.BigEndian.PutUint32(data[offNr:], tc.c.nr)
+			binary.BigEndian.PutUint32(data[offArch:], tc.c.arch)
+			binary.BigEndian.PutUint32(data[offArg0:], uint32(tc.c.arg0))
+			binary.BigEndian.PutUint32(data[offArg0+4:], uint32(tc.c.arg0>>32))
+			got, err := vm.Run(data)
+			if err != nil {
+				t.Fatalf("%s: %v", tc.c.name, err)
+			}
+			want := tc.offline
+			if network {
+				want = tc.online
+			}
+			if uint32(got) != want {
+				t.Errorf("network=%v %s: action %#x, want %#x", network, tc.c.name, uint32(got), want)
+			}
+		}
+	}
+}

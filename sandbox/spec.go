@@ -1,0 +1,62 @@
+package sandbox
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+)
+
+// Spec is what one sandboxed command needs.
+type Spec struct {
+	Policy Policy
+	// Workspace is the call's working root: the MCP client's root, Codex's
+	// sandboxCwd, or the server's cwd. Writable under workspace-write.
+	Workspace string
+	// TmpDir is $TMPDIR as the command will see it ("" when unset).
+	TmpDir string
+
+	// landlockABI, when non-zero, replaces the kernel's Landlock ABI
+	// (-1: none). Tests use it to simulate an older or Landlock-less kernel.
+	landlockABI int
+}
+
+// helperSpec is the spec as the helper receives it on its command line.
+// The parent resolves the roots so the helper has little to do before Bash
+// starts.
+type helperSpec struct {
+	Mode    Mode   `json:"mode"`
+	Network bool   `json:"network,omitempty"`
+	Roots   []Root `json:"roots,omitempty"`
+	// Namespaces says the helper was started in new user, mount and pid
+	// namespaces (it is pid 1 there).
+	Namespaces bool `json:"ns,omitempty"`
+	// Stage2 marks the second stage of a helper without namespaces: it
+	// confines itself and execs Bash, while the first stage stays outside
+	// the sandbox to reap and clean up.
+	Stage2 bool `json:"stage2,omitempty"`
+	// LandlockABI overrides the kernel's ABI when non-zero (tests).
+	LandlockABI int `json:"abi,omitempty"`
+}
+
+func (h helperSpec) encode() (string, error) {
+	b, err := json.Marshal(h)
+	if err != nil {
+		return "", fmt.Errorf("sandbox: encode helper spec: %w", err)
+	}
+	return string(b), nil
+}
+
+// parseHelperArgs splits `SPEC -- ARGV...`.
+func parseHelperArgs(args []string) (helperSpec, []string, error) {
+	var h helperSpec
+	if len(args) < 3 || args[1] != "--" {
+		return h, nil, errors.New("usage: execgate sandbox SPEC -- PROGRAM [ARGS...]")
+	}
+	if err := json.Unmarshal([]byte(args[0]), &h); err != nil {
+		return h, nil, fmt.Errorf("bad spec %q: %w", args[0], err)
+	}
+	if _, err := ParseMode(string(h.Mode)); err != nil {
+		return h, nil, fmt.Errorf("bad spec: %w", err)
+	}
+	return h, args[2:], nil
+}
