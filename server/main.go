@@ -1,21 +1,156 @@
-// Package server runs shell tool calls end to end (placeholder until issue 5 lands).
+// Package server is execgate's front end: one shell call end to end (Execute
+// over an Engine), the MCP server on stdio (`execgate server`), the terminal
+// runner (`execgate run`) and `execgate doctor`.
+//
+// The execution engine (sandbox helper + escalate session + patched Bash,
+// each exec decided by the policy) plugs in through NewEngine; everything
+// around it (argument checks, timeouts that pause during prompts, prompts,
+// output capture, results, Codex's sandbox state, decision logging) lives
+// here.
 package server
 
 import (
+	"context"
+	"errors"
+	"flag"
 	"fmt"
+	"io"
+	"log/slog"
 	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+
+	"github.com/execgate/execgate/server/stdio"
 )
 
-func notYet(name string) int {
-	fmt.Fprintf(os.Stderr, "execgate %s: not implemented yet\n", name)
-	return 2
+// setup parses flags and builds the logger, decision log and engine shared
+// by `server` and `run`. A non-negative code means: exit with it now.
+func setup(cmd string, args []string, stderr io.Writer) (opts *Options, log *slog.Logger, dlog *DecisionLog, eng Engine, cleanup func(), code int) {
+	opts, err := ParseOptions(cmd, args, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return nil, nil, nil, nil, nil, 0
+	}
+	if err != nil {
+		return nil, nil, nil, nil, nil, 2
+	}
+	log = NewLogger(stderr, opts.LogLevel)
+	cleanup = func() {}
+	var audit io.Writer
+	if opts.AuditLog != "" {
+		f, err := OpenAuditLog(opts.AuditLog)
+		if err != nil {
+			log.Error("cannot open the audit log (flag --audit-log)", "error", err)
+			return nil, nil, nil, nil, nil, 1
+		}
+		audit, cleanup = f, func() { f.Close() }
+	}
+	dlog = NewDecisionLog(log, audit)
+	eng, err = NewEngine(opts, log)
+	if err != nil {
+		log.Error("cannot start the execution engine", "error", err)
+		cleanup()
+		return nil, nil, nil, nil, nil, 1
+	}
+	if _, unwired := eng.(unwiredEngine); unwired {
+		log.Warn("execution engine not wired in yet: every shell call will fail without running anything")
+	}
+	return opts, log, dlog, eng, cleanup, -1
 }
 
-// ServeMain is `execgate server`.
-func ServeMain(args []string) int { return notYet("server") }
+// ServeMain is `execgate server`: the MCP server on stdin/stdout. It returns
+// 0 when the client closes stdin (or on SIGINT/SIGTERM) after cleanup.
+func ServeMain(args []string) int {
+	opts, log, dlog, eng, cleanup, code := setup("server", args, os.Stderr)
+	if code >= 0 {
+		return code
+	}
+	defer cleanup()
+	srv, err := NewServer(opts, eng, log, dlog)
+	if err != nil {
+		log.Error("cannot create the MCP server", "error", err)
+		return 1
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	err = srv.Run(ctx, &stdio.Transport{Reader: os.Stdin, Writer: os.Stdout, Logger: log})
+	switch {
+	case err == nil, errors.Is(err, io.EOF):
+		log.Debug("client disconnected")
+		return 0
+	case ctx.Err() != nil:
+		log.Info("stopped by signal")
+		return 0
+	default:
+		log.Error("MCP session failed", "error", err)
+		return 1
+	}
+}
 
-// RunMain is `execgate run`.
-func RunMain(args []string) int { return notYet("run") }
+// Exit statuses of `execgate run` besides the script's own.
+const (
+	ExitTimeout   = 124 // as timeout(1)
+	ExitCannotRun = 126 // the engine could not run the script at all
+	ExitSignal    = 130 // interrupted
+)
 
-// DoctorMain is `execgate doctor`.
-func DoctorMain(args []string) int { return notYet("doctor") }
+// RunMain is `execgate run [flags] -- SCRIPT`: runs one script through the
+// same machinery, streaming its output to the terminal and asking approvals
+// on /dev/tty, and exits with the script's status (124 on timeout).
+func RunMain(args []string) int {
+	opts, _, dlog, eng, cleanup, code := setup("run", args, os.Stderr)
+	if code >= 0 {
+		return code
+	}
+	defer cleanup()
+	workdir := opts.Workdir
+	if workdir == "" {
+		workdir = "."
+	}
+	workdir, err := filepath.Abs(workdir)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "execgate run: flag --workdir: %v\n", err)
+		return 2
+	}
+	if err := ValidateWorkdir(workdir); err != nil {
+		fmt.Fprintf(os.Stderr, "execgate run: flag --%v\n", err)
+		return 2
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return runScript(ctx, eng, opts, dlog, workdir, &TTYPrompter{RulesFile: DefaultRulesFile(os.Getenv)}, os.Stdout, os.Stderr)
+}
+
+// runScript is RunMain after setup: it runs opts.Script in workdir, streams
+// output to tee and returns the exit status.
+func runScript(ctx context.Context, eng Engine, opts *Options, dlog *DecisionLog, workdir string, tty *TTYPrompter, tee *os.File, stderr io.Writer) int {
+	cwd, err := os.Getwd()
+	if err != nil {
+		cwd = workdir
+	}
+	res, err := Execute(ctx, eng, opts, dlog, Request{
+		ID:        "run",
+		Command:   opts.Script,
+		Workdir:   workdir,
+		Login:     true,
+		Mode:      opts.Sandbox,
+		Workspace: []string{cwd},
+		Prompter:  tty,
+		Tee:       tee,
+	})
+	if err != nil {
+		fmt.Fprintf(stderr, "execgate run: %v\n", err)
+		return ExitCannotRun
+	}
+	if res.Note != "" {
+		fmt.Fprintf(stderr, "execgate run: %s\n", res.Note)
+	}
+	switch {
+	case res.TimedOut:
+		fmt.Fprintf(stderr, "execgate run: timed out after %v\n", opts.Timeout)
+		return ExitTimeout
+	case ctx.Err() != nil:
+		return ExitSignal
+	}
+	return res.ExitCode
+}

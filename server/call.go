@@ -1,0 +1,114 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/execgate/execgate/server/output"
+)
+
+// Request is a shell call before validation, from either front end.
+type Request struct {
+	ID      string
+	Command string
+	Workdir string
+	Timeout time.Duration // 0: Options.Timeout
+	Login   bool
+	Mode    string
+	Sandbox *SandboxState
+	// Workspace as resolved by the front end.
+	Workspace []string
+	Prompter  Prompter // the raw prompter; Execute adds expiry and pausing
+	Tee       *os.File // if non-nil, output is streamed here as it arrives
+}
+
+// ValidateWorkdir checks that dir is an absolute path to an existing directory.
+func ValidateWorkdir(dir string) error {
+	switch {
+	case dir == "":
+		return errors.New("workdir: required (an absolute directory)")
+	case !filepath.IsAbs(dir):
+		return fmt.Errorf("workdir: %q is not an absolute path", dir)
+	}
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return fmt.Errorf("workdir: %w", err)
+	}
+	if !fi.IsDir() {
+		return fmt.Errorf("workdir: %q is not a directory", dir)
+	}
+	return nil
+}
+
+// Execute validates req and runs it on eng, returning the full result.
+// dlog may be nil (decisions are then only collected, not logged).
+func Execute(ctx context.Context, eng Engine, opts *Options, dlog *DecisionLog, req Request) (*Result, error) {
+	if err := ValidateWorkdir(req.Workdir); err != nil {
+		return nil, err
+	}
+	if dlog == nil {
+		dlog = NewDecisionLog(slog.New(slog.DiscardHandler), nil)
+	}
+	timeout := req.Timeout
+	if timeout == 0 {
+		timeout = opts.Timeout
+	}
+	timeout = min(timeout, MaxTimeout)
+	var opt []output.Option
+	if req.Tee != nil {
+		opt = append(opt, output.WithTee(req.Tee))
+	}
+	out := output.NewCapture(opts.MaxOutput, opt...)
+	budget := NewBudget(timeout)
+	defer budget.Stop()
+	decisions := NewDecisions(req.ID, dlog)
+	call := &Call{
+		ID:        req.ID,
+		Command:   req.Command,
+		Workdir:   filepath.Clean(req.Workdir),
+		Login:     req.Login,
+		Mode:      req.Mode,
+		Sandbox:   req.Sandbox,
+		Workspace: req.Workspace,
+		Budget:    budget,
+		Prompter:  Pausing{P: Expiring{P: failClosed{req.Prompter}, Timeout: opts.PromptTimeout}, Budget: budget},
+		Output:    out,
+		Decisions: decisions,
+		Log:       dlog.log.With("call", req.ID),
+	}
+	start := time.Now()
+	oc, err := eng.Exec(ctx, call)
+	if err != nil {
+		return nil, err
+	}
+	return &Result{
+		ExitCode:  oc.ExitCode,
+		Output:    out.String(),
+		Duration:  time.Since(start),
+		TimedOut:  oc.TimedOut,
+		Decisions: decisions.List(),
+		Note:      oc.Note,
+	}, nil
+}
+
+// failClosed turns a prompter failure into a denial that says why.
+type failClosed struct{ P Prompter }
+
+func (f failClosed) Prompt(ctx context.Context, req PromptRequest) (PromptAnswer, error) {
+	if f.P == nil {
+		return PromptAnswer{Answer: Deny, Reason: "no way to ask the user"}, nil
+	}
+	ans, err := f.P.Prompt(ctx, req)
+	if err != nil {
+		if ctx.Err() != nil {
+			return PromptAnswer{Answer: Deny, Reason: "prompt abandoned: " + context.Cause(ctx).Error()}, nil
+		}
+		return PromptAnswer{Answer: Deny, Reason: "could not ask the user: " + err.Error()}, nil
+	}
+	return ans, nil
+}

@@ -1,0 +1,77 @@
+package server
+
+import (
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/execgate/execgate/internal/buildinfo"
+)
+
+// DoctorMain is `execgate doctor`: what this execgate would run with, and
+// the MCP client configuration to paste. It takes the server's flags so it
+// reports exactly what `execgate server` with the same flags would use.
+func DoctorMain(args []string) int {
+	return doctor(args, os.Stdout, os.Stderr)
+}
+
+func doctor(args []string, stdout, stderr io.Writer) int {
+	opts, err := ParseOptions("server", args, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	if err != nil {
+		return 2
+	}
+	fmt.Fprintf(stdout, "%s\n\n", buildinfo.String())
+	fmt.Fprintf(stdout, "options in effect:\n")
+	fmt.Fprintf(stdout, "  sandbox mode:     %s (network %s)\n", opts.Sandbox, onOff(opts.Network))
+	fmt.Fprintf(stdout, "  writable roots:   %v (plus the workspace)\n", opts.WritableRoots)
+	fmt.Fprintf(stdout, "  rules files:      %v (plus the default locations)\n", opts.Rules)
+	fmt.Fprintf(stdout, "  timeout:          %v (prompt timeout %v)\n", opts.Timeout, opts.PromptTimeout)
+	fmt.Fprintf(stdout, "  max output:       %d bytes\n", opts.MaxOutput)
+	fmt.Fprintf(stdout, "  always-allow file: %s\n", DefaultRulesFile(os.Getenv))
+
+	status := 0
+	eng, err := NewEngine(opts, NewLogger(stderr, opts.LogLevel))
+	switch {
+	case err != nil:
+		fmt.Fprintf(stdout, "\nexecution engine: FAILED: %v\n", err)
+		status = 1
+	default:
+		if _, unwired := eng.(unwiredEngine); unwired {
+			fmt.Fprintf(stdout, "\nexecution engine: NOT WIRED (this build cannot run commands yet)\n")
+			status = 1
+		} else {
+			fmt.Fprintf(stdout, "\nexecution engine: ready\n")
+		}
+	}
+
+	exe, err := os.Executable()
+	if err != nil {
+		exe = "execgate"
+	}
+	snippet, _ := json.MarshalIndent(map[string]any{
+		"mcpServers": map[string]any{
+			"execgate": map[string]any{"command": exe, "args": append([]string{"server"}, args...)},
+		},
+	}, "", "  ")
+	fmt.Fprintf(stdout, "\nMCP client configuration (Claude Code, VS Code, Cursor):\n%s\n", snippet)
+	fmt.Fprintf(stdout, "\nCodex CLI (~/.codex/config.toml):\n[mcp_servers.execgate]\ncommand = %q\nargs = %s\n", exe, tomlList(append([]string{"server"}, args...)))
+	return status
+}
+
+func onOff(b bool) string {
+	if b {
+		return "on"
+	}
+	return "off"
+}
+
+func tomlList(ss []string) string {
+	b, _ := json.Marshal(ss) // JSON string arrays are valid TOML arrays
+	return string(b)
+}

@@ -1,0 +1,107 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+)
+
+// Call is one validated shell call, as the execution engine receives it from
+// either front end (the MCP server or `execgate run`).
+type Call struct {
+	ID      string // for logs and the audit file
+	Command string // the Bash script
+	Workdir string // absolute, an existing directory (checked)
+	Login   bool   // bash -lc rather than -c
+
+	// Mode is the sandbox mode from the flags (a Mode* constant); Sandbox,
+	// when non-nil, is Codex's sandbox state for this call (per-call _meta,
+	// else the last codex/sandbox-state/update) and takes precedence: its
+	// Policy is for the sandbox package to decode.
+	Mode    string
+	Sandbox *SandboxState
+	// Workspace is the writable workspace: the client's MCP roots, else
+	// Codex's sandboxCwd, else the server's cwd. Absolute paths.
+	Workspace []string
+
+	// Budget is the call's timeout. It runs from the start of the call and
+	// pauses while Prompter is asking. When Budget.Expired() fires the engine
+	// must kill every process of the call (sandboxed and escalated) and
+	// report TimedOut.
+	Budget *Budget
+	// Prompter asks the user about an exec (a prompt rule, or a dangerous
+	// command with no rule). It already pauses Budget, expires, and denies
+	// when the client cannot prompt.
+	Prompter Prompter
+	// Output receives the call's stdout and stderr, one pipe for both. It
+	// never blocks for long nor fails, and bounds its own memory.
+	Output io.Writer
+	// Decisions receives every exec decision (logged and audited as recorded).
+	Decisions *Decisions
+	Log       *slog.Logger
+}
+
+// Outcome is what the engine reports; the front end adds the output, the
+// duration and the decisions.
+type Outcome struct {
+	ExitCode int
+	TimedOut bool
+	// Note reports what the exit code cannot (a background job killed after
+	// Bash exited, the call cancelled by the client).
+	Note string
+}
+
+// Engine runs a call end to end: sandbox helper + escalate session +
+// patched Bash, deciding each exec with the policy. Exec returns an error
+// only when the call could not run at all (the error text reaches the
+// agent); a timeout or cancellation is an Outcome. When Exec returns, no
+// process of the call may be left.
+type Engine interface {
+	Exec(ctx context.Context, call *Call) (Outcome, error)
+}
+
+// ErrNotWired is returned by the engine NewEngine builds until the sandbox,
+// escalate session and policy glue exists.
+var ErrNotWired = errors.New("the execution engine is not wired in yet (sandbox, escalation and policy glue missing); nothing was run")
+
+// NewEngine builds the execution engine for opts. It is the one place the
+// integrator fills in: load the policy (policy.Load with opts.Rules, after
+// merging config.toml into opts for flags not in opts.Explicit), probe the
+// patched Bash (refusing an unpatched one), then return an Engine whose Exec
+// starts the sandbox helper with Bash under an escalate.Session that decides
+// each exec (policy + trust + heuristics + call.Prompter) and records it in
+// call.Decisions.
+func NewEngine(opts *Options, log *slog.Logger) (Engine, error) {
+	return unwiredEngine{}, nil
+}
+
+// unwiredEngine refuses every call: it never pretends to have run anything.
+type unwiredEngine struct{}
+
+func (unwiredEngine) Exec(context.Context, *Call) (Outcome, error) { return Outcome{}, ErrNotWired }
+
+// Ask prompts the user about one exec and turns the answer into a verdict
+// (DESIGN §6): accepted gives onAccept (VerdictEscalate for a prompt rule,
+// VerdictRun for a dangerous command no rule covers); anything else gives
+// VerdictDeny, with the answer's Reason for the wrapper's "Execution denied"
+// line. The answer is returned so the engine can add the allow rule on
+// AlwaysAllow.
+func (c *Call) Ask(ctx context.Context, req PromptRequest, onAccept Verdict) (Verdict, PromptAnswer) {
+	if c.Prompter == nil {
+		return VerdictDeny, PromptAnswer{Answer: Deny, Reason: "no way to ask the user"}
+	}
+	ans, err := c.Prompter.Prompt(ctx, req)
+	if err != nil {
+		return VerdictDeny, PromptAnswer{Answer: Deny, Reason: "could not ask the user: " + err.Error()}
+	}
+	switch ans.Answer {
+	case AllowOnce, AlwaysAllow:
+		return onAccept, ans
+	default:
+		if ans.Reason == "" {
+			ans.Reason = "not approved"
+		}
+		return VerdictDeny, ans
+	}
+}

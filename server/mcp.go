@@ -1,0 +1,276 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/google/jsonschema-go/jsonschema"
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/execgate/execgate/internal/buildinfo"
+)
+
+// ShellInput is the arguments of the shell tool, named as Codex names them.
+type ShellInput struct {
+	Command   string `json:"command" jsonschema:"The Bash script to run, e.g. 'git status && ls -la'. Every program it starts is checked against the execution policy."`
+	Workdir   string `json:"workdir" jsonschema:"Absolute path of the directory to run the script in."`
+	TimeoutMs *int64 `json:"timeout_ms,omitempty" jsonschema:"Timeout in milliseconds. Time spent waiting for the user to approve a command does not count."`
+	Login     *bool  `json:"login,omitempty" jsonschema:"Run Bash as a login shell (bash -lc) so profile files set up the environment. Default true."`
+}
+
+const shellDescription = `Runs a Bash script and returns its exit code and combined stdout/stderr.
+The script runs in a sandbox: by default it may write only inside the workspace and temporary directories, and has no network access.
+Each program the script starts is checked against the user's execution policy: some run outside the sandbox, some need the user's approval, some are refused ("Execution denied: ...", exit 1).
+Long output is shortened around a "[... N bytes omitted ...]" line. A script that runs past its timeout is killed and reported with timed_out true.`
+
+// Server is the MCP front end: the shell tool and Codex's sandbox-state
+// extension, over any transport.
+type Server struct {
+	opts   *Options
+	engine Engine
+	log    *slog.Logger
+	dlog   *DecisionLog
+	mcp    *mcp.Server
+	cwd    string
+	nextID atomic.Uint64
+
+	mu       sync.Mutex
+	sessions map[*mcp.ServerSession]*sessionState
+}
+
+// sessionState is what a client has told us about its environment, and
+// the calls it has running.
+type sessionState struct {
+	mu         sync.Mutex
+	sandbox    *SandboxState // last codex/sandbox-state/update, nil before any
+	roots      []string      // client roots as absolute paths
+	rootsStale bool          // roots must be (re)fetched before the next call
+
+	// Calls of the session end when it does: a call never outlives its client.
+	ctx    context.Context
+	cancel context.CancelCauseFunc
+	calls  sync.WaitGroup
+	closed bool
+}
+
+// errClientGone ends the calls of a session whose client disconnected.
+var errClientGone = errors.New("client disconnected")
+
+// begin registers a call; it returns a context that ends with the session,
+// or false if the session is over.
+func (st *sessionState) begin() (context.Context, bool) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.closed {
+		return nil, false
+	}
+	st.calls.Add(1)
+	return st.ctx, true
+}
+
+func (st *sessionState) end() { st.calls.Done() }
+
+// shutdown cancels the session's calls and waits for them to clean up.
+func (st *sessionState) shutdown() {
+	st.mu.Lock()
+	st.closed = true
+	st.mu.Unlock()
+	st.cancel(errClientGone)
+	st.calls.Wait()
+}
+
+// NewServer returns a Server running calls on engine.
+func NewServer(opts *Options, engine Engine, log *slog.Logger, dlog *DecisionLog) (*Server, error) {
+	cwd, err := os.Getwd()
+	if err != nil {
+		return nil, fmt.Errorf("current directory: %w", err)
+	}
+	s := &Server{
+		opts:     opts,
+		engine:   engine,
+		log:      log,
+		dlog:     dlog,
+		cwd:      cwd,
+		sessions: map[*mcp.ServerSession]*sessionState{},
+	}
+	s.mcp = mcp.NewServer(&mcp.Implementation{Name: "execgate", Version: buildinfo.Current()}, &mcp.ServerOptions{
+		Instructions: "execgate provides a sandboxed `shell` tool whose every program start is checked against the user's execution policy.",
+		Logger:       log.With("component", "mcp"),
+		Capabilities: &mcp.ServerCapabilities{
+			// Non-nil Capabilities replaces the SDK's default {"logging":{}}.
+			Logging:      &mcp.LoggingCapabilities{},
+			Tools:        &mcp.ToolCapabilities{},
+			Experimental: map[string]any{SandboxStateCapability: map[string]any{"version": "1.0.0"}},
+		},
+		InitializedHandler: func(_ context.Context, req *mcp.InitializedRequest) {
+			s.state(req.Session).markRootsStale()
+		},
+		RootsListChangedHandler: func(_ context.Context, req *mcp.RootsListChangedRequest) {
+			s.state(req.Session).markRootsStale()
+		},
+	})
+	schema, err := shellInputSchema()
+	if err != nil {
+		return nil, err
+	}
+	mcp.AddTool(s.mcp, &mcp.Tool{
+		Name:        "shell",
+		Title:       "Sandboxed shell",
+		Description: shellDescription,
+		InputSchema: schema,
+		Annotations: &mcp.ToolAnnotations{OpenWorldHint: new(true), DestructiveHint: new(true)},
+	}, s.handleShell)
+	if err := mcp.AddReceivingCustomMethod(s.mcp, SandboxStateMethod, s.handleSandboxState); err != nil {
+		return nil, fmt.Errorf("registering %s: %w", SandboxStateMethod, err)
+	}
+	return s, nil
+}
+
+// shellInputSchema is the inferred schema plus what tags cannot say.
+func shellInputSchema() (*jsonschema.Schema, error) {
+	sch, err := jsonschema.For[ShellInput](nil)
+	if err != nil {
+		return nil, fmt.Errorf("shell input schema: %w", err)
+	}
+	sch.Properties["timeout_ms"].Minimum = jsonschema.Ptr(1.0)
+	sch.Properties["timeout_ms"].Maximum = jsonschema.Ptr(float64(MaxTimeout.Milliseconds()))
+	sch.Properties["login"].Default = []byte("true")
+	sch.Properties["command"].MinLength = jsonschema.Ptr(1)
+	return sch, nil
+}
+
+// MCP returns the underlying go-sdk server (for tests and transports).
+func (s *Server) MCP() *mcp.Server { return s.mcp }
+
+// Run serves one client on t until it disconnects or ctx ends.
+func (s *Server) Run(ctx context.Context, t mcp.Transport) error {
+	ss, err := s.mcp.Connect(ctx, t, nil)
+	if err != nil {
+		return fmt.Errorf("mcp connect: %w", err)
+	}
+	st := s.state(ss)
+	defer s.forget(ss)
+	done := make(chan error, 1)
+	go func() { done <- ss.Wait() }()
+	select {
+	case err = <-done:
+	case <-ctx.Done():
+		ss.Close()
+		<-done
+		err = ctx.Err()
+	}
+	// Kill what the client left running before reporting the session over.
+	st.shutdown()
+	return err
+}
+
+func (s *Server) state(ss *mcp.ServerSession) *sessionState {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st, ok := s.sessions[ss]
+	if !ok {
+		st = &sessionState{rootsStale: true}
+		st.ctx, st.cancel = context.WithCancelCause(context.Background())
+		s.sessions[ss] = st
+	}
+	return st
+}
+
+func (s *Server) forget(ss *mcp.ServerSession) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.sessions, ss)
+}
+
+func (st *sessionState) markRootsStale() {
+	st.mu.Lock()
+	st.rootsStale = true
+	st.mu.Unlock()
+}
+
+// handleSandboxState serves codex/sandbox-state/update: later calls of the
+// session use this state (unless a call carries its own in _meta).
+func (s *Server) handleSandboxState(_ context.Context, ss *mcp.ServerSession, p *sandboxStateParams) (*sandboxStateResult, error) {
+	st := p.State
+	s.state(ss).setSandbox(&st)
+	s.log.Info("sandbox state updated", "policy", string(st.Policy), "cwd", st.Cwd)
+	return &sandboxStateResult{}, nil
+}
+
+// sandboxStateResult is the empty reply Codex expects.
+type sandboxStateResult struct{ mcp.ResultBase }
+
+func (st *sessionState) setSandbox(sb *SandboxState) {
+	st.mu.Lock()
+	st.sandbox = sb
+	st.mu.Unlock()
+}
+
+// workspace returns the sandbox state and workspace for a call on ss.
+func (s *Server) workspace(ctx context.Context, ss *mcp.ServerSession, perCall *SandboxState) (*SandboxState, []string) {
+	st := s.state(ss)
+	roots := st.clientRoots(ctx, ss, s.log)
+	st.mu.Lock()
+	sb := st.sandbox
+	st.mu.Unlock()
+	if perCall != nil {
+		sb = perCall
+		if perCall.Cwd != "" {
+			// A per-call state says exactly where this call's workspace is.
+			return sb, []string{perCall.Cwd}
+		}
+	}
+	switch {
+	case len(roots) > 0:
+		return sb, roots
+	case sb != nil && sb.Cwd != "":
+		return sb, []string{sb.Cwd}
+	default:
+		return sb, []string{s.cwd}
+	}
+}
+
+// clientRoots returns the client's roots, fetching them if they may have
+// changed. Failures leave the previous roots (logged): the workspace then
+// falls back to the sandbox cwd or the server's cwd.
+func (st *sessionState) clientRoots(ctx context.Context, ss *mcp.ServerSession, log *slog.Logger) []string {
+	st.mu.Lock()
+	stale := st.rootsStale
+	roots := st.roots
+	st.mu.Unlock()
+	p := ss.InitializeParams()
+	if !stale || p == nil || p.Capabilities == nil || p.Capabilities.RootsV2 == nil {
+		return roots
+	}
+	lctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	res, err := ss.ListRoots(lctx, nil)
+	if err != nil {
+		log.Warn("roots/list failed; keeping the previous workspace", "error", err)
+		return roots
+	}
+	var paths []string
+	for _, r := range res.Roots {
+		path, err := pathFromURIOrPath(r.URI)
+		if err != nil {
+			log.Warn("ignoring client root", "uri", r.URI, "error", err)
+			continue
+		}
+		paths = append(paths, path)
+	}
+	st.mu.Lock()
+	st.roots, st.rootsStale = paths, false
+	st.mu.Unlock()
+	return paths
+}
+
+func (s *Server) newCallID() string {
+	return "c" + strconv.FormatUint(s.nextID.Add(1), 10)
+}

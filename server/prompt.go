@@ -1,0 +1,153 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"mvdan.cc/sh/v3/syntax"
+)
+
+// Answer is the user's reply to a prompt about one exec.
+type Answer int
+
+// The possible answers. The zero value denies, so a forgotten field fails closed.
+const (
+	Deny        Answer = iota // refuse this exec
+	AllowOnce                 // run this exec
+	AlwaysAllow               // run it, and add an allow rule so it is not asked again
+)
+
+func (a Answer) String() string {
+	switch a {
+	case AllowOnce:
+		return "allow once"
+	case AlwaysAllow:
+		return "always allow"
+	default:
+		return "deny"
+	}
+}
+
+// PromptRequest describes the exec the user is asked about.
+type PromptRequest struct {
+	Command       []string // resolved program path first, then argv[1:]
+	Workdir       string
+	Justification string // the rule's justification, if any
+	Rule          string // the rule that asked for the prompt (file:line), empty for a heuristic
+}
+
+// PromptAnswer is the outcome of a prompt.
+type PromptAnswer struct {
+	Answer Answer
+	// Reason is the user's optional comment, or why the prompt was denied
+	// without asking (expired, no way to ask). It reaches the agent in the
+	// denial message.
+	Reason string
+}
+
+// Prompter asks the user whether an exec may run. Implementations must deny
+// rather than fail when nobody can answer; an error means the prompt could not
+// be made at all (the caller then denies, naming the error).
+type Prompter interface {
+	Prompt(ctx context.Context, req PromptRequest) (PromptAnswer, error)
+}
+
+// QuoteCommand renders argv for a human as a Bash command line.
+func QuoteCommand(argv []string) string {
+	parts := make([]string, len(argv))
+	for i, a := range argv {
+		q, err := syntax.Quote(a, syntax.LangBash)
+		if err != nil {
+			// Only a NUL byte makes Quote fail; argv from execve cannot hold
+			// one, but do not print it raw if it ever does.
+			q = strconv.Quote(a)
+		}
+		parts[i] = q
+	}
+	return strings.Join(parts, " ")
+}
+
+// NoPrompter denies every prompt, explaining how to allow the command without
+// asking: it serves clients that cannot prompt (no elicitation capability).
+type NoPrompter struct {
+	// RulesFile is where "always allow" rules go, shown in the hint.
+	RulesFile string
+	// Why says why no prompt is possible (e.g. "the MCP client does not support elicitation").
+	Why string
+}
+
+// Prompt implements Prompter.
+func (p NoPrompter) Prompt(_ context.Context, req PromptRequest) (PromptAnswer, error) {
+	return PromptAnswer{Answer: Deny, Reason: p.Why + "; " + AllowHint(req, p.RulesFile)}, nil
+}
+
+// AllowHint tells the user how to let req run without a prompt.
+func AllowHint(req PromptRequest, rulesFile string) string {
+	if req.Rule != "" {
+		// A prompt rule outranks any allow rule, so adding one would not help.
+		return fmt.Sprintf("the rule at %s requires approval: change its decision to \"allow\" to run this without asking", req.Rule)
+	}
+	return fmt.Sprintf("to allow it, add %s to %s", allowRule(req.Command), rulesFile)
+}
+
+// allowRule is a Starlark prefix_rule allowing exactly argv. The program is
+// named by basename, as rules name programs.
+func allowRule(argv []string) string {
+	words := make([]string, len(argv))
+	for i, a := range argv {
+		if i == 0 {
+			a = filepath.Base(a)
+		}
+		// Go's quoted-string escapes are a subset of Starlark's.
+		words[i] = strconv.Quote(a)
+	}
+	return fmt.Sprintf("prefix_rule(pattern=[%s], decision=\"allow\")", strings.Join(words, ", "))
+}
+
+// DefaultRulesFile is where Codex keeps user rules: $CODEX_HOME/rules/default.rules,
+// CODEX_HOME defaulting to ~/.codex (shown with ~ when it is the default).
+func DefaultRulesFile(getenv func(string) string) string {
+	if h := getenv("CODEX_HOME"); h != "" {
+		return filepath.Join(h, "rules", "default.rules")
+	}
+	return "~/.codex/rules/default.rules"
+}
+
+// Expiring bounds each prompt of P to Timeout; an unanswered prompt is a denial.
+type Expiring struct {
+	P       Prompter
+	Timeout time.Duration
+}
+
+// Prompt implements Prompter.
+func (e Expiring) Prompt(ctx context.Context, req PromptRequest) (PromptAnswer, error) {
+	if e.Timeout <= 0 {
+		return e.P.Prompt(ctx, req)
+	}
+	pctx, cancel := context.WithTimeout(ctx, e.Timeout)
+	defer cancel()
+	ans, err := e.P.Prompt(pctx, req)
+	if ctx.Err() == nil && errors.Is(pctx.Err(), context.DeadlineExceeded) {
+		return PromptAnswer{Answer: Deny, Reason: fmt.Sprintf("no answer to the approval prompt within %v", e.Timeout)}, nil
+	}
+	return ans, err
+}
+
+// Pausing stops Budget while P's prompt is open, so the time the user takes
+// to answer is not charged to the command's timeout.
+type Pausing struct {
+	P      Prompter
+	Budget *Budget
+}
+
+// Prompt implements Prompter.
+func (p Pausing) Prompt(ctx context.Context, req PromptRequest) (PromptAnswer, error) {
+	p.Budget.Pause()
+	defer p.Budget.Resume()
+	return p.P.Prompt(ctx, req)
+}

@@ -1,0 +1,71 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+)
+
+// handleShell serves tools/call shell. Argument types and required fields
+// were checked against the input schema by the SDK; the rest (workdir is a
+// directory, the timeout) is checked here. Errors become isError results.
+func (s *Server) handleShell(ctx context.Context, req *mcp.CallToolRequest, in ShellInput) (*mcp.CallToolResult, *ShellOutput, error) {
+	sessCtx, ok := s.state(req.Session).begin()
+	if !ok {
+		return nil, nil, errClientGone
+	}
+	defer s.state(req.Session).end()
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	stop := context.AfterFunc(sessCtx, func() { cancel(context.Cause(sessCtx)) })
+	defer stop()
+
+	perCall, err := stateFromMeta(req.Params.Meta)
+	if err != nil {
+		return nil, nil, err
+	}
+	var timeout time.Duration
+	if in.TimeoutMs != nil {
+		if *in.TimeoutMs <= 0 {
+			return nil, nil, fmt.Errorf("timeout_ms: %d is not positive", *in.TimeoutMs)
+		}
+		timeout = min(time.Duration(*in.TimeoutMs)*time.Millisecond, MaxTimeout)
+	}
+	if err := ValidateWorkdir(in.Workdir); err != nil {
+		return nil, nil, err
+	}
+	login := in.Login == nil || *in.Login
+	sandbox, workspace := s.workspace(ctx, req.Session, perCall)
+
+	var prompter Prompter = Elicitor{Session: req.Session}
+	if why := whyNoElicit(req.Session); why != "" {
+		prompter = NoPrompter{RulesFile: DefaultRulesFile(os.Getenv), Why: why}
+	}
+	id := s.newCallID()
+	s.log.Debug("shell call", "call", id, "workdir", in.Workdir, "login", login, "timeout", timeout, "workspace", workspace)
+	res, err := Execute(ctx, s.engine, s.opts, s.dlog, Request{
+		ID:        id,
+		Command:   in.Command,
+		Workdir:   in.Workdir,
+		Timeout:   timeout,
+		Login:     login,
+		Mode:      s.opts.Sandbox,
+		Sandbox:   sandbox,
+		Workspace: workspace,
+		Prompter:  prompter,
+	})
+	if err != nil {
+		if !errors.Is(err, ErrNotWired) {
+			s.log.Warn("shell call failed", "call", id, "error", err)
+		}
+		return nil, nil, err
+	}
+	out := res.Structured()
+	return &mcp.CallToolResult{
+		Content: []mcp.Content{&mcp.TextContent{Text: res.CodexJSON()}},
+	}, &out, nil
+}

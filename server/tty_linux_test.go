@@ -1,0 +1,102 @@
+package server
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// openPTY returns the master side and the path of the slave terminal.
+func openPTY(t *testing.T) (*os.File, string) {
+	t.Helper()
+	m, err := os.OpenFile("/dev/ptmx", os.O_RDWR|unix.O_NOCTTY, 0)
+	if err != nil {
+		t.Skipf("no pty: %v", err)
+	}
+	t.Cleanup(func() { m.Close() })
+	fd := int(m.Fd())
+	if err := unix.IoctlSetPointerInt(fd, unix.TIOCSPTLCK, 0); err != nil {
+		t.Fatalf("unlockpt: %v", err)
+	}
+	n, err := unix.IoctlGetInt(fd, unix.TIOCGPTN)
+	if err != nil {
+		t.Fatalf("ptsname: %v", err)
+	}
+	return m, fmt.Sprintf("/dev/pts/%d", n)
+}
+
+func TestTTYPrompter(t *testing.T) {
+	tests := []struct {
+		input  string
+		want   Answer
+		reason string
+	}{
+		{"y\n", AllowOnce, ""},
+		{"a\n", AlwaysAllow, ""},
+		{"n\n", Deny, "user denied execution"},
+		{"what\nYES\n", AllowOnce, ""},
+	}
+	for _, tt := range tests {
+		t.Run(strings.TrimSpace(tt.input), func(t *testing.T) {
+			m, path := openPTY(t)
+			// Collect what the prompter prints, and answer once it asks.
+			prompted := make(chan string, 1)
+			go func() {
+				r := bufio.NewReader(m)
+				var seen strings.Builder
+				for {
+					b, err := r.ReadByte()
+					if err != nil {
+						return
+					}
+					seen.WriteByte(b)
+					if strings.HasSuffix(seen.String(), "deny: ") {
+						select {
+						case prompted <- seen.String():
+							m.WriteString(tt.input)
+						default:
+						}
+					}
+				}
+			}()
+			p := &TTYPrompter{Path: path}
+			ans, err := p.Prompt(context.Background(), PromptRequest{Command: []string{"/bin/rm", "-rf", "x y"}, Workdir: "/w"})
+			if err != nil || ans.Answer != tt.want || ans.Reason != tt.reason {
+				t.Fatalf("got %+v, %v; want %v %q", ans, err, tt.want, tt.reason)
+			}
+			if out := <-prompted; !strings.Contains(out, "`/bin/rm -rf 'x y'` in `/w`") {
+				t.Errorf("prompt text %q lacks the quoted command", out)
+			}
+		})
+	}
+}
+
+func TestTTYPrompterExpires(t *testing.T) {
+	_, path := openPTY(t)
+	p := Expiring{P: &TTYPrompter{Path: path}, Timeout: 100 * time.Millisecond}
+	start := time.Now()
+	ans, err := p.Prompt(context.Background(), PromptRequest{Command: []string{"ls"}})
+	if err != nil || ans.Answer != Deny {
+		t.Fatalf("got %+v, %v; want deny", ans, err)
+	}
+	if d := time.Since(start); d > 3*time.Second {
+		t.Errorf("expiry took %v", d)
+	}
+}
+
+func TestTTYPrompterNoTerminalDenies(t *testing.T) {
+	p := &TTYPrompter{Path: "/nonexistent/tty", RulesFile: "/r/default.rules"}
+	ans, err := p.Prompt(context.Background(), PromptRequest{Command: []string{"/usr/bin/git", "push"}})
+	if err != nil || ans.Answer != Deny {
+		t.Fatalf("got %+v, %v; want deny", ans, err)
+	}
+	if !strings.Contains(ans.Reason, "no terminal") || !strings.Contains(ans.Reason, `prefix_rule(pattern=["git", "push"]`) {
+		t.Errorf("reason %q lacks the cause or the hint", ans.Reason)
+	}
+}
