@@ -26,6 +26,8 @@ func doctor(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return 2
 	}
+	// The options as config.toml leaves them (errors are reported below).
+	_, _, _ = ApplyConfig(opts)
 	fmt.Fprintf(stdout, "%s\n\n", buildinfo.String())
 	fmt.Fprintf(stdout, "options in effect:\n")
 	fmt.Fprintf(stdout, "  sandbox mode:     %s (network %s)\n", opts.Sandbox, onOff(opts.Network))
@@ -36,18 +38,15 @@ func doctor(args []string, stdout, stderr io.Writer) int {
 	fmt.Fprintf(stdout, "  always-allow file: %s\n", DefaultRulesFile(os.Getenv))
 
 	status := 0
-	eng, err := NewEngine(opts, NewLogger(stderr, opts.LogLevel))
-	switch {
-	case err != nil:
+	log := NewLogger(stderr, opts.LogLevel)
+	eng, err := newEngine(opts, log, "")
+	if err != nil {
 		fmt.Fprintf(stdout, "\nexecution engine: FAILED: %v\n", err)
 		status = 1
-	default:
-		if _, unwired := eng.(unwiredEngine); unwired {
-			fmt.Fprintf(stdout, "\nexecution engine: NOT WIRED (this build cannot run commands yet)\n")
-			status = 1
-		} else {
-			fmt.Fprintf(stdout, "\nexecution engine: ready\n")
-		}
+	} else {
+		defer eng.Close()
+		fmt.Fprintf(stdout, "\nexecution engine: ready\n")
+		eng.report(stdout)
 	}
 
 	exe, err := os.Executable()

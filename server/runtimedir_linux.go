@@ -1,0 +1,56 @@
+package server
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"syscall"
+)
+
+// runtimeDir creates the server's private directory for the execve wrapper
+// and the Bash probe. It must lie outside every path a sandboxed call can
+// write, or a call could replace the wrapper every later call execs through:
+// so $XDG_RUNTIME_DIR (a per-user tmpfs) when usable, else the user cache
+// directory; never /tmp, which workspace-write makes writable. The caller
+// removes it when the server exits.
+func runtimeDir(getenv func(string) string) (string, error) {
+	var bases []string
+	if x := getenv("XDG_RUNTIME_DIR"); filepath.IsAbs(x) && ownedPrivateDir(x) {
+		bases = append(bases, x)
+	}
+	if c, err := os.UserCacheDir(); err == nil && filepath.IsAbs(c) {
+		bases = append(bases, filepath.Join(c, "execgate"))
+	}
+	var errs []error
+	for _, base := range bases {
+		if err := os.MkdirAll(base, 0o700); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		dir, err := os.MkdirTemp(base, "run-"+strconv.Itoa(os.Getpid())+"-")
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		// MkdirTemp creates 0700, but a umask could only narrow it; make sure.
+		if err := os.Chmod(dir, 0o700); err != nil {
+			os.Remove(dir)
+			errs = append(errs, err)
+			continue
+		}
+		return dir, nil
+	}
+	return "", fmt.Errorf("no private runtime directory for the execve wrapper (tried $XDG_RUNTIME_DIR and the user cache directory): %v", errs)
+}
+
+// ownedPrivateDir reports whether dir is a directory owned by us that
+// nobody else can write.
+func ownedPrivateDir(dir string) bool {
+	fi, err := os.Stat(dir)
+	if err != nil || !fi.IsDir() {
+		return false
+	}
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	return ok && int(st.Uid) == os.Geteuid() && fi.Mode().Perm()&0o022 == 0
+}
