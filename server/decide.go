@@ -86,9 +86,7 @@ func (d *decider) decide(ctx context.Context, ex escalate.Exec) Decision {
 		args = ex.Argv[1:]
 	}
 	v := d.evaluate(ctx, ex.File, args)
-	if v.Rule != nil {
-		rec.Rule = v.Rule.Pos.String()
-	}
+	rec.Rule = ruleName(v.Rule)
 	cmd := append([]string{ex.File}, args...)
 	switch {
 	case v.Decision == policy.Forbidden:
@@ -153,9 +151,7 @@ func (d *decider) amend(ctx context.Context, rec Decision, ex escalate.Exec, arg
 		return verdict(rec, VerdictRun, "user approved (always allow), but the rule could not be saved: "+err.Error())
 	}
 	v := d.evaluate(ctx, ex.File, args)
-	if v.Rule != nil {
-		rec.Rule = v.Rule.Pos.String()
-	}
+	rec.Rule = ruleName(v.Rule)
 	if v.Decision == policy.Allow {
 		return d.escalate(rec, ex, "user approved: always allow (rule added)")
 	}
@@ -174,6 +170,18 @@ func (d *decider) escalate(rec Decision, ex escalate.Exec, why string) Decision 
 		return verdict(rec, VerdictDeny, reason)
 	}
 	return verdict(rec, VerdictEscalate, why)
+}
+
+// ruleName locates a rule as file:line:col, or just the file for a rule
+// added by "always allow" (which has no position until the file is reloaded).
+func ruleName(r *policy.PrefixRule) string {
+	switch {
+	case r == nil:
+		return ""
+	case r.Pos.Line == 0:
+		return r.Pos.File
+	}
+	return r.Pos.String()
 }
 
 func verdict(rec Decision, v Verdict, reason string) Decision {

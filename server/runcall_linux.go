@@ -33,7 +33,9 @@ func runCall(ctx context.Context, call *Call, cmd *exec.Cmd, sess *escalate.Sess
 	cmd.Stdin = nil // /dev/null
 	cmd.Stdout, cmd.Stderr = pw, pw
 
-	sessCtx, endSession := context.WithCancel(ctx)
+	// The session outlives ctx by the moment end needs: ending the
+	// escalated commands before Bash would make Bash report them killed.
+	sessCtx, endSession := context.WithCancel(context.WithoutCancel(ctx))
 	defer endSession()
 	served := make(chan error, 1)
 	go func() { served <- sess.Serve(sessCtx) }()
@@ -58,14 +60,15 @@ func runCall(ctx context.Context, call *Call, cmd *exec.Cmd, sess *escalate.Sess
 	go func() { waited <- cmd.Wait() }()
 
 	// end stops everything: the helper kills the sandboxed processes (it is
-	// their pid 1 or subreaper), the session the escalated ones, and a
-	// helper that does not exit in time is killed with its group.
+	// their pid 1 or subreaper), a helper that does not exit in time is
+	// killed with its group, then the session kills the escalated ones.
 	end := func() error {
 		stopHelper()
-		endSession()
 		t := time.AfterFunc(killDelay, killGroup)
 		defer t.Stop()
-		return <-waited
+		err := <-waited
+		endSession()
+		return err
 	}
 
 	var oc Outcome
