@@ -91,7 +91,7 @@ func (e testEnv) launch(t testing.TB, req launchRequest) (string, int) {
 	cmd.Dir = e.ws
 	// Leftover processes would hold the output pipe: fail, do not hang.
 	cmd.WaitDelay = 5 * time.Second
-	cmd.Env = []string{"PATH=/usr/local/bin:/usr/bin:/bin", "HOME=" + e.home, "LANG=C"}
+	cmd.Env = []string{"PATH=/usr/local/bin:/usr/bin:/bin", "HOME=" + e.home, "LANG=C", "GORACE=" + os.Getenv("GORACE")}
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if e.uid != 0 {

@@ -66,10 +66,10 @@ func setupNamespaces(h helperSpec) error {
 	} else if err := unix.Mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {
 		return fmt.Errorf("make / private: %w", err)
 	}
-	if err := mountProc(); err != nil {
-		// Some containers refuse a new proc mount; the pid namespace
-		// still ends every process with the call.
-		fmt.Fprintf(os.Stderr, "execgate sandbox: warning: %v (the call can see other processes in /proc)\n", err)
+	if h.Proc {
+		if err := mountProc(); err != nil {
+			return err
+		}
 	}
 	if wd, err := os.Getwd(); err == nil {
 		if err := os.Chdir(wd); err != nil {

@@ -59,6 +59,7 @@ func (l *Launcher) Command(ctx context.Context, spec Spec, argv []string) (*exec
 		Network:     spec.Policy.Network(),
 		Roots:       roots,
 		Namespaces:  spec.Policy.Sandboxed() && l.caps.Namespaces,
+		Proc:        l.caps.ProcMount,
 		LandlockABI: spec.landlockABI,
 	}
 	return l.command(ctx, h, argv)

@@ -1,11 +1,14 @@
 package sandbox
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
+	"syscall"
 	"testing"
 )
 
@@ -26,6 +29,11 @@ func TestMain(m *testing.M) {
 			os.Exit(probeMain(os.Args[2:]))
 		}
 	}
+	// The race runtime sleeps a second at exit unless told otherwise;
+	// every role above is a short-lived child of this process.
+	if os.Getenv("GORACE") == "" {
+		os.Setenv("GORACE", "atexit_sleep_ms=0")
+	}
 	os.Exit(m.Run())
 }
 
@@ -35,7 +43,9 @@ type launchRequest struct {
 	Workspace    string
 	TmpDir       string
 	LandlockABI  int
-	NoNamespaces bool // pretend user namespaces are unavailable
+	NoNamespaces bool   // pretend user namespaces are unavailable
+	Dir          string // working directory of the command, if not the launcher's
+	SignalINT    bool   // send SIGINT to the helper after the command prints a line
 	Argv         []string
 }
 
@@ -65,6 +75,7 @@ func launchMain(args []string) int {
 		return 201
 	}
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
+	cmd.Dir = req.Dir
 	// A process outside the sandbox with the sandbox's uid, for the
 	// signal-scoping probe.
 	cmd.Env = append(os.Environ(), fmt.Sprintf("EG_OUTER_PID=%d", os.Getpid()))
@@ -73,7 +84,11 @@ func launchMain(args []string) int {
 			cmd.ExtraFiles = []*os.File{f}
 		}
 	}
-	err = cmd.Run()
+	if req.SignalINT {
+		err = runAndInterrupt(cmd)
+	} else {
+		err = cmd.Run()
+	}
 	if ee, ok := err.(*exec.ExitError); ok {
 		return ee.ExitCode()
 	}
@@ -82,4 +97,24 @@ func launchMain(args []string) int {
 		return 202
 	}
 	return 0
+}
+
+// runAndInterrupt runs cmd, copies its output, and sends the helper SIGINT
+// after the first line.
+func runAndInterrupt(cmd *exec.Cmd) error {
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		return err
+	}
+	cmd.Stdout = pw
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	pw.Close()
+	r := bufio.NewReader(pr)
+	line, _ := r.ReadString('\n')
+	os.Stdout.WriteString(line)
+	cmd.Process.Signal(syscall.SIGINT)
+	io.Copy(os.Stdout, r)
+	return cmd.Wait()
 }

@@ -37,6 +37,7 @@ func (c matrixConfig) protectedWritable() bool {
 }
 
 func always(matrixConfig) bool { return true }
+func never(matrixConfig) bool  { return false }
 
 func matrixProbes(tcpAddr string) []matrixProbe {
 	host, port, _ := strings.Cut(tcpAddr, ":")
@@ -53,6 +54,10 @@ func matrixProbes(tcpAddr string) []matrixProbe {
 		{"git-hook", `$P write $W/.git/hooks/x`, matrixConfig.protectedWritable},
 		{"create-codex", `mkdir -p $W/.codex 2>/dev/null; $P write $W/.codex/config.toml`, matrixConfig.protectedWritable},
 		{"create-agents", `mkdir -p $W/.agents 2>/dev/null; $P write $W/.agents/x`, matrixConfig.protectedWritable},
+		// Root in the user namespace holds CAP_SYS_ADMIN there; Landlock
+		// still forbids undoing the read-only mounts.
+		{"umount-git", `$P umount $W/.git`, never},
+		{"remount-git-rw", `$P remount-rw $W/.git`, never},
 		{"tcp-connect", `$P tcp ` + tcpAddr, matrixConfig.net},
 		{"udp-send", `$P udp ` + tcpAddr, matrixConfig.net},
 		{"socket-inet6", `$P inet6`, matrixConfig.net},

@@ -18,6 +18,11 @@ type Capabilities struct {
 	// the pid namespace ends every process of a call.
 	Namespaces      bool
 	NamespacesError string `json:",omitempty"`
+	// ProcMount says the pid namespace can have its own /proc (some
+	// containers refuse it); without it the call sees other processes
+	// in /proc but still cannot outlive its helper.
+	ProcMount      bool
+	ProcMountError string `json:",omitempty"`
 }
 
 // Check returns nil when mode can be enforced here, else an
@@ -75,6 +80,9 @@ func Report(w io.Writer, c Capabilities) error {
 	fmt.Fprintf(w, "  %-20s%s\n", "landlock:", ll)
 	fmt.Fprintf(w, "  %-20s%s\n", "seccomp filters:", yes(c.Seccomp, c.SeccompError))
 	fmt.Fprintf(w, "  %-20s%s\n", "user namespaces:", yes(c.Namespaces, c.NamespacesError))
+	if c.Namespaces {
+		fmt.Fprintf(w, "  %-20s%s\n", "private /proc:", yes(c.ProcMount, c.ProcMountError))
+	}
 	for _, m := range []Mode{ReadOnly, WorkspaceWrite, DangerFullAccess} {
 		fmt.Fprintf(w, "  %-20s%s\n", string(m)+":", c.enforcement(m))
 	}

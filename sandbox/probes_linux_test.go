@@ -81,6 +81,10 @@ func runProbe(name string, a []string) error {
 		return socketpairRights()
 	case "escalate":
 		return escalateRoundTrip(3)
+	case "umount":
+		return unix.Unmount(arg(0), unix.MNT_DETACH)
+	case "remount-rw":
+		return unix.Mount("", arg(0), "", unix.MS_REMOUNT|unix.MS_BIND, "")
 	case "kill":
 		pid, err := strconv.Atoi(arg(0))
 		if err != nil {

@@ -30,6 +30,8 @@ type helperSpec struct {
 	// Namespaces says the helper was started in new user, mount and pid
 	// namespaces (it is pid 1 there).
 	Namespaces bool `json:"ns,omitempty"`
+	// Proc asks for a /proc of the new pid namespace.
+	Proc bool `json:"proc,omitempty"`
 	// Stage2 marks the second stage of a helper without namespaces: it
 	// confines itself and execs Bash, while the first stage stays outside
 	// the sandbox to reap and clean up.

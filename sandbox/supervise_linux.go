@@ -45,13 +45,26 @@ func supervise(argv []string, isInit bool) int {
 			signal.Notify(sigs, s)
 		}
 	}
+	// Without Landlock's TSYNC (ABI < 8) every thread of this process
+	// got its own Landlock domain, and signal scoping tells them apart:
+	// only the thread that forks Bash shares Bash's domain. That thread
+	// therefore stays locked to this goroutine, which relays signals.
+	runtime.LockOSThread()
 	pid, err := startChild(path, argv)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "execgate sandbox: exec %s: %v\n", path, err)
 		return exitNoExec
 	}
-	go func() {
-		for sig := range sigs {
+	exited := make(chan int, 1)
+	go func() { exited <- waitFor(pid) }()
+	for {
+		select {
+		case status := <-exited:
+			if !isInit {
+				killDescendants()
+			}
+			return status
+		case sig := <-sigs:
 			if sig != syscall.SIGTERM {
 				_ = syscall.Kill(pid, sig.(syscall.Signal))
 				continue
@@ -59,26 +72,16 @@ func supervise(argv []string, isInit bool) int {
 			if !isInit {
 				killDescendants()
 			}
-			os.Exit(128 + int(syscall.SIGTERM))
+			return 128 + int(syscall.SIGTERM)
 		}
-	}()
-	// A blocking wait4 here, rather than SIGCHLD through os/signal,
-	// wakes us without a goroutine hand-off: it is the fast path when
-	// Bash exits.
-	status := waitFor(pid)
-	if !isInit {
-		killDescendants()
 	}
-	return status
 }
 
 // startChild forks and execs the program with stdio and, when open, the
 // escalate socket (fd 3). The ambient capabilities and the parent-death
-// signal are per thread, so the fork happens on a locked thread whose
-// ambient set was just cleared.
+// signal are per thread: the caller has locked the thread, whose ambient
+// set is cleared here.
 func startChild(path string, argv []string) (int, error) {
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
 	if err := dropAmbient(); err != nil {
 		return 0, err
 	}
@@ -133,9 +136,13 @@ func killDescendants() {
 		for _, k := range kids {
 			_ = syscall.Kill(k, syscall.SIGKILL)
 		}
-		for range kids {
-			if _, err := syscall.Wait4(-1, nil, 0, nil); err == syscall.ECHILD {
-				break
+		// Wait for these very pids: another goroutine may be reaping
+		// with wait4(-1), and then ours ends at once with ECHILD.
+		for _, k := range kids {
+			for {
+				if _, err := syscall.Wait4(k, nil, 0, nil); err != syscall.EINTR {
+					break
+				}
 			}
 		}
 	}

@@ -8,12 +8,6 @@ import (
 	"path/filepath"
 )
 
-// Environment variables naming the patched Bash.
-const (
-	EnvBash       = "EXECGATE_BASH"
-	EnvLegacyBash = "CODEX_BASH_PATH" // Codex shell-tool-mcp's name
-)
-
 // BashBuildHint says how to get a Bash that honours the execve wrapper.
 const BashBuildHint = "build the patched Bash with scripts/build-bash.sh (or `make bash`) and pass it with --bash or $" + EnvBash
 
@@ -31,7 +25,7 @@ func findBash(flag string, getenv func(string) string, exe string) (bashCandidat
 	for _, c := range []bashCandidate{
 		{flag, "flag --bash"},
 		{getenv(EnvBash), "$" + EnvBash},
-		{getenv(EnvLegacyBash), "$" + EnvLegacyBash},
+		{getenv(EnvCodexBash), "$" + EnvCodexBash},
 	} {
 		if c.path == "" {
 			continue
@@ -59,7 +53,7 @@ func findBash(flag string, getenv func(string) string, exe string) (bashCandidat
 		}
 	}
 	return bashCandidate{}, fmt.Errorf("no patched Bash found (looked at --bash, $%s, $%s, %v): %s",
-		EnvBash, EnvLegacyBash, searched, BashBuildHint)
+		EnvBash, EnvCodexBash, searched, BashBuildHint)
 }
 
 // executableFile checks that p names an executable regular file and

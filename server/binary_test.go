@@ -326,7 +326,7 @@ func TestBinarySandboxStateUpdateReply(t *testing.T) {
 	p := startBinary(t)
 	p.send(initialize)
 	r := p.recv()
-	if !strings.Contains(string(r.Result), `"experimental":{"codex/sandbox-state":{"version":"1.0.0"}}`) {
+	if !strings.Contains(string(r.Result), `"experimental":{"codex/sandbox-state":{"version":"1.0.0"},"codex/sandbox-state-meta":{"version":"1.0.0"}}`) {
 		t.Errorf("capabilities: %s", r.Result)
 	}
 	p.send(`{"jsonrpc":"2.0","method":"notifications/initialized"}` + "\n")

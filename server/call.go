@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -23,8 +24,8 @@ type Request struct {
 	Sandbox *SandboxState
 	// Workspace as resolved by the front end.
 	Workspace []string
-	Prompter  Prompter // the raw prompter; Execute adds expiry and pausing
-	Tee       *os.File // if non-nil, output is streamed here as it arrives
+	Prompter  Prompter  // the raw prompter; Execute adds expiry and pausing
+	Tee       io.Writer // if non-nil, output is also streamed here as it arrives
 }
 
 // ValidateWorkdir checks that dir is an absolute path to an existing directory.

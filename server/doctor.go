@@ -38,8 +38,11 @@ func doctor(args []string, stdout, stderr io.Writer) int {
 	fmt.Fprintf(stdout, "  always-allow file: %s\n", DefaultRulesFile(os.Getenv))
 
 	status := 0
-	log := NewLogger(stderr, opts.LogLevel)
-	eng, err := newEngine(opts, log, "")
+	exe, err := os.Executable()
+	if err != nil {
+		exe = ""
+	}
+	eng, err := newEngine(opts, NewLogger(stderr, opts.LogLevel), "")
 	if err != nil {
 		fmt.Fprintf(stdout, "\nexecution engine: FAILED: %v\n", err)
 		status = 1
@@ -49,8 +52,7 @@ func doctor(args []string, stdout, stderr io.Writer) int {
 		eng.report(stdout)
 	}
 
-	exe, err := os.Executable()
-	if err != nil {
+	if exe == "" {
 		exe = "execgate"
 	}
 	snippet, _ := json.MarshalIndent(map[string]any{

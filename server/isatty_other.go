@@ -6,3 +6,5 @@ import "os"
 
 // isTerminal reports false where we cannot tell: plain logs are always safe.
 func isTerminal(*os.File) bool { return false }
+
+const noCTTY = 0

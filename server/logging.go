@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"io"
 	"log/slog"
 	"os"
@@ -21,4 +22,28 @@ func NewLogger(w io.Writer, level slog.Level) *slog.Logger {
 		TimeFormat: time.TimeOnly,
 		NoColor:    !color,
 	}))
+}
+
+// atLeast drops records below min: the MCP SDK reports every connection at
+// info, which is noise in a client's log pane unless debugging.
+type atLeast struct {
+	slog.Handler
+	min slog.Level
+}
+
+func (h atLeast) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= h.min && h.Handler.Enabled(ctx, l)
+}
+
+func (h atLeast) WithAttrs(as []slog.Attr) slog.Handler {
+	return atLeast{h.Handler.WithAttrs(as), h.min}
+}
+
+func (h atLeast) WithGroup(name string) slog.Handler {
+	return atLeast{h.Handler.WithGroup(name), h.min}
+}
+
+// quieter returns log with records below min dropped.
+func quieter(log *slog.Logger, min slog.Level) *slog.Logger {
+	return slog.New(atLeast{log.Handler(), min})
 }

@@ -26,3 +26,13 @@ func TestLoggerColourOnlyOnTerminal(t *testing.T) {
 		t.Errorf("colour written to a regular file: %q", data)
 	}
 }
+
+func TestQuieter(t *testing.T) {
+	var buf bytes.Buffer
+	log := quieter(NewLogger(&buf, slog.LevelDebug), slog.LevelWarn).With("component", "mcp")
+	log.Info("session connected")
+	log.Warn("trouble")
+	if strings.Contains(buf.String(), "session connected") || !strings.Contains(buf.String(), "trouble component=mcp") {
+		t.Errorf("got %q", buf.String())
+	}
+}

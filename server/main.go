@@ -132,7 +132,7 @@ func RunMain(args []string) int {
 
 // runScript is RunMain after setup: it runs opts.Script in workdir, streams
 // output to tee and returns the exit status.
-func runScript(ctx context.Context, eng Engine, opts *Options, dlog *DecisionLog, workdir string, tty *TTYPrompter, tee *os.File, stderr io.Writer) int {
+func runScript(ctx context.Context, eng Engine, opts *Options, dlog *DecisionLog, workdir string, tty *TTYPrompter, tee, stderr io.Writer) int {
 	cwd, err := os.Getwd()
 	if err != nil {
 		cwd = workdir

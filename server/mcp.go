@@ -81,6 +81,7 @@ func (st *sessionState) end() { st.calls.Done() }
 func (st *sessionState) shutdown() {
 	st.mu.Lock()
 	st.closed = true
+	st.sandbox, st.roots = nil, nil
 	st.mu.Unlock()
 	st.cancel(errClientGone)
 	st.calls.Wait()
@@ -102,12 +103,18 @@ func NewServer(opts *Options, engine Engine, log *slog.Logger, dlog *DecisionLog
 	}
 	s.mcp = mcp.NewServer(&mcp.Implementation{Name: "execgate", Version: buildinfo.Current()}, &mcp.ServerOptions{
 		Instructions: "execgate provides a sandboxed `shell` tool whose every program start is checked against the user's execution policy.",
-		Logger:       log.With("component", "mcp"),
+		Logger:       sdkLogger(log, opts.LogLevel),
 		Capabilities: &mcp.ServerCapabilities{
 			// Non-nil Capabilities replaces the SDK's default {"logging":{}}.
-			Logging:      &mcp.LoggingCapabilities{},
-			Tools:        &mcp.ToolCapabilities{},
-			Experimental: map[string]any{SandboxStateCapability: map[string]any{"version": "1.0.0"}},
+			Logging: &mcp.LoggingCapabilities{},
+			Tools:   &mcp.ToolCapabilities{},
+			// Codex sends codex/sandbox-state/update to servers declaring the
+			// first, and puts the state in each tools/call _meta for servers
+			// declaring the second (later builds).
+			Experimental: map[string]any{
+				SandboxStateCapability: map[string]any{"version": "1.0.0"},
+				SandboxStateMetaKey:    map[string]any{"version": "1.0.0"},
+			},
 		},
 		InitializedHandler: func(_ context.Context, req *mcp.InitializedRequest) {
 			s.state(req.Session).markRootsStale()
@@ -133,6 +140,15 @@ func NewServer(opts *Options, engine Engine, log *slog.Logger, dlog *DecisionLog
 	return s, nil
 }
 
+// sdkLogger is the go-sdk's logger: its per-connection info records only
+// show when debugging.
+func sdkLogger(log *slog.Logger, level slog.Level) *slog.Logger {
+	if level > slog.LevelDebug {
+		log = quieter(log, slog.LevelWarn)
+	}
+	return log.With("component", "mcp")
+}
+
 // shellInputSchema is the inferred schema plus what tags cannot say.
 func shellInputSchema() (*jsonschema.Schema, error) {
 	sch, err := jsonschema.For[ShellInput](nil)
@@ -156,7 +172,6 @@ func (s *Server) Run(ctx context.Context, t mcp.Transport) error {
 		return fmt.Errorf("mcp connect: %w", err)
 	}
 	st := s.state(ss)
-	defer s.forget(ss)
 	done := make(chan error, 1)
 	go func() { done <- ss.Wait() }()
 	select {
@@ -167,6 +182,9 @@ func (s *Server) Run(ctx context.Context, t mcp.Transport) error {
 		err = ctx.Err()
 	}
 	// Kill what the client left running before reporting the session over.
+	// The closed state stays in s.sessions so that a request of this session
+	// still being dispatched is refused rather than given a fresh state (a
+	// few bytes per connection; `execgate server` has one).
 	st.shutdown()
 	return err
 }
@@ -181,12 +199,6 @@ func (s *Server) state(ss *mcp.ServerSession) *sessionState {
 		s.sessions[ss] = st
 	}
 	return st
-}
-
-func (s *Server) forget(ss *mcp.ServerSession) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	delete(s.sessions, ss)
 }
 
 func (st *sessionState) markRootsStale() {

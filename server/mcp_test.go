@@ -171,7 +171,7 @@ func TestInitializeAndListTools(t *testing.T) {
 		t.Errorf("capabilities lack logging or tools: %+v", caps)
 	}
 	exp, _ := json.Marshal(caps.Experimental)
-	if string(exp) != `{"codex/sandbox-state":{"version":"1.0.0"}}` {
+	if string(exp) != `{"codex/sandbox-state":{"version":"1.0.0"},"codex/sandbox-state-meta":{"version":"1.0.0"}}` {
 		t.Errorf("experimental = %s", exp)
 	}
 	tools, err := h.cs.ListTools(context.Background(), nil)

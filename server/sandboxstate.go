@@ -16,7 +16,8 @@ const (
 	SandboxStateCapability = "codex/sandbox-state"
 	SandboxStateMethod     = "codex/sandbox-state/update"
 	// SandboxStateMetaKey is the tools/call _meta key carrying the same state
-	// per call (later Codex builds).
+	// per call (later Codex builds), and the experimental capability asking
+	// for it.
 	SandboxStateMetaKey = "codex/sandbox-state-meta"
 )
 

@@ -10,8 +10,9 @@ import (
 )
 
 // handleShell serves tools/call shell. Argument types and required fields
-// were checked against the input schema by the SDK; the rest (workdir is a
-// directory, the timeout) is checked here. Errors become isError results.
+// were checked against the input schema by the SDK; the rest (the timeout
+// here, the workdir in Execute) is checked before anything runs. Errors
+// become isError results naming the argument.
 func (s *Server) handleShell(ctx context.Context, req *mcp.CallToolRequest, in ShellInput) (*mcp.CallToolResult, *ShellOutput, error) {
 	sessCtx, ok := s.state(req.Session).begin()
 	if !ok {
@@ -27,15 +28,12 @@ func (s *Server) handleShell(ctx context.Context, req *mcp.CallToolRequest, in S
 	if err != nil {
 		return nil, nil, err
 	}
-	var timeout time.Duration
+	timeout := s.opts.Timeout
 	if in.TimeoutMs != nil {
 		if *in.TimeoutMs <= 0 {
 			return nil, nil, fmt.Errorf("timeout_ms: %d is not positive", *in.TimeoutMs)
 		}
 		timeout = min(time.Duration(*in.TimeoutMs)*time.Millisecond, MaxTimeout)
-	}
-	if err := ValidateWorkdir(in.Workdir); err != nil {
-		return nil, nil, err
 	}
 	login := in.Login == nil || *in.Login
 	sandbox, workspace := s.workspace(ctx, req.Session, perCall)

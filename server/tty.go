@@ -31,7 +31,7 @@ func (p *TTYPrompter) Prompt(ctx context.Context, req PromptRequest) (PromptAnsw
 	if path == "" {
 		path = "/dev/tty"
 	}
-	tty, err := os.OpenFile(path, os.O_RDWR, 0)
+	tty, err := os.OpenFile(path, os.O_RDWR|noCTTY, 0)
 	if err != nil {
 		return NoPrompter{RulesFile: p.RulesFile, Why: fmt.Sprintf("no terminal to ask on (%v)", err)}.Prompt(ctx, req)
 	}

@@ -1,0 +1,85 @@
+package sandbox
+
+import (
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+)
+
+// TestExitStatus: the call's status is Bash's, 128+N when a signal killed
+// it, whichever way the helper supervises.
+func TestExitStatus(t *testing.T) {
+	e := newTestEnv(t, nobody)
+	for _, tc := range []struct {
+		script string
+		want   int
+	}{
+		{"exit 0", 0},
+		{"exit 7", 7},
+		{"kill -TERM $$", 128 + 15},
+		{"kill -KILL $$", 128 + 9},
+		{"/nonexistent/program", 127},
+	} {
+		for _, noNS := range []bool{false, true} {
+			_, code := e.launch(t, launchRequest{Policy: Policy{Mode: WorkspaceWrite}, NoNamespaces: noNS,
+				Argv: []string{"/bin/bash", "-c", tc.script}})
+			if code != tc.want {
+				t.Errorf("%q (no-ns=%v): exit %d, want %d", tc.script, noNS, code, tc.want)
+			}
+		}
+	}
+	_, code := e.launch(t, launchRequest{Policy: Policy{Mode: WorkspaceWrite}, Argv: []string{"/no/such/bash"}})
+	if code != exitNotFound {
+		t.Errorf("missing program: exit %d, want %d", code, exitNotFound)
+	}
+}
+
+// TestSignalsRelayed: SIGINT to the helper reaches Bash.
+func TestSignalsRelayed(t *testing.T) {
+	e := newTestEnv(t, nobody)
+	for _, noNS := range []bool{false, true} {
+		// The launch role sends SIGINT to the helper once Bash is up.
+		out, code := e.launch(t, launchRequest{Policy: Policy{Mode: WorkspaceWrite}, NoNamespaces: noNS, SignalINT: true,
+			Argv: []string{"/bin/bash", "-c", `trap 'echo got-INT; exit 3' INT; echo ready; for i in $(seq 500); do sleep 0.01; done; echo no-signal`}})
+		if code != 3 || !strings.Contains(out, "got-INT") {
+			t.Errorf("no-ns=%v: exit %d, want 3 with the trap's output:\n%s", noNS, code, out)
+		}
+	}
+}
+
+// TestWorkdirInsideProtectedPath: a working directory inside .git is looked
+// up again after the read-only mount, so relative writes hit it too.
+func TestWorkdirInsideProtectedPath(t *testing.T) {
+	if !Probe(selfExe(t)).Namespaces {
+		t.Skip("no user namespaces here")
+	}
+	e := newTestEnv(t, nobody)
+	out, _ := e.launch(t, launchRequest{Policy: Policy{Mode: WorkspaceWrite}, Dir: e.ws + "/.git",
+		Argv: []string{"/bin/bash", "-c", e.bin + " probe write config; " + e.bin + " probe write hooks/x"}})
+	if strings.Count(out, "read-only file system") != 2 {
+		t.Errorf("writes relative to a cwd in .git were not refused:\n%s", out)
+	}
+}
+
+// TestSymlinkedProtectedPathFailsClosed: a protected name that is a
+// symlink cannot be made read-only by a mount, so the call is refused.
+func TestSymlinkedProtectedPathFailsClosed(t *testing.T) {
+	if !Probe(selfExe(t)).Namespaces {
+		t.Skip("no user namespaces here")
+	}
+	e := newTestEnv(t, nobody)
+	mustMkdir(t, e.base+"/elsewhere")
+	if err := os.Symlink(e.base+"/elsewhere", e.ws+"/.codex"); err != nil {
+		t.Fatal(err)
+	}
+	marker := e.ws + "/ran"
+	out, code := e.launch(t, launchRequest{Policy: Policy{Mode: WorkspaceWrite},
+		Argv: []string{"/bin/bash", "-c", "touch " + marker}})
+	if code != exitSetup || !strings.Contains(out, fmt.Sprintf("protect %s/.codex: is a symlink", e.ws)) {
+		t.Errorf("exit %d, want %d and a message naming the symlink:\n%s", code, exitSetup, out)
+	}
+	if _, err := os.Stat(marker); err == nil {
+		t.Error("the program ran")
+	}
+}
