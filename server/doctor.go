@@ -6,7 +6,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"os"
+	"slices"
 
 	"github.com/execgate/execgate/internal/buildinfo"
 )
@@ -55,13 +57,21 @@ func doctor(args []string, stdout, stderr io.Writer) int {
 	if exe == "" {
 		exe = "execgate"
 	}
-	snippet, _ := json.MarshalIndent(map[string]any{
-		"mcpServers": map[string]any{
-			"execgate": map[string]any{"command": exe, "args": append([]string{"server"}, args...)},
-		},
-	}, "", "  ")
+	entry := map[string]any{"command": exe, "args": append([]string{"server"}, args...)}
+	// What this shell's environment told the engine, the client's will not.
+	env := eng.clientEnv()
+	if len(env) > 0 {
+		entry["env"] = env
+	}
+	snippet, _ := json.MarshalIndent(map[string]any{"mcpServers": map[string]any{"execgate": entry}}, "", "  ")
 	fmt.Fprintf(stdout, "\nMCP client configuration (Claude Code, VS Code, Cursor):\n%s\n", snippet)
 	fmt.Fprintf(stdout, "\nCodex CLI (~/.codex/config.toml):\n[mcp_servers.execgate]\ncommand = %q\nargs = %s\n", exe, tomlList(append([]string{"server"}, args...)))
+	if len(env) > 0 {
+		fmt.Fprintf(stdout, "[mcp_servers.execgate.env]\n")
+		for _, k := range slices.Sorted(maps.Keys(env)) {
+			fmt.Fprintf(stdout, "%s = %q\n", k, env[k])
+		}
+	}
 	return status
 }
 

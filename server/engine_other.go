@@ -23,3 +23,5 @@ func (*engine) Exec(context.Context, *Call) (Outcome, error) { return Outcome{},
 func (*engine) Close() error { return nil }
 
 func (*engine) report(io.Writer) {}
+
+func (*engine) clientEnv() map[string]string { return nil }

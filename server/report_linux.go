@@ -51,3 +51,23 @@ func (e *engine) report(w io.Writer) {
 	fmt.Fprintln(w)
 	_ = sandbox.Report(w, e.launcher.Capabilities())
 }
+
+// clientEnv is the environment an MCP client must give `execgate server`
+// for it to find what this engine found through this process's
+// environment (nil for a failed engine).
+func (e *engine) clientEnv() map[string]string {
+	if e == nil {
+		return nil
+	}
+	env := map[string]string{}
+	switch e.bashFrom {
+	case "$" + EnvBash, "$" + EnvCodexBash:
+		env[e.bashFrom[1:]] = e.bash.Path
+	}
+	for _, k := range []string{"EXECGATE_HOME", "CODEX_HOME"} {
+		if v := os.Getenv(k); v != "" {
+			env[k] = v
+		}
+	}
+	return env
+}
