@@ -60,6 +60,12 @@ type testEngine struct {
 // holds rules as rules/test.rules; edit may change the options first.
 func newTestEngine(t testing.TB, rules string, edit func(*Options)) *testEngine {
 	t.Helper()
+	return newTestEngineWith(t, execgateSelf(t), rules, edit)
+}
+
+// newTestEngineWith is newTestEngine with self as the execgate binary.
+func newTestEngineWith(t testing.TB, self, rules string, edit func(*Options)) *testEngine {
+	t.Helper()
 	home := privateDir(t)
 	t.Setenv("EXECGATE_HOME", home)
 	if rules != "" {
@@ -76,7 +82,7 @@ func newTestEngine(t testing.TB, rules string, edit func(*Options)) *testEngine 
 	if edit != nil {
 		edit(opts)
 	}
-	e, err := newEngine(opts, testLogger(nil), execgateSelf(t))
+	e, err := newEngine(opts, testLogger(nil), self)
 	if err != nil {
 		t.Fatalf("newEngine: %v", err)
 	}
