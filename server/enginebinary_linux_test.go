@@ -379,3 +379,69 @@ func TestBinaryDoctorReportsTheEngine(t *testing.T) {
 		}
 	}
 }
+
+// An unprivileged user gets the same engine: the sandbox (user namespaces
+// as non-root), the wrapper, escalation as that user.
+func TestBinaryUnprivileged(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to switch to uid 65534")
+	}
+	const nobody = 65534
+	base := privateDir(t)
+	if err := os.Chmod(base, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	bin := filepath.Join(base, "execgate")
+	data, err := os.ReadFile(execgateSelf(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(bin, data, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	dirs := map[string]string{}
+	for _, name := range []string{"home", "run", "ws", "out"} {
+		d := filepath.Join(base, name)
+		if err := os.Mkdir(d, 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chown(d, nobody, nobody); err != nil {
+			t.Fatal(err)
+		}
+		dirs[name] = d
+	}
+	rules := filepath.Join(dirs["home"], "rules")
+	if err := os.Mkdir(rules, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(rules, "r.rules"), []byte(engineRules(dirs["out"])), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{rules, filepath.Join(rules, "r.rules")} {
+		if err := os.Chown(p, nobody, nobody); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out := dirs["out"]
+	cmd := exec.Command(bin, "run", "--workdir", dirs["ws"], "--",
+		"id -u; touch "+out+"/allowed; touch "+out+"/other; echo ws > "+dirs["ws"]+"/f && cat "+dirs["ws"]+"/f")
+	cmd.Env = []string{"PATH=/usr/bin:/bin", "HOME=" + dirs["home"], "XDG_RUNTIME_DIR=" + dirs["run"],
+		"EXECGATE_HOME=" + dirs["home"], EnvBash + "=" + testbash.Path(t)}
+	cmd.Dir = dirs["ws"] // the workspace of `execgate run` is its current directory
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: nobody, Gid: nobody}}
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	got, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("run as uid %d: %v\n%s%s", nobody, err, got, stderr.String())
+	}
+	if !strings.HasPrefix(string(got), "65534\n") || !strings.Contains(string(got), "Permission denied") || !strings.Contains(string(got), "ws\n") {
+		t.Errorf("output %q", got)
+	}
+	if !exists(filepath.Join(out, "allowed")) || exists(filepath.Join(out, "other")) {
+		t.Errorf("allowed written %v, other written %v", exists(filepath.Join(out, "allowed")), exists(filepath.Join(out, "other")))
+	}
+	if entries, _ := os.ReadDir(dirs["run"]); len(entries) != 0 {
+		t.Errorf("runtime directory left behind: %v", entries)
+	}
+}
