@@ -31,13 +31,16 @@ type decider struct {
 	roots    []string
 	preserve bool // --preserve-program-paths
 	log      *slog.Logger
+	// reloadErrs reports each rules reload failure once per engine, not
+	// once per exec.
+	reloadErrs *onceSet
 
 	mu      sync.Mutex
 	pending map[string][]Decision // what Decide answered, awaiting the session's record
 }
 
-func newDecider(call *Call, store *policy.Store, ap *approvals, roots []string, preserve bool, log *slog.Logger) *decider {
-	return &decider{call: call, store: store, approvals: ap, roots: roots, preserve: preserve, log: log, pending: map[string][]Decision{}}
+func newDecider(call *Call, store *policy.Store, ap *approvals, reloadErrs *onceSet, roots []string, preserve bool, log *slog.Logger) *decider {
+	return &decider{call: call, store: store, approvals: ap, reloadErrs: reloadErrs, roots: roots, preserve: preserve, log: log, pending: map[string][]Decision{}}
 }
 
 // Decide implements escalate.Decider.
@@ -132,7 +135,7 @@ func (d *decider) decide(ctx context.Context, ex escalate.Exec) Decision {
 // previous rules still decide.
 func (d *decider) evaluate(ctx context.Context, file string, args []string) policy.Verdict {
 	v, err := d.store.Evaluate(ctx, policy.Exec{Program: file, Args: args, WritableRoots: d.roots, PreserveProgramPaths: d.preserve})
-	if err != nil {
+	if err != nil && d.reloadErrs.first(err.Error()) {
 		d.log.Warn("rules reload failed; deciding with the previous rules", "error", err)
 	}
 	return v
@@ -234,4 +237,23 @@ func (a *approvals) add(cmd []string) {
 		a.set = map[string]bool{}
 	}
 	a.set[strings.Join(cmd, "\x00")] = true
+}
+
+// onceSet tells the first sighting of a string from the later ones.
+type onceSet struct {
+	mu   sync.Mutex
+	seen map[string]bool
+}
+
+func (o *onceSet) first(s string) bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.seen[s] {
+		return false
+	}
+	if o.seen == nil {
+		o.seen = map[string]bool{}
+	}
+	o.seen[s] = true
+	return true
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -323,5 +324,58 @@ func TestEngineNoticesReplacedBash(t *testing.T) {
 	}
 	if err := call(); err == nil || !strings.Contains(err.Error(), "changed since the server started") {
 		t.Errorf("after replacing the Bash: err = %v", err)
+	}
+}
+
+// Rules files are re-read when they change; a broken edit keeps the last
+// good rules in force.
+func TestEngineReloadsRules(t *testing.T) {
+	out := privateDir(t)
+	te := newTestEngine(t, `prefix_rule(pattern=["touch"], decision="allow")`+"\n", nil)
+	ws := t.TempDir()
+	rulesFile := filepath.Join(te.home, "rules", "test.rules")
+	steps := []struct {
+		name  string
+		rules string
+		want  Verdict
+	}{
+		{"initial allow", "", VerdictEscalate},
+		{"broken edit keeps the allow", "prefix_rule(pattern=[\"touch\"], decision=\"maybe\")\n", VerdictEscalate},
+		{"fixed edit forbids", "prefix_rule(pattern=[\"touch\"], decision=\"forbidden\")\n", VerdictDeny},
+	}
+	for i, st := range steps {
+		if st.rules != "" {
+			if err := os.WriteFile(rulesFile, []byte(st.rules), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			// Past the change-check interval; a new mtime for the same size.
+			time.Sleep(rulesCheckInterval + 50*time.Millisecond)
+			now := time.Now().Add(time.Duration(i) * time.Second)
+			os.Chtimes(rulesFile, now, now)
+		}
+		res, err := Execute(context.Background(), te, te.opts, nil, Request{ID: "r", Command: "touch " + filepath.Join(out, "f"), Workdir: ws, Workspace: []string{ws}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(res.Decisions) != 1 || res.Decisions[0].Decision != st.want {
+			t.Errorf("%s: decisions %+v, want %s", st.name, res.Decisions, st.want)
+		}
+	}
+}
+
+func TestRuntimeDirRemovesStale(t *testing.T) {
+	base := t.TempDir()
+	// A pid that cannot exist (above the kernel's pid_max limit).
+	stale := filepath.Join(base, "run-2147483647-x")
+	live := filepath.Join(base, "run-"+strconv.Itoa(os.Getpid())+"-y")
+	other := filepath.Join(base, "unrelated")
+	for _, d := range []string{stale, live, other} {
+		if err := os.Mkdir(d, 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	removeStale(base)
+	if exists(stale) || !exists(live) || !exists(other) {
+		t.Errorf("stale %v live %v other %v; want only the stale one removed", exists(stale), exists(live), exists(other))
 	}
 }

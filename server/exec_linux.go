@@ -31,7 +31,7 @@ func (e *engine) Exec(ctx context.Context, call *Call) (Outcome, error) {
 	if log == nil {
 		log = e.log
 	}
-	d := newDecider(call, e.store, &e.approvals, trust, e.opts.PreserveProgramPaths, log)
+	d := newDecider(call, e.store, &e.approvals, &e.reloadErrs, trust, e.opts.PreserveProgramPaths, log)
 	sess, err := escalate.NewSession(d, escalate.Options{Logger: log, Env: e.escEnv, OnDecision: d.record})
 	if err != nil {
 		return Outcome{}, err

@@ -1,10 +1,12 @@
 package server
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 )
 
@@ -28,6 +30,7 @@ func runtimeDir(getenv func(string) string) (string, error) {
 			errs = append(errs, err)
 			continue
 		}
+		removeStale(base)
 		dir, err := os.MkdirTemp(base, "run-"+strconv.Itoa(os.Getpid())+"-")
 		if err != nil {
 			errs = append(errs, err)
@@ -53,4 +56,27 @@ func ownedPrivateDir(dir string) bool {
 	}
 	st, ok := fi.Sys().(*syscall.Stat_t)
 	return ok && int(st.Uid) == os.Geteuid() && fi.Mode().Perm()&0o022 == 0
+}
+
+// removeStale removes the runtime directories of servers that are gone
+// without cleaning up (killed): run-PID-* whose PID no longer exists.
+func removeStale(base string) {
+	entries, err := os.ReadDir(base)
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		rest, ok := strings.CutPrefix(e.Name(), "run-")
+		if !ok || !e.IsDir() {
+			continue
+		}
+		pidText, _, ok := strings.Cut(rest, "-")
+		pid, err := strconv.Atoi(pidText)
+		if !ok || err != nil || pid <= 0 {
+			continue
+		}
+		if err := syscall.Kill(pid, 0); errors.Is(err, syscall.ESRCH) {
+			os.RemoveAll(filepath.Join(base, e.Name()))
+		}
+	}
 }
