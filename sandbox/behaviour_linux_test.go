@@ -3,6 +3,8 @@ package sandbox
 import (
 	"fmt"
 	"os"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -81,5 +83,25 @@ func TestSymlinkedProtectedPathFailsClosed(t *testing.T) {
 	}
 	if _, err := os.Stat(marker); err == nil {
 		t.Error("the program ran")
+	}
+}
+
+// TestOnlyStdioAndEscalateSocketReachBash: Bash holds fds 0-2 and the
+// escalate socket, nothing of the helper's nor a stray fd of its parent.
+func TestOnlyStdioAndEscalateSocketReachBash(t *testing.T) {
+	e := newTestEnv(t, nobody)
+	for _, noNS := range []bool{false, true} {
+		// The glob's own directory fd shows up too: it is the highest.
+		out, code := e.launch(t, launchRequest{Policy: Policy{Mode: WorkspaceWrite}, NoNamespaces: noNS, LeakFD: true,
+			Argv: []string{"/bin/bash", "-c", `cd /proc/self/fd && echo *`}})
+		var fds []int
+		for _, f := range strings.Fields(out) {
+			n, _ := strconv.Atoi(f)
+			fds = append(fds, n)
+		}
+		slices.Sort(fds)
+		if code != 0 || len(fds) != 5 || !slices.Equal(fds[:4], []int{0, 1, 2, 3}) {
+			t.Errorf("no-ns=%v: exit %d, Bash's fds %q, want 0 1 2 3 and the glob's", noNS, code, out)
+		}
 	}
 }

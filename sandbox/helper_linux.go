@@ -3,9 +3,11 @@ package sandbox
 import (
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"os/exec"
 	"runtime"
+	"strconv"
 
 	"golang.org/x/sys/unix"
 )
@@ -16,6 +18,9 @@ func runHelper(args []string) int {
 	}
 	h, argv, err := parseHelperArgs(args)
 	if err != nil {
+		return helperFail(err)
+	}
+	if err := closeExtraFDs(); err != nil {
 		return helperFail(err)
 	}
 	switch {
@@ -127,4 +132,28 @@ func execProgram(argv []string) int {
 	err = unix.Exec(path, argv, os.Environ())
 	fmt.Fprintf(os.Stderr, "execgate sandbox: exec %s: %v\n", path, err)
 	return exitNoExec
+}
+
+// closeExtraFDs marks every fd above 3 close-on-exec: whatever the server
+// leaked by mistake stops here, and the program gets only stdio and the
+// escalate socket.
+func closeExtraFDs() error {
+	err := unix.CloseRange(4, math.MaxUint32, unix.CLOSE_RANGE_CLOEXEC)
+	if err == nil {
+		return nil
+	}
+	if !errors.Is(err, unix.ENOSYS) && !errors.Is(err, unix.EINVAL) {
+		return fmt.Errorf("close_range: %w", err)
+	}
+	// Before Linux 5.11: one fcntl per open fd.
+	ents, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		return fmt.Errorf("list open fds: %w", err)
+	}
+	for _, e := range ents {
+		if fd, err := strconv.Atoi(e.Name()); err == nil && fd > 3 {
+			_, _ = unix.FcntlInt(uintptr(fd), unix.F_SETFD, unix.FD_CLOEXEC)
+		}
+	}
+	return nil
 }

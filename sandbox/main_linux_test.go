@@ -10,6 +10,8 @@ import (
 	"os/exec"
 	"syscall"
 	"testing"
+
+	"golang.org/x/sys/unix"
 )
 
 // The test binary plays three more roles, chosen by its first argument:
@@ -46,6 +48,7 @@ type launchRequest struct {
 	NoNamespaces bool   // pretend user namespaces are unavailable
 	Dir          string // working directory of the command, if not the launcher's
 	SignalINT    bool   // send SIGINT to the helper after the command prints a line
+	LeakFD       bool   // let the helper inherit a stray fd, as a careless server might
 	Argv         []string
 }
 
@@ -82,6 +85,18 @@ func launchMain(args []string) int {
 	if f := os.NewFile(3, "escalate"); f != nil {
 		if _, err := f.Stat(); err == nil {
 			cmd.ExtraFiles = []*os.File{f}
+		}
+	}
+	if req.LeakFD {
+		f, err := os.Open("/dev/null")
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "launch:", err)
+			return 202
+		}
+		defer f.Close()
+		if _, err := unix.FcntlInt(f.Fd(), unix.F_SETFD, 0); err != nil {
+			fmt.Fprintln(os.Stderr, "launch:", err)
+			return 202
 		}
 	}
 	if req.SignalINT {

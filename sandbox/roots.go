@@ -51,22 +51,57 @@ func (s Spec) Roots() ([]Root, error) {
 		}
 	}
 
-	seen := make(map[string]bool, len(paths))
-	var roots []Root
-	for _, p := range paths {
-		// Landlock and mounts act on the resolved directory; the policy
-		// layer compares resolved program paths against these roots.
+	// Landlock and mounts act on the resolved directory; the policy layer
+	// compares resolved program paths against these roots.
+	reals := make([]string, len(paths))
+	for i, p := range paths {
 		real, err := filepath.EvalSymlinks(p)
 		if err != nil {
 			return nil, fmt.Errorf("sandbox: writable root %q: %w", p, err)
 		}
-		if seen[real] {
+		reals[i] = real
+	}
+	seen := make(map[string]bool, len(paths))
+	var roots []Root
+	for i, p := range paths {
+		if err := checkPlantedSymlink(p, reals[i], reals); err != nil {
+			return nil, err
+		}
+		if seen[reals[i]] {
 			continue
 		}
-		seen[real] = true
-		roots = append(roots, Root{Path: real, Protected: protectedPaths(real)})
+		seen[reals[i]] = true
+		roots = append(roots, Root{Path: reals[i], Protected: protectedPaths(reals[i])})
 	}
 	return roots, nil
+}
+
+// checkPlantedSymlink refuses a root reached through a symlink that lies
+// inside another writable root: an earlier sandboxed call could have
+// planted it (move the workspace away, link its name to $HOME) to make
+// this call's root anything it likes.
+func checkPlantedSymlink(p, real string, reals []string) error {
+	if p == real {
+		return nil
+	}
+	for prefix := p; prefix != "/" && prefix != "."; prefix = filepath.Dir(prefix) {
+		fi, err := os.Lstat(prefix)
+		if err != nil || fi.Mode()&os.ModeSymlink == 0 {
+			continue
+		}
+		dir, err := filepath.EvalSymlinks(filepath.Dir(prefix))
+		if err != nil {
+			return fmt.Errorf("sandbox: writable root %q: %w", p, err)
+		}
+		link := filepath.Join(dir, filepath.Base(prefix))
+		for _, other := range reals {
+			if other != real && within(link, other) {
+				return fmt.Errorf("sandbox: writable root %q goes through symlink %s inside writable root %s, "+
+					"which sandboxed code can replace; name the real directory %s instead", p, link, other, real)
+			}
+		}
+	}
+	return nil
 }
 
 // protectedPaths lists the read-only entries of root, plus the directory a

@@ -54,6 +54,16 @@ func TestRoots(t *testing.T) {
 			t.Errorf("%s: got %v, %v; want %v", tc.name, paths(got), err, tc.want)
 		}
 	}
+	// A workspace reached through a symlink inside another writable root
+	// (here: extra) could have been planted by an earlier call.
+	planted := extra + "/ws-link"
+	if err := os.Symlink(ws, planted); err != nil {
+		t.Fatal(err)
+	}
+	_, err = Spec{Policy: Policy{Mode: WorkspaceWrite, WritableRoots: []string{extra}, ExcludeSlashTmp: true}, Workspace: planted}.Roots()
+	if err == nil || !strings.Contains(err.Error(), "goes through symlink "+planted+" inside writable root "+extra) {
+		t.Errorf("planted symlink: err = %v", err)
+	}
 	if _, err := (Spec{Policy: Policy{Mode: WorkspaceWrite}, Workspace: "relative"}).Roots(); err == nil ||
 		!strings.Contains(err.Error(), `workspace "relative"`) {
 		t.Errorf("relative workspace: err = %v", err)

@@ -86,7 +86,7 @@ func startChild(path string, argv []string) (int, error) {
 		return 0, err
 	}
 	files := []uintptr{0, 1, 2}
-	if _, err := unix.FcntlInt(3, unix.F_GETFD, 0); err == nil {
+	if inheritedFD3() {
 		files = append(files, 3)
 	}
 	return syscall.ForkExec(path, argv, &syscall.ProcAttr{
@@ -94,6 +94,14 @@ func startChild(path string, argv []string) (int, error) {
 		Files: files,
 		Sys:   &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL},
 	})
+}
+
+// inheritedFD3 reports whether fd 3 is the escalate socket: an fd our
+// parent passed on (close-on-exec clear), not one the Go runtime opened
+// for itself (always close-on-exec), which must not reach the program.
+func inheritedFD3() bool {
+	flags, err := unix.FcntlInt(3, unix.F_GETFD, 0)
+	return err == nil && flags&unix.FD_CLOEXEC == 0
 }
 
 // waitFor reaps children, orphans included, until pid exits, and returns
