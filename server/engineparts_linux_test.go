@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/execgate/execgate/internal/testbash"
 	"github.com/execgate/execgate/policy"
 )
@@ -410,5 +412,22 @@ func TestEngineEscalatedEnvironment(t *testing.T) {
 	}
 	if env["KEEP_ME"] != "1" {
 		t.Errorf("an ordinary variable was dropped: %q", res.Output)
+	}
+}
+
+func TestNoexec(t *testing.T) {
+	if noexec(t.TempDir()) {
+		t.Error("the test's temporary directory reported noexec")
+	}
+	if os.Geteuid() != 0 {
+		t.Skip("mounting a noexec file system needs root")
+	}
+	dir := t.TempDir()
+	if err := unix.Mount("execgate-test", dir, "tmpfs", unix.MS_NOEXEC, "size=64k"); err != nil {
+		t.Skipf("mount tmpfs: %v", err)
+	}
+	t.Cleanup(func() { unix.Unmount(dir, unix.MNT_DETACH) })
+	if !noexec(dir) {
+		t.Errorf("noexec(%s) = false on a noexec tmpfs", dir)
 	}
 }

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+
+	"golang.org/x/sys/unix"
 )
 
 // runtimeDir creates the server's private directory for the execve wrapper
@@ -28,6 +30,10 @@ func runtimeDir(getenv func(string) string) (string, error) {
 	for _, base := range bases {
 		if err := os.MkdirAll(base, 0o700); err != nil {
 			errs = append(errs, err)
+			continue
+		}
+		if noexec(base) {
+			errs = append(errs, fmt.Errorf("%s is on a noexec file system", base))
 			continue
 		}
 		removeStale(base)
@@ -56,6 +62,13 @@ func ownedPrivateDir(dir string) bool {
 	}
 	st, ok := fi.Sys().(*syscall.Stat_t)
 	return ok && int(st.Uid) == os.Geteuid() && fi.Mode().Perm()&0o022 == 0
+}
+
+// noexec reports whether dir's file system refuses to execute files: the
+// wrapper could not run from there.
+func noexec(dir string) bool {
+	var st unix.Statfs_t
+	return unix.Statfs(dir, &st) == nil && st.Flags&unix.ST_NOEXEC != 0
 }
 
 // removeStale removes the runtime directories of servers that are gone
