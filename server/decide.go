@@ -31,16 +31,16 @@ type decider struct {
 	roots    []string
 	preserve bool // --preserve-program-paths
 	log      *slog.Logger
-	// reloadErrs reports each rules reload failure once per engine, not
-	// once per exec.
-	reloadErrs *onceSet
+	// warned makes each warning (a failed rules reload) once per
+	// engine, not once per exec.
+	warned *onceSet
 
 	mu      sync.Mutex
 	pending map[string][]Decision // what Decide answered, awaiting the session's record
 }
 
-func newDecider(call *Call, store *policy.Store, ap *approvals, reloadErrs *onceSet, roots []string, preserve bool, log *slog.Logger) *decider {
-	return &decider{call: call, store: store, approvals: ap, reloadErrs: reloadErrs, roots: roots, preserve: preserve, log: log, pending: map[string][]Decision{}}
+func newDecider(call *Call, store *policy.Store, ap *approvals, warned *onceSet, roots []string, preserve bool, log *slog.Logger) *decider {
+	return &decider{call: call, store: store, approvals: ap, warned: warned, roots: roots, preserve: preserve, log: log, pending: map[string][]Decision{}}
 }
 
 // Decide implements escalate.Decider.
@@ -135,7 +135,7 @@ func (d *decider) decide(ctx context.Context, ex escalate.Exec) Decision {
 // previous rules still decide.
 func (d *decider) evaluate(ctx context.Context, file string, args []string) policy.Verdict {
 	v, err := d.store.Evaluate(ctx, policy.Exec{Program: file, Args: args, WritableRoots: d.roots, PreserveProgramPaths: d.preserve})
-	if err != nil && d.reloadErrs.first(err.Error()) {
+	if err != nil && d.warned.first("reload:"+err.Error()) {
 		d.log.Warn("rules reload failed; deciding with the previous rules", "error", err)
 	}
 	return v

@@ -38,7 +38,7 @@ type engine struct {
 	// escEnv pins what an escalated command must not take from the sandbox.
 	escEnv     escalate.EnvPolicy
 	approvals  approvals
-	reloadErrs onceSet
+	warned onceSet
 
 	closeOnce sync.Once
 }

@@ -33,14 +33,14 @@ func (e *engine) Exec(ctx context.Context, call *Call) (Outcome, error) {
 	}
 	for _, p := range []string{e.wrapper, e.bash.Path} {
 		for _, r := range trust {
-			if underDir(p, r) && e.reloadErrs.first("writable:"+p) {
+			if underDir(p, r) && e.warned.first("writable:"+p) {
 				// Replacing it is noticed before the next call (unchanged),
 				// but not during this one.
 				log.Warn("the sandboxed script can write this program; set XDG_RUNTIME_DIR, --execve or --bash outside the workspace", "program", p, "writable_root", r)
 			}
 		}
 	}
-	d := newDecider(call, e.store, &e.approvals, &e.reloadErrs, trust, e.opts.PreserveProgramPaths, log)
+	d := newDecider(call, e.store, &e.approvals, &e.warned, trust, e.opts.PreserveProgramPaths, log)
 	sess, err := escalate.NewSession(d, escalate.Options{Logger: log, Env: e.escEnv, OnDecision: d.record})
 	if err != nil {
 		return Outcome{}, err
