@@ -36,9 +36,9 @@ type engine struct {
 	// base of each call's Bash environment.
 	env []string
 	// escEnv pins what an escalated command must not take from the sandbox.
-	escEnv     escalate.EnvPolicy
-	approvals  approvals
-	warned onceSet
+	escEnv    escalate.EnvPolicy
+	approvals approvals
+	warned    onceSet
 
 	closeOnce sync.Once
 }
