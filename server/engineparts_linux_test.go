@@ -431,3 +431,36 @@ func TestNoexec(t *testing.T) {
 		t.Errorf("noexec(%s) = false on a noexec tmpfs", dir)
 	}
 }
+
+// Each call's Bash holds stdio and its own escalate socket, nothing else of
+// the server's, even while other calls run.
+func TestEngineBashDescriptors(t *testing.T) {
+	te := newTestEngine(t, "", nil)
+	ws := t.TempDir()
+	// No glob over /proc/$$/fd: reading the directory opens one more.
+	script := `for n in {0..255}; do [ -e /proc/$$/fd/$n ] && printf '%s ' $n; done; echo; readlink /proc/$$/fd/3; sleep 0.2`
+	results := make(chan string, 4)
+	for range 4 {
+		go func() {
+			res, err := Execute(context.Background(), te, te.opts, nil, Request{ID: "fd", Command: script, Workdir: ws, Workspace: []string{ws}})
+			if err != nil {
+				results <- err.Error()
+				return
+			}
+			results <- res.Output
+		}()
+	}
+	sockets := map[string]bool{}
+	for range 4 {
+		out := <-results
+		lines := strings.Split(strings.TrimSpace(out), "\n")
+		if len(lines) != 2 || lines[0] != "0 1 2 3 " || !strings.HasPrefix(lines[1], "socket:[") {
+			t.Errorf("Bash's descriptors: %q, want 0 1 2 3 with 3 a socket", out)
+			continue
+		}
+		sockets[lines[1]] = true
+	}
+	if len(sockets) != 4 {
+		t.Errorf("calls shared escalate sockets: %v", sockets)
+	}
+}
