@@ -445,3 +445,38 @@ func TestBinaryUnprivileged(t *testing.T) {
 		t.Errorf("runtime directory left behind: %v", entries)
 	}
 }
+
+// config.toml in the configuration home sets what flags do not.
+func TestBinaryConfigFile(t *testing.T) {
+	home := privateDir(t)
+	cfg := "sandbox_mode = \"read-only\"\n[execgate]\ntimeout_ms = 700\n"
+	if err := os.WriteFile(filepath.Join(home, "config.toml"), []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ws := t.TempDir()
+	tests := []struct {
+		name      string
+		args      []string
+		wantWrite bool
+	}{
+		{"config: read-only", nil, false},
+		{"flag overrides config", []string{"--sandbox", "workspace-write"}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cmd := exec.Command(execgateSelf(t), append([]string{"server"}, tt.args...)...)
+			cmd.Env = serverEnv(t, home)
+			cmd.Dir = ws
+			cs := connect(t, cmd, nil)
+			r := callShell(t, cs, map[string]any{"command": "echo x > f && echo wrote", "workdir": ws, "login": false})
+			if (r.ExitCode == 0) != tt.wantWrite {
+				t.Errorf("write: exit %d %q, want success %v", r.ExitCode, r.Output, tt.wantWrite)
+			}
+			start := time.Now()
+			r = callShell(t, cs, map[string]any{"command": "sleep 5", "workdir": ws, "login": false})
+			if d := time.Since(start); !r.TimedOut || d > 1700*time.Millisecond {
+				t.Errorf("config timeout_ms = 700: timed out %v after %v", r.TimedOut, d)
+			}
+		})
+	}
+}
