@@ -480,3 +480,48 @@ func TestBinaryConfigFile(t *testing.T) {
 		})
 	}
 }
+
+// The private runtime directory (the wrapper) goes when the server does.
+func TestBinaryRemovesRuntimeDir(t *testing.T) {
+	for _, how := range []string{"stdin closed", "SIGTERM"} {
+		t.Run(how, func(t *testing.T) {
+			run := privateDir(t)
+			if err := os.Chmod(run, 0o700); err != nil {
+				t.Fatal(err)
+			}
+			cmd := exec.Command(execgateSelf(t), "server")
+			cmd.Env = append(serverEnv(t, privateDir(t)), "XDG_RUNTIME_DIR="+run)
+			stdin, err := cmd.StdinPipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			stdout, err := cmd.StdoutPipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			defer cmd.Process.Kill()
+			fmt.Fprintln(stdin, `{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"x","version":"0"}}}`)
+			if _, err := bufio.NewReader(stdout).ReadString('\n'); err != nil {
+				t.Fatal(err)
+			}
+			entries, _ := os.ReadDir(run)
+			if len(entries) != 1 || !exists(filepath.Join(run, entries[0].Name(), "codex-execve-wrapper")) {
+				t.Fatalf("runtime dir %s holds %v, want one run-* dir with the wrapper", run, entries)
+			}
+			if how == "SIGTERM" {
+				cmd.Process.Signal(syscall.SIGTERM)
+			} else {
+				stdin.Close()
+			}
+			if err := cmd.Wait(); err != nil {
+				t.Errorf("server exit: %v", err)
+			}
+			if entries, _ := os.ReadDir(run); len(entries) != 0 {
+				t.Errorf("left behind in %s: %v", run, entries)
+			}
+		})
+	}
+}
