@@ -13,7 +13,7 @@ func BenchmarkDecide(b *testing.B) {
 	te := newTestEngine(b, `prefix_rule(pattern=["git", "status"], decision="allow")`+"\n", nil)
 	ws := b.TempDir()
 	call := &Call{ID: "b", Decisions: NewDecisions("b", nil), Log: testLogger(nil)}
-	roots, err := trustRoots(te.spec(&Call{Workspace: []string{ws}, Workdir: ws}))
+	roots, err := trustRoots(te.spec(&Call{Workspace: []string{ws}, Workdir: ws}, testLogger(nil)))
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
@@ -22,14 +23,11 @@ func (e *engine) Exec(ctx context.Context, call *Call) (Outcome, error) {
 	if err := unchanged("execve wrapper", e.wrapper, e.wrapID); err != nil {
 		return Outcome{}, err
 	}
-	spec := e.spec(call)
+	log := e.callLog(call)
+	spec := e.spec(call, log)
 	trust, err := trustRoots(spec)
 	if err != nil {
 		return Outcome{}, err
-	}
-	log := call.Log
-	if log == nil {
-		log = e.log
 	}
 	for _, p := range []string{e.wrapper, e.bash.Path} {
 		for _, r := range trust {
@@ -64,13 +62,17 @@ func (e *engine) Exec(ctx context.Context, call *Call) (Outcome, error) {
 	return runCall(ctx, call, cmd, sess, stopHelper)
 }
 
+// callLog is the call's logger, else the engine's.
+func (e *engine) callLog(call *Call) *slog.Logger {
+	if call.Log != nil {
+		return call.Log
+	}
+	return e.log
+}
+
 // spec is the sandbox of a call: Codex's sandbox state when the client sent
 // one, else the mode and roots from flags and config.
-func (e *engine) spec(call *Call) sandbox.Spec {
-	log := call.Log
-	if log == nil {
-		log = e.log
-	}
+func (e *engine) spec(call *Call, log *slog.Logger) sandbox.Spec {
 	ws := call.Workspace
 	if len(ws) == 0 {
 		ws = []string{call.Workdir}
