@@ -21,7 +21,7 @@ func TestExitStatus(t *testing.T) {
 		{"exit 7", 7},
 		{"kill -TERM $$", 128 + 15},
 		{"kill -KILL $$", 128 + 9},
-		{"/nonexistent/program", 127},
+		{e.base + "/missing/program", 127},
 	} {
 		for _, noNS := range []bool{false, true} {
 			_, code := e.launch(t, launchRequest{Policy: Policy{Mode: WorkspaceWrite}, NoNamespaces: noNS,

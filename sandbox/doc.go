@@ -4,9 +4,26 @@
 // that applies namespaces, Landlock and a seccomp filter to itself before it
 // starts Bash.
 //
-// The server builds a [Spec] per call and asks a [Launcher] for the command;
-// the command re-executes the execgate binary in its hidden "sandbox" role
-// ([HelperMain]), which sets up the confinement and runs Bash under it. A
-// mode the kernel cannot enforce is an error (fail closed) that names the
-// missing feature and the opt-out, danger-full-access.
+// The server probes the machine once with [NewLauncher] and asks it for one
+// command per call ([Launcher.Command]). The command re-executes the execgate
+// binary in its hidden "sandbox" role ([HelperMain]), which
+//
+//   - in new user, mount and pid namespaces (when the kernel allows them)
+//     mounts .git, .codex and .agents of every writable root read-only (a
+//     missing one is first created as an empty directory, which git and
+//     Codex ignore, so that it cannot be created later) together with the
+//     directory a `.git` file points to, and gives the call its own /proc;
+//   - applies Landlock (read and execute everywhere, everything on the
+//     writable roots, read/write on /dev/null, /dev/zero and /dev/tty,
+//     signal and abstract-socket scoping) and a seccomp filter (no ptrace,
+//     process_vm_*, io_uring_*, foreign architectures or x32; without
+//     network no sockets but AF_UNIX and no connect, bind, listen, ...);
+//   - runs Bash as its child and stays as a minimal init (pid 1 of the
+//     namespace, or a child subreaper without one) so that nothing the call
+//     starts outlives it, relays signals and exits with Bash's status.
+//
+// A mode the kernel cannot enforce is an [UnenforceableError] that names the
+// missing feature and the opt-out, danger-full-access; nothing runs. Without
+// user namespaces (containers, AppArmor) Landlock and seccomp still apply but
+// the protected paths are not enforced: see [Capabilities.ProtectsPaths].
 package sandbox

@@ -154,3 +154,40 @@ func TestReport(t *testing.T) {
 	}
 	t.Logf("this machine:\n%s", b.String())
 }
+
+// TestRootSwappedForSymlinkFailsClosed: the parent resolved the roots; if
+// one has become a symlink by the time the helper runs (a concurrent call
+// renamed it and linked the name elsewhere), the helper refuses.
+func TestRootSwappedForSymlinkFailsClosed(t *testing.T) {
+	self := selfExe(t)
+	nsOK := Probe(self).Namespaces
+	base := t.TempDir()
+	target := filepath.Join(base, "target")
+	link := filepath.Join(base, "root")
+	mustMkdir(t, target)
+	if err := os.Symlink(target, link); err != nil {
+		t.Fatal(err)
+	}
+	for _, ns := range []bool{false, true} {
+		if ns && !nsOK {
+			continue
+		}
+		// With namespaces the helper runs the program itself; without,
+		// its second stage does: test both.
+		enc, err := helperSpec{Mode: WorkspaceWrite, Roots: []Root{{Path: link, Protected: []string{link + "/.git"}}},
+			Namespaces: ns, Stage2: !ns}.encode()
+		if err != nil {
+			t.Fatal(err)
+		}
+		cmd := exec.Command(self, "sandbox", enc, "--", "/bin/bash", "-c", "touch "+target+"/ran")
+		cmd.SysProcAttr = sysProcAttr(ns)
+		out, err := cmd.CombinedOutput()
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) || ee.ExitCode() != exitSetup || !strings.Contains(string(out), "now a symlink") {
+			t.Errorf("ns=%v: err = %v, output %q; want exit %d naming the symlink", ns, err, out, exitSetup)
+		}
+		if _, err := os.Stat(target + "/ran"); err == nil {
+			t.Fatalf("ns=%v: the program ran", ns)
+		}
+	}
+}

@@ -25,17 +25,27 @@ func runHelper(args []string) int {
 	}
 	switch {
 	case h.Stage2:
-		if err := confine(h); err != nil {
+		pinned, err := pinRoots(h.Roots)
+		if err != nil {
 			return helperFail(err)
 		}
+		if err := confine(h, pinned); err != nil {
+			return helperFail(err)
+		}
+		closePinned(pinned)
 		return execProgram(argv)
 	case h.Namespaces:
-		if err := setupNamespaces(h); err != nil {
+		pinned, err := pinRoots(h.Roots)
+		if err != nil {
 			return helperFail(err)
 		}
-		if err := confine(h); err != nil {
+		if err := setupNamespaces(h, pinned); err != nil {
 			return helperFail(err)
 		}
+		if err := confine(h, pinned); err != nil {
+			return helperFail(err)
+		}
+		closePinned(pinned)
 		// pid 1 of the namespace: when it returns, the kernel kills
 		// whatever the call left behind.
 		return supervise(argv, true)
@@ -63,9 +73,9 @@ func runHelper(args []string) int {
 // become read-only mounts, /proc shows only this pid namespace, and the
 // working directory is looked up again so that it goes through the new
 // mounts (a cwd inside .git would otherwise still reach the writable one).
-func setupNamespaces(h helperSpec) error {
+func setupNamespaces(h helperSpec, pinned []pinnedRoot) error {
 	if len(h.Roots) > 0 {
-		if err := protectPaths(h.Roots); err != nil {
+		if err := protectPaths(pinned, h.Roots); err != nil {
 			return err
 		}
 	} else if err := unix.Mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {
@@ -86,7 +96,7 @@ func setupNamespaces(h helperSpec) error {
 
 // confine applies Landlock and then the seccomp filter to every thread.
 // Both are irreversible and inherited by everything started afterwards.
-func confine(h helperSpec) error {
+func confine(h helperSpec, pinned []pinnedRoot) error {
 	if h.Mode == DangerFullAccess {
 		return nil
 	}
@@ -100,7 +110,7 @@ func confine(h helperSpec) error {
 	if err := seccompAvailable(); err != nil {
 		return &UnenforceableError{Mode: h.Mode, Missing: "seccomp filters are not available: " + err.Error()}
 	}
-	if err := applyLandlock(abi, h); err != nil {
+	if err := applyLandlock(abi, h.Network, pinned); err != nil {
 		return err
 	}
 	return installSeccomp(h.Network)

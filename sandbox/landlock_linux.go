@@ -34,7 +34,7 @@ func landlockABI() int {
 // devices, and signal and abstract-socket scoping where the ABI has them.
 // The network is left to seccomp (Landlock's TCP rules miss MPTCP and UDP
 // before ABI 10), so no network access right is handled here.
-func applyLandlock(abi int, h helperSpec) error {
+func applyLandlock(abi int, network bool, roots []pinnedRoot) error {
 	if abi < 1 {
 		return errNoLandlock
 	}
@@ -43,10 +43,10 @@ func applyLandlock(abi int, h helperSpec) error {
 	all := cfg.HandledAccessFS
 
 	rules := []landlock.Rule{landlock.RODirs("/")}
-	if len(h.Roots) > 0 {
-		paths := make([]string, len(h.Roots))
-		for i, r := range h.Roots {
-			paths[i] = r.Path
+	if len(roots) > 0 {
+		paths := make([]string, len(roots))
+		for i, r := range roots {
+			paths[i] = r.procPath() // the pinned directory, see pinRoots
 		}
 		rules = append(rules, landlock.PathAccess(all, paths...))
 	}
@@ -55,7 +55,7 @@ func applyLandlock(abi int, h helperSpec) error {
 	if _, err := os.Stat("/dev/tty"); err == nil {
 		rules = append(rules, landlock.PathAccess(dev, "/dev/tty"))
 	}
-	if h.Network && all&ll.AccessFSResolveUnix != 0 {
+	if network && all&ll.AccessFSResolveUnix != 0 {
 		// With the network on, pathname unix sockets (ssh-agent, a
 		// database) are reachable as TCP would be.
 		rules = append(rules, landlock.PathAccess(ll.AccessFSResolveUnix, "/"))

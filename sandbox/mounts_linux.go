@@ -19,16 +19,70 @@ import (
 // looks for a repository and does not list empty directories, and Codex
 // finds no config in an empty `.codex`. It stays on the host so later calls
 // reuse it.
-func protectPaths(roots []Root) error {
+func protectPaths(pinned []pinnedRoot, roots []Root) error {
 	if err := unix.Mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {
 		return fmt.Errorf("make / private: %w", err)
 	}
-	for _, r := range roots {
+	for _, r := range pinned {
 		for _, p := range r.Protected {
-			if err := protectPath(p, roots); err != nil {
+			var err error
+			if filepath.Dir(p) == r.Path {
+				err = protectName(r, filepath.Base(p))
+			} else {
+				err = protectPath(p, roots) // a gitdir elsewhere
+			}
+			if err != nil {
 				return fmt.Errorf("protect %s: %w", p, err)
 			}
 		}
+	}
+	return nil
+}
+
+// protectName makes the entry name of a pinned root read-only, working
+// relative to the root's fd so that a concurrent rename of the root
+// cannot redirect it. It needs the mount API of Linux 5.12; before that
+// it falls back to paths.
+func protectName(r pinnedRoot, name string) error {
+	p := filepath.Join(r.Path, name)
+	var st unix.Stat_t
+	err := unix.Fstatat(r.fd, name, &st, unix.AT_SYMLINK_NOFOLLOW)
+	if errors.Is(err, unix.ENOENT) {
+		switch err := unix.Mkdirat(r.fd, name, 0o755); {
+		case err == nil, errors.Is(err, unix.EEXIST):
+		case errors.Is(err, unix.EACCES), errors.Is(err, unix.EPERM), errors.Is(err, unix.EROFS):
+			return nil // see mountTarget
+		default:
+			return fmt.Errorf("create placeholder: %w", err)
+		}
+		err = unix.Fstatat(r.fd, name, &st, unix.AT_SYMLINK_NOFOLLOW)
+	}
+	if err != nil {
+		return err
+	}
+	if st.Mode&unix.S_IFMT == unix.S_IFLNK {
+		if fi, err := os.Lstat(p); err == nil && othersStickyEntry(p, fi) {
+			return nil
+		}
+		return fmt.Errorf("is a symlink; cannot be kept read-only")
+	}
+	tree, err := unix.OpenTree(r.fd, name, unix.OPEN_TREE_CLONE|unix.OPEN_TREE_CLOEXEC|unix.AT_RECURSIVE|unix.AT_SYMLINK_NOFOLLOW)
+	if oldKernel(err) {
+		return bindReadOnly(p)
+	}
+	if err != nil {
+		return fmt.Errorf("open_tree: %w", err)
+	}
+	defer unix.Close(tree)
+	err = unix.MountSetattr(tree, "", unix.AT_EMPTY_PATH|unix.AT_RECURSIVE, &unix.MountAttr{Attr_set: unix.MOUNT_ATTR_RDONLY})
+	if oldKernel(err) {
+		return bindReadOnly(p)
+	}
+	if err != nil {
+		return fmt.Errorf("mount_setattr: %w", err)
+	}
+	if err := unix.MoveMount(tree, "", r.fd, name, unix.MOVE_MOUNT_F_EMPTY_PATH); err != nil {
+		return fmt.Errorf("move_mount: %w", err)
 	}
 	return nil
 }
@@ -88,6 +142,13 @@ func mountTarget(p string, roots []Root) (string, error) {
 	default:
 		return "", fmt.Errorf("create placeholder %s: %w", first, err)
 	}
+}
+
+// oldKernel reports an error that means "use mount(2) instead": the
+// syscall is missing, or a container's seccomp profile refuses the new
+// mount API (EPERM; mount(2) then fails clearly if it is refused too).
+func oldKernel(err error) bool {
+	return errors.Is(err, unix.ENOSYS) || errors.Is(err, unix.EPERM)
 }
 
 // bindReadOnly bind-mounts p onto itself read-only. The remount must keep

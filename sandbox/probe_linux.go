@@ -63,7 +63,7 @@ func probeNamespacesChild() int {
 	if os.Getpid() != 1 {
 		return helperFail(fmt.Errorf("not in a new pid namespace"))
 	}
-	if err := protectPaths(nil); err != nil {
+	if err := protectPaths(nil, nil); err != nil {
 		return helperFail(err)
 	}
 	if err := bindReadOnly("/"); err != nil {

@@ -1,0 +1,63 @@
+package sandbox
+
+import (
+	"errors"
+	"fmt"
+	"os"
+
+	"golang.org/x/sys/unix"
+)
+
+// pinnedRoot is a writable root opened once, without following symlinks,
+// so that everything done to it afterwards (the read-only mounts, the
+// Landlock rule) hits that very directory even if a concurrent call
+// renames it and leaves a symlink in its place.
+type pinnedRoot struct {
+	Root
+	fd int // O_PATH
+}
+
+// procPath names the pinned directory for APIs that take a path.
+func (p pinnedRoot) procPath() string { return fmt.Sprintf("/proc/self/fd/%d", p.fd) }
+
+func pinRoots(roots []Root) ([]pinnedRoot, error) {
+	out := make([]pinnedRoot, 0, len(roots))
+	for _, r := range roots {
+		fd, err := openNoSymlinks(r.Path)
+		if err != nil {
+			closePinned(out)
+			return nil, fmt.Errorf("writable root %s: %w", r.Path, err)
+		}
+		out = append(out, pinnedRoot{Root: r, fd: fd})
+	}
+	return out, nil
+}
+
+func closePinned(ps []pinnedRoot) {
+	for _, p := range ps {
+		unix.Close(p.fd)
+	}
+}
+
+// openNoSymlinks opens dir (already resolved by the parent) and fails if
+// any component has become a symlink since.
+func openNoSymlinks(dir string) (int, error) {
+	const flags = unix.O_PATH | unix.O_DIRECTORY | unix.O_CLOEXEC
+	fd, err := unix.Openat2(unix.AT_FDCWD, dir, &unix.OpenHow{Flags: flags, Resolve: unix.RESOLVE_NO_SYMLINKS})
+	if errors.Is(err, unix.ELOOP) {
+		return -1, errors.New("a path component is now a symlink")
+	}
+	if !errors.Is(err, unix.ENOSYS) {
+		return fd, err
+	}
+	// Before Linux 5.6: open, then check where we landed.
+	fd, err = unix.Open(dir, flags, 0)
+	if err != nil {
+		return -1, err
+	}
+	if got, err := os.Readlink(fmt.Sprintf("/proc/self/fd/%d", fd)); err != nil || got != dir {
+		unix.Close(fd)
+		return -1, fmt.Errorf("opened %q instead: a path component is now a symlink", got)
+	}
+	return fd, nil
+}
