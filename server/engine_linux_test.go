@@ -394,3 +394,31 @@ prefix_rule(pattern=["mkdir"], decision="prompt")
 	}
 	wg.Wait()
 }
+
+// A dangerous command no rule covers runs, once approved, inside the
+// sandbox: the approval is not an escalation.
+func TestEngineDangerousApprovedRunsSandboxed(t *testing.T) {
+	out := privateDir(t)
+	victim := filepath.Join(out, "victim")
+	if err := os.WriteFile(victim, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	te := newTestEngine(t, "", nil)
+	ec := &elicitClient{answer: func(string) *mcp.ElicitResult {
+		return &mcp.ElicitResult{Action: "accept", Content: map[string]any{"decision": "allow_once"}}
+	}}
+	ws := t.TempDir()
+	h := newHarness(t, te.opts, te, &mcp.ClientOptions{ElicitationHandler: ec.handle}, ws)
+	r := structured(t, h.call(t, map[string]any{"command": "rm -f " + victim, "workdir": ws, "login": false}, nil))
+	if len(r.Decisions) != 1 || r.Decisions[0].Decision != VerdictRun || r.Decisions[0].Rule != "" {
+		t.Errorf("decisions %+v, want one run without a rule", r.Decisions)
+	}
+	if r.ExitCode == 0 || !strings.Contains(r.Output, "Permission denied") || !exists(victim) {
+		t.Errorf("the approved rm escaped the sandbox: exit %d %q", r.ExitCode, r.Output)
+	}
+	ec.mu.Lock()
+	defer ec.mu.Unlock()
+	if len(ec.messages) != 1 || !strings.Contains(ec.messages[0], "looks destructive") {
+		t.Errorf("prompts %q", ec.messages)
+	}
+}
