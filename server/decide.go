@@ -119,7 +119,7 @@ func (d *decider) decide(ctx context.Context, ex escalate.Exec) Decision {
 
 	case v.Decision == policy.Prompt:
 		got, ans := d.call.Ask(ctx, PromptRequest{Command: cmd, Workdir: ex.Workdir,
-			Justification: "no rule covers this command and it looks destructive; it would run inside the sandbox"}, VerdictRun)
+			Justification: "no rule covers this command and it looks destructive; allowed once, it runs inside the sandbox (always allow adds an allow rule: it then runs outside)"}, VerdictRun)
 		if got == VerdictDeny {
 			return verdict(rec, VerdictDeny, ans.Reason)
 		}
