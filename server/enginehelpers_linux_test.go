@@ -27,6 +27,17 @@ var (
 	selfErr  error
 )
 
+// TestMain removes the binaries the tests built.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	for _, bin := range []string{selfBin, leanBin} {
+		if bin != "" {
+			os.RemoveAll(filepath.Dir(bin))
+		}
+	}
+	os.Exit(code)
+}
+
 // execgateSelf builds the execgate binary for the engine to re-exec.
 func execgateSelf(t testing.TB) string {
 	t.Helper()
