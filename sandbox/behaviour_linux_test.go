@@ -105,3 +105,20 @@ func TestOnlyStdioAndEscalateSocketReachBash(t *testing.T) {
 		}
 	}
 }
+
+// TestHelperSurvivesTheCall: the sandboxed script cannot kill the helper
+// that will clean up after it (pid 1 of the namespace; without one, a
+// process outside its Landlock domain).
+func TestHelperSurvivesTheCall(t *testing.T) {
+	if landlockABI() < 6 {
+		t.Skip("no signal scoping on this kernel")
+	}
+	e := newTestEnv(t, nobody)
+	for _, noNS := range []bool{false, true} {
+		out, code := e.launch(t, launchRequest{Policy: Policy{Mode: WorkspaceWrite}, NoNamespaces: noNS,
+			Argv: []string{"/bin/bash", "-c", `kill -KILL $PPID 2>/dev/null; sleep 0.2; echo alive`}})
+		if code != 0 || strings.TrimSpace(out) != "alive" {
+			t.Errorf("no-ns=%v: exit %d, output %q; want the helper alive and exit 0", noNS, code, out)
+		}
+	}
+}

@@ -112,8 +112,10 @@ func waitFor(pid int) int {
 		wpid, err := syscall.Wait4(-1, &ws, 0, nil)
 		switch {
 		case err == syscall.EINTR:
+		case err == syscall.ECHILD:
+			// Only after SIGTERM, when killDescendants reaped pid.
+			return exitSetup
 		case err != nil:
-			// ECHILD: cannot happen while pid is unreaped.
 			fmt.Fprintf(os.Stderr, "execgate sandbox: wait: %v\n", err)
 			return exitSetup
 		case wpid == pid:
