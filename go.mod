@@ -1,7 +1,6 @@
 module github.com/execgate/execgate
 
 go 1.26.0
-
 require (
 	github.com/google/jsonschema-go v0.4.3 // indirect
 	github.com/landlock-lsm/go-landlock v0.11.2 // indirect

@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/execgate/execgate/internal/testbash"
 )
 
 // These tests drive the real binary over real pipes, as an MCP client does.
@@ -49,6 +51,13 @@ func execgateBinary(t *testing.T) string {
 	return binPath
 }
 
+// binaryEnv is the environment the binary runs with: the patched Bash and
+// a private, empty configuration home (never the user's ~/.codex).
+func binaryEnv(t *testing.T) []string {
+	t.Helper()
+	return append(os.Environ(), "EXECGATE_BASH="+testbash.Path(t), "EXECGATE_HOME="+t.TempDir())
+}
+
 type buildError struct {
 	err error
 	out string
@@ -68,6 +77,7 @@ type serverProc struct {
 func startBinary(t *testing.T, args ...string) *serverProc {
 	t.Helper()
 	cmd := exec.Command(execgateBinary(t), append([]string{"server"}, args...)...)
+	cmd.Env = binaryEnv(t)
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -234,6 +244,7 @@ func TestBinaryFlagErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
 			cmd := exec.Command(execgateBinary(t), tt.args...)
+			cmd.Env = binaryEnv(t)
 			out, err := cmd.CombinedOutput()
 			if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 2 {
 				t.Fatalf("err = %v, want exit status 2 (output %s)", err, out)
@@ -246,9 +257,10 @@ func TestBinaryFlagErrors(t *testing.T) {
 }
 
 // The go-sdk client over the binary's real stdio: the handshake, the tool
-// list, and an honest refusal while the execution engine is not wired.
+// list, and a call that runs.
 func TestBinaryWithSDKClient(t *testing.T) {
 	cmd := exec.Command(execgateBinary(t), "server", "--log-level", "debug")
+	cmd.Env = binaryEnv(t)
 	var stderr strings.Builder
 	cmd.Stderr = &lockedBuilder{b: &stderr}
 	client := mcp.NewClient(&mcp.Implementation{Name: "sdk-test", Version: "0"}, nil)
@@ -266,31 +278,47 @@ func TestBinaryWithSDKClient(t *testing.T) {
 	if err != nil || len(tools.Tools) != 1 || tools.Tools[0].Name != "shell" {
 		t.Fatalf("tools/list: %v %+v", err, tools)
 	}
-	marker := filepath.Join(t.TempDir(), "ran")
-	res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: "shell", Arguments: map[string]any{"command": "touch " + marker, "workdir": "/"}})
+	dir := t.TempDir()
+	marker := filepath.Join(dir, "ran")
+	res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: "shell", Arguments: map[string]any{"command": "touch " + marker + " && echo ok", "workdir": dir, "login": false}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !res.IsError {
-		t.Errorf("call succeeded without an execution engine")
+	if res.IsError || !strings.Contains(textOf(res), `"exit_code":0,"output":"ok\n"`) {
+		t.Errorf("call: isError %v %s (stderr %s)", res.IsError, textOf(res), stderr.String())
 	}
-	if _, err := os.Stat(marker); err == nil {
-		t.Error("the unwired server ran the command")
+	if _, err := os.Stat(marker); err != nil {
+		t.Errorf("the call did not run: %v", err)
 	}
 }
 
-func TestBinaryRunWithoutEngine(t *testing.T) {
-	marker := filepath.Join(t.TempDir(), "ran")
-	cmd := exec.Command(execgateBinary(t), "run", "--workdir", "/", "--", "touch", marker)
-	out, err := cmd.CombinedOutput()
-	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 126 {
-		t.Fatalf("err = %v, want exit status 126 (output %s)", err, out)
+func textOf(res *mcp.CallToolResult) string {
+	var b strings.Builder
+	for _, c := range res.Content {
+		if tc, ok := c.(*mcp.TextContent); ok {
+			b.WriteString(tc.Text)
+		}
 	}
-	if !strings.Contains(string(out), "not wired") {
-		t.Errorf("output %q does not say why", out)
+	return b.String()
+}
+
+// An unpatched Bash would silently disable the policy: the binary refuses
+// to start with one, naming it and how to build the right one.
+func TestBinaryRefusesUnpatchedBash(t *testing.T) {
+	marker := filepath.Join(t.TempDir(), "ran")
+	cmd := exec.Command(execgateBinary(t), "run", "--bash", testbash.SystemBash, "--workdir", "/", "--", "touch", marker)
+	cmd.Env = binaryEnv(t)
+	out, err := cmd.CombinedOutput()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 {
+		t.Fatalf("err = %v, want exit status 1 (output %s)", err, out)
+	}
+	for _, want := range []string{testbash.SystemBash, "does not honour EXEC_WRAPPER", "scripts/build-bash.sh"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("output %q does not mention %q", out, want)
+		}
 	}
 	if _, err := os.Stat(marker); err == nil {
-		t.Error("the unwired run ran the script")
+		t.Error("the script ran with an unpatched Bash")
 	}
 }
 

@@ -1,13 +1,14 @@
 package server
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"os"
+	"slices"
 
 	"github.com/execgate/execgate/internal/buildinfo"
 )
@@ -27,6 +28,8 @@ func doctor(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return 2
 	}
+	// The options as config.toml leaves them (errors are reported below).
+	_, _, _ = ApplyConfig(opts)
 	fmt.Fprintf(stdout, "%s\n\n", buildinfo.String())
 	fmt.Fprintf(stdout, "options in effect:\n")
 	fmt.Fprintf(stdout, "  sandbox mode:     %s (network %s)\n", opts.Sandbox, onOff(opts.Network))
@@ -41,37 +44,34 @@ func doctor(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		exe = ""
 	}
-	cwd, _ := os.Getwd()
-	if bash, err := FindBash(context.Background(), BashCandidates(opts, os.Getenv, exe, cwd)); err != nil {
-		fmt.Fprintf(stdout, "\npatched Bash: MISSING: %v\n", err)
+	eng, err := newEngine(opts, NewLogger(stderr, opts.LogLevel), "")
+	if err != nil {
+		fmt.Fprintf(stdout, "\nexecution engine: FAILED: %v\n", err)
 		status = 1
 	} else {
-		fmt.Fprintf(stdout, "\npatched Bash: %s (probed: routes execs through the wrapper)\n", bash)
-	}
-	eng, err := NewEngine(opts, NewLogger(stderr, opts.LogLevel))
-	switch {
-	case err != nil:
-		fmt.Fprintf(stdout, "execution engine: FAILED: %v\n", err)
-		status = 1
-	default:
-		if _, unwired := eng.(unwiredEngine); unwired {
-			fmt.Fprintf(stdout, "execution engine: NOT WIRED (this build cannot run commands yet)\n")
-			status = 1
-		} else {
-			fmt.Fprintf(stdout, "execution engine: ready\n")
-		}
+		defer eng.Close()
+		fmt.Fprintf(stdout, "\nexecution engine: ready\n")
+		eng.report(stdout)
 	}
 
 	if exe == "" {
 		exe = "execgate"
 	}
-	snippet, _ := json.MarshalIndent(map[string]any{
-		"mcpServers": map[string]any{
-			"execgate": map[string]any{"command": exe, "args": append([]string{"server"}, args...)},
-		},
-	}, "", "  ")
+	entry := map[string]any{"command": exe, "args": append([]string{"server"}, args...)}
+	// What this shell's environment told the engine, the client's will not.
+	env := eng.clientEnv()
+	if len(env) > 0 {
+		entry["env"] = env
+	}
+	snippet, _ := json.MarshalIndent(map[string]any{"mcpServers": map[string]any{"execgate": entry}}, "", "  ")
 	fmt.Fprintf(stdout, "\nMCP client configuration (Claude Code, VS Code, Cursor):\n%s\n", snippet)
 	fmt.Fprintf(stdout, "\nCodex CLI (~/.codex/config.toml):\n[mcp_servers.execgate]\ncommand = %q\nargs = %s\n", exe, tomlList(append([]string{"server"}, args...)))
+	if len(env) > 0 {
+		fmt.Fprintf(stdout, "[mcp_servers.execgate.env]\n")
+		for _, k := range slices.Sorted(maps.Keys(env)) {
+			fmt.Fprintf(stdout, "%s = %q\n", k, env[k])
+		}
+	}
 	return status
 }
 

@@ -6,15 +6,16 @@ import (
 )
 
 func TestDoctor(t *testing.T) {
+	t.Setenv("EXECGATE_HOME", t.TempDir())
 	var out, errOut strings.Builder
 	code := doctor([]string{"--bash", "/bin/bash", "--sandbox", "read-only"}, &out, &errOut)
 	if code != 1 {
-		t.Errorf("exit %d, want 1 (stock bash, engine not wired)", code)
+		t.Errorf("exit %d, want 1 (stock bash refused)", code)
 	}
 	for _, want := range []string{
 		"sandbox mode:     read-only (network off)",
-		"patched Bash: MISSING: patched Bash from --bash: /bin/bash is not the patched Bash",
-		"execution engine: NOT WIRED",
+		"execution engine: FAILED: /bin/bash: Bash does not honour EXEC_WRAPPER",
+		"scripts/build-bash.sh",
 		`"args": [`, `"--sandbox"`, "[mcp_servers.execgate]",
 	} {
 		if !strings.Contains(out.String(), want) {

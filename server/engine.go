@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"errors"
 	"io"
 	"log/slog"
 )
@@ -61,29 +60,21 @@ type Engine interface {
 	Exec(ctx context.Context, call *Call) (Outcome, error)
 }
 
-// ErrNotWired is returned by the engine NewEngine builds until the sandbox,
-// escalate session and policy glue exists.
-var ErrNotWired = errors.New("the execution engine is not wired in yet (sandbox, escalation and policy glue missing); nothing was run")
-
-// NewEngine builds the execution engine for opts. It is the one place the
-// integrator fills in: merge config.toml into opts (only fields whose flag
-// is not in opts.Explicit), load the policy (opts.Rules after the default
-// locations), find and probe the patched Bash (FindBash(ctx,
-// BashCandidates(...)), refusing an unpatched one), get the wrapper path
-// (WrapperPath), then return an Engine whose Exec starts the sandbox helper
-// running Bash (-lc or -c per call.Login) under an escalate.Session, with
-// RunProcess doing the output pipe, the timeout and the final kill. The
-// session's decider evaluates each exec (policy + trust + heuristics), asks
-// via call.Ask when needed (amending the rules on AlwaysAllow), and records
-// every decision in call.Decisions.
+// NewEngine builds the execution engine for opts: it merges config.toml
+// into opts for the flags not in opts.Explicit, finds and probes the
+// patched Bash (refusing an unpatched one), installs the execve wrapper in
+// a private runtime directory, loads the rules and probes the sandbox. The
+// Engine's Exec starts the sandbox helper with Bash under an
+// escalate.Session that decides each exec (policy + trust + heuristics +
+// call.Prompter) and records it in call.Decisions. The Engine is an
+// io.Closer: Close removes the runtime directory.
 func NewEngine(opts *Options, log *slog.Logger) (Engine, error) {
-	return unwiredEngine{}, nil
+	e, err := newEngine(opts, log, "")
+	if err != nil {
+		return nil, err
+	}
+	return e, nil
 }
-
-// unwiredEngine refuses every call: it never pretends to have run anything.
-type unwiredEngine struct{}
-
-func (unwiredEngine) Exec(context.Context, *Call) (Outcome, error) { return Outcome{}, ErrNotWired }
 
 // Ask prompts the user about one exec and turns the answer into a verdict
 // (DESIGN §6): accepted gives onAccept (VerdictEscalate for a prompt rule,

@@ -34,6 +34,9 @@ func setup(cmd string, args []string, stderr io.Writer) (opts *Options, log *slo
 	if err != nil {
 		return nil, nil, nil, nil, nil, 2
 	}
+	// config.toml may set the log level and the audit log: apply it before
+	// either is set up (NewEngine applies it again, reporting problems).
+	_, _, _ = ApplyConfig(opts)
 	log = NewLogger(stderr, opts.LogLevel)
 	cleanup = func() {}
 	var audit io.Writer
@@ -52,8 +55,14 @@ func setup(cmd string, args []string, stderr io.Writer) (opts *Options, log *slo
 		cleanup()
 		return nil, nil, nil, nil, nil, 1
 	}
-	if _, unwired := eng.(unwiredEngine); unwired {
-		log.Warn("execution engine not wired in yet: every shell call will fail without running anything")
+	if c, ok := eng.(io.Closer); ok {
+		closeAudit := cleanup
+		cleanup = func() {
+			if err := c.Close(); err != nil {
+				log.Warn("cleaning up the execution engine", "error", err)
+			}
+			closeAudit()
+		}
 	}
 	return opts, log, dlog, eng, cleanup, -1
 }

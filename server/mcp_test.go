@@ -283,18 +283,6 @@ func TestShellArgumentErrors(t *testing.T) {
 	}
 }
 
-func TestNotWiredEngineIsAnErrorNotAFakeRun(t *testing.T) {
-	eng, err := NewEngine(DefaultOptions(), testLogger(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	h := newHarness(t, nil, eng, nil)
-	res := h.call(t, map[string]any{"command": "touch /tmp/should-not-exist", "workdir": t.TempDir()}, nil)
-	if !res.IsError || !strings.Contains(text(res), "not wired") || !strings.Contains(text(res), "nothing was run") {
-		t.Errorf("got isError=%v %q", res.IsError, text(res))
-	}
-}
-
 func TestTimeoutOverMCP(t *testing.T) {
 	h := newHarness(t, nil, scriptEngine{}, nil)
 	start := time.Now()

@@ -109,11 +109,14 @@ func allowRule(argv []string) string {
 	return fmt.Sprintf("prefix_rule(pattern=[%s], decision=\"allow\")", strings.Join(words, ", "))
 }
 
-// DefaultRulesFile is where Codex keeps user rules: $CODEX_HOME/rules/default.rules,
+// DefaultRulesFile is where "always allow" rules go (policy.Home):
+// $EXECGATE_HOME/rules/default.rules, else Codex's $CODEX_HOME/rules/default.rules,
 // CODEX_HOME defaulting to ~/.codex (shown with ~ when it is the default).
 func DefaultRulesFile(getenv func(string) string) string {
-	if h := getenv("CODEX_HOME"); h != "" {
-		return filepath.Join(h, "rules", "default.rules")
+	for _, env := range []string{"EXECGATE_HOME", "CODEX_HOME"} {
+		if h := getenv(env); h != "" {
+			return filepath.Join(h, "rules", "default.rules")
+		}
 	}
 	return "~/.codex/rules/default.rules"
 }

@@ -71,6 +71,10 @@ func TestDefaultRulesFile(t *testing.T) {
 	if got := DefaultRulesFile(get); got != "/srv/codex/rules/default.rules" {
 		t.Errorf("with CODEX_HOME: %s", got)
 	}
+	env["EXECGATE_HOME"] = "/srv/eg" // policy.Home's order: always-allow rules go there
+	if got := DefaultRulesFile(get); got != "/srv/eg/rules/default.rules" {
+		t.Errorf("with EXECGATE_HOME: %s", got)
+	}
 }
 
 // waitPrompter answers after delay, or gives up with ctx.

@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"time"
@@ -57,9 +56,7 @@ func (s *Server) handleShell(ctx context.Context, req *mcp.CallToolRequest, in S
 		Prompter:  prompter,
 	})
 	if err != nil {
-		if !errors.Is(err, ErrNotWired) {
-			s.log.Warn("shell call failed", "call", id, "error", err)
-		}
+		s.log.Warn("shell call failed", "call", id, "error", err)
 		return nil, nil, err
 	}
 	out := res.Structured()

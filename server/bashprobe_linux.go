@@ -1,0 +1,75 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/execgate/execgate/escalate"
+)
+
+// ErrUnpatchedBash is returned (wrapped) for a Bash that does not route its
+// execs through EXEC_WRAPPER: with it the policy would silently not apply.
+var ErrUnpatchedBash = errors.New("Bash does not honour EXEC_WRAPPER (not execgate's patched Bash)")
+
+// BashProbe is what the startup probe found out about a Bash.
+type BashProbe struct {
+	Path string
+	// Sticky is true when the Bash keeps intercepting after the script
+	// unsets EXEC_WRAPPER (execgate's patch reads it once at startup;
+	// Codex's does not).
+	Sticky bool
+}
+
+// probeMarker prefixes each line the probe wrapper prints.
+const probeMarker = "execgate-wrapper-probe:"
+
+// probeBash runs bash with a probe wrapper (a shell script in dir, which
+// must be private) and checks that every exec went through it with its
+// argv intact. A Bash that execs directly is refused.
+func probeBash(ctx context.Context, bash, dir string) (BashProbe, error) {
+	wrapper := filepath.Join(dir, "probe-wrapper")
+	script := "#!/bin/sh\nprintf '%s' '" + probeMarker + "'\nprintf '%s|' \"$@\"\nprintf '\\n'\n"
+	if err := os.WriteFile(wrapper, []byte(script), 0o700); err != nil {
+		return BashProbe{}, fmt.Errorf("probe wrapper %s: %w", wrapper, err)
+	}
+	defer os.Remove(wrapper)
+
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	// The second exec follows `unset`: a Bash that reads the wrapper from
+	// its live environment stops intercepting there.
+	cmd := exec.CommandContext(ctx, bash, "--norc", "--noprofile", "-c",
+		"/bin/echo one 'two words'; unset "+escalate.EnvWrapper+" "+escalate.EnvLegacyWrapper+"; /bin/echo three")
+	cmd.Env = []string{
+		"PATH=/usr/bin:/bin",
+		escalate.EnvWrapper + "=" + wrapper,
+		escalate.EnvLegacyWrapper + "=" + wrapper,
+	}
+	cmd.Dir = "/"
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Run(); err != nil {
+		return BashProbe{}, fmt.Errorf("probing %s: %w (output %q); %s", bash, err, truncateString(out.String(), 200), BashBuildHint)
+	}
+	lines := strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n")
+	first := probeMarker + "/bin/echo|/bin/echo|one|two words|"
+	if len(lines) != 2 || lines[0] != first {
+		return BashProbe{}, fmt.Errorf("%s: %w: probe printed %q, want %q first; %s",
+			bash, ErrUnpatchedBash, truncateString(out.String(), 200), first, BashBuildHint)
+	}
+	return BashProbe{Path: bash, Sticky: strings.HasPrefix(lines[1], probeMarker)}, nil
+}
+
+func truncateString(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "..."
+}

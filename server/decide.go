@@ -1,0 +1,259 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	"github.com/execgate/execgate/escalate"
+	"github.com/execgate/execgate/policy"
+)
+
+// decider decides the execs of one call (DESIGN §6):
+//
+//	forbidden rule                 Deny, with the rule's justification
+//	allow rule                     Escalate (outside the sandbox)
+//	prompt rule                    ask; accepted: Escalate, else Deny
+//	no rule, dangerous command     ask; accepted: Run (sandboxed), else Deny
+//	no rule                        Run (sandboxed)
+//
+// and records each answer in the call's Decisions.
+type decider struct {
+	call      *Call
+	store     *policy.Store
+	approvals *approvals
+	// roots are the resolved paths a sandboxed command can write: a
+	// basename rule never applies to a program there, and an escalated
+	// program is never reached through a symlink there.
+	roots    []string
+	preserve bool // --preserve-program-paths
+	log      *slog.Logger
+	// warned makes each warning (a failed rules reload) once per
+	// engine, not once per exec.
+	warned *onceSet
+
+	mu      sync.Mutex
+	pending map[string][]Decision // what Decide answered, awaiting the session's record
+}
+
+func newDecider(call *Call, store *policy.Store, ap *approvals, warned *onceSet, roots []string, preserve bool, log *slog.Logger) *decider {
+	return &decider{call: call, store: store, approvals: ap, warned: warned, roots: roots, preserve: preserve, log: log, pending: map[string][]Decision{}}
+}
+
+// Decide implements escalate.Decider.
+func (d *decider) Decide(ctx context.Context, ex escalate.Exec) escalate.Decision {
+	rec := d.decide(ctx, ex)
+	key := execKey(ex)
+	d.mu.Lock()
+	d.pending[key] = append(d.pending[key], rec)
+	d.mu.Unlock()
+	return escalate.Decision{Action: actionOf(rec.Decision), Reason: rec.Reason}
+}
+
+// record is the session's OnDecision: it reports the answer actually sent,
+// which differs from Decide's when the session overrode it (a workdir that
+// fails its re-check) or never asked (a malformed request).
+func (d *decider) record(r escalate.Record) {
+	key := execKey(r.Exec)
+	verdict := verdictOf(r.Decision.Action)
+	d.mu.Lock()
+	list := d.pending[key]
+	var rec Decision
+	found := len(list) > 0
+	if found {
+		// The latest: the exec being answered decided last among identical ones.
+		rec = list[len(list)-1]
+		if len(list) == 1 {
+			delete(d.pending, key)
+		} else {
+			d.pending[key] = list[:len(list)-1]
+		}
+	}
+	d.mu.Unlock()
+	if !found {
+		rec = Decision{Program: r.Exec.File, Argv: r.Exec.Argv}
+	}
+	if !found || rec.Decision != verdict {
+		rec.Decision, rec.Reason = verdict, r.Decision.Reason
+	}
+	d.call.Decisions.Record(rec)
+}
+
+func (d *decider) decide(ctx context.Context, ex escalate.Exec) Decision {
+	rec := Decision{Program: ex.File, Argv: ex.Argv}
+	var args []string
+	if len(ex.Argv) > 1 {
+		args = ex.Argv[1:]
+	}
+	v := d.evaluate(ctx, ex.File, args)
+	rec.Rule = ruleName(v.Rule)
+	cmd := append([]string{ex.File}, args...)
+	switch {
+	case v.Decision == policy.Forbidden:
+		reason := v.Justification()
+		if reason == "" {
+			reason = v.Reason(ex.Argv)
+		}
+		return verdict(rec, VerdictDeny, reason)
+
+	case v.Decision == policy.Allow:
+		return d.escalate(rec, ex, "allowed by rule")
+
+	case v.Decision == policy.Prompt && v.Source == policy.FromRule:
+		if d.approvals.has(cmd) {
+			return d.escalate(rec, ex, "approved earlier (always allow)")
+		}
+		got, ans := d.call.Ask(ctx, PromptRequest{Command: cmd, Workdir: ex.Workdir, Justification: v.Justification(), Rule: rec.Rule}, VerdictEscalate)
+		if got == VerdictDeny {
+			return verdict(rec, VerdictDeny, ans.Reason)
+		}
+		if ans.Answer == AlwaysAllow {
+			// A prompt rule outranks any allow rule, so "always" cannot be
+			// written as a rule: it holds for this server's lifetime.
+			d.approvals.add(cmd)
+		}
+		return d.escalate(rec, ex, "user approved: "+ans.Answer.String())
+
+	case v.Decision == policy.Prompt:
+		got, ans := d.call.Ask(ctx, PromptRequest{Command: cmd, Workdir: ex.Workdir,
+			Justification: "no rule covers this command and it looks destructive; allowed once, it runs inside the sandbox (always allow adds an allow rule: it then runs outside)"}, VerdictRun)
+		if got == VerdictDeny {
+			return verdict(rec, VerdictDeny, ans.Reason)
+		}
+		if ans.Answer == AlwaysAllow {
+			return d.amend(ctx, rec, ex, args)
+		}
+		return verdict(rec, VerdictRun, "user approved: "+ans.Answer.String())
+	}
+	return verdict(rec, VerdictRun, "")
+}
+
+// evaluate asks the policy about one exec. A failed reload is logged: the
+// previous rules still decide.
+func (d *decider) evaluate(ctx context.Context, file string, args []string) policy.Verdict {
+	v, err := d.store.Evaluate(ctx, policy.Exec{Program: file, Args: args, WritableRoots: d.roots, PreserveProgramPaths: d.preserve})
+	if err != nil && d.warned.first("reload:"+err.Error()) {
+		d.log.Warn("rules reload failed; deciding with the previous rules", "error", err)
+	}
+	return v
+}
+
+// amend writes the allow rule the user asked for with "always allow" on a
+// command no rule covered, then decides the exec by the new rule.
+func (d *decider) amend(ctx context.Context, rec Decision, ex escalate.Exec, args []string) Decision {
+	program := filepath.Base(ex.File)
+	if d.preserve {
+		program = ex.File // only rules naming the full path apply
+	}
+	tokens := append([]string{program}, args...)
+	if err := d.store.Amend(tokens); err != nil {
+		d.log.Error("always allow: could not add the rule", "error", err)
+		return verdict(rec, VerdictRun, "user approved (always allow), but the rule could not be saved: "+err.Error())
+	}
+	v := d.evaluate(ctx, ex.File, args)
+	rec.Rule = ruleName(v.Rule)
+	if v.Decision == policy.Allow {
+		return d.escalate(rec, ex, "user approved: always allow (rule added)")
+	}
+	return verdict(rec, VerdictRun, "user approved: always allow (rule added; "+v.Basename.Reason+")")
+}
+
+// escalate runs ex outside the sandbox, unless the path reaches the program
+// through a symlink the sandbox can write: the session executes ex.File,
+// and such a link could be re-pointed between this check and the exec.
+func (d *decider) escalate(rec Decision, ex escalate.Exec, why string) Decision {
+	if link, root, ok := symlinkInRoots(ex.File, d.roots); ok {
+		reason := fmt.Sprintf("%s is reached through the symlink %s inside the writable root %s; run the program by its real path", ex.File, link, root)
+		if root == "" {
+			reason = fmt.Sprintf("%s: too many levels of symbolic links", ex.File)
+		}
+		return verdict(rec, VerdictDeny, reason)
+	}
+	return verdict(rec, VerdictEscalate, why)
+}
+
+// ruleName locates a rule as file:line:col, or just the file for a rule
+// added by "always allow" (which has no position until the file is reloaded).
+func ruleName(r *policy.PrefixRule) string {
+	switch {
+	case r == nil:
+		return ""
+	case r.Pos.Line == 0:
+		return r.Pos.File
+	}
+	return r.Pos.String()
+}
+
+func verdict(rec Decision, v Verdict, reason string) Decision {
+	rec.Decision, rec.Reason = v, reason
+	return rec
+}
+
+func actionOf(v Verdict) escalate.Action {
+	switch v {
+	case VerdictEscalate:
+		return escalate.Escalate
+	case VerdictRun:
+		return escalate.Run
+	}
+	return escalate.Deny
+}
+
+func verdictOf(a escalate.Action) Verdict {
+	switch a {
+	case escalate.Escalate:
+		return VerdictEscalate
+	case escalate.Run:
+		return VerdictRun
+	}
+	return VerdictDeny
+}
+
+func execKey(ex escalate.Exec) string {
+	return ex.File + "\x00" + ex.Workdir + "\x00" + strings.Join(ex.Argv, "\x00")
+}
+
+// approvals are the commands a user answered "always allow" for on a
+// prompt rule, for the engine's lifetime. Keys are the resolved program and
+// its arguments, exactly.
+type approvals struct {
+	mu  sync.Mutex
+	set map[string]bool
+}
+
+func (a *approvals) has(cmd []string) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.set[strings.Join(cmd, "\x00")]
+}
+
+func (a *approvals) add(cmd []string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.set == nil {
+		a.set = map[string]bool{}
+	}
+	a.set[strings.Join(cmd, "\x00")] = true
+}
+
+// onceSet tells the first sighting of a string from the later ones.
+type onceSet struct {
+	mu   sync.Mutex
+	seen map[string]bool
+}
+
+func (o *onceSet) first(s string) bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.seen[s] {
+		return false
+	}
+	if o.seen == nil {
+		o.seen = map[string]bool{}
+	}
+	o.seen[s] = true
+	return true
+}

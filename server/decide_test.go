@@ -1,0 +1,62 @@
+package server
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/execgate/execgate/escalate"
+	"github.com/execgate/execgate/policy"
+)
+
+// The decision recorded is the answer the session sent: the decider's,
+// unless the session overrode it or never asked.
+func TestDeciderRecord(t *testing.T) {
+	home := t.TempDir()
+	rules := filepath.Join(home, "t.rules")
+	writeFile(t, rules, `prefix_rule(pattern=["/usr/bin/git", "status"], decision="allow")`+"\n")
+	store, err := policy.NewStore(context.Background(), func() ([]string, error) { return []string{rules}, nil }, policy.StoreOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	gitStatus := escalate.Exec{File: "/usr/bin/git", Argv: []string{"git", "status"}, Workdir: "/"}
+	tests := []struct {
+		name   string
+		decide bool // the session asked the decider first
+		sent   escalate.Decision
+		want   Decision
+	}{
+		{name: "as decided", decide: true, sent: escalate.Decision{Action: escalate.Escalate},
+			want: Decision{Program: "/usr/bin/git", Argv: []string{"git", "status"}, Decision: VerdictEscalate, Rule: rules + ":1:12", Reason: "allowed by rule"}},
+		{name: "overridden by the session", decide: true, sent: escalate.Decision{Action: escalate.Deny, Reason: "workdir / is gone"},
+			want: Decision{Program: "/usr/bin/git", Argv: []string{"git", "status"}, Decision: VerdictDeny, Rule: rules + ":1:12", Reason: "workdir / is gone"}},
+		{name: "never decided", sent: escalate.Decision{Action: escalate.Deny, Reason: "invalid request: empty argv"},
+			want: Decision{Program: "/usr/bin/git", Argv: []string{"git", "status"}, Decision: VerdictDeny, Reason: "invalid request: empty argv"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			call := &Call{Decisions: NewDecisions("t", nil)}
+			d := newDecider(call, store, &approvals{}, &onceSet{}, nil, false, testLogger(nil))
+			if tt.decide {
+				d.Decide(context.Background(), gitStatus)
+			}
+			d.record(escalate.Record{Exec: gitStatus, Decision: tt.sent})
+			got := call.Decisions.List()
+			if len(got) != 1 || got[0].Program != tt.want.Program || got[0].Decision != tt.want.Decision ||
+				got[0].Rule != tt.want.Rule || got[0].Reason != tt.want.Reason {
+				t.Errorf("recorded %+v, want %+v", got, tt.want)
+			}
+			if len(d.pending) != 0 {
+				t.Errorf("pending left: %v", d.pending)
+			}
+		})
+	}
+}
+
+func writeFile(t *testing.T, path, content string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}

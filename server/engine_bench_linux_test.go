@@ -1,0 +1,132 @@
+package server
+
+import (
+	"context"
+	"os/exec"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+)
+
+// BenchmarkEngineTrivialCall is one `true` call (login=false) through the
+// engine in-process, per sandbox mode: sandbox helper, Bash, session,
+// output pipe, cleanup (DESIGN §10 target: under 5 ms in workspace-write).
+func BenchmarkEngineTrivialCall(b *testing.B) {
+	for _, build := range builds {
+		b.Run(build.name, func(b *testing.B) { benchTrivialCall(b, build.bin(b)) })
+	}
+}
+
+func benchTrivialCall(b *testing.B, self string) {
+	te := newTestEngineWith(b, self, `prefix_rule(pattern=["true"], decision="allow")`+"\n", nil)
+	ws := b.TempDir()
+	for _, mode := range []string{ModeReadOnly, ModeWorkspaceWrite, ModeDangerFullAccess} {
+		for _, c := range []struct{ name, command string }{
+			{"builtin", "true"},
+			{"exec", "/bin/true"},            // one intercepted exec, run in place
+			{"escalated", "/usr/bin/true 1"}, // one exec escalated by the allow rule
+		} {
+			b.Run(mode+"/"+c.name, func(b *testing.B) {
+				req := Request{ID: "bench", Command: c.command, Workdir: ws, Mode: mode, Workspace: []string{ws}}
+				var lat latencies
+				for b.Loop() {
+					start := time.Now()
+					res, err := Execute(context.Background(), te, te.opts, nil, req)
+					if err != nil || res.ExitCode != 0 {
+						b.Fatalf("%v %+v", err, res)
+					}
+					lat = append(lat, time.Since(start))
+				}
+				lat.report(b)
+			})
+		}
+	}
+}
+
+// BenchmarkBinaryTrivialCall is the same call as an MCP client sees it:
+// tools/call over the pipes of an `execgate server` process.
+func BenchmarkBinaryTrivialCall(b *testing.B) {
+	for _, mode := range []string{ModeReadOnly, ModeWorkspaceWrite, ModeDangerFullAccess} {
+		b.Run(mode, func(b *testing.B) {
+			cmd := exec.Command(execgateSelf(b), "server", "--sandbox", mode)
+			cmd.Env = serverEnv(b, privateDir(b))
+			cs := connect(b, cmd, nil)
+			args := map[string]any{"command": "true", "workdir": b.TempDir(), "login": false}
+			var lat latencies
+			for b.Loop() {
+				start := time.Now()
+				res, err := cs.CallTool(context.Background(), &mcp.CallToolParams{Name: "shell", Arguments: args})
+				if err != nil || res.IsError {
+					b.Fatalf("%v %v", err, res)
+				}
+				lat = append(lat, time.Since(start))
+			}
+			lat.report(b)
+		})
+	}
+}
+
+// BenchmarkBinaryConcurrentClients: 8 MCP clients, each with its own
+// `execgate server`, calling `/bin/true` (one intercepted exec) as fast
+// as they can; reports calls per second overall.
+func BenchmarkBinaryConcurrentClients(b *testing.B) {
+	const clients = 8
+	home := privateDir(b)
+	ws := b.TempDir()
+	sessions := make([]*mcp.ClientSession, clients)
+	for i := range sessions {
+		cmd := exec.Command(execgateSelf(b), "server")
+		cmd.Env = serverEnv(b, home)
+		sessions[i] = connect(b, cmd, nil)
+	}
+	args := map[string]any{"command": "/bin/true", "workdir": ws, "login": false}
+	b.ResetTimer()
+	start := time.Now()
+	var wg sync.WaitGroup
+	per := (b.N + clients - 1) / clients
+	for _, cs := range sessions {
+		wg.Go(func() {
+			for range per {
+				res, err := cs.CallTool(context.Background(), &mcp.CallToolParams{Name: "shell", Arguments: args})
+				if err != nil || res.IsError {
+					b.Errorf("%v %v", err, res)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	b.ReportMetric(float64(per*clients)/time.Since(start).Seconds(), "calls/s")
+}
+
+// TestBinaryIdleRSSWithEngine reports the server's RSS once the engine is
+// up and one call has run (DESIGN §10 target: under 15 MB idle).
+func TestBinaryIdleRSSWithEngine(t *testing.T) {
+	cmd := exec.Command(execgateSelf(t), "server")
+	cmd.Env = serverEnv(t, privateDir(t))
+	cs := connect(t, cmd, nil)
+	pid := cmd.Process.Pid
+	idle := procStatusKB(t, pid, "VmRSS")
+	callShell(t, cs, map[string]any{"command": "/bin/true", "workdir": t.TempDir(), "login": false})
+	after := procStatusKB(t, pid, "VmRSS")
+	t.Logf("server RSS: %d kB after initialize, %d kB after one call", idle, after)
+	if idle > 30<<10 || after > 30<<10 {
+		t.Errorf("RSS %d / %d kB", idle, after)
+	}
+}
+
+// latencies reports the minimum and the median besides the mean: on a
+// shared machine the mean mostly measures the neighbours.
+type latencies []time.Duration
+
+func (l latencies) report(b *testing.B) {
+	if len(l) == 0 {
+		return
+	}
+	slices.Sort(l)
+	b.ReportMetric(float64(l[0].Microseconds())/1000, "min-ms")
+	b.ReportMetric(float64(l[len(l)/2].Microseconds())/1000, "p50-ms")
+}

@@ -1,0 +1,421 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+)
+
+// engineRules allows, forbids and prompts for touch/rm on paths in out,
+// a directory outside every writable root.
+func engineRules(out string) string {
+	return fmt.Sprintf(`prefix_rule(pattern=["touch", %[1]q], decision="allow")
+prefix_rule(pattern=["rm", %[2]q], decision="forbidden", justification="keep it")
+prefix_rule(pattern=["touch", %[3]q], decision="prompt", justification="needs a human")
+`, filepath.Join(out, "allowed"), filepath.Join(out, "keep"), filepath.Join(out, "prompted"))
+}
+
+func exists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
+}
+
+func TestEngineDecisions(t *testing.T) {
+	out := privateDir(t)
+	te := newTestEngine(t, engineRules(out), nil)
+	if err := os.WriteFile(filepath.Join(out, "keep"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ws := t.TempDir()
+	h := newHarness(t, te.opts, te, nil, ws)
+	tests := []struct {
+		name     string
+		command  string
+		wantCode int
+		wantOut  []string
+		wantVerd []Verdict // of the decisions, in order
+		check    func(t *testing.T)
+	}{
+		{name: "allow rule runs outside the sandbox", command: "touch " + out + "/allowed && echo done",
+			wantOut: []string{"done\n"}, wantVerd: []Verdict{VerdictEscalate},
+			check: func(t *testing.T) {
+				if !exists(filepath.Join(out, "allowed")) {
+					t.Error("the escalated touch did not write outside the writable roots")
+				}
+			}},
+		{name: "unmatched runs sandboxed", command: "touch " + out + "/other", wantCode: 1,
+			wantOut: []string{"Permission denied"}, wantVerd: []Verdict{VerdictRun},
+			check: func(t *testing.T) {
+				if exists(filepath.Join(out, "other")) {
+					t.Error("the sandboxed touch wrote outside the writable roots")
+				}
+			}},
+		{name: "forbidden is denied", command: "rm " + out + "/keep", wantCode: 1,
+			wantOut: []string{"Execution denied: keep it\n"}, wantVerd: []Verdict{VerdictDeny},
+			check: func(t *testing.T) {
+				if !exists(filepath.Join(out, "keep")) {
+					t.Error("the forbidden rm ran")
+				}
+			}},
+		{name: "workspace is writable", command: "echo hi > " + ws + "/f && cat " + ws + "/f",
+			wantOut: []string{"hi\n"}, wantVerd: []Verdict{VerdictRun}},
+		{name: "dangerous command without a prompt is denied", command: "rm -rf " + ws + "/nothing", wantCode: 1,
+			wantOut: []string{"Execution denied: approval needed but the MCP client cannot prompt", `prefix_rule(pattern=["rm", "-rf", `}, wantVerd: []Verdict{VerdictDeny}},
+		{name: "exit status passes through", command: "/bin/false || exit 7", wantCode: 7, wantVerd: []Verdict{VerdictRun}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res := structured(t, h.call(t, map[string]any{"command": tt.command, "workdir": ws, "login": false}, nil))
+			if res.ExitCode != tt.wantCode || res.TimedOut {
+				t.Errorf("exit %d timedOut %v, want %d (output %q)", res.ExitCode, res.TimedOut, tt.wantCode, res.Output)
+			}
+			for _, w := range tt.wantOut {
+				if !strings.Contains(res.Output, w) {
+					t.Errorf("output %q lacks %q", res.Output, w)
+				}
+			}
+			var got []Verdict
+			for _, d := range res.Decisions {
+				got = append(got, d.Decision)
+			}
+			if fmt.Sprint(got) != fmt.Sprint(tt.wantVerd) {
+				t.Errorf("decisions %+v, want %v", res.Decisions, tt.wantVerd)
+			}
+			for _, d := range res.Decisions {
+				if d.Decision == VerdictEscalate && !strings.HasPrefix(d.Rule, te.home) {
+					t.Errorf("escalation without its rule: %+v", d)
+				}
+				if !filepath.IsAbs(d.Program) {
+					t.Errorf("program %q is not the resolved path", d.Program)
+				}
+			}
+			if tt.check != nil {
+				tt.check(t)
+			}
+		})
+	}
+}
+
+func TestEnginePrompts(t *testing.T) {
+	accept := func(choice string) func(string) *mcp.ElicitResult {
+		return func(string) *mcp.ElicitResult {
+			return &mcp.ElicitResult{Action: "accept", Content: map[string]any{"decision": choice}}
+		}
+	}
+	tests := []struct {
+		name       string
+		noElicit   bool
+		answer     func(string) *mcp.ElicitResult
+		delay      time.Duration
+		wantCode   int
+		wantVerd   Verdict
+		wantReason string
+	}{
+		{name: "allow once escalates", answer: accept("allow_once"), wantVerd: VerdictEscalate},
+		{name: "always allow escalates", answer: accept("always_allow"), wantVerd: VerdictEscalate},
+		{name: "deny choice", answer: accept("deny"), wantCode: 1, wantVerd: VerdictDeny, wantReason: "user denied execution"},
+		{name: "decline", answer: func(string) *mcp.ElicitResult { return &mcp.ElicitResult{Action: "decline"} },
+			wantCode: 1, wantVerd: VerdictDeny, wantReason: "user declined execution"},
+		{name: "cancel", answer: func(string) *mcp.ElicitResult { return &mcp.ElicitResult{Action: "cancel"} },
+			wantCode: 1, wantVerd: VerdictDeny, wantReason: "user cancelled execution"},
+		{name: "client without elicitation", noElicit: true, wantCode: 1, wantVerd: VerdictDeny,
+			wantReason: "approval needed but the MCP client cannot prompt (no elicitation capability); the rule at "},
+		{name: "never answered", answer: accept("allow_once"), delay: time.Hour, wantCode: 1, wantVerd: VerdictDeny,
+			wantReason: "no answer to the approval prompt within 300ms"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out := privateDir(t)
+			te := newTestEngine(t, engineRules(out), func(o *Options) { o.PromptTimeout = 300 * time.Millisecond })
+			ec := &elicitClient{answer: tt.answer, delay: tt.delay}
+			copts := &mcp.ClientOptions{ElicitationHandler: ec.handle}
+			if tt.noElicit {
+				copts = nil
+			}
+			ws := t.TempDir()
+			h := newHarness(t, te.opts, te, copts, ws)
+			target := filepath.Join(out, "prompted")
+			res := structured(t, h.call(t, map[string]any{"command": "touch " + target, "workdir": ws, "login": false}, nil))
+			if res.ExitCode != tt.wantCode {
+				t.Errorf("exit %d, want %d (output %q)", res.ExitCode, tt.wantCode, res.Output)
+			}
+			if len(res.Decisions) != 1 {
+				t.Fatalf("decisions %+v", res.Decisions)
+			}
+			d := res.Decisions[0]
+			if d.Decision != tt.wantVerd || !strings.HasPrefix(d.Reason, tt.wantReason) || !strings.Contains(d.Rule, "test.rules:3:") {
+				t.Errorf("decision %+v, want %s, reason %q, rule test.rules:3", d, tt.wantVerd, tt.wantReason)
+			}
+			if got := exists(target); got != (tt.wantVerd == VerdictEscalate) {
+				t.Errorf("%s exists = %v after %s", target, got, d.Decision)
+			}
+			if tt.wantVerd == VerdictDeny && !strings.Contains(res.Output, "Execution denied: "+tt.wantReason) {
+				t.Errorf("output %q lacks the denial", res.Output)
+			}
+			if !tt.noElicit {
+				ec.mu.Lock()
+				msgs := ec.messages
+				ec.mu.Unlock()
+				if len(msgs) != 1 || !strings.Contains(msgs[0], "`/usr/bin/touch "+target+"`") || !strings.Contains(msgs[0], "Justification: needs a human") {
+					t.Errorf("elicitation messages %q", msgs)
+				}
+			}
+		})
+	}
+}
+
+// "Always allow" on a command no rule covers writes an allow rule; on a
+// prompt rule (which no allow rule can outrank) it holds for the server's
+// lifetime. Either way the next call does not ask.
+func TestEngineAlwaysAllow(t *testing.T) {
+	out := privateDir(t)
+	te := newTestEngine(t, engineRules(out), nil)
+	ec := &elicitClient{answer: func(string) *mcp.ElicitResult {
+		return &mcp.ElicitResult{Action: "accept", Content: map[string]any{"decision": "always_allow"}}
+	}}
+	ws := t.TempDir()
+	h := newHarness(t, te.opts, te, &mcp.ClientOptions{ElicitationHandler: ec.handle}, ws)
+	victim := filepath.Join(out, "victim")
+	tests := []struct {
+		name, command string
+		first, second Verdict
+	}{
+		// The new rule decides at once: rm is trusted, so it escalates.
+		{"dangerous command, no rule", "rm -f " + victim, VerdictEscalate, VerdictEscalate},
+		{"prompt rule", "touch " + filepath.Join(out, "prompted"), VerdictEscalate, VerdictEscalate},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ec.mu.Lock()
+			ec.messages = nil
+			ec.mu.Unlock()
+			for i, want := range []Verdict{tt.first, tt.second} {
+				res := structured(t, h.call(t, map[string]any{"command": tt.command, "workdir": ws, "login": false}, nil))
+				if len(res.Decisions) != 1 || res.Decisions[0].Decision != want {
+					t.Errorf("call %d: decisions %+v, want %s", i+1, res.Decisions, want)
+				}
+			}
+			ec.mu.Lock()
+			defer ec.mu.Unlock()
+			if len(ec.messages) != 1 {
+				t.Errorf("asked %d times, want once: %q", len(ec.messages), ec.messages)
+			}
+		})
+	}
+	rules, err := os.ReadFile(filepath.Join(te.home, "rules", "default.rules"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := fmt.Sprintf("prefix_rule(pattern=[\"rm\", \"-f\", %q], decision=\"allow\")\n", victim)
+	if string(rules) != want {
+		t.Errorf("default.rules = %q, want %q", rules, want)
+	}
+}
+
+func TestEngineSandboxState(t *testing.T) {
+	out := privateDir(t)
+	te := newTestEngine(t, "", nil)
+	ws := t.TempDir()
+	h := newHarness(t, te.opts, te, nil)
+	write := func(t *testing.T, dir string, meta mcp.Meta) ShellOutput {
+		t.Helper()
+		return structured(t, h.call(t, map[string]any{"command": "echo x > " + dir + "/f && echo wrote", "workdir": ws, "login": false}, meta))
+	}
+	update := func(t *testing.T, body string) {
+		t.Helper()
+		if _, err := mcp.CallCustomMethod[*rawParams, *emptyResult](context.Background(), h.cs, SandboxStateMethod, &rawParams{Body: json.RawMessage(body)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	meta := func(policy string) mcp.Meta {
+		return mcp.Meta{SandboxStateMetaKey: map[string]any{"sandboxPolicy": json.RawMessage(policy), "sandboxCwd": ws}}
+	}
+
+	update(t, `{"sandboxPolicy":{"type":"read-only"},"sandboxCwd":"`+ws+`"}`)
+	if r := write(t, ws, nil); r.ExitCode == 0 {
+		t.Errorf("read-only state: wrote the workspace: %q", r.Output)
+	}
+	if r := write(t, ws, meta(`{"type":"workspace-write"}`)); r.ExitCode != 0 {
+		t.Errorf("per-call workspace-write: %d %q", r.ExitCode, r.Output)
+	}
+	if r := write(t, out, meta(`{"type":"workspace_write","writable_roots":["`+out+`"]}`)); r.ExitCode != 0 {
+		t.Errorf("per-call writable root (snake_case): %d %q", r.ExitCode, r.Output)
+	}
+	if r := write(t, out, meta(`{"type":"danger-full-access"}`)); r.ExitCode != 0 {
+		t.Errorf("per-call danger-full-access: %d %q", r.ExitCode, r.Output)
+	}
+	update(t, `{"sandbox_policy":{"type":"workspace-write"},"sandbox_cwd":"`+ws+`"}`)
+	if r := write(t, ws, nil); r.ExitCode != 0 {
+		t.Errorf("workspace-write state: %d %q", r.ExitCode, r.Output)
+	}
+	if r := write(t, out, nil); r.ExitCode == 0 {
+		t.Errorf("workspace-write state: wrote outside the roots")
+	}
+	update(t, `{"sandboxPolicy":{"type":"no-such-mode"},"sandboxCwd":"`+ws+`"}`)
+	if r := write(t, ws, nil); r.ExitCode == 0 {
+		t.Errorf("unknown mode did not fall back to read-only: %q", r.Output)
+	}
+}
+
+// A timeout or a cancellation ends every process of the call: sandboxed,
+// setsid'd and escalated ones, and keeps the output so far.
+func TestEngineEndsEveryProcess(t *testing.T) {
+	marker := uniqueMarker(t)
+	te := newTestEngine(t, `prefix_rule(pattern=["sleep"], decision="allow")`+"\n", nil)
+	ws := t.TempDir()
+	h := newHarness(t, te.opts, te, nil, ws)
+	// Escalated: the sleeps run by Bash. Sandboxed: the setsid'd one, the
+	// one env starts, the nested Bash's.
+	script := fmt.Sprintf("export %s=%s; echo partial; sleep 30 & setsid sleep 31 & /usr/bin/env sleep 32 & bash --norc -c 'sleep 33; :' & sleep 34", markEnv, marker)
+	tests := []struct {
+		name   string
+		mode   string
+		cancel bool
+	}{
+		{name: "timeout", mode: "workspace-write"},
+		// No pid namespace there: the helper's subreaper cleanup.
+		{name: "timeout without sandbox", mode: "danger-full-access"},
+		{name: "cancellation", mode: "workspace-write", cancel: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			args := map[string]any{"command": script, "workdir": ws, "login": false, "timeout_ms": 1000}
+			meta := mcp.Meta{SandboxStateMetaKey: map[string]any{"sandboxPolicy": map[string]any{"type": tt.mode}, "sandboxCwd": ws}}
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			if tt.cancel {
+				args["timeout_ms"] = 60000
+				time.AfterFunc(time.Second, cancel)
+			}
+			start := time.Now()
+			res, err := h.cs.CallTool(ctx, &mcp.CallToolParams{Name: "shell", Arguments: args, Meta: meta})
+			elapsed := time.Since(start)
+			if elapsed > 2*time.Second {
+				t.Errorf("call ended after %v, want within timeout + 1s", elapsed)
+			}
+			if tt.cancel {
+				if err == nil {
+					t.Errorf("cancelled call returned a result")
+				}
+			} else {
+				if err != nil {
+					t.Fatal(err)
+				}
+				r := structured(t, res)
+				if !r.TimedOut || r.ExitCode != ExitTimeout || r.Output != "partial\n" {
+					t.Errorf("got %+v, want timed out, exit 124, partial output", r)
+				}
+			}
+			assertNoneLeft(t, marker)
+		})
+	}
+}
+
+// A background job that still holds the output when Bash exits is killed
+// after a short grace, and the result says so.
+func TestEngineBackgroundJobHoldingOutput(t *testing.T) {
+	marker := uniqueMarker(t)
+	te := newTestEngine(t, `prefix_rule(pattern=["sleep"], decision="allow")`+"\n", nil)
+	ws := t.TempDir()
+	h := newHarness(t, te.opts, te, nil, ws)
+	start := time.Now()
+	r := structured(t, h.call(t, map[string]any{"command": "export " + markEnv + "=" + marker + "; sleep 30 & sleep 0.2; echo started", "workdir": ws, "login": false}, nil))
+	if d := time.Since(start); d > 1500*time.Millisecond {
+		t.Errorf("call took %v", d)
+	}
+	if r.ExitCode != 0 || r.Output != "started\n" || r.Note != NoteBackgroundKilled || len(r.Decisions) != 2 || r.Decisions[0].Decision != VerdictEscalate {
+		t.Errorf("got %+v", r)
+	}
+	assertNoneLeft(t, marker)
+}
+
+// 16 concurrent calls mixing allow, deny, sandboxed and prompted execs each
+// get their own result.
+func TestEngineConcurrentCalls(t *testing.T) {
+	out := privateDir(t)
+	rules := `prefix_rule(pattern=["touch"], decision="allow")
+prefix_rule(pattern=["rm"], decision="forbidden", justification="no rm")
+prefix_rule(pattern=["mkdir"], decision="prompt")
+`
+	te := newTestEngine(t, rules, nil)
+	ec := &elicitClient{answer: func(msg string) *mcp.ElicitResult {
+		if strings.Contains(msg, "yes-") {
+			return &mcp.ElicitResult{Action: "accept", Content: map[string]any{"decision": "allow_once"}}
+		}
+		return &mcp.ElicitResult{Action: "decline"}
+	}, delay: 20 * time.Millisecond}
+	ws := t.TempDir()
+	h := newHarness(t, te.opts, te, &mcp.ClientOptions{ElicitationHandler: ec.handle}, ws)
+	var wg sync.WaitGroup
+	for i := range 16 {
+		wg.Go(func() {
+			var cmd, want string
+			var code int
+			var verd Verdict
+			switch i % 4 {
+			case 0:
+				p := filepath.Join(out, fmt.Sprint("t", i))
+				cmd, want, verd = "touch "+p+" && echo touched "+fmt.Sprint(i), fmt.Sprintf("touched %d\n", i), VerdictEscalate
+			case 1:
+				cmd, want, code, verd = fmt.Sprintf("rm %s/r%d", out, i), "Execution denied: no rm\n", 1, VerdictDeny
+			case 2:
+				cmd, want, verd = fmt.Sprintf("/bin/echo plain %d", i), fmt.Sprintf("plain %d\n", i), VerdictRun
+			case 3:
+				if i%8 == 3 {
+					cmd, want, verd = fmt.Sprintf("mkdir %s/yes-%d && echo made", out, i), "made\n", VerdictEscalate
+				} else {
+					cmd, want, code, verd = fmt.Sprintf("mkdir %s/no-%d", out, i), "Execution denied: user declined execution\n", 1, VerdictDeny
+				}
+			}
+			res, err := h.cs.CallTool(context.Background(), &mcp.CallToolParams{Name: "shell", Arguments: map[string]any{"command": cmd, "workdir": ws, "login": false}})
+			if err != nil {
+				t.Errorf("call %d: %v", i, err)
+				return
+			}
+			r := structured(t, res)
+			if r.Output != want || r.ExitCode != code {
+				t.Errorf("call %d (%s): got %d %q, want %d %q", i, cmd, r.ExitCode, r.Output, code, want)
+			}
+			if len(r.Decisions) != 1 || r.Decisions[0].Decision != verd || !strings.Contains(strings.Join(r.Decisions[0].Argv, " "), fmt.Sprint(i)) {
+				t.Errorf("call %d: decisions %+v, want one %s of this call", i, r.Decisions, verd)
+			}
+		})
+	}
+	wg.Wait()
+}
+
+// A dangerous command no rule covers runs, once approved, inside the
+// sandbox: the approval is not an escalation.
+func TestEngineDangerousApprovedRunsSandboxed(t *testing.T) {
+	out := privateDir(t)
+	victim := filepath.Join(out, "victim")
+	if err := os.WriteFile(victim, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	te := newTestEngine(t, "", nil)
+	ec := &elicitClient{answer: func(string) *mcp.ElicitResult {
+		return &mcp.ElicitResult{Action: "accept", Content: map[string]any{"decision": "allow_once"}}
+	}}
+	ws := t.TempDir()
+	h := newHarness(t, te.opts, te, &mcp.ClientOptions{ElicitationHandler: ec.handle}, ws)
+	r := structured(t, h.call(t, map[string]any{"command": "rm -f " + victim, "workdir": ws, "login": false}, nil))
+	if len(r.Decisions) != 1 || r.Decisions[0].Decision != VerdictRun || r.Decisions[0].Rule != "" {
+		t.Errorf("decisions %+v, want one run without a rule", r.Decisions)
+	}
+	if r.ExitCode == 0 || !strings.Contains(r.Output, "Permission denied") || !exists(victim) {
+		t.Errorf("the approved rm escaped the sandbox: exit %d %q", r.ExitCode, r.Output)
+	}
+	ec.mu.Lock()
+	defer ec.mu.Unlock()
+	if len(ec.messages) != 1 || !strings.Contains(ec.messages[0], "looks destructive") {
+		t.Errorf("prompts %q", ec.messages)
+	}
+}

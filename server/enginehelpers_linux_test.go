@@ -1,0 +1,169 @@
+package server
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/execgate/execgate/internal/testbash"
+)
+
+// The engine tests run the real thing: the execgate binary (built once per
+// test process, static, without the lean wrapper: the wrapper is then a
+// symlink to it) as sandbox helper and wrapper, the patched Bash, the real
+// sandbox and escalate session.
+
+var (
+	selfOnce sync.Once
+	selfBin  string
+	selfErr  error
+)
+
+// TestMain removes the binaries the tests built.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	for _, bin := range []string{selfBin, leanBin} {
+		if bin != "" {
+			os.RemoveAll(filepath.Dir(bin))
+		}
+	}
+	os.Exit(code)
+}
+
+// execgateSelf builds the execgate binary for the engine to re-exec.
+func execgateSelf(t testing.TB) string {
+	t.Helper()
+	selfOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "execgate-engine-test")
+		if err != nil {
+			selfErr = err
+			return
+		}
+		selfBin = filepath.Join(dir, "execgate")
+		cmd := exec.Command("go", "build", "-o", selfBin, "github.com/execgate/execgate")
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			selfErr = fmt.Errorf("go build: %w: %s", err, out)
+		}
+	})
+	if selfErr != nil {
+		t.Fatalf("building execgate: %v", selfErr)
+	}
+	return selfBin
+}
+
+// testEngine is an engine over a private configuration home holding rules.
+type testEngine struct {
+	*engine
+	home string
+	opts *Options
+}
+
+// newTestEngine builds an engine whose configuration home (EXECGATE_HOME)
+// holds rules as rules/test.rules; edit may change the options first.
+func newTestEngine(t testing.TB, rules string, edit func(*Options)) *testEngine {
+	t.Helper()
+	return newTestEngineWith(t, execgateSelf(t), rules, edit)
+}
+
+// newTestEngineWith is newTestEngine with self as the execgate binary.
+func newTestEngineWith(t testing.TB, self, rules string, edit func(*Options)) *testEngine {
+	t.Helper()
+	home := privateDir(t)
+	t.Setenv("EXECGATE_HOME", home)
+	if rules != "" {
+		if err := os.MkdirAll(filepath.Join(home, "rules"), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(home, "rules", "test.rules"), []byte(rules), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	opts := DefaultOptions()
+	opts.Bash = testbash.Path(t)
+	opts.Explicit["bash"] = true
+	if edit != nil {
+		edit(opts)
+	}
+	e, err := newEngine(opts, testLogger(nil), self)
+	if err != nil {
+		t.Fatalf("newEngine: %v", err)
+	}
+	t.Cleanup(func() { e.Close() })
+	return &testEngine{engine: e, home: home, opts: opts}
+}
+
+// privateDir is a temporary directory outside every writable root of the
+// sandbox (/tmp and $TMPDIR are writable in workspace-write mode).
+func privateDir(t testing.TB) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("/var/tmp", "execgate-test-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	return dir
+}
+
+// uniqueMarker is a string no other process on the machine has; scripts
+// export it (markEnv) so that every process they start carries it.
+const markEnv = "EXECGATE_TEST_MARK"
+
+func uniqueMarker(t testing.TB) string {
+	return fmt.Sprintf("execgate-marker-%d-%d", os.Getpid(), time.Now().UnixNano())
+}
+
+// withMarker lists the live processes whose command line or environment
+// holds marker.
+func withMarker(marker string) []string {
+	entries, _ := os.ReadDir("/proc")
+	var out []string
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil || pid == os.Getpid() {
+			continue
+		}
+		cmdline, err := os.ReadFile("/proc/" + e.Name() + "/cmdline")
+		if err != nil {
+			continue
+		}
+		environ, _ := os.ReadFile("/proc/" + e.Name() + "/environ")
+		if !bytes.Contains(cmdline, []byte(marker)) && !bytes.Contains(environ, []byte(marker)) {
+			continue
+		}
+		stat, _ := os.ReadFile("/proc/" + e.Name() + "/stat")
+		if i := bytes.LastIndexByte(stat, ')'); i > 0 && len(stat) > i+2 && stat[i+2] == 'Z' {
+			continue // a zombie runs nothing
+		}
+		out = append(out, e.Name()+": "+strings.ReplaceAll(string(cmdline), "\x00", " "))
+	}
+	return out
+}
+
+// assertNoneLeft fails if a process with marker is alive (after a short
+// wait for reaping), and kills it.
+func assertNoneLeft(t testing.TB, marker string) {
+	t.Helper()
+	var left []string
+	for deadline := time.Now().Add(500 * time.Millisecond); ; time.Sleep(20 * time.Millisecond) {
+		if left = withMarker(marker); len(left) == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			break
+		}
+	}
+	for _, l := range left {
+		pid, _ := strconv.Atoi(strings.SplitN(l, ":", 2)[0])
+		syscall.Kill(pid, syscall.SIGKILL)
+	}
+	t.Errorf("processes outlived the call: %q", left)
+}

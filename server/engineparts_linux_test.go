@@ -1,0 +1,466 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/execgate/execgate/internal/testbash"
+	"github.com/execgate/execgate/policy"
+)
+
+func TestFindBash(t *testing.T) {
+	patched := testbash.Path(t)
+	prefix := t.TempDir()
+	installed := filepath.Join(prefix, "libexec", "execgate", "bash")
+	checkout := t.TempDir()
+	built := filepath.Join(checkout, "build", "bash", "bin", "bash")
+	for _, p := range []string{installed, built} {
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte("#!/bin/sh\n"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(checkout, "go.mod"), []byte("module github.com/execgate/execgate\n\ngo 1.26\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name       string
+		flag       string
+		env        map[string]string
+		exe        string
+		want       string
+		wantSource string
+		wantErr    string
+	}{
+		{name: "flag wins", flag: patched, env: map[string]string{EnvBash: "/nope"}, want: patched, wantSource: "flag --bash"},
+		{name: "missing flag is an error", flag: "/no/such/bash", exe: filepath.Join(prefix, "bin", "execgate"), wantErr: "flag --bash"},
+		{name: "EXECGATE_BASH", env: map[string]string{EnvBash: patched, EnvCodexBash: "/nope"}, want: patched, wantSource: "$EXECGATE_BASH"},
+		{name: "CODEX_BASH_PATH", env: map[string]string{EnvCodexBash: patched}, want: patched, wantSource: "$CODEX_BASH_PATH"},
+		{name: "not executable", env: map[string]string{EnvBash: filepath.Join(checkout, "go.mod")}, wantErr: "not executable"},
+		{name: "install prefix", exe: filepath.Join(prefix, "bin", "execgate"), want: installed, wantSource: "install prefix"},
+		{name: "source checkout, build/execgate", exe: filepath.Join(checkout, "build", "execgate"), want: built, wantSource: "source checkout"},
+		{name: "source checkout, ./execgate", exe: filepath.Join(checkout, "execgate"), want: built, wantSource: "source checkout"},
+		{name: "nothing found", exe: "/usr/local/bin/execgate", wantErr: "scripts/build-bash.sh"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := findBash(tt.flag, func(k string) string { return tt.env[k] }, tt.exe)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want one mentioning %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil || got.path != tt.want || got.source != tt.wantSource {
+				t.Fatalf("got %+v, %v; want %s from %s", got, err, tt.want, tt.wantSource)
+			}
+		})
+	}
+}
+
+func TestProbeBash(t *testing.T) {
+	dir := t.TempDir()
+	liar := filepath.Join(dir, "liar")
+	// Prints the right first line without running the wrapper at all.
+	if err := os.WriteFile(liar, []byte("#!/bin/sh\necho 'execgate-wrapper-probe:/bin/echo|/bin/echo|one|two words|'\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name       string
+		bash       string
+		wantSticky bool
+		wantErr    error
+		wantText   string
+	}{
+		{name: "patched", bash: testbash.Path(t), wantSticky: true},
+		{name: "stock Bash", bash: testbash.SystemBash, wantErr: ErrUnpatchedBash, wantText: testbash.SystemBash},
+		{name: "wrong output", bash: liar, wantErr: ErrUnpatchedBash, wantText: "scripts/build-bash.sh"},
+		{name: "not a program", bash: filepath.Join(dir, "missing"), wantText: "probing"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := probeBash(context.Background(), tt.bash, t.TempDir())
+			switch {
+			case tt.wantErr == nil && tt.wantText == "":
+				if err != nil || got.Sticky != tt.wantSticky {
+					t.Fatalf("got %+v, %v", got, err)
+				}
+			default:
+				if err == nil || (tt.wantErr != nil && !errors.Is(err, tt.wantErr)) || !strings.Contains(err.Error(), tt.wantText) {
+					t.Fatalf("err = %v, want %v mentioning %q", err, tt.wantErr, tt.wantText)
+				}
+			}
+		})
+	}
+}
+
+func TestMergeConfig(t *testing.T) {
+	cfgText := `
+sandbox_mode = "read-only"
+[sandbox_workspace_write]
+writable_roots = ["/srv/data"]
+network_access = true
+[execgate]
+bash = "/opt/bash"
+rules = ["extra.rules", "/etc/abs.rules"]
+timeout_ms = 2500
+max_output_bytes = 4096
+prompt_timeout_ms = 1000
+audit_log = "/var/log/eg.jsonl"
+log_level = "debug"
+preserve_program_paths = true
+`
+	cfg, _, err := policy.ParseConfig("config.toml", []byte(cfgText))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Run("config fills what flags left", func(t *testing.T) {
+		o := DefaultOptions()
+		if err := mergeConfig(o, cfg, "/home/u/.codex"); err != nil {
+			t.Fatal(err)
+		}
+		if o.Sandbox != ModeReadOnly || !o.Network || o.Bash != "/opt/bash" || o.Timeout != 2500*time.Millisecond ||
+			o.MaxOutput != 4096 || o.PromptTimeout != time.Second || o.AuditLog != "/var/log/eg.jsonl" ||
+			o.LogLevel.String() != "DEBUG" || !o.PreserveProgramPaths ||
+			strings.Join(o.WritableRoots, ",") != "/srv/data" ||
+			strings.Join(o.Rules, ",") != "/home/u/.codex/extra.rules,/etc/abs.rules" {
+			t.Errorf("options %+v", o)
+		}
+	})
+	t.Run("flags override", func(t *testing.T) {
+		o, err := ParseOptions("server", []string{"--sandbox", "workspace-write", "--timeout", "3s", "--rules", "/x.rules", "--bash", "/b"}, &strings.Builder{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := mergeConfig(o, cfg, "/h"); err != nil {
+			t.Fatal(err)
+		}
+		if o.Sandbox != ModeWorkspaceWrite || o.Timeout != 3*time.Second || strings.Join(o.Rules, ",") != "/x.rules" || o.Bash != "/b" || o.MaxOutput != 4096 {
+			t.Errorf("options %+v", o)
+		}
+	})
+	bad, _, err := policy.ParseConfig("bad.toml", []byte("[sandbox_workspace_write]\nwritable_roots = [\"rel\"]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := mergeConfig(DefaultOptions(), bad, "/h"); err == nil || !strings.Contains(err.Error(), "writable_roots[0]") {
+		t.Errorf("relative writable root: err = %v", err)
+	}
+}
+
+func TestApplyConfigReadsHome(t *testing.T) {
+	home := t.TempDir()
+	t.Setenv("EXECGATE_HOME", home)
+	if err := os.WriteFile(filepath.Join(home, "config.toml"), []byte("[execgate]\ntimeout_ms = 1234\nbogus = 1\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	o := DefaultOptions()
+	_, warnings, err := ApplyConfig(o)
+	if err != nil || o.Timeout != 1234*time.Millisecond || len(warnings) != 1 || !strings.Contains(warnings[0], "bogus") {
+		t.Errorf("timeout %v, warnings %q, err %v", o.Timeout, warnings, err)
+	}
+	if err := os.WriteFile(filepath.Join(home, "config.toml"), []byte("sandbox_mode = 3\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := ApplyConfig(DefaultOptions()); err == nil || !strings.Contains(err.Error(), "sandbox_mode") {
+		t.Errorf("bad config: err = %v", err)
+	}
+}
+
+func TestSymlinkInRoots(t *testing.T) {
+	root := t.TempDir()
+	outside := privateDir(t)
+	mustLink := func(target, link string) {
+		t.Helper()
+		if err := os.Symlink(target, link); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mustLink("/usr/bin/touch", filepath.Join(root, "touch"))              // in a root
+	mustLink(filepath.Join(root, "touch"), filepath.Join(outside, "via")) // outside, through one in a root
+	mustLink("/usr/bin/touch", filepath.Join(outside, "plain"))           // outside only
+	mustLink("loop", filepath.Join(outside, "loop"))
+	if err := os.Mkdir(filepath.Join(outside, "d"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	mustLink(root, filepath.Join(outside, "d", "rootdir")) // a directory link into a root, then a regular file
+	if err := os.WriteFile(filepath.Join(root, "file"), nil, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	roots := []string{root}
+	tests := []struct {
+		path     string
+		wantLink string
+		wantRoot string
+		want     bool
+	}{
+		{"/usr/bin/touch", "", "", false},
+		{filepath.Join(root, "file"), "", "", false}, // no link: an absolute-path rule names it
+		{filepath.Join(root, "touch"), filepath.Join(root, "touch"), root, true},
+		{filepath.Join(outside, "via"), filepath.Join(root, "touch"), root, true},
+		{filepath.Join(outside, "plain"), "", "", false},
+		{filepath.Join(outside, "d", "rootdir", "file"), "", "", false},
+		{filepath.Join(outside, "loop"), filepath.Join(outside, "loop"), "", true},
+		{filepath.Join(outside, "missing", "x"), "", "", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.path, func(t *testing.T) {
+			link, r, ok := symlinkInRoots(tt.path, roots)
+			if ok != tt.want || link != tt.wantLink || r != tt.wantRoot {
+				t.Errorf("got %q %q %v, want %q %q %v", link, r, ok, tt.wantLink, tt.wantRoot, tt.want)
+			}
+		})
+	}
+}
+
+// A symlink the sandbox can write must not become the path an escalated
+// command is run by: the policy resolves it to a trusted program, but the
+// sandbox could re-point it before the session execs it.
+func TestEngineRefusesEscalationThroughWritableSymlink(t *testing.T) {
+	out := privateDir(t)
+	te := newTestEngine(t, `prefix_rule(pattern=["touch"], decision="allow")`+"\n", nil)
+	ws := t.TempDir()
+	if err := os.Symlink("/usr/bin/touch", filepath.Join(ws, "touch")); err != nil {
+		t.Fatal(err)
+	}
+	h := newHarness(t, te.opts, te, nil, ws)
+	target := filepath.Join(out, "x")
+	r := structured(t, h.call(t, map[string]any{"command": ws + "/touch " + target, "workdir": ws, "login": false}, nil))
+	if r.ExitCode != 1 || !strings.Contains(r.Output, "Execution denied: "+ws+"/touch is reached through the symlink") {
+		t.Errorf("got %d %q", r.ExitCode, r.Output)
+	}
+	if exists(target) {
+		t.Error("escalated through a writable symlink")
+	}
+	// The real path is fine.
+	r = structured(t, h.call(t, map[string]any{"command": "/usr/bin/touch " + target, "workdir": ws, "login": false}, nil))
+	if r.ExitCode != 0 || !exists(target) {
+		t.Errorf("by its real path: %d %q", r.ExitCode, r.Output)
+	}
+}
+
+func TestRuntimeDir(t *testing.T) {
+	private := t.TempDir()
+	if err := os.Chmod(private, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	shared := t.TempDir()
+	if err := os.Chmod(shared, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name     string
+		xdg      string
+		wantBase string // "" for the cache directory
+	}{
+		{"private XDG_RUNTIME_DIR", private, private},
+		{"world-writable XDG_RUNTIME_DIR is skipped", shared, ""},
+		{"no XDG_RUNTIME_DIR", "", ""},
+	}
+	cache, err := os.UserCacheDir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir, err := runtimeDir(func(k string) string {
+				if k == "XDG_RUNTIME_DIR" {
+					return tt.xdg
+				}
+				return ""
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer os.RemoveAll(dir)
+			want := tt.wantBase
+			if want == "" {
+				want = filepath.Join(cache, "execgate")
+			}
+			fi, err := os.Stat(dir)
+			if filepath.Dir(dir) != want || err != nil || fi.Mode().Perm() != 0o700 {
+				t.Errorf("runtime dir %s (%v, %v), want 0700 under %s", dir, fi.Mode(), err, want)
+			}
+			if underDir(dir, "/tmp") && !underDir(want, "/tmp") {
+				t.Errorf("runtime dir %s is under /tmp", dir)
+			}
+		})
+	}
+}
+
+// A Bash or wrapper replaced after the startup probe is not used.
+func TestEngineNoticesReplacedBash(t *testing.T) {
+	dir := privateDir(t)
+	bash := filepath.Join(dir, "bash")
+	data, err := os.ReadFile(testbash.Path(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(bash, data, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	te := newTestEngine(t, "", func(o *Options) { o.Bash = bash })
+	ws := t.TempDir()
+	call := func() error {
+		_, err := Execute(context.Background(), te, te.opts, nil, Request{ID: "t", Command: "true", Workdir: ws, Workspace: []string{ws}})
+		return err
+	}
+	if err := call(); err != nil {
+		t.Fatalf("before: %v", err)
+	}
+	if err := os.WriteFile(bash+".new", []byte("#!/bin/sh\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(bash+".new", bash); err != nil {
+		t.Fatal(err)
+	}
+	if err := call(); err == nil || !strings.Contains(err.Error(), "changed since the server started") {
+		t.Errorf("after replacing the Bash: err = %v", err)
+	}
+}
+
+// Rules files are re-read when they change; a broken edit keeps the last
+// good rules in force.
+func TestEngineReloadsRules(t *testing.T) {
+	out := privateDir(t)
+	te := newTestEngine(t, `prefix_rule(pattern=["touch"], decision="allow")`+"\n", nil)
+	ws := t.TempDir()
+	rulesFile := filepath.Join(te.home, "rules", "test.rules")
+	steps := []struct {
+		name  string
+		rules string
+		want  Verdict
+	}{
+		{"initial allow", "", VerdictEscalate},
+		{"broken edit keeps the allow", "prefix_rule(pattern=[\"touch\"], decision=\"maybe\")\n", VerdictEscalate},
+		{"fixed edit forbids", "prefix_rule(pattern=[\"touch\"], decision=\"forbidden\")\n", VerdictDeny},
+	}
+	for i, st := range steps {
+		if st.rules != "" {
+			if err := os.WriteFile(rulesFile, []byte(st.rules), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			// Past the change-check interval; a new mtime for the same size.
+			time.Sleep(rulesCheckInterval + 50*time.Millisecond)
+			now := time.Now().Add(time.Duration(i) * time.Second)
+			os.Chtimes(rulesFile, now, now)
+		}
+		res, err := Execute(context.Background(), te, te.opts, nil, Request{ID: "r", Command: "touch " + filepath.Join(out, "f"), Workdir: ws, Workspace: []string{ws}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(res.Decisions) != 1 || res.Decisions[0].Decision != st.want {
+			t.Errorf("%s: decisions %+v, want %s", st.name, res.Decisions, st.want)
+		}
+	}
+}
+
+func TestRuntimeDirRemovesStale(t *testing.T) {
+	base := t.TempDir()
+	// A pid that cannot exist (above the kernel's pid_max limit).
+	stale := filepath.Join(base, "run-2147483647-x")
+	live := filepath.Join(base, "run-"+strconv.Itoa(os.Getpid())+"-y")
+	other := filepath.Join(base, "unrelated")
+	for _, d := range []string{stale, live, other} {
+		if err := os.Mkdir(d, 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	removeStale(base)
+	if exists(stale) || !exists(live) || !exists(other) {
+		t.Errorf("stale %v live %v other %v; want only the stale one removed", exists(stale), exists(live), exists(other))
+	}
+}
+
+// An escalated command does not take its loader, HOME or PATH from the
+// sandboxed script: those would turn an allowed program into arbitrary
+// code outside the sandbox.
+func TestEngineEscalatedEnvironment(t *testing.T) {
+	te := newTestEngine(t, `prefix_rule(pattern=["env"], decision="allow")`+"\n", nil)
+	ws := t.TempDir()
+	script := "export HOME=" + ws + " PATH=" + ws + ":$PATH LD_PRELOAD=" + ws + "/evil.so BASH_ENV=" + ws + "/rc GIT_CONFIG_GLOBAL=" + ws + "/gc KEEP_ME=1; /usr/bin/env"
+	res, err := Execute(context.Background(), te, te.opts, nil, Request{ID: "env", Command: script, Workdir: ws, Workspace: []string{ws}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Decisions) != 1 || res.Decisions[0].Decision != VerdictEscalate {
+		t.Fatalf("decisions %+v", res.Decisions)
+	}
+	env := map[string]string{}
+	for _, l := range strings.Split(res.Output, "\n") {
+		if k, v, ok := strings.Cut(l, "="); ok {
+			env[k] = v
+		}
+	}
+	if env["HOME"] != os.Getenv("HOME") || env["PATH"] != os.Getenv("PATH") {
+		t.Errorf("HOME=%q PATH=%q, want the server's %q %q", env["HOME"], env["PATH"], os.Getenv("HOME"), os.Getenv("PATH"))
+	}
+	for _, k := range []string{"LD_PRELOAD", "BASH_ENV", "GIT_CONFIG_GLOBAL", "CODEX_ESCALATE_SOCKET", "EXEC_WRAPPER"} {
+		if v, ok := env[k]; ok {
+			t.Errorf("%s=%q reached the escalated command", k, v)
+		}
+	}
+	if env["KEEP_ME"] != "1" {
+		t.Errorf("an ordinary variable was dropped: %q", res.Output)
+	}
+}
+
+func TestNoexec(t *testing.T) {
+	if noexec(t.TempDir()) {
+		t.Error("the test's temporary directory reported noexec")
+	}
+	if os.Geteuid() != 0 {
+		t.Skip("mounting a noexec file system needs root")
+	}
+	dir := t.TempDir()
+	if err := unix.Mount("execgate-test", dir, "tmpfs", unix.MS_NOEXEC, "size=64k"); err != nil {
+		t.Skipf("mount tmpfs: %v", err)
+	}
+	t.Cleanup(func() { unix.Unmount(dir, unix.MNT_DETACH) })
+	if !noexec(dir) {
+		t.Errorf("noexec(%s) = false on a noexec tmpfs", dir)
+	}
+}
+
+// Each call's Bash holds stdio and its own escalate socket, nothing else of
+// the server's, even while other calls run.
+func TestEngineBashDescriptors(t *testing.T) {
+	te := newTestEngine(t, "", nil)
+	ws := t.TempDir()
+	// No glob over /proc/$$/fd: reading the directory opens one more.
+	script := `for n in {0..255}; do [ -e /proc/$$/fd/$n ] && printf '%s ' $n; done; echo; readlink /proc/$$/fd/3; sleep 0.2`
+	results := make(chan string, 4)
+	for range 4 {
+		go func() {
+			res, err := Execute(context.Background(), te, te.opts, nil, Request{ID: "fd", Command: script, Workdir: ws, Workspace: []string{ws}})
+			if err != nil {
+				results <- err.Error()
+				return
+			}
+			results <- res.Output
+		}()
+	}
+	sockets := map[string]bool{}
+	for range 4 {
+		out := <-results
+		lines := strings.Split(strings.TrimSpace(out), "\n")
+		if len(lines) != 2 || lines[0] != "0 1 2 3 " || !strings.HasPrefix(lines[1], "socket:[") {
+			t.Errorf("Bash's descriptors: %q, want 0 1 2 3 with 3 a socket", out)
+			continue
+		}
+		sockets[lines[1]] = true
+	}
+	if len(sockets) != 4 {
+		t.Errorf("calls shared escalate sockets: %v", sockets)
+	}
+}

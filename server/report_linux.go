@@ -1,0 +1,73 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/execgate/execgate/internal/leanwrapper"
+	"github.com/execgate/execgate/sandbox"
+)
+
+// report writes what the engine runs with, for `execgate doctor`.
+func (e *engine) report(w io.Writer) {
+	fmt.Fprintf(w, "patched Bash:       %s (found via %s; probe: execs intercepted", e.bash.Path, e.bashFrom)
+	if e.bash.Sticky {
+		fmt.Fprintf(w, ", even after `unset EXEC_WRAPPER`)\n")
+	} else {
+		fmt.Fprintf(w, "; WARNING: a script can switch this off with `unset EXEC_WRAPPER`: %s)\n", BashBuildHint)
+	}
+	kind := "symlink to this binary"
+	switch {
+	case e.opts.Execve != "":
+		kind = "flag --execve"
+	case leanwrapper.Embedded():
+		kind = "embedded lean wrapper"
+	}
+	fmt.Fprintf(w, "execve wrapper:     %s (%s)\n", e.wrapper, kind)
+	if cfgPath, err := ConfigFile(); err == nil {
+		state := "not present"
+		if _, err := os.Stat(cfgPath); err == nil {
+			state = "loaded"
+		}
+		fmt.Fprintf(w, "config:             %s (%s)\n", cfgPath, state)
+	}
+	fmt.Fprintf(w, "rules home:         %s (always allow appends to %s)\n", e.home, e.home+"/rules/default.rules")
+	p, err := e.store.Policy(context.Background())
+	files := p.Files()
+	fmt.Fprintf(w, "rules:              %d rules from %d files\n", p.Len(), len(files))
+	for _, f := range files {
+		fmt.Fprintf(w, "  %s\n", f)
+	}
+	if err != nil {
+		fmt.Fprintf(w, "  ERROR: %v\n", err)
+	}
+	if _, notes, err := e.sources.Files(); err == nil {
+		for _, n := range notes {
+			fmt.Fprintf(w, "  note: %s\n", n)
+		}
+	}
+	fmt.Fprintln(w)
+	_ = sandbox.Report(w, e.launcher.Capabilities())
+}
+
+// clientEnv is the environment an MCP client must give `execgate server`
+// for it to find what this engine found through this process's
+// environment (nil for a failed engine).
+func (e *engine) clientEnv() map[string]string {
+	if e == nil {
+		return nil
+	}
+	env := map[string]string{}
+	switch e.bashFrom {
+	case "$" + EnvBash, "$" + EnvCodexBash:
+		env[e.bashFrom[1:]] = e.bash.Path
+	}
+	for _, k := range []string{"EXECGATE_HOME", "CODEX_HOME"} {
+		if v := os.Getenv(k); v != "" {
+			env[k] = v
+		}
+	}
+	return env
+}
