@@ -18,6 +18,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/execgate/execgate/internal/testbash"
+	"github.com/execgate/execgate/wrapper"
 )
 
 // These tests drive the built binary over real pipes, in both builds: the
@@ -55,8 +56,11 @@ func leanExecgate(t testing.TB) string {
 			return
 		}
 		for _, args := range [][]string{
-			{"build", "-trimpath", "-ldflags=-s -w", "-o", wrapperBin, "github.com/execgate/execgate/wrapper/cmd/execgate-execve-wrapper"},
-			{"build", "-overlay", overlay, "-tags", "leanwrapper", "-o", leanBin, "github.com/execgate/execgate"},
+			// As the Makefile builds them: linked at the wrapper's
+			// pre-runtime entry point, so its Run fast path runs here
+			// under the real sandbox.
+			{"build", "-trimpath", "-ldflags=-s -w -E=" + wrapper.EntrySymbol, "-o", wrapperBin, "github.com/execgate/execgate/internal/lean"},
+			{"build", "-overlay", overlay, "-tags", "leanwrapper", "-ldflags=-E=" + wrapper.EntrySymbol, "-o", leanBin, "github.com/execgate/execgate"},
 		} {
 			cmd := exec.Command("go", args...)
 			cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
