@@ -9,6 +9,13 @@ import (
 )
 
 // BashBuildHint says how to get a Bash that honours the execve wrapper.
+// Environment variables naming the patched Bash, in order of precedence
+// (after the --bash flag). CODEX_BASH_PATH keeps Codex setups working.
+const (
+	EnvBash      = "EXECGATE_BASH"
+	EnvCodexBash = "CODEX_BASH_PATH"
+)
+
 const BashBuildHint = "build the patched Bash with scripts/build-bash.sh (or `make bash`) and pass it with --bash or $" + EnvBash
 
 // bashCandidate is one place the patched Bash may be, and who said so.
