@@ -5,7 +5,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -14,23 +13,19 @@ import (
 
 	"github.com/execgate/execgate/escalate"
 	"github.com/execgate/execgate/internal/testbash"
+	"github.com/execgate/execgate/internal/testbin"
 )
 
 // End to end: the patched Bash, the real execve wrapper and a Session, with
 // a scripted Decider standing in for the policy.
 
-// buildWrapper builds the lean wrapper binary as codex-execve-wrapper.
+// buildWrapper builds the lean wrapper binary and links it as
+// codex-execve-wrapper, the name that selects its role.
 func buildWrapper(t *testing.T) string {
 	t.Helper()
-	goBin, err := exec.LookPath("go")
-	if err != nil {
-		goBin = filepath.Join(runtime.GOROOT(), "bin", "go")
-	}
 	path := filepath.Join(t.TempDir(), "codex-execve-wrapper")
-	cmd := exec.Command(goBin, "build", "-o", path, "github.com/execgate/execgate/internal/lean")
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("build the wrapper: %v\n%s", err, out)
+	if err := os.Symlink(testbin.Must(t, testbin.Lean), path); err != nil {
+		t.Fatal(err)
 	}
 	return path
 }
@@ -119,4 +114,11 @@ kill -TERM $pid; wait $pid; echo "forwarded=$?"
 			t.Errorf("decisions %q lack %q", got, w)
 		}
 	}
+}
+
+// TestMain removes the binaries the tests built.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	testbin.Cleanup()
+	os.Exit(code)
 }

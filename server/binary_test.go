@@ -18,37 +18,19 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/execgate/execgate/internal/testbash"
+	"github.com/execgate/execgate/internal/testbin"
 )
 
 // These tests drive the real binary over real pipes, as an MCP client does.
 
-var (
-	buildOnce sync.Once
-	binPath   string
-	buildErr  error
-)
-
+// execgateBinary is the execgate binary the protocol tests run (-short
+// skips them).
 func execgateBinary(t *testing.T) string {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("builds the binary")
 	}
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "execgate-bin")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		binPath = filepath.Join(dir, "execgate")
-		out, err := exec.Command("go", "build", "-o", binPath, "github.com/execgate/execgate").CombinedOutput()
-		if err != nil {
-			buildErr = &buildError{err, string(out)}
-		}
-	})
-	if buildErr != nil {
-		t.Fatalf("building execgate: %v", buildErr)
-	}
-	return binPath
+	return testbin.Must(t, testbin.Execgate)
 }
 
 // binaryEnv is the environment the binary runs with: the patched Bash and
@@ -57,13 +39,6 @@ func binaryEnv(t *testing.T) []string {
 	t.Helper()
 	return append(os.Environ(), "EXECGATE_BASH="+testbash.Path(t), "EXECGATE_HOME="+t.TempDir())
 }
-
-type buildError struct {
-	err error
-	out string
-}
-
-func (e *buildError) Error() string { return e.err.Error() + ": " + e.out }
 
 // serverProc is `execgate server` with raw access to its stdio.
 type serverProc struct {

@@ -4,16 +4,15 @@ import (
 	"bytes"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/execgate/execgate/internal/testbash"
+	"github.com/execgate/execgate/internal/testbin"
 )
 
 // The engine tests run the real thing: the execgate binary (built once per
@@ -21,43 +20,20 @@ import (
 // symlink to it) as sandbox helper and wrapper, the patched Bash, the real
 // sandbox and escalate session.
 
-var (
-	selfOnce sync.Once
-	selfBin  string
-	selfErr  error
-)
-
 // TestMain removes the binaries the tests built.
 func TestMain(m *testing.M) {
 	code := m.Run()
-	for _, bin := range []string{selfBin, leanBin} {
-		if bin != "" {
-			os.RemoveAll(filepath.Dir(bin))
-		}
+	testbin.Cleanup()
+	if leanBin != "" {
+		os.RemoveAll(filepath.Dir(leanBin))
 	}
 	os.Exit(code)
 }
 
-// execgateSelf builds the execgate binary for the engine to re-exec.
+// execgateSelf is the execgate binary for the engine to re-exec.
 func execgateSelf(t testing.TB) string {
 	t.Helper()
-	selfOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "execgate-engine-test")
-		if err != nil {
-			selfErr = err
-			return
-		}
-		selfBin = filepath.Join(dir, "execgate")
-		cmd := exec.Command("go", "build", "-o", selfBin, "github.com/execgate/execgate")
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			selfErr = fmt.Errorf("go build: %w: %s", err, out)
-		}
-	})
-	if selfErr != nil {
-		t.Fatalf("building execgate: %v", selfErr)
-	}
-	return selfBin
+	return testbin.Must(t, testbin.Execgate)
 }
 
 // testEngine is an engine over a private configuration home holding rules.

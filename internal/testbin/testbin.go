@@ -1,0 +1,88 @@
+// Package testbin builds the project's binaries for tests that run them as
+// processes, once per test process and set of flags, the way the Makefile
+// builds them (static: CGO_ENABLED=0).
+package testbin
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// Execgate and Lean are the packages tests build.
+const (
+	Execgate = "github.com/execgate/execgate"
+	Lean     = "github.com/execgate/execgate/internal/lean"
+)
+
+type result struct {
+	path string
+	err  error
+}
+
+var (
+	mu     sync.Mutex
+	dir    string
+	builds = map[string]*result{}
+)
+
+// Build compiles pkg with the extra `go build` flags into a directory of
+// this test process and returns the binary's path; the same package and
+// flags are built once.
+func Build(pkg string, flags ...string) (string, error) {
+	mu.Lock()
+	defer mu.Unlock()
+	key := pkg + " " + strings.Join(flags, " ")
+	if r, ok := builds[key]; ok {
+		return r.path, r.err
+	}
+	r := &result{}
+	builds[key] = r
+	if dir == "" {
+		if dir, r.err = os.MkdirTemp("", "execgate-testbin-"); r.err != nil {
+			return "", r.err
+		}
+		// Tests also run the binaries as uid 65534.
+		if r.err = os.Chmod(dir, 0o755); r.err != nil {
+			return "", r.err
+		}
+	}
+	out := filepath.Join(dir, fmt.Sprintf("bin%d", len(builds)), filepath.Base(pkg))
+	if r.err = os.MkdirAll(filepath.Dir(out), 0o755); r.err != nil {
+		return "", r.err
+	}
+	args := append(append([]string{"build", "-o", out}, flags...), pkg)
+	cmd := exec.Command("go", args...)
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if b, err := cmd.CombinedOutput(); err != nil {
+		r.err = fmt.Errorf("go %s: %w\n%s", strings.Join(args, " "), err, b)
+		return "", r.err
+	}
+	r.path = out
+	return out, nil
+}
+
+// Must is Build for a test: a failed build fails it.
+func Must(t testing.TB, pkg string, flags ...string) string {
+	t.Helper()
+	path, err := Build(pkg, flags...)
+	if err != nil {
+		t.Fatalf("building %s: %v", pkg, err)
+	}
+	return path
+}
+
+// Cleanup removes everything Build made; call it from TestMain after m.Run.
+func Cleanup() {
+	mu.Lock()
+	defer mu.Unlock()
+	if dir != "" {
+		os.RemoveAll(dir)
+	}
+	dir = ""
+	builds = map[string]*result{}
+}
