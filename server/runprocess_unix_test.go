@@ -13,15 +13,8 @@ import (
 	"time"
 )
 
-// DefaultGrace is how long RunProcess waits, after the script exits, for
-// processes it left in the background to close the output pipe.
-const DefaultGrace = 250 * time.Millisecond
-
-// NoteBackgroundKilled is the Outcome.Note when RunProcess had to kill
-// processes still holding the output after the script exited.
-const NoteBackgroundKilled = "the script exited but background processes kept its output open; they were killed"
-
-// RunProcess runs cmd (not yet started) as one call's process tree: stdout
+// RunProcess is the test engine's way to run a call (mcp_test.go): it
+// runs cmd (not yet started) as one call's process tree: stdout
 // and stderr on one pipe copied into out, stdin from /dev/null, in a new
 // process group that is SIGKILLed when budget expires (TimedOut) or ctx ends.
 // After the script exits, processes still holding the pipe get grace to
@@ -98,18 +91,4 @@ func RunProcess(ctx context.Context, cmd *exec.Cmd, out io.Writer, budget *Budge
 	killGroup()
 	oc.ExitCode = exitCode(cmd.ProcessState, waitErr)
 	return oc, nil
-}
-
-// exitCode reports the status as a shell would: 128+N for a signal.
-func exitCode(ps *os.ProcessState, err error) int {
-	if ps == nil {
-		if err != nil {
-			return 1
-		}
-		return 0
-	}
-	if ws, ok := ps.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
-		return 128 + int(ws.Signal())
-	}
-	return ps.ExitCode()
 }
