@@ -21,12 +21,6 @@ type Exec struct {
 type Decision struct {
 	Action Action
 	Reason string
-	// Program, for Escalate, is the absolute path to run instead of
-	// Exec.File: the location the policy actually approved once symlinks
-	// were resolved. Running the approved target, not the requested path,
-	// closes the window in which the sandbox could re-point a symlink it can
-	// write between the decision and the exec. Empty means Exec.File.
-	Program string
 }
 
 // A Decider decides each exec. Decide may block (for a user prompt): every

@@ -69,9 +69,6 @@ func (s *Session) serveExec(ctx context.Context, c *pollConn) (string, error) {
 	// The workdir is checked (and pinned) before Escalate is promised, so a
 	// bad one is a Deny the shell can print rather than a failed run.
 	var wd *workdir
-	if d.Action == Escalate && d.Program != "" && !filepath.IsAbs(d.Program) {
-		d = Decision{Action: Deny, Reason: fmt.Sprintf("internal error: approved program %q is not an absolute path", d.Program)}
-	}
 	if d.Action == Escalate {
 		wd, err = openWorkdir(e.Workdir)
 		if err != nil {
@@ -100,11 +97,7 @@ func (s *Session) serveExec(ctx context.Context, c *pollConn) (string, error) {
 	if err != nil {
 		return e.File, err
 	}
-	run := e
-	if d.Program != "" {
-		run.File = d.Program
-	}
-	res, err := s.runEscalated(ctx, c, run, wd, s.opts.Env.Sanitize(req.Env), stdio)
+	res, err := s.runEscalated(ctx, c, e, wd, s.opts.Env.Sanitize(req.Env), stdio)
 	if err != nil {
 		return e.File, err
 	}

@@ -307,35 +307,3 @@ func superExecWithInodes(t *testing.T, fd int, stdin string) (*running, [3]uint6
 	}
 	return r, inodes
 }
-
-// TestEscalateRunsApprovedProgram: when the Decider names the program it
-// approved (a symlink's resolved target), that program runs, even if the
-// requested path is re-pointed after the decision.
-func TestEscalateRunsApprovedProgram(t *testing.T) {
-	dir := t.TempDir()
-	link := filepath.Join(dir, "tool")
-	if err := os.Symlink("/bin/echo", link); err != nil {
-		t.Fatal(err)
-	}
-	decide := DeciderFunc(func(ctx context.Context, e Exec) Decision {
-		// The sandbox re-points the link between the decision and the exec.
-		os.Remove(link)
-		os.Symlink("/bin/false", link)
-		return Decision{Action: Escalate, Program: "/bin/echo"}
-	})
-	ts := startSession(t, decide, Options{})
-	res, out, _ := ts.escalate(t, Request{File: link, Argv: []string{"tool", "approved"}, Workdir: "/"}, "").wait()
-	if res.ExitCode != 0 || out != "approved\n" {
-		t.Fatalf("stdout %q exit %d, want the approved /bin/echo to run", out, res.ExitCode)
-	}
-
-	relative := DeciderFunc(func(ctx context.Context, e Exec) Decision {
-		return Decision{Action: Escalate, Program: "bin/echo"}
-	})
-	ts = startSession(t, relative, Options{})
-	fd, resp := ts.ask(t, Request{File: "/bin/echo", Argv: []string{"echo"}, Workdir: "/"})
-	unix.Close(fd)
-	if resp.Action != Deny || !strings.Contains(resp.Reason, "not an absolute path") {
-		t.Fatalf("relative approved program: got %+v, want a Deny naming it", resp)
-	}
-}
