@@ -19,6 +19,7 @@ import (
 	"unsafe"
 
 	"github.com/execgate/execgate/escalate"
+	"github.com/execgate/execgate/internal/testbin"
 	"github.com/execgate/execgate/wrapper"
 	"golang.org/x/sys/unix"
 )
@@ -51,6 +52,7 @@ func TestMain(m *testing.M) {
 	}
 	code := func() int {
 		defer os.RemoveAll(dir)
+		defer testbin.Cleanup()
 		if err := buildWrapper(dir); err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			return 1
@@ -73,10 +75,6 @@ func TestMain(m *testing.M) {
 }
 
 func buildWrapper(dir string) error {
-	goBin, err := exec.LookPath("go")
-	if err != nil {
-		goBin = filepath.Join(runtime.GOROOT(), "bin", "go")
-	}
 	binDir = dir
 	// Tests also run the wrapper as uid 65534.
 	if err := os.Chmod(dir, 0o755); err != nil {
@@ -84,7 +82,7 @@ func buildWrapper(dir string) error {
 	}
 	execgateBin = filepath.Join(dir, "execgate")
 	var err2 error
-	wrapperPath, err2 = build(goBin, dir)
+	wrapperPath, err2 = build(dir)
 	if err2 != nil {
 		return err2
 	}
@@ -92,18 +90,19 @@ func buildWrapper(dir string) error {
 	if err := os.Mkdir(exactDir, 0o755); err != nil {
 		return err
 	}
-	exactWrapperPath, err2 = build(goBin, exactDir, "-ldflags=-E="+wrapper.EntrySymbol)
+	exactWrapperPath, err2 = build(exactDir, "-ldflags=-E="+wrapper.EntrySymbol)
 	return err2
 }
 
-// build compiles execgate into dir with extra go build flags and returns
-// the path of its codex-execve-wrapper symlink.
-func build(goBin, dir string, flags ...string) (string, error) {
-	args := append([]string{"build", "-o", filepath.Join(dir, "execgate")}, flags...)
-	cmd := exec.Command(goBin, append(args, "github.com/execgate/execgate")...)
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("build execgate %q: %w\n%s", flags, err, out)
+// build links dir/execgate to execgate built with extra go build flags and
+// returns the path of its codex-execve-wrapper symlink.
+func build(dir string, flags ...string) (string, error) {
+	bin, err := testbin.Build(testbin.Execgate, flags...)
+	if err != nil {
+		return "", err
+	}
+	if err := os.Symlink(bin, filepath.Join(dir, "execgate")); err != nil {
+		return "", fmt.Errorf("link execgate: %w", err)
 	}
 	link := filepath.Join(dir, "codex-execve-wrapper")
 	if err := os.Symlink("execgate", link); err != nil {
