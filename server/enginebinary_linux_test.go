@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -195,18 +196,7 @@ func TestBinaryEndsEveryProcess(t *testing.T) {
 		marker := uniqueMarker(t)
 		cmd := exec.Command(execgateSelf(t), "server")
 		cmd.Env = serverEnv(t, home)
-		stdin, err := cmd.StdinPipe()
-		if err != nil {
-			t.Fatal(err)
-		}
-		stdout, err := cmd.StdoutPipe()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		defer cmd.Process.Kill()
+		stdin, stdout := startPiped(t, cmd)
 		go bufio.NewReader(stdout).WriteTo(discard{})
 		args, _ := json.Marshal(map[string]any{"command": script(marker), "workdir": ws, "login": false, "timeout_ms": 60000})
 		for _, line := range []string{
@@ -495,18 +485,7 @@ func TestBinaryRemovesRuntimeDir(t *testing.T) {
 			}
 			cmd := exec.Command(execgateSelf(t), "server")
 			cmd.Env = append(serverEnv(t, privateDir(t)), "XDG_RUNTIME_DIR="+run)
-			stdin, err := cmd.StdinPipe()
-			if err != nil {
-				t.Fatal(err)
-			}
-			stdout, err := cmd.StdoutPipe()
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
-			defer cmd.Process.Kill()
+			stdin, stdout := startPiped(t, cmd)
 			fmt.Fprintln(stdin, `{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"x","version":"0"}}}`)
 			if _, err := bufio.NewReader(stdout).ReadString('\n'); err != nil {
 				t.Fatal(err)
@@ -528,4 +507,23 @@ func TestBinaryRemovesRuntimeDir(t *testing.T) {
 			}
 		})
 	}
+}
+
+// startPiped starts cmd with pipes on its stdin and stdout; the process is
+// killed when the test ends.
+func startPiped(t testing.TB, cmd *exec.Cmd) (io.WriteCloser, io.ReadCloser) {
+	t.Helper()
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill() })
+	return stdin, stdout
 }
