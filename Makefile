@@ -44,7 +44,7 @@ vet:
 test-go: $(PATCHED_BASH)
 	EXECGATE_TEST_BASH=$(abspath $(PATCHED_BASH)) $(GO) test -race -count=1 -timeout 30m ./...
 
-# A few seconds per fuzz target on top of the seed corpus the normal run already covers.
+# A fixed number of executions per fuzz target on top of the seed corpus the normal run already covers.
 fuzz-smoke:
 	scripts/fuzz-smoke.sh
 
