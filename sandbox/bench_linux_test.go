@@ -2,6 +2,7 @@ package sandbox
 
 import (
 	"context"
+	"io"
 	"os"
 	"os/exec"
 	"slices"
@@ -45,14 +46,18 @@ func BenchmarkHelperStart(b *testing.B) {
 		d.report(b)
 	})
 	for _, tc := range []struct {
-		name string
-		mode Mode
-		ns   bool
+		name  string
+		mode  Mode
+		ns    bool
+		spare bool
 	}{
-		{"workspace-write/ns", WorkspaceWrite, true},
-		{"workspace-write/no-ns", WorkspaceWrite, false},
-		{"read-only/ns", ReadOnly, true},
-		{"danger-full-access", DangerFullAccess, false},
+		{"workspace-write/ns", WorkspaceWrite, true, false},
+		{"workspace-write/ns/spare", WorkspaceWrite, true, true},
+		{"workspace-write/no-ns", WorkspaceWrite, false, false},
+		{"workspace-write/no-ns/spare", WorkspaceWrite, false, true},
+		{"read-only/ns", ReadOnly, true, false},
+		{"danger-full-access", DangerFullAccess, false, false},
+		{"danger-full-access/spare", DangerFullAccess, false, true},
 	} {
 		if tc.ns && !l.caps.Namespaces {
 			continue
@@ -60,18 +65,38 @@ func BenchmarkHelperStart(b *testing.B) {
 		b.Run(tc.name, func(b *testing.B) {
 			l := &Launcher{self: l.self, caps: l.caps}
 			l.caps.Namespaces = tc.ns
+			defer l.Close()
 			spec := Spec{Policy: Policy{Mode: tc.mode}, Workspace: ws}
 			var d durations
 			for b.Loop() {
+				if tc.spare {
+					// As in the server: a spare is prepared after
+					// each call, and calls are rarely back to back,
+					// so it is ready when the next one comes.
+					l.Prepare(spec)
+					if err := waitForSpare(l, spec); err != nil {
+						b.Fatal(err)
+					}
+				}
 				start := time.Now()
-				cmd, err := l.Command(context.Background(), spec, argv)
+				pr, pw, err := os.Pipe()
 				if err != nil {
 					b.Fatal(err)
 				}
-				if out, err := cmd.CombinedOutput(); err != nil {
+				cmd, err := l.Start(context.Background(), spec, argv, Proc{Stdout: pw, Stderr: pw})
+				pw.Close()
+				if err != nil {
+					b.Fatal(err)
+				}
+				out, _ := io.ReadAll(pr)
+				pr.Close()
+				if err := cmd.Wait(); err != nil {
 					b.Fatalf("%v: %s", err, out)
 				}
 				d = append(d, time.Since(start))
+				if usedSpare(cmd) != tc.spare {
+					b.Fatalf("spare used: %v", usedSpare(cmd))
+				}
 			}
 			d.report(b)
 		})

@@ -14,12 +14,30 @@ import (
 )
 
 func runHelper(args []string) int {
-	if len(args) == 1 && args[0] == probeNamespacesArg {
-		return probeNamespacesChild()
+	if len(args) == 1 {
+		switch args[0] {
+		case probeNamespacesArg:
+			return probeNamespacesChild()
+		case spareArg:
+			return runSpare()
+		}
 	}
 	h, argv, err := parseHelperArgs(args)
 	if err != nil {
 		return helperFail(err)
+	}
+	return runSpec(h, argv)
+}
+
+// runSpec confines this process as h says and runs argv.
+func runSpec(h helperSpec, argv []string) int {
+	if _, err := ParseMode(string(h.Mode)); err != nil {
+		return helperFail(fmt.Errorf("bad spec: %w", err))
+	}
+	if h.Namespaces && os.Getpid() != 1 {
+		// Only the server's namespace clone makes us pid 1; without it
+		// nothing would kill what the call leaves behind.
+		return helperFail(errors.New("spec says namespaces, but this helper is not pid 1 of a new pid namespace"))
 	}
 	if err := closeExtraFDs(); err != nil {
 		return helperFail(err)

@@ -12,6 +12,8 @@ import (
 type Launcher struct {
 	self string
 	caps Capabilities
+
+	spares sparePool // helpers started ahead of calls (see Prepare)
 }
 
 // NewLauncher probes the machine with self, the execgate binary that plays
@@ -41,26 +43,35 @@ func (l *Launcher) Capabilities() Capabilities { return l.caps }
 // A mode that cannot be enforced here is an *UnenforceableError and
 // nothing is started.
 func (l *Launcher) Command(ctx context.Context, spec Spec, argv []string) (*exec.Cmd, error) {
-	if len(argv) == 0 {
-		return nil, errors.New("sandbox: empty command")
-	}
-	if err := spec.Policy.Validate(); err != nil {
-		return nil, err
-	}
-	if err := l.caps.check(spec.Policy.Mode, spec.landlockABI); err != nil {
-		return nil, err
-	}
-	roots, err := spec.Roots()
+	h, err := l.helperSpec(spec, argv)
 	if err != nil {
 		return nil, err
 	}
-	h := helperSpec{
+	return l.command(ctx, h, argv)
+}
+
+// helperSpec checks that spec can be enforced here and resolves what the
+// helper needs to know.
+func (l *Launcher) helperSpec(spec Spec, argv []string) (helperSpec, error) {
+	if len(argv) == 0 {
+		return helperSpec{}, errors.New("sandbox: empty command")
+	}
+	if err := spec.Policy.Validate(); err != nil {
+		return helperSpec{}, err
+	}
+	if err := l.caps.check(spec.Policy.Mode, spec.landlockABI); err != nil {
+		return helperSpec{}, err
+	}
+	roots, err := spec.Roots()
+	if err != nil {
+		return helperSpec{}, err
+	}
+	return helperSpec{
 		Mode:        spec.Policy.Mode,
 		Network:     spec.Policy.Network(),
 		Roots:       roots,
 		Namespaces:  spec.Policy.Sandboxed() && l.caps.Namespaces,
 		Proc:        l.caps.ProcMount,
 		LandlockABI: spec.landlockABI,
-	}
-	return l.command(ctx, h, argv)
+	}, nil
 }

@@ -30,13 +30,17 @@ func TestBackgroundJobsEndWithCall(t *testing.T) {
 	nsOK := Probe(selfExe(t)).Namespaces
 	for _, uid := range []int{0, nobody} {
 		for _, tc := range []struct {
-			mode Mode
-			ns   bool
-		}{{WorkspaceWrite, true}, {WorkspaceWrite, false}, {DangerFullAccess, false}} {
+			mode  Mode
+			ns    bool
+			spare bool
+		}{
+			{WorkspaceWrite, true, false}, {WorkspaceWrite, false, false}, {DangerFullAccess, false, false},
+			{WorkspaceWrite, true, true}, {WorkspaceWrite, false, true}, {DangerFullAccess, false, true},
+		} {
 			if tc.ns && !nsOK {
 				continue
 			}
-			t.Run(fmt.Sprintf("uid%d/%s/ns=%v", uid, tc.mode, tc.ns), func(t *testing.T) {
+			t.Run(fmt.Sprintf("uid%d/%s/ns=%v/spare=%v", uid, tc.mode, tc.ns, tc.spare), func(t *testing.T) {
 				e := newTestEnv(t, uid)
 				marker := fmt.Sprintf("egmark%d", time.Now().UnixNano())
 				// The jobs' names are built at run time so that no
@@ -51,6 +55,7 @@ echo started $(pgrep -fc $m)`, marker)
 				out, code := e.launch(t, launchRequest{
 					Policy:       Policy{Mode: tc.mode},
 					NoNamespaces: !tc.ns,
+					Spare:        tc.spare,
 					Argv:         []string{"/bin/bash", "-c", script},
 				})
 				if code != 0 || !strings.Contains(out, "started 3") {
@@ -65,49 +70,65 @@ echo started $(pgrep -fc $m)`, marker)
 }
 
 // TestCancelEndsCall: cancelling the context ends the helper and every
-// process it started, promptly.
+// process it started, promptly, whether the helper was started for the
+// call or was a spare.
 func TestCancelEndsCall(t *testing.T) {
 	l := NewLauncher(selfExe(t), nil)
 	for _, ns := range []bool{true, false} {
-		if ns && !l.caps.Namespaces {
-			continue
-		}
-		t.Run(fmt.Sprintf("ns=%v", ns), func(t *testing.T) {
-			l := &Launcher{self: l.self, caps: l.caps}
-			l.caps.Namespaces = ns
-			marker := fmt.Sprintf("egcancel%d", time.Now().UnixNano())
-			ctx, cancel := context.WithCancel(context.Background())
-			defer cancel()
-			cmd, err := l.Command(ctx, Spec{Policy: Policy{Mode: WorkspaceWrite}, Workspace: t.TempDir()},
-				[]string{"/bin/bash", "-c", fmt.Sprintf(`m=%s; setsid bash -c "exec -a ${m}job sleep 1000" & wait`, marker)})
-			if err != nil {
-				t.Fatal(err)
+		for _, spare := range []bool{false, true} {
+			if ns && !l.caps.Namespaces {
+				continue
 			}
-			var out bytes.Buffer
-			cmd.Stdout = &out
-			marker += "job"
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
-			deadline := time.Now().Add(10 * time.Second)
-			for len(processesWith(marker)) == 0 {
-				if time.Now().After(deadline) {
-					t.Fatalf("the background job did not start")
+			t.Run(fmt.Sprintf("ns=%v/spare=%v", ns, spare), func(t *testing.T) {
+				l := &Launcher{self: l.self, caps: l.caps}
+				l.caps.Namespaces = ns
+				defer l.Close()
+				spec := Spec{Policy: Policy{Mode: WorkspaceWrite}, Workspace: t.TempDir()}
+				if spare {
+					l.Prepare(spec)
+					if err := waitForSpare(l, spec); err != nil {
+						t.Fatal(err)
+					}
 				}
-				time.Sleep(10 * time.Millisecond)
-			}
-			start := time.Now()
-			cancel()
-			err = cmd.Wait()
-			if took := time.Since(start); took > time.Second {
-				t.Errorf("cancel took %v", took)
-			}
-			if err == nil {
-				t.Errorf("Wait after cancel: nil error, want the helper's SIGTERM status")
-			}
-			if left := processesWith(marker); len(left) > 0 {
-				t.Errorf("processes left after cancel: %v", left)
-			}
-		})
+				marker := fmt.Sprintf("egcancel%d", time.Now().UnixNano())
+				ctx, cancel := context.WithCancel(context.Background())
+				defer cancel()
+				pr, pw, err := os.Pipe()
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer pr.Close()
+				cmd, err := l.Start(ctx, spec,
+					[]string{"/bin/bash", "-c", fmt.Sprintf(`m=%s; setsid bash -c "exec -a ${m}job sleep 1000" & wait`, marker)},
+					Proc{Stdout: pw})
+				pw.Close()
+				if err != nil {
+					t.Fatal(err)
+				}
+				if usedSpare(cmd) != spare {
+					t.Fatalf("ran in a spare: %v, want %v", usedSpare(cmd), spare)
+				}
+				marker += "job"
+				deadline := time.Now().Add(10 * time.Second)
+				for len(processesWith(marker)) == 0 {
+					if time.Now().After(deadline) {
+						t.Fatalf("the background job did not start")
+					}
+					time.Sleep(10 * time.Millisecond)
+				}
+				start := time.Now()
+				cancel()
+				err = cmd.Wait()
+				if took := time.Since(start); took > time.Second {
+					t.Errorf("cancel took %v", took)
+				}
+				if err == nil {
+					t.Errorf("Wait after cancel: nil error, want the helper's SIGTERM status")
+				}
+				if left := processesWith(marker); len(left) > 0 {
+					t.Errorf("processes left after cancel: %v", left)
+				}
+			})
+		}
 	}
 }

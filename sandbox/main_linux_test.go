@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"syscall"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -49,6 +50,7 @@ type launchRequest struct {
 	Dir          string // working directory of the command, if not the launcher's
 	SignalINT    bool   // send SIGINT to the helper after the command prints a line
 	LeakFD       bool   // let the helper inherit a stray fd, as a careless server might
+	Spare        bool   // run the command in a spare helper started ahead (Prepare)
 	Argv         []string
 }
 
@@ -72,19 +74,21 @@ func launchMain(args []string) int {
 		l.caps.Namespaces = false
 	}
 	spec := Spec{Policy: req.Policy, Workspace: req.Workspace, TmpDir: req.TmpDir, landlockABI: req.LandlockABI}
-	cmd, err := l.Command(context.Background(), spec, req.Argv)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "launch error:", err)
-		return 201
+	if req.Spare {
+		l.Prepare(spec)
+		if err := waitForSpare(l, spec); err != nil {
+			fmt.Fprintln(os.Stderr, "launch:", err)
+			return 202
+		}
+		defer l.Close()
 	}
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
-	cmd.Dir = req.Dir
 	// A process outside the sandbox with the sandbox's uid, for the
 	// signal-scoping probe.
-	cmd.Env = append(os.Environ(), fmt.Sprintf("EG_OUTER_PID=%d", os.Getpid()))
+	p := Proc{Dir: req.Dir, Env: append(os.Environ(), fmt.Sprintf("EG_OUTER_PID=%d", os.Getpid())),
+		Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr}
 	if f := os.NewFile(3, "escalate"); f != nil {
 		if _, err := f.Stat(); err == nil {
-			cmd.ExtraFiles = []*os.File{f}
+			p.Extra = f
 		}
 	}
 	if req.LeakFD {
@@ -99,10 +103,25 @@ func launchMain(args []string) int {
 			return 202
 		}
 	}
+	var out *bufio.Reader
 	if req.SignalINT {
-		err = runAndInterrupt(cmd)
+		pr, pw, err := os.Pipe()
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "launch:", err)
+			return 202
+		}
+		p.Stdout, out = pw, bufio.NewReader(pr)
+	}
+	cmd, err := l.Start(context.Background(), spec, req.Argv, p)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "launch error:", err)
+		return 201
+	}
+	if out != nil {
+		p.Stdout.Close()
+		err = interruptAfterLine(cmd, out)
 	} else {
-		err = cmd.Run()
+		err = cmd.Wait()
 	}
 	if ee, ok := err.(*exec.ExitError); ok {
 		return ee.ExitCode()
@@ -114,19 +133,27 @@ func launchMain(args []string) int {
 	return 0
 }
 
-// runAndInterrupt runs cmd, copies its output, and sends the helper SIGINT
-// after the first line.
-func runAndInterrupt(cmd *exec.Cmd) error {
-	pr, pw, err := os.Pipe()
+// waitForSpare waits until Prepare's spare for spec is idle in the pool.
+func waitForSpare(l *Launcher, spec Spec) error {
+	h, err := l.helperSpec(spec, []string{"-"})
 	if err != nil {
 		return err
 	}
-	cmd.Stdout = pw
-	if err := cmd.Start(); err != nil {
-		return err
+	for range 500 {
+		l.spares.mu.Lock()
+		ready := l.spares.idle[kindIndex(h.Namespaces)] != nil
+		l.spares.mu.Unlock()
+		if ready {
+			return nil
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
-	pw.Close()
-	r := bufio.NewReader(pr)
+	return fmt.Errorf("no spare helper after 5s")
+}
+
+// interruptAfterLine copies the output of the started cmd and sends the
+// helper SIGINT after the first line.
+func interruptAfterLine(cmd *exec.Cmd, r *bufio.Reader) error {
 	line, _ := r.ReadString('\n')
 	os.Stdout.WriteString(line)
 	cmd.Process.Signal(syscall.SIGINT)

@@ -24,6 +24,7 @@ type matrixConfig struct {
 	uid       int
 	abi       int
 	ioUringOK bool // io_uring works on this host outside any sandbox
+	spare     bool // the command runs in a spare helper (Launcher.Prepare)
 }
 
 func (c matrixConfig) sandboxed() bool { return c.mode != DangerFullAccess }
@@ -95,8 +96,13 @@ func TestMatrix(t *testing.T) {
 			if c.ns && !nsOK {
 				continue
 			}
-			name := fmt.Sprintf("uid%d/%s/net=%v/ns=%v", uid, c.mode, c.network, c.ns)
-			t.Run(name, func(t *testing.T) { runMatrix(t, c) })
+			// A spare helper must confine exactly like one started
+			// for the call.
+			for _, spare := range []bool{false, true} {
+				c.spare = spare
+				name := fmt.Sprintf("uid%d/%s/net=%v/ns=%v/spare=%v", uid, c.mode, c.network, c.ns, spare)
+				t.Run(name, func(t *testing.T) { runMatrix(t, c) })
+			}
 		}
 	}
 }
@@ -112,6 +118,7 @@ func runMatrix(t *testing.T, c matrixConfig) {
 	req := launchRequest{
 		Policy:       Policy{Mode: c.mode, NetworkAccess: c.network},
 		NoNamespaces: !c.ns,
+		Spare:        c.spare,
 		Argv:         []string{"/bin/bash", "-c", script.String()},
 	}
 	out, code := e.launch(t, req)

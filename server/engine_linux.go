@@ -128,6 +128,10 @@ func newEngine(opts *Options, log *slog.Logger, self string) (*engine, error) {
 	log.Debug("rules loaded", "rules", p.Len(), "files", files)
 
 	e.launcher = sandbox.NewLauncher(helper, log)
+	// A helper for the configured mode starts now, ahead of the first
+	// call, and each call leaves one ready for the next: a call then
+	// does not wait for the helper's process start.
+	e.launcher.Prepare(e.spec(&Call{Workdir: cwd}, log))
 	e.env = shellBaseEnv(os.Environ())
 	e.escEnv = escalate.EnvPolicy{Set: map[string]string{}}
 	// An escalated command finds its helpers and its configuration the
@@ -145,10 +149,14 @@ func newEngine(opts *Options, log *slog.Logger, self string) (*engine, error) {
 // rulesCheckInterval rate-limits the rules files' change checks.
 const rulesCheckInterval = 200 * time.Millisecond
 
-// Close removes the engine's private runtime directory.
+// Close ends the spare sandbox helpers and removes the engine's private
+// runtime directory.
 func (e *engine) Close() error {
 	var err error
 	e.closeOnce.Do(func() {
+		if e.launcher != nil {
+			e.launcher.Close()
+		}
 		if e.runDir != "" {
 			err = os.RemoveAll(e.runDir)
 		}

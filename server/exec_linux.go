@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
+	"time"
 
 	"github.com/execgate/execgate/escalate"
 	"github.com/execgate/execgate/sandbox"
@@ -51,16 +53,25 @@ func (e *engine) Exec(ctx context.Context, call *Call) (Outcome, error) {
 	// call at once); runCall cancels it on timeout and cancellation.
 	helperCtx, stopHelper := context.WithCancel(context.Background())
 	defer stopHelper()
-	cmd, err := e.launcher.Command(helperCtx, spec, []string{e.bash.Path, flag, call.Command})
-	if err != nil {
-		sess.Close()
-		return Outcome{}, err
+	argv := []string{e.bash.Path, flag, call.Command}
+	start := func(out *os.File) (*exec.Cmd, error) {
+		return e.launcher.Start(helperCtx, spec, argv, sandbox.Proc{
+			Dir:    call.Workdir,
+			Env:    append(slices.Clip(e.env), escalate.ShellEnv(3, e.wrapper)...),
+			Stdout: out,
+			Stderr: out,
+			Extra:  sess.ChildFile(),
+		})
 	}
-	cmd.Dir = call.Workdir
-	cmd.Env = append(slices.Clip(e.env), escalate.ShellEnv(3, e.wrapper)...)
-	cmd.ExtraFiles = []*os.File{sess.ChildFile()}
-	return runCall(ctx, call, cmd, sess, stopHelper)
+	// The next call's helper starts shortly after this one is over, once
+	// its result is on the way, so that it competes for the CPU with
+	// neither (it starts cold if the next call comes sooner).
+	defer time.AfterFunc(spareDelay, func() { e.launcher.Prepare(spec) })
+	return runCall(ctx, call, start, sess, stopHelper)
 }
+
+// spareDelay is how long after a call the next spare helper starts.
+const spareDelay = 10 * time.Millisecond
 
 // callLog is the call's logger, else the engine's.
 func (e *engine) callLog(call *Call) *slog.Logger {

@@ -16,22 +16,20 @@ import (
 // after SIGTERM before its whole process group is SIGKILLed.
 const killDelay = 200 * time.Millisecond
 
-// runCall runs cmd (the sandbox helper, not started, fd 3 the session's
-// child end) as one call: stdout and stderr on one pipe copied into
-// call.Output, the session serving every exec meanwhile. It ends the call
+// runCall runs the sandbox helper that start starts (with out as its
+// stdout and stderr, fd 3 the session's child end) as one call: output
+// copied into call.Output, the session serving every exec meanwhile. It ends the call
 // on budget expiry (TimedOut, exit status 124) or when ctx ends, gives
 // background jobs holding the output DefaultGrace after Bash exits, and
 // returns only when no process of the call is left: the helper ends the
 // sandboxed ones, the session the escalated ones.
-func runCall(ctx context.Context, call *Call, cmd *exec.Cmd, sess *escalate.Session, stopHelper context.CancelFunc) (Outcome, error) {
+func runCall(ctx context.Context, call *Call, start func(out *os.File) (*exec.Cmd, error), sess *escalate.Session, stopHelper context.CancelFunc) (Outcome, error) {
 	pr, pw, err := os.Pipe()
 	if err != nil {
 		sess.Close()
 		return Outcome{}, fmt.Errorf("output pipe: %w", err)
 	}
 	defer pr.Close()
-	cmd.Stdin = nil // /dev/null
-	cmd.Stdout, cmd.Stderr = pw, pw
 
 	// The session outlives ctx by the moment end needs: ending the
 	// escalated commands before Bash would make Bash report them killed.
@@ -40,13 +38,13 @@ func runCall(ctx context.Context, call *Call, cmd *exec.Cmd, sess *escalate.Sess
 	served := make(chan error, 1)
 	go func() { served <- sess.Serve(sessCtx) }()
 
-	err = cmd.Start()
+	cmd, err := start(pw)
 	pw.Close() // the call's processes hold the only write ends now
 	sess.CloseChild()
 	if err != nil {
 		endSession()
 		<-served
-		return Outcome{}, fmt.Errorf("starting the sandbox helper %s: %w", cmd.Path, err)
+		return Outcome{}, err
 	}
 	pgid := cmd.Process.Pid
 	killGroup := func() { _ = syscall.Kill(-pgid, syscall.SIGKILL) }

@@ -1,0 +1,319 @@
+package sandbox
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/execgate/execgate/escalate"
+)
+
+// A spare is a helper started ahead of a call. It is the same binary in the
+// same role, started the same way (process group, parent-death signal and,
+// for a sandboxed call with namespaces, new user, mount and pid namespaces),
+// but it waits on a control socket (its fd 3) for the call instead of
+// reading it from its command line. The server sends one activation: the
+// helper spec, Bash's argv, environment and working directory, and the
+// call's stdio and escalate socket as SCM_RIGHTS. The spare puts the files
+// on fds 0-3 and goes on exactly like a helper started for the call. Before
+// activation it has done nothing but start: it holds no call's files, has
+// applied no confinement, and exits when the control socket closes.
+//
+// This takes the helper's process start (the Go runtime and, with
+// namespaces, creating them), about a millisecond, off the call's path.
+
+// spareArg selects the spare role: `execgate sandbox --spare`.
+const spareArg = "--spare"
+
+// spareFD is the spare's end of the control socket.
+const spareFD = 3
+
+// activation is the one message a spare receives.
+type activation struct {
+	Spec helperSpec `json:"spec"`
+	Argv []string   `json:"argv"`
+	Env  []string   `json:"env"`
+	Dir  string     `json:"dir"`
+}
+
+// spare is the server's handle on one waiting spare.
+type spare struct {
+	cmd *exec.Cmd
+	ctl int // the server's end of the control socket
+}
+
+// sparePool holds at most one idle spare per kind (with or without
+// namespaces). The zero value is ready to use.
+type sparePool struct {
+	mu       sync.Mutex
+	idle     [2]*spare // indexed by kindIndex
+	starting [2]bool
+	closed   bool
+}
+
+func kindIndex(ns bool) int {
+	if ns {
+		return 1
+	}
+	return 0
+}
+
+// Prepare starts a spare helper for calls under spec in the background,
+// unless one is idle or starting. Start hands the next call of that kind
+// (with or without namespaces) to it. The server prepares one at startup
+// and one after each call, rather than when a call starts, so that the
+// spare's start does not compete with the call for the CPU.
+func (l *Launcher) Prepare(spec Spec) {
+	h, err := l.helperSpec(spec, []string{"-"})
+	if err != nil {
+		return // Start reports it when a call asks for this spec
+	}
+	go l.refill(h.Namespaces)
+}
+
+// Close ends the idle spares and stops making new ones. Calls already
+// started are not affected.
+func (l *Launcher) Close() {
+	p := &l.spares
+	p.mu.Lock()
+	p.closed = true
+	idle := p.idle
+	p.idle = [2]*spare{}
+	p.mu.Unlock()
+	for _, s := range idle {
+		if s != nil {
+			s.discard()
+		}
+	}
+}
+
+// refill starts a spare of the given kind unless one is idle or starting.
+func (l *Launcher) refill(ns bool) {
+	p := &l.spares
+	k := kindIndex(ns)
+	p.mu.Lock()
+	if p.closed || p.idle[k] != nil || p.starting[k] {
+		p.mu.Unlock()
+		return
+	}
+	p.starting[k] = true
+	p.mu.Unlock()
+
+	s, err := l.startSpare(ns)
+
+	p.mu.Lock()
+	p.starting[k] = false
+	if err != nil || p.closed {
+		p.mu.Unlock()
+		if s != nil {
+			s.discard()
+		}
+		return
+	}
+	p.idle[k] = s
+	p.mu.Unlock()
+}
+
+// takeSpare removes the idle spare of the given kind from the pool, nil if
+// there is none or it has died.
+func (l *Launcher) takeSpare(ns bool) *spare {
+	p := &l.spares
+	k := kindIndex(ns)
+	p.mu.Lock()
+	s := p.idle[k]
+	p.idle[k] = nil
+	p.mu.Unlock()
+	if s != nil && !s.alive() {
+		s.discard()
+		return nil
+	}
+	return s
+}
+
+func (l *Launcher) startSpare(ns bool) (*spare, error) {
+	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("sandbox: control socket for a spare helper: %w", err)
+	}
+	child := os.NewFile(uintptr(fds[1]), "spare-control")
+	defer child.Close()
+	cmd := exec.Command(l.self, "sandbox", spareArg)
+	// Of the server's environment only what tunes the Go runtime, which
+	// reads it before the activation could bring the call's.
+	cmd.Env = runtimeEnv(os.Environ())
+	// Until the activation gives it the call's files, what it has to
+	// say (it failed to start) goes to the server's log stream.
+	cmd.Stderr = os.Stderr
+	cmd.SysProcAttr = sysProcAttr(ns)
+	cmd.ExtraFiles = []*os.File{child}
+	if err := cmd.Start(); err != nil {
+		unix.Close(fds[0])
+		return nil, fmt.Errorf("sandbox: starting a spare helper %s: %w", l.self, err)
+	}
+	return &spare{cmd: cmd, ctl: fds[0]}, nil
+}
+
+// runtimeEnv keeps the variables the Go runtime reads at start.
+func runtimeEnv(env []string) []string {
+	out := []string{}
+	for _, kv := range env {
+		switch k, _, _ := strings.Cut(kv, "="); k {
+		case "GODEBUG", "GOGC", "GOMAXPROCS", "GOMEMLIMIT", "GORACE", "GOTRACEBACK":
+			out = append(out, kv)
+		}
+	}
+	return out
+}
+
+// alive reports whether the spare still waits: once it has exited its end
+// of the control socket is closed, which shows here as a hang-up.
+func (s *spare) alive() bool {
+	pfd := []unix.PollFd{{Fd: int32(s.ctl), Events: unix.POLLOUT}}
+	n, err := unix.Poll(pfd, 0)
+	return err == nil && n == 1 && pfd[0].Revents&(unix.POLLHUP|unix.POLLERR) == 0
+}
+
+// discard ends an unused spare: closing the control socket makes it exit;
+// it is killed as well in case it is stuck, and reaped in the background.
+func (s *spare) discard() {
+	unix.Close(s.ctl)
+	_ = s.cmd.Process.Kill()
+	go func() { _ = s.cmd.Wait() }()
+}
+
+// activateSpare hands the call to a spare of the kind h needs and returns
+// the running helper, or nil when no spare was ready (the caller then
+// starts one the usual way).
+func (l *Launcher) activateSpare(ctx context.Context, h helperSpec, argv []string, p Proc) *exec.Cmd {
+	s := l.takeSpare(h.Namespaces)
+	if s == nil {
+		return nil
+	}
+	payload, err := json.Marshal(activation{Spec: h, Argv: argv, Env: p.Env, Dir: p.Dir})
+	if err != nil {
+		s.discard()
+		return nil
+	}
+	files, closeFiles, err := activationFiles(p)
+	if err != nil {
+		s.discard()
+		return nil
+	}
+	err = escalate.WriteFrame(s.ctl, payload, files)
+	closeFiles()
+	unix.Close(s.ctl)
+	if err != nil {
+		// It died after takeSpare looked; nothing of the call ran.
+		_ = s.cmd.Process.Kill()
+		go func() { _ = s.cmd.Wait() }()
+		return nil
+	}
+	cmd := s.cmd
+	// As with Command: the end of ctx asks the helper to end the call.
+	// Process.Signal is safe after Wait (it does not reach a reused pid).
+	context.AfterFunc(ctx, func() { _ = cmd.Process.Signal(syscall.SIGTERM) })
+	return cmd
+}
+
+// activationFiles lists the fds to send: stdin, stdout, stderr (/dev/null
+// for nil ones) and the escalate socket if any. closeFiles closes the
+// /dev/null opened here.
+func activationFiles(p Proc) (fds []int, closeFiles func(), err error) {
+	var opened []*os.File
+	closeFiles = func() {
+		for _, f := range opened {
+			f.Close()
+		}
+	}
+	for _, f := range []*os.File{p.Stdin, p.Stdout, p.Stderr} {
+		if f == nil {
+			if f, err = os.OpenFile(os.DevNull, os.O_RDWR, 0); err != nil {
+				closeFiles()
+				return nil, func() {}, fmt.Errorf("sandbox: %w", err)
+			}
+			opened = append(opened, f)
+		}
+		// Fd puts the file in blocking mode, as os/exec does for a
+		// child's files: the program must not find O_NONBLOCK on its
+		// stdio.
+		fds = append(fds, int(f.Fd()))
+	}
+	if p.Extra != nil {
+		fds = append(fds, int(p.Extra.Fd()))
+	}
+	return fds, closeFiles, nil
+}
+
+// runSpare is the helper side: wait for the activation, take its files,
+// environment and directory, and go on as a helper started for the call.
+func runSpare() int {
+	payload, fds, err := escalate.ReadFrame(spareFD)
+	if errors.Is(err, escalate.ErrClosed) {
+		return 0 // the server no longer needs this spare
+	}
+	if err != nil {
+		return helperFail(fmt.Errorf("spare: %w", err))
+	}
+	if len(fds) != 3 && len(fds) != 4 {
+		closeFDs(fds)
+		return helperFail(fmt.Errorf("spare: activation with %d files, want 3 or 4", len(fds)))
+	}
+	// The call's files first, so that any error below reaches its output.
+	if err := takeFiles(fds); err != nil {
+		return helperFail(err)
+	}
+	var a activation
+	if err := json.Unmarshal(payload, &a); err != nil {
+		return helperFail(fmt.Errorf("spare: bad activation: %w", err))
+	}
+	if len(a.Argv) == 0 {
+		return helperFail(errors.New("spare: activation without a command"))
+	}
+	os.Clearenv()
+	for _, kv := range a.Env {
+		// An entry without '=' is dropped, as execve's callers do.
+		if k, v, ok := strings.Cut(kv, "="); ok && k != "" {
+			os.Setenv(k, v)
+		}
+	}
+	if a.Dir != "" {
+		if err := os.Chdir(a.Dir); err != nil {
+			return helperFail(fmt.Errorf("working directory: %w", err))
+		}
+	}
+	return runSpec(a.Spec, a.Argv)
+}
+
+// takeFiles moves the received files onto fds 0, 1, 2 and, when there is
+// a fourth, 3, which replaces the control socket (closed otherwise). The
+// new fds are inherited across exec, like a started helper's.
+func takeFiles(fds []int) error {
+	for i, fd := range fds {
+		if err := unix.Dup3(fd, i, 0); err != nil {
+			return fmt.Errorf("spare: move fd %d to %d: %w", fd, i, err)
+		}
+	}
+	if len(fds) == 3 {
+		unix.Close(spareFD)
+	}
+	for i, fd := range fds {
+		if fd != i {
+			unix.Close(fd)
+		}
+	}
+	return nil
+}
+
+func closeFDs(fds []int) {
+	for _, fd := range fds {
+		unix.Close(fd)
+	}
+}

@@ -1,0 +1,263 @@
+package sandbox
+
+import (
+	"context"
+	"errors"
+	"io"
+	"os"
+	"os/exec"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/execgate/execgate/escalate"
+)
+
+// usedSpare reports whether cmd is a spare helper that took the call.
+func usedSpare(cmd *exec.Cmd) bool { return slices.Contains(cmd.Args, spareArg) }
+
+// idleSpare returns the pool's idle spare for spec's kind, waiting for it.
+func idleSpare(t *testing.T, l *Launcher, spec Spec) *spare {
+	t.Helper()
+	if err := waitForSpare(l, spec); err != nil {
+		t.Fatal(err)
+	}
+	h, err := l.helperSpec(spec, []string{"-"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.spares.mu.Lock()
+	defer l.spares.mu.Unlock()
+	return l.spares.idle[kindIndex(h.Namespaces)]
+}
+
+// spareLaunchers: one launcher per helper kind this machine supports.
+func spareLaunchers(t *testing.T) map[string]*Launcher {
+	base := NewLauncher(selfExe(t), nil)
+	out := map[string]*Launcher{}
+	for _, ns := range []bool{false, true} {
+		if ns && !base.caps.Namespaces {
+			continue
+		}
+		l := &Launcher{self: base.self, caps: base.caps}
+		l.caps.Namespaces = ns
+		t.Cleanup(l.Close)
+		out["ns="+strconv.FormatBool(ns)] = l
+	}
+	return out
+}
+
+// TestSpareActivation: a spare runs the call with the call's environment,
+// working directory, stdio (blocking, as a started helper's would be) and
+// escalate socket on fd 3, and a new spare is ready afterwards.
+func TestSpareActivation(t *testing.T) {
+	for name, l := range spareLaunchers(t) {
+		t.Run(name, func(t *testing.T) {
+			ws := t.TempDir()
+			spec := Spec{Policy: Policy{Mode: WorkspaceWrite}, Workspace: ws}
+			l.Prepare(spec)
+			first := idleSpare(t, l, spec)
+			env, err := os.ReadFile("/proc/" + strconv.Itoa(first.cmd.Process.Pid) + "/environ")
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, kv := range strings.Split(strings.TrimRight(string(env), "\x00"), "\x00") {
+				if kv != "" && !strings.HasPrefix(kv, "GO") {
+					t.Errorf("idle spare has %q from the server's environment", kv)
+				}
+			}
+
+			sp, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ours, theirs := os.NewFile(uintptr(sp[0]), "ours"), os.NewFile(uintptr(sp[1]), "theirs")
+			defer ours.Close()
+			pr, pw, err := os.Pipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer pr.Close()
+			script := `echo "var=$EG_SPARE_VAR pwd=$PWD"
+grep '^flags' /proc/self/fdinfo/1
+echo via-fd3 >&3
+touch ok`
+			cmd, err := l.Start(context.Background(), spec, []string{"/bin/bash", "-c", script},
+				Proc{Dir: ws, Env: []string{"PATH=/usr/bin:/bin", "EG_SPARE_VAR=x y", "GORACE=" + os.Getenv("GORACE")}, Stdout: pw, Stderr: pw, Extra: theirs})
+			pw.Close()
+			theirs.Close()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !usedSpare(cmd) || cmd.Process.Pid != first.cmd.Process.Pid {
+				t.Fatalf("the call did not run in the idle spare %d: %v", first.cmd.Process.Pid, cmd.Args)
+			}
+			out, _ := io.ReadAll(pr)
+			if err := cmd.Wait(); err != nil {
+				t.Fatalf("%v:\n%s", err, out)
+			}
+			lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+			if len(lines) != 2 || lines[0] != "var=x y pwd="+ws {
+				t.Fatalf("output:\n%s", out)
+			}
+			flags, err := strconv.ParseUint(strings.Fields(lines[1])[1], 8, 64)
+			if err != nil || flags&unix.O_NONBLOCK != 0 {
+				t.Errorf("stdout flags %q: want blocking", lines[1])
+			}
+			got := make([]byte, 64)
+			n, _ := ours.Read(got)
+			if string(got[:n]) != "via-fd3\n" {
+				t.Errorf("fd 3 carried %q", got[:n])
+			}
+			if _, err := os.Stat(ws + "/ok"); err != nil {
+				t.Errorf("write in the workspace: %v", err)
+			}
+			l.Prepare(spec)
+			if next := idleSpare(t, l, spec); next == first {
+				t.Errorf("Prepare after the call made no new spare")
+			}
+		})
+	}
+}
+
+// TestSpareConfines: the spare applies the call's confinement, not none:
+// a write outside the roots fails, in every kind.
+func TestSpareConfines(t *testing.T) {
+	outside := t.TempDir()
+	if err := os.Chmod(outside, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	for name, l := range spareLaunchers(t) {
+		t.Run(name, func(t *testing.T) {
+			spec := Spec{Policy: Policy{Mode: WorkspaceWrite, ExcludeSlashTmp: true, ExcludeTmpdirEnvVar: true}, Workspace: t.TempDir()}
+			l.Prepare(spec)
+			idleSpare(t, l, spec)
+			cmd, err := l.Start(context.Background(), spec, []string{"/bin/bash", "-c", "touch " + outside + "/x"}, Proc{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !usedSpare(cmd) {
+				t.Fatalf("no spare used")
+			}
+			if err := cmd.Wait(); err == nil {
+				t.Errorf("write outside the writable roots succeeded")
+			}
+			if _, err := os.Stat(outside + "/x"); err == nil {
+				t.Errorf("file created outside the writable roots")
+			}
+		})
+	}
+}
+
+// TestDeadSpareFallsBack: a spare that died while idle is not used; the
+// call starts a helper as usual and runs.
+func TestDeadSpareFallsBack(t *testing.T) {
+	for name, l := range spareLaunchers(t) {
+		t.Run(name, func(t *testing.T) {
+			spec := Spec{Policy: Policy{Mode: WorkspaceWrite}, Workspace: t.TempDir()}
+			l.Prepare(spec)
+			s := idleSpare(t, l, spec)
+			if err := s.cmd.Process.Kill(); err != nil {
+				t.Fatal(err)
+			}
+			for deadline := time.Now().Add(5 * time.Second); s.alive(); time.Sleep(5 * time.Millisecond) {
+				if time.Now().After(deadline) {
+					t.Fatal("killed spare still looks alive")
+				}
+			}
+			cmd, err := l.Start(context.Background(), spec, []string{"/bin/bash", "-c", "exit 7"}, Proc{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if usedSpare(cmd) {
+				t.Errorf("the dead spare was used")
+			}
+			var ee *exec.ExitError
+			if err := cmd.Wait(); !errors.As(err, &ee) || ee.ExitCode() != 7 {
+				t.Errorf("exit: %v, want 7", err)
+			}
+		})
+	}
+}
+
+// TestCloseEndsSpares: Close ends the idle spares (nothing of the server
+// outlives it) and no new ones are made.
+func TestCloseEndsSpares(t *testing.T) {
+	for name, l := range spareLaunchers(t) {
+		t.Run(name, func(t *testing.T) {
+			spec := Spec{Policy: Policy{Mode: WorkspaceWrite}, Workspace: t.TempDir()}
+			l.Prepare(spec)
+			pid := idleSpare(t, l, spec).cmd.Process.Pid
+			l.Close()
+			for deadline := time.Now().Add(5 * time.Second); syscall.Kill(pid, 0) == nil; time.Sleep(5 * time.Millisecond) {
+				if time.Now().After(deadline) {
+					t.Fatalf("spare %d alive after Close", pid)
+				}
+			}
+			l.Prepare(spec)
+			time.Sleep(50 * time.Millisecond)
+			l.spares.mu.Lock()
+			idle := l.spares.idle
+			l.spares.mu.Unlock()
+			if idle != [2]*spare{} {
+				t.Errorf("spares made after Close: %v", idle)
+			}
+		})
+	}
+}
+
+// TestSpareRejectsBadActivation: the spare role fails closed on an
+// activation it cannot use, running nothing.
+func TestSpareRejectsBadActivation(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		payload string
+		nfiles  int
+		want    string
+	}{
+		{"not json", "{", 3, "bad activation"},
+		{"two files", `{"spec":{"mode":"read-only"},"argv":["/bin/true"]}`, 2, "with 2 files"},
+		{"no command", `{"spec":{"mode":"read-only"}}`, 3, "without a command"},
+		{"bad mode", `{"spec":{"mode":"none"},"argv":["/bin/true"]}`, 3, "bad spec"},
+		{"ns outside a pid namespace", `{"spec":{"mode":"read-only","ns":true},"argv":["/bin/true"]}`, 3, "not pid 1"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			sp, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			child := os.NewFile(uintptr(sp[1]), "spare-control")
+			cmd := exec.Command(selfExe(t), "sandbox", spareArg)
+			out := &strings.Builder{}
+			cmd.ExtraFiles = []*os.File{child}
+			pr, pw, err := os.Pipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			// Where the spare reports before it has the call's files.
+			cmd.Stderr = pw
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			child.Close()
+			files := []int{int(pw.Fd()), int(pw.Fd()), int(pw.Fd()), int(pw.Fd())}[:tc.nfiles]
+			if err := escalate.WriteFrame(sp[0], []byte(tc.payload), files); err != nil {
+				t.Fatal(err)
+			}
+			pw.Close()
+			unix.Close(sp[0])
+			b, _ := io.ReadAll(pr)
+			out.Write(b)
+			err = cmd.Wait()
+			var ee *exec.ExitError
+			if !errors.As(err, &ee) || ee.ExitCode() != exitSetup || !strings.Contains(out.String(), tc.want) {
+				t.Errorf("exit %v, output %q; want %d and %q", err, out, exitSetup, tc.want)
+			}
+		})
+	}
+}
