@@ -21,9 +21,10 @@ import (
 //	  { pattern = [{ token = "git" }, { any_of = ["push", "fetch"] }], decision = "prompt", justification = "..." },
 //	]
 //
-// Decoding happens in two passes, as Codex does it: the whole file is
-// type-checked first (a wrong type anywhere is reported before any rule is
-// validated), then the rules are validated in order with Codex's messages.
+// Decoding happens in two passes: the whole file is type-checked first (a
+// wrong type anywhere is reported before any rule is validated, as a
+// decode-then-validate reader does), then the rules are validated in order
+// with Codex's messages.
 
 // RequirementsFileName is the admin requirements file in the system
 // configuration directory.
@@ -116,8 +117,9 @@ func parseRequirements(path string, data []byte) (rules []*PrefixRule, warnings 
 	return rules, d.warnings, nil
 }
 
-// validate checks one entry in Codex's order (pattern, then each token,
-// justification, decision) and returns its pattern as tokens.
+// validate checks one entry (pattern, each token, justification, then
+// decision: the order the reference lists Codex's messages in) and returns
+// its pattern as tokens.
 func (e reqRule) validate(index int) ([]Token, error) {
 	if len(e.pattern) == 0 {
 		return nil, fmt.Errorf("rules prefix_rule at index %d has an empty pattern", index)
