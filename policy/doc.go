@@ -3,8 +3,10 @@
 // go.starlark.net under resource limits), matches argv prefixes against them
 // (strictest decision wins), decides whether a basename rule may apply to an
 // absolute executable (program trust), falls back to Codex's dangerous and
-// known-safe heuristics, loads config.toml, reloads rules when files change and
-// appends "always allow" rules.
+// known-safe heuristics, loads config.toml and the admin requirements.toml
+// (whose prompt/forbidden rules come after every rules file, see
+// requirements.go), reloads rules when files change and appends "always
+// allow" rules.
 //
 // The behaviour follows OpenAI Codex 0.97.0's execpolicy where Codex is right
 // (see shared/reference/codex-execpolicy.md) and differs where it is not:

@@ -2,6 +2,7 @@ package policy
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"strings"
 	"testing"
@@ -76,6 +77,39 @@ func FuzzExampleTokenizer(f *testing.F) {
 		again, err := splitExample(line)
 		if err != nil || !slices.Equal(again, words) {
 			t.Fatalf("split(%q) = %q; join = %s; split again = %q, %v", s, words, line, again, err)
+		}
+	})
+}
+
+// FuzzRequirements: any requirements.toml content either yields
+// well-formed prompt/forbidden requirement rules or fails with a *LoadError
+// naming the file, without panicking. Seeds: testdata/fuzz/FuzzRequirements.
+func FuzzRequirements(f *testing.F) {
+	f.Add("[rules]\nprefix_rules = [{ pattern = [{ token = \"rm\" }], decision = \"forbidden\" }]\n")
+	const name = "/etc/codex/requirements.toml"
+	f.Fuzz(func(t *testing.T, src string) {
+		rules, warnings, err := parseRequirements(name, []byte(src))
+		for _, w := range warnings {
+			if !strings.HasPrefix(w, "requirements "+name+": ") {
+				t.Fatalf("warning does not name the file: %q", w)
+			}
+		}
+		if err != nil {
+			var le *LoadError
+			if !errors.As(err, &le) || le.File != name || !strings.HasPrefix(err.Error(), name+":") || rules != nil {
+				t.Fatalf("error %v (%T) with %d rules", err, err, len(rules))
+			}
+			return
+		}
+		for _, r := range rules {
+			if r.Program == "" || !r.Requirement || (r.Decision != Prompt && r.Decision != Forbidden) || r.Pos.File != name {
+				t.Fatalf("malformed requirement rule %+v", r)
+			}
+			for _, tok := range r.Rest {
+				if len(tok) == 0 || slices.Contains(tok, "") {
+					t.Fatalf("empty token in %+v", r)
+				}
+			}
 		}
 	})
 }

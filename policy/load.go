@@ -20,6 +20,10 @@ type LoadOptions struct {
 	Limits Limits
 	// HomeDir expands "~/" in host_executable paths; default os.UserHomeDir.
 	HomeDir string
+	// Requirements is an admin requirements.toml whose [rules] are
+	// appended after every file's rules ("" for none; a missing file
+	// counts as empty). See Sources.RequirementsFile.
+	Requirements string
 }
 
 // LoadError is a rules file that failed to load. Its message is Codex's inner
@@ -66,6 +70,11 @@ func Load(ctx context.Context, files []string, opts LoadOptions) (*Policy, error
 			return nil, err
 		}
 	}
+	if opts.Requirements != "" {
+		if err := l.addRequirements(opts.Requirements); err != nil {
+			return nil, err
+		}
+	}
 	return l.policy(), nil
 }
 
@@ -107,6 +116,9 @@ type loader struct {
 	hosts    map[string][]string
 	count    int
 	files    []string
+	reqFile  string
+	reqCount int
+	warnings []string
 	// noFast disables the literal-calls fast path (tests compare both).
 	noFast bool
 }
@@ -212,6 +224,30 @@ func (l *loader) commit(path string, state *fileState) {
 	}
 }
 
+// addRequirements appends the [rules] of the requirements file at path,
+// after every rules file's rules. A missing file adds nothing.
+func (l *loader) addRequirements(path string) error {
+	data, ok, err := readRequirements(path, l.limits.MaxFileBytes)
+	if err != nil || !ok {
+		return err
+	}
+	rules, warnings, err := parseRequirements(path, data)
+	l.warnings = append(l.warnings, warnings...)
+	if err != nil {
+		return err
+	}
+	if l.budget < len(rules) {
+		return &LoadError{File: path, Msg: "too many rules (limit reached)"}
+	}
+	l.budget -= len(rules)
+	l.reqFile, l.reqCount = path, len(rules)
+	for _, r := range rules {
+		l.rules[r.Program] = append(l.rules[r.Program], r)
+	}
+	l.count += len(rules)
+	return nil
+}
+
 // watchdog cancels th when the timeout passes or ctx ends. Cancellation is
 // checked between steps; the guard keeps every step short.
 func watchdog(ctx context.Context, th *starlark.Thread, timeout time.Duration) (stop func()) {
@@ -233,7 +269,10 @@ func watchdog(ctx context.Context, th *starlark.Thread, timeout time.Duration) (
 }
 
 func (l *loader) policy() *Policy {
-	return &Policy{rules: l.rules, hosts: l.hosts, count: l.count, files: l.files}
+	return &Policy{
+		rules: l.rules, hosts: l.hosts, count: l.count, files: l.files,
+		reqFile: l.reqFile, reqCount: l.reqCount, warnings: l.warnings,
+	}
 }
 
 // loadErrorFrom converts a parse, resolve or evaluation error into a

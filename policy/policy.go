@@ -15,6 +15,11 @@ type Policy struct {
 	hosts map[string][]string
 	count int
 	files []string
+	// reqFile is the requirements.toml the policy read ("" if none was
+	// present); reqCount its rules; warnings what it ignored.
+	reqFile  string
+	reqCount int
+	warnings []string
 }
 
 // Empty returns a policy without rules.
@@ -27,6 +32,14 @@ func (p *Policy) Len() int { return p.count }
 
 // Files lists the rules files the policy was loaded from, in load order.
 func (p *Policy) Files() []string { return slices.Clone(p.files) }
+
+// Requirements returns the admin requirements file the policy includes and
+// how many rules it added; file is "" when none was present.
+func (p *Policy) Requirements() (file string, rules int) { return p.reqFile, p.reqCount }
+
+// Warnings lists what loading ignored without failing (keys of
+// requirements.toml that execgate does not know or enforce).
+func (p *Policy) Warnings() []string { return slices.Clone(p.warnings) }
 
 // Rules returns the rules for program in load order.
 func (p *Policy) Rules(program string) []*PrefixRule { return slices.Clone(p.rules[program]) }
@@ -82,22 +95,28 @@ func (p *Policy) CheckMultiple(cmds [][]string, fallback func([]string) Decision
 	return evaluationOf(all)
 }
 
-// WithRule returns a copy of p with r appended to its program's list. The
-// copy shares rule values (they are immutable) but not the index.
+// WithRule returns a copy of p with r added to its program's list: at the
+// end, but before the list's requirement rules unless r is one, so that the
+// order is the one a reload of the amended file gives. The copy shares rule
+// values (they are immutable) but not the index.
 func (p *Policy) WithRule(r *PrefixRule) *Policy {
-	q := &Policy{
-		rules: make(map[string][]*PrefixRule, len(p.rules)+1),
-		hosts: p.hosts,
-		count: p.count + 1,
-		files: p.files,
-	}
+	q := *p
+	q.rules = make(map[string][]*PrefixRule, len(p.rules)+1)
+	q.count++
 	for k, v := range p.rules {
 		q.rules[k] = v
 	}
-	// Full-slice expression: appending must not write into p's backing array.
 	old := p.rules[r.Program]
-	q.rules[r.Program] = append(old[:len(old):len(old)], r)
-	return q
+	at := len(old)
+	for !r.Requirement && at > 0 && old[at-1].Requirement {
+		at--
+	}
+	// A new array: p's must not change.
+	list := make([]*PrefixRule, 0, len(old)+1)
+	list = append(list, old[:at]...)
+	list = append(list, r)
+	q.rules[r.Program] = append(list, old[at:]...)
+	return &q
 }
 
 // CheckResolvingHostExecutables is Check with later Codex's

@@ -40,6 +40,9 @@ type PrefixRule struct {
 	Decision      Decision
 	Justification string // "" when the rule has none
 	Pos           Pos    // where the rule was defined; zero for amended rules
+	// Requirement marks a rule from the admin requirements.toml. Such rules
+	// stay after every other rule of their program (see Policy.WithRule).
+	Requirement bool
 }
 
 // Match reports whether cmd starts with the rule's pattern, and returns the

@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -30,7 +31,8 @@ func Home() (string, error) {
 
 // Sources says where rules come from, lowest precedence first.
 type Sources struct {
-	// SystemDir holds rules/ (default /etc/codex; "-" to skip).
+	// SystemDir holds rules/ and requirements.toml (default /etc/codex;
+	// "-" to skip both).
 	SystemDir string
 	// Home is $CODEX_HOME (see Home); its rules/ directory is read.
 	Home string
@@ -51,11 +53,7 @@ type Sources struct {
 // missing directory counts as empty. Project rules load only when the
 // project is trusted; skipped projects are reported in notes.
 func (s Sources) Files() (files, notes []string, err error) {
-	system := s.SystemDir
-	if system == "" {
-		system = SystemDir
-	}
-	if system != "-" {
+	if system := s.systemDir(); system != "" {
 		f, err := rulesIn(filepath.Join(system, "rules"))
 		if err != nil {
 			return nil, nil, err
@@ -78,6 +76,35 @@ func (s Sources) Files() (files, notes []string, err error) {
 		notes = append(notes, n...)
 	}
 	return append(files, s.Extra...), notes, nil
+}
+
+func (s Sources) systemDir() string {
+	switch s.SystemDir {
+	case "":
+		return SystemDir
+	case "-":
+		return ""
+	}
+	return s.SystemDir
+}
+
+// RequirementsFile is the admin requirements file, whose [rules] every
+// policy from these sources includes after all rules files; "" when
+// SystemDir is "-". (Codex also reads requirements from its cloud service,
+// MDM and a legacy managed config; execgate reads only this file.)
+func (s Sources) RequirementsFile() string {
+	if system := s.systemDir(); system != "" {
+		return filepath.Join(system, RequirementsFileName)
+	}
+	return ""
+}
+
+// NewStore loads the policy of these sources (rules files, then admin
+// requirements) into a Store that follows changes to both. opts.Load's
+// Requirements is set from RequirementsFile.
+func (s Sources) NewStore(ctx context.Context, opts StoreOptions) (*Store, error) {
+	opts.Load.Requirements = s.RequirementsFile()
+	return NewStore(ctx, s.List, opts)
 }
 
 // List is Files without the notes, in the shape NewStore takes.

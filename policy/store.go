@@ -10,10 +10,11 @@ import (
 )
 
 // Store holds the current policy and reloads it when the rules change:
-// each call to Policy re-lists the rules files and stats them (at most once
-// per CheckInterval), and reloads when a file was added, removed or
-// modified. A failed reload keeps the last good policy and reports the
-// error until a reload succeeds. Store is safe for concurrent use.
+// each call to Policy re-lists the rules files and stats them and the
+// requirements file (at most once per CheckInterval), and reloads when a
+// file was added, removed or modified. A failed reload keeps the last good
+// policy and reports the error until a reload succeeds. Store is safe for
+// concurrent use.
 type Store struct {
 	list          func() ([]string, error)
 	opts          LoadOptions
@@ -22,7 +23,7 @@ type Store struct {
 
 	mu        sync.Mutex
 	policy    *Policy
-	seen      []fileStamp // what the current policy, or the last failed attempt, was built from
+	seen      snapshot // what the current policy, or the last failed attempt, was built from
 	lastCheck time.Time
 	reloadErr error
 }
@@ -44,19 +45,29 @@ type fileStamp struct {
 	missing bool
 }
 
+// snapshot is the state of every file a policy is built from.
+type snapshot struct {
+	files []fileStamp
+	req   fileStamp // zero when no requirements file is configured
+}
+
+func (a snapshot) equal(b snapshot) bool {
+	return a.req == b.req && slices.Equal(a.files, b.files)
+}
+
 // NewStore lists the rules files with list and loads them. The initial
 // load must succeed: there is no earlier policy to fall back to.
 func NewStore(ctx context.Context, list func() ([]string, error), opts StoreOptions) (*Store, error) {
 	s := &Store{list: list, opts: opts.Load, checkInterval: opts.CheckInterval, home: opts.Home}
-	stamps, err := s.stamps()
+	snap, err := s.snapshot()
 	if err != nil {
 		return nil, err
 	}
-	p, err := Load(ctx, pathsOf(stamps), s.opts)
+	p, err := Load(ctx, pathsOf(snap.files), s.opts)
 	if err != nil {
 		return nil, err
 	}
-	s.policy, s.seen, s.lastCheck = p, stamps, time.Now()
+	s.policy, s.seen, s.lastCheck = p, snap, time.Now()
 	return s, nil
 }
 
@@ -70,16 +81,16 @@ func (s *Store) Policy(ctx context.Context) (p *Policy, err error) {
 		return s.policy, s.reloadErr
 	}
 	s.lastCheck = time.Now()
-	stamps, err := s.stamps()
+	snap, err := s.snapshot()
 	if err != nil {
 		s.reloadErr = fmt.Errorf("rules not reloaded, keeping the previous policy: %w", err)
 		return s.policy, s.reloadErr
 	}
-	if slices.Equal(stamps, s.seen) {
+	if snap.equal(s.seen) {
 		return s.policy, s.reloadErr
 	}
-	s.seen = stamps // a broken file is not re-parsed until it changes again
-	np, err := Load(ctx, pathsOf(stamps), s.opts)
+	s.seen = snap // a broken file is not re-parsed until it changes again
+	np, err := Load(ctx, pathsOf(snap.files), s.opts)
 	if err != nil {
 		s.reloadErr = fmt.Errorf("rules not reloaded, keeping the previous policy: %w", err)
 		return s.policy, s.reloadErr
@@ -107,21 +118,27 @@ func (s *Store) Amend(tokens []string) error {
 	return nil
 }
 
-func (s *Store) stamps() ([]fileStamp, error) {
+func (s *Store) snapshot() (snapshot, error) {
 	files, err := s.list()
 	if err != nil {
-		return nil, err
+		return snapshot{}, err
 	}
-	out := make([]fileStamp, len(files))
+	snap := snapshot{files: make([]fileStamp, len(files))}
 	for i, f := range files {
-		st, err := os.Stat(f)
-		if err != nil {
-			out[i] = fileStamp{path: f, missing: true}
-			continue
-		}
-		out[i] = fileStamp{path: f, size: st.Size(), mtime: st.ModTime().UnixNano()}
+		snap.files[i] = stamp(f)
 	}
-	return out, nil
+	if r := s.opts.Requirements; r != "" {
+		snap.req = stamp(r)
+	}
+	return snap, nil
+}
+
+func stamp(path string) fileStamp {
+	st, err := os.Stat(path)
+	if err != nil {
+		return fileStamp{path: path, missing: true}
+	}
+	return fileStamp{path: path, size: st.Size(), mtime: st.ModTime().UnixNano()}
 }
 
 func pathsOf(stamps []fileStamp) []string {

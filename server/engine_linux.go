@@ -120,11 +120,14 @@ func newEngine(opts *Options, log *slog.Logger, self string) (*engine, error) {
 	for _, n := range notes {
 		log.Info(n)
 	}
-	e.store, err = policy.NewStore(context.Background(), e.sources.List, policy.StoreOptions{CheckInterval: rulesCheckInterval, Home: home})
+	e.store, err = e.sources.NewStore(context.Background(), policy.StoreOptions{CheckInterval: rulesCheckInterval, Home: home})
 	if err != nil {
 		return nil, err
 	}
 	p, _ := e.store.Policy(context.Background())
+	for _, w := range p.Warnings() {
+		log.Warn(w)
+	}
 	log.Debug("rules loaded", "rules", p.Len(), "files", files)
 
 	e.launcher = sandbox.NewLauncher(helper, log)

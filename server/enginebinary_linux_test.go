@@ -365,6 +365,7 @@ func TestBinaryDoctorReportsTheEngine(t *testing.T) {
 		"patched Bash:       " + testbash.Path(t) + " (found via $EXECGATE_BASH; probe: execs intercepted, even after `unset EXEC_WRAPPER`)",
 		"execve wrapper:", "codex-execve-wrapper (symlink to this binary)",
 		"rules:              3 rules from 1 files", filepath.Join(home, "rules", "r.rules"),
+		"requirements:       /etc/codex/requirements.toml (",
 		"sandbox (linux):", "landlock:",
 		`"EXECGATE_BASH": "` + testbash.Path(t) + `"`, "[mcp_servers.execgate.env]",
 	} {

@@ -40,6 +40,16 @@ func (e *engine) report(w io.Writer) {
 	for _, f := range files {
 		fmt.Fprintf(w, "  %s\n", f)
 	}
+	if req := e.sources.RequirementsFile(); req != "" {
+		if file, n := p.Requirements(); file != "" {
+			fmt.Fprintf(w, "requirements:       %s (%d rules, after all rules files)\n", file, n)
+		} else {
+			fmt.Fprintf(w, "requirements:       %s (not present)\n", req)
+		}
+		for _, warning := range p.Warnings() {
+			fmt.Fprintf(w, "  warning: %s\n", warning)
+		}
+	}
 	if err != nil {
 		fmt.Fprintf(w, "  ERROR: %v\n", err)
 	}
