@@ -37,7 +37,7 @@ func TestDeciderRecord(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			call := &Call{Decisions: NewDecisions("t", nil)}
-			d := newDecider(call, store, &approvals{}, &onceSet{}, nil, false, testLogger(nil))
+			d := newDecider(call, store, store.Amend, &approvals{}, &onceSet{}, nil, false, testLogger(nil))
 			if tt.decide {
 				d.Decide(context.Background(), gitStatus)
 			}
