@@ -131,7 +131,7 @@ func newEngine(opts *Options, log *slog.Logger, self string) (*engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	store, err := e.projectStore(context.Background(), e.cwd, roots, log)
+	store, err := e.projectStore(context.Background(), e.cwd, roots)
 	if err != nil {
 		return nil, err
 	}

@@ -38,7 +38,7 @@ func (e *engine) Exec(ctx context.Context, call *Call) (Outcome, error) {
 			}
 		}
 	}
-	store, err := e.projectStore(ctx, call.Workdir, trust, log)
+	store, err := e.projectStore(ctx, call.Workdir, trust)
 	if err != nil {
 		return Outcome{}, err
 	}

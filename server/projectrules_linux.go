@@ -32,11 +32,12 @@ const maxNotes = 1024
 // can) is ignored, with a note. roots are the call's workspace-write roots
 // whatever its mode, as for program trust: an earlier call may have
 // written there.
-func (e *engine) projectStore(ctx context.Context, workdir string, roots []string, log *slog.Logger) (*policy.Store, error) {
+func (e *engine) projectStore(ctx context.Context, workdir string, roots []string) (*policy.Store, error) {
 	dirs, notes := e.projectRules(workdir, roots)
+	// On the engine's log: a note is about the project, not the call.
 	for _, n := range notes {
 		if e.noted.first(n.text) {
-			log.Log(ctx, n.level, n.text)
+			e.log.Log(ctx, n.level, n.text)
 		}
 	}
 	s, err := e.stores.get(ctx, dirs)
