@@ -60,20 +60,10 @@ func (s Sources) ProjectRulesDirs(cwd string) (dirs, notes []string) {
 	return dirs, notes
 }
 
-// RulesFiles lists the rules files a rules directory contributes: its
-// regular files named *.rules (symlinks followed, dotfiles included, not
-// recursive), sorted by name. A missing directory has none.
-func RulesFiles(dir string) ([]string, error) {
-	return rulesIn(dir)
-}
-
 // projectTrusted: trust may be configured for the directory holding
 // .codex or for the project root, by the path as found or resolved.
 func (s Sources) projectTrusted(dir, root string) bool {
-	for _, key := range []string{dir, root, canonical(dir), canonical(root)} {
-		if s.Config.TrustLevel(key) == "trusted" {
-			return true
-		}
-	}
-	return false
+	trusted := func(key string) bool { return s.Config.TrustLevel(key) == "trusted" }
+	// The paths as found first: resolving them costs a walk each, per call.
+	return trusted(dir) || trusted(root) || trusted(canonical(dir)) || trusted(canonical(root))
 }

@@ -123,16 +123,16 @@ func newEngine(opts *Options, log *slog.Logger, self string) (*engine, error) {
 	if e.cwd, err = os.Getwd(); err != nil {
 		return nil, fmt.Errorf("current directory: %w", err)
 	}
-	e.sources = policy.Sources{Home: home, Config: cfg, Extra: opts.Rules}
+	e.sources = policy.Sources{Home: home, ProjectRootMarkers: cfg.ProjectRootMarkers, Config: cfg, Extra: opts.Rules}
 	if e.stores, err = newStores(context.Background(), e.sources, policy.StoreOptions{CheckInterval: rulesCheckInterval, Home: home}); err != nil {
 		return nil, err
 	}
-	roots, err := trustRoots(e.spec(&Call{Workdir: e.cwd}, log))
-	if err != nil {
-		return nil, err
-	}
-	store, err := e.projectStore(context.Background(), e.cwd, roots)
-	if err != nil {
+	store := e.stores.base
+	// Roots that cannot be computed here fail the calls that would use
+	// them, with the reason; they must not stop the server.
+	if roots, err := trustRoots(e.spec(&Call{Workdir: e.cwd}, log)); err != nil {
+		log.Debug("project rules of the current directory not preloaded", "error", err)
+	} else if store, err = e.projectStore(context.Background(), e.cwd, roots); err != nil {
 		return nil, err
 	}
 	p, _ := store.Policy(context.Background())

@@ -3,8 +3,11 @@ package server
 import (
 	"context"
 	"fmt"
+	"io/fs"
 	"log/slog"
+	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/execgate/execgate/policy"
 )
@@ -75,15 +78,19 @@ func (e *engine) projectRules(workdir string, roots []string) ([]string, []note)
 
 // sandboxCanChange says how a sandboxed command with writable roots could
 // change the rules that directory dir contributes, "" if it cannot: dir or
-// one of its rules files lies in a root, or is reached through a symlink
+// a rules file in it lies in a root, or is reached through a symlink
 // there. A root's .codex is not writable when the sandbox protects it.
-// Rules files listed later are checked by the next call, since the store
-// the answer selects is chosen per call.
+// Once dir itself is safe only its symlinked entries can lead elsewhere: a
+// plain file's path is below dir's. Entries added later are checked by the
+// next call, since the store this answer selects is chosen per call.
 func sandboxCanChange(dir string, roots []string, protects bool) string {
 	paths := []string{dir}
 	// A listing error is left to the load, which names the directory.
-	if files, err := policy.RulesFiles(dir); err == nil {
-		paths = append(paths, files...)
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		if e.Type()&fs.ModeSymlink != 0 && strings.HasSuffix(e.Name(), ".rules") {
+			paths = append(paths, filepath.Join(dir, e.Name()))
+		}
 	}
 	for _, p := range paths {
 		if link, root, ok := symlinkInRoots(p, roots); ok {

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"os"
@@ -266,6 +267,47 @@ func TestSandboxCanChange(t *testing.T) {
 			got := sandboxCanChange(tt.dir, roots, tt.protects)
 			if (got == "") != (tt.want == "") || !strings.Contains(got, tt.want) {
 				t.Errorf("sandboxCanChange(%s) = %q, want %q", tt.dir, got, tt.want)
+			}
+		})
+	}
+}
+
+// BenchmarkProjectStore is what the project layer adds to each call:
+// finding the project from the workdir, checking its rules directories
+// against the call's writable roots, and the cache lookup.
+func BenchmarkProjectStore(b *testing.B) {
+	root := privateDir(b)
+	P := filepath.Join(root, "P")
+	if err := os.MkdirAll(filepath.Join(P, ".git"), 0o755); err != nil {
+		b.Fatal(err)
+	}
+	for _, f := range []string{"P/.codex/rules/p.rules", "P/a/b/.codex/rules/b.rules"} {
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(root, f)), 0o755); err != nil {
+			b.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(root, f), []byte(`prefix_rule(pattern=["echo"], decision="forbidden")`+"\n"), 0o600); err != nil {
+			b.Fatal(err)
+		}
+	}
+	deep := filepath.Join(P, "a/b/c/d/e/f")
+	if err := os.MkdirAll(deep, 0o755); err != nil {
+		b.Fatal(err)
+	}
+	te := newTestEngine(b, "", trustProjects(map[string]string{P: "trusted"}))
+	ws := b.TempDir()
+	roots, err := trustRoots(te.spec(&Call{Workspace: []string{ws}, Workdir: ws}, testLogger(nil)))
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, c := range []struct{ name, workdir string }{
+		{"no project", ws},
+		{"two rules dirs, depth 8", deep},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			for b.Loop() {
+				if _, err := te.projectStore(context.Background(), c.workdir, roots); err != nil {
+					b.Fatal(err)
+				}
 			}
 		})
 	}

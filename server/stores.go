@@ -84,16 +84,18 @@ func (c *stores) get(ctx context.Context, dirs []string) (*policy.Store, error) 
 
 // amend records an "always allow" through via (writing the home's
 // default.rules once) and adds the rule to every other loaded store, so the
-// calls of every project see it at once. Holding the lock meanwhile keeps
-// a store from being loaded from the file before the write yet cached
-// after the broadcast; a store evicted earlier reads the rule from the file
-// when it is loaded again.
+// calls of every project see it at once. The file is written outside the
+// lock: a lock another process holds on it must not stall other calls. A
+// store loaded from the file just before the write and cached just after
+// the broadcast misses the rule only until its next change check, which
+// sees default.rules changed; a store evicted earlier reads the rule when
+// it is loaded again.
 func (c *stores) amend(via *policy.Store, tokens []string) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
 	if err := via.Amend(tokens); err != nil {
 		return err
 	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	for _, s := range c.loaded() {
 		if s != via {
 			s.Amended(tokens)
