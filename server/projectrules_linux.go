@@ -57,7 +57,9 @@ type note struct {
 }
 
 // projectRules lists the project rules directories that apply from
-// workdir (see projectStore) and notes on those left out.
+// workdir (see projectStore), symlinks resolved, and notes on those left
+// out. Resolved, they name what was checked, and one project reached by
+// two paths is one store.
 func (e *engine) projectRules(workdir string, roots []string) ([]string, []note) {
 	found, untrusted := e.sources.ProjectRulesDirs(workdir)
 	var notes []note
@@ -67,11 +69,14 @@ func (e *engine) projectRules(workdir string, roots []string) ([]string, []note)
 	protects := e.launcher.Capabilities().ProtectsPaths()
 	dirs := found[:0]
 	for _, d := range found {
-		if why := sandboxCanChange(d, roots, protects); why != "" {
+		real, why := sandboxCanChange(d, roots, protects)
+		if why != "" {
 			notes = append(notes, note{slog.LevelWarn, fmt.Sprintf("ignoring rules in %s: sandboxed commands could change them (%s)", d, why)})
 			continue
 		}
-		dirs = append(dirs, d)
+		if real != "" { // "": gone since it was found
+			dirs = append(dirs, real)
+		}
 	}
 	return dirs, notes
 }
@@ -82,32 +87,42 @@ func (e *engine) projectRules(workdir string, roots []string) ([]string, []note)
 // there. A root's .codex is not writable when the sandbox protects it.
 // Once dir itself is safe only its symlinked entries can lead elsewhere: a
 // plain file's path is below dir's. Entries added later are checked by the
-// next call, since the store this answer selects is chosen per call.
-func sandboxCanChange(dir string, roots []string, protects bool) string {
-	paths := []string{dir}
+// next call, since the store this answer selects is chosen per call. real
+// is dir resolved, "" when it does not resolve.
+func sandboxCanChange(dir string, roots []string, protects bool) (real, why string) {
+	real, why = resolvedOutsideRoots(dir, roots, protects)
+	if why != "" || real == "" {
+		return "", why
+	}
 	// A listing error is left to the load, which names the directory.
-	entries, _ := os.ReadDir(dir)
+	entries, _ := os.ReadDir(real)
 	for _, e := range entries {
 		if e.Type()&fs.ModeSymlink != 0 && strings.HasSuffix(e.Name(), ".rules") {
-			paths = append(paths, filepath.Join(dir, e.Name()))
-		}
-	}
-	for _, p := range paths {
-		if link, root, ok := symlinkInRoots(p, roots); ok {
-			if root == "" {
-				return fmt.Sprintf("%s: too many levels of symbolic links", p)
+			if _, why := resolvedOutsideRoots(filepath.Join(real, e.Name()), roots, protects); why != "" {
+				return "", why
 			}
-			return fmt.Sprintf("%s is reached through the symlink %s inside the writable root %s", p, link, root)
-		}
-		real, err := filepath.EvalSymlinks(p)
-		if err != nil {
-			continue // gone: nothing there to load
-		}
-		if root := writableRoot(real, roots, protects); root != "" {
-			return fmt.Sprintf("%s is inside the writable root %s", real, root)
 		}
 	}
-	return ""
+	return real, ""
+}
+
+// resolvedOutsideRoots resolves p, or says how the sandbox could change
+// what p names (see sandboxCanChange). real is "" when p does not resolve.
+func resolvedOutsideRoots(p string, roots []string, protects bool) (real, why string) {
+	if link, root, ok := symlinkInRoots(p, roots); ok {
+		if root == "" {
+			return "", fmt.Sprintf("%s: too many levels of symbolic links", p)
+		}
+		return "", fmt.Sprintf("%s is reached through the symlink %s inside the writable root %s", p, link, root)
+	}
+	real, err := filepath.EvalSymlinks(p)
+	if err != nil {
+		return "", "" // gone: nothing there to load
+	}
+	if root := writableRoot(real, roots, protects); root != "" {
+		return "", fmt.Sprintf("%s is inside the writable root %s", real, root)
+	}
+	return real, ""
 }
 
 // writableRoot is the root through which the sandbox can write the

@@ -82,6 +82,10 @@ func TestEngineProjectRulesPerCall(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	alias := filepath.Join(root, "alias-of-A")
+	if err := os.Symlink(A, alias); err != nil {
+		t.Fatal(err)
+	}
 	projectTree(t, filepath.Dir(ws), []string{filepath.Base(ws)}, map[string]string{
 		// The workspace's own .codex is kept read-only by the sandbox
 		// (when it has namespaces); a sub/.codex is writable.
@@ -110,6 +114,7 @@ func TestEngineProjectRulesPerCall(t *testing.T) {
 	}{
 		{"A forbids echo, does not allow touch", A, VerdictDeny, "project A: no echo", VerdictRun, "a"},
 		{"A's subdirectory has A's rules", filepath.Join(A, "sub/deeper"), VerdictDeny, "project A: no echo", VerdictRun, "a-sub"},
+		{"A by another path: A's rules", filepath.Join(alias, "sub"), VerdictDeny, "project A: no echo", VerdictRun, "a-alias"},
 		{"B allows touch, does not forbid echo", B, VerdictRun, "", VerdictEscalate, "b"},
 		{"untrusted C contributes nothing", C, VerdictRun, "", VerdictRun, "c"},
 		{"nor in its subdirectory", filepath.Join(C, "sub"), VerdictRun, "", VerdictRun, "c-sub"},
@@ -140,8 +145,8 @@ func TestEngineProjectRulesPerCall(t *testing.T) {
 		})
 	}
 
-	// One store per project, whatever the subdirectory; C and no project
-	// share the base store.
+	// One store per project, whatever the subdirectory or the path to it;
+	// C and no project share the base store.
 	var keys []string
 	for _, e := range te.stores.recent {
 		keys = append(keys, e.key)
@@ -264,9 +269,15 @@ func TestSandboxCanChange(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := sandboxCanChange(tt.dir, roots, tt.protects)
+			real, got := sandboxCanChange(tt.dir, roots, tt.protects)
 			if (got == "") != (tt.want == "") || !strings.Contains(got, tt.want) {
 				t.Errorf("sandboxCanChange(%s) = %q, want %q", tt.dir, got, tt.want)
+			}
+			if want, err := filepath.EvalSymlinks(tt.dir); got == "" && err == nil && real != want {
+				t.Errorf("sandboxCanChange(%s) resolved to %q, want %q", tt.dir, real, want)
+			}
+			if (got != "" || tt.name == "missing") && real != "" {
+				t.Errorf("sandboxCanChange(%s) = %q with a reason or nothing to resolve", tt.dir, real)
 			}
 		})
 	}
