@@ -25,7 +25,7 @@ func (s Sources) ProjectRulesDirs(cwd string) (dirs, notes []string) {
 		markers = []string{".git"}
 	}
 	root := findProjectRoot(cwd, markers)
-	var chain []string // root first
+	var chain []string // cwd first, up to the root
 	for d := cwd; ; d = filepath.Dir(d) {
 		chain = append(chain, d)
 		if d == root || d == filepath.Dir(d) {

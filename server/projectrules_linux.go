@@ -26,7 +26,9 @@ const maxNotes = 1024
 // agent chooses workdir, so it chooses among projects; that grants it
 // nothing the user did not: only projects the user marked trusted
 // contribute, and a trusted project's rules are the user's word on
-// commands run there. What the agent must not choose is the rules
+// commands run there. (The script may cd elsewhere; the call's rules still
+// decide, as under Codex, whose project layer follows the session's cwd
+// and not each command's.) What the agent must not choose is the rules
 // themselves, and the walk from the project root down to workdir passes
 // through the workspace, where a sandboxed command could create
 // sub/.codex/rules that the enclosing project's trust would cover. So a
