@@ -22,7 +22,11 @@ type Config struct {
 	// Projects maps a project directory to its trust level ("trusted",
 	// "untrusted"), from [projects."<path>"] trust_level.
 	Projects map[string]string
-	Execgate ExecgateConfig
+	// ProjectRootMarkers is Codex's project_root_markers: the names whose
+	// presence makes a directory a project root (nil when unset: .git; an
+	// empty list makes every working directory its own root).
+	ProjectRootMarkers []string
+	Execgate           ExecgateConfig
 }
 
 // SandboxWorkspaceWrite is Codex's [sandbox_workspace_write] table.
@@ -93,6 +97,7 @@ func ParseConfig(name string, data []byte) (*Config, []string, error) {
 		d.boolean(t, "sandbox_workspace_write", "exclude_slash_tmp", &w.ExcludeSlashTmp)
 		d.unknown(t, "sandbox_workspace_write", "writable_roots", "network_access", "exclude_tmpdir_env_var", "exclude_slash_tmp")
 	}
+	d.strs(raw, "", "project_root_markers", &c.ProjectRootMarkers)
 	if t, ok := d.table(raw, "", "projects"); ok {
 		c.Projects = map[string]string{}
 		for _, dir := range sortedKeys(t) {

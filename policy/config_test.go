@@ -12,6 +12,7 @@ func TestParseConfig(t *testing.T) {
 	src := `
 model = "o3"                 # a Codex key execgate does not use: ignored silently
 sandbox_mode = "workspace-write"
+project_root_markers = [".git", ".hg"]
 
 [sandbox_workspace_write]
 writable_roots = ["/data", "/cache"]
@@ -49,7 +50,8 @@ colour = "always"
 		SandboxWorkspaceWrite: SandboxWorkspaceWrite{
 			WritableRoots: []string{"/data", "/cache"}, NetworkAccess: true, ExcludeTmpdirEnvVar: true,
 		},
-		Projects: map[string]string{"/home/u/repo": "trusted", "/home/u/other": "untrusted"},
+		Projects:           map[string]string{"/home/u/repo": "trusted", "/home/u/other": "untrusted"},
+		ProjectRootMarkers: []string{".git", ".hg"},
 		Execgate: ExecgateConfig{
 			Bash: "/opt/bash/bin/bash", ExecveWrapper: "/opt/bin/codex-execve-wrapper", PreserveProgramPaths: true,
 			Rules: []string{"/etc/extra.rules"}, TimeoutMs: 20000, MaxOutputBytes: 1 << 20, PromptTimeoutMs: 60000,
@@ -88,11 +90,30 @@ func TestParseConfigErrors(t *testing.T) {
 		{"[sandbox_workspace_write]\nnetwork_access = \"on\"", "sandbox_workspace_write.network_access: expected a boolean"},
 		{"[projects.\"/r\"]\ntrust_level = true", `projects."/r".trust_level: expected a string, got a boolean`},
 		{"sandbox_mode = ", "parsing config config.toml"},
+		{`project_root_markers = ".git"`, "project_root_markers: expected an array of strings, got a string"},
 	}
 	for _, tt := range tests {
 		_, _, err := ParseConfig("config.toml", []byte(tt.src))
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("ParseConfig(%q): %v, want %q", tt.src, err, tt.want)
+		}
+	}
+}
+
+// An empty project_root_markers is not the same as none: every working
+// directory is then its own project root (Sources.ProjectRulesDirs).
+func TestParseConfigEmptyRootMarkers(t *testing.T) {
+	tests := []struct {
+		src     string
+		wantNil bool
+	}{{"", true}, {"project_root_markers = []", false}}
+	for _, tt := range tests {
+		c, _, err := ParseConfig("config.toml", []byte(tt.src))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if (c.ProjectRootMarkers == nil) != tt.wantNil || len(c.ProjectRootMarkers) != 0 {
+			t.Errorf("%q: markers %#v", tt.src, c.ProjectRootMarkers)
 		}
 	}
 }

@@ -43,6 +43,10 @@ type Sources struct {
 	ProjectRootMarkers []string
 	// Config supplies project trust ([projects."<path>"] trust_level).
 	Config *Config
+	// Projects are project rules directories to read after those found
+	// from Cwd, as ProjectRulesDirs returned them: a server that decides
+	// the project per call leaves Cwd empty and sets these.
+	Projects []string
 	// Extra files (from flags and [execgate] rules), loaded last.
 	Extra []string
 }
@@ -67,13 +71,16 @@ func (s Sources) Files() (files, notes []string, err error) {
 		}
 		files = append(files, f...)
 	}
+	var projects []string
 	if s.Cwd != "" {
-		f, n, err := s.projectFiles()
+		projects, notes = s.ProjectRulesDirs(s.Cwd)
+	}
+	for _, dir := range append(projects, s.Projects...) {
+		f, err := rulesIn(dir)
 		if err != nil {
 			return nil, nil, err
 		}
 		files = append(files, f...)
-		notes = append(notes, n...)
 	}
 	return append(files, s.Extra...), notes, nil
 }
@@ -111,54 +118,6 @@ func (s Sources) NewStore(ctx context.Context, opts StoreOptions) (*Store, error
 func (s Sources) List() ([]string, error) {
 	files, _, err := s.Files()
 	return files, err
-}
-
-// projectFiles: untrusted projects never contribute rules. (Codex 0.97.0
-// loads them when the project's .codex has no config.toml; execgate does
-// not, so a cloned repository cannot allow itself anything.)
-func (s Sources) projectFiles() (files, notes []string, err error) {
-	cwd := filepath.Clean(s.Cwd)
-	markers := s.ProjectRootMarkers
-	if markers == nil {
-		markers = []string{".git"}
-	}
-	root := findProjectRoot(cwd, markers)
-	home := canonical(s.Home)
-	var dirs []string
-	for d := cwd; ; d = filepath.Dir(d) {
-		dirs = append([]string{d}, dirs...)
-		if d == root || d == filepath.Dir(d) {
-			break
-		}
-	}
-	for _, d := range dirs {
-		codexDir := filepath.Join(d, ".codex")
-		if st, err := os.Stat(codexDir); err != nil || !st.IsDir() || canonical(codexDir) == home {
-			continue
-		}
-		if !s.projectTrusted(d, root) {
-			if _, err := os.Stat(filepath.Join(codexDir, "rules")); err != nil {
-				continue // nothing ignored, nothing to report
-			}
-			notes = append(notes, fmt.Sprintf("ignoring rules in %s: project %s is not trusted (set trust_level = \"trusted\" under [projects.%q] in config.toml)", filepath.Join(codexDir, "rules"), root, root))
-			continue
-		}
-		f, err := rulesIn(filepath.Join(codexDir, "rules"))
-		if err != nil {
-			return nil, nil, err
-		}
-		files = append(files, f...)
-	}
-	return files, notes, nil
-}
-
-func (s Sources) projectTrusted(dir, root string) bool {
-	for _, key := range []string{dir, root, canonical(dir), canonical(root)} {
-		if s.Config.TrustLevel(key) == "trusted" {
-			return true
-		}
-	}
-	return false
 }
 
 func findProjectRoot(cwd string, markers []string) string {

@@ -108,6 +108,20 @@ func (s *Store) Amend(tokens []string) error {
 	if err := Amend(s.home, tokens); err != nil {
 		return err
 	}
+	s.Amended(tokens)
+	return nil
+}
+
+// Amended adds to the in-memory policy the rule another Store's Amend
+// wrote for tokens (Stores that share a home and differ in their other
+// rules), so that it takes effect at once here too rather than at the next
+// reload. Adding a rule the policy already read from the file is harmless:
+// the same allow twice decides the same. It does nothing without a home or
+// tokens.
+func (s *Store) Amended(tokens []string) {
+	if s.home == "" || len(tokens) == 0 {
+		return
+	}
 	rule := &PrefixRule{Program: tokens[0], Decision: Allow, Pos: Pos{File: DefaultRulesFile(s.home)}}
 	for _, t := range tokens[1:] {
 		rule.Rest = append(rule.Rest, Token{t})
@@ -115,7 +129,6 @@ func (s *Store) Amend(tokens []string) error {
 	s.mu.Lock()
 	s.policy = s.policy.WithRule(rule)
 	s.mu.Unlock()
-	return nil
 }
 
 func (s *Store) snapshot() (snapshot, error) {

@@ -22,8 +22,10 @@ import (
 //
 // and records each answer in the call's Decisions.
 type decider struct {
-	call      *Call
-	store     *policy.Store
+	call  *Call
+	store *policy.Store // the call's: shared rules and its project's
+	// amend writes an "always allow" rule where every store sees it.
+	amend     func(tokens []string) error
 	approvals *approvals
 	// roots are the resolved paths a sandboxed command can write: a
 	// basename rule never applies to a program there, and an escalated
@@ -39,8 +41,8 @@ type decider struct {
 	pending map[string][]Decision // what Decide answered, awaiting the session's record
 }
 
-func newDecider(call *Call, store *policy.Store, ap *approvals, warned *onceSet, roots []string, preserve bool, log *slog.Logger) *decider {
-	return &decider{call: call, store: store, approvals: ap, warned: warned, roots: roots, preserve: preserve, log: log, pending: map[string][]Decision{}}
+func newDecider(call *Call, store *policy.Store, amend func([]string) error, ap *approvals, warned *onceSet, roots []string, preserve bool, log *slog.Logger) *decider {
+	return &decider{call: call, store: store, amend: amend, approvals: ap, warned: warned, roots: roots, preserve: preserve, log: log, pending: map[string][]Decision{}}
 }
 
 // Decide implements escalate.Decider.
@@ -124,7 +126,7 @@ func (d *decider) decide(ctx context.Context, ex escalate.Exec) Decision {
 			return verdict(rec, VerdictDeny, ans.Reason)
 		}
 		if ans.Answer == AlwaysAllow {
-			return d.amend(ctx, rec, ex, args)
+			return d.alwaysAllow(ctx, rec, ex, args)
 		}
 		return verdict(rec, VerdictRun, "user approved: "+ans.Answer.String())
 	}
@@ -141,15 +143,15 @@ func (d *decider) evaluate(ctx context.Context, file string, args []string) poli
 	return v
 }
 
-// amend writes the allow rule the user asked for with "always allow" on a
-// command no rule covered, then decides the exec by the new rule.
-func (d *decider) amend(ctx context.Context, rec Decision, ex escalate.Exec, args []string) Decision {
+// alwaysAllow writes the allow rule the user asked for with "always allow"
+// on a command no rule covered, then decides the exec by the new rule.
+func (d *decider) alwaysAllow(ctx context.Context, rec Decision, ex escalate.Exec, args []string) Decision {
 	program := filepath.Base(ex.File)
 	if d.preserve {
 		program = ex.File // only rules naming the full path apply
 	}
 	tokens := append([]string{program}, args...)
-	if err := d.store.Amend(tokens); err != nil {
+	if err := d.amend(tokens); err != nil {
 		d.log.Error("always allow: could not add the rule", "error", err)
 		return verdict(rec, VerdictRun, "user approved (always allow), but the rule could not be saved: "+err.Error())
 	}
@@ -241,6 +243,10 @@ func (a *approvals) add(cmd []string) {
 
 // onceSet tells the first sighting of a string from the later ones.
 type onceSet struct {
+	// max, when set, bounds the strings remembered: reaching it forgets
+	// them all, so a sighting may count as first again.
+	max int
+
 	mu   sync.Mutex
 	seen map[string]bool
 }
@@ -251,7 +257,7 @@ func (o *onceSet) first(s string) bool {
 	if o.seen[s] {
 		return false
 	}
-	if o.seen == nil {
+	if o.seen == nil || o.max > 0 && len(o.seen) >= o.max {
 		o.seen = map[string]bool{}
 	}
 	o.seen[s] = true

@@ -25,7 +25,7 @@ func BenchmarkDecide(b *testing.B) {
 		{"allowed", escalate.Exec{File: "/usr/bin/git", Argv: []string{"git", "status"}, Workdir: ws}},
 	} {
 		b.Run(c.name, func(b *testing.B) {
-			d := newDecider(call, te.store, &te.approvals, &te.warned, roots, false, testLogger(nil))
+			d := newDecider(call, te.stores.base, te.stores.base.Amend, &te.approvals, &te.warned, roots, false, testLogger(nil))
 			for b.Loop() {
 				dec := d.Decide(context.Background(), c.ex)
 				d.record(escalate.Record{Exec: c.ex, Decision: dec})

@@ -37,7 +37,7 @@ func TestDeciderRecord(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			call := &Call{Decisions: NewDecisions("t", nil)}
-			d := newDecider(call, store, &approvals{}, &onceSet{}, nil, false, testLogger(nil))
+			d := newDecider(call, store, store.Amend, &approvals{}, &onceSet{}, nil, false, testLogger(nil))
 			if tt.decide {
 				d.Decide(context.Background(), gitStatus)
 			}
@@ -58,5 +58,31 @@ func writeFile(t *testing.T, path, content string) {
 	t.Helper()
 	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// A bounded onceSet forgets everything when full, so its memory stays
+// bounded however many distinct strings it sees; an unbounded one never
+// repeats a first sighting.
+func TestOnceSetBound(t *testing.T) {
+	tests := []struct {
+		name      string
+		max       int
+		sightings []string
+		want      []bool
+	}{
+		{"unbounded", 0, []string{"a", "b", "a", "c", "b"}, []bool{true, true, false, true, false}},
+		{"bound 2", 2, []string{"a", "a", "b", "a", "c", "a", "c"}, []bool{true, false, true, false, true, true, false}},
+	}
+	for _, tt := range tests {
+		o := &onceSet{max: tt.max}
+		for i, s := range tt.sightings {
+			if got := o.first(s); got != tt.want[i] {
+				t.Errorf("%s: sighting %d (%q) first = %v, want %v", tt.name, i, s, got, tt.want[i])
+			}
+			if tt.max > 0 && len(o.seen) > tt.max {
+				t.Errorf("%s: %d remembered, bound %d", tt.name, len(o.seen), tt.max)
+			}
+		}
 	}
 }

@@ -29,8 +29,11 @@ type engine struct {
 	wrapper  string
 	wrapID   fileID
 	runDir   string // private; removed by Close ("" if none was made)
-	store    *policy.Store
+	// sources are the rules layers every call shares; stores add each
+	// call's project layer (see projectStore).
 	sources  policy.Sources
+	stores   *stores
+	cwd      string // the server's, for startup notes and doctor
 	launcher *sandbox.Launcher
 	// env is the server's environment without the escalate wiring, the
 	// base of each call's Bash environment.
@@ -39,6 +42,9 @@ type engine struct {
 	escEnv    escalate.EnvPolicy
 	approvals approvals
 	warned    onceSet
+	// noted logs each project rules note once; bounded, since every
+	// directory an agent names as workdir may have one.
+	noted onceSet
 
 	closeOnce sync.Once
 }
@@ -66,7 +72,7 @@ func newEngine(opts *Options, log *slog.Logger, self string) (*engine, error) {
 	if self, err = filepath.Abs(self); err != nil {
 		return nil, err
 	}
-	e := &engine{opts: opts, log: log, cfg: cfg, home: home}
+	e := &engine{opts: opts, log: log, cfg: cfg, home: home, noted: onceSet{max: maxNotes}}
 	ok := false
 	defer func() {
 		if !ok {
@@ -108,33 +114,38 @@ func newEngine(opts *Options, log *slog.Logger, self string) (*engine, error) {
 		return nil, err
 	}
 
-	cwd, err := os.Getwd()
-	if err != nil {
+	e.launcher = sandbox.NewLauncher(helper, log)
+
+	// The shared layers load once; each call adds the rules of its own
+	// project (projectStore). The server's cwd is where doctor looks, and
+	// its project is loaded now so that a broken rules file there is
+	// reported at startup, as it was when the project was fixed at start.
+	if e.cwd, err = os.Getwd(); err != nil {
 		return nil, fmt.Errorf("current directory: %w", err)
 	}
-	e.sources = policy.Sources{Home: home, Cwd: cwd, Config: cfg, Extra: opts.Rules}
-	files, notes, err := e.sources.Files()
-	if err != nil {
+	e.sources = policy.Sources{Home: home, ProjectRootMarkers: cfg.ProjectRootMarkers, Config: cfg, Extra: opts.Rules}
+	if e.stores, err = newStores(context.Background(), e.sources, policy.StoreOptions{CheckInterval: rulesCheckInterval, Home: home}); err != nil {
 		return nil, err
 	}
-	for _, n := range notes {
-		log.Info(n)
-	}
-	e.store, err = e.sources.NewStore(context.Background(), policy.StoreOptions{CheckInterval: rulesCheckInterval, Home: home})
-	if err != nil {
+	store := e.stores.base
+	// Roots that cannot be computed here fail the calls that would use
+	// them, with the reason; they must not stop the server.
+	if roots, err := trustRoots(e.spec(&Call{Workdir: e.cwd}, log)); err != nil {
+		log.Debug("project rules of the current directory not preloaded", "error", err)
+	} else if store, err = e.projectStore(context.Background(), e.cwd, roots); err != nil {
 		return nil, err
 	}
-	p, _ := e.store.Policy(context.Background())
+	p, _ := store.Policy(context.Background())
 	for _, w := range p.Warnings() {
 		log.Warn(w)
 	}
-	log.Debug("rules loaded", "rules", p.Len(), "files", files)
+	log.Debug("rules loaded", "rules", p.Len(), "files", p.Files())
 
-	e.launcher = sandbox.NewLauncher(helper, log)
 	// A helper for the configured mode starts now, ahead of the first
 	// call, and each call leaves one ready for the next: a call then
 	// does not wait for the helper's process start.
-	e.launcher.Prepare(e.spec(&Call{Workdir: cwd}, log))
+	e.launcher.Prepare(e.spec(&Call{Workdir: e.cwd}, log))
+
 	e.env = shellBaseEnv(os.Environ())
 	e.escEnv = escalate.EnvPolicy{Set: map[string]string{}}
 	// An escalated command finds its helpers and its configuration the

@@ -3,6 +3,7 @@ package server
 import (
 	"bytes"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -53,6 +54,12 @@ func newTestEngine(t testing.TB, rules string, edit func(*Options)) *testEngine 
 // newTestEngineWith is newTestEngine with self as the execgate binary.
 func newTestEngineWith(t testing.TB, self, rules string, edit func(*Options)) *testEngine {
 	t.Helper()
+	return newTestEngineLog(t, self, rules, edit, testLogger(nil))
+}
+
+// newTestEngineLog is newTestEngineWith logging the engine's messages to log.
+func newTestEngineLog(t testing.TB, self, rules string, edit func(*Options), log *slog.Logger) *testEngine {
+	t.Helper()
 	home := privateDir(t)
 	t.Setenv("EXECGATE_HOME", home)
 	if rules != "" {
@@ -69,7 +76,7 @@ func newTestEngineWith(t testing.TB, self, rules string, edit func(*Options)) *t
 	if edit != nil {
 		edit(opts)
 	}
-	e, err := newEngine(opts, testLogger(nil), self)
+	e, err := newEngine(opts, log, self)
 	if err != nil {
 		t.Fatalf("newEngine: %v", err)
 	}

@@ -40,7 +40,12 @@ func (e *engine) Exec(ctx context.Context, call *Call) (Outcome, error) {
 			}
 		}
 	}
-	d := newDecider(call, e.store, &e.approvals, &e.warned, trust, e.opts.PreserveProgramPaths, log)
+	store, err := e.projectStore(ctx, call.Workdir, trust)
+	if err != nil {
+		return Outcome{}, err
+	}
+	amend := func(tokens []string) error { return e.stores.amend(store, tokens) }
+	d := newDecider(call, store, amend, &e.approvals, &e.warned, trust, e.opts.PreserveProgramPaths, log)
 	sess, err := escalate.NewSession(d, escalate.Options{Logger: log, Env: e.escEnv, OnDecision: d.record})
 	if err != nil {
 		return Outcome{}, err

@@ -34,9 +34,23 @@ func (e *engine) report(w io.Writer) {
 		fmt.Fprintf(w, "config:             %s (%s)\n", cfgPath, state)
 	}
 	fmt.Fprintf(w, "rules home:         %s (always allow appends to %s)\n", e.home, e.home+"/rules/default.rules")
-	p, err := e.store.Policy(context.Background())
+	// The rules a call starting in the server's cwd gets, as before
+	// project rules followed each call.
+	var notes []note
+	p, err := e.stores.base.Policy(context.Background())
+	if roots, rerr := trustRoots(e.spec(&Call{Workdir: e.cwd}, e.log)); rerr != nil {
+		err = rerr
+	} else {
+		var dirs []string
+		dirs, notes = e.projectRules(e.cwd, roots)
+		if store, gerr := e.stores.get(context.Background(), dirs); gerr != nil {
+			err = gerr
+		} else {
+			p, err = store.Policy(context.Background())
+		}
+	}
 	files := p.Files()
-	fmt.Fprintf(w, "rules:              %d rules from %d files\n", p.Len(), len(files))
+	fmt.Fprintf(w, "rules:              %d rules from %d files (project rules for %s; each call reads those of its workdir)\n", p.Len(), len(files), e.cwd)
 	for _, f := range files {
 		fmt.Fprintf(w, "  %s\n", f)
 	}
@@ -53,10 +67,8 @@ func (e *engine) report(w io.Writer) {
 	if err != nil {
 		fmt.Fprintf(w, "  ERROR: %v\n", err)
 	}
-	if _, notes, err := e.sources.Files(); err == nil {
-		for _, n := range notes {
-			fmt.Fprintf(w, "  note: %s\n", n)
-		}
+	for _, n := range notes {
+		fmt.Fprintf(w, "  note: %s\n", n.text)
 	}
 	fmt.Fprintln(w)
 	_ = sandbox.Report(w, e.launcher.Capabilities())
