@@ -123,7 +123,7 @@ func newEngine(opts *Options, log *slog.Logger, self string) (*engine, error) {
 	if e.cwd, err = os.Getwd(); err != nil {
 		return nil, fmt.Errorf("current directory: %w", err)
 	}
-	e.sources = policy.Sources{Home: home, ProjectRootMarkers: cfg.ProjectRootMarkers, Config: cfg, Extra: opts.Rules}
+	e.sources = policy.Sources{SystemDir: opts.systemDir, Home: home, ProjectRootMarkers: cfg.ProjectRootMarkers, Config: cfg, Extra: opts.Rules}
 	if e.stores, err = newStores(context.Background(), e.sources, policy.StoreOptions{CheckInterval: rulesCheckInterval, Home: home}); err != nil {
 		return nil, err
 	}

@@ -49,6 +49,10 @@ type Options struct {
 	Workdir string // default: the current directory
 	Script  string
 
+	// systemDir replaces /etc/codex (system rules and requirements.toml)
+	// in tests; empty in the product.
+	systemDir string
+
 	// Explicit holds the names of the flags given on the command line. A
 	// config file (config.toml, loaded by the policy package) must only fill
 	// the fields whose flag is not in Explicit: flags override config.
