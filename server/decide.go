@@ -15,7 +15,9 @@ import (
 // decider decides the execs of one call (DESIGN §6):
 //
 //	forbidden rule                 Deny, with the rule's justification
-//	allow rule                     Escalate (outside the sandbox)
+//	allow rule                     Escalate (outside the sandbox); for git
+//	                               where .git is not protected, ask first
+//	                               (see repoControlled)
 //	prompt rule                    ask; accepted: Escalate, else Deny
 //	no rule, dangerous command     ask; accepted: Run (sandboxed), else Deny
 //	no rule                        Run (sandboxed)
@@ -32,7 +34,10 @@ type decider struct {
 	// program is never reached through a symlink there.
 	roots    []string
 	preserve bool // --preserve-program-paths
-	log      *slog.Logger
+	// unprotected: the sandbox cannot keep .git inside writable roots
+	// read-only here (no user namespaces).
+	unprotected bool
+	log         *slog.Logger
 	// warned makes each warning (a failed rules reload) once per
 	// engine, not once per exec.
 	warned *onceSet
@@ -101,6 +106,20 @@ func (d *decider) decide(ctx context.Context, ex escalate.Exec) Decision {
 		}
 		return verdict(rec, VerdictDeny, reason)
 
+	case v.Decision == policy.Allow && d.unprotected && repoControlled(ex.File):
+		if d.approvals.has(cmd) {
+			return d.escalate(rec, ex, "allowed by rule; approved earlier (always allow)")
+		}
+		got, ans := d.call.Ask(ctx, PromptRequest{Command: cmd, Workdir: ex.Workdir, Rule: rec.Rule,
+			Justification: unprotectedRepoWarning}, VerdictEscalate)
+		if got == VerdictDeny {
+			return verdict(rec, VerdictDeny, ans.Reason+" ("+unprotectedRepoWarning+")")
+		}
+		if ans.Answer == AlwaysAllow {
+			d.approvals.add(cmd)
+		}
+		return d.escalate(rec, ex, "allowed by rule; user approved: "+ans.Answer.String())
+
 	case v.Decision == policy.Allow:
 		return d.escalate(rec, ex, "allowed by rule")
 
@@ -131,6 +150,29 @@ func (d *decider) decide(ctx context.Context, ex escalate.Exec) Decision {
 		return verdict(rec, VerdictRun, "user approved: "+ans.Answer.String())
 	}
 	return verdict(rec, VerdictRun, "")
+}
+
+// unprotectedRepoWarning is why an allowed git asks first on a machine
+// where the sandbox cannot protect .git.
+const unprotectedRepoWarning = "an allow rule covers this git command, but this machine gives the sandbox no user namespaces, " +
+	"so .git in the workspace is writable inside it: hooks or config the agent wrote there would run outside the sandbox with this git " +
+	"(allow user namespaces for execgate to remove this prompt; `execgate doctor` checks)"
+
+// repoControlled reports whether program is git or one of its helpers
+// (git-*), which run hooks and config-defined commands (core.fsmonitor,
+// core.sshCommand, filters, ...) from the repository they work in. Escalated, it runs them outside the
+// sandbox: harmless while the sandbox keeps .git read-only, a way out when
+// it cannot. The resolved path counts as well as the name run.
+func repoControlled(program string) bool {
+	isGit := func(p string) bool {
+		name := filepath.Base(p)
+		return name == "git" || strings.HasPrefix(name, "git-")
+	}
+	if isGit(program) {
+		return true
+	}
+	real, err := filepath.EvalSymlinks(program)
+	return err == nil && isGit(real)
 }
 
 // evaluate asks the policy about one exec. A failed reload is logged: the
