@@ -4,9 +4,10 @@
 //
 // main picks the role before anything else: the wrapper role runs once per
 // program the agent's shell starts, so it must not pay for flag parsing or
-// logging setup it does not use. The go:debug lines below skip the runtime's
-// cgroup probing for GOMAXPROCS at every start: the sandbox helper and the
-// wrapper both start once per call or per program.
+// logging setup it does not use. The go:debug lines below stop the runtime
+// from following cgroup CPU limits after start (it still reads them once;
+// Go 1.26 does so unconditionally), so the sandbox helper and the wrapper,
+// which start once per call or per program, start no goroutine for it.
 //
 //go:debug containermaxprocs=0
 //go:debug updatemaxprocs=0

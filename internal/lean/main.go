@@ -9,7 +9,9 @@
 // JSON schema), which costs about a millisecond per start. The wrapper's Run
 // answer is mostly handled before the runtime starts (wrapper's fast path),
 // but its other answers and the sandbox helper run Go code. This binary also
-// skips the runtime's cgroup probing for GOMAXPROCS.
+// turns off the runtime's GOMAXPROCS updates from cgroup limits: the runtime
+// still reads the cgroup once at start (Go 1.26 does so unconditionally),
+// but starts no goroutine to re-check it.
 //
 //go:debug containermaxprocs=0
 //go:debug updatemaxprocs=0
