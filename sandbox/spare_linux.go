@@ -57,6 +57,14 @@ type sparePool struct {
 	idle     [2]*spare // indexed by kindIndex
 	starting [2]bool
 	closed   bool
+	// mounts is /proc/self/mountinfo, open to learn when the server's
+	// mount table changes (-1: cannot tell), once watching is set. A spare
+	// with namespaces has its own copy of the mount table, taken when it
+	// started: after a change (a workspace on a disk mounted since), it
+	// could see a different tree than a helper started now, so it is
+	// dropped.
+	mounts   int
+	watching bool
 }
 
 func kindIndex(ns bool) int {
@@ -87,6 +95,10 @@ func (l *Launcher) Close() {
 	p.closed = true
 	idle := p.idle
 	p.idle = [2]*spare{}
+	if p.watching && p.mounts >= 0 {
+		unix.Close(p.mounts)
+		p.mounts = -1
+	}
 	p.mu.Unlock()
 	for _, s := range idle {
 		if s != nil {
@@ -103,6 +115,10 @@ func (l *Launcher) refill(ns bool) {
 	if p.closed || p.idle[k] != nil || p.starting[k] {
 		p.mu.Unlock()
 		return
+	}
+	if !p.watchMounts() {
+		p.mu.Unlock()
+		return // a spare could not be checked before use
 	}
 	p.starting[k] = true
 	p.mu.Unlock()
@@ -128,6 +144,17 @@ func (l *Launcher) takeSpare(ns bool) *spare {
 	p := &l.spares
 	k := kindIndex(ns)
 	p.mu.Lock()
+	if p.mountsChanged() {
+		stale := p.idle
+		p.idle = [2]*spare{}
+		p.mu.Unlock()
+		for _, s := range stale {
+			if s != nil {
+				s.discard()
+			}
+		}
+		return nil
+	}
 	s := p.idle[k]
 	p.idle[k] = nil
 	p.mu.Unlock()
@@ -136,6 +163,35 @@ func (l *Launcher) takeSpare(ns bool) *spare {
 		return nil
 	}
 	return s
+}
+
+// watchMounts opens the mount table to be told of changes, once, before
+// the first spare starts, and reports whether it is watched. The caller
+// holds p.mu.
+func (p *sparePool) watchMounts() bool {
+	if !p.watching {
+		fd, err := unix.Open("/proc/self/mountinfo", unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			fd = -1
+		}
+		p.mounts, p.watching = fd, true
+	}
+	return p.mounts >= 0
+}
+
+// mountsChanged reports whether the mount table changed since the last
+// call (the kernel flags the open file with POLLPRI once per change), and
+// says yes when it cannot tell. The caller holds p.mu.
+func (p *sparePool) mountsChanged() bool {
+	switch {
+	case !p.watching:
+		return false // no spare was ever started
+	case p.mounts < 0:
+		return true
+	}
+	pfd := []unix.PollFd{{Fd: int32(p.mounts), Events: unix.POLLPRI}}
+	n, err := unix.Poll(pfd, 0)
+	return err != nil || (n > 0 && pfd[0].Revents&(unix.POLLPRI|unix.POLLERR) != 0)
 }
 
 func (l *Launcher) startSpare(ns bool) (*spare, error) {

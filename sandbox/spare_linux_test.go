@@ -261,3 +261,56 @@ func TestSpareRejectsBadActivation(t *testing.T) {
 		})
 	}
 }
+
+// TestSpareDroppedAfterMountChange: a spare with namespaces carries the
+// mount table of when it started; after the server's mount table changes
+// it is not used, and a call in the newly mounted tree runs (in a helper
+// started for it).
+func TestSpareDroppedAfterMountChange(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to mount")
+	}
+	for name, l := range spareLaunchers(t) {
+		t.Run(name, func(t *testing.T) {
+			spec := Spec{Policy: Policy{Mode: WorkspaceWrite}, Workspace: t.TempDir()}
+			l.Prepare(spec)
+			idleSpare(t, l, spec)
+			mnt := t.TempDir()
+			if err := unix.Mount("tmpfs", mnt, "tmpfs", 0, "size=1m"); err != nil {
+				t.Skipf("mount tmpfs: %v", err)
+			}
+			t.Cleanup(func() { unix.Unmount(mnt, unix.MNT_DETACH) })
+			if err := os.WriteFile(mnt+"/marker", []byte("on the new mount\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			spec.Workspace = mnt
+			pr, pw, err := os.Pipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer pr.Close()
+			cmd, err := l.Start(context.Background(), spec, []string{"/bin/bash", "-c", "cat marker && touch new"}, Proc{Dir: mnt, Stdout: pw, Stderr: pw})
+			pw.Close()
+			if err != nil {
+				t.Fatal(err)
+			}
+			out, _ := io.ReadAll(pr)
+			if err := cmd.Wait(); err != nil || string(out) != "on the new mount\n" {
+				t.Errorf("%v: %q", err, out)
+			}
+			if usedSpare(cmd) {
+				t.Errorf("a spare from before the mount ran the call")
+			}
+			// The next spare is fresh: used again.
+			l.Prepare(spec)
+			idleSpare(t, l, spec)
+			cmd, err = l.Start(context.Background(), spec, []string{"/bin/true"}, Proc{Dir: mnt})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := cmd.Wait(); err != nil || !usedSpare(cmd) {
+				t.Errorf("fresh spare: used %v, %v", usedSpare(cmd), err)
+			}
+		})
+	}
+}
