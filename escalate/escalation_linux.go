@@ -161,7 +161,11 @@ func resultOf(ws unix.WaitStatus) SuperExecResult {
 // the sandbox and may be a full pipe nobody reads.
 func tell(fd int, msg string) {
 	pfd := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLOUT}}
-	if n, err := unix.Poll(pfd, 0); err != nil || n != 1 || pfd[0].Revents&unix.POLLOUT == 0 {
+	n, err := unix.Poll(pfd, 0)
+	for err == unix.EINTR { // the Go runtime's preemption signal
+		n, err = unix.Poll(pfd, 0)
+	}
+	if err != nil || n != 1 || pfd[0].Revents&unix.POLLOUT == 0 {
 		return
 	}
 	if len(msg) > 1024 {

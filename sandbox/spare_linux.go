@@ -48,6 +48,9 @@ type activation struct {
 type spare struct {
 	cmd *exec.Cmd
 	ctl int // the server's end of the control socket
+	// mounts is the mount table generation the spare (with namespaces)
+	// copied when it started.
+	mounts uint64
 }
 
 // sparePool holds at most one idle spare per kind (with or without
@@ -57,14 +60,10 @@ type sparePool struct {
 	idle     [2]*spare // indexed by kindIndex
 	starting [2]bool
 	closed   bool
-	// mounts is /proc/self/mountinfo, open to learn when the server's
-	// mount table changes (-1: cannot tell), once watching is set. A spare
-	// with namespaces has its own copy of the mount table, taken when it
-	// started: after a change (a workspace on a disk mounted since), it
-	// could see a different tree than a helper started now, so it is
-	// dropped.
-	mounts   int
-	watching bool
+	// mounts watches the server's mount table (nil until the first
+	// spare with namespaces, or if it cannot be watched: see mountWatch).
+	mounts       *mountWatch
+	mountsFailed bool
 }
 
 func kindIndex(ns bool) int {
@@ -95,9 +94,9 @@ func (l *Launcher) Close() {
 	p.closed = true
 	idle := p.idle
 	p.idle = [2]*spare{}
-	if p.watching && p.mounts >= 0 {
-		unix.Close(p.mounts)
-		p.mounts = -1
+	if p.mounts != nil {
+		p.mounts.close()
+		p.mounts = nil
 	}
 	p.mu.Unlock()
 	for _, s := range idle {
@@ -116,9 +115,15 @@ func (l *Launcher) refill(ns bool) {
 		p.mu.Unlock()
 		return
 	}
-	if !p.watchMounts() {
-		p.mu.Unlock()
-		return // a spare could not be checked before use
+	var gen uint64
+	if ns {
+		// Taken before the spare copies the table: a change while it
+		// starts makes it stale, never the other way round.
+		var ok bool
+		if gen, ok = p.mountGeneration(); !ok {
+			p.mu.Unlock()
+			return // a spare could not be checked before use
+		}
 	}
 	p.starting[k] = true
 	p.mu.Unlock()
@@ -134,6 +139,7 @@ func (l *Launcher) refill(ns bool) {
 		}
 		return
 	}
+	s.mounts = gen
 	p.idle[k] = s
 	p.mu.Unlock()
 }
@@ -144,19 +150,15 @@ func (l *Launcher) takeSpare(ns bool) *spare {
 	p := &l.spares
 	k := kindIndex(ns)
 	p.mu.Lock()
-	if p.mountsChanged() {
-		stale := p.idle
-		p.idle = [2]*spare{}
-		p.mu.Unlock()
-		for _, s := range stale {
-			if s != nil {
-				s.discard()
-			}
-		}
-		return nil
-	}
 	s := p.idle[k]
 	p.idle[k] = nil
+	if s != nil && ns {
+		if gen, ok := p.mountGeneration(); !ok || gen != s.mounts {
+			p.mu.Unlock()
+			s.discard()
+			return nil
+		}
+	}
 	p.mu.Unlock()
 	if s != nil && !s.alive() {
 		s.discard()
@@ -165,33 +167,20 @@ func (l *Launcher) takeSpare(ns bool) *spare {
 	return s
 }
 
-// watchMounts opens the mount table to be told of changes, once, before
-// the first spare starts, and reports whether it is watched. The caller
-// holds p.mu.
-func (p *sparePool) watchMounts() bool {
-	if !p.watching {
-		fd, err := unix.Open("/proc/self/mountinfo", unix.O_RDONLY|unix.O_CLOEXEC, 0)
-		if err != nil {
-			fd = -1
+// mountGeneration is the server's mount table generation (see mountWatch),
+// watched from the first call on; ok is false when it cannot be told. Only
+// spares with namespaces need it: the others share the server's table. The
+// caller holds p.mu.
+func (p *sparePool) mountGeneration() (gen uint64, ok bool) {
+	if p.mounts == nil && !p.mountsFailed {
+		if p.mounts = openMountWatch(); p.mounts == nil {
+			p.mountsFailed = true
 		}
-		p.mounts, p.watching = fd, true
 	}
-	return p.mounts >= 0
-}
-
-// mountsChanged reports whether the mount table changed since the last
-// call (the kernel flags the open file with POLLPRI once per change), and
-// says yes when it cannot tell. The caller holds p.mu.
-func (p *sparePool) mountsChanged() bool {
-	switch {
-	case !p.watching:
-		return false // no spare was ever started
-	case p.mounts < 0:
-		return true
+	if p.mounts == nil {
+		return 0, false
 	}
-	pfd := []unix.PollFd{{Fd: int32(p.mounts), Events: unix.POLLPRI}}
-	n, err := unix.Poll(pfd, 0)
-	return err != nil || (n > 0 && pfd[0].Revents&(unix.POLLPRI|unix.POLLERR) != 0)
+	return p.mounts.generation()
 }
 
 func (l *Launcher) startSpare(ns bool) (*spare, error) {
@@ -232,9 +221,8 @@ func runtimeEnv(env []string) []string {
 // alive reports whether the spare still waits: once it has exited its end
 // of the control socket is closed, which shows here as a hang-up.
 func (s *spare) alive() bool {
-	pfd := []unix.PollFd{{Fd: int32(s.ctl), Events: unix.POLLOUT}}
-	n, err := unix.Poll(pfd, 0)
-	return err == nil && n == 1 && pfd[0].Revents&(unix.POLLHUP|unix.POLLERR) == 0
+	revents, err := pollNow(s.ctl, unix.POLLOUT)
+	return err == nil && revents&(unix.POLLHUP|unix.POLLERR) == 0
 }
 
 // discard ends an unused spare: closing the control socket makes it exit;
