@@ -315,3 +315,32 @@ func TestSpareDroppedAfterMountChange(t *testing.T) {
 		})
 	}
 }
+
+// TestSpareKeptAfterTransientMount: a mount made and undone while a spare
+// waited leaves the table as the spare copied it: the spare is used.
+func TestSpareKeptAfterTransientMount(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to mount")
+	}
+	for name, l := range spareLaunchers(t) {
+		t.Run(name, func(t *testing.T) {
+			spec := Spec{Policy: Policy{Mode: WorkspaceWrite}, Workspace: t.TempDir()}
+			l.Prepare(spec)
+			idleSpare(t, l, spec)
+			mnt := t.TempDir()
+			if err := unix.Mount("tmpfs", mnt, "tmpfs", 0, "size=1m"); err != nil {
+				t.Skipf("mount tmpfs: %v", err)
+			}
+			if err := unix.Unmount(mnt, 0); err != nil {
+				t.Fatal(err)
+			}
+			cmd, err := l.Start(context.Background(), spec, []string{"/bin/true"}, Proc{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := cmd.Wait(); err != nil || !usedSpare(cmd) {
+				t.Errorf("spare used %v (%v), want it used", usedSpare(cmd), err)
+			}
+		})
+	}
+}
