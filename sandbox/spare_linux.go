@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -35,6 +36,12 @@ const spareArg = "--spare"
 
 // spareFD is the spare's end of the control socket.
 const spareFD = 3
+
+// spareReady is the byte a spare sends once it waits for its activation.
+const spareReady = 'R'
+
+// spareStartTimeout bounds the wait for a new spare's readiness.
+const spareStartTimeout = 5 * time.Second
 
 // activation is the one message a spare receives.
 type activation struct {
@@ -129,6 +136,12 @@ func (l *Launcher) refill(ns bool) {
 	p.mu.Unlock()
 
 	s, err := l.startSpare(ns)
+	if err == nil {
+		if err = s.awaitReady(); err != nil {
+			s.discard()
+			s = nil
+		}
+	}
 
 	p.mu.Lock()
 	p.starting[k] = false
@@ -204,6 +217,23 @@ func (l *Launcher) startSpare(ns bool) (*spare, error) {
 		return nil, fmt.Errorf("sandbox: starting a spare helper %s: %w", l.self, err)
 	}
 	return &spare{cmd: cmd, ctl: fds[0]}, nil
+}
+
+// awaitReady waits for the spare's ready byte.
+func (s *spare) awaitReady() error {
+	revents, err := pollWait(s.ctl, unix.POLLIN, spareStartTimeout)
+	if err != nil {
+		return fmt.Errorf("sandbox: spare helper: %w", err)
+	}
+	if revents&unix.POLLIN == 0 {
+		return errors.New("sandbox: spare helper did not start")
+	}
+	var b [1]byte
+	n, _, _, _, err := unix.Recvmsg(s.ctl, b[:], nil, unix.MSG_DONTWAIT)
+	if err != nil || n != 1 || b[0] != spareReady {
+		return fmt.Errorf("sandbox: spare helper did not start (%d bytes, %v)", n, err)
+	}
+	return nil
 }
 
 // runtimeEnv keeps the variables the Go runtime reads at start.
@@ -299,6 +329,12 @@ func activationFiles(p Proc) (fds []int, closeFiles func(), err error) {
 // runSpare is the helper side: wait for the activation, take its files,
 // environment and directory, and go on as a helper started for the call.
 func runSpare() int {
+	// Ready: the server puts a spare in its pool only after this byte, so
+	// a call never waits for a spare's start. Failing to send it means
+	// the server has gone or given up on this spare.
+	if err := unix.Sendmsg(spareFD, []byte{spareReady}, nil, nil, unix.MSG_NOSIGNAL); err != nil {
+		return 0
+	}
 	payload, fds, err := escalate.ReadFrame(spareFD)
 	if errors.Is(err, escalate.ErrClosed) {
 		return 0 // the server no longer needs this spare

@@ -245,6 +245,10 @@ func TestSpareRejectsBadActivation(t *testing.T) {
 				t.Fatal(err)
 			}
 			child.Close()
+			// As the server does: wait for the spare to be ready.
+			if err := (&spare{ctl: sp[0]}).awaitReady(); err != nil {
+				t.Fatal(err)
+			}
 			files := []int{int(pw.Fd()), int(pw.Fd()), int(pw.Fd()), int(pw.Fd())}[:tc.nfiles]
 			if err := escalate.WriteFrame(sp[0], []byte(tc.payload), files); err != nil {
 				t.Fatal(err)
@@ -342,5 +346,21 @@ func TestSpareKeptAfterTransientMount(t *testing.T) {
 				t.Errorf("spare used %v (%v), want it used", usedSpare(cmd), err)
 			}
 		})
+	}
+}
+
+// TestSpareNotReadyNotPooled: a spare that never says it is ready (here a
+// binary that is not the helper) never enters the pool.
+func TestSpareNotReadyNotPooled(t *testing.T) {
+	l := &Launcher{self: "/bin/true"}
+	defer l.Close()
+	l.Prepare(Spec{Policy: Policy{Mode: DangerFullAccess}, Workspace: t.TempDir()})
+	// Long enough for /bin/true to start and exit many times over.
+	time.Sleep(300 * time.Millisecond)
+	l.spares.mu.Lock()
+	idle, starting := l.spares.idle, l.spares.starting
+	l.spares.mu.Unlock()
+	if idle != [2]*spare{} || starting != [2]bool{} {
+		t.Errorf("pool after a spare that never got ready: idle %v, starting %v", idle, starting)
 	}
 }
