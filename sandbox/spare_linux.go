@@ -43,6 +43,10 @@ const spareReady = 'R'
 // spareStartTimeout bounds the wait for a new spare's readiness.
 const spareStartTimeout = 5 * time.Second
 
+// spareWait bounds how long a call waits for a spare that is starting; a
+// spare is normally ready within a few milliseconds.
+const spareWait = 50 * time.Millisecond
+
 // activation is the one message a spare receives.
 type activation struct {
 	Spec helperSpec `json:"spec"`
@@ -64,8 +68,8 @@ type spare struct {
 // namespaces). The zero value is ready to use.
 type sparePool struct {
 	mu       sync.Mutex
-	idle     [2]*spare // indexed by kindIndex
-	starting [2]bool
+	idle     [2]*spare        // indexed by kindIndex
+	starting [2]chan struct{} // while a spare starts; closed when it is pooled or failed
 	closed   bool
 	// mounts watches the server's mount table (nil until the first
 	// spare with namespaces, or if it cannot be watched: see mountWatch).
@@ -118,7 +122,7 @@ func (l *Launcher) refill(ns bool) {
 	p := &l.spares
 	k := kindIndex(ns)
 	p.mu.Lock()
-	if p.closed || p.idle[k] != nil || p.starting[k] {
+	if p.closed || p.idle[k] != nil || p.starting[k] != nil {
 		p.mu.Unlock()
 		return
 	}
@@ -132,8 +136,10 @@ func (l *Launcher) refill(ns bool) {
 			return // a spare could not be checked before use
 		}
 	}
-	p.starting[k] = true
+	started := make(chan struct{})
+	p.starting[k] = started
 	p.mu.Unlock()
+	defer close(started)
 
 	s, err := l.startSpare(ns)
 	if err == nil {
@@ -144,7 +150,7 @@ func (l *Launcher) refill(ns bool) {
 	}
 
 	p.mu.Lock()
-	p.starting[k] = false
+	p.starting[k] = nil
 	if err != nil || p.closed {
 		p.mu.Unlock()
 		if s != nil {
@@ -158,11 +164,23 @@ func (l *Launcher) refill(ns bool) {
 }
 
 // takeSpare removes the idle spare of the given kind from the pool, nil if
-// there is none or it has died.
+// there is none or it has died. A spare still starting is waited for, a
+// little: it is further along than a helper the call would start now, and
+// would compete with it for the CPU.
 func (l *Launcher) takeSpare(ns bool) *spare {
 	p := &l.spares
 	k := kindIndex(ns)
 	p.mu.Lock()
+	if started := p.starting[k]; started != nil && p.idle[k] == nil {
+		p.mu.Unlock()
+		t := time.NewTimer(spareWait)
+		select {
+		case <-started:
+		case <-t.C:
+		}
+		t.Stop()
+		p.mu.Lock()
+	}
 	s := p.idle[k]
 	p.idle[k] = nil
 	if s != nil && ns {

@@ -360,7 +360,7 @@ func TestSpareNotReadyNotPooled(t *testing.T) {
 	l.spares.mu.Lock()
 	idle, starting := l.spares.idle, l.spares.starting
 	l.spares.mu.Unlock()
-	if idle != [2]*spare{} || starting != [2]bool{} {
+	if idle != [2]*spare{} || starting != [2]chan struct{}{} {
 		t.Errorf("pool after a spare that never got ready: idle %v, starting %v", idle, starting)
 	}
 }
