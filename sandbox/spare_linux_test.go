@@ -364,3 +364,36 @@ func TestSpareNotReadyNotPooled(t *testing.T) {
 		t.Errorf("pool after a spare that never got ready: idle %v, starting %v", idle, starting)
 	}
 }
+
+// TestStartWaitsForStartingSpare: a call that comes while the spare is
+// still starting takes it once ready, rather than starting its own helper.
+func TestStartWaitsForStartingSpare(t *testing.T) {
+	for name, l := range spareLaunchers(t) {
+		t.Run(name, func(t *testing.T) {
+			spec := Spec{Policy: Policy{Mode: WorkspaceWrite}, Workspace: t.TempDir()}
+			h, err := l.helperSpec(spec, []string{"-"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			l.Prepare(spec)
+			for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(50 * time.Microsecond) {
+				l.spares.mu.Lock()
+				starting := l.spares.starting[kindIndex(h.Namespaces)] != nil
+				l.spares.mu.Unlock()
+				if starting {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatal("the spare never started")
+				}
+			}
+			cmd, err := l.Start(context.Background(), spec, []string{"/bin/true"}, Proc{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := cmd.Wait(); err != nil || !usedSpare(cmd) {
+				t.Errorf("spare used %v (%v), want the starting spare used", usedSpare(cmd), err)
+			}
+		})
+	}
+}
