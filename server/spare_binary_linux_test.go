@@ -1,0 +1,83 @@
+package server_test
+
+import (
+	"bytes"
+	"os"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// live returns pid's state letter if it runs (not a zombie), "" if not.
+func live(pid int) string {
+	stat, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return ""
+	}
+	s := string(stat)
+	if f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:]); len(f) > 0 && f[0] != "Z" {
+		return f[0]
+	}
+	return ""
+}
+
+// sparesOf lists the spare sandbox helpers whose parent is pid.
+func sparesOf(pid int) []int {
+	ents, _ := os.ReadDir("/proc")
+	var out []int
+	for _, e := range ents {
+		n, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		cmdline, err := os.ReadFile("/proc/" + e.Name() + "/cmdline")
+		if err != nil || !bytes.Contains(cmdline, []byte("\x00sandbox\x00--spare")) {
+			continue
+		}
+		stat, err := os.ReadFile("/proc/" + e.Name() + "/stat")
+		if err != nil {
+			continue
+		}
+		s := string(stat)
+		f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+		if len(f) > 1 && f[1] == strconv.Itoa(pid) && f[0] != "Z" {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// A server keeps a spare sandbox helper ready; it ends with the server,
+// whether the client closes stdin or the server is killed outright.
+func TestBinarySparesEndWithServer(t *testing.T) {
+	for _, how := range []string{"stdin closed", "SIGKILL"} {
+		t.Run(how, func(t *testing.T) {
+			p := startBinary(t)
+			p.send(initialize)
+			p.recv()
+			var spares []int
+			for deadline := time.Now().Add(5 * time.Second); len(spares) == 0; time.Sleep(10 * time.Millisecond) {
+				if time.Now().After(deadline) {
+					t.Fatalf("no spare helper started (stderr: %s)", p.stderr.String())
+				}
+				spares = sparesOf(p.cmd.Process.Pid)
+			}
+			if how == "SIGKILL" {
+				p.cmd.Process.Kill()
+			} else {
+				p.stdin.Close()
+			}
+			p.cmd.Wait()
+			for _, pid := range spares {
+				for deadline := time.Now().Add(3 * time.Second); len(live(pid)) > 0; time.Sleep(10 * time.Millisecond) {
+					if time.Now().After(deadline) {
+						syscall.Kill(pid, syscall.SIGKILL)
+						t.Fatalf("spare helper %d outlived the server", pid)
+					}
+				}
+			}
+		})
+	}
+}
