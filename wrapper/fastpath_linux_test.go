@@ -46,6 +46,11 @@ type markedOutcome struct {
 	early bool
 	req   escalate.Request // as the server decoded it
 	raw   []byte           // the request payload
+	// After an Escalate answer: what the server got, and the device:inode
+	// of the wrapper's descriptors 0, 1, 2 (what SuperExec must carry).
+	supers   []superExecSeen
+	forwards []string
+	stdio    []string
 }
 
 // marked describes one run of the wrapper for runMarked.
@@ -54,8 +59,9 @@ type marked struct {
 	argv       []string // FILE ARGV0 ARGV1...
 	env        []string // exactly these, plus the socket and GODEBUG variables
 	dir        string
-	closeStdin bool // start it with descriptor 0 closed
-	nobody     bool // run it as uid/gid 65534
+	closeStdin  bool // start it with descriptor 0 closed
+	closeStdout bool // start it with descriptor 1 closed
+	nobody      bool // run it as uid/gid 65534
 }
 
 // runMarked runs m.wrapper FILE ARGV... with exactly m.env plus
@@ -89,21 +95,25 @@ func runMarked(t *testing.T, m marked, decide func(escalate.Request) reply) mark
 	}
 	defer outR.Close()
 	fullEnv := append(append([]string(nil), env...), "CODEX_ESCALATE_SOCKET=3", inittrace)
-	stdin := devNull.Fd()
+	stdin, stdout := devNull.Fd(), outW.Fd()
 	if m.closeStdin {
 		stdin = ^uintptr(0) // closed in the child
 	}
+	if m.closeStdout {
+		stdout = ^uintptr(0)
+	}
+	stdio := fileIDs([]int{int(devNull.Fd()), int(outW.Fd()), int(errFile.Fd())})
 	pid, err := syscall.ForkExec(wrapper, append([]string{wrapper}, argv...), &syscall.ProcAttr{
 		Dir:   dir,
 		Env:   fullEnv,
-		Files: []uintptr{stdin, outW.Fd(), errFile.Fd(), s.child.Fd()},
+		Files: []uintptr{stdin, stdout, errFile.Fd(), s.child.Fd()},
 		Sys:   sysAttr(m.nobody),
 	})
 	outW.Close()
 	if err != nil {
 		t.Fatalf("start %s: %v", wrapper, err)
 	}
-	stdout, err := io.ReadAll(outR)
+	out, err := io.ReadAll(outR)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -125,7 +135,8 @@ func runMarked(t *testing.T, m marked, decide func(escalate.Request) reply) mark
 	if errs := s.errors(); len(errs) > 0 {
 		t.Fatalf("server: %v", errs)
 	}
-	got := markedOutcome{outcome: outcome{stdout: string(stdout), stderr: string(stderr), status: ws}, early: early.Load()}
+	got := markedOutcome{outcome: outcome{stdout: string(out), stderr: string(stderr), status: ws}, early: early.Load(),
+		supers: s.superExecs(), forwards: s.forwarded(), stdio: stdio}
 	if reqs, raws := s.seen(), s.rawRequests(); len(reqs) == 1 {
 		got.req, got.raw = reqs[0], raws[0]
 	} else if len(reqs) > 1 {
