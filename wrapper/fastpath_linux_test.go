@@ -55,10 +55,10 @@ type markedOutcome struct {
 
 // marked describes one run of the wrapper for runMarked.
 type marked struct {
-	wrapper    string
-	argv       []string // FILE ARGV0 ARGV1...
-	env        []string // exactly these, plus the socket and GODEBUG variables
-	dir        string
+	wrapper     string
+	argv        []string // FILE ARGV0 ARGV1...
+	env         []string // exactly these, plus the socket and GODEBUG variables
+	dir         string
 	closeStdin  bool // start it with descriptor 0 closed
 	closeStdout bool // start it with descriptor 1 closed
 	nobody      bool // run it as uid/gid 65534
