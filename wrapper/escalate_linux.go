@@ -14,7 +14,11 @@ import (
 
 // forwardedSignals are relayed to the escalated command, which runs in its
 // own process group on the server's side and so does not get the terminal's
-// or the shell's signals by itself.
+// or the shell's signals by itself. Mirrored as forwardedSet in
+// fastpath_linux_amd64.s, whose Escalate path also mirrors superExecPayload,
+// forwardSignals' frame, the result forms readResult decodes and
+// dieBySignal: a change here must be made there too (the differential tests
+// in fastpath_escalate_linux_test.go catch a mismatch).
 var forwardedSignals = [...]os.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT, syscall.SIGWINCH}
 
 // superExec hands the wrapper's stdio to the server, which runs the command

@@ -201,7 +201,8 @@ func TestFastEscalateClosedStdout(t *testing.T) {
 // the wrapper reaches the escalated process group as the same Forward frame,
 // also when the wrapper inherited INT and HUP ignored (os/signal's Notify
 // catches them anyway; the fast path's blocked signals queue anyway), and a
-// signal the Go runtime drops (USR1, ALRM) does not end the wrapper.
+// signal the Go runtime drops (USR1, ALRM) or a stop and continue does not
+// end the wrapper.
 func TestFastEscalateForwardsSignals(t *testing.T) {
 	requireFastPath(t)
 	tests := []struct {
@@ -218,13 +219,17 @@ func TestFastEscalateForwardsSignals(t *testing.T) {
 		{"HUP inherited ignored", nil, syscall.SIGHUP, "ignore=1,2", `{"signal":1}`},
 		{"QUIT inherited blocked", nil, syscall.SIGQUIT, "block=3", `{"signal":3}`},
 		{"USR1 and ALRM dropped", []syscall.Signal{syscall.SIGUSR1, syscall.SIGALRM}, syscall.SIGINT, "", `{"signal":2}`},
+		// The wait goes on after the wrapper was stopped and continued.
+		{"stopped and continued", []syscall.Signal{syscall.SIGSTOP, syscall.SIGCONT}, syscall.SIGINT, "", `{"signal":2}`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			for _, w := range []string{defaultWrapperPath, exactWrapperPath} {
 				s := newServer(t, escalateAlways)
 				name := strings.TrimPrefix(unixSignalName(tt.sig), "SIG")
-				script := "trap 'echo got " + name + "; exit 7' " + name + "; echo ready; while :; do sleep 0.02; done"
+				// Bounded (about 10 s), so a wrapper that died instead of
+				// forwarding fails the test rather than hanging it.
+				script := "trap 'echo got " + name + "; exit 7' " + name + "; echo ready; i=0; while [ $i -lt 500 ]; do sleep 0.02; i=$((i+1)); done; echo timeout"
 				p := proc{argv: []string{"/bin/sh", "sh", "-c", script}, wrapper: w, signals: tt.signals}
 				if tt.signals == "" {
 					// The signal helper is a Go program: its own init trace

@@ -1,7 +1,7 @@
 #include "textflag.h"
 
-// The Run fast path: the wrapper's common case answered before the Go runtime
-// starts.
+// The Run and Escalate fast path: the wrapper's common cases answered before
+// the Go runtime starts.
 //
 // Why: the wrapper must add less than 1 ms per program start over plain
 // Bash. Measured on the reference VM, a static C program that only execve()s
@@ -29,10 +29,33 @@
 // name, because Go's os.Environ (what the Go path sends and execs with) drops
 // those, and FILE must get the same environment either way.
 //
+// Escalate: the Go path (superExec in escalate_linux.go) cost ~2.3 ms over
+// plain Bash per escalated program on the reference VM, mostly the runtime's
+// start and its threads; this path costs ~0.7 ms. On the exact Escalate
+// answer it does what superExec does, in the same order and with the same
+// bytes on the wire: catch the forwarded signals (blocked, read from a
+// signalfd, where superExec uses signal.Notify), send SuperExec with
+// descriptors 0-2, forward each caught signal as a Forward frame while it
+// waits, and end as the result says (dieBySignal's steps, or exit_code &
+// 0xff). Only the two result forms the server writes are decoded here;
+// any other frame, end of file or error is left to Go's readResult, which
+// decodes or reports it (handoverEscalated and the kinds after it). Where
+// it knowingly differs from the Go path while it waits: the forwarded
+// signals are blocked in the wrapper (SigBlk in its /proc status; nothing
+// inherits that mask, as nothing is exec'd or forked); a fault-class
+// signal sent with kill(2) (ABRT, ILL, TRAP, SYS, BUS, FPE, SEGV, STKFLT)
+// kills the wrapper by that signal where the runtime would print a
+// goroutine dump and exit 2; and after a handover, for the runtime's start
+// only (the command has ended by then, or never started), the forwarded
+// signals act as the runtime has them before os/signal is set up (see
+// esc_restore). Signals the runtime drops are ignored, as with it, and the
+// job-control ones stop the wrapper, as with it.
+//
 // fastRun's sections: 1 role check, 2 socket variable, 3 getcwd, 4 build
-// the request, 5 handshake, 6 send, 7 peek at the answer, 8 execve. Before 5
-// any failure returns with nothing changed (Go starts from scratch); from 5
-// on, fastState tells Go where to continue (handover.go).
+// the request, 5 handshake, 6 send, 7 peek at the answer, 8 execve (Run),
+// 9 escalate. Before 5 any failure returns with nothing changed (Go starts
+// from scratch); from 5 on, fastState tells Go where to continue
+// (handover.go).
 //
 // Registers in fastRun (the helpers below say what they use):
 //
@@ -46,6 +69,11 @@
 //	DI   write cursor in fastReq while building
 //	R9   write limit (fastReq's end minus reqSlack)
 //	AX, CX, DX, SI, R10, R11: scratch (SYSCALL clobbers AX, CX, R11).
+//
+// Section 9 keeps R14 (the stream) and uses R12 as a send cursor (then the
+// handover state), R13 as a frame's end (then the exit status), R8 and R9
+// as the result's exit_code and signal; BX and the argv/envp slots are no
+// longer needed there.
 
 // Linux amd64 syscall numbers and constants.
 #define SYS_read	0
@@ -194,7 +222,7 @@ DATA actIgnore<>+16(SB)/8, $0
 DATA actIgnore<>+24(SB)/8, $0
 GLOBL actIgnore<>(SB), RODATA, $32
 
-// fastRun tries the Run fast path. It returns (to earlyEntry, which then
+// fastRun tries the fast path. It returns (to earlyEntry, which then
 // starts the runtime) whenever Go must take over; on success it never
 // returns. In: BX = the initial stack pointer.
 TEXT ·fastRun(SB),NOSPLIT|NOFRAME,$0-0

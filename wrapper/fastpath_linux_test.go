@@ -19,7 +19,7 @@ import (
 )
 
 // Tests of the pre-runtime Run fast path (fastpath_linux_amd64.s), which only
-// the early-entry build has.
+// the early-entry build has (its Escalate half: fastpath_escalate_linux_test.go).
 //
 // How a test knows which path sent the request: the wrapper runs with
 // GODEBUG=inittrace=1, so the Go runtime writes a line per package init to
@@ -34,7 +34,7 @@ const inittrace = "GODEBUG=inittrace=1"
 func requireFastPath(t *testing.T) {
 	t.Helper()
 	if runtime.GOOS != "linux" || runtime.GOARCH != "amd64" {
-		t.Skip("the Run fast path exists on linux/amd64 only")
+		t.Skip("the fast path exists on linux/amd64 only")
 	}
 }
 

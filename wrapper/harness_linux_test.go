@@ -59,8 +59,9 @@ func TestMain(m *testing.M) {
 		}
 		// Every test runs against both builds: the default one (the Go
 		// path throughout) and the one linked with the early entry point,
-		// as the Makefile links it (the pre-runtime Run fast path, see
-		// fastpath_linux_amd64.s, and the Go path for everything else).
+		// as the Makefile links it (the pre-runtime Run and Escalate fast
+		// path, see fastpath_linux_amd64.s, and the Go path for everything
+		// else).
 		defaultWrapperPath = wrapperPath
 		for _, pass := range []struct{ name, path string }{{"default build", defaultWrapperPath}, {"early-entry build", exactWrapperPath}} {
 			fmt.Fprintf(os.Stderr, "=== wrapper tests against the %s\n", pass.name)
