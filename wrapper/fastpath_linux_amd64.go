@@ -30,8 +30,8 @@ var (
 	fastResult  [128]byte  // the peeked SuperExecResult frame (resultPeek)
 )
 
-// fastRun is the Run and Escalate fast path, called by earlyEntry before the runtime
-// starts; never from Go.
+// fastRun is the Run and Escalate fast path, called by earlyEntry before the
+// runtime starts; never from Go.
 func fastRun()
 
 // takeHandover reports what the fast path left to do.

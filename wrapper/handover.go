@@ -20,9 +20,11 @@ const (
 	// handoverStream: the request went out on stream and the answer, unread,
 	// is not the exact Run or Escalate frame (or the read failed, or the
 	// Escalate path could not set up its signal catching): Main reads it.
-	// The signal state is as inherited, except that after an Escalate
-	// answer the signals the runtime drops may already be SIG_IGN, which
-	// the runtime replaces with its own handler anyway.
+	// The signal state is as inherited, except after an Escalate answer:
+	// the signals the runtime drops may already be SIG_IGN (it installs
+	// its own handler on them anyway), and if reading the Escalate frame
+	// fell short after the peek (which cannot happen) the forwarded ones
+	// are SIG_IGN too, as for the kinds below.
 	handoverStream
 	// handoverSendFailed: sending the request on stream failed with errno.
 	handoverSendFailed
