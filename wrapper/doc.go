@@ -30,9 +30,13 @@
 // fastpath_linux_amd64.s sends the request and, when the answer is exactly
 // Run, execs the program itself, so the runtime never starts and none of the
 // above applies. That is also what keeps the wrapper's cost per program
-// start under a millisecond. Requests it cannot encode verbatim (bytes JSON
-// escapes, invalid UTF-8, duplicate or empty environment entries), a closed
-// descriptor 0-2, and every answer but Run go through the Go code.
+// start under a millisecond. When the answer is exactly Escalate it also does
+// what superExec does (escalate_linux.go), down to the wrapper's exit, as
+// long as the server's result is in the form the server writes; anything
+// unusual after that point is handed to the Go code mid-way (handover.go).
+// Requests it cannot encode verbatim (bytes JSON escapes, invalid UTF-8,
+// duplicate or empty environment entries), a closed descriptor 0-2, and
+// Deny or any other answer go through the Go code.
 //
 // Anything unexpected on the protocol fails closed: one line on stderr, exit
 // status 126, nothing run.

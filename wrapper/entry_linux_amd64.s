@@ -7,9 +7,9 @@
 // It runs before the Go runtime, which replaces most inherited SIG_IGN
 // dispositions with its own handler and unblocks several signals before any Go
 // code can look. It records the inherited mask and which signals were
-// ignored, then tries the Run fast path (fastpath_linux_amd64.s), which
-// execs the program itself when the server answers Run and otherwise
-// returns here. Then it jumps to the runtime's normal entry with the stack
+// ignored, then tries the fast path (fastpath_linux_amd64.s), which execs
+// the program itself when the server answers Run, ends the process itself
+// after an Escalate it sees through, and otherwise returns here. Then it jumps to the runtime's normal entry with the stack
 // exactly as the kernel left it (the fast path only reads it, and its CALLs
 // use the free space below SP). General registers are scratch: the ABI
 // promises nothing in them at process entry but the stack pointer (RDX, the

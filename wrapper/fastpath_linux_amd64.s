@@ -1,7 +1,7 @@
 #include "textflag.h"
 
-// The Run fast path: the wrapper's common case answered before the Go runtime
-// starts.
+// The Run and Escalate fast path: the wrapper's common cases answered before
+// the Go runtime starts.
 //
 // Why: the wrapper must add less than 1 ms per program start over plain
 // Bash. Measured on the reference VM, a static C program that only execve()s
@@ -29,10 +29,33 @@
 // name, because Go's os.Environ (what the Go path sends and execs with) drops
 // those, and FILE must get the same environment either way.
 //
+// Escalate: the Go path (superExec in escalate_linux.go) cost ~2.3 ms over
+// plain Bash per escalated program on the reference VM, mostly the runtime's
+// start and its threads; this path costs ~0.7 ms. On the exact Escalate
+// answer it does what superExec does, in the same order and with the same
+// bytes on the wire: catch the forwarded signals (blocked, read from a
+// signalfd, where superExec uses signal.Notify), send SuperExec with
+// descriptors 0-2, forward each caught signal as a Forward frame while it
+// waits, and end as the result says (dieBySignal's steps, or exit_code &
+// 0xff). Only the two result forms the server writes are decoded here;
+// any other frame, end of file or error is left to Go's readResult, which
+// decodes or reports it (handoverEscalated and the kinds after it). Where
+// it knowingly differs from the Go path while it waits: the forwarded
+// signals are blocked in the wrapper (SigBlk in its /proc status; nothing
+// inherits that mask, as nothing is exec'd or forked); a fault-class
+// signal sent with kill(2) (ABRT, ILL, TRAP, SYS, BUS, FPE, SEGV, STKFLT)
+// kills the wrapper by that signal where the runtime would print a
+// goroutine dump and exit 2; and after a handover, for the runtime's start
+// only (the command has ended by then, or never started), the forwarded
+// signals act as the runtime has them before os/signal is set up (see
+// esc_restore). Signals the runtime drops are ignored, as with it, and the
+// job-control ones stop the wrapper, as with it.
+//
 // fastRun's sections: 1 role check, 2 socket variable, 3 getcwd, 4 build
-// the request, 5 handshake, 6 send, 7 peek at the answer, 8 execve. Before 5
-// any failure returns with nothing changed (Go starts from scratch); from 5
-// on, fastState tells Go where to continue (handover.go).
+// the request, 5 handshake, 6 send, 7 peek at the answer, 8 execve (Run),
+// 9 escalate. Before 5 any failure returns with nothing changed (Go starts
+// from scratch); from 5 on, fastState tells Go where to continue
+// (handover.go).
 //
 // Registers in fastRun (the helpers below say what they use):
 //
@@ -46,9 +69,23 @@
 //	DI   write cursor in fastReq while building
 //	R9   write limit (fastReq's end minus reqSlack)
 //	AX, CX, DX, SI, R10, R11: scratch (SYSCALL clobbers AX, CX, R11).
+//
+// Section 9 keeps R14 (the stream) and uses R12 as a send cursor (then the
+// handover state), R13 as a frame's end (then the exit status), R8 and R9
+// as the result's exit_code and signal; BX and the argv/envp slots are no
+// longer needed there.
 
 // Linux amd64 syscall numbers and constants.
+#define SYS_read	0
 #define SYS_close	3
+#define SYS_poll	7
+#define SYS_rt_sigaction	13
+#define SYS_rt_sigprocmask	14
+#define SYS_getpid	39
+#define SYS_gettid	186
+#define SYS_exit_group	231
+#define SYS_tgkill	234
+#define SYS_signalfd4	289
 #define SYS_sendmsg	46
 #define SYS_recvmsg	47
 #define SYS_socketpair	53
@@ -63,6 +100,12 @@
 #define MSG_WAITALL	0x100
 #define MSG_NOSIGNAL	0x4000
 #define EINTR	4
+#define EAGAIN	11
+#define SIG_BLOCK	0
+#define SIG_UNBLOCK	1
+#define SIG_SETMASK	2
+#define SFD_CLOEXEC_NONBLOCK	0x80800
+#define POLLIN	1
 
 // fastReq is 4 bytes of frame header, then the payload. The string copier
 // checks the write cursor against the end minus reqSlack before every byte;
@@ -76,6 +119,25 @@
 #define stateSendFailed	2
 #define stateExecFailed	3
 #define stateDialFailed	4
+#define stateEscalated	5
+#define stateSuperExecFailed	6
+#define stateResultFailed	7
+
+// The forwarded signals (escalate_linux.go's forwardedSignals), bit N-1 for
+// signal N: HUP 1, INT 2, QUIT 3, TERM 15, WINCH 28.
+#define forwardedSet	0x8004007
+// The signals the Go runtime's handler drops when os/signal does not want
+// them (sigtable flags _SigNotify alone, SIGPROF, and 33, the per-thread
+// syscall signal): USR1 10, USR2 12, PIPE 13, ALRM 14, XCPU 24, XFSZ 25,
+// VTALRM 26, PROF 27, IO 29, PWR 30, 33, 35-64. The Go path survives them
+// while it waits for the result, so the Escalate fast path ignores them.
+#define runtimeDropped	0xFFFFFFFD37803A00
+// Payload bounds for the SuperExecResult the fast path parses: the longest
+// form it accepts, {"exit_code":-N,"signal":-M} with 18 digits each, is 62
+// bytes; fastResult leaves room for the literal compares to read past a
+// short payload without leaving the buffer.
+#define resultMax	96
+#define resultPeek	128
 
 // The fixed parts of the request, NUL-terminated.
 DATA litFile<>+0(SB)/8, $"{\"file\":"
@@ -113,7 +175,54 @@ DATA runFrame<>+4(SB)/8, $"{\"action"
 DATA runFrame<>+12(SB)/8, $"\":\"Run\"}"
 GLOBL runFrame<>(SB), RODATA, $20
 
-// fastRun tries the Run fast path. It returns (to earlyEntry, which then
+// The whole Escalate answer frame: length 21, then {"action":"Escalate"}.
+DATA escFrame<>+0(SB)/4, $0x15
+DATA escFrame<>+4(SB)/8, $"{\"action"
+DATA escFrame<>+12(SB)/8, $"\":\"Escal"
+DATA escFrame<>+20(SB)/5, $"ate\"}"
+GLOBL escFrame<>(SB), RODATA, $25
+
+// The SuperExec frame superExecPayload builds for fds 0, 1, 2: length 15,
+// then {"fds":[0,1,2]}.
+DATA superFrame<>+0(SB)/4, $0x0f
+DATA superFrame<>+4(SB)/8, $"{\"fds\":["
+DATA superFrame<>+12(SB)/7, $"0,1,2]}"
+GLOBL superFrame<>(SB), RODATA, $19
+
+// The parts of {"exit_code":N} and {"exit_code":N,"signal":M} (what
+// json.Marshal writes for escalate.SuperExecResult, Signal omitted when 0),
+// and of the Forward frame {"signal":N}; NUL-terminated.
+DATA litExit<>+0(SB)/8, $"{\"exit_c"
+DATA litExit<>+8(SB)/6, $"ode\":\x00"
+GLOBL litExit<>(SB), RODATA, $14
+DATA litSignal<>+0(SB)/8, $",\"signal"
+DATA litSignal<>+8(SB)/3, $"\":\x00"
+GLOBL litSignal<>(SB), RODATA, $11
+DATA litEndObj<>+0(SB)/2, $"}\x00"
+GLOBL litEndObj<>(SB), RODATA, $2
+DATA litForward<>+0(SB)/8, $"{\"signal"
+DATA litForward<>+8(SB)/3, $"\":\x00"
+GLOBL litForward<>(SB), RODATA, $11
+
+// Signal sets for rt_sigprocmask and signalfd4 (8 bytes, as the kernel's).
+DATA forwardedMask<>+0(SB)/8, $forwardedSet
+GLOBL forwardedMask<>(SB), RODATA, $8
+
+// struct sigaction (kernel layout) with sa_handler SIG_DFL or SIG_IGN, no
+// flags, empty mask: what dieBySignal installs, and what the fast path
+// uses to drop signals.
+DATA actDefault<>+0(SB)/8, $0
+DATA actDefault<>+8(SB)/8, $0
+DATA actDefault<>+16(SB)/8, $0
+DATA actDefault<>+24(SB)/8, $0
+GLOBL actDefault<>(SB), RODATA, $32
+DATA actIgnore<>+0(SB)/8, $1
+DATA actIgnore<>+8(SB)/8, $0
+DATA actIgnore<>+16(SB)/8, $0
+DATA actIgnore<>+24(SB)/8, $0
+GLOBL actIgnore<>(SB), RODATA, $32
+
+// fastRun tries the fast path. It returns (to earlyEntry, which then
 // starts the runtime) whenever Go must take over; on success it never
 // returns. In: BX = the initial stack pointer.
 TEXT ·fastRun(SB),NOSPLIT|NOFRAME,$0-0
@@ -353,8 +462,8 @@ send:
 	ADDQ	AX, R12
 	JMP	send
 
-	// --- 7. Peek at the answer: the exact Run frame, or hand over.
-	// The peek blocks until the first data arrives, as Go's ReadFrame
+	// --- 7. Peek at the answer: the exact Run or Escalate frame, or hand
+	// over. The peek blocks until the first data arrives, as Go's ReadFrame
 	// would, but never waits for more once the queue holds some: a frame
 	// the server wrote in pieces is left to Go (correct, just not fast;
 	// escalate.WriteFrame sends a frame in one piece). recvmsg, not
@@ -364,7 +473,7 @@ send:
 answer:
 	LEAQ	·fastAnswer(SB), AX
 	MOVQ	AX, ·fastIov(SB)
-	MOVQ	$20, ·fastIov+8(SB)
+	MOVQ	$25, ·fastIov+8(SB) // the longer of the two frames
 	MOVQ	$0, ·fastMsg+32(SB) // msg_control
 	MOVQ	$0, ·fastMsg+40(SB) // msg_controllen
 peek:
@@ -377,23 +486,42 @@ peek:
 	CMPQ	AX, $-EINTR
 	JEQ	peek
 	CMPQ	AX, $20
-	JNE	handover // EOF, error, a short or split answer: Go reads it
+	JLT	handover // EOF, error, a short or split answer: Go reads it
 	TESTL	$MSG_CTRUNC, ·fastMsg+48(SB)
 	JNZ	handover
+	MOVQ	AX, R12 // bytes peeked
 	MOVQ	·fastAnswer(SB), AX
 	CMPQ	AX, runFrame<>(SB)
-	JNE	handover
+	JNE	not_run
 	MOVQ	·fastAnswer+8(SB), AX
 	CMPQ	AX, runFrame<>+8(SB)
-	JNE	handover
+	JNE	not_run
 	MOVL	·fastAnswer+16(SB), AX
 	CMPL	AX, runFrame<>+16(SB)
+	JEQ	run
+not_run:
+	CMPQ	R12, $25
+	JLT	handover
+	MOVQ	·fastAnswer(SB), AX
+	CMPQ	AX, escFrame<>(SB)
 	JNE	handover
+	MOVQ	·fastAnswer+8(SB), AX
+	CMPQ	AX, escFrame<>+8(SB)
+	JNE	handover
+	MOVQ	·fastAnswer+16(SB), AX
+	CMPQ	AX, escFrame<>+16(SB)
+	JNE	handover
+	MOVB	·fastAnswer+24(SB), AX
+	CMPB	AX, escFrame<>+24(SB)
+	JNE	handover
+	JMP	escalate
+run:
+	MOVQ	$20, ·fastIov+8(SB) // consume the Run frame only
 consume:
 	// Read the frame for real: closing a unix socket with unread data
 	// makes the server see ECONNRESET instead of a clean EOF.
 	// recvmsg, like every socket call here: it is what the sandbox allows.
-	// fastMsg's iov still covers fastAnswer's 20 bytes from the peek.
+	// fastMsg's iov covers fastAnswer's first 20 bytes.
 	MOVQ	$SYS_recvmsg, AX
 	MOVQ	R14, DI
 	LEAQ	·fastMsg(SB), SI
@@ -415,6 +543,362 @@ consume:
 	MOVQ	R14, ·fastStream(SB)
 	MOVQ	$stateExecFailed, ·fastState(SB)
 	RET
+
+	// --- 9. Escalate: superExec (escalate_linux.go) without the runtime.
+	// Descriptors 0-2 are all open here, as the Go path has them: a closed
+	// one would have become the stream in section 5, which then left
+	// everything to Go (whose runtime opens /dev/null there first).
+	//
+	// 9a. Catch the forwarded signals before the command can start, as
+	// signal.Notify does: block them and read them from a signalfd. A
+	// blocked signal is queued even when its disposition is SIG_IGN, so
+	// an inherited SIG_IGN on INT or HUP (nohup, trap '' INT) does not stop
+	// the forwarding; neither does it on the Go path, whose Notify catches
+	// them too. The mask is never restored on the way out (the wrapper
+	// never execs on this path and its mask dies with it), only before a
+	// handover (esc_restore).
+escalate:
+	MOVQ	$SYS_rt_sigprocmask, AX
+	MOVQ	$SIG_BLOCK, DI
+	LEAQ	forwardedMask<>(SB), SI
+	LEAQ	·fastOldMask(SB), DX
+	MOVQ	$8, R10
+	SYSCALL
+	CMPQ	AX, $0
+	JNE	handover // nothing changed, the answer unread: Go escalates
+	MOVQ	$SYS_signalfd4, AX
+	MOVQ	$-1, DI
+	LEAQ	forwardedMask<>(SB), SI
+	MOVQ	$8, DX
+	MOVQ	$SFD_CLOEXEC_NONBLOCK, R10
+	SYSCALL
+	CMPQ	AX, $0
+	JLT	esc_unblock
+	MOVQ	AX, ·fastSigfd(SB)
+	// While the Go path waits, its runtime drops the signals it has no use
+	// for (runtimeDropped); with their default action they would kill
+	// this wrapper instead.
+	MOVQ	$runtimeDropped, R8
+	CALL	ignoreSet<>(SB)
+
+	// 9b. Consume the Escalate frame (the peek saw all of it).
+	LEAQ	·fastAnswer(SB), AX
+	MOVQ	AX, ·fastIov(SB)
+	MOVQ	$25, ·fastIov+8(SB)
+esc_consume:
+	MOVQ	$SYS_recvmsg, AX
+	MOVQ	R14, DI
+	LEAQ	·fastMsg(SB), SI
+	MOVQ	$MSG_WAITALL, DX
+	SYSCALL
+	CMPQ	AX, $-EINTR
+	JEQ	esc_consume
+	CMPQ	AX, $25
+	JNE	esc_unread // cannot happen after the peek; Go fails closed
+
+	// 9c. SuperExec: the frame superExecPayload builds, with descriptors
+	// 0, 1, 2 in SCM_RIGHTS on its first bytes (as WriteFrame sends them:
+	// one cmsghdr, CMSG_LEN(12) = 28, CMSG_SPACE(12) = 32).
+	MOVQ	$28, ·fastCmsg(SB)
+	MOVL	$SOL_SOCKET, ·fastCmsg+8(SB)
+	MOVL	$SCM_RIGHTS, ·fastCmsg+12(SB)
+	MOVL	$0, ·fastCmsg+16(SB)
+	MOVL	$1, ·fastCmsg+20(SB)
+	MOVL	$2, ·fastCmsg+24(SB)
+	MOVL	$0, ·fastCmsg+28(SB)
+	LEAQ	·fastCmsg(SB), AX
+	MOVQ	AX, ·fastMsg+32(SB) // msg_control
+	MOVQ	$32, ·fastMsg+40(SB) // msg_controllen
+	LEAQ	superFrame<>(SB), R12 // send cursor
+super_send:
+	LEAQ	superFrame<>+19(SB), DX
+	SUBQ	R12, DX // bytes left
+	JLE	wait_setup
+	MOVQ	R12, ·fastIov(SB)
+	MOVQ	DX, ·fastIov+8(SB)
+	MOVQ	$SYS_sendmsg, AX
+	MOVQ	R14, DI
+	LEAQ	·fastMsg(SB), SI
+	MOVQ	$MSG_NOSIGNAL, DX
+	SYSCALL
+	CMPQ	AX, $-EINTR
+	JEQ	super_send
+	CMPQ	AX, $0
+	JLT	super_failed
+	ADDQ	AX, R12
+	MOVQ	$0, ·fastMsg+32(SB) // the rights went with the first bytes
+	MOVQ	$0, ·fastMsg+40(SB)
+	JMP	super_send
+
+	// 9d. Wait for the result, forwarding each caught signal meanwhile:
+	// poll(2) on {stream, signalfd}. Forwarding stops for good when a
+	// Forward frame cannot be sent (the signalfd's slot becomes -1, which
+	// poll skips), as forwardSignals returns then; the signals stay
+	// blocked and caught, as Notify keeps catching them.
+wait_setup:
+	MOVL	R14, ·fastPoll(SB) // pollfd[0].fd: the stream
+	MOVW	$POLLIN, ·fastPoll+4(SB)
+	MOVQ	·fastSigfd(SB), AX
+	MOVL	AX, ·fastPoll+8(SB) // pollfd[1].fd: the signalfd
+	MOVW	$POLLIN, ·fastPoll+12(SB)
+wait:
+	MOVQ	$SYS_poll, AX
+	LEAQ	·fastPoll(SB), DI
+	MOVQ	$2, SI
+	MOVQ	$-1, DX
+	SYSCALL
+	CMPQ	AX, $-EINTR
+	JEQ	wait
+	CMPQ	AX, $0
+	JLT	esc_handover // cannot happen; Go's blocking read does the wait
+	MOVWLZX	·fastPoll+14(SB), AX
+	TESTL	AX, AX
+	JNZ	sig_read
+	MOVWLZX	·fastPoll+6(SB), AX
+	TESTL	AX, AX
+	JNZ	result
+	JMP	wait
+
+sig_read:
+	// One struct signalfd_siginfo (128 bytes); ssi_signo is its first u32.
+	MOVQ	$SYS_read, AX
+	MOVQ	·fastSigfd(SB), DI
+	LEAQ	·fastSiginfo(SB), SI
+	MOVQ	$128, DX
+	SYSCALL
+	CMPQ	AX, $-EINTR
+	JEQ	sig_read
+	CMPQ	AX, $-EAGAIN
+	JEQ	wait
+	CMPQ	AX, $128
+	JNE	fwd_off
+	// The Forward frame, as forwardSignals builds it: {"signal":N}.
+	LEAQ	·fastFwd+4(SB), DI
+	LEAQ	litForward<>(SB), SI
+	CALL	putLit<>(SB)
+	MOVL	·fastSiginfo(SB), AX // 1..28: only the forwarded set arrives
+	CMPL	AX, $10
+	JLT	fwd_units
+	XORL	DX, DX
+	MOVL	$10, CX
+	DIVL	CX
+	ADDL	$'0', AX
+	MOVB	AX, (DI)
+	INCQ	DI
+	MOVL	DX, AX
+fwd_units:
+	ADDL	$'0', AX
+	MOVB	AX, (DI)
+	INCQ	DI
+	MOVB	$'}', (DI)
+	INCQ	DI
+	MOVQ	DI, R13 // the frame's end
+	LEAQ	·fastFwd+4(SB), AX
+	SUBQ	AX, DI
+	MOVL	DI, ·fastFwd(SB) // payload length
+	LEAQ	·fastFwd(SB), R12
+fwd_send:
+	MOVQ	R13, DX
+	SUBQ	R12, DX
+	JLE	wait
+	MOVQ	R12, ·fastIov(SB)
+	MOVQ	DX, ·fastIov+8(SB)
+	MOVQ	$SYS_sendmsg, AX
+	MOVQ	R14, DI
+	LEAQ	·fastMsg(SB), SI
+	MOVQ	$MSG_NOSIGNAL, DX
+	SYSCALL
+	CMPQ	AX, $-EINTR
+	JEQ	fwd_send
+	CMPQ	AX, $0
+	JLT	fwd_off
+	ADDQ	AX, R12
+	JMP	fwd_send
+fwd_off:
+	MOVL	$-1, ·fastPoll+8(SB)
+	JMP	wait
+
+	// 9e. The result: peek at it and act only on exactly what the server
+	// writes, json.Marshal of escalate.SuperExecResult: {"exit_code":N} or
+	// {"exit_code":N,"signal":M}, numbers as strconv.AppendInt writes them
+	// (up to 18 digits, so no overflow). Anything else (EOF, descriptors
+	// with it, a split, long or differently written frame) is left unread
+	// to Go's readResult, which decodes or reports it exactly as on the Go
+	// path; a receive error, which the peek consumed, goes to Go as errno.
+result:
+	LEAQ	·fastResult(SB), AX
+	MOVQ	AX, ·fastIov(SB)
+	MOVQ	$resultPeek, ·fastIov+8(SB)
+result_peek:
+	MOVL	$0, ·fastMsg+48(SB) // msg_flags
+	MOVQ	$SYS_recvmsg, AX
+	MOVQ	R14, DI
+	LEAQ	·fastMsg(SB), SI
+	MOVQ	$MSG_PEEK, DX
+	SYSCALL
+	CMPQ	AX, $-EINTR
+	JEQ	result_peek
+	CMPQ	AX, $0
+	JLT	result_failed
+	CMPQ	AX, $4
+	JLT	esc_handover // EOF or part of a header
+	TESTL	$MSG_CTRUNC, ·fastMsg+48(SB)
+	JNZ	esc_handover
+	MOVL	·fastResult(SB), CX // the payload length
+	CMPQ	CX, $resultMax
+	JA	esc_handover
+	LEAQ	4(CX), R13 // the frame length
+	CMPQ	AX, R13
+	JLT	esc_handover // not all here yet
+	LEAQ	·fastResult+4(SB), SI
+	LEAQ	(SI)(CX*1), R10 // the payload's end
+	LEAQ	litExit<>(SB), DI
+	CALL	hasPrefix<>(SB)
+	TESTQ	AX, AX
+	JZ	esc_handover
+	CALL	parseInt<>(SB)
+	TESTQ	AX, AX
+	JNZ	esc_handover
+	MOVQ	DX, R8 // exit_code
+	XORL	R9, R9 // signal
+	CMPQ	SI, R10
+	JAE	esc_handover
+	CMPB	(SI), $'}'
+	JEQ	result_end
+	LEAQ	litSignal<>(SB), DI
+	CALL	hasPrefix<>(SB)
+	TESTQ	AX, AX
+	JZ	esc_handover
+	CALL	parseInt<>(SB)
+	TESTQ	AX, AX
+	JNZ	esc_handover
+	MOVQ	DX, R9
+	CMPQ	SI, R10
+	JAE	esc_handover
+	CMPB	(SI), $'}'
+	JNE	esc_handover
+result_end:
+	INCQ	SI
+	CMPQ	SI, R10
+	JNE	esc_handover // something after the object
+	// Read the frame for real, as readResult does. The outcome is decided
+	// whatever this returns (it cannot fall short after the peek).
+	MOVQ	R13, ·fastIov+8(SB)
+result_consume:
+	MOVQ	$SYS_recvmsg, AX
+	MOVQ	R14, DI
+	LEAQ	·fastMsg(SB), SI
+	MOVQ	$MSG_WAITALL, DX
+	SYSCALL
+	CMPQ	AX, $-EINTR
+	JEQ	result_consume
+
+	// 9f. End as superExec does: dieBySignal(signal) when it is not 0,
+	// else exit with exit_code & 0xff.
+	TESTQ	R9, R9
+	JNZ	die
+	MOVQ	R8, DI
+	ANDQ	$0xff, DI
+exit:
+	MOVQ	$SYS_exit_group, AX
+	SYSCALL
+	JMP	exit
+die:
+	// dieBySignal: 128+M (exit_group keeps its low byte, as os.Exit's
+	// does) unless M is 1..64 and terminates by default; then SIG_DFL for
+	// M, unblock M, tgkill(self, M), and 128+M only if still alive.
+	LEAQ	128(R9), DI
+	CMPQ	R9, $1
+	JLT	exit
+	CMPQ	R9, $64
+	JGT	exit
+	CMPQ	R9, $28 // SIGWINCH
+	JEQ	exit
+	CMPQ	R9, $17 // SIGCHLD, CONT, STOP, TSTP, TTIN, TTOU, URG: 17-23
+	JLT	kill_self
+	CMPQ	R9, $23
+	JLE	exit
+kill_self:
+	MOVQ	DI, R13
+	MOVQ	$SYS_rt_sigaction, AX
+	MOVQ	R9, DI
+	LEAQ	actDefault<>(SB), SI
+	XORL	DX, DX
+	MOVQ	$8, R10
+	SYSCALL
+	MOVQ	R9, CX
+	DECQ	CX
+	MOVQ	$1, AX
+	SHLQ	CX, AX
+	MOVQ	AX, ·fastSigset(SB)
+	MOVQ	$SYS_rt_sigprocmask, AX
+	MOVQ	$SIG_UNBLOCK, DI
+	LEAQ	·fastSigset(SB), SI
+	XORL	DX, DX
+	MOVQ	$8, R10
+	SYSCALL
+	MOVQ	$SYS_getpid, AX
+	SYSCALL
+	MOVQ	AX, R12
+	MOVQ	$SYS_gettid, AX
+	SYSCALL
+	MOVQ	AX, SI
+	MOVQ	$SYS_tgkill, AX
+	MOVQ	R12, DI
+	MOVQ	R9, DX
+	SYSCALL
+	MOVQ	R13, DI
+	JMP	exit
+
+	// Handovers after the Escalate answer. Go's runtime unblocks INT, HUP,
+	// QUIT and TERM on its threads at start, before any os/signal call:
+	// a forwarded signal pending then would kill the wrapper, which the Go
+	// path (Notify already active) never allows. So the forwarded signals
+	// are set to SIG_IGN first, which drops the pending ones (and any that
+	// arrive until the mask is restored); the runtime keeps INT and HUP
+	// ignored and installs its handler on the others, and the Go code
+	// calls signal.Notify again at once (resumeEscalated). R12: the state.
+esc_handover:
+	MOVQ	$stateEscalated, R12
+	JMP	esc_restore
+super_failed:
+	NEGQ	AX
+	MOVQ	AX, ·fastErrno(SB)
+	MOVQ	$stateSuperExecFailed, R12
+	JMP	esc_restore
+result_failed:
+	NEGQ	AX
+	MOVQ	AX, ·fastErrno(SB)
+	MOVQ	$stateResultFailed, R12
+	JMP	esc_restore
+esc_unread:
+	MOVQ	$stateStream, R12
+esc_restore:
+	MOVQ	$forwardedSet, R8
+	CALL	ignoreSet<>(SB)
+	MOVQ	$SYS_rt_sigprocmask, AX
+	MOVQ	$SIG_SETMASK, DI
+	LEAQ	·fastOldMask(SB), SI
+	XORL	DX, DX
+	MOVQ	$8, R10
+	SYSCALL
+	MOVQ	$SYS_close, AX
+	MOVQ	·fastSigfd(SB), DI
+	SYSCALL
+	MOVQ	R14, ·fastStream(SB)
+	MOVQ	R12, ·fastState(SB)
+	RET
+esc_unblock:
+	// No signalfd: undo the block (nothing was sent and nothing is
+	// caught yet, so a pending signal acts as it would on the Go path
+	// before Notify) and leave the unread Escalate answer to Go.
+	MOVQ	$SYS_rt_sigprocmask, AX
+	MOVQ	$SIG_SETMASK, DI
+	LEAQ	·fastOldMask(SB), SI
+	XORL	DX, DX
+	MOVQ	$8, R10
+	SYSCALL
+	JMP	handover
 
 dial_failed:
 	// Nothing reached the server; Go reports the errno (a second try could
@@ -447,6 +931,84 @@ close_stream:
 	MOVQ	R14, DI
 	SYSCALL
 fallback:
+	RET
+
+// ignoreSet sets SIG_IGN for each signal N whose bit N-1 is set in R8
+// (failures, for SIGKILL or SIGSTOP, do not matter here). Clobbers AX, CX,
+// DX, SI, DI, R8, R9, R10, R11.
+TEXT ignoreSet<>(SB),NOSPLIT|NOFRAME,$0-0
+	MOVQ	$1, R9
+ign_next:
+	TESTQ	R8, R8
+	JZ	ign_done
+	TESTQ	$1, R8
+	JZ	ign_skip
+	MOVQ	$SYS_rt_sigaction, AX
+	MOVQ	R9, DI
+	LEAQ	actIgnore<>(SB), SI
+	XORL	DX, DX
+	MOVQ	$8, R10
+	SYSCALL
+ign_skip:
+	SHRQ	$1, R8
+	INCQ	R9
+	JMP	ign_next
+ign_done:
+	RET
+
+// parseInt reads the integer at SI (the text ends at R10) written as
+// strconv.AppendInt writes one: "0", or an optional '-', a digit 1-9 and
+// up to 17 more digits. AX = 0 and DX = the value, SI past it, on success;
+// AX = 1 otherwise ("-0", a leading zero is left for the caller to see as
+// the wrong next byte). Clobbers AX, CX, DX, R11, SI.
+TEXT parseInt<>(SB),NOSPLIT|NOFRAME,$0-0
+	XORL	DX, DX
+	XORL	R11, R11 // 1: negative
+	CMPQ	SI, R10
+	JAE	int_bad
+	CMPB	(SI), $'-'
+	JNE	int_first
+	MOVL	$1, R11
+	INCQ	SI
+	CMPQ	SI, R10
+	JAE	int_bad
+int_first:
+	MOVBLZX	(SI), AX
+	SUBL	$'0', AX
+	CMPL	AX, $9
+	JA	int_bad
+	INCQ	SI
+	TESTL	AX, AX
+	JNZ	int_lead
+	TESTQ	R11, R11
+	JNZ	int_bad // "-0"
+	JMP	int_ok
+int_lead:
+	MOVQ	AX, DX
+	MOVL	$1, CX // digits so far
+int_more:
+	CMPQ	SI, R10
+	JAE	int_sign
+	MOVBLZX	(SI), AX
+	SUBL	$'0', AX
+	CMPL	AX, $9
+	JA	int_sign
+	INCQ	CX
+	CMPQ	CX, $18
+	JA	int_bad
+	IMULQ	$10, DX
+	ADDQ	AX, DX
+	INCQ	SI
+	JMP	int_more
+int_sign:
+	TESTQ	R11, R11
+	JZ	int_ok
+	NEGQ	DX
+int_ok:
+	XORL	AX, AX
+	RET
+int_bad:
+	MOVL	$1, AX
 	RET
 
 // quote appends '"', the string at SI up to its NUL or the byte in DL, and

@@ -19,7 +19,7 @@ import (
 )
 
 // Tests of the pre-runtime Run fast path (fastpath_linux_amd64.s), which only
-// the early-entry build has.
+// the early-entry build has (its Escalate half: fastpath_escalate_linux_test.go).
 //
 // How a test knows which path sent the request: the wrapper runs with
 // GODEBUG=inittrace=1, so the Go runtime writes a line per package init to
@@ -34,7 +34,7 @@ const inittrace = "GODEBUG=inittrace=1"
 func requireFastPath(t *testing.T) {
 	t.Helper()
 	if runtime.GOOS != "linux" || runtime.GOARCH != "amd64" {
-		t.Skip("the Run fast path exists on linux/amd64 only")
+		t.Skip("the fast path exists on linux/amd64 only")
 	}
 }
 
@@ -46,16 +46,22 @@ type markedOutcome struct {
 	early bool
 	req   escalate.Request // as the server decoded it
 	raw   []byte           // the request payload
+	// After an Escalate answer: what the server got, and the device:inode
+	// of the wrapper's descriptors 0, 1, 2 (what SuperExec must carry).
+	supers   []superExecSeen
+	forwards []string
+	stdio    []string
 }
 
 // marked describes one run of the wrapper for runMarked.
 type marked struct {
-	wrapper    string
-	argv       []string // FILE ARGV0 ARGV1...
-	env        []string // exactly these, plus the socket and GODEBUG variables
-	dir        string
-	closeStdin bool // start it with descriptor 0 closed
-	nobody     bool // run it as uid/gid 65534
+	wrapper     string
+	argv        []string // FILE ARGV0 ARGV1...
+	env         []string // exactly these, plus the socket and GODEBUG variables
+	dir         string
+	closeStdin  bool // start it with descriptor 0 closed
+	closeStdout bool // start it with descriptor 1 closed
+	nobody      bool // run it as uid/gid 65534
 }
 
 // runMarked runs m.wrapper FILE ARGV... with exactly m.env plus
@@ -89,21 +95,25 @@ func runMarked(t *testing.T, m marked, decide func(escalate.Request) reply) mark
 	}
 	defer outR.Close()
 	fullEnv := append(append([]string(nil), env...), "CODEX_ESCALATE_SOCKET=3", inittrace)
-	stdin := devNull.Fd()
+	stdin, stdout := devNull.Fd(), outW.Fd()
 	if m.closeStdin {
 		stdin = ^uintptr(0) // closed in the child
 	}
+	if m.closeStdout {
+		stdout = ^uintptr(0)
+	}
+	stdio := fileIDs([]int{int(devNull.Fd()), int(outW.Fd()), int(errFile.Fd())})
 	pid, err := syscall.ForkExec(wrapper, append([]string{wrapper}, argv...), &syscall.ProcAttr{
 		Dir:   dir,
 		Env:   fullEnv,
-		Files: []uintptr{stdin, outW.Fd(), errFile.Fd(), s.child.Fd()},
+		Files: []uintptr{stdin, stdout, errFile.Fd(), s.child.Fd()},
 		Sys:   sysAttr(m.nobody),
 	})
 	outW.Close()
 	if err != nil {
 		t.Fatalf("start %s: %v", wrapper, err)
 	}
-	stdout, err := io.ReadAll(outR)
+	out, err := io.ReadAll(outR)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -125,7 +135,8 @@ func runMarked(t *testing.T, m marked, decide func(escalate.Request) reply) mark
 	if errs := s.errors(); len(errs) > 0 {
 		t.Fatalf("server: %v", errs)
 	}
-	got := markedOutcome{outcome: outcome{stdout: string(stdout), stderr: string(stderr), status: ws}, early: early.Load()}
+	got := markedOutcome{outcome: outcome{stdout: string(out), stderr: string(stderr), status: ws}, early: early.Load(),
+		supers: s.superExecs(), forwards: s.forwarded(), stdio: stdio}
 	if reqs, raws := s.seen(), s.rawRequests(); len(reqs) == 1 {
 		got.req, got.raw = reqs[0], raws[0]
 	} else if len(reqs) > 1 {
@@ -330,7 +341,8 @@ func TestFastPathExactState(t *testing.T) {
 }
 
 // TestFastPathHandover: after the fast path sent the request, every answer
-// but the exact Run frame is handled by the Go code as before.
+// but the exact Run and Escalate frames is handled by the Go code as before
+// (Escalate: see fastpath_escalate_linux_test.go).
 func TestFastPathHandover(t *testing.T) {
 	requireFastPath(t)
 	runFrame := func(payload string) []byte {
@@ -345,7 +357,6 @@ func TestFastPathHandover(t *testing.T) {
 		wantStdout string
 		wantStderr string // substring of stderr without the init trace
 	}{
-		{"Escalate", reply{resp: escalate.Response{Action: escalate.Escalate}}, 4, "ran\n", ""},
 		{"Deny", reply{resp: escalate.Response{Action: escalate.Deny, Reason: "not here"}}, 1, "", "Execution denied: not here\n"},
 		{"Run with a space", reply{raw: runFrame(`{"action":"Run" }`)}, 4, "ran\n", ""},
 		{"Run, leading space", reply{raw: runFrame(` {"action":"Run"}`)}, 4, "ran\n", ""},

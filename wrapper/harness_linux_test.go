@@ -59,8 +59,9 @@ func TestMain(m *testing.M) {
 		}
 		// Every test runs against both builds: the default one (the Go
 		// path throughout) and the one linked with the early entry point,
-		// as the Makefile links it (the pre-runtime Run fast path, see
-		// fastpath_linux_amd64.s, and the Go path for everything else).
+		// as the Makefile links it (the pre-runtime Run and Escalate fast
+		// path, see fastpath_linux_amd64.s, and the Go path for everything
+		// else).
 		defaultWrapperPath = wrapperPath
 		for _, pass := range []struct{ name, path string }{{"default build", defaultWrapperPath}, {"early-entry build", exactWrapperPath}} {
 			fmt.Fprintf(os.Stderr, "=== wrapper tests against the %s\n", pass.name)
@@ -127,12 +128,25 @@ type reply struct {
 	// rawResult, when set for Escalate, is written verbatim after SuperExec
 	// and the stream closed.
 	rawResult []byte
+	// resultFds, when set with result, travel with the result frame (a
+	// protocol error).
+	resultFds []int
+	// shutRead, for Escalate: the server shuts its reading side down
+	// before answering, so the wrapper's SuperExec send fails with EPIPE.
+	shutRead bool
+	// resetAfterForward, for Escalate: after SuperExec the server sends
+	// SIGWINCH to the wrapper (the stream's peer), waits for the Forward
+	// frame to arrive and closes the stream without reading it, so the
+	// wrapper's read of the result fails with ECONNRESET.
+	resetAfterForward bool
 }
 
 // superExecSeen records what the server got after an Escalate answer.
 type superExecSeen struct {
-	fds []int // the SuperExec message's list
-	n   int   // descriptors actually received
+	fds     []int    // the SuperExec message's list
+	n       int      // descriptors actually received
+	payload string   // the frame's payload, verbatim
+	files   []string // the received descriptors' device:inode
 }
 
 // server is the scripted escalate server.
@@ -149,6 +163,7 @@ type server struct {
 	requests []escalate.Request
 	payloads [][]byte // the raw request payloads, in the same order
 	supers   []superExecSeen
+	forwards []string // the Forward frames' payloads, verbatim
 	errs     []error
 }
 
@@ -230,6 +245,11 @@ func (s *server) handle(fd int) error {
 	s.mu.Unlock()
 
 	r := s.decide(req)
+	if r.shutRead {
+		if err := unix.Shutdown(fd, unix.SHUT_RD); err != nil {
+			return err
+		}
+	}
 	if r.raw != nil && r.rawPause > 0 && len(r.raw) > 4 {
 		if _, err := unix.Write(fd, r.raw[:4]); err != nil {
 			return err
@@ -249,7 +269,7 @@ func (s *server) handle(fd int) error {
 	if err := escalate.WriteFrame(fd, out, r.fds); err != nil {
 		return err
 	}
-	if r.resp.Action != escalate.Escalate {
+	if r.resp.Action != escalate.Escalate || r.shutRead {
 		return nil
 	}
 
@@ -263,8 +283,12 @@ func (s *server) handle(fd int) error {
 		return fmt.Errorf("decode SuperExec %q: %w", payload, err)
 	}
 	s.mu.Lock()
-	s.supers = append(s.supers, superExecSeen{fds: se.Fds, n: len(fds)})
+	s.supers = append(s.supers, superExecSeen{fds: se.Fds, n: len(fds), payload: string(payload), files: fileIDs(fds)})
 	s.mu.Unlock()
+	if r.resetAfterForward {
+		closeFds(fds)
+		return resetAfterForward(fd)
+	}
 	if r.rawResult != nil {
 		closeFds(fds)
 		_, err := unix.Write(fd, r.rawResult)
@@ -274,19 +298,56 @@ func (s *server) handle(fd int) error {
 	if r.result != nil {
 		closeFds(fds)
 		res = *r.result
-	} else if res, err = runEscalated(fd, &req, se.Fds, fds); err != nil {
+	} else if res, err = s.runEscalated(fd, &req, se.Fds, fds); err != nil {
 		return err
 	}
 	out, err = json.Marshal(res)
 	if err != nil {
 		return err
 	}
-	return escalate.WriteFrame(fd, out, nil)
+	return escalate.WriteFrame(fd, out, r.resultFds)
+}
+
+// fileIDs names each descriptor's open file as device:inode.
+func fileIDs(fds []int) []string {
+	var ids []string
+	for _, fd := range fds {
+		var st unix.Stat_t
+		if err := unix.Fstat(fd, &st); err != nil {
+			ids = append(ids, err.Error())
+			continue
+		}
+		ids = append(ids, fmt.Sprintf("%d:%d", st.Dev, st.Ino))
+	}
+	return ids
+}
+
+// resetAfterForward makes the wrapper at the other end of conn forward a
+// SIGWINCH and leaves the Forward frame unread when it closes conn.
+func resetAfterForward(conn int) error {
+	cred, err := unix.GetsockoptUcred(conn, unix.SOL_SOCKET, unix.SO_PEERCRED)
+	if err != nil {
+		return err
+	}
+	if err := unix.Kill(int(cred.Pid), unix.SIGWINCH); err != nil {
+		return err
+	}
+	pfd := []unix.PollFd{{Fd: int32(conn), Events: unix.POLLIN}}
+	for {
+		n, err := unix.Poll(pfd, 10000)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil || n != 1 {
+			return fmt.Errorf("no Forward frame from the wrapper: %d %v", n, err)
+		}
+		return nil // the caller closes conn, the frame unread
+	}
 }
 
 // runEscalated runs the request outside with the received descriptors as its
 // stdio, relaying Forward frames to its process group.
-func runEscalated(conn int, req *escalate.Request, targets, fds []int) (escalate.SuperExecResult, error) {
+func (s *server) runEscalated(conn int, req *escalate.Request, targets, fds []int) (escalate.SuperExecResult, error) {
 	if len(targets) != len(fds) {
 		closeFds(fds)
 		return escalate.SuperExecResult{}, fmt.Errorf("SuperExec lists %d fds, %d received", len(targets), len(fds))
@@ -322,6 +383,9 @@ func runEscalated(conn int, req *escalate.Request, targets, fds []int) (escalate
 				return
 			}
 			closeFds(fds)
+			s.mu.Lock()
+			s.forwards = append(s.forwards, string(payload))
+			s.mu.Unlock()
 			var fw escalate.Forward
 			if json.Unmarshal(payload, &fw) == nil && fw.Signal > 0 {
 				syscall.Kill(-cmd.Process.Pid, syscall.Signal(fw.Signal))
@@ -362,6 +426,12 @@ func (s *server) superExecs() []superExecSeen {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return append([]superExecSeen(nil), s.supers...)
+}
+
+func (s *server) forwarded() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.forwards...)
 }
 
 func (s *server) errors() []error {

@@ -26,11 +26,16 @@ func Main(args []string) int {
 	// names), and it is what FILE gets on Run.
 	environ := os.Environ()
 	fast := takeHandover()
-	if fast.kind == handoverExecFailed {
+	switch fast.kind {
+	case handoverExecFailed:
 		// The fast path got Run and its execve failed; go on as execInPlace
 		// does. (environ is what it exec'd with: it falls back on anything
 		// os.Environ would change.)
 		return afterFailedExec(file, argv, environ, fast.errno)
+	case handoverEscalated, handoverSuperExecFailed, handoverResultFailed:
+		// The fast path got Escalate and already handed stdio over (or
+		// tried to); the request it sent was lossless by construction.
+		return resumeEscalated(fast)
 	}
 	req := escalate.Request{File: file, Argv: argv, Env: make(map[string]string, len(environ))}
 	sock, haveSock := "", false
