@@ -1,0 +1,87 @@
+package sandbox
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/execgate/execgate/escalate"
+)
+
+// The helper's side of a spare (see spare_linux.go for the server's).
+
+// runSpare is the helper side: wait for the activation, take its files,
+// environment and directory, and go on as a helper started for the call.
+func runSpare() int {
+	// Ready: the server puts a spare in its pool only after this byte, so
+	// a call never waits for a spare's start. Failing to send it means
+	// the server has gone or given up on this spare.
+	if err := unix.Sendmsg(spareFD, []byte{spareReady}, nil, nil, unix.MSG_NOSIGNAL); err != nil {
+		return 0
+	}
+	payload, fds, err := escalate.ReadFrame(spareFD)
+	if errors.Is(err, escalate.ErrClosed) {
+		return 0 // the server no longer needs this spare
+	}
+	if err != nil {
+		return helperFail(fmt.Errorf("spare: %w", err))
+	}
+	if len(fds) != 3 && len(fds) != 4 {
+		closeFDs(fds)
+		return helperFail(fmt.Errorf("spare: activation with %d files, want 3 or 4", len(fds)))
+	}
+	// The call's files first, so that any error below reaches its output.
+	if err := takeFiles(fds); err != nil {
+		return helperFail(err)
+	}
+	var a activation
+	if err := json.Unmarshal(payload, &a); err != nil {
+		return helperFail(fmt.Errorf("spare: bad activation: %w", err))
+	}
+	if len(a.Argv) == 0 {
+		return helperFail(errors.New("spare: activation without a command"))
+	}
+	os.Clearenv()
+	for _, kv := range a.Env {
+		// An entry without '=' is dropped, as execve's callers do.
+		if k, v, ok := strings.Cut(kv, "="); ok && k != "" {
+			os.Setenv(k, v)
+		}
+	}
+	if a.Dir != "" {
+		if err := os.Chdir(a.Dir); err != nil {
+			return helperFail(fmt.Errorf("working directory: %w", err))
+		}
+	}
+	return runSpec(a.Spec, a.Argv)
+}
+
+// takeFiles moves the received files onto fds 0, 1, 2 and, when there is
+// a fourth, 3, which replaces the control socket (closed otherwise). The
+// new fds are inherited across exec, like a started helper's.
+func takeFiles(fds []int) error {
+	for i, fd := range fds {
+		if err := unix.Dup3(fd, i, 0); err != nil {
+			return fmt.Errorf("spare: move fd %d to %d: %w", fd, i, err)
+		}
+	}
+	if len(fds) == 3 {
+		unix.Close(spareFD)
+	}
+	for i, fd := range fds {
+		if fd != i {
+			unix.Close(fd)
+		}
+	}
+	return nil
+}
+
+func closeFDs(fds []int) {
+	for _, fd := range fds {
+		unix.Close(fd)
+	}
+}
