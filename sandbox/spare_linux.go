@@ -75,6 +75,8 @@ type sparePool struct {
 	// spare with namespaces, or if it cannot be watched: see mountWatch).
 	mounts       *mountWatch
 	mountsFailed bool
+	// wait replaces spareWait when set (tests on a loaded machine).
+	wait time.Duration
 }
 
 func kindIndex(ns bool) int {
@@ -173,7 +175,11 @@ func (l *Launcher) takeSpare(ns bool) *spare {
 	p.mu.Lock()
 	if started := p.starting[k]; started != nil && p.idle[k] == nil {
 		p.mu.Unlock()
-		t := time.NewTimer(spareWait)
+		wait := spareWait
+		if p.wait > 0 {
+			wait = p.wait
+		}
+		t := time.NewTimer(wait)
 		select {
 		case <-started:
 		case <-t.C:

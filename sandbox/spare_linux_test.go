@@ -355,13 +355,22 @@ func TestSpareNotReadyNotPooled(t *testing.T) {
 	l := &Launcher{self: "/bin/true"}
 	defer l.Close()
 	l.Prepare(Spec{Policy: Policy{Mode: DangerFullAccess}, Workspace: t.TempDir()})
-	// Long enough for /bin/true to start and exit many times over.
+	// Time for the attempt to begin, then for it to end (however slow
+	// the machine).
 	time.Sleep(300 * time.Millisecond)
-	l.spares.mu.Lock()
-	idle, starting := l.spares.idle, l.spares.starting
-	l.spares.mu.Unlock()
-	if idle != [2]*spare{} || starting != [2]chan struct{}{} {
-		t.Errorf("pool after a spare that never got ready: idle %v, starting %v", idle, starting)
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		l.spares.mu.Lock()
+		idle, starting := l.spares.idle, l.spares.starting
+		l.spares.mu.Unlock()
+		if idle != [2]*spare{} {
+			t.Fatalf("a spare that never got ready is in the pool: %v", idle)
+		}
+		if starting == [2]chan struct{}{} {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("still starting after 10s")
+		}
 	}
 }
 
@@ -375,6 +384,9 @@ func TestStartWaitsForStartingSpare(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			// The product waits 50 ms; a loaded test machine may take
+			// longer to start a spare, and this test is about waiting.
+			l.spares.wait = 10 * time.Second
 			l.Prepare(spec)
 			for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(50 * time.Microsecond) {
 				l.spares.mu.Lock()
