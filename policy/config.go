@@ -6,8 +6,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"sort"
-	"strings"
 
 	"github.com/pelletier/go-toml/v2"
 )
@@ -81,7 +79,7 @@ func ParseConfig(name string, data []byte) (*Config, []string, error) {
 	if err := toml.Unmarshal(data, &raw); err != nil {
 		return nil, nil, fmt.Errorf("parsing config %s: %w", name, err)
 	}
-	d := &configDecoder{file: name}
+	d := &configDecoder{tomlDecoder: tomlDecoder{kind: "config", file: name}}
 	c := &Config{}
 	d.str(raw, "", "sandbox_mode", &c.SandboxMode)
 	switch c.SandboxMode {
@@ -123,10 +121,9 @@ func ParseConfig(name string, data []byte) (*Config, []string, error) {
 		d.integer(t, "execgate", "prompt_timeout_ms", &e.PromptTimeoutMs)
 		d.str(t, "execgate", "audit_log", &e.AuditLog)
 		d.str(t, "execgate", "log_level", &e.LogLevel)
-		if _, ok := t["network"]; ok {
-			var n bool
-			d.boolean(t, "execgate", "network", &n)
-			e.Network = &n
+		var network bool
+		if configField(d, t, "execgate", "network", "a boolean", &network) {
+			e.Network = &network
 		}
 		d.unknown(t, "execgate", "bash", "execve_wrapper", "preserve_program_paths", "rules", "timeout_ms",
 			"max_output_bytes", "prompt_timeout_ms", "audit_log", "log_level", "network")
@@ -142,61 +139,47 @@ func ParseConfig(name string, data []byte) (*Config, []string, error) {
 	return c, d.warnings, nil
 }
 
+// configDecoder type-checks config.toml, collecting every error.
 type configDecoder struct {
-	file     string
-	errs     []error
-	warnings []string
+	tomlDecoder
+	errs []error
 }
 
-func keyPath(section, key string) string {
-	if section == "" {
-		return key
-	}
-	return section + "." + key
+func (d *configDecoder) add(err error) {
+	d.errs = append(d.errs, fmt.Errorf("config %s: %w", d.file, err))
 }
 
 func (d *configDecoder) fail(key, msg string) {
-	d.errs = append(d.errs, fmt.Errorf("config %s: %s: %s", d.file, key, msg))
+	d.add(fmt.Errorf("%s: %s", key, msg))
 }
 
-func (d *configDecoder) wrongType(section, key, want string, v any) {
-	d.fail(keyPath(section, key), fmt.Sprintf("expected %s, got %s", want, tomlType(v)))
+// configField stores t[key] in dst when it is present and a T (want names
+// the type in the error otherwise), and reports whether it did.
+func configField[T any](d *configDecoder, t map[string]any, section, key, want string, dst *T) bool {
+	v, ok := t[key]
+	if !ok {
+		return false
+	}
+	x, err := tomlAs[T](keyPath(section, key), want, v)
+	if err != nil {
+		d.add(err)
+		return false
+	}
+	*dst = x
+	return true
 }
 
 func (d *configDecoder) str(t map[string]any, section, key string, dst *string) {
-	v, ok := t[key]
-	if !ok {
-		return
-	}
-	s, ok := v.(string)
-	if !ok {
-		d.wrongType(section, key, "a string", v)
-		return
-	}
-	*dst = s
+	configField(d, t, section, key, "a string", dst)
 }
 
 func (d *configDecoder) boolean(t map[string]any, section, key string, dst *bool) {
-	v, ok := t[key]
-	if !ok {
-		return
-	}
-	b, ok := v.(bool)
-	if !ok {
-		d.wrongType(section, key, "a boolean", v)
-		return
-	}
-	*dst = b
+	configField(d, t, section, key, "a boolean", dst)
 }
 
 func (d *configDecoder) integer(t map[string]any, section, key string, dst *int64) {
-	v, ok := t[key]
-	if !ok {
-		return
-	}
-	n, ok := v.(int64)
-	if !ok {
-		d.wrongType(section, key, "an integer", v)
+	var n int64
+	if !configField(d, t, section, key, "an integer", &n) {
 		return
 	}
 	if n < 0 {
@@ -211,74 +194,16 @@ func (d *configDecoder) strs(t map[string]any, section, key string, dst *[]strin
 	if !ok {
 		return
 	}
-	list, ok := v.([]any)
-	if !ok {
-		d.wrongType(section, key, "an array of strings", v)
+	list, err := tomlStrings(keyPath(section, key), v)
+	if err != nil {
+		d.add(err)
 		return
 	}
-	out := make([]string, 0, len(list))
-	for i, x := range list {
-		s, ok := x.(string)
-		if !ok {
-			d.fail(fmt.Sprintf("%s[%d]", keyPath(section, key), i), fmt.Sprintf("expected a string, got %s", tomlType(x)))
-			return
-		}
-		out = append(out, s)
-	}
-	*dst = out
+	*dst = list
 }
 
 func (d *configDecoder) table(t map[string]any, section, key string) (map[string]any, bool) {
-	v, ok := t[key]
-	if !ok {
-		return nil, false
-	}
-	m, ok := v.(map[string]any)
-	if !ok {
-		d.wrongType(section, key, "a table", v)
-		return nil, false
-	}
-	return m, true
-}
-
-func (d *configDecoder) unknown(t map[string]any, section string, known ...string) {
-	for _, k := range sortedKeys(t) {
-		found := false
-		for _, want := range known {
-			if k == want {
-				found = true
-				break
-			}
-		}
-		if !found {
-			d.warnings = append(d.warnings, fmt.Sprintf("config %s: unknown key %s (ignored)", d.file, keyPath(section, k)))
-		}
-	}
-}
-
-func sortedKeys(m map[string]any) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}
-
-func tomlType(v any) string {
-	switch v.(type) {
-	case string:
-		return "a string"
-	case bool:
-		return "a boolean"
-	case int64:
-		return "an integer"
-	case float64:
-		return "a float"
-	case []any:
-		return "an array"
-	case map[string]any:
-		return "a table"
-	}
-	return strings.TrimPrefix(fmt.Sprintf("%T", v), "toml.")
+	var m map[string]any
+	ok := configField(d, t, section, key, "a table", &m)
+	return m, ok
 }

@@ -80,7 +80,7 @@ func parseRequirements(path string, data []byte) (rules []*PrefixRule, warnings 
 		}
 		return nil, nil, le
 	}
-	d := &reqDecoder{path: path}
+	d := &reqDecoder{tomlDecoder{kind: "requirements", file: path}}
 	for _, k := range sortedKeys(raw) {
 		if k != "rules" {
 			d.warnings = append(d.warnings, fmt.Sprintf("requirements %s: %s is not enforced by execgate (ignored)", path, k))

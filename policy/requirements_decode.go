@@ -8,57 +8,35 @@ import (
 // the wrong type is an error naming its key (rules.prefix_rules[0].decision);
 // an unknown key is a warning, as in config.toml.
 type reqDecoder struct {
-	path     string
-	warnings []string
-}
-
-func (d *reqDecoder) unknown(t map[string]any, section string, known ...string) {
-	for _, k := range sortedKeys(t) {
-		isKnown := false
-		for _, want := range known {
-			if k == want {
-				isKnown = true
-				break
-			}
-		}
-		if !isKnown {
-			d.warnings = append(d.warnings, fmt.Sprintf("requirements %s: unknown key %s (ignored)", d.path, keyPath(section, k)))
-		}
-	}
-}
-
-func wrongType(key, want string, v any) error {
-	return fmt.Errorf("%s: expected %s, got %s", key, want, tomlType(v))
+	tomlDecoder
 }
 
 // rulesTable decodes the value of the top-level rules key. A [rules] table
 // without prefix_rules yields no entries, which the caller rejects.
 func (d *reqDecoder) rulesTable(v any) ([]reqRule, error) {
-	t, ok := v.(map[string]any)
-	if !ok {
-		return nil, wrongType("rules", "a table", v)
+	t, err := tomlAs[map[string]any]("rules", "a table", v)
+	if err != nil {
+		return nil, err
 	}
 	d.unknown(t, "rules", "prefix_rules")
 	raw, present := t["prefix_rules"]
 	if !present {
 		return nil, nil
 	}
-	list, ok := raw.([]any)
-	if !ok {
-		return nil, wrongType("rules.prefix_rules", "an array of tables", raw)
+	list, err := tomlAs[[]any]("rules.prefix_rules", "an array of tables", raw)
+	if err != nil {
+		return nil, err
 	}
 	out := make([]reqRule, len(list))
 	for i, x := range list {
 		key := fmt.Sprintf("rules.prefix_rules[%d]", i)
-		entry, ok := x.(map[string]any)
-		if !ok {
-			return nil, wrongType(key, "a table", x)
-		}
-		r, err := d.rule(key, entry)
+		entry, err := tomlAs[map[string]any](key, "a table", x)
 		if err != nil {
 			return nil, err
 		}
-		out[i] = r
+		if out[i], err = d.rule(key, entry); err != nil {
+			return nil, err
+		}
 	}
 	return out, nil
 }
@@ -67,23 +45,21 @@ func (d *reqDecoder) rule(key string, t map[string]any) (reqRule, error) {
 	var r reqRule
 	d.unknown(t, key, "pattern", "decision", "justification")
 	if v, ok := t["pattern"]; ok {
-		list, ok := v.([]any)
-		if !ok {
-			return r, wrongType(key+".pattern", "an array of tables", v)
+		list, err := tomlAs[[]any](key+".pattern", "an array of tables", v)
+		if err != nil {
+			return r, err
 		}
 		r.pattern = make([]reqToken, len(list))
 		for j, x := range list {
-			tok, err := d.token(fmt.Sprintf("%s.pattern[%d]", key, j), x)
-			if err != nil {
+			if r.pattern[j], err = d.token(fmt.Sprintf("%s.pattern[%d]", key, j), x); err != nil {
 				return r, err
 			}
-			r.pattern[j] = tok
 		}
 	}
 	if v, ok := t["decision"]; ok {
-		s, ok := v.(string)
-		if !ok {
-			return r, wrongType(key+".decision", "a string", v)
+		s, err := tomlAs[string](key+".decision", "a string", v)
+		if err != nil {
+			return r, err
 		}
 		dec, err := ParseDecision(s)
 		if err != nil {
@@ -92,9 +68,9 @@ func (d *reqDecoder) rule(key string, t map[string]any) (reqRule, error) {
 		r.decision = dec
 	}
 	if v, ok := t["justification"]; ok {
-		s, ok := v.(string)
-		if !ok {
-			return r, wrongType(key+".justification", "a string", v)
+		s, err := tomlAs[string](key+".justification", "a string", v)
+		if err != nil {
+			return r, err
 		}
 		r.justification = &s
 	}
@@ -103,30 +79,21 @@ func (d *reqDecoder) rule(key string, t map[string]any) (reqRule, error) {
 
 func (d *reqDecoder) token(key string, v any) (reqToken, error) {
 	var tok reqToken
-	t, ok := v.(map[string]any)
-	if !ok {
-		return tok, wrongType(key, `a table ({token = "..."} or {any_of = [...]})`, v)
+	t, err := tomlAs[map[string]any](key, `a table ({token = "..."} or {any_of = [...]})`, v)
+	if err != nil {
+		return tok, err
 	}
 	d.unknown(t, key, "token", "any_of")
 	if x, ok := t["token"]; ok {
-		s, ok := x.(string)
-		if !ok {
-			return tok, wrongType(key+".token", "a string", x)
+		s, err := tomlAs[string](key+".token", "a string", x)
+		if err != nil {
+			return tok, err
 		}
 		tok.token = &s
 	}
 	if x, ok := t["any_of"]; ok {
-		list, ok := x.([]any)
-		if !ok {
-			return tok, wrongType(key+".any_of", "an array of strings", x)
-		}
-		tok.anyOf = make([]string, len(list))
-		for i, a := range list {
-			s, ok := a.(string)
-			if !ok {
-				return tok, wrongType(fmt.Sprintf("%s.any_of[%d]", key, i), "a string", a)
-			}
-			tok.anyOf[i] = s
+		if tok.anyOf, err = tomlStrings(key+".any_of", x); err != nil {
+			return tok, err
 		}
 	}
 	return tok, nil
