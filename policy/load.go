@@ -107,18 +107,13 @@ func describeOSError(err error) string {
 	return err.Error()
 }
 
+// loader builds a Policy file by file.
 type loader struct {
+	Policy
 	limits   Limits
 	home     string
 	budget   int
 	universe starlark.StringDict
-	rules    map[string][]*PrefixRule
-	hosts    map[string][]string
-	count    int
-	files    []string
-	reqFile  string
-	reqCount int
-	warnings []string
 	// noFast disables the literal-calls fast path (tests compare both).
 	noFast bool
 }
@@ -133,10 +128,7 @@ func newLoader(opts LoadOptions) *loader {
 	for k, v := range guardHelpers() {
 		universe[k] = v
 	}
-	return &loader{
-		limits: limits, home: home, budget: limits.MaxRules, universe: universe,
-		rules: map[string][]*PrefixRule{}, hosts: map[string][]string{},
-	}
+	return &loader{Policy: *Empty(), limits: limits, home: home, budget: limits.MaxRules, universe: universe}
 }
 
 // addSource evaluates one file's source and appends its rules.
@@ -214,10 +206,7 @@ func (l *loader) addFast(path string, src []byte) bool {
 
 func (l *loader) commit(path string, state *fileState) {
 	l.files = append(l.files, path)
-	for _, r := range state.rules {
-		l.rules[r.Program] = append(l.rules[r.Program], r)
-	}
-	l.count += len(state.rules)
+	l.index(state.rules)
 	for _, h := range state.hosts {
 		// A later definition replaces an earlier one, across files too.
 		l.hosts[h.name] = h.paths
@@ -241,11 +230,16 @@ func (l *loader) addRequirements(path string) error {
 	}
 	l.budget -= len(rules)
 	l.reqFile, l.reqCount = path, len(rules)
+	l.index(rules)
+	return nil
+}
+
+// index appends rules to their programs' lists.
+func (l *loader) index(rules []*PrefixRule) {
 	for _, r := range rules {
 		l.rules[r.Program] = append(l.rules[r.Program], r)
 	}
 	l.count += len(rules)
-	return nil
 }
 
 // watchdog cancels th when the timeout passes or ctx ends. Cancellation is
@@ -269,10 +263,8 @@ func watchdog(ctx context.Context, th *starlark.Thread, timeout time.Duration) (
 }
 
 func (l *loader) policy() *Policy {
-	return &Policy{
-		rules: l.rules, hosts: l.hosts, count: l.count, files: l.files,
-		reqFile: l.reqFile, reqCount: l.reqCount, warnings: l.warnings,
-	}
+	p := l.Policy
+	return &p
 }
 
 // loadErrorFrom converts a parse, resolve or evaluation error into a
