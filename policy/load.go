@@ -62,11 +62,11 @@ func Load(ctx context.Context, files []string, opts LoadOptions) (*Policy, error
 		if err := ctx.Err(); err != nil {
 			return nil, fmt.Errorf("loading rules: %w", err)
 		}
-		src, err := readLimited(f, l.limits.MaxFileBytes)
+		src, err := readCapped(f, l.limits.MaxFileBytes)
 		if err != nil {
-			return nil, err
+			return nil, &LoadError{File: f, Msg: describeOSError(err), Err: err, Read: true}
 		}
-		if err := l.addSource(ctx, f, src); err != nil {
+		if err := l.addSource(ctx, f, src); err != nil { // rejects a file above the limit
 			return nil, err
 		}
 	}
@@ -78,20 +78,15 @@ func Load(ctx context.Context, files []string, opts LoadOptions) (*Policy, error
 	return l.policy(), nil
 }
 
-func readLimited(path string, limit int64) ([]byte, error) {
+// readCapped reads at most limit+1 bytes of path: enough for the caller to
+// tell a file larger than limit without reading all of it.
+func readCapped(path string, limit int64) ([]byte, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, &LoadError{File: path, Msg: describeOSError(err), Err: err, Read: true}
+		return nil, err
 	}
 	defer f.Close()
-	src, err := io.ReadAll(io.LimitReader(f, limit+1))
-	if err != nil {
-		return nil, &LoadError{File: path, Msg: describeOSError(err), Err: err, Read: true}
-	}
-	if int64(len(src)) > limit {
-		return nil, &LoadError{File: path, Msg: fmt.Sprintf("rules file is larger than %d bytes", limit)}
-	}
-	return src, nil
+	return io.ReadAll(io.LimitReader(f, limit+1))
 }
 
 // describeOSError renders an OS error as Rust's io::Error Display does

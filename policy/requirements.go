@@ -3,9 +3,7 @@ package policy
 import (
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
-	"os"
 	"strings"
 
 	"github.com/pelletier/go-toml/v2"
@@ -47,15 +45,10 @@ type reqToken struct {
 // false). Any other failure is an error: the administrator asked for
 // restrictions, so an unreadable file must not silently drop them.
 func readRequirements(path string, limit int64) (data []byte, ok bool, err error) {
-	f, err := os.Open(path)
+	data, err = readCapped(path, limit)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, false, nil
 	}
-	if err != nil {
-		return nil, false, &LoadError{File: path, Msg: "cannot read requirements: " + describeOSError(err), Err: err}
-	}
-	defer f.Close()
-	data, err = io.ReadAll(io.LimitReader(f, limit+1))
 	if err != nil {
 		return nil, false, &LoadError{File: path, Msg: "cannot read requirements: " + describeOSError(err), Err: err}
 	}
