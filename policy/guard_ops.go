@@ -82,8 +82,6 @@ func (g *guard) intResult(bits int) error {
 // seqLen is the length of a sized value (string and bytes in bytes), or -1.
 func seqLen(v starlark.Value) int { return starlark.Len(v) }
 
-type helperFunc func(g *guard, th *starlark.Thread, args starlark.Tuple) (starlark.Value, error)
-
 // guardHelpers returns the '$' helpers the rewritten syntax tree calls.
 func guardHelpers() starlark.StringDict {
 	two := func(name string, fn func(g *guard, th *starlark.Thread, x, y starlark.Value) (starlark.Value, error)) *starlark.Builtin {
