@@ -21,12 +21,22 @@ func ruleErrorf(format string, args ...any) error {
 
 // fileState collects what one file's builtin calls define.
 type fileState struct {
-	path  string
-	home  string
-	rules []*PrefixRule
-	hosts []hostDef
-	// budget is how many more rules the whole load accepts.
-	budget *int
+	path   string
+	home   string
+	rules  []*PrefixRule
+	hosts  []hostDef
+	budget *ruleBudget // shared by the whole load
+}
+
+// ruleBudget is how many more rules a load accepts (Limits.MaxRules).
+type ruleBudget struct{ left, limit int }
+
+func (b *ruleBudget) take(n int) error {
+	if b.left < n {
+		return fmt.Errorf("too many rules (limit %d, all files together)", b.limit)
+	}
+	b.left -= n
+	return nil
 }
 
 type hostDef struct {
@@ -104,10 +114,9 @@ func (fs *fileState) addPrefixRule(pos Pos, args starlark.Tuple, kwargs []starla
 	if err := validateExamples(created, positive, negative); err != nil {
 		return err
 	}
-	if *fs.budget < len(created) {
-		return fmt.Errorf("too many rules (limit reached)")
+	if err := fs.budget.take(len(created)); err != nil {
+		return err
 	}
-	*fs.budget -= len(created)
 	fs.rules = append(fs.rules, created...)
 	return nil
 }

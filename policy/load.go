@@ -107,7 +107,7 @@ type loader struct {
 	Policy
 	limits   Limits
 	home     string
-	budget   int
+	budget   ruleBudget
 	universe starlark.StringDict
 	// noFast disables the literal-calls fast path (tests compare both).
 	noFast bool
@@ -123,7 +123,7 @@ func newLoader(opts LoadOptions) *loader {
 	for k, v := range guardHelpers() {
 		universe[k] = v
 	}
-	return &loader{Policy: *Empty(), limits: limits, home: home, budget: limits.MaxRules, universe: universe}
+	return &loader{Policy: *Empty(), limits: limits, home: home, budget: ruleBudget{limits.MaxRules, limits.MaxRules}, universe: universe}
 }
 
 // addSource evaluates one file's source and appends its rules.
@@ -220,10 +220,9 @@ func (l *loader) addRequirements(path string) error {
 	if err != nil {
 		return err
 	}
-	if l.budget < len(rules) {
-		return &LoadError{File: path, Msg: "too many rules (limit reached)"}
+	if err := l.budget.take(len(rules)); err != nil {
+		return &LoadError{File: path, Msg: err.Error(), Err: err}
 	}
-	l.budget -= len(rules)
 	l.reqFile, l.reqCount = path, len(rules)
 	l.index(rules)
 	return nil

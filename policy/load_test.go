@@ -279,7 +279,7 @@ func TestRuleLimit(t *testing.T) {
 	f := filepath.Join(dir, "many.rules")
 	writeFile(t, f, "for i in range(100):\n    prefix_rule(pattern=[str(i)])\n")
 	_, err := Load(context.Background(), []string{f}, LoadOptions{Limits: Limits{MaxRules: 50}})
-	if err == nil || !strings.Contains(err.Error(), "too many rules") {
+	if err == nil || !strings.Contains(err.Error(), "too many rules (limit 50") {
 		t.Errorf("got %v", err)
 	}
 	big := filepath.Join(dir, "big.rules")

@@ -193,7 +193,7 @@ func TestRequirementsFilePresence(t *testing.T) {
 		t.Errorf("oversized requirements: got %v", err)
 	}
 	_, err = Load(context.Background(), nil, LoadOptions{Requirements: requirementsFile("order", "requirements.toml"), Limits: Limits{MaxRules: 4}})
-	if err == nil || !strings.Contains(err.Error(), "too many rules") {
+	if err == nil || !strings.Contains(err.Error(), "too many rules (limit 4") {
 		t.Errorf("requirements beyond the rule limit: got %v", err)
 	}
 }
