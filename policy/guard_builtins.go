@@ -8,20 +8,23 @@ import (
 	"go.starlark.net/starlark"
 )
 
-// allowedUniversal are the go.starlark.net universal names a rules file may
-// use, roughly starlark-rust's standard set that Codex exposes. Those that
-// iterate, copy or stringify an argument are wrapped with size checks; the
-// rest are O(1) or bounded by their (bounded) argument.
-var allowedUniversal = map[string]bool{
-	"None": true, "True": true, "False": true,
-	"abs": true, "bool": true, "chr": true, "dir": true, "float": true,
-	"hasattr": true, "len": true, "ord": true, "range": true, "type": true,
-	// Wrapped below.
-	"all": true, "any": true, "dict": true, "enumerate": true, "fail": true,
-	"getattr": true, "hash": true, "int": true, "list": true, "max": true,
-	"min": true, "repr": true, "reversed": true, "sorted": true, "str": true,
-	"tuple": true, "zip": true,
-}
+// The go.starlark.net universal names a rules file may use, roughly
+// starlark-rust's standard set that Codex exposes. universalPlain are O(1) or
+// bounded by their (bounded) argument and used as they are; universalWrapped
+// iterate, copy or stringify an argument and are wrapped with size checks.
+var (
+	universalPlain = map[string]bool{
+		"None": true, "True": true, "False": true,
+		"abs": true, "bool": true, "chr": true, "dir": true, "float": true,
+		"hasattr": true, "len": true, "ord": true, "range": true, "type": true,
+	}
+	universalWrapped = map[string]bool{
+		"all": true, "any": true, "dict": true, "enumerate": true, "fail": true,
+		"getattr": true, "hash": true, "int": true, "list": true, "max": true,
+		"min": true, "repr": true, "reversed": true, "sorted": true, "str": true,
+		"tuple": true, "zip": true,
+	}
+)
 
 // maxIntDigits caps int("...") parsing, whose cost grows faster than linearly.
 const maxIntDigits = 4300
@@ -32,21 +35,15 @@ const maxIntDigits = 4300
 func guardedUniverse() starlark.StringDict {
 	out := starlark.StringDict{}
 	for name, v := range starlark.Universe {
-		if !allowedUniversal[name] {
-			out[name] = unavailable(name)
-			continue
-		}
-		b, ok := v.(*starlark.Builtin)
-		if !ok {
-			continue
-		}
-		switch name {
-		case "abs", "bool", "chr", "dir", "float", "hasattr", "len", "ord", "range", "type":
-			continue
-		case "getattr":
+		b, isBuiltin := v.(*starlark.Builtin)
+		switch {
+		case universalPlain[name]:
+		case name == "getattr":
 			out[name] = starlark.NewBuiltin(name, guardedGetattr)
-		default:
+		case universalWrapped[name] && isBuiltin:
 			out[name] = wrapBuiltin(b)
+		default:
+			out[name] = unavailable(name)
 		}
 	}
 	return out
