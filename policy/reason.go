@@ -5,15 +5,11 @@ import "strings"
 // RenderCommand joins argv into one shell-quoted line, as Codex renders
 // commands in reasons (a plain space join if a word cannot be quoted).
 func RenderCommand(argv []string) string {
-	parts := make([]string, len(argv))
-	for i, w := range argv {
-		q, err := quoteWord(w)
-		if err != nil {
-			return strings.Join(argv, " ")
-		}
-		parts[i] = q
+	line, err := quoteWords(argv)
+	if err != nil {
+		return strings.Join(argv, " ")
 	}
-	return strings.Join(parts, " ")
+	return line
 }
 
 // Reason is the text Codex 0.97.0 gives for a forbidden or prompting

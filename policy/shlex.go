@@ -139,16 +139,26 @@ func isSafeShellByte(c byte) bool {
 	return strings.IndexByte("+-./:@]_,=%", c) >= 0
 }
 
-// joinExample renders argv as one shell-quoted line, or "unable to render
-// example" when a word cannot be quoted, as Codex does.
-func joinExample(argv []string) string {
+// quoteWords joins argv into one line of words quoted by quoteWord; it
+// fails when a word cannot be quoted.
+func quoteWords(argv []string) (string, error) {
 	parts := make([]string, len(argv))
 	for i, w := range argv {
 		q, err := quoteWord(w)
 		if err != nil {
-			return "unable to render example"
+			return "", err
 		}
 		parts[i] = q
 	}
-	return strings.Join(parts, " ")
+	return strings.Join(parts, " "), nil
+}
+
+// joinExample renders argv as one shell-quoted line, or "unable to render
+// example" when a word cannot be quoted, as Codex does.
+func joinExample(argv []string) string {
+	line, err := quoteWords(argv)
+	if err != nil {
+		return "unable to render example"
+	}
+	return line
 }
