@@ -6,8 +6,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-
-	"github.com/pelletier/go-toml/v2"
 )
 
 // Config is what execgate reads from config.toml: the Codex keys it shares
@@ -75,8 +73,11 @@ func LoadConfig(path string) (*Config, []string, error) {
 
 // ParseConfig parses config.toml content; name is used in messages.
 func ParseConfig(name string, data []byte) (*Config, []string, error) {
-	var raw map[string]any
-	if err := toml.Unmarshal(data, &raw); err != nil {
+	raw, line, col, err := decodeTOML(data)
+	if err != nil {
+		if line > 0 {
+			name = fmt.Sprintf("%s:%d:%d", name, line, col)
+		}
 		return nil, nil, fmt.Errorf("parsing config %s: %w", name, err)
 	}
 	d := &configDecoder{tomlDecoder: tomlDecoder{kind: "config", file: name}}

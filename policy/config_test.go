@@ -90,6 +90,7 @@ func TestParseConfigErrors(t *testing.T) {
 		{"[sandbox_workspace_write]\nnetwork_access = \"on\"", "sandbox_workspace_write.network_access: expected a boolean"},
 		{"[projects.\"/r\"]\ntrust_level = true", `projects."/r".trust_level: expected a string, got a boolean`},
 		{"sandbox_mode = ", "parsing config config.toml"},
+		{"sandbox_mode = \"read-only\"\nlog = = 1", "parsing config config.toml:2:7: toml: "},
 		{`project_root_markers = ".git"`, "project_root_markers: expected an array of strings, got a string"},
 	}
 	for _, tt := range tests {

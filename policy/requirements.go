@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"io/fs"
 	"strings"
-
-	"github.com/pelletier/go-toml/v2"
 )
 
 // Admin requirements: the [rules] table of requirements.toml holds prefix
@@ -64,14 +62,9 @@ func readRequirements(path string, limit int64) (data []byte, ok bool, err error
 // requirements execgate does not enforce: each is reported as a warning,
 // as are unknown keys inside [rules].
 func parseRequirements(path string, data []byte) (rules []*PrefixRule, warnings []string, err error) {
-	var raw map[string]any
-	if err := toml.Unmarshal(data, &raw); err != nil {
-		le := &LoadError{File: path, Msg: err.Error(), Err: err}
-		var de *toml.DecodeError
-		if errors.As(err, &de) {
-			le.Line, le.Col = de.Position()
-		}
-		return nil, nil, le
+	raw, line, col, err := decodeTOML(data)
+	if err != nil {
+		return nil, nil, &LoadError{File: path, Line: line, Col: col, Msg: err.Error(), Err: err}
 	}
 	d := &reqDecoder{tomlDecoder{kind: "requirements", file: path}}
 	for _, k := range sortedKeys(raw) {

@@ -1,16 +1,33 @@
 package policy
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"sort"
 	"strings"
+
+	"github.com/pelletier/go-toml/v2"
 )
 
 // config.toml and requirements.toml are decoded by go-toml into
 // map[string]any and type-checked here, so that a value of the wrong type
 // is an error naming its dotted key (execgate.timeout_ms,
 // rules.prefix_rules[0].decision) and an unknown key is a warning.
+
+// decodeTOML parses data as a generic document. A syntax error comes with
+// its 1-based line and column (0, 0 when go-toml gives none): go-toml's
+// message does not include them.
+func decodeTOML(data []byte) (doc map[string]any, line, col int, err error) {
+	if err := toml.Unmarshal(data, &doc); err != nil {
+		var de *toml.DecodeError
+		if errors.As(err, &de) {
+			line, col = de.Position()
+		}
+		return nil, line, col, err
+	}
+	return doc, 0, 0, nil
+}
 
 // tomlDecoder collects the warnings of one file; kind ("config",
 // "requirements") and file prefix them.
