@@ -60,6 +60,7 @@ func TestHandshakeRejectsMalformed(t *testing.T) {
 		{"long datagram", []byte("garbage"), func() []int { return []int{stream()} }, "must be 1 byte"},
 		{"empty datagram", []byte{}, func() []int { return []int{stream()} }, "must be 1 byte, got 0"},
 		{"not a socket", []byte{0}, func() []int { return []int{int(devnull.Fd())} }, "not a stream socket"},
+		{"datagram socket", []byte{0}, func() []int { a, _ := dgramPair(t); return []int{a} }, "not a stream socket (socket type 2)"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
