@@ -84,18 +84,6 @@ func TestEscalateWorkdirPinned(t *testing.T) {
 	}
 }
 
-// groupGone waits until process group pgid has no live member.
-func groupGone(t *testing.T, pgid int) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for groupAlive(pgid) {
-		if time.Now().After(deadline) {
-			t.Fatalf("process group %d still alive", pgid)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
 func TestCancelKillsEscalated(t *testing.T) {
 	ts := startSession(t, fixed(Escalate, ""), Options{})
 	// The first command runs in the foreground with a background child; the
