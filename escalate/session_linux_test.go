@@ -209,13 +209,7 @@ const fdListing = `read x; echo "out:$x"; echo "err:$x" >&2; exec /bin/ls -l /pr
 // directory handle.
 func checkStdioOnly(t *testing.T, listing string, inodes [3]uint64) {
 	t.Helper()
-	got := map[string]string{}
-	for _, line := range strings.Split(listing, "\n") {
-		f := strings.Fields(line)
-		if i := slices.Index(f, "->"); i > 0 && i+1 < len(f) {
-			got[f[i-1]] = f[i+1]
-		}
-	}
+	got := fdLinks(listing)
 	for i, ino := range inodes {
 		if want := fmt.Sprintf("pipe:[%d]", ino); got[fmt.Sprint(i)] != want {
 			t.Errorf("fd %d is %q, want %q; listing:\n%s", i, got[fmt.Sprint(i)], want, listing)
@@ -230,6 +224,18 @@ func checkStdioOnly(t *testing.T, listing string, inodes [3]uint64) {
 	if len(got) > 1 {
 		t.Errorf("more than one extra fd: %v", got)
 	}
+}
+
+// fdLinks maps each fd of an ls -l /proc/PID/fd listing to its target.
+func fdLinks(listing string) map[string]string {
+	links := map[string]string{}
+	for _, line := range strings.Split(listing, "\n") {
+		f := strings.Fields(line)
+		if i := slices.Index(f, "->"); i > 0 && i+1 < len(f) {
+			links[f[i-1]] = f[i+1]
+		}
+	}
+	return links
 }
 
 // inodeOf returns the inode of f (for a pipe, the N of pipe:[N]).

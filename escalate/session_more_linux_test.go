@@ -8,7 +8,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -482,13 +481,7 @@ func TestChildEndInherited(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := map[string]string{}
-	for _, line := range strings.Split(string(out), "\n") {
-		f := strings.Fields(line)
-		if i := slices.Index(f, "->"); i > 0 && i+1 < len(f) {
-			got[f[i-1]] = f[i+1]
-		}
-	}
+	got := fdLinks(string(out))
 	if !strings.HasPrefix(string(out), "3\n") || got["3"] != fmt.Sprintf("socket:[%d]", st.Ino) {
 		t.Fatalf("shell saw %s=%q and fd 3 -> %q, want 3 and the child end socket:[%d]", EnvSocket, strings.SplitN(string(out), "\n", 2)[0], got["3"], st.Ino)
 	}
