@@ -30,6 +30,8 @@ func TestHandshake(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer unix.Close(serverEnd)
+	checkCloexec(t, "wrapper's stream end", wrapperEnd)
+	checkCloexec(t, "stream end received by the server", serverEnd)
 	go WriteFrame(wrapperEnd, []byte("ping"), nil)
 	got, _, err := ReadFrame(serverEnd)
 	if err != nil || string(got) != "ping" {
