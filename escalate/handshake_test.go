@@ -46,8 +46,7 @@ func TestHandshakeRejectsMalformed(t *testing.T) {
 	}
 	defer devnull.Close()
 	stream := func() int {
-		a, b := streamPair(t)
-		_ = b
+		a, _ := streamPair(t)
 		return a
 	}
 	tests := []struct {
@@ -67,12 +66,11 @@ func TestHandshakeRejectsMalformed(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			server, child := dgramPair(t)
-			before := openFds(t)
 			var oob []byte
 			if fds := tc.fds(); len(fds) > 0 {
 				oob = unix.UnixRights(fds...)
 			}
-			before = openFds(t)
+			before := openFds(t)
 			if err := unix.Sendmsg(child, tc.msg, oob, nil, 0); err != nil {
 				t.Fatal(err)
 			}
