@@ -53,6 +53,8 @@ func (r *Request) Lossless() bool {
 	return true
 }
 
+// The exact bytes of the two answers without fields: Response.MarshalJSON
+// sends them, ParseResponse recognises them.
 var (
 	runResponse      = []byte(`{"action":"Run"}`)
 	escalateResponse = []byte(`{"action":"Escalate"}`)

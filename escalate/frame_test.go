@@ -58,10 +58,7 @@ func TestFramePassesFds(t *testing.T) {
 		t.Fatalf("got %d fds, want 2", len(fds))
 	}
 	for _, fd := range fds {
-		flags, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0)
-		if err != nil || flags&unix.FD_CLOEXEC == 0 {
-			t.Errorf("received fd %d is not close-on-exec (flags %#x, err %v)", fd, flags, err)
-		}
+		checkCloexec(t, "received fd", fd)
 		var st1, st2 unix.Stat_t
 		unix.Fstat(fd, &st1)
 		unix.Fstat(int(f.Fd()), &st2)
@@ -157,4 +154,13 @@ func openFds(t testing.TB) int {
 		t.Fatal(err)
 	}
 	return len(entries)
+}
+
+// checkCloexec fails the test unless fd is close-on-exec.
+func checkCloexec(t testing.TB, what string, fd int) {
+	t.Helper()
+	flags, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0)
+	if err != nil || flags&unix.FD_CLOEXEC == 0 {
+		t.Errorf("%s %d is not close-on-exec (flags %#x, err %v)", what, fd, flags, err)
+	}
 }

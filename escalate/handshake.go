@@ -83,8 +83,13 @@ func receiveHandshake(c msgIO) (int, error) {
 	}
 	if err == nil {
 		typ, gerr := unix.GetsockoptInt(fds[0], unix.SOL_SOCKET, unix.SO_TYPE)
-		if gerr != nil || typ != unix.SOCK_STREAM {
-			err = fmt.Errorf("escalate: handshake fd is not a stream socket")
+		switch {
+		case gerr != nil:
+			// %v, not %w: Serve would take this ENOTSOCK for its own
+			// socket failing.
+			err = fmt.Errorf("escalate: handshake fd is not a stream socket: %v", gerr)
+		case typ != unix.SOCK_STREAM:
+			err = fmt.Errorf("escalate: handshake fd is not a stream socket (socket type %d)", typ)
 		}
 	}
 	if err != nil {

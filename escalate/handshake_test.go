@@ -30,6 +30,8 @@ func TestHandshake(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer unix.Close(serverEnd)
+	checkCloexec(t, "wrapper's stream end", wrapperEnd)
+	checkCloexec(t, "stream end received by the server", serverEnd)
 	go WriteFrame(wrapperEnd, []byte("ping"), nil)
 	got, _, err := ReadFrame(serverEnd)
 	if err != nil || string(got) != "ping" {
@@ -44,8 +46,7 @@ func TestHandshakeRejectsMalformed(t *testing.T) {
 	}
 	defer devnull.Close()
 	stream := func() int {
-		a, b := streamPair(t)
-		_ = b
+		a, _ := streamPair(t)
 		return a
 	}
 	tests := []struct {
@@ -60,16 +61,16 @@ func TestHandshakeRejectsMalformed(t *testing.T) {
 		{"long datagram", []byte("garbage"), func() []int { return []int{stream()} }, "must be 1 byte"},
 		{"empty datagram", []byte{}, func() []int { return []int{stream()} }, "must be 1 byte, got 0"},
 		{"not a socket", []byte{0}, func() []int { return []int{int(devnull.Fd())} }, "not a stream socket"},
+		{"datagram socket", []byte{0}, func() []int { a, _ := dgramPair(t); return []int{a} }, "not a stream socket (socket type 2)"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			server, child := dgramPair(t)
-			before := openFds(t)
 			var oob []byte
 			if fds := tc.fds(); len(fds) > 0 {
 				oob = unix.UnixRights(fds...)
 			}
-			before = openFds(t)
+			before := openFds(t)
 			if err := unix.Sendmsg(child, tc.msg, oob, nil, 0); err != nil {
 				t.Fatal(err)
 			}

@@ -166,16 +166,7 @@ func TestEscalateOverlappingFds(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.mode, func(t *testing.T) {
 			ts, readLog := helperServer(t, tc.mode, nil)
-			fd, resp := ts.ask(t, shReq(fdListing, nil))
-			if resp.Action != Escalate {
-				t.Fatalf("answer %+v", resp)
-			}
-			r, inodes := superExecWithInodes(t, fd, "ping\n")
-			res, stdout, stderr := r.wait()
-			if res.ExitCode != 0 || !strings.HasPrefix(stdout, "out:ping\n") || stderr != "err:ping\n" {
-				t.Fatalf("exit %d stdout %q stderr %q", res.ExitCode, stdout, stderr)
-			}
-			checkStdioOnly(t, stdout, inodes)
+			escalateStdioOnly(t, ts)
 			if log := readLog(); !strings.Contains(log, tc.wantStdio) {
 				t.Errorf("helper did not receive stdio as %s; log:\n%s", tc.wantStdio, log)
 			}

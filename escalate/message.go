@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"slices"
 )
 
 // Request is what the wrapper asks for one exec (Codex's EscalateRequest).
@@ -53,9 +54,9 @@ type Response struct {
 func (r Response) MarshalJSON() ([]byte, error) {
 	switch r.Action {
 	case Run:
-		return []byte(`{"action":"Run"}`), nil
+		return slices.Clone(runResponse), nil
 	case Escalate:
-		return []byte(`{"action":"Escalate"}`), nil
+		return slices.Clone(escalateResponse), nil
 	case Deny:
 		b := []byte(`{"action":{"Deny":{"reason":`)
 		if r.Reason == "" {

@@ -137,6 +137,7 @@ type running struct {
 	fd       int
 	stdinW   *os.File
 	out, err chan string
+	inodes   [3]uint64 // of the stdin, stdout and stderr pipes
 }
 
 // escalate asks for req, expects Escalate, and passes three fresh pipes as
@@ -154,12 +155,14 @@ func (ts *testSession) escalate(t testing.TB, req Request, stdin string) *runnin
 func superExec(t testing.TB, fd int, stdin string) *running {
 	t.Helper()
 	var pipes [3][2]*os.File
+	var inodes [3]uint64
 	for i := range pipes {
 		r, w, err := os.Pipe()
 		if err != nil {
 			t.Fatal(err)
 		}
 		pipes[i] = [2]*os.File{r, w}
+		inodes[i] = inodeOf(t, r)
 	}
 	theirs := []int{int(pipes[0][0].Fd()), int(pipes[1][1].Fd()), int(pipes[2][1].Fd())}
 	if err := WriteFrame(fd, []byte(`{"fds":[0,1,2]}`), theirs); err != nil {
@@ -168,7 +171,7 @@ func superExec(t testing.TB, fd int, stdin string) *running {
 	pipes[0][0].Close()
 	pipes[1][1].Close()
 	pipes[2][1].Close()
-	r := &running{t: t, fd: fd, stdinW: pipes[0][1], out: make(chan string, 1), err: make(chan string, 1)}
+	r := &running{t: t, fd: fd, stdinW: pipes[0][1], out: make(chan string, 1), err: make(chan string, 1), inodes: inodes}
 	go func() {
 		io.WriteString(r.stdinW, stdin)
 		r.stdinW.Close()

@@ -209,13 +209,7 @@ const fdListing = `read x; echo "out:$x"; echo "err:$x" >&2; exec /bin/ls -l /pr
 // directory handle.
 func checkStdioOnly(t *testing.T, listing string, inodes [3]uint64) {
 	t.Helper()
-	got := map[string]string{}
-	for _, line := range strings.Split(listing, "\n") {
-		f := strings.Fields(line)
-		if i := slices.Index(f, "->"); i > 0 && i+1 < len(f) {
-			got[f[i-1]] = f[i+1]
-		}
-	}
+	got := fdLinks(listing)
 	for i, ino := range inodes {
 		if want := fmt.Sprintf("pipe:[%d]", ino); got[fmt.Sprint(i)] != want {
 			t.Errorf("fd %d is %q, want %q; listing:\n%s", i, got[fmt.Sprint(i)], want, listing)
@@ -232,8 +226,21 @@ func checkStdioOnly(t *testing.T, listing string, inodes [3]uint64) {
 	}
 }
 
-// pipeInodes returns the inodes of the pipes a running command was given.
-func inodeOf(t *testing.T, f *os.File) uint64 {
+// fdLinks maps each fd of an ls -l /proc/PID/fd listing to its target.
+func fdLinks(listing string) map[string]string {
+	links := map[string]string{}
+	for _, line := range strings.Split(listing, "\n") {
+		f := strings.Fields(line)
+		if i := slices.Index(f, "->"); i > 0 && i+1 < len(f) {
+			links[f[i-1]] = f[i+1]
+		}
+	}
+	return links
+}
+
+// inodeOf returns the inode of f (for a pipe, the N of pipe:[N]).
+func inodeOf(t testing.TB, f *os.File) uint64 {
+	t.Helper()
 	var st unix.Stat_t
 	if err := unix.Fstat(int(f.Fd()), &st); err != nil {
 		t.Fatal(err)
@@ -252,58 +259,17 @@ func TestEscalateOnlyStdioFds(t *testing.T) {
 		}
 		defer f.Close()
 	}
-	fd, resp := ts.ask(t, shReq(fdListing, nil))
-	if resp.Action != Escalate {
-		t.Fatalf("answer %+v", resp)
-	}
-	r, inodes := superExecWithInodes(t, fd, "ping\n")
+	escalateStdioOnly(t, ts)
+}
+
+// escalateStdioOnly escalates fdListing with "ping" on stdin and checks
+// that the command saw its stdio and held no fd beyond 0, 1 and 2.
+func escalateStdioOnly(t *testing.T, ts *testSession) {
+	t.Helper()
+	r := ts.escalate(t, shReq(fdListing, nil), "ping\n")
 	res, out, errOut := r.wait()
 	if res.ExitCode != 0 || !strings.HasPrefix(out, "out:ping\n") || errOut != "err:ping\n" {
 		t.Fatalf("exit %d stdout %q stderr %q", res.ExitCode, out, errOut)
 	}
-	checkStdioOnly(t, out, inodes)
-}
-
-// superExecWithInodes is superExec that also reports the pipes' inodes.
-func superExecWithInodes(t *testing.T, fd int, stdin string) (*running, [3]uint64) {
-	t.Helper()
-	var pipes [3][2]*os.File
-	var inodes [3]uint64
-	for i := range pipes {
-		r, w, err := os.Pipe()
-		if err != nil {
-			t.Fatal(err)
-		}
-		pipes[i] = [2]*os.File{r, w}
-		inodes[i] = inodeOf(t, r)
-	}
-	theirs := []int{int(pipes[0][0].Fd()), int(pipes[1][1].Fd()), int(pipes[2][1].Fd())}
-	if err := WriteFrame(fd, []byte(`{"fds":[0,1,2]}`), theirs); err != nil {
-		t.Fatal(err)
-	}
-	pipes[0][0].Close()
-	pipes[1][1].Close()
-	pipes[2][1].Close()
-	r := &running{t: t, fd: fd, stdinW: pipes[0][1], out: make(chan string, 1), err: make(chan string, 1)}
-	go func() {
-		r.stdinW.WriteString(stdin)
-		r.stdinW.Close()
-	}()
-	for i, ch := range []chan string{r.out, r.err} {
-		f := pipes[i+1][0]
-		go func() {
-			var b strings.Builder
-			buf := make([]byte, 4096)
-			for {
-				n, err := f.Read(buf)
-				b.Write(buf[:n])
-				if err != nil {
-					break
-				}
-			}
-			f.Close()
-			ch <- b.String()
-		}()
-	}
-	return r, inodes
+	checkStdioOnly(t, out, r.inodes)
 }

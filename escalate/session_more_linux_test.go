@@ -8,7 +8,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -81,18 +80,6 @@ func TestEscalateWorkdirPinned(t *testing.T) {
 	res, out, _ := superExec(t, fd, "").wait()
 	if res.ExitCode != 0 || out != moved+"\n" {
 		t.Fatalf("pwd -P printed %q (exit %d), want the checked directory, now %q", out, res.ExitCode, moved)
-	}
-}
-
-// groupGone waits until process group pgid has no live member.
-func groupGone(t *testing.T, pgid int) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for groupAlive(pgid) {
-		if time.Now().After(deadline) {
-			t.Fatalf("process group %d still alive", pgid)
-		}
-		time.Sleep(10 * time.Millisecond)
 	}
 }
 
@@ -390,9 +377,9 @@ func TestSessionLifecycle(t *testing.T) {
 		t.Fatal(err)
 	}
 	f := s.ChildFile()
-	if flags, err := unix.FcntlInt(f.Fd(), unix.F_GETFD, 0); err != nil || flags&unix.FD_CLOEXEC == 0 {
-		t.Errorf("child end is not close-on-exec in the parent (flags %#x, %v)", flags, err)
-	}
+	checkCloexec(t, "child end (in the parent)", int(f.Fd()))
+	// Through Control, not Fd: Fd would make the server end blocking.
+	s.server.rc.Control(func(fd uintptr) { checkCloexec(t, "server end", int(fd)) })
 	if typ, err := unix.GetsockoptInt(int(f.Fd()), unix.SOL_SOCKET, unix.SO_TYPE); err != nil || typ != unix.SOCK_DGRAM {
 		t.Errorf("child end type %d, %v; want SOCK_DGRAM", typ, err)
 	}
@@ -494,13 +481,7 @@ func TestChildEndInherited(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := map[string]string{}
-	for _, line := range strings.Split(string(out), "\n") {
-		f := strings.Fields(line)
-		if i := slices.Index(f, "->"); i > 0 && i+1 < len(f) {
-			got[f[i-1]] = f[i+1]
-		}
-	}
+	got := fdLinks(string(out))
 	if !strings.HasPrefix(string(out), "3\n") || got["3"] != fmt.Sprintf("socket:[%d]", st.Ino) {
 		t.Fatalf("shell saw %s=%q and fd 3 -> %q, want 3 and the child end socket:[%d]", EnvSocket, strings.SplitN(string(out), "\n", 2)[0], got["3"], st.Ino)
 	}

@@ -17,7 +17,6 @@ import (
 // /proc/self/fd, whatever happens to the path afterwards.
 type workdir struct {
 	f     *os.File
-	path  string // symlinks evaluated
 	chdir string // what the child passes to chdir
 }
 
@@ -38,7 +37,7 @@ func openWorkdir(dir string) (*workdir, error) {
 	case err != nil:
 		return nil, fmt.Errorf("workdir %s: open %s: %w", dir, real, err)
 	}
-	w := &workdir{f: os.NewFile(uintptr(fd), real), path: real, chdir: real}
+	w := &workdir{f: os.NewFile(uintptr(fd), real), chdir: real}
 	// The child runs chdir before exec, while it still holds a copy of fd.
 	// Without /proc (unusual outside a sandbox) the checked path is used.
 	if link := "/proc/self/fd/" + strconv.Itoa(fd); unix.Access(link, unix.X_OK) == nil {

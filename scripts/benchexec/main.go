@@ -77,7 +77,7 @@ func once(bash, wrapper, mode string, n int) (time.Duration, error) {
 	served := make(chan error, 1)
 	go func() { served <- sess.Serve(ctx) }()
 	cmd.ExtraFiles = []*os.File{sess.ChildFile()}
-	cmd.Env = append(cmd.Env, "CODEX_ESCALATE_SOCKET=3", "EXEC_WRAPPER="+wrapper)
+	cmd.Env = append(cmd.Env, escalate.ShellEnv(3, wrapper)...)
 	start := time.Now()
 	if err := cmd.Start(); err != nil {
 		cancel()
@@ -89,7 +89,7 @@ func once(bash, wrapper, mode string, n int) (time.Duration, error) {
 	cancel()
 	<-served
 	if err != nil {
-		return 0, fmt.Errorf("bash loop (%s): %w", mode, err)
+		return 0, fmt.Errorf("%s loop (-mode %s): %w", bash, mode, err)
 	}
 	if int(decisions.Load()) != n {
 		return 0, fmt.Errorf("%d execs decided, want %d: interception is not working", decisions.Load(), n)
