@@ -145,10 +145,7 @@ func (l *Launcher) refill(ns bool) {
 
 	s, err := l.startSpare(ns)
 	if err == nil {
-		if err = s.awaitReady(); err != nil {
-			s.discard()
-			s = nil
-		}
+		err = s.awaitReady()
 	}
 
 	p.mu.Lock()
