@@ -18,7 +18,7 @@ import (
 // The test binary plays three more roles, chosen by its first argument:
 //
 //	sandbox SPEC -- ARGV   the helper itself (what `execgate sandbox` runs)
-//	launch REQUEST         a server stand-in: NewLauncher + Command + run,
+//	launch REQUEST         a server stand-in: NewLauncher + Start + Wait,
 //	                       so that an unprivileged uid exercises its own path
 //	probe NAME ARGS...     small probes run inside the sandbox
 func TestMain(m *testing.M) {
