@@ -117,6 +117,14 @@ func launchMain(args []string) int {
 		fmt.Fprintln(os.Stderr, "launch error:", err)
 		return 201
 	}
+	if req.Spare && !usedSpare(cmd) {
+		// The tests that ask for a spare check what it enforces: a
+		// helper started for the call instead would pass them untested.
+		cmd.Process.Kill()
+		cmd.Wait()
+		fmt.Fprintln(os.Stderr, "launch: the prepared spare did not take the call")
+		return 203
+	}
 	if out != nil {
 		p.Stdout.Close()
 		err = interruptAfterLine(cmd, out)
