@@ -131,15 +131,8 @@ func TestHelperSurvivesTheCall(t *testing.T) {
 // its stdin fails with anything but "not a socket/not connected" (it then
 // believes rshd or sshd started it), so the filter must not answer EPERM.
 func TestNonInteractiveBashSkipsBashrc(t *testing.T) {
-	e := newTestEnv(t, nobody)
-	home := e.home
-	if err := os.MkdirAll(home, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(home, ".bashrc"), []byte("echo BASHRC-SOURCED\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	t.Setenv("HOME", home)
+	e := newTestEnv(t, nobody) // launch runs with HOME=e.home
+	mustWrite(t, filepath.Join(e.home, ".bashrc"), "echo BASHRC-SOURCED\n")
 	for _, network := range []bool{false, true} {
 		out, code := e.launch(t, launchRequest{Policy: Policy{Mode: WorkspaceWrite, NetworkAccess: network},
 			Argv: []string{"/bin/bash", "-c", "echo ran"}})

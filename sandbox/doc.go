@@ -5,11 +5,10 @@
 // starts Bash.
 //
 // The server probes the machine once with [NewLauncher] and starts one
-// helper per call ([Launcher.Start]; [Launcher.Command] for a caller that
-// starts it itself). The helper is the execgate binary in its hidden
-// "sandbox" role ([HelperMain]), started for the call or, when one is ready,
-// a spare started ahead ([Launcher.Prepare]) that receives the call over a
-// private socket; either way it
+// helper per call ([Launcher.Start]). The helper is the execgate binary in
+// its hidden "sandbox" role ([HelperMain]), started for the call or, when
+// one is ready, a spare started ahead ([Launcher.Prepare]) that receives
+// the call over a private socket; either way it
 //
 //   - in new user, mount and pid namespaces (when the kernel allows them)
 //     mounts .git, .codex and .agents of every writable root read-only (a

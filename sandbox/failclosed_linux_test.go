@@ -22,7 +22,7 @@ func TestUnenforceableModeRunsNothing(t *testing.T) {
 
 	for _, mode := range []Mode{ReadOnly, WorkspaceWrite} {
 		spec := Spec{Policy: Policy{Mode: mode}, Workspace: dir, landlockABI: -1}
-		_, err := l.Command(context.Background(), spec, argv)
+		_, err := l.Start(context.Background(), spec, argv, Proc{})
 		var ue *UnenforceableError
 		if !errors.As(err, &ue) {
 			t.Fatalf("%s: err = %v, want *UnenforceableError", mode, err)
@@ -34,7 +34,7 @@ func TestUnenforceableModeRunsNothing(t *testing.T) {
 		}
 	}
 	spec := Spec{Policy: Policy{Mode: DangerFullAccess}, Workspace: dir, landlockABI: -1}
-	if _, err := l.Command(context.Background(), spec, argv); err != nil {
+	if _, err := l.helperSpec(spec, argv); err != nil {
 		t.Errorf("danger-full-access needs no Landlock: %v", err)
 	}
 

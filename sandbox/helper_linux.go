@@ -44,27 +44,14 @@ func runSpec(h helperSpec, argv []string) int {
 	}
 	switch {
 	case h.Stage2:
-		pinned, err := pinRoots(h.Roots)
-		if err != nil {
+		if err := confineSelf(h); err != nil {
 			return helperFail(err)
 		}
-		if err := confine(h, pinned); err != nil {
-			return helperFail(err)
-		}
-		closePinned(pinned)
 		return execProgram(argv)
 	case h.Namespaces:
-		pinned, err := pinRoots(h.Roots)
-		if err != nil {
+		if err := confineSelf(h); err != nil {
 			return helperFail(err)
 		}
-		if err := setupNamespaces(h, pinned); err != nil {
-			return helperFail(err)
-		}
-		if err := confine(h, pinned); err != nil {
-			return helperFail(err)
-		}
-		closePinned(pinned)
 		// pid 1 of the namespace: when it returns, the kernel kills
 		// whatever the call left behind.
 		return supervise(argv, true)
@@ -88,17 +75,29 @@ func runSpec(h helperSpec, argv []string) int {
 	}
 }
 
+// confineSelf pins the writable roots, sets up the namespaces when h has
+// them, and confines this process.
+func confineSelf(h helperSpec) error {
+	pinned, err := pinRoots(h.Roots)
+	if err != nil {
+		return err
+	}
+	defer closePinned(pinned)
+	if h.Namespaces {
+		if err := setupNamespaces(h, pinned); err != nil {
+			return err
+		}
+	}
+	return confine(h, pinned)
+}
+
 // setupNamespaces runs as root of the new user namespace: protected paths
 // become read-only mounts, /proc shows only this pid namespace, and the
 // working directory is looked up again so that it goes through the new
 // mounts (a cwd inside .git would otherwise still reach the writable one).
 func setupNamespaces(h helperSpec, pinned []pinnedRoot) error {
-	if len(h.Roots) > 0 {
-		if err := protectPaths(pinned, h.Roots); err != nil {
-			return err
-		}
-	} else if err := unix.Mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {
-		return fmt.Errorf("make / private: %w", err)
+	if err := protectPaths(pinned, h.Roots); err != nil {
+		return err
 	}
 	if h.Proc {
 		if err := mountProc(); err != nil {

@@ -1,10 +1,8 @@
 package sandbox
 
 import (
-	"context"
 	"errors"
 	"log/slog"
-	"os/exec"
 )
 
 // Launcher starts sandboxed commands. It probes the machine once, so that
@@ -33,22 +31,6 @@ func NewLauncher(self string, log *slog.Logger) *Launcher {
 
 // Capabilities returns what the launcher found at startup.
 func (l *Launcher) Capabilities() Capabilities { return l.caps }
-
-// Command returns a command that runs argv (Bash and its arguments) under
-// spec: `self sandbox SPEC -- ARGV...` in its own process group, killed if
-// the server dies. The caller sets Stdin, Stdout, Stderr, Env, Dir and
-// ExtraFiles (at most one: the escalate socket, fd 3). Cancelling ctx sends
-// SIGTERM to the helper, which kills every process of the call at once.
-//
-// A mode that cannot be enforced here is an *UnenforceableError and
-// nothing is started.
-func (l *Launcher) Command(ctx context.Context, spec Spec, argv []string) (*exec.Cmd, error) {
-	h, err := l.helperSpec(spec, argv)
-	if err != nil {
-		return nil, err
-	}
-	return l.command(ctx, h, argv)
-}
 
 // helperSpec checks that spec can be enforced here and resolves what the
 // helper needs to know.

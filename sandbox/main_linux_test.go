@@ -18,7 +18,7 @@ import (
 // The test binary plays three more roles, chosen by its first argument:
 //
 //	sandbox SPEC -- ARGV   the helper itself (what `execgate sandbox` runs)
-//	launch REQUEST         a server stand-in: NewLauncher + Command + run,
+//	launch REQUEST         a server stand-in: NewLauncher + Start + Wait,
 //	                       so that an unprivileged uid exercises its own path
 //	probe NAME ARGS...     small probes run inside the sandbox
 func TestMain(m *testing.M) {
@@ -116,6 +116,14 @@ func launchMain(args []string) int {
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "launch error:", err)
 		return 201
+	}
+	if req.Spare && !usedSpare(cmd) {
+		// The tests that ask for a spare check what it enforces: a
+		// helper started for the call instead would pass them untested.
+		cmd.Process.Kill()
+		cmd.Wait()
+		fmt.Fprintln(os.Stderr, "launch: the prepared spare did not take the call")
+		return 203
 	}
 	if out != nil {
 		p.Stdout.Close()

@@ -50,16 +50,6 @@ func (p Policy) Sandboxed() bool { return p.Mode != DangerFullAccess }
 // Network reports whether the sandboxed command may use the network.
 func (p Policy) Network() bool { return p.Mode == DangerFullAccess || p.NetworkAccess }
 
-// wirePolicy is the JSON shape. Field names follow Codex (snake_case); the
-// camelCase spellings some clients send are accepted by UnmarshalJSON.
-type wirePolicy struct {
-	Type                string   `json:"type"`
-	WritableRoots       []string `json:"writable_roots,omitempty"`
-	NetworkAccess       bool     `json:"network_access,omitempty"`
-	ExcludeTmpdirEnvVar bool     `json:"exclude_tmpdir_env_var,omitempty"`
-	ExcludeSlashTmp     bool     `json:"exclude_slash_tmp,omitempty"`
-}
-
 // MarshalJSON writes Codex's shape. workspace-write always carries its four
 // fields, as Codex writes them; the other modes carry only what is set.
 func (p Policy) MarshalJSON() ([]byte, error) {
@@ -79,11 +69,11 @@ func (p Policy) MarshalJSON() ([]byte, error) {
 			ExcludeSlashTmp     bool     `json:"exclude_slash_tmp"`
 		}{string(p.Mode), roots, p.NetworkAccess, p.ExcludeTmpdirEnvVar, p.ExcludeSlashTmp})
 	}
-	w := wirePolicy{Type: string(p.Mode)}
-	if p.Mode == ReadOnly {
-		w.NetworkAccess = p.NetworkAccess
-	}
-	return json.Marshal(w)
+	// danger-full-access has the network anyway: no field to carry.
+	return json.Marshal(struct {
+		Type          string `json:"type"`
+		NetworkAccess bool   `json:"network_access,omitempty"`
+	}{string(p.Mode), p.Mode == ReadOnly && p.NetworkAccess})
 }
 
 // UnmarshalJSON accepts Codex's shape with tolerant spelling: the type in

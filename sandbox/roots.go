@@ -1,8 +1,6 @@
 package sandbox
 
 import (
-	"bufio"
-	"bytes"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -129,8 +127,8 @@ func gitdirTarget(dotgit string) (string, bool) {
 	if err != nil {
 		return "", false
 	}
-	line, _, _ := bufio.NewReader(bytes.NewReader(data)).ReadLine()
-	rest, ok := strings.CutPrefix(string(line), "gitdir:")
+	line, _, _ := strings.Cut(string(data), "\n")
+	rest, ok := strings.CutPrefix(line, "gitdir:")
 	if !ok {
 		return "", false
 	}

@@ -145,10 +145,7 @@ func (l *Launcher) refill(ns bool) {
 
 	s, err := l.startSpare(ns)
 	if err == nil {
-		if err = s.awaitReady(); err != nil {
-			s.discard()
-			s = nil
-		}
+		err = s.awaitReady()
 	}
 
 	p.mu.Lock()
@@ -307,13 +304,12 @@ func (l *Launcher) activateSpare(ctx context.Context, h helperSpec, argv []strin
 	}
 	err = escalate.WriteFrame(s.ctl, payload, files)
 	closeFiles()
-	unix.Close(s.ctl)
 	if err != nil {
 		// It died after takeSpare looked; nothing of the call ran.
-		_ = s.cmd.Process.Kill()
-		go func() { _ = s.cmd.Wait() }()
+		s.discard()
 		return nil
 	}
+	unix.Close(s.ctl)
 	cmd := s.cmd
 	// As with Command: the end of ctx asks the helper to end the call.
 	// Process.Signal is safe after Wait (it does not reach a reused pid).

@@ -199,8 +199,9 @@ func TestCloseEndsSpares(t *testing.T) {
 					t.Fatalf("spare %d alive after Close", pid)
 				}
 			}
-			l.Prepare(spec)
-			time.Sleep(50 * time.Millisecond)
+			// What Prepare runs in the background, here synchronously:
+			// a spare made anyway would be in the pool when it returns.
+			l.refill(l.caps.Namespaces)
 			l.spares.mu.Lock()
 			idle := l.spares.idle
 			l.spares.mu.Unlock()
@@ -354,23 +355,17 @@ func TestSpareKeptAfterTransientMount(t *testing.T) {
 func TestSpareNotReadyNotPooled(t *testing.T) {
 	l := &Launcher{self: "/bin/true"}
 	defer l.Close()
-	l.Prepare(Spec{Policy: Policy{Mode: DangerFullAccess}, Workspace: t.TempDir()})
-	// Time for the attempt to begin, then for it to end (however slow
-	// the machine).
-	time.Sleep(300 * time.Millisecond)
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
-		l.spares.mu.Lock()
-		idle, starting := l.spares.idle, l.spares.starting
-		l.spares.mu.Unlock()
-		if idle != [2]*spare{} {
-			t.Fatalf("a spare that never got ready is in the pool: %v", idle)
-		}
-		if starting == [2]chan struct{}{} {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("still starting after 10s")
-		}
+	// What Prepare runs in the background, here synchronously: the
+	// attempt is over when it returns, however slow the machine.
+	l.refill(false)
+	l.spares.mu.Lock()
+	idle, starting := l.spares.idle, l.spares.starting
+	l.spares.mu.Unlock()
+	if idle != [2]*spare{} {
+		t.Fatalf("a spare that never got ready is in the pool: %v", idle)
+	}
+	if starting != [2]chan struct{}{} {
+		t.Fatalf("still marked as starting after the attempt: %v", starting)
 	}
 }
 

@@ -17,16 +17,20 @@ type Proc struct {
 	Extra                 *os.File
 }
 
-// Start is Command followed by starting it with p, except that it hands
-// the command to a spare helper when one is ready (see Prepare): a helper
-// started ahead of time whose runtime is up and, with namespaces, whose
-// namespaces exist, which takes a process start off the call's path.
+// Start starts argv (Bash and its arguments) under spec with p: the helper
+// `self sandbox SPEC -- ARGV...` in its own process group, killed if the
+// server dies. When a spare helper is ready (see Prepare) the call goes to
+// it instead: a helper started ahead of time whose runtime is up and, with
+// namespaces, whose namespaces exist, which takes a process start off the
+// call's path. Either way the command runs the same code with the same
+// confinement; only who started the helper differs.
 //
 // The returned command is running: the caller must Wait for it, and reads
 // its pid (also its process group) from cmd.Process. When ctx ends the
-// helper gets SIGTERM, which ends every process of the call, as with
-// Command. Either way the command runs the same code with the same
-// confinement; only who started the helper differs.
+// helper gets SIGTERM, which ends every process of the call at once.
+//
+// A mode that cannot be enforced here is an *UnenforceableError and
+// nothing is started.
 func (l *Launcher) Start(ctx context.Context, spec Spec, argv []string, p Proc) (*exec.Cmd, error) {
 	h, err := l.helperSpec(spec, argv)
 	if err != nil {
