@@ -461,15 +461,9 @@ handshake:
 	MOVQ	$25, ·fastIov+8(SB) // the longer of the two frames
 	MOVQ	$0, ·fastMsg+32(SB) // msg_control
 	MOVQ	$0, ·fastMsg+40(SB) // msg_controllen
-peek:
 	MOVL	$0, ·fastMsg+48(SB) // msg_flags
-	MOVQ	$SYS_recvmsg, AX
-	MOVQ	R14, DI
-	LEAQ	·fastMsg(SB), SI
 	MOVQ	$MSG_PEEK, DX
-	SYSCALL
-	CMPQ	AX, $-EINTR
-	JEQ	peek
+	CALL	recvMsg<>(SB)
 	CMPQ	AX, $20
 	JLT	handover // EOF, error, a short or split answer: Go reads it
 	TESTL	$MSG_CTRUNC, ·fastMsg+48(SB)
@@ -502,18 +496,11 @@ not_run:
 	JMP	escalate
 run:
 	MOVQ	$20, ·fastIov+8(SB) // consume the Run frame only
-consume:
 	// Read the frame for real: closing a unix socket with unread data
 	// makes the server see ECONNRESET instead of a clean EOF.
-	// recvmsg, like every socket call here: it is what the sandbox allows.
 	// fastMsg's iov covers fastAnswer's first 20 bytes.
-	MOVQ	$SYS_recvmsg, AX
-	MOVQ	R14, DI
-	LEAQ	·fastMsg(SB), SI
 	MOVQ	$MSG_WAITALL, DX
-	SYSCALL
-	CMPQ	AX, $-EINTR
-	JEQ	consume
+	CALL	recvMsg<>(SB)
 	CMPQ	AX, $20
 	JNE	handover // cannot happen after the peek; Go fails closed
 
@@ -570,14 +557,8 @@ escalate:
 	LEAQ	·fastAnswer(SB), AX
 	MOVQ	AX, ·fastIov(SB)
 	MOVQ	$25, ·fastIov+8(SB)
-esc_consume:
-	MOVQ	$SYS_recvmsg, AX
-	MOVQ	R14, DI
-	LEAQ	·fastMsg(SB), SI
 	MOVQ	$MSG_WAITALL, DX
-	SYSCALL
-	CMPQ	AX, $-EINTR
-	JEQ	esc_consume
+	CALL	recvMsg<>(SB)
 	CMPQ	AX, $25
 	JNE	esc_unread // cannot happen after the peek; Go fails closed
 
@@ -685,15 +666,9 @@ result:
 	LEAQ	·fastResult(SB), AX
 	MOVQ	AX, ·fastIov(SB)
 	MOVQ	$resultPeek, ·fastIov+8(SB)
-result_peek:
 	MOVL	$0, ·fastMsg+48(SB) // msg_flags
-	MOVQ	$SYS_recvmsg, AX
-	MOVQ	R14, DI
-	LEAQ	·fastMsg(SB), SI
 	MOVQ	$MSG_PEEK, DX
-	SYSCALL
-	CMPQ	AX, $-EINTR
-	JEQ	result_peek
+	CALL	recvMsg<>(SB)
 	CMPQ	AX, $0
 	JLT	result_failed
 	CMPQ	AX, $4
@@ -740,14 +715,8 @@ result_end:
 	// Read the frame for real, as readResult does. The outcome is decided
 	// whatever this returns (it cannot fall short after the peek).
 	MOVQ	R13, ·fastIov+8(SB)
-result_consume:
-	MOVQ	$SYS_recvmsg, AX
-	MOVQ	R14, DI
-	LEAQ	·fastMsg(SB), SI
 	MOVQ	$MSG_WAITALL, DX
-	SYSCALL
-	CMPQ	AX, $-EINTR
-	JEQ	result_consume
+	CALL	recvMsg<>(SB)
 
 	// 9f. End as superExec does: dieBySignal(signal) when it is not 0,
 	// else exit with exit_code & 0xff.
@@ -919,6 +888,19 @@ sendall_next:
 sendall_done:
 	XORL	AX, AX
 sendall_ret:
+	RET
+
+// recvMsg is recvmsg(R14, &fastMsg, DX), again after EINTR: AX = its
+// result. recvmsg, like every socket call here: it is what the sandbox
+// allows. Clobbers AX, CX, SI, DI, R11.
+TEXT recvMsg<>(SB),NOSPLIT|NOFRAME,$0-0
+recvmsg_again:
+	MOVQ	$SYS_recvmsg, AX
+	MOVQ	R14, DI
+	LEAQ	·fastMsg(SB), SI
+	SYSCALL
+	CMPQ	AX, $-EINTR
+	JEQ	recvmsg_again
 	RET
 
 // ignoreSet sets SIG_IGN for each signal N whose bit N-1 is set in R8
