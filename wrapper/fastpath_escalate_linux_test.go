@@ -1,7 +1,6 @@
 package wrapper_test
 
 import (
-	"bufio"
 	"os"
 	"os/exec"
 	"reflect"
@@ -239,19 +238,7 @@ func TestFastEscalateForwardsSignals(t *testing.T) {
 				cmd := p.command(s, true)
 				var stderr strings.Builder
 				cmd.Stderr = &stderr
-				stdout, err := cmd.StdoutPipe()
-				if err != nil {
-					t.Fatal(err)
-				}
-				if err := cmd.Start(); err != nil {
-					t.Fatal(err)
-				}
-				lines := bufio.NewScanner(stdout)
-				if !lines.Scan() || lines.Text() != "ready" {
-					cmd.Process.Kill()
-					cmd.Wait()
-					t.Fatalf("%s: escalated command did not start: %q %v", w, lines.Text(), lines.Err())
-				}
+				lines := startReady(t, cmd)
 				for _, sig := range append(tt.extra, tt.sig) {
 					if err := cmd.Process.Signal(sig); err != nil {
 						t.Fatal(err)

@@ -1,7 +1,6 @@
 package wrapper_test
 
 import (
-	"bufio"
 	"context"
 	"os"
 	"os/exec"
@@ -96,20 +95,8 @@ func TestRealSessionForwardsSIGINT(t *testing.T) {
 	cmd := exec.Command(wrapperPath, "/bin/sh", "sh", "-c", script)
 	cmd.ExtraFiles = []*os.File{s.ChildFile()}
 	cmd.Env = append([]string{"PATH=/usr/bin:/bin"}, escalate.ShellEnv(3, wrapperPath)...)
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	err = cmd.Start()
+	lines := startReady(t, cmd)
 	s.CloseChild()
-	if err != nil {
-		t.Fatal(err)
-	}
-	lines := bufio.NewScanner(stdout)
-	if !lines.Scan() || lines.Text() != "ready" {
-		cmd.Process.Kill()
-		t.Fatalf("escalated command did not start: %q", lines.Text())
-	}
 	cmd.Process.Signal(syscall.SIGINT)
 	if !lines.Scan() || lines.Text() != "got INT" {
 		t.Errorf("escalated command printed %q, want \"got INT\"", lines.Text())
