@@ -2,14 +2,12 @@ package wrapper_test
 
 import (
 	"os"
-	"os/exec"
 	"reflect"
 	"strings"
 	"syscall"
 	"testing"
 
 	"github.com/execgate/execgate/escalate"
-	"github.com/execgate/execgate/internal/testbash"
 )
 
 // Tests of the Escalate half of the pre-runtime fast path
@@ -276,21 +274,10 @@ func TestFastEscalateRealSession(t *testing.T) {
 	})
 	script := `/bin/sh -c 'exit 5'; echo "status $?"; /bin/sh -c 'kill -TERM $$'; echo "status $?"; ` +
 		`/bin/sh -c 'kill -SEGV $$'; echo "status $?"; echo x | /bin/sh -c 'cat; exit 256'; echo "status $?"`
-	cmd := exec.Command(testbash.Path(t), "-c", script)
-	cmd.Dir = t.TempDir()
-	cmd.ExtraFiles = []*os.File{s.ChildFile()}
-	cmd.Env = append([]string{"PATH=/usr/bin:/bin", "LC_ALL=C", inittrace}, escalate.ShellEnv(3, exactWrapperPath)...)
-	var stdout, stderr strings.Builder
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Start()
-	s.CloseChild()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Wait()
+	stdout, stderr := sessionBash(t, s, exactWrapperPath, script, inittrace)
 	wantOut := "status 5\nstatus 143\nstatus 139\nx\nstatus 0\n"
-	if stdout.String() != wantOut || runtimeStarted(stderr.String()) || strings.Count(stderr.String(), "\n") != 2 ||
-		!strings.Contains(stderr.String(), "Terminated") || !strings.Contains(stderr.String(), "Segmentation fault") {
-		t.Errorf("got stdout %q stderr %q, want %q and Bash's two signal reports only", stdout.String(), stderr.String(), wantOut)
+	if stdout != wantOut || runtimeStarted(stderr) || strings.Count(stderr, "\n") != 2 ||
+		!strings.Contains(stderr, "Terminated") || !strings.Contains(stderr, "Segmentation fault") {
+		t.Errorf("got stdout %q stderr %q, want %q and Bash's two signal reports only", stdout, stderr, wantOut)
 	}
 }
