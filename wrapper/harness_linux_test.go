@@ -31,9 +31,8 @@ import (
 // for Escalate, runs the command itself with the descriptors it received.
 
 var (
-	binDir      string // holds execgate and the codex-execve-wrapper symlink
 	wrapperPath string
-	execgateBin string
+	execgateBin string // dir/execgate, next to the codex-execve-wrapper symlink
 	// exactWrapperPath is the build linked with the early entry point
 	// (entry_linux_amd64.s), as the Makefile links it.
 	exactWrapperPath string
@@ -77,7 +76,6 @@ func TestMain(m *testing.M) {
 }
 
 func buildWrapper(dir string) error {
-	binDir = dir
 	// Tests also run the wrapper as uid 65534.
 	if err := os.Chmod(dir, 0o755); err != nil {
 		return err
