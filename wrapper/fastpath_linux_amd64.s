@@ -586,7 +586,6 @@ escalate:
 	// Forward frame cannot be sent (the signalfd's slot becomes -1, which
 	// poll skips), as forwardSignals returns then; the signals stay
 	// blocked and caught, as Notify keeps catching them.
-wait_setup:
 	MOVL	R14, ·fastPoll(SB) // pollfd[0].fd: the stream
 	MOVW	$POLLIN, ·fastPoll+4(SB)
 	MOVQ	·fastSigfd(SB), AX
@@ -851,7 +850,6 @@ close_pair:
 	MOVLQSX	·fastPair+4(SB), DI
 	SYSCALL
 	MOVLQSX	·fastPair(SB), R14
-close_stream:
 	MOVQ	$SYS_close, AX
 	MOVQ	R14, DI
 	SYSCALL
