@@ -16,6 +16,5 @@ func earlyEntry()
 // inheritedSignals reports the signal state the process was exec'd with, if
 // earlyEntry recorded it.
 func inheritedSignals() (ignored, mask uint64, ok bool) {
-	_ = earlyEntry // keep the symbol referenced for readers; the linker keeps it via -E
 	return entryIgnored, entryMask, entryCaptured == 1
 }

@@ -6,15 +6,23 @@
 //
 // It runs before the Go runtime, which replaces most inherited SIG_IGN
 // dispositions with its own handler and unblocks several signals before any Go
-// code can look. It records the inherited mask and which signals were
-// ignored, then tries the fast path (fastpath_linux_amd64.s), which execs
-// the program itself when the server answers Run, ends the process itself
-// after an Escalate it sees through, and otherwise returns here. Then it jumps to the runtime's normal entry with the stack
-// exactly as the kernel left it (the fast path only reads it, and its CALLs
-// use the free space below SP). General registers are scratch: the ABI
-// promises nothing in them at process entry but the stack pointer (RDX, the
-// atexit pointer, is 0 for a static binary and the runtime ignores it).
+// code can look. It first tries the fast path (fastpath_linux_amd64.s),
+// which execs the program itself when the server answers Run, ends the
+// process itself after an Escalate it sees through, and otherwise returns
+// here. Only then, for the Go code, it records the inherited mask and which
+// signals were ignored (65 syscalls the fast path's own exec does without):
+// whenever the Go code may still exec in place (nothing sent, an answer
+// other than Escalate, a failed execve after Run), fastRun has left the
+// signal state as inherited; only after an Escalate answer, after which
+// nothing is exec'd in place, may it have changed it. Then it jumps to the
+// runtime's normal entry with the stack exactly as the kernel left it (the
+// fast path only reads it, and its CALLs use the free space below SP).
+// General registers are scratch: the ABI promises nothing in them at
+// process entry but the stack pointer (RDX, the atexit pointer, is 0 for a
+// static binary and the runtime ignores it).
 TEXT ·earlyEntry(SB),NOSPLIT|NOFRAME,$0
+	MOVQ	SP, BX
+	CALL	·fastRun(SB)
 	// rt_sigprocmask(SIG_BLOCK, NULL, &entryMask, 8)
 	MOVQ	$14, AX
 	MOVQ	$0, DI
@@ -49,6 +57,4 @@ next:
 	JLT	loop
 	MOVQ	$1, ·entryCaptured(SB)
 done:
-	MOVQ	SP, BX
-	CALL	·fastRun(SB)
 	JMP	_rt0_amd64_linux(SB)

@@ -1,7 +1,6 @@
 package wrapper_test
 
 import (
-	"bufio"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -113,18 +112,7 @@ func TestEscalateForwardsSignals(t *testing.T) {
 			name := strings.TrimPrefix(unixSignalName(tt.sig), "SIG")
 			script := "trap 'echo got " + name + "; exit 7' " + name + "; echo ready; while :; do sleep 0.02; done"
 			cmd := proc{argv: []string{"/bin/sh", "sh", "-c", script}}.command(s, true)
-			stdout, err := cmd.StdoutPipe()
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
-			lines := bufio.NewScanner(stdout)
-			if !lines.Scan() || lines.Text() != "ready" {
-				cmd.Process.Kill()
-				t.Fatalf("escalated command did not start: %q %v", lines.Text(), lines.Err())
-			}
+			lines := startReady(t, cmd)
 			if err := cmd.Process.Signal(tt.sig); err != nil {
 				t.Fatal(err)
 			}

@@ -1,16 +1,13 @@
 package wrapper_test
 
 import (
-	"bufio"
 	"os"
-	"os/exec"
 	"reflect"
 	"strings"
 	"syscall"
 	"testing"
 
 	"github.com/execgate/execgate/escalate"
-	"github.com/execgate/execgate/internal/testbash"
 )
 
 // Tests of the Escalate half of the pre-runtime fast path
@@ -239,19 +236,7 @@ func TestFastEscalateForwardsSignals(t *testing.T) {
 				cmd := p.command(s, true)
 				var stderr strings.Builder
 				cmd.Stderr = &stderr
-				stdout, err := cmd.StdoutPipe()
-				if err != nil {
-					t.Fatal(err)
-				}
-				if err := cmd.Start(); err != nil {
-					t.Fatal(err)
-				}
-				lines := bufio.NewScanner(stdout)
-				if !lines.Scan() || lines.Text() != "ready" {
-					cmd.Process.Kill()
-					cmd.Wait()
-					t.Fatalf("%s: escalated command did not start: %q %v", w, lines.Text(), lines.Err())
-				}
+				lines := startReady(t, cmd)
 				for _, sig := range append(tt.extra, tt.sig) {
 					if err := cmd.Process.Signal(sig); err != nil {
 						t.Fatal(err)
@@ -289,21 +274,10 @@ func TestFastEscalateRealSession(t *testing.T) {
 	})
 	script := `/bin/sh -c 'exit 5'; echo "status $?"; /bin/sh -c 'kill -TERM $$'; echo "status $?"; ` +
 		`/bin/sh -c 'kill -SEGV $$'; echo "status $?"; echo x | /bin/sh -c 'cat; exit 256'; echo "status $?"`
-	cmd := exec.Command(testbash.Path(t), "-c", script)
-	cmd.Dir = t.TempDir()
-	cmd.ExtraFiles = []*os.File{s.ChildFile()}
-	cmd.Env = append([]string{"PATH=/usr/bin:/bin", "LC_ALL=C", inittrace}, escalate.ShellEnv(3, exactWrapperPath)...)
-	var stdout, stderr strings.Builder
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Start()
-	s.CloseChild()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Wait()
+	stdout, stderr := sessionBash(t, s, exactWrapperPath, script, inittrace)
 	wantOut := "status 5\nstatus 143\nstatus 139\nx\nstatus 0\n"
-	if stdout.String() != wantOut || runtimeStarted(stderr.String()) || strings.Count(stderr.String(), "\n") != 2 ||
-		!strings.Contains(stderr.String(), "Terminated") || !strings.Contains(stderr.String(), "Segmentation fault") {
-		t.Errorf("got stdout %q stderr %q, want %q and Bash's two signal reports only", stdout.String(), stderr.String(), wantOut)
+	if stdout != wantOut || runtimeStarted(stderr) || strings.Count(stderr, "\n") != 2 ||
+		!strings.Contains(stderr, "Terminated") || !strings.Contains(stderr, "Segmentation fault") {
+		t.Errorf("got stdout %q stderr %q, want %q and Bash's two signal reports only", stdout, stderr, wantOut)
 	}
 }

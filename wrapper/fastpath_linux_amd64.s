@@ -65,14 +65,15 @@
 //	R12  argc; then sendmsg's result; then the send cursor
 //	R13  &envp[0]
 //	R14  the CODEX_ESCALATE_SOCKET descriptor, later the stream descriptor
-//	R8   slot cursor over argv / envp while building
+//	R8   slot cursor over argv / envp while building; then the send end
 //	DI   write cursor in fastReq while building
 //	R9   write limit (fastReq's end minus reqSlack)
 //	AX, CX, DX, SI, R10, R11: scratch (SYSCALL clobbers AX, CX, R11).
 //
-// Section 9 keeps R14 (the stream) and uses R12 as a send cursor (then the
-// handover state), R13 as a frame's end (then the exit status), R8 and R9
-// as the result's exit_code and signal; BX and the argv/envp slots are no
+// Section 9 keeps R14 (the stream) and uses R12 and R8 as a send's cursor
+// and end (then R12 is the handover state), R13 as the result frame's
+// length (then the exit status), R8 and R9 as the result's exit_code and
+// signal; BX and the argv/envp slots are no
 // longer needed there.
 
 // Linux amd64 syscall numbers and constants.
@@ -434,33 +435,18 @@ handshake:
 	CMPQ	R12, $0
 	JLT	dial_failed
 
-	// --- 6. Send the frame (header and payload), looping on short writes.
-	// sendmsg, never sendto: the sandbox's seccomp filter denies sendto
-	// when the network is off, and keeps sendmsg for exactly this socket.
-	// fastMsg still points at fastIov (one entry); only the control part
-	// of the handshake is cleared.
+	// --- 6. Send the frame (header and payload). fastMsg still points at
+	// fastIov (one entry); only the control part of the handshake is
+	// cleared.
 	MOVQ	$0, ·fastMsg+32(SB) // msg_control
 	MOVQ	$0, ·fastMsg+40(SB) // msg_controllen
 	LEAQ	·fastReq(SB), R12
-send:
-	MOVL	·fastReq(SB), DX
+	MOVL	·fastReq(SB), R8
 	LEAQ	·fastReq+4(SB), AX
-	ADDQ	AX, DX
-	SUBQ	R12, DX // bytes left
-	JLE	answer
-	MOVQ	R12, ·fastIov(SB)
-	MOVQ	DX, ·fastIov+8(SB)
-	MOVQ	$SYS_sendmsg, AX
-	MOVQ	R14, DI
-	LEAQ	·fastMsg(SB), SI
-	MOVQ	$MSG_NOSIGNAL, DX
-	SYSCALL
-	CMPQ	AX, $-EINTR
-	JEQ	send
-	CMPQ	AX, $0
-	JLT	send_failed
-	ADDQ	AX, R12
-	JMP	send
+	ADDQ	AX, R8 // the frame's end
+	CALL	sendAll<>(SB)
+	TESTQ	AX, AX
+	JNZ	send_failed
 
 	// --- 7. Peek at the answer: the exact Run or Escalate frame, or hand
 	// over. The peek blocks until the first data arrives, as Go's ReadFrame
@@ -470,21 +456,14 @@ send:
 	// recvfrom, for msg_flags: descriptors sent with the answer (a
 	// protocol error Go reports) show as MSG_CTRUNC, as no control buffer
 	// is given; none are received.
-answer:
 	LEAQ	·fastAnswer(SB), AX
 	MOVQ	AX, ·fastIov(SB)
 	MOVQ	$25, ·fastIov+8(SB) // the longer of the two frames
 	MOVQ	$0, ·fastMsg+32(SB) // msg_control
 	MOVQ	$0, ·fastMsg+40(SB) // msg_controllen
-peek:
 	MOVL	$0, ·fastMsg+48(SB) // msg_flags
-	MOVQ	$SYS_recvmsg, AX
-	MOVQ	R14, DI
-	LEAQ	·fastMsg(SB), SI
 	MOVQ	$MSG_PEEK, DX
-	SYSCALL
-	CMPQ	AX, $-EINTR
-	JEQ	peek
+	CALL	recvMsg<>(SB)
 	CMPQ	AX, $20
 	JLT	handover // EOF, error, a short or split answer: Go reads it
 	TESTL	$MSG_CTRUNC, ·fastMsg+48(SB)
@@ -517,18 +496,11 @@ not_run:
 	JMP	escalate
 run:
 	MOVQ	$20, ·fastIov+8(SB) // consume the Run frame only
-consume:
 	// Read the frame for real: closing a unix socket with unread data
 	// makes the server see ECONNRESET instead of a clean EOF.
-	// recvmsg, like every socket call here: it is what the sandbox allows.
 	// fastMsg's iov covers fastAnswer's first 20 bytes.
-	MOVQ	$SYS_recvmsg, AX
-	MOVQ	R14, DI
-	LEAQ	·fastMsg(SB), SI
 	MOVQ	$MSG_WAITALL, DX
-	SYSCALL
-	CMPQ	AX, $-EINTR
-	JEQ	consume
+	CALL	recvMsg<>(SB)
 	CMPQ	AX, $20
 	JNE	handover // cannot happen after the peek; Go fails closed
 
@@ -585,14 +557,8 @@ escalate:
 	LEAQ	·fastAnswer(SB), AX
 	MOVQ	AX, ·fastIov(SB)
 	MOVQ	$25, ·fastIov+8(SB)
-esc_consume:
-	MOVQ	$SYS_recvmsg, AX
-	MOVQ	R14, DI
-	LEAQ	·fastMsg(SB), SI
 	MOVQ	$MSG_WAITALL, DX
-	SYSCALL
-	CMPQ	AX, $-EINTR
-	JEQ	esc_consume
+	CALL	recvMsg<>(SB)
 	CMPQ	AX, $25
 	JNE	esc_unread // cannot happen after the peek; Go fails closed
 
@@ -609,33 +575,17 @@ esc_consume:
 	LEAQ	·fastCmsg(SB), AX
 	MOVQ	AX, ·fastMsg+32(SB) // msg_control
 	MOVQ	$32, ·fastMsg+40(SB) // msg_controllen
-	LEAQ	superFrame<>(SB), R12 // send cursor
-super_send:
-	LEAQ	superFrame<>+19(SB), DX
-	SUBQ	R12, DX // bytes left
-	JLE	wait_setup
-	MOVQ	R12, ·fastIov(SB)
-	MOVQ	DX, ·fastIov+8(SB)
-	MOVQ	$SYS_sendmsg, AX
-	MOVQ	R14, DI
-	LEAQ	·fastMsg(SB), SI
-	MOVQ	$MSG_NOSIGNAL, DX
-	SYSCALL
-	CMPQ	AX, $-EINTR
-	JEQ	super_send
-	CMPQ	AX, $0
-	JLT	super_failed
-	ADDQ	AX, R12
-	MOVQ	$0, ·fastMsg+32(SB) // the rights went with the first bytes
-	MOVQ	$0, ·fastMsg+40(SB)
-	JMP	super_send
+	LEAQ	superFrame<>(SB), R12
+	LEAQ	superFrame<>+19(SB), R8
+	CALL	sendAll<>(SB) // the rights go with the first bytes
+	TESTQ	AX, AX
+	JNZ	super_failed
 
 	// 9d. Wait for the result, forwarding each caught signal meanwhile:
 	// poll(2) on {stream, signalfd}. Forwarding stops for good when a
 	// Forward frame cannot be sent (the signalfd's slot becomes -1, which
 	// poll skips), as forwardSignals returns then; the signals stay
 	// blocked and caught, as Notify keeps catching them.
-wait_setup:
 	MOVL	R14, ·fastPoll(SB) // pollfd[0].fd: the stream
 	MOVW	$POLLIN, ·fastPoll+4(SB)
 	MOVQ	·fastSigfd(SB), AX
@@ -692,28 +642,14 @@ fwd_units:
 	INCQ	DI
 	MOVB	$'}', (DI)
 	INCQ	DI
-	MOVQ	DI, R13 // the frame's end
+	MOVQ	DI, R8 // the frame's end
 	LEAQ	·fastFwd+4(SB), AX
 	SUBQ	AX, DI
 	MOVL	DI, ·fastFwd(SB) // payload length
 	LEAQ	·fastFwd(SB), R12
-fwd_send:
-	MOVQ	R13, DX
-	SUBQ	R12, DX
-	JLE	wait
-	MOVQ	R12, ·fastIov(SB)
-	MOVQ	DX, ·fastIov+8(SB)
-	MOVQ	$SYS_sendmsg, AX
-	MOVQ	R14, DI
-	LEAQ	·fastMsg(SB), SI
-	MOVQ	$MSG_NOSIGNAL, DX
-	SYSCALL
-	CMPQ	AX, $-EINTR
-	JEQ	fwd_send
-	CMPQ	AX, $0
-	JLT	fwd_off
-	ADDQ	AX, R12
-	JMP	fwd_send
+	CALL	sendAll<>(SB)
+	TESTQ	AX, AX
+	JZ	wait
 fwd_off:
 	MOVL	$-1, ·fastPoll+8(SB)
 	JMP	wait
@@ -729,15 +665,9 @@ result:
 	LEAQ	·fastResult(SB), AX
 	MOVQ	AX, ·fastIov(SB)
 	MOVQ	$resultPeek, ·fastIov+8(SB)
-result_peek:
 	MOVL	$0, ·fastMsg+48(SB) // msg_flags
-	MOVQ	$SYS_recvmsg, AX
-	MOVQ	R14, DI
-	LEAQ	·fastMsg(SB), SI
 	MOVQ	$MSG_PEEK, DX
-	SYSCALL
-	CMPQ	AX, $-EINTR
-	JEQ	result_peek
+	CALL	recvMsg<>(SB)
 	CMPQ	AX, $0
 	JLT	result_failed
 	CMPQ	AX, $4
@@ -784,14 +714,8 @@ result_end:
 	// Read the frame for real, as readResult does. The outcome is decided
 	// whatever this returns (it cannot fall short after the peek).
 	MOVQ	R13, ·fastIov+8(SB)
-result_consume:
-	MOVQ	$SYS_recvmsg, AX
-	MOVQ	R14, DI
-	LEAQ	·fastMsg(SB), SI
 	MOVQ	$MSG_WAITALL, DX
-	SYSCALL
-	CMPQ	AX, $-EINTR
-	JEQ	result_consume
+	CALL	recvMsg<>(SB)
 
 	// 9f. End as superExec does: dieBySignal(signal) when it is not 0,
 	// else exit with exit_code & 0xff.
@@ -926,11 +850,55 @@ close_pair:
 	MOVLQSX	·fastPair+4(SB), DI
 	SYSCALL
 	MOVLQSX	·fastPair(SB), R14
-close_stream:
 	MOVQ	$SYS_close, AX
 	MOVQ	R14, DI
 	SYSCALL
 fallback:
+	RET
+
+// sendAll sends the bytes from R12 up to R8 on the stream R14 with sendmsg
+// through fastMsg (whose iov is fastIov), again after EINTR and short
+// writes; the control data fastMsg holds, if any, goes with the first
+// bytes. sendmsg, never sendto: the sandbox's seccomp filter denies sendto
+// when the network is off, and keeps sendmsg for exactly this socket.
+// AX = 0 when all is sent, else -errno. Clobbers AX, CX, DX, SI, DI, R11,
+// R12.
+TEXT sendAll<>(SB),NOSPLIT|NOFRAME,$0-0
+sendall_next:
+	MOVQ	R8, DX
+	SUBQ	R12, DX // bytes left
+	JLE	sendall_done
+	MOVQ	R12, ·fastIov(SB)
+	MOVQ	DX, ·fastIov+8(SB)
+	MOVQ	$SYS_sendmsg, AX
+	MOVQ	R14, DI
+	LEAQ	·fastMsg(SB), SI
+	MOVQ	$MSG_NOSIGNAL, DX
+	SYSCALL
+	CMPQ	AX, $-EINTR
+	JEQ	sendall_next
+	CMPQ	AX, $0
+	JLT	sendall_ret
+	ADDQ	AX, R12
+	MOVQ	$0, ·fastMsg+32(SB) // msg_control
+	MOVQ	$0, ·fastMsg+40(SB) // msg_controllen
+	JMP	sendall_next
+sendall_done:
+	XORL	AX, AX
+sendall_ret:
+	RET
+
+// recvMsg is recvmsg(R14, &fastMsg, DX), again after EINTR: AX = its
+// result. recvmsg, like every socket call here: it is what the sandbox
+// allows. Clobbers AX, CX, SI, DI, R11.
+TEXT recvMsg<>(SB),NOSPLIT|NOFRAME,$0-0
+recvmsg_again:
+	MOVQ	$SYS_recvmsg, AX
+	MOVQ	R14, DI
+	LEAQ	·fastMsg(SB), SI
+	SYSCALL
+	CMPQ	AX, $-EINTR
+	JEQ	recvmsg_again
 	RET
 
 // ignoreSet sets SIG_IGN for each signal N whose bit N-1 is set in R8

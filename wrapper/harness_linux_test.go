@@ -1,6 +1,7 @@
 package wrapper_test
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
@@ -30,9 +31,8 @@ import (
 // for Escalate, runs the command itself with the descriptors it received.
 
 var (
-	binDir      string // holds execgate and the codex-execve-wrapper symlink
 	wrapperPath string
-	execgateBin string
+	execgateBin string // dir/execgate, next to the codex-execve-wrapper symlink
 	// exactWrapperPath is the build linked with the early entry point
 	// (entry_linux_amd64.s), as the Makefile links it.
 	exactWrapperPath string
@@ -76,7 +76,6 @@ func TestMain(m *testing.M) {
 }
 
 func buildWrapper(dir string) error {
-	binDir = dir
 	// Tests also run the wrapper as uid 65534.
 	if err := os.Chmod(dir, 0o755); err != nil {
 		return err
@@ -523,6 +522,27 @@ func (p proc) run(t *testing.T, s *server, wrapped bool) outcome {
 		t.Fatalf("run %v: %v", cmd.Args, err)
 	}
 	return outcome{stdout: stdout.String(), stderr: stderr.String(), status: cmd.ProcessState.Sys().(syscall.WaitStatus)}
+}
+
+// startReady starts cmd (its stdout not set yet) and waits for the first
+// line it prints, which must be "ready"; the scanner then reads the lines
+// after it. Scripts print it once their traps are set.
+func startReady(t *testing.T, cmd *exec.Cmd) *bufio.Scanner {
+	t.Helper()
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	lines := bufio.NewScanner(stdout)
+	if !lines.Scan() || lines.Text() != "ready" {
+		cmd.Process.Kill()
+		cmd.Wait()
+		t.Fatalf("%q: escalated command did not start: %q %v", cmd.Args, lines.Text(), lines.Err())
+	}
+	return lines
 }
 
 // The signal helper: the test binary re-executed with helperEnv set. It sets

@@ -141,9 +141,13 @@ func TestDeny(t *testing.T) {
 	}
 }
 
-// TestExactSignals: the build with the early entry point hands the program every
-// inherited SIG_IGN and the whole inherited mask, including the signals the
-// default build cannot preserve.
+// TestExactSignals: the build with the early entry point hands the program
+// every inherited SIG_IGN and the whole inherited mask, including the
+// signals the default build cannot preserve, also when the Go code execs it
+// (restoreInheritedSignals after the runtime changed them): a tab in the
+// environment is input the fast path does not encode, so the Go runtime
+// starts (its init trace shows) and the Go path answers Run. The fast
+// path's own exec is TestFastPathExactState's.
 func TestExactSignals(t *testing.T) {
 	status := []string{"/bin/grep", "grep", "-E", "^Sig(Ign|Blk)", "/proc/self/status"}
 	tests := []struct{ name, signals string }{
@@ -156,11 +160,16 @@ func TestExactSignals(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s := newServer(t, runAlways)
-			p := proc{argv: status, signals: tt.signals, wrapper: exactWrapperPath}
+			p := proc{argv: status, signals: tt.signals, wrapper: exactWrapperPath, env: []string{"GO_PATH=a\tb", inittrace}}
 			direct := p.run(t, s, false)
 			wrapped := p.run(t, s, true)
-			if wrapped != direct || direct.stdout == "" {
+			if wrapped.stdout != direct.stdout || wrapped.status != direct.status || direct.stdout == "" {
 				t.Errorf("through the exact wrapper:\n got %s\nwant %s", wrapped, direct)
+			}
+			// The signal helper is a Go program too: its init trace shows
+			// in both runs.
+			if w, d := strings.Count(wrapped.stderr, "init "), strings.Count(direct.stderr, "init "); w <= d || withoutInittrace(wrapped.stderr) != "" {
+				t.Errorf("wrapped stderr %q has %d init trace lines, the direct run's %d: the Go path did not run it", wrapped.stderr, w, d)
 			}
 		})
 	}

@@ -1,7 +1,6 @@
 package wrapper_test
 
 import (
-	"bufio"
 	"context"
 	"os"
 	"os/exec"
@@ -45,8 +44,28 @@ func realSession(t *testing.T, decide func(escalate.Exec) escalate.Action) *esca
 	return s
 }
 
+// sessionBash runs `bash -c script` with the patched Bash in a fresh
+// directory, as the sandbox helper sets it up for the real session s (the
+// socket at 3, EXEC_WRAPPER=wrapper), with env added, and returns its
+// output once it has ended.
+func sessionBash(t *testing.T, s *escalate.Session, wrapper, script string, env ...string) (stdout, stderr string) {
+	t.Helper()
+	cmd := exec.Command(testbash.Path(t), "-c", script)
+	cmd.Dir = t.TempDir()
+	cmd.ExtraFiles = []*os.File{s.ChildFile()}
+	cmd.Env = append(append([]string{"PATH=/usr/bin:/bin", "LC_ALL=C"}, env...), escalate.ShellEnv(3, wrapper)...)
+	var out, errOut strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	err := cmd.Start()
+	s.CloseChild()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Wait()
+	return out.String(), errOut.String()
+}
+
 func TestRealSession(t *testing.T) {
-	bash := testbash.Path(t)
 	decide := func(e escalate.Exec) escalate.Action {
 		switch filepath.Base(e.File) {
 		case "rm":
@@ -68,21 +87,9 @@ func TestRealSession(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s := realSession(t, decide)
-			cmd := exec.Command(bash, "-c", tt.script)
-			cmd.Dir = t.TempDir()
-			cmd.ExtraFiles = []*os.File{s.ChildFile()}
-			cmd.Env = append([]string{"PATH=/usr/bin:/bin", "LC_ALL=C"}, escalate.ShellEnv(3, wrapperPath)...)
-			var stdout, stderr strings.Builder
-			cmd.Stdout, cmd.Stderr = &stdout, &stderr
-			err := cmd.Start()
-			s.CloseChild()
-			if err != nil {
-				t.Fatal(err)
-			}
-			cmd.Wait()
-			if stdout.String() != tt.stdout || stderr.String() != tt.stderr {
-				t.Errorf("got stdout %q stderr %q, want %q %q", stdout.String(), stderr.String(), tt.stdout, tt.stderr)
+			stdout, stderr := sessionBash(t, realSession(t, decide), wrapperPath, tt.script)
+			if stdout != tt.stdout || stderr != tt.stderr {
+				t.Errorf("got stdout %q stderr %q, want %q %q", stdout, stderr, tt.stdout, tt.stderr)
 			}
 		})
 	}
@@ -96,20 +103,8 @@ func TestRealSessionForwardsSIGINT(t *testing.T) {
 	cmd := exec.Command(wrapperPath, "/bin/sh", "sh", "-c", script)
 	cmd.ExtraFiles = []*os.File{s.ChildFile()}
 	cmd.Env = append([]string{"PATH=/usr/bin:/bin"}, escalate.ShellEnv(3, wrapperPath)...)
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	err = cmd.Start()
+	lines := startReady(t, cmd)
 	s.CloseChild()
-	if err != nil {
-		t.Fatal(err)
-	}
-	lines := bufio.NewScanner(stdout)
-	if !lines.Scan() || lines.Text() != "ready" {
-		cmd.Process.Kill()
-		t.Fatalf("escalated command did not start: %q", lines.Text())
-	}
 	cmd.Process.Signal(syscall.SIGINT)
 	if !lines.Scan() || lines.Text() != "got INT" {
 		t.Errorf("escalated command printed %q, want \"got INT\"", lines.Text())

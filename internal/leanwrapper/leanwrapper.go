@@ -13,8 +13,6 @@ package leanwrapper
 
 import (
 	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -67,21 +65,40 @@ func Install(dir, self string) (string, error) {
 	if cur, err := os.ReadFile(path); err == nil && bytes.Equal(cur, embedded) {
 		return path, linkHelper(dir)
 	}
-	// Write under a content-derived temporary name, then rename, so a wrapper
-	// being exec'd by a concurrent server never sees a half-written file.
-	sum := sha256.Sum256(embedded)
-	tmp := filepath.Join(dir, "."+Name+"-"+hex.EncodeToString(sum[:6]))
-	if err := os.WriteFile(tmp, embedded, 0o755); err != nil {
-		return "", fmt.Errorf("write wrapper %s: %w", tmp, err)
+	// Write under a temporary name, then rename, so a wrapper being exec'd
+	// by a concurrent server never sees a half-written file. (A random name,
+	// not a content hash: crypto/sha256 would add its package inits to every
+	// start of the lean binary, which links this package for HelperName.)
+	if err := writeExecutable(dir, path); err != nil {
+		return "", err
 	}
-	if err := os.Chmod(tmp, 0o755); err != nil {
-		return "", fmt.Errorf("chmod wrapper %s: %w", tmp, err)
+	return path, linkHelper(dir)
+}
+
+// writeExecutable writes the embedded binary to path (in dir) atomically,
+// mode 0755.
+func writeExecutable(dir, path string) error {
+	f, err := os.CreateTemp(dir, "."+Name+"-*")
+	if err != nil {
+		return fmt.Errorf("write wrapper in %s: %w", dir, err)
+	}
+	tmp := f.Name()
+	_, err = f.Write(embedded)
+	if err == nil {
+		err = f.Chmod(0o755)
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("write wrapper %s: %w", tmp, err)
 	}
 	if err := os.Rename(tmp, path); err != nil {
 		os.Remove(tmp)
-		return "", fmt.Errorf("install wrapper %s: %w", path, err)
+		return fmt.Errorf("install wrapper %s: %w", path, err)
 	}
-	return path, linkHelper(dir)
+	return nil
 }
 
 // linkHelper makes the HelperName link to the lean binary in dir.
