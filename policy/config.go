@@ -46,6 +46,10 @@ type ExecgateConfig struct {
 	AuditLog             string   // JSON-lines audit file
 	LogLevel             string   // debug, info, warn, error
 	Network              *bool    // network access in the sandbox (nil: unset)
+	// EscalatedEnvAllow, when set, is the allow-list of variables an
+	// escalated command keeps (a trailing '*' matches a prefix), on top
+	// of the deny-list that always applies.
+	EscalatedEnvAllow []string
 }
 
 // TrustLevel returns the configured trust level of a project directory.
@@ -126,8 +130,9 @@ func ParseConfig(name string, data []byte) (*Config, []string, error) {
 		if configField(d, t, "execgate", "network", "a boolean", &network) {
 			e.Network = &network
 		}
+		d.strs(t, "execgate", "escalated_env_allow", &e.EscalatedEnvAllow)
 		d.unknown(t, "execgate", "bash", "execve_wrapper", "preserve_program_paths", "rules", "timeout_ms",
-			"max_output_bytes", "prompt_timeout_ms", "audit_log", "log_level", "network")
+			"max_output_bytes", "prompt_timeout_ms", "audit_log", "log_level", "network", "escalated_env_allow")
 		switch e.LogLevel {
 		case "", "debug", "info", "warn", "error":
 		default:

@@ -38,6 +38,7 @@ prompt_timeout_ms = 60000
 audit_log = "/var/log/execgate.jsonl"
 log_level = "debug"
 network = false
+escalated_env_allow = ["PATH", "HOME", "LC_*"]
 colour = "always"
 `
 	c, warnings, err := ParseConfig("config.toml", []byte(src))
@@ -56,6 +57,7 @@ colour = "always"
 			Bash: "/opt/bash/bin/bash", ExecveWrapper: "/opt/bin/codex-execve-wrapper", PreserveProgramPaths: true,
 			Rules: []string{"/etc/extra.rules"}, TimeoutMs: 20000, MaxOutputBytes: 1 << 20, PromptTimeoutMs: 60000,
 			AuditLog: "/var/log/execgate.jsonl", LogLevel: "debug", Network: &no,
+			EscalatedEnvAllow: []string{"PATH", "HOME", "LC_*"},
 		},
 	}
 	if !reflect.DeepEqual(c, want) {
@@ -84,6 +86,7 @@ func TestParseConfigErrors(t *testing.T) {
 		{"[execgate]\ntimeout_ms = -1", "execgate.timeout_ms: must not be negative"},
 		{"[execgate]\nrules = \"/x.rules\"", "execgate.rules: expected an array of strings, got a string"},
 		{"[execgate]\nrules = [\"a\", 1]", "execgate.rules[1]: expected a string, got an integer"},
+		{"[execgate]\nescalated_env_allow = \"PATH\"", "execgate.escalated_env_allow: expected an array of strings, got a string"},
 		{"[execgate]\npreserve_program_paths = \"yes\"", "execgate.preserve_program_paths: expected a boolean, got a string"},
 		{"[execgate]\nlog_level = \"loud\"", `execgate.log_level: unknown level "loud"`},
 		{"execgate = 1", "execgate: expected a table, got an integer"},
