@@ -85,11 +85,6 @@ var builds = []struct {
 	{"leanwrapper", leanExecgate},
 }
 
-// serverEnv is the binary's environment: the patched Bash and home.
-func serverEnv(t testing.TB, home string) []string {
-	return append(os.Environ(), EnvBash+"="+testbash.Path(t), "EXECGATE_HOME="+home)
-}
-
 // connect starts `execgate server ARGS` and connects the go-sdk client.
 func connect(t testing.TB, cmd *exec.Cmd, copts *mcp.ClientOptions) *mcp.ClientSession {
 	t.Helper()

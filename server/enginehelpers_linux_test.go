@@ -122,9 +122,8 @@ func withMarker(marker string) []string {
 		if !bytes.Contains(cmdline, []byte(marker)) && !bytes.Contains(environ, []byte(marker)) {
 			continue
 		}
-		stat, _ := os.ReadFile("/proc/" + e.Name() + "/stat")
-		if i := bytes.LastIndexByte(stat, ')'); i > 0 && len(stat) > i+2 && stat[i+2] == 'Z' {
-			continue // a zombie runs nothing
+		if zombie(procStat(e.Name())) {
+			continue
 		}
 		out = append(out, e.Name()+": "+strings.ReplaceAll(string(cmdline), "\x00", " "))
 	}
