@@ -281,7 +281,6 @@ func TestBinaryRunPrompts(t *testing.T) {
 			var stdout strings.Builder
 			cmd.Stdout = &stdout
 			cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true} // no controlling terminal
-			var seen strings.Builder
 			if tt.answer != "" {
 				m, path := openPTY(t)
 				slave, err := os.OpenFile(path, os.O_RDWR, 0)
@@ -292,20 +291,7 @@ func TestBinaryRunPrompts(t *testing.T) {
 				cmd.Stdin = slave
 				cmd.SysProcAttr.Setctty = true
 				cmd.SysProcAttr.Ctty = 0
-				go func() {
-					r := bufio.NewReader(m)
-					for {
-						b, err := r.ReadByte()
-						if err != nil {
-							return
-						}
-						seen.WriteByte(b)
-						if strings.HasSuffix(seen.String(), "deny: ") {
-							m.WriteString(tt.answer + "\n")
-							return
-						}
-					}
-				}()
+				answerPrompt(m, tt.answer+"\n")
 			}
 			err := cmd.Run()
 			code := 0
