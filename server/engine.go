@@ -80,14 +80,17 @@ func NewEngine(opts *Options, log *slog.Logger) (Engine, error) {
 // user accepted (allow once or always). A refusal, an unknown answer, a
 // failed prompt and a call that cannot prompt are not accepted, and the
 // answer's Reason then says why, for the wrapper's "Execution denied"
-// line. The answer is returned so the engine can add the allow rule on
+// line. Ask is where a prompter's failure turns into that denial. The answer is returned so the engine can add the allow rule on
 // AlwaysAllow.
 func (c *Call) Ask(ctx context.Context, req PromptRequest) (PromptAnswer, bool) {
 	if c.Prompter == nil {
 		return PromptAnswer{Answer: Deny, Reason: "no way to ask the user"}, false
 	}
 	ans, err := c.Prompter.Prompt(ctx, req)
-	if err != nil {
+	switch {
+	case err != nil && ctx.Err() != nil:
+		return PromptAnswer{Answer: Deny, Reason: "prompt abandoned: " + context.Cause(ctx).Error()}, false
+	case err != nil:
 		return PromptAnswer{Answer: Deny, Reason: "could not ask the user: " + err.Error()}, false
 	}
 	switch ans.Answer {

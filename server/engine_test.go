@@ -42,3 +42,14 @@ func TestCallAsk(t *testing.T) {
 		})
 	}
 }
+
+// A prompt that fails because the call ended says so, not "could not ask".
+func TestCallAskAbandoned(t *testing.T) {
+	ctx, cancel := context.WithCancelCause(context.Background())
+	cancel(errors.New("client disconnected"))
+	c := &Call{Prompter: fixedPrompter{err: context.Canceled}}
+	ans, ok := c.Ask(ctx, PromptRequest{Command: []string{"/bin/x"}})
+	if ok || ans.Answer != Deny || ans.Reason != "prompt abandoned: client disconnected" {
+		t.Errorf("got %v %+v, want a denial: prompt abandoned: client disconnected", ok, ans)
+	}
+}
