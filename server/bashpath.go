@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 )
 
-// BashBuildHint says how to get a Bash that honours the execve wrapper.
 // Environment variables naming the patched Bash, in order of precedence
 // (after the --bash flag). CODEX_BASH_PATH keeps Codex setups working.
 const (
@@ -16,6 +15,7 @@ const (
 	EnvCodexBash = "CODEX_BASH_PATH"
 )
 
+// BashBuildHint says how to get a Bash that honours the execve wrapper.
 const BashBuildHint = "build the patched Bash with scripts/build-bash.sh (or `make bash`) and pass it with --bash or $" + EnvBash
 
 // bashCandidate is one place the patched Bash may be, and who said so.

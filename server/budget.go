@@ -33,9 +33,6 @@ func NewBudget(limit time.Duration) *Budget {
 // Expired is closed once the running time reaches the limit.
 func (b *Budget) Expired() <-chan struct{} { return b.expired }
 
-// Limit is the allowance the Budget was created with.
-func (b *Budget) Limit() time.Duration { return b.limit }
-
 // Used is the running time so far (paused time excluded).
 func (b *Budget) Used() time.Duration {
 	b.mu.Lock()

@@ -68,6 +68,11 @@ func Execute(ctx context.Context, eng Engine, opts *Options, dlog *DecisionLog, 
 	budget := NewBudget(timeout)
 	defer budget.Stop()
 	decisions := NewDecisions(req.ID, dlog)
+	// Without a prompter, Call.Ask denies every prompt, saying so.
+	var prompter Prompter
+	if req.Prompter != nil {
+		prompter = Pausing{P: Expiring{P: req.Prompter, Timeout: opts.PromptTimeout}, Budget: budget}
+	}
 	call := &Call{
 		ID:        req.ID,
 		Command:   req.Command,
@@ -77,7 +82,7 @@ func Execute(ctx context.Context, eng Engine, opts *Options, dlog *DecisionLog, 
 		Sandbox:   req.Sandbox,
 		Workspace: req.Workspace,
 		Budget:    budget,
-		Prompter:  Pausing{P: Expiring{P: failClosed{req.Prompter}, Timeout: opts.PromptTimeout}, Budget: budget},
+		Prompter:  prompter,
 		Output:    out,
 		Decisions: decisions,
 		Log:       dlog.log.With("call", req.ID),
@@ -95,21 +100,4 @@ func Execute(ctx context.Context, eng Engine, opts *Options, dlog *DecisionLog, 
 		Decisions: decisions.List(),
 		Note:      oc.Note,
 	}, nil
-}
-
-// failClosed turns a prompter failure into a denial that says why.
-type failClosed struct{ P Prompter }
-
-func (f failClosed) Prompt(ctx context.Context, req PromptRequest) (PromptAnswer, error) {
-	if f.P == nil {
-		return PromptAnswer{Answer: Deny, Reason: "no way to ask the user"}, nil
-	}
-	ans, err := f.P.Prompt(ctx, req)
-	if err != nil {
-		if ctx.Err() != nil {
-			return PromptAnswer{Answer: Deny, Reason: "prompt abandoned: " + context.Cause(ctx).Error()}, nil
-		}
-		return PromptAnswer{Answer: Deny, Reason: "could not ask the user: " + err.Error()}, nil
-	}
-	return ans, nil
 }

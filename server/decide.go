@@ -110,9 +110,9 @@ func (d *decider) decide(ctx context.Context, ex escalate.Exec) Decision {
 		if d.approvals.has(cmd) {
 			return d.escalate(rec, ex, "allowed by rule; approved earlier (always allow)")
 		}
-		got, ans := d.call.Ask(ctx, PromptRequest{Command: cmd, Workdir: ex.Workdir, Rule: rec.Rule,
-			Justification: unprotectedRepoWarning}, VerdictEscalate)
-		if got == VerdictDeny {
+		ans, ok := d.call.Ask(ctx, PromptRequest{Command: cmd, Workdir: ex.Workdir, Rule: rec.Rule,
+			Justification: unprotectedRepoWarning})
+		if !ok {
 			return verdict(rec, VerdictDeny, ans.Reason+" ("+unprotectedRepoWarning+")")
 		}
 		if ans.Answer == AlwaysAllow {
@@ -127,8 +127,8 @@ func (d *decider) decide(ctx context.Context, ex escalate.Exec) Decision {
 		if d.approvals.has(cmd) {
 			return d.escalate(rec, ex, "approved earlier (always allow)")
 		}
-		got, ans := d.call.Ask(ctx, PromptRequest{Command: cmd, Workdir: ex.Workdir, Justification: v.Justification(), Rule: rec.Rule}, VerdictEscalate)
-		if got == VerdictDeny {
+		ans, ok := d.call.Ask(ctx, PromptRequest{Command: cmd, Workdir: ex.Workdir, Justification: v.Justification(), Rule: rec.Rule})
+		if !ok {
 			return verdict(rec, VerdictDeny, ans.Reason)
 		}
 		if ans.Answer == AlwaysAllow {
@@ -139,9 +139,9 @@ func (d *decider) decide(ctx context.Context, ex escalate.Exec) Decision {
 		return d.escalate(rec, ex, "user approved: "+ans.Answer.String())
 
 	case v.Decision == policy.Prompt:
-		got, ans := d.call.Ask(ctx, PromptRequest{Command: cmd, Workdir: ex.Workdir,
-			Justification: "no rule covers this command and it looks destructive; allowed once, it runs inside the sandbox (always allow adds an allow rule: it then runs outside)"}, VerdictRun)
-		if got == VerdictDeny {
+		ans, ok := d.call.Ask(ctx, PromptRequest{Command: cmd, Workdir: ex.Workdir,
+			Justification: "no rule covers this command and it looks destructive; allowed once, it runs inside the sandbox (always allow adds an allow rule: it then runs outside)"})
+		if !ok {
 			return verdict(rec, VerdictDeny, ans.Reason)
 		}
 		if ans.Answer == AlwaysAllow {

@@ -37,7 +37,7 @@ func doctor(args []string, stdout, stderr io.Writer) int {
 	fmt.Fprintf(stdout, "  rules files:      %v (plus the default locations)\n", opts.Rules)
 	fmt.Fprintf(stdout, "  timeout:          %v (prompt timeout %v)\n", opts.Timeout, opts.PromptTimeout)
 	fmt.Fprintf(stdout, "  max output:       %d bytes\n", opts.MaxOutput)
-	fmt.Fprintf(stdout, "  always-allow file: %s\n", DefaultRulesFile(os.Getenv))
+	fmt.Fprintf(stdout, "  always-allow file: %s\n", DefaultRulesFile())
 
 	status := 0
 	exe, err := os.Executable()

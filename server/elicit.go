@@ -10,14 +10,10 @@ import (
 )
 
 // Elicitor prompts through MCP elicitation on the session of the tool call.
-// Use it only when CanElicit reports true for that session.
+// Use it only when whyNoElicit finds nothing against that session.
 type Elicitor struct {
 	Session *mcp.ServerSession
 }
-
-// CanElicit reports whether a tool handler on ss can ask the user through
-// elicitation.
-func CanElicit(ss *mcp.ServerSession) bool { return whyNoElicit(ss) == "" }
 
 // mrtrProtocol is the first protocol version in which a server may not send
 // requests while serving one (SEP-2322: multi round-trip requests instead).

@@ -76,27 +76,30 @@ func NewEngine(opts *Options, log *slog.Logger) (Engine, error) {
 	return e, nil
 }
 
-// Ask prompts the user about one exec and turns the answer into a verdict
-// (DESIGN §6): accepted gives onAccept (VerdictEscalate for a prompt rule,
-// VerdictRun for a dangerous command no rule covers); anything else gives
-// VerdictDeny, with the answer's Reason for the wrapper's "Execution denied"
-// line. The answer is returned so the engine can add the allow rule on
+// Ask prompts the user about one exec (DESIGN §6) and reports whether the
+// user accepted (allow once or always). A refusal, an unknown answer, a
+// failed prompt and a call that cannot prompt are not accepted, and the
+// answer's Reason then says why, for the wrapper's "Execution denied"
+// line. Ask is where a prompter's failure turns into that denial. The answer is returned so the engine can add the allow rule on
 // AlwaysAllow.
-func (c *Call) Ask(ctx context.Context, req PromptRequest, onAccept Verdict) (Verdict, PromptAnswer) {
+func (c *Call) Ask(ctx context.Context, req PromptRequest) (PromptAnswer, bool) {
 	if c.Prompter == nil {
-		return VerdictDeny, PromptAnswer{Answer: Deny, Reason: "no way to ask the user"}
+		return PromptAnswer{Answer: Deny, Reason: "no way to ask the user"}, false
 	}
 	ans, err := c.Prompter.Prompt(ctx, req)
-	if err != nil {
-		return VerdictDeny, PromptAnswer{Answer: Deny, Reason: "could not ask the user: " + err.Error()}
+	switch {
+	case err != nil && ctx.Err() != nil:
+		return PromptAnswer{Answer: Deny, Reason: "prompt abandoned: " + context.Cause(ctx).Error()}, false
+	case err != nil:
+		return PromptAnswer{Answer: Deny, Reason: "could not ask the user: " + err.Error()}, false
 	}
 	switch ans.Answer {
 	case AllowOnce, AlwaysAllow:
-		return onAccept, ans
+		return ans, true
 	default:
 		if ans.Reason == "" {
 			ans.Reason = "not approved"
 		}
-		return VerdictDeny, ans
+		return ans, false
 	}
 }

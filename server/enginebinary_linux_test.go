@@ -85,11 +85,6 @@ var builds = []struct {
 	{"leanwrapper", leanExecgate},
 }
 
-// serverEnv is the binary's environment: the patched Bash and home.
-func serverEnv(t testing.TB, home string) []string {
-	return append(os.Environ(), EnvBash+"="+testbash.Path(t), "EXECGATE_HOME="+home)
-}
-
 // connect starts `execgate server ARGS` and connects the go-sdk client.
 func connect(t testing.TB, cmd *exec.Cmd, copts *mcp.ClientOptions) *mcp.ClientSession {
 	t.Helper()
@@ -131,13 +126,8 @@ func callShell(t testing.TB, cs *mcp.ClientSession, args map[string]any) ShellOu
 func TestBinaryEngine(t *testing.T) {
 	for _, b := range builds {
 		t.Run(b.name, func(t *testing.T) {
-			home, out := privateDir(t), privateDir(t)
-			if err := os.MkdirAll(filepath.Join(home, "rules"), 0o700); err != nil {
-				t.Fatal(err)
-			}
-			if err := os.WriteFile(filepath.Join(home, "rules", "r.rules"), []byte(engineRules(out)), 0o600); err != nil {
-				t.Fatal(err)
-			}
+			out := privateDir(t)
+			home := rulesHome(t, engineRules(out))
 			ws := t.TempDir()
 			cmd := exec.Command(b.bin(t), "server")
 			cmd.Env = serverEnv(t, home)
@@ -166,13 +156,7 @@ func TestBinaryEngine(t *testing.T) {
 // Timeout and client disconnect end every process of a call, escalated
 // and setsid'd ones included; the server exits after a disconnect.
 func TestBinaryEndsEveryProcess(t *testing.T) {
-	home := privateDir(t)
-	if err := os.MkdirAll(filepath.Join(home, "rules"), 0o700); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(home, "rules", "r.rules"), []byte(`prefix_rule(pattern=["sleep"], decision="allow")`+"\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	home := rulesHome(t, `prefix_rule(pattern=["sleep"], decision="allow")`+"\n")
 	ws := t.TempDir()
 	script := func(marker string) string {
 		return fmt.Sprintf("export %s=%s; echo partial; sleep 30 & setsid sleep 31 & /usr/bin/env sleep 32 & sleep 33", markEnv, marker)
@@ -289,13 +273,7 @@ func TestBinaryRunPrompts(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			home := privateDir(t)
-			if err := os.MkdirAll(filepath.Join(home, "rules"), 0o700); err != nil {
-				t.Fatal(err)
-			}
-			if err := os.WriteFile(filepath.Join(home, "rules", "r.rules"), []byte(engineRules(out)), 0o600); err != nil {
-				t.Fatal(err)
-			}
+			home := rulesHome(t, engineRules(out))
 			target := filepath.Join(out, "prompted")
 			os.Remove(target)
 			cmd := exec.Command(execgateSelf(t), "run", "--workdir", t.TempDir(), "--", "touch "+target+" && echo done")
@@ -303,7 +281,6 @@ func TestBinaryRunPrompts(t *testing.T) {
 			var stdout strings.Builder
 			cmd.Stdout = &stdout
 			cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true} // no controlling terminal
-			var seen strings.Builder
 			if tt.answer != "" {
 				m, path := openPTY(t)
 				slave, err := os.OpenFile(path, os.O_RDWR, 0)
@@ -314,20 +291,7 @@ func TestBinaryRunPrompts(t *testing.T) {
 				cmd.Stdin = slave
 				cmd.SysProcAttr.Setctty = true
 				cmd.SysProcAttr.Ctty = 0
-				go func() {
-					r := bufio.NewReader(m)
-					for {
-						b, err := r.ReadByte()
-						if err != nil {
-							return
-						}
-						seen.WriteByte(b)
-						if strings.HasSuffix(seen.String(), "deny: ") {
-							m.WriteString(tt.answer + "\n")
-							return
-						}
-					}
-				}()
+				answerPrompt(m, tt.answer+"\n")
 			}
 			err := cmd.Run()
 			code := 0
@@ -347,13 +311,7 @@ func TestBinaryRunPrompts(t *testing.T) {
 }
 
 func TestBinaryDoctorReportsTheEngine(t *testing.T) {
-	home := privateDir(t)
-	if err := os.MkdirAll(filepath.Join(home, "rules"), 0o700); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(home, "rules", "r.rules"), []byte(engineRules("/srv")), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	home := rulesHome(t, engineRules("/srv"))
 	cmd := exec.Command(execgateSelf(t), "doctor")
 	cmd.Env = serverEnv(t, home)
 	out, err := cmd.CombinedOutput()
@@ -364,7 +322,7 @@ func TestBinaryDoctorReportsTheEngine(t *testing.T) {
 		"execution engine: ready",
 		"patched Bash:       " + testbash.Path(t) + " (found via $EXECGATE_BASH; probe: execs intercepted, even after `unset EXEC_WRAPPER`)",
 		"execve wrapper:", "codex-execve-wrapper (symlink to this binary)",
-		"rules:              3 rules from 1 files", filepath.Join(home, "rules", "r.rules"),
+		"rules:              3 rules from 1 files", filepath.Join(home, "rules", "test.rules"),
 		"requirements:       /etc/codex/requirements.toml (",
 		"sandbox (linux):", "landlock:",
 		`"EXECGATE_BASH": "` + testbash.Path(t) + `"`, "[mcp_servers.execgate.env]",

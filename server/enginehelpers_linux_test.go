@@ -60,16 +60,8 @@ func newTestEngineWith(t testing.TB, self, rules string, edit func(*Options)) *t
 // newTestEngineLog is newTestEngineWith logging the engine's messages to log.
 func newTestEngineLog(t testing.TB, self, rules string, edit func(*Options), log *slog.Logger) *testEngine {
 	t.Helper()
-	home := privateDir(t)
+	home := rulesHome(t, rules)
 	t.Setenv("EXECGATE_HOME", home)
-	if rules != "" {
-		if err := os.MkdirAll(filepath.Join(home, "rules"), 0o700); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(home, "rules", "test.rules"), []byte(rules), 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
 	opts := DefaultOptions()
 	opts.Bash = testbash.Path(t)
 	opts.Explicit["bash"] = true
@@ -82,6 +74,17 @@ func newTestEngineLog(t testing.TB, self, rules string, edit func(*Options), log
 	}
 	t.Cleanup(func() { e.Close() })
 	return &testEngine{engine: e, home: home, opts: opts}
+}
+
+// rulesHome is a private configuration home holding rules as
+// rules/test.rules (none when rules is empty).
+func rulesHome(t testing.TB, rules string) string {
+	t.Helper()
+	home := privateDir(t)
+	if rules != "" {
+		writeTestFile(t, filepath.Join(home, "rules", "test.rules"), rules)
+	}
+	return home
 }
 
 // privateDir is a temporary directory outside every writable root of the
@@ -122,9 +125,8 @@ func withMarker(marker string) []string {
 		if !bytes.Contains(cmdline, []byte(marker)) && !bytes.Contains(environ, []byte(marker)) {
 			continue
 		}
-		stat, _ := os.ReadFile("/proc/" + e.Name() + "/stat")
-		if i := bytes.LastIndexByte(stat, ')'); i > 0 && len(stat) > i+2 && stat[i+2] == 'Z' {
-			continue // a zombie runs nothing
+		if zombie(procStat(e.Name())) {
+			continue
 		}
 		out = append(out, e.Name()+": "+strings.ReplaceAll(string(cmdline), "\x00", " "))
 	}

@@ -127,7 +127,7 @@ func RunMain(args []string) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	return runScript(ctx, eng, opts, dlog, workdir, &TTYPrompter{RulesFile: DefaultRulesFile(os.Getenv)}, os.Stdout, os.Stderr)
+	return runScript(ctx, eng, opts, dlog, workdir, &TTYPrompter{RulesFile: DefaultRulesFile()}, os.Stdout, os.Stderr)
 }
 
 // runScript is RunMain after setup: it runs opts.Script in workdir, streams

@@ -23,7 +23,7 @@ import (
 // scriptEngine stands in for the execution engine, which lives outside this
 // package's reach until the glue lands: it runs the script with plain Bash
 // (no sandbox) through RunProcess, and understands two test commands:
-//   - "ask PROG ARGS...": prompt for that exec through call.Prompter, record
+//   - "ask PROG ARGS...": prompt for that exec through call.Ask, record
 //     the decision, and print what the wrapper would;
 //   - "state": print the sandbox state and workspace the call received.
 type scriptEngine struct{}
@@ -32,12 +32,9 @@ func (scriptEngine) Exec(ctx context.Context, call *Call) (Outcome, error) {
 	switch {
 	case strings.HasPrefix(call.Command, "ask "):
 		argv := strings.Fields(strings.TrimPrefix(call.Command, "ask "))
-		ans, err := call.Prompter.Prompt(ctx, PromptRequest{Command: argv, Workdir: call.Workdir, Rule: "test.rules:1", Justification: "test rule"})
-		if err != nil {
-			return Outcome{}, err
-		}
+		ans, ok := call.Ask(ctx, PromptRequest{Command: argv, Workdir: call.Workdir, Rule: "test.rules:1", Justification: "test rule"})
 		d := Decision{Program: argv[0], Argv: argv, Rule: "test.rules:1", Reason: ans.Reason}
-		if ans.Answer == Deny {
+		if !ok {
 			d.Decision = VerdictDeny
 			call.Decisions.Record(d)
 			fmt.Fprintf(call.Output, "Execution denied: %s\n", ans.Reason)

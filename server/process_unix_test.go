@@ -16,16 +16,32 @@ import (
 	"github.com/execgate/execgate/server/output"
 )
 
+// procStat returns the fields of /proc/PID/stat after the command name
+// (state, ppid, ...), nil when it cannot be read (no such process, no /proc).
+func procStat(pid string) []string {
+	data, err := os.ReadFile("/proc/" + pid + "/stat")
+	if err != nil {
+		return nil
+	}
+	// The fields follow the ")" closing the command name, which may hold
+	// spaces and parentheses.
+	s := string(data)
+	return strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+}
+
+// zombie reports whether the stat fields are those of a zombie, which runs
+// nothing and awaits its reaper.
+func zombie(stat []string) bool {
+	return len(stat) > 0 && stat[0] == "Z"
+}
+
 // gone reports whether pid has exited (absent or a zombie awaiting its reaper).
 func gone(pid int) bool {
-	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
+	stat := procStat(strconv.Itoa(pid))
+	if stat == nil {
 		return syscall.Kill(pid, 0) == syscall.ESRCH
 	}
-	// The state follows the ")" closing the command name.
-	s := string(data)
-	i := strings.LastIndexByte(s, ')')
-	return i >= 0 && i+2 < len(s) && s[i+2] == 'Z'
+	return zombie(stat)
 }
 
 func waitGone(t *testing.T, pidFile string) {

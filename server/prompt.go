@@ -4,12 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
 
 	"mvdan.cc/sh/v3/syntax"
+
+	"github.com/execgate/execgate/policy"
 )
 
 // Answer is the user's reply to a prompt about one exec.
@@ -109,16 +112,20 @@ func allowRule(argv []string) string {
 	return fmt.Sprintf("prefix_rule(pattern=[%s], decision=\"allow\")", strings.Join(words, ", "))
 }
 
-// DefaultRulesFile is where "always allow" rules go (policy.Home):
-// $EXECGATE_HOME/rules/default.rules, else Codex's $CODEX_HOME/rules/default.rules,
-// CODEX_HOME defaulting to ~/.codex (shown with ~ when it is the default).
-func DefaultRulesFile(getenv func(string) string) string {
-	for _, env := range []string{"EXECGATE_HOME", "CODEX_HOME"} {
-		if h := getenv(env); h != "" {
-			return filepath.Join(h, "rules", "default.rules")
+// DefaultRulesFile is where "always allow" rules go (policy.DefaultRulesFile
+// in policy.Home), as shown to the user: with ~ for the home directory.
+func DefaultRulesFile() string {
+	home, err := policy.Home()
+	if err != nil {
+		return policy.DefaultRulesFile("~/.codex") // policy.Home's default
+	}
+	file := policy.DefaultRulesFile(home)
+	if u, err := os.UserHomeDir(); err == nil && filepath.IsAbs(u) {
+		if rel, ok := strings.CutPrefix(file, strings.TrimSuffix(u, "/")+"/"); ok {
+			return "~/" + rel
 		}
 	}
-	return "~/.codex/rules/default.rules"
+	return file
 }
 
 // Expiring bounds each prompt of P to Timeout; an unanswered prompt is a denial.

@@ -62,17 +62,18 @@ func TestNoPrompterHint(t *testing.T) {
 }
 
 func TestDefaultRulesFile(t *testing.T) {
-	env := map[string]string{}
-	get := func(k string) string { return env[k] }
-	if got := DefaultRulesFile(get); got != "~/.codex/rules/default.rules" {
+	t.Setenv("HOME", "/home/you")
+	t.Setenv("EXECGATE_HOME", "")
+	t.Setenv("CODEX_HOME", "")
+	if got := DefaultRulesFile(); got != "~/.codex/rules/default.rules" {
 		t.Errorf("default: %s", got)
 	}
-	env["CODEX_HOME"] = "/srv/codex"
-	if got := DefaultRulesFile(get); got != "/srv/codex/rules/default.rules" {
+	t.Setenv("CODEX_HOME", "/srv/codex")
+	if got := DefaultRulesFile(); got != "/srv/codex/rules/default.rules" {
 		t.Errorf("with CODEX_HOME: %s", got)
 	}
-	env["EXECGATE_HOME"] = "/srv/eg" // policy.Home's order: always-allow rules go there
-	if got := DefaultRulesFile(get); got != "/srv/eg/rules/default.rules" {
+	t.Setenv("EXECGATE_HOME", "/srv/eg") // policy.Home's order: always-allow rules go there
+	if got := DefaultRulesFile(); got != "/srv/eg/rules/default.rules" {
 		t.Errorf("with EXECGATE_HOME: %s", got)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"os"
 
 	"github.com/execgate/execgate/internal/leanwrapper"
+	"github.com/execgate/execgate/policy"
 	"github.com/execgate/execgate/sandbox"
 )
 
@@ -33,7 +34,7 @@ func (e *engine) report(w io.Writer) {
 		}
 		fmt.Fprintf(w, "config:             %s (%s)\n", cfgPath, state)
 	}
-	fmt.Fprintf(w, "rules home:         %s (always allow appends to %s)\n", e.home, e.home+"/rules/default.rules")
+	fmt.Fprintf(w, "rules home:         %s (always allow appends to %s)\n", e.home, policy.DefaultRulesFile(e.home))
 	// The rules a call starting in the server's cwd gets, as before
 	// project rules followed each call.
 	var notes []note

@@ -1,7 +1,6 @@
 package server
 
 import (
-	"bufio"
 	"context"
 	"io"
 	"os"
@@ -37,21 +36,7 @@ func TestRunScript(t *testing.T) {
 			if tt.tty == "pty" {
 				m, path := openPTY(t)
 				prompter.Path = path
-				go func() {
-					r := bufio.NewReader(m)
-					var seen strings.Builder
-					for {
-						b, err := r.ReadByte()
-						if err != nil {
-							return
-						}
-						seen.WriteByte(b)
-						if strings.HasSuffix(seen.String(), "deny: ") {
-							m.WriteString("y\n")
-							return
-						}
-					}
-				}()
+				answerPrompt(m, "y\n")
 			}
 			teeR, teeW, err := os.Pipe()
 			if err != nil {

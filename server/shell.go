@@ -3,7 +3,6 @@ package server
 import (
 	"context"
 	"fmt"
-	"os"
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
@@ -40,7 +39,7 @@ func (s *Server) handleShell(ctx context.Context, req *mcp.CallToolRequest, in S
 
 	var prompter Prompter = Elicitor{Session: req.Session}
 	if why := whyNoElicit(req.Session); why != "" {
-		prompter = NoPrompter{RulesFile: DefaultRulesFile(os.Getenv), Why: why}
+		prompter = NoPrompter{RulesFile: DefaultRulesFile(), Why: why}
 	}
 	id := s.newCallID()
 	s.log.Debug("shell call", "call", id, "workdir", in.Workdir, "login", login, "timeout", timeout, "workspace", workspace)

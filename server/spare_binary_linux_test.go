@@ -1,27 +1,13 @@
-package server_test
+package server
 
 import (
 	"bytes"
 	"os"
 	"strconv"
-	"strings"
 	"syscall"
 	"testing"
 	"time"
 )
-
-// live returns pid's state letter if it runs (not a zombie), "" if not.
-func live(pid int) string {
-	stat, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return ""
-	}
-	s := string(stat)
-	if f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:]); len(f) > 0 && f[0] != "Z" {
-		return f[0]
-	}
-	return ""
-}
 
 // sparesOf lists the spare sandbox helpers whose parent is pid.
 func sparesOf(pid int) []int {
@@ -36,13 +22,7 @@ func sparesOf(pid int) []int {
 		if err != nil || !bytes.Contains(cmdline, []byte("\x00sandbox\x00--spare")) {
 			continue
 		}
-		stat, err := os.ReadFile("/proc/" + e.Name() + "/stat")
-		if err != nil {
-			continue
-		}
-		s := string(stat)
-		f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
-		if len(f) > 1 && f[1] == strconv.Itoa(pid) && f[0] != "Z" {
+		if stat := procStat(e.Name()); len(stat) > 1 && stat[1] == strconv.Itoa(pid) && !zombie(stat) {
 			out = append(out, n)
 		}
 	}
@@ -71,7 +51,7 @@ func TestBinarySparesEndWithServer(t *testing.T) {
 			}
 			p.cmd.Wait()
 			for _, pid := range spares {
-				for deadline := time.Now().Add(3 * time.Second); len(live(pid)) > 0; time.Sleep(10 * time.Millisecond) {
+				for deadline := time.Now().Add(3 * time.Second); !gone(pid); time.Sleep(10 * time.Millisecond) {
 					if time.Now().After(deadline) {
 						syscall.Kill(pid, syscall.SIGKILL)
 						t.Fatalf("spare helper %d outlived the server", pid)

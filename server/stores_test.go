@@ -33,7 +33,7 @@ func newTestStores(t *testing.T, n int) (c *stores, home string, projects []stri
 	return c, home, projects
 }
 
-func writeTestFile(t *testing.T, path, content string) {
+func writeTestFile(t testing.TB, path, content string) {
 	t.Helper()
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		t.Fatal(err)

@@ -31,6 +31,31 @@ func openPTY(t *testing.T) (*os.File, string) {
 	return m, fmt.Sprintf("/dev/pts/%d", n)
 }
 
+// answerPrompt types answer on the terminal whose master side is m once a
+// prompter asks on it (prints "... deny: "); the channel receives what the
+// prompter printed, and is closed without it if the terminal closes first.
+func answerPrompt(m *os.File, answer string) <-chan string {
+	prompted := make(chan string, 1)
+	go func() {
+		defer close(prompted)
+		r := bufio.NewReader(m)
+		var seen strings.Builder
+		for {
+			b, err := r.ReadByte()
+			if err != nil {
+				return
+			}
+			seen.WriteByte(b)
+			if strings.HasSuffix(seen.String(), "deny: ") {
+				m.WriteString(answer)
+				prompted <- seen.String()
+				return
+			}
+		}
+	}()
+	return prompted
+}
+
 func TestTTYPrompter(t *testing.T) {
 	tests := []struct {
 		input  string
@@ -45,26 +70,7 @@ func TestTTYPrompter(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(strings.TrimSpace(tt.input), func(t *testing.T) {
 			m, path := openPTY(t)
-			// Collect what the prompter prints, and answer once it asks.
-			prompted := make(chan string, 1)
-			go func() {
-				r := bufio.NewReader(m)
-				var seen strings.Builder
-				for {
-					b, err := r.ReadByte()
-					if err != nil {
-						return
-					}
-					seen.WriteByte(b)
-					if strings.HasSuffix(seen.String(), "deny: ") {
-						select {
-						case prompted <- seen.String():
-							m.WriteString(tt.input)
-						default:
-						}
-					}
-				}
-			}()
+			prompted := answerPrompt(m, tt.input)
 			p := &TTYPrompter{Path: path}
 			ans, err := p.Prompt(context.Background(), PromptRequest{Command: []string{"/bin/rm", "-rf", "x y"}, Workdir: "/w"})
 			if err != nil || ans.Answer != tt.want || ans.Reason != tt.reason {
