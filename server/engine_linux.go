@@ -147,7 +147,8 @@ func newEngine(opts *Options, log *slog.Logger, self string) (*engine, error) {
 	e.launcher.Prepare(e.spec(&Call{Workdir: e.cwd}, log))
 
 	e.env = shellBaseEnv(os.Environ())
-	e.escEnv = escalate.EnvPolicy{Set: map[string]string{}}
+	// The deny-list always applies; config can narrow it to an allow-list.
+	e.escEnv = escalate.EnvPolicy{Allow: cfg.Execgate.EscalatedEnvAllow, Set: map[string]string{}}
 	// An escalated command finds its helpers and its configuration the
 	// way the server would, not the way the sandboxed script says.
 	for _, k := range []string{"PATH", "HOME"} {
