@@ -11,7 +11,6 @@ require (
 	go.starlark.net v0.0.0-20260908191801-89a6a09411d5
 	golang.org/x/net v0.62.0
 	golang.org/x/sys v0.50.0
-	mvdan.cc/sh/v3 v3.14.1
 )
 
 require (

@@ -13,6 +13,11 @@ type Exec struct {
 	File    string
 	Argv    []string
 	Workdir string
+	// Env is what the shell's environment adds to the server's if the
+	// program is escalated (EnvPolicy.FromShell): sorted NAME=VALUE
+	// entries, for a prompt to show. The escalated program gets exactly
+	// Options.Env's Environ(Env).
+	Env []string
 }
 
 // Decision is a Decider's answer. Reason is sent to the wrapper only for
@@ -46,15 +51,15 @@ type Record struct {
 }
 
 // Options configure a Session. The zero value is usable: logs are
-// discarded, the environment of escalated commands is filtered with the
-// default deny-list.
+// discarded, and escalated commands get only ShellDefaults, from the
+// request's environment.
 type Options struct {
 	// Logger receives the session's diagnostics: peers that break the
 	// protocol (warn), escalated commands' ends (debug). Nil discards them.
 	Logger *slog.Logger
-	// Env decides what environment an escalated command gets from the
-	// request's.
-	Env EnvPolicy
+	// Env builds an escalated command's environment (the server's, plus
+	// what it lets through from the request's); nil is the zero EnvPolicy.
+	Env *EnvPolicy
 	// OnDecision, if set, is called once per answered exec, from that exec's
 	// goroutine (so concurrently), before the answer is sent.
 	OnDecision func(Record)
@@ -65,4 +70,11 @@ func (o *Options) logger() *slog.Logger {
 		return o.Logger
 	}
 	return slog.New(slog.DiscardHandler)
+}
+
+func (o *Options) env() *EnvPolicy {
+	if o.Env != nil {
+		return o.Env
+	}
+	return &EnvPolicy{}
 }

@@ -46,7 +46,12 @@ func TestEndToEndWithWrapper(t *testing.T) {
 		}
 		return escalate.Decision{Action: escalate.Run}
 	})
-	s, err := escalate.NewSession(decide, escalate.Options{OnDecision: func(r escalate.Record) {
+	// X is passed from the shell: it stands for an allowed variable.
+	envPolicy, err := escalate.NewEnvPolicy(nil, []string{"X"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := escalate.NewSession(decide, escalate.Options{Env: envPolicy, OnDecision: func(r escalate.Record) {
 		mu.Lock()
 		records = append(records, r)
 		mu.Unlock()

@@ -1,17 +1,19 @@
 package escalate
 
 import (
-	"path/filepath"
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
 )
 
-// The environment of the sandboxed shell is untrusted: it is the agent's to
-// set. Passed unfiltered to a command running outside the sandbox, many
-// variables turn an allowed `git status` or `make` into arbitrary code there
-// (a preloaded library, a startup file, a config or helper command). An
-// EnvPolicy removes those.
+// The environment of the sandboxed shell is the agent's to set, and a great
+// many variables make a program load configuration or code from a file they
+// name (CURL_HOME, WGETRC, GIT_CONFIG_GLOBAL, KUBECONFIG, SSL_CERT_FILE,
+// LD_PRELOAD, GLIBC_TUNABLES, LOCPATH, PYTHONSTARTUP, ...): no list of them
+// is ever complete. So an escalated command does not get the shell's
+// environment minus a deny-list; it gets the server's own environment (the
+// user's) plus the few shell variables an EnvPolicy lets through.
 
 // Names of the variables that wire a shell to the escalate protocol. They
 // are never passed to an escalated command.
@@ -32,119 +34,156 @@ func ShellEnv(fd int, wrapper string) []string {
 	}
 }
 
-// EnvPolicy builds an escalated command's environment from the one in its
-// request. The deny-list always applies: variables that load code or
-// configuration (LD_*, DYLD_*, BASH_ENV, ENV, BASH_FUNC_*, PYTHONPATH-style,
-// PERL5LIB/PERL5OPT, RUBYOPT, NODE_OPTIONS, GIT_* apart from identity
-// variables, IFS, PS4, pager/editor/askpass helpers, ...) and the escalate
-// variables. PATH loses its relative entries ("", "."), which would make the
-// command search the sandbox-writable working directory.
+// ShellDefaults are the variables an escalated command takes from the
+// agent's shell under every EnvPolicy. Each only describes how to present
+// output, and none can name a file or a program:
 //
-// HOME and PATH are kept as the request gives them; a caller that does not
-// want the sandbox to choose them (HOME selects ~/.gitconfig, PATH selects
-// the helpers a program starts) pins them with Set.
+//	LANG, LC_*      locale of messages and formats; glibc refuses locale
+//	                names with '/', and LOCPATH never passes
+//	TERM            terminal type, looked up only in the terminfo
+//	                directories (TERMINFO never passes; ncurses refuses '/')
+//	COLUMNS, LINES  terminal size
+//	NO_COLOR        colour off
+//	TZ              time zone; a value that is a path ("/x", ":/x", "../x")
+//	                would name a zone file and is not passed
+//
+// Except for TZ, a value holding '/' is not passed either, so that none of
+// them can ever point at a file.
+func ShellDefaults() []string { return slices.Clone(shellDefaults[:]) }
+
+var shellDefaults = [...]string{"LANG", "LC_*", "TERM", "COLUMNS", "LINES", "NO_COLOR", "TZ"}
+
+// EnvPolicy builds an escalated command's environment: the base (the
+// server's own environment) with, from the shell's, only the variables
+// ShellDefaults and the policy's extra names let through. PATH and HOME
+// always come from the base: PATH chooses the helpers a program starts,
+// HOME its configuration (~/.gitconfig, ~/.curlrc). The zero value passes
+// ShellDefaults over an empty base.
 type EnvPolicy struct {
-	// Allow, when non-nil, selects allow-list mode: only variables whose name
-	// equals an entry, or starts with an entry ending in '*' without the
-	// '*', are kept. DefaultAllowList is a reasonable start.
-	Allow []string
-	// Set is applied last and overrides or adds variables unfiltered.
-	Set map[string]string
+	base  map[string]string
+	extra []string // names, or prefixes ending in '*'
 }
 
-// DefaultAllowList returns the variables an allow-list policy usually keeps:
-// identity, locale, terminal and temporary directory.
-func DefaultAllowList() []string {
-	return []string{
-		"PATH", "HOME", "USER", "LOGNAME", "SHELL", "TERM", "COLORTERM",
-		"NO_COLOR", "LANG", "LANGUAGE", "LC_*", "TZ", "TMPDIR", "PWD",
-	}
-}
-
-// deniedPrefixes drop whole families; deniedPrefixExceptions re-admit the
-// harmless members of those families.
-var (
-	deniedPrefixes = []string{
-		"LD_", "DYLD_", "BASH_FUNC_", "CODEX_ESCALATE_",
-		"GIT_", "PYTHON", "PERL", "RUBY", "GEM_", "BUNDLE_", "NODE_",
-		"npm_config_", "NPM_CONFIG_", "LUA_INIT", "LUA_PATH", "LUA_CPATH",
-		"CARGO_", "RUSTC_", "OPENSSL_",
-	}
-	deniedPrefixExceptions = []string{
-		"GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL", "GIT_AUTHOR_DATE",
-		"GIT_COMMITTER_NAME", "GIT_COMMITTER_EMAIL", "GIT_COMMITTER_DATE",
-		"GIT_TERMINAL_PROMPT",
-		"PYTHONUNBUFFERED", "PYTHONIOENCODING", "PYTHONDONTWRITEBYTECODE",
-		"PYTHONUTF8", "PYTHONHASHSEED",
-	}
-	deniedNames = []string{
-		// Shell startup and parsing.
-		"BASH_ENV", "ENV", "IFS", "PS4", "SHELLOPTS", "BASHOPTS", "CDPATH",
-		"GLOBIGNORE", "PROMPT_COMMAND", "ZDOTDIR",
-		// The escalate wiring.
-		EnvSocket, EnvWrapper, EnvLegacyWrapper,
-		// Helper commands programs run on their own.
-		"PAGER", "MANPAGER", "EDITOR", "VISUAL", "BROWSER", "SSH_ASKPASS",
-		"SUDO_ASKPASS", "LESSOPEN", "LESSCLOSE",
-		// Configuration locations and code loaders.
-		"XDG_CONFIG_HOME", "XDG_CONFIG_DIRS", "GCONV_PATH", "HOSTALIASES",
-		"SSLKEYLOGFILE", "JAVA_TOOL_OPTIONS", "_JAVA_OPTIONS",
-		"JDK_JAVA_OPTIONS", "CLASSPATH", "GOFLAGS", "RUSTFLAGS",
-		"RUSTDOCFLAGS", "MAKEFLAGS", "MFLAGS", "MAKEFILES", "CC", "CXX",
-		"CPP", "LD",
-	}
-)
-
-// EnvDenied reports whether the deny-list removes the variable name.
-func EnvDenied(name string) bool {
-	if slices.Contains(deniedNames, name) {
-		return true
-	}
-	for _, p := range deniedPrefixes {
-		if strings.HasPrefix(name, p) {
-			return !slices.Contains(deniedPrefixExceptions, name)
+// NewEnvPolicy returns the policy for base (NAME=VALUE entries, normally
+// os.Environ() of the server) that also passes the shell variables matching
+// extra: names, or prefixes ending in '*' ("LC_*"). The escalate wiring
+// variables and PWD/OLDPWD (which describe the server's directory, not the
+// command's) are left out of base; an extra entry naming PATH, HOME or a
+// wiring variable is an error, since those never come from the shell.
+func NewEnvPolicy(base, extra []string) (*EnvPolicy, error) {
+	p := &EnvPolicy{base: make(map[string]string, len(base))}
+	for _, kv := range base {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || !validEnvEntry(k, v) || neverPassed(k) {
+			continue
 		}
+		switch k {
+		case "PWD", "OLDPWD":
+			continue
+		}
+		p.base[k] = v
+	}
+	for _, pat := range extra {
+		name, wild := strings.CutSuffix(pat, "*")
+		switch {
+		case pat == "":
+			return nil, fmt.Errorf("empty variable name")
+		case strings.ContainsAny(name, "*=\x00"):
+			return nil, fmt.Errorf("%q: a name, or a prefix followed by one '*'", pat)
+		case !wild && pinned(name):
+			return nil, fmt.Errorf("%q: %s always comes from the server's environment, never from the shell", pat, name)
+		}
+		p.extra = append(p.extra, pat)
+	}
+	return p, nil
+}
+
+// pinned reports whether the shell can never set name for an escalated
+// command: PATH, HOME and the escalate wiring.
+func pinned(name string) bool {
+	return name == "PATH" || name == "HOME" || neverPassed(name)
+}
+
+func neverPassed(name string) bool {
+	switch name {
+	case EnvSocket, EnvWrapper, EnvLegacyWrapper:
+		return true
 	}
 	return false
 }
 
-func (p *EnvPolicy) allowed(name string) bool {
-	if p.Allow == nil {
-		return true
+// passes reports whether the shell's name=value reaches an escalated command.
+func (p *EnvPolicy) passes(name, value string) bool {
+	if pinned(name) || !validEnvEntry(name, value) {
+		return false
 	}
-	for _, a := range p.Allow {
-		if prefix, ok := strings.CutSuffix(a, "*"); ok {
+	if matchName(name, shellDefaults[:]) {
+		return safeDefaultValue(name, value)
+	}
+	return matchName(name, p.extra)
+}
+
+func matchName(name string, patterns []string) bool {
+	for _, pat := range patterns {
+		if prefix, ok := strings.CutSuffix(pat, "*"); ok {
 			if strings.HasPrefix(name, prefix) {
 				return true
 			}
-		} else if a == name {
+		} else if pat == name {
 			return true
 		}
 	}
 	return false
 }
 
-// Sanitize returns the environment an escalated command gets, as sorted
-// NAME=VALUE strings. Malformed entries (empty name, '=' in the name, NUL
-// anywhere) are dropped: execve could not pass them faithfully.
-func (p *EnvPolicy) Sanitize(env map[string]string) []string {
-	out := make([]string, 0, len(env)+len(p.Set))
-	for k, v := range env {
-		if !validEnvEntry(k, v) || EnvDenied(k) || !p.allowed(k) {
+// safeDefaultValue reports whether value, for one of ShellDefaults, cannot
+// name a file.
+func safeDefaultValue(name, value string) bool {
+	if name != "TZ" {
+		return !strings.Contains(value, "/")
+	}
+	zone := strings.TrimPrefix(value, ":")
+	if strings.HasPrefix(zone, "/") {
+		return false
+	}
+	return !slices.Contains(strings.Split(zone, "/"), "..")
+}
+
+// FromShell returns the variables of the shell's environment that reach an
+// escalated command and differ from the base, as sorted NAME=VALUE entries:
+// what the agent chose of that command's environment, for a prompt to show.
+// Malformed entries (empty name, '=' in the name, NUL anywhere) never pass:
+// execve could not pass them faithfully.
+func (p *EnvPolicy) FromShell(shell map[string]string) []string {
+	var out []string
+	for k, v := range shell {
+		if !p.passes(k, v) {
 			continue
 		}
-		if _, pinned := p.Set[k]; pinned {
+		if b, ok := p.base[k]; ok && b == v {
 			continue
-		}
-		if k == "PATH" {
-			v = absolutePath(v)
 		}
 		out = append(out, k+"="+v)
 	}
-	for k, v := range p.Set {
-		if validEnvEntry(k, v) {
-			out = append(out, k+"="+v)
+	slices.Sort(out)
+	return out
+}
+
+// Environ returns the environment of an escalated command, sorted: the base
+// with fromShell (as FromShell returned it) set over it.
+func (p *EnvPolicy) Environ(fromShell []string) []string {
+	env := make(map[string]string, len(p.base)+len(fromShell))
+	for k, v := range p.base {
+		env[k] = v
+	}
+	for _, kv := range fromShell {
+		if k, v, ok := strings.Cut(kv, "="); ok && p.passes(k, v) {
+			env[k] = v
 		}
+	}
+	out := make([]string, 0, len(env))
+	for k, v := range env {
+		out = append(out, k+"="+v)
 	}
 	slices.Sort(out)
 	return out
@@ -152,16 +191,4 @@ func (p *EnvPolicy) Sanitize(env map[string]string) []string {
 
 func validEnvEntry(k, v string) bool {
 	return k != "" && !strings.ContainsAny(k, "=\x00") && !strings.ContainsRune(v, 0)
-}
-
-// absolutePath keeps only the absolute entries of a PATH value.
-func absolutePath(v string) string {
-	parts := strings.Split(v, ":")
-	kept := parts[:0]
-	for _, d := range parts {
-		if filepath.IsAbs(d) {
-			kept = append(kept, d)
-		}
-	}
-	return strings.Join(kept, ":")
 }

@@ -2,67 +2,84 @@ package escalate
 
 import (
 	"slices"
+	"strings"
 	"testing"
 )
 
-func TestEnvDenied(t *testing.T) {
-	tests := []struct {
-		name   string
-		denied bool
-	}{
-		{"LD_PRELOAD", true}, {"LD_LIBRARY_PATH", true}, {"DYLD_INSERT_LIBRARIES", true},
-		{"BASH_ENV", true}, {"ENV", true}, {"BASH_FUNC_ls%%", true}, {"IFS", true}, {"PS4", true},
-		{"SHELLOPTS", true}, {"PYTHONPATH", true}, {"PYTHONSTARTUP", true}, {"PYTHONHOME", true},
-		{"PERL5LIB", true}, {"PERL5OPT", true}, {"RUBYOPT", true}, {"RUBYLIB", true},
-		{"NODE_OPTIONS", true}, {"GIT_CONFIG_COUNT", true}, {"GIT_CONFIG_KEY_0", true},
-		{"GIT_CONFIG_PARAMETERS", true}, {"GIT_EXEC_PATH", true}, {"GIT_SSH_COMMAND", true},
-		{"GIT_DIR", true}, {"GIT_PAGER", true}, {"PAGER", true}, {"GCONV_PATH", true},
-		{"XDG_CONFIG_HOME", true}, {"npm_config_script_shell", true}, {"JAVA_TOOL_OPTIONS", true},
-		{EnvSocket, true}, {EnvWrapper, true}, {EnvLegacyWrapper, true},
-		{"PATH", false}, {"HOME", false}, {"TERM", false}, {"LANG", false}, {"LC_ALL", false},
-		{"GIT_AUTHOR_NAME", false}, {"PYTHONUNBUFFERED", false}, {"TMPDIR", false},
-		{"ENVIRONMENT", false}, {"MY_LD_FLAG", false},
+// TestEnvFromShell: of the shell's variables only ShellDefaults (with values
+// that name no file) and the policy's extra names pass, and only where they
+// differ from the server's; config-loading variables never do.
+func TestEnvFromShell(t *testing.T) {
+	server := []string{"PATH=/usr/bin:/bin", "HOME=/home/u", "LANG=C.UTF-8", "USER=u",
+		"PWD=/srv", "OLDPWD=/", EnvSocket + "=3", "MALFORMED"}
+	shell := map[string]string{
+		// Config and code loaders: a deny-list would have to know each.
+		"CURL_HOME": "/ws", "WGETRC": "/ws/rc", "GOENV": "/ws/env", "KUBECONFIG": "/ws/k",
+		"AWS_CONFIG_FILE": "/ws/aws", "PIP_CONFIG_FILE": "/ws/pip", "PIP_INDEX_URL": "http://x",
+		"SSL_CERT_FILE": "/ws/ca", "GLIBC_TUNABLES": "glibc.malloc.check=3", "LOCPATH": "/ws/loc",
+		"LD_PRELOAD": "/ws/x.so", "BASH_ENV": "/ws/rc", "GIT_CONFIG_GLOBAL": "/ws/gc",
+		"XDG_CONFIG_HOME": "/ws", "TERMINFO": "/ws/ti", "LANGUAGE": "../../ws",
+		// Pinned to the server's.
+		"PATH": "/ws/bin:/usr/bin", "HOME": "/ws", EnvWrapper: "/w", EnvLegacyWrapper: "/w", EnvSocket: "4",
+		// Presentation.
+		"LANG": "C.UTF-8", "LC_ALL": "de_DE.UTF-8", "TERM": "xterm-256color", "COLUMNS": "120",
+		"LINES": "40", "NO_COLOR": "1", "TZ": "Europe/Paris",
+		// Presentation variables whose values would name files.
+		"LC_MESSAGES": "../../ws/loc", "TERM_PROGRAM": "x",
+		// The user's extra names.
+		"EG_KEEP": "1", "EGP_A": "2", "EGPX": "3",
+		// Malformed.
+		"": "empty", "A=B": "equals", "NUL": "a\x00b",
 	}
-	for _, tc := range tests {
-		if got := EnvDenied(tc.name); got != tc.denied {
-			t.Errorf("EnvDenied(%q) = %v, want %v", tc.name, got, tc.denied)
+	p, err := NewEnvPolicy(server, []string{"EG_KEEP", "EGP_*", "NUL"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := p.FromShell(shell)
+	want := []string{"COLUMNS=120", "EGP_A=2", "EG_KEEP=1", "LC_ALL=de_DE.UTF-8", "LINES=40",
+		"NO_COLOR=1", "TERM=xterm-256color", "TZ=Europe/Paris"}
+	if !slices.Equal(got, want) {
+		t.Errorf("FromShell = %q\nwant       %q", got, want)
+	}
+	env := p.Environ(got)
+	wantEnv := []string{"COLUMNS=120", "EGP_A=2", "EG_KEEP=1", "HOME=/home/u", "LANG=C.UTF-8",
+		"LC_ALL=de_DE.UTF-8", "LINES=40", "NO_COLOR=1", "PATH=/usr/bin:/bin", "TERM=xterm-256color",
+		"TZ=Europe/Paris", "USER=u"}
+	if !slices.Equal(env, wantEnv) {
+		t.Errorf("Environ = %q\nwant      %q", env, wantEnv)
+	}
+	// Environ re-checks what it is given: it is the last step before exec.
+	if env := p.Environ([]string{"LD_PRELOAD=/x.so", "PATH=/ws", "TERM=../x"}); slices.ContainsFunc(env, func(kv string) bool {
+		return strings.HasPrefix(kv, "LD_PRELOAD=") || kv == "PATH=/ws" || kv == "TERM=../x"
+	}) {
+		t.Errorf("Environ let a variable through that FromShell never gives: %q", env)
+	}
+}
+
+func TestEnvTZ(t *testing.T) {
+	for value, passes := range map[string]bool{
+		"UTC": true, "Europe/Paris": true, ":Europe/Paris": true, "CET-1CEST,M3.5.0,M10.5.0/3": true,
+		"/ws/zone": false, ":/ws/zone": false, "../../ws/zone": false, "Europe/../../ws": false,
+	} {
+		var p EnvPolicy
+		if got := len(p.FromShell(map[string]string{"TZ": value})) == 1; got != passes {
+			t.Errorf("TZ=%q passes: %v, want %v", value, got, passes)
 		}
 	}
 }
 
-func TestEnvSanitize(t *testing.T) {
-	req := map[string]string{
-		"PATH":       "/usr/local/bin::.:/usr/bin:bin",
-		"HOME":       "/home/u",
-		"LD_PRELOAD": "/tmp/evil.so",
-		"BASH_ENV":   "/tmp/rc",
-		"LC_ALL":     "C.UTF-8",
-		"FOO":        "bar",
-		"":           "empty name",
-		"A=B":        "equals in name",
-		"NUL":        "a\x00b",
+func TestNewEnvPolicyErrors(t *testing.T) {
+	for _, extra := range [][]string{{"PATH"}, {"HOME"}, {EnvSocket}, {EnvWrapper}, {""}, {"A*B"}, {"A=B"}, {"**"}} {
+		if _, err := NewEnvPolicy(nil, extra); err == nil {
+			t.Errorf("NewEnvPolicy(extra %q) accepted", extra)
+		}
 	}
-	tests := []struct {
-		name   string
-		policy EnvPolicy
-		want   []string
-	}{
-		{"deny-list", EnvPolicy{}, []string{
-			"FOO=bar", "HOME=/home/u", "LC_ALL=C.UTF-8", "PATH=/usr/local/bin:/usr/bin"}},
-		{"allow-list", EnvPolicy{Allow: []string{"PATH", "LC_*", "LD_*"}}, []string{
-			"LC_ALL=C.UTF-8", "PATH=/usr/local/bin:/usr/bin"}},
-		{"default allow-list", EnvPolicy{Allow: DefaultAllowList()}, []string{
-			"HOME=/home/u", "LC_ALL=C.UTF-8", "PATH=/usr/local/bin:/usr/bin"}},
-		{"empty allow-list", EnvPolicy{Allow: []string{}}, []string{}},
-		{"pinned", EnvPolicy{Set: map[string]string{"PATH": "/bin:.", "HOME": "/root"}}, []string{
-			"FOO=bar", "HOME=/root", "LC_ALL=C.UTF-8", "PATH=/bin:."}},
+	// A prefix may cover PATH or HOME; they still come from the server.
+	p, err := NewEnvPolicy([]string{"PATH=/bin", "HOME=/h"}, []string{"*"})
+	if err != nil {
+		t.Fatal(err)
 	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			got := tc.policy.Sanitize(req)
-			if !slices.Equal(got, tc.want) {
-				t.Errorf("Sanitize = %q, want %q", got, tc.want)
-			}
-		})
+	if got := p.FromShell(map[string]string{"PATH": "/ws", "HOME": "/ws", "X": "1"}); !slices.Equal(got, []string{"X=1"}) {
+		t.Errorf("with \"*\": FromShell = %q, want only X=1", got)
 	}
 }

@@ -55,6 +55,7 @@ func (s *Session) serveExec(ctx context.Context, c *pollConn) (string, error) {
 		return named.File, fmt.Errorf("malformed request: %w", err)
 	}
 	e, invalid := resolve(&req)
+	e.Env = s.opts.env().FromShell(req.Env)
 	var d Decision
 	if invalid != "" {
 		d = Decision{Action: Deny, Reason: "invalid request: " + invalid}
@@ -97,7 +98,7 @@ func (s *Session) serveExec(ctx context.Context, c *pollConn) (string, error) {
 	if err != nil {
 		return e.File, err
 	}
-	res, err := s.runEscalated(ctx, c, e, wd, s.opts.Env.Sanitize(req.Env), stdio)
+	res, err := s.runEscalated(ctx, c, e, wd, s.opts.env().Environ(e.Env), stdio)
 	if err != nil {
 		return e.File, err
 	}

@@ -174,19 +174,30 @@ func TestEscalateForwardSignal(t *testing.T) {
 	}
 }
 
-func TestEscalateEnvSanitized(t *testing.T) {
-	ts := startSession(t, fixed(Escalate, ""), Options{})
+// TestEscalateEnvFromServer: an escalated command gets the session's base
+// environment plus only what the policy passes from the request's; PATH,
+// HOME, loaders and the escalate wiring come from the base or not at all.
+func TestEscalateEnvFromServer(t *testing.T) {
+	pol, err := NewEnvPolicy([]string{"PATH=/usr/bin:/bin", "HOME=/home/server", "SERVER_ONLY=1"}, []string{"KEEP"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := make(chan []string, 1)
+	ts := startSession(t, fixed(Escalate, ""), Options{Env: pol, OnDecision: func(r Record) { seen <- r.Exec.Env }})
 	env := map[string]string{
-		"PATH": "/usr/bin:/bin", "HOME": "/home/agent", "KEEP": "kept",
-		"LD_PRELOAD": "/tmp/evil.so", "BASH_ENV": "/tmp/rc", "BASH_FUNC_ls%%": "() { :; }",
+		"PATH": "/tmp/evil:/usr/bin", "HOME": "/home/agent", "KEEP": "kept", "OTHER": "dropped", "TZ": "UTC",
+		"LD_PRELOAD": "/tmp/evil.so", "BASH_ENV": "/tmp/rc", "BASH_FUNC_ls%%": "() { :; }", "CURL_HOME": "/tmp",
 		"GIT_CONFIG_COUNT": "1", "PYTHONPATH": "/tmp", EnvSocket: "3", EnvWrapper: "/w", EnvLegacyWrapper: "/w",
 	}
 	res, out, _ := ts.escalate(t, Request{File: "/usr/bin/env", Argv: []string{"env"}, Workdir: "/", Env: env}, "").wait()
 	got := strings.Split(strings.TrimSpace(out), "\n")
 	slices.Sort(got)
-	want := []string{"HOME=/home/agent", "KEEP=kept", "PATH=/usr/bin:/bin"}
+	want := []string{"HOME=/home/server", "KEEP=kept", "PATH=/usr/bin:/bin", "SERVER_ONLY=1", "TZ=UTC"}
 	if res.ExitCode != 0 || !slices.Equal(got, want) {
 		t.Fatalf("env printed %q (exit %d), want %q", got, res.ExitCode, want)
+	}
+	if got, want := <-seen, []string{"KEEP=kept", "TZ=UTC"}; !slices.Equal(got, want) {
+		t.Errorf("the decider saw Env %q, want %q", got, want)
 	}
 }
 

@@ -46,9 +46,10 @@ type ExecgateConfig struct {
 	AuditLog             string   // JSON-lines audit file
 	LogLevel             string   // debug, info, warn, error
 	Network              *bool    // network access in the sandbox (nil: unset)
-	// EscalatedEnvAllow, when set, is the allow-list of variables an
-	// escalated command keeps (a trailing '*' matches a prefix), on top
-	// of the deny-list that always applies.
+	// EscalatedEnvAllow names the variables an escalated command also
+	// takes from the agent's shell (a trailing '*' matches a prefix), on
+	// top of the server's environment and the few presentation variables
+	// always passed (escalate.ShellDefaults).
 	EscalatedEnvAllow []string
 }
 

@@ -65,8 +65,9 @@ type setup struct {
 	Args []string
 	// Env adds variables to the server's environment.
 	Env []string
-	// Elicit, if set, answers the server's prompts; without it the client
-	// declares no elicitation capability.
+	// Elicit, if set, answers the server's prompts (the client then speaks
+	// protocol 2025-11-25, the last in which a server may prompt during a
+	// call); without it the client declares no elicitation capability.
 	Elicit func(ctx context.Context, req *mcp.ElicitRequest) (*mcp.ElicitResult, error)
 }
 
@@ -128,13 +129,15 @@ func start(t *testing.T, u user, s setup) *world {
 	}
 
 	var copts mcp.ClientOptions
+	var sopts mcp.ClientSessionOptions
 	if s.Elicit != nil {
 		copts.ElicitationHandler = s.Elicit
+		sopts.ProtocolVersion = "2025-11-25"
 	}
 	client := mcp.NewClient(&mcp.Implementation{Name: "execgate-security-test", Version: "0"}, &copts)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	cs, err := client.Connect(ctx, &mcp.CommandTransport{Command: cmd, TerminateDuration: 5 * time.Second}, nil)
+	cs, err := client.Connect(ctx, &mcp.CommandTransport{Command: cmd, TerminateDuration: 5 * time.Second}, &sopts)
 	if err != nil {
 		t.Fatalf("starting execgate server as %s: %v\nstderr:\n%s", u.name, err, w.Stderr)
 	}

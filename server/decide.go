@@ -110,7 +110,7 @@ func (d *decider) decide(ctx context.Context, ex escalate.Exec) Decision {
 		if d.approvals.has(cmd) {
 			return d.escalate(rec, ex, "allowed by rule; approved earlier (always allow)")
 		}
-		ans, ok := d.call.Ask(ctx, PromptRequest{Command: cmd, Workdir: ex.Workdir, Rule: rec.Rule,
+		ans, ok := d.call.Ask(ctx, PromptRequest{Command: cmd, Workdir: ex.Workdir, Env: ex.Env, Rule: rec.Rule,
 			Justification: unprotectedRepoWarning})
 		if !ok {
 			return verdict(rec, VerdictDeny, ans.Reason+" ("+unprotectedRepoWarning+")")
@@ -127,7 +127,7 @@ func (d *decider) decide(ctx context.Context, ex escalate.Exec) Decision {
 		if d.approvals.has(cmd) {
 			return d.escalate(rec, ex, "approved earlier (always allow)")
 		}
-		ans, ok := d.call.Ask(ctx, PromptRequest{Command: cmd, Workdir: ex.Workdir, Justification: v.Justification(), Rule: rec.Rule})
+		ans, ok := d.call.Ask(ctx, PromptRequest{Command: cmd, Workdir: ex.Workdir, Env: ex.Env, Justification: v.Justification(), Rule: rec.Rule})
 		if !ok {
 			return verdict(rec, VerdictDeny, ans.Reason)
 		}
@@ -139,7 +139,7 @@ func (d *decider) decide(ctx context.Context, ex escalate.Exec) Decision {
 		return d.escalate(rec, ex, "user approved: "+ans.Answer.String())
 
 	case v.Decision == policy.Prompt:
-		ans, ok := d.call.Ask(ctx, PromptRequest{Command: cmd, Workdir: ex.Workdir,
+		ans, ok := d.call.Ask(ctx, PromptRequest{Command: cmd, Workdir: ex.Workdir, Env: ex.Env,
 			Justification: "no rule covers this command and it looks destructive; allowed once, it runs inside the sandbox (always allow adds an allow rule: it then runs outside)"})
 		if !ok {
 			return verdict(rec, VerdictDeny, ans.Reason)

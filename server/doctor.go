@@ -46,7 +46,7 @@ func doctor(args []string, stdout, stderr io.Writer) int {
 	}
 	eng, err := newEngine(opts, NewLogger(stderr, opts.LogLevel), "")
 	if err != nil {
-		fmt.Fprintf(stdout, "\nexecution engine: FAILED: %v\n", err)
+		fmt.Fprintf(stdout, "\nexecution engine: FAILED: %s\n", printable(err.Error()))
 		status = 1
 	} else {
 		defer eng.Close()

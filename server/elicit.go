@@ -70,15 +70,20 @@ func elicitSchema() *jsonschema.Schema {
 	}
 }
 
-// ElicitMessage is the text shown to the user.
+// ElicitMessage is the text shown to the user, one line per item: every
+// string in it is made printable (see printable), so no part of it can add
+// a line or rewrite another.
 func ElicitMessage(req PromptRequest) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "Allow the agent to run `%s` in `%s`?", QuoteCommand(req.Command), req.Workdir)
+	fmt.Fprintf(&b, "Allow the agent to run `%s` in `%s`?", QuoteCommand(req.Command), printable(req.Workdir))
+	if len(req.Env) > 0 {
+		fmt.Fprintf(&b, "\nEnvironment set by the agent: %s", QuoteCommand(req.Env))
+	}
 	if req.Rule != "" {
-		fmt.Fprintf(&b, "\nRule: %s", req.Rule)
+		fmt.Fprintf(&b, "\nRule: %s", printable(req.Rule))
 	}
 	if req.Justification != "" {
-		fmt.Fprintf(&b, "\nJustification: %s", req.Justification)
+		fmt.Fprintf(&b, "\nJustification: %s", printable(req.Justification))
 	}
 	return b.String()
 }

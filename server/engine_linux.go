@@ -38,8 +38,10 @@ type engine struct {
 	// env is the server's environment without the escalate wiring, the
 	// base of each call's Bash environment.
 	env []string
-	// escEnv pins what an escalated command must not take from the sandbox.
-	escEnv    escalate.EnvPolicy
+	// escEnv builds an escalated command's environment: the server's, plus
+	// the few presentation variables the shell may set and those
+	// [execgate] escalated_env_allow adds.
+	escEnv    *escalate.EnvPolicy
 	approvals approvals
 	warned    onceSet
 	// noted logs each project rules note once; bounded, since every
@@ -147,14 +149,11 @@ func newEngine(opts *Options, log *slog.Logger, self string) (*engine, error) {
 	e.launcher.Prepare(e.spec(&Call{Workdir: e.cwd}, log))
 
 	e.env = shellBaseEnv(os.Environ())
-	// The deny-list always applies; config can narrow it to an allow-list.
-	e.escEnv = escalate.EnvPolicy{Allow: cfg.Execgate.EscalatedEnvAllow, Set: map[string]string{}}
 	// An escalated command finds its helpers and its configuration the
 	// way the server would, not the way the sandboxed script says.
-	for _, k := range []string{"PATH", "HOME"} {
-		if v, ok := os.LookupEnv(k); ok {
-			e.escEnv.Set[k] = v
-		}
+	if e.escEnv, err = escalate.NewEnvPolicy(os.Environ(), cfg.Execgate.EscalatedEnvAllow); err != nil {
+		path, _ := ConfigFile()
+		return nil, fmt.Errorf("config %s: execgate.escalated_env_allow: %w", path, err)
 	}
 	log.Debug("execution engine ready", "bash", e.bash.Path, "wrapper", e.wrapper, "runtime_dir", e.runDir)
 	ok = true

@@ -382,13 +382,13 @@ func TestRuntimeDirRemovesStale(t *testing.T) {
 	}
 }
 
-// An escalated command does not take its loader, HOME or PATH from the
-// sandboxed script: those would turn an allowed program into arbitrary
-// code outside the sandbox.
+// An escalated command does not take its loader, HOME, PATH or any other
+// variable outside escalate.ShellDefaults from the sandboxed script: those
+// would turn an allowed program into arbitrary code outside the sandbox.
 func TestEngineEscalatedEnvironment(t *testing.T) {
 	te := newTestEngine(t, `prefix_rule(pattern=["env"], decision="allow")`+"\n", nil)
 	ws := t.TempDir()
-	script := "export HOME=" + ws + " PATH=" + ws + ":$PATH LD_PRELOAD=" + ws + "/evil.so BASH_ENV=" + ws + "/rc GIT_CONFIG_GLOBAL=" + ws + "/gc KEEP_ME=1; /usr/bin/env"
+	script := "export HOME=" + ws + " PATH=" + ws + ":$PATH LD_PRELOAD=" + ws + "/evil.so BASH_ENV=" + ws + "/rc GIT_CONFIG_GLOBAL=" + ws + "/gc KEEP_ME=1 NO_COLOR=1; /usr/bin/env"
 	res, err := Execute(context.Background(), te, te.opts, nil, Request{ID: "env", Command: script, Workdir: ws, Workspace: []string{ws}})
 	if err != nil {
 		t.Fatal(err)
@@ -405,13 +405,13 @@ func TestEngineEscalatedEnvironment(t *testing.T) {
 	if env["HOME"] != os.Getenv("HOME") || env["PATH"] != os.Getenv("PATH") {
 		t.Errorf("HOME=%q PATH=%q, want the server's %q %q", env["HOME"], env["PATH"], os.Getenv("HOME"), os.Getenv("PATH"))
 	}
-	for _, k := range []string{"LD_PRELOAD", "BASH_ENV", "GIT_CONFIG_GLOBAL", "CODEX_ESCALATE_SOCKET", "EXEC_WRAPPER"} {
+	for _, k := range []string{"LD_PRELOAD", "BASH_ENV", "GIT_CONFIG_GLOBAL", "CODEX_ESCALATE_SOCKET", "EXEC_WRAPPER", "KEEP_ME"} {
 		if v, ok := env[k]; ok {
 			t.Errorf("%s=%q reached the escalated command", k, v)
 		}
 	}
-	if env["KEEP_ME"] != "1" {
-		t.Errorf("an ordinary variable was dropped: %q", res.Output)
+	if env["NO_COLOR"] != "1" {
+		t.Errorf("NO_COLOR, a presentation variable, was dropped: %q", res.Output)
 	}
 }
 

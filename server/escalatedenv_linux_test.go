@@ -5,22 +5,27 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/execgate/execgate/internal/testbash"
 )
 
-// TestEngineEscalatedEnvAllowList: with [execgate] escalated_env_allow in
-// config.toml, an escalated command keeps only the listed variables (plus
-// the PATH and HOME the server pins); without it, the deny-list alone
-// applies.
-func TestEngineEscalatedEnvAllowList(t *testing.T) {
+// TestEngineEscalatedEnv: an escalated command gets the server's
+// environment plus, from the script, only the presentation variables
+// (escalate.ShellDefaults) and what [execgate] escalated_env_allow adds;
+// PATH and HOME stay the server's whatever the script or the config says.
+func TestEngineEscalatedEnv(t *testing.T) {
+	t.Setenv("EG_SERVER", "server-value")
 	for _, tc := range []struct {
 		name   string
 		config string
 		want   []string // lines the escalated env must print
-		absent []string // variable names it must not
+		absent []string // lines or names it must not
 	}{
-		{name: "deny-list only", want: []string{"EG_KEEP=1", "EG_OTHER=2"}, absent: []string{"LD_PRELOAD="}},
-		{name: "allow-list", config: "[execgate]\nescalated_env_allow = [\"EG_KEEP\", \"LC_*\"]\n",
-			want: []string{"EG_KEEP=1", "LC_EG=3", "PATH=", "HOME="}, absent: []string{"EG_OTHER=", "LD_PRELOAD="}},
+		{name: "defaults", want: []string{"EG_SERVER=server-value", "TZ=UTC", "LC_EG=3", "PATH=" + os.Getenv("PATH")},
+			absent: []string{"EG_KEEP=", "EG_OTHER=", "EGP_X=", "LD_PRELOAD=", "CURL_HOME=", "PATH=/ws", "HOME=/ws"}},
+		{name: "escalated_env_allow", config: "[execgate]\nescalated_env_allow = [\"EG_KEEP\", \"EGP_*\"]\n",
+			want:   []string{"EG_SERVER=server-value", "EG_KEEP=1", "EGP_X=4", "LC_EG=3", "TZ=UTC", "PATH=" + os.Getenv("PATH")},
+			absent: []string{"EG_OTHER=", "LD_PRELOAD=", "CURL_HOME=", "PATH=/ws", "HOME=/ws"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			te := newTestEngine(t, `prefix_rule(pattern=["env"], decision="allow")`+"\n", func(*Options) {
@@ -31,7 +36,8 @@ func TestEngineEscalatedEnvAllowList(t *testing.T) {
 			ws := t.TempDir()
 			h := newHarness(t, te.opts, te, nil, ws)
 			res := structured(t, h.call(t, map[string]any{
-				"command": "EG_KEEP=1 EG_OTHER=2 LC_EG=3 LD_PRELOAD=/x.so env", "workdir": ws, "login": false}, nil))
+				"command": "EG_KEEP=1 EG_OTHER=2 LC_EG=3 EGP_X=4 TZ=UTC LD_PRELOAD=/x.so CURL_HOME=/ws PATH=/ws:$PATH HOME=/ws env",
+				"workdir": ws, "login": false}, nil))
 			if res.ExitCode != 0 || len(res.Decisions) != 1 || res.Decisions[0].Decision != VerdictEscalate {
 				t.Fatalf("exit %d decisions %+v output %q", res.ExitCode, res.Decisions, res.Output)
 			}
@@ -55,5 +61,23 @@ func TestEngineEscalatedEnvAllowList(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestEngineEscalatedEnvAllowPinned: escalated_env_allow cannot take PATH
+// or HOME from the shell; the server refuses to start, naming the key.
+func TestEngineEscalatedEnvAllowPinned(t *testing.T) {
+	home := rulesHome(t, "")
+	t.Setenv("EXECGATE_HOME", home)
+	writeFile(t, filepath.Join(home, "config.toml"), "[execgate]\nescalated_env_allow = [\"LC_*\", \"PATH\"]\n")
+	opts := DefaultOptions()
+	opts.Bash, opts.Explicit["bash"] = testbash.Path(t), true
+	e, err := newEngine(opts, testLogger(nil), execgateSelf(t))
+	if err == nil {
+		e.Close()
+		t.Fatal("the engine started with PATH in escalated_env_allow")
+	}
+	if !strings.Contains(err.Error(), "escalated_env_allow") || !strings.Contains(err.Error(), "PATH") {
+		t.Errorf("error %q does not name the key and the variable", err)
 	}
 }

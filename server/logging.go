@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"os"
@@ -18,10 +19,41 @@ func NewLogger(w io.Writer, level slog.Level) *slog.Logger {
 		color = isTerminal(f)
 	}
 	return slog.New(tint.NewHandler(w, &tint.Options{
-		Level:      level,
-		TimeFormat: time.TimeOnly,
-		NoColor:    !color,
+		Level:       level,
+		TimeFormat:  time.TimeOnly,
+		NoColor:     !color,
+		ReplaceAttr: printableAttrs(color),
 	}))
+}
+
+// printableAttrs makes what tint would print raw printable (see
+// printable): the message always (a note may quote a directory name), and
+// with colour the attributes' values too. Without colour tint quotes a
+// value holding control characters itself; with colour it puts ESC back
+// into quoted values, which would hand the terminal the escapes of an argv
+// or a path the agent chose.
+func printableAttrs(color bool) func([]string, slog.Attr) slog.Attr {
+	return func(groups []string, a slog.Attr) slog.Attr {
+		if len(groups) == 0 {
+			switch a.Key {
+			case slog.MessageKey:
+				a.Value = slog.StringValue(printable(a.Value.String()))
+				return a
+			case slog.TimeKey, slog.LevelKey, slog.SourceKey:
+				return a
+			}
+		}
+		if !color {
+			return a
+		}
+		switch v := a.Value.Resolve(); v.Kind() {
+		case slog.KindString:
+			a.Value = slog.StringValue(printable(v.String()))
+		case slog.KindAny:
+			a.Value = slog.StringValue(printable(fmt.Sprintf("%+v", v.Any())))
+		}
+		return a
+	}
 }
 
 // atLeast drops records below min: the MCP SDK reports every connection at

@@ -147,12 +147,13 @@ func runScript(ctx context.Context, eng Engine, opts *Options, dlog *DecisionLog
 		Prompter:  tty,
 		Tee:       tee,
 	})
+	// Errors and notes may quote the script's paths and commands.
 	if err != nil {
-		fmt.Fprintf(stderr, "execgate run: %v\n", err)
+		fmt.Fprintf(stderr, "execgate run: %s\n", printable(err.Error()))
 		return ExitCannotRun
 	}
 	if res.Note != "" {
-		fmt.Fprintf(stderr, "execgate run: %s\n", res.Note)
+		fmt.Fprintf(stderr, "execgate run: %s\n", printable(res.Note))
 	}
 	switch {
 	case res.TimedOut:

@@ -10,8 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"mvdan.cc/sh/v3/syntax"
-
 	"github.com/execgate/execgate/policy"
 )
 
@@ -38,8 +36,12 @@ func (a Answer) String() string {
 
 // PromptRequest describes the exec the user is asked about.
 type PromptRequest struct {
-	Command       []string // resolved program path first, then argv[1:]
-	Workdir       string
+	Command []string // resolved program path first, then argv[1:]
+	Workdir string
+	// Env is what the agent's shell sets in the program's environment if
+	// it runs outside the sandbox (escalate.Exec.Env): NAME=VALUE entries
+	// that differ from the server's.
+	Env           []string
 	Justification string // the rule's justification, if any
 	Rule          string // the rule that asked for the prompt (file:line), empty for a heuristic
 }
@@ -58,21 +60,6 @@ type PromptAnswer struct {
 // be made at all (the caller then denies, naming the error).
 type Prompter interface {
 	Prompt(ctx context.Context, req PromptRequest) (PromptAnswer, error)
-}
-
-// QuoteCommand renders argv for a human as a Bash command line.
-func QuoteCommand(argv []string) string {
-	parts := make([]string, len(argv))
-	for i, a := range argv {
-		q, err := syntax.Quote(a, syntax.LangBash)
-		if err != nil {
-			// Only a NUL byte makes Quote fail; argv from execve cannot hold
-			// one, but do not print it raw if it ever does.
-			q = strconv.Quote(a)
-		}
-		parts[i] = q
-	}
-	return strings.Join(parts, " ")
 }
 
 // NoPrompter denies every prompt, explaining how to allow the command without

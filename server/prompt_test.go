@@ -15,13 +15,33 @@ func TestQuoteCommand(t *testing.T) {
 	}{
 		{[]string{"/usr/bin/git", "status"}, "/usr/bin/git status"},
 		{[]string{"/usr/bin/git", "commit", "-m", "fix: it's done"}, `/usr/bin/git commit -m "fix: it's done"`},
-		{[]string{"echo", "a\nb"}, `echo $'a\nb'`},
+		{[]string{"echo", "a\nb"}, `echo 'a\nb'`},
+		{[]string{"printf", "\x1b[2J\rok"}, `printf '\x1b[2J\rok'`},
 		{[]string{"rm", "-rf", "$HOME"}, `rm -rf '$HOME'`},
-		{[]string{"x", "nul\x00byte"}, `x "nul\x00byte"`},
+		{[]string{"x", "nul\x00byte"}, `x nul\x00byte`},
 	}
 	for _, tt := range tests {
 		if got := QuoteCommand(tt.argv); got != tt.want {
 			t.Errorf("QuoteCommand(%q) = %s, want %s", tt.argv, got, tt.want)
+		}
+	}
+}
+
+func TestPrintable(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"plain text, é 日本 \u00a0!", "plain text, é 日本 \u00a0!"},
+		{"a\nRule: x\r\tb", `a\nRule: x\r\tb`},
+		{"\x1b]0;title\x07\x1b[2K", `\x1b]0;title\x07\x1b[2K`},
+		{"\x00\x7f", `\x00\x7f`},
+		{"c1 \u0085 \u009b", `c1 \u0085 \u009b`},
+		{"bidi \u202eevil\u202c \u2066x\u2069 \u200b \u061c \ufeff", `bidi \u202eevil\u202c \u2066x\u2069 \u200b \u061c \ufeff`},
+		{"sep \u2028\u2029", `sep \u2028\u2029`},
+		{"bad \xff\xc3 utf8", `bad \xff\xc3 utf8`},
+		{`back\slash`, `back\slash`},
+	}
+	for _, tt := range tests {
+		if got := printable(tt.in); got != tt.want {
+			t.Errorf("printable(%q) = %q, want %q", tt.in, got, tt.want)
 		}
 	}
 }
@@ -143,14 +163,38 @@ func TestPausingStopsBudget(t *testing.T) {
 func TestElicitMessage(t *testing.T) {
 	got := ElicitMessage(PromptRequest{
 		Command: []string{"/usr/bin/git", "push", "origin", "my branch"}, Workdir: "/src/x",
+		Env:  []string{"LANG=de_DE.UTF-8", "TZ=Europe/Paris"},
 		Rule: "default.rules:2", Justification: "pushing publishes code",
 	})
-	want := "Allow the agent to run `/usr/bin/git push origin 'my branch'` in `/src/x`?\nRule: default.rules:2\nJustification: pushing publishes code"
+	want := "Allow the agent to run `/usr/bin/git push origin 'my branch'` in `/src/x`?\n" +
+		"Environment set by the agent: LANG=de_DE.UTF-8 TZ=Europe/Paris\nRule: default.rules:2\nJustification: pushing publishes code"
 	if got != want {
 		t.Errorf("got\n%s\nwant\n%s", got, want)
 	}
-	if strings.Contains(ElicitMessage(PromptRequest{Command: []string{"ls"}}), "Rule") {
-		t.Error("empty rule shown")
+	if m := ElicitMessage(PromptRequest{Command: []string{"ls"}}); strings.Contains(m, "Rule") || strings.Contains(m, "Environment") {
+		t.Errorf("empty rule or environment shown: %q", m)
+	}
+}
+
+// TestElicitMessageSpoof: what the agent chose (workdir, argv, environment)
+// cannot add lines to the prompt nor send the terminal escapes.
+func TestElicitMessageSpoof(t *testing.T) {
+	evil := "x\rAllow the agent to run `ls`?\nRule: /etc/codex/rules/safe.rules:1\nJustification: harmless\x1b[2K\u202e"
+	m := ElicitMessage(PromptRequest{
+		Command: []string{"/usr/bin/curl", evil}, Workdir: "/ws/" + evil, Env: []string{"TZ=" + evil},
+		Rule: "/ws/" + evil + ":1", Justification: evil,
+	})
+	lines := strings.Split(m, "\n")
+	if len(lines) != 4 {
+		t.Errorf("the message has %d lines, want 4:\n%s", len(lines), m)
+	}
+	for i, prefix := range []string{"Allow the agent to run ", "Environment set by the agent: ", "Rule: ", "Justification: "} {
+		if i < len(lines) && !strings.HasPrefix(lines[i], prefix) {
+			t.Errorf("line %d is %q, want it to start with %q", i, lines[i], prefix)
+		}
+	}
+	if strings.ContainsAny(m, "\r\x1b\u202e") {
+		t.Errorf("control characters reached the message: %q", m)
 	}
 }
 

@@ -53,7 +53,7 @@ func (e *engine) report(w io.Writer) {
 	files := p.Files()
 	fmt.Fprintf(w, "rules:              %d rules from %d files (project rules for %s; each call reads those of its workdir)\n", p.Len(), len(files), e.cwd)
 	for _, f := range files {
-		fmt.Fprintf(w, "  %s\n", f)
+		fmt.Fprintf(w, "  %s\n", printable(f))
 	}
 	if req := e.sources.RequirementsFile(); req != "" {
 		if file, n := p.Requirements(); file != "" {
@@ -62,14 +62,14 @@ func (e *engine) report(w io.Writer) {
 			fmt.Fprintf(w, "requirements:       %s (not present)\n", req)
 		}
 		for _, warning := range p.Warnings() {
-			fmt.Fprintf(w, "  warning: %s\n", warning)
+			fmt.Fprintf(w, "  warning: %s\n", printable(warning))
 		}
 	}
 	if err != nil {
-		fmt.Fprintf(w, "  ERROR: %v\n", err)
+		fmt.Fprintf(w, "  ERROR: %s\n", printable(err.Error()))
 	}
 	for _, n := range notes {
-		fmt.Fprintf(w, "  note: %s\n", n.text)
+		fmt.Fprintf(w, "  note: %s\n", printable(n.text))
 	}
 	fmt.Fprintln(w)
 	_ = sandbox.Report(w, e.launcher.Capabilities())

@@ -106,3 +106,31 @@ func TestTTYPrompterNoTerminalDenies(t *testing.T) {
 		t.Errorf("reason %q lacks the cause or the hint", ans.Reason)
 	}
 }
+
+// TestTTYPrompterSpoof: a working directory and an argv holding CR, ESC
+// and newlines reach the terminal escaped: the terminal gets no escape
+// sequence, no carriage return of its own and no extra line.
+func TestTTYPrompterSpoof(t *testing.T) {
+	m, path := openPTY(t)
+	prompted := answerPrompt(m, "n\n")
+	evil := "x\r\x1b[2KAllow the agent to run `ls` in `/w`?\nRule: safe.rules:1\x1b[A"
+	p := &TTYPrompter{Path: path}
+	if _, err := p.Prompt(context.Background(), PromptRequest{Command: []string{"/bin/rm", evil}, Workdir: "/w/" + evil}); err != nil {
+		t.Fatal(err)
+	}
+	out := <-prompted
+	if strings.Contains(out, "\x1b") {
+		t.Errorf("an escape sequence reached the terminal: %q", out)
+	}
+	// The terminal turns each "\n" it is sent into "\r\n": any other CR
+	// came from the prompt's text.
+	if strings.Count(out, "\r") != strings.Count(out, "\r\n") {
+		t.Errorf("a carriage return reached the terminal: %q", out)
+	}
+	if n := strings.Count(out, "\n"); n != 2 {
+		t.Errorf("the prompt has %d line breaks, want 2 (blank line, the question): %q", n, out)
+	}
+	if !strings.Contains(out, `\r\x1b[2KAllow`) || !strings.Contains(out, `\nRule: safe.rules:1\x1b[A`) {
+		t.Errorf("the escaped text is not shown: %q", out)
+	}
+}
