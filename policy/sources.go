@@ -114,6 +114,20 @@ func (s Sources) NewStore(ctx context.Context, opts StoreOptions) (*Store, error
 	return NewStore(ctx, s.List, opts)
 }
 
+// SharedRulesDirs are the rules directories every policy from these
+// sources reads, whether or not they exist: the system's and the home's
+// (project directories are found per working directory).
+func (s Sources) SharedRulesDirs() []string {
+	var dirs []string
+	if system := s.systemDir(); system != "" {
+		dirs = append(dirs, filepath.Join(system, "rules"))
+	}
+	if s.Home != "" {
+		dirs = append(dirs, filepath.Join(s.Home, "rules"))
+	}
+	return dirs
+}
+
 // List is Files without the notes, in the shape NewStore takes.
 func (s Sources) List() ([]string, error) {
 	files, _, err := s.Files()

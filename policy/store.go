@@ -17,6 +17,7 @@ import (
 // concurrent use.
 type Store struct {
 	list          func() ([]string, error)
+	vet           func(files []string) error
 	opts          LoadOptions
 	checkInterval time.Duration
 	home          string
@@ -36,6 +37,12 @@ type StoreOptions struct {
 	CheckInterval time.Duration
 	// Home is where Amend writes ($CODEX_HOME); empty disables Amend.
 	Home string
+	// Vet, if set, is asked about the files (the rules files, then the
+	// requirements file if any) before every load: an error fails the
+	// initial load, and keeps a reload from happening (the last good
+	// policy stays, and the error is reported until Vet accepts the files).
+	// It is how a caller refuses files that became unsafe to read.
+	Vet func(files []string) error
 }
 
 type fileStamp struct {
@@ -58,9 +65,12 @@ func (a snapshot) equal(b snapshot) bool {
 // NewStore lists the rules files with list and loads them. The initial
 // load must succeed: there is no earlier policy to fall back to.
 func NewStore(ctx context.Context, list func() ([]string, error), opts StoreOptions) (*Store, error) {
-	s := &Store{list: list, opts: opts.Load, checkInterval: opts.CheckInterval, home: opts.Home}
+	s := &Store{list: list, vet: opts.Vet, opts: opts.Load, checkInterval: opts.CheckInterval, home: opts.Home}
 	snap, err := s.snapshot()
 	if err != nil {
+		return nil, err
+	}
+	if err := s.vetted(snap); err != nil {
 		return nil, err
 	}
 	p, err := Load(ctx, pathsOf(snap.files), s.opts)
@@ -87,6 +97,11 @@ func (s *Store) Policy(ctx context.Context) (p *Policy, err error) {
 		return s.policy, s.reloadErr
 	}
 	if snap.equal(s.seen) {
+		return s.policy, s.reloadErr
+	}
+	// Not remembered as seen: a refusal is reconsidered at the next check.
+	if err := s.vetted(snap); err != nil {
+		s.reloadErr = fmt.Errorf("rules not reloaded, keeping the previous policy: %w", err)
 		return s.policy, s.reloadErr
 	}
 	s.seen = snap // a broken file is not re-parsed until it changes again
@@ -144,6 +159,18 @@ func (s *Store) snapshot() (snapshot, error) {
 		snap.req = stamp(r)
 	}
 	return snap, nil
+}
+
+// vetted asks Vet about the files snap was taken of.
+func (s *Store) vetted(snap snapshot) error {
+	if s.vet == nil {
+		return nil
+	}
+	files := pathsOf(snap.files)
+	if snap.req.path != "" {
+		files = append(files, snap.req.path)
+	}
+	return s.vet(files)
 }
 
 func stamp(path string) fileStamp {

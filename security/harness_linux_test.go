@@ -83,6 +83,7 @@ type world struct {
 	WS        string
 	Out       string
 	Stderr    *syncBuffer
+	run       string // XDG_RUNTIME_DIR
 	client    *mcp.ClientSession
 	serverPid int
 }
@@ -92,9 +93,18 @@ type world struct {
 // server's stdin and stdout.
 func start(t *testing.T, u user, s setup) *world {
 	t.Helper()
-	bin := testbin.Must(t, testbin.Execgate)
-	bash := testbash.Path(t)
+	w := newWorld(t, u, s)
+	if err := w.serve(t, s); err != nil {
+		t.Fatal(err)
+	}
+	return w
+}
 
+// newWorld makes the directories of a server run as u, with s's rules and
+// config in Home, without starting the server: a test may change them (or
+// Home itself) first, then call serve.
+func newWorld(t *testing.T, u user, s setup) *world {
+	t.Helper()
 	// Out and Home live outside /tmp (a writable root in workspace-write);
 	// WS lives under /tmp so that attacks on the writable parent of a
 	// workspace are possible, as they are with the default roots.
@@ -110,8 +120,18 @@ func start(t *testing.T, u user, s setup) *world {
 	if s.Config != "" {
 		writeOwned(t, u, filepath.Join(w.Home, "config.toml"), s.Config)
 	}
-	run := userDir(t, u, "/var/tmp", "run")
+	w.run = userDir(t, u, "/var/tmp", "run")
+	return w
+}
 
+// serve starts `execgate server` for w with s's flags, environment and
+// prompt handler (CODEX_HOME is w.Home, the working directory w.WS). It
+// returns an error, with the server's stderr, when the server does not
+// come up. A world whose server has stopped may serve again (a restart).
+func (w *world) serve(t *testing.T, s setup) error {
+	t.Helper()
+	bin := testbin.Must(t, testbin.Execgate)
+	bash := testbash.Path(t)
 	args := append([]string{"server", "--sandbox", "workspace-write"}, s.Args...)
 	cmd := exec.Command(bin, args...)
 	cmd.Dir = w.WS
@@ -119,11 +139,12 @@ func start(t *testing.T, u user, s setup) *world {
 		"PATH=/usr/local/bin:/usr/bin:/bin",
 		"HOME=" + w.Home,
 		"CODEX_HOME=" + w.Home,
-		"XDG_RUNTIME_DIR=" + run,
+		"XDG_RUNTIME_DIR=" + w.run,
 		"EXECGATE_BASH=" + bash,
 		"LANG=C.UTF-8",
 	}, s.Env...)
 	cmd.Stderr = w.Stderr
+	u := w.User
 	if u.uid != os.Geteuid() {
 		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: uint32(u.uid), Gid: uint32(u.uid)}}
 	}
@@ -139,7 +160,7 @@ func start(t *testing.T, u user, s setup) *world {
 	defer cancel()
 	cs, err := client.Connect(ctx, &mcp.CommandTransport{Command: cmd, TerminateDuration: 5 * time.Second}, &sopts)
 	if err != nil {
-		t.Fatalf("starting execgate server as %s: %v\nstderr:\n%s", u.name, err, w.Stderr)
+		return fmt.Errorf("starting execgate server as %s: %w\nstderr:\n%s", u.name, err, w.Stderr)
 	}
 	w.client = cs
 	if cmd.Process != nil {
@@ -151,8 +172,11 @@ func start(t *testing.T, u user, s setup) *world {
 			t.Logf("server stderr:\n%s", w.Stderr)
 		}
 	})
-	return w
+	return nil
 }
+
+// stop ends the server (closing its stdin) and waits for it.
+func (w *world) stop() { w.client.Close() }
 
 // shellResult is the tool's structuredContent.
 type shellResult struct {
@@ -180,9 +204,20 @@ func (w *world) shell(t *testing.T, command string) shellResult {
 // shellIn runs one `shell` call with workdir dir.
 func (w *world) shellIn(t *testing.T, dir, command string) shellResult {
 	t.Helper()
+	res, toolErr := w.call(t, dir, command, nil)
+	if toolErr != "" {
+		t.Fatalf("tools/call %q: tool error: %s", command, toolErr)
+	}
+	return res
+}
+
+// call runs one `shell` call with workdir dir and the given _meta (nil for
+// none). A tool error is returned as its text, not failed on.
+func (w *world) call(t *testing.T, dir, command string, meta mcp.Meta) (shellResult, string) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	res, err := w.client.CallTool(ctx, &mcp.CallToolParams{Name: "shell", Arguments: map[string]any{
+	res, err := w.client.CallTool(ctx, &mcp.CallToolParams{Name: "shell", Meta: meta, Arguments: map[string]any{
 		"command": command, "workdir": dir, "login": false, "timeout_ms": 20000,
 	}})
 	if err != nil {
@@ -195,14 +230,14 @@ func (w *world) shellIn(t *testing.T, dir, command string) shellResult {
 				text = append(text, tc.Text)
 			}
 		}
-		t.Fatalf("tools/call %q: tool error: %s", command, strings.Join(text, "\n"))
+		return shellResult{}, strings.Join(text, "\n")
 	}
 	var out shellResult
 	b, _ := json.Marshal(res.StructuredContent)
 	if err := json.Unmarshal(b, &out); err != nil {
 		t.Fatalf("structuredContent %s: %v", b, err)
 	}
-	return out
+	return out, ""
 }
 
 // payload returns a shell command that records, in Out, that it ran and

@@ -50,7 +50,7 @@ type serverProc struct {
 func startBinary(t *testing.T, args ...string) *serverProc {
 	t.Helper()
 	cmd := exec.Command(execgateBinary(t), append([]string{"server"}, args...)...)
-	cmd.Env = serverEnv(t, t.TempDir())
+	cmd.Env = serverEnv(t, privateDir(t))
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -217,7 +217,7 @@ func TestBinaryFlagErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
 			cmd := exec.Command(execgateBinary(t), tt.args...)
-			cmd.Env = serverEnv(t, t.TempDir())
+			cmd.Env = serverEnv(t, privateDir(t))
 			out, err := cmd.CombinedOutput()
 			if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 2 {
 				t.Fatalf("err = %v, want exit status 2 (output %s)", err, out)
@@ -233,7 +233,7 @@ func TestBinaryFlagErrors(t *testing.T) {
 // list, and a call that runs.
 func TestBinaryWithSDKClient(t *testing.T) {
 	cmd := exec.Command(execgateBinary(t), "server", "--log-level", "debug")
-	cmd.Env = serverEnv(t, t.TempDir())
+	cmd.Env = serverEnv(t, privateDir(t))
 	var stderr strings.Builder
 	cmd.Stderr = &lockedBuilder{b: &stderr}
 	client := mcp.NewClient(&mcp.Implementation{Name: "sdk-test", Version: "0"}, nil)
@@ -270,7 +270,7 @@ func TestBinaryWithSDKClient(t *testing.T) {
 func TestBinaryRefusesUnpatchedBash(t *testing.T) {
 	marker := filepath.Join(t.TempDir(), "ran")
 	cmd := exec.Command(execgateBinary(t), "run", "--bash", testbash.SystemBash, "--workdir", "/", "--", "touch", marker)
-	cmd.Env = serverEnv(t, t.TempDir())
+	cmd.Env = serverEnv(t, privateDir(t))
 	out, err := cmd.CombinedOutput()
 	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 {
 		t.Fatalf("err = %v, want exit status 1 (output %s)", err, out)

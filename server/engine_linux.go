@@ -43,7 +43,10 @@ type engine struct {
 	// [execgate] escalated_env_allow adds.
 	escEnv    *escalate.EnvPolicy
 	approvals approvals
-	warned    onceSet
+	// roots are the writable roots the sandbox has had since startup:
+	// no policy file may lie where one of them lets the sandbox write.
+	roots  rootHistory
+	warned onceSet
 	// noted logs each project rules note once; bounded, since every
 	// directory an agent names as workdir may have one.
 	noted onceSet
@@ -126,7 +129,13 @@ func newEngine(opts *Options, log *slog.Logger, self string) (*engine, error) {
 		return nil, fmt.Errorf("current directory: %w", err)
 	}
 	e.sources = policy.Sources{SystemDir: opts.systemDir, Home: home, ProjectRootMarkers: cfg.ProjectRootMarkers, Config: cfg, Extra: opts.Rules}
-	if e.stores, err = newStores(context.Background(), e.sources, policy.StoreOptions{CheckInterval: rulesCheckInterval, Home: home}); err != nil {
+	// Nothing the sandbox could have written is loaded (selfapproval_linux.go).
+	e.roots.add(startupRoots(opts.WritableRoots, e.cwd))
+	if err := e.checkPolicyFiles(e.roots.with(nil)); err != nil {
+		return nil, err
+	}
+	storeOpts := policy.StoreOptions{CheckInterval: rulesCheckInterval, Home: home, Vet: e.vetRulesFiles}
+	if e.stores, err = newStores(context.Background(), e.sources, storeOpts); err != nil {
 		return nil, err
 	}
 	store := e.stores.base

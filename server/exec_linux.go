@@ -41,11 +41,23 @@ func (e *engine) Exec(ctx context.Context, call *Call) (Outcome, error) {
 			}
 		}
 	}
-	store, err := e.projectStore(ctx, call.Workdir, trust)
+	// Before anything of the call runs: no policy file may be writable by
+	// this call's sandbox, nor by an earlier one's (selfapproval_linux.go).
+	written := e.roots.with(trust)
+	if err := e.checkPolicyFiles(written); err != nil {
+		return Outcome{}, err
+	}
+	e.roots.add(trust)
+	store, err := e.projectStore(ctx, call.Workdir, written)
 	if err != nil {
 		return Outcome{}, err
 	}
-	amend := func(tokens []string) error { return e.stores.amend(store, tokens) }
+	amend := func(tokens []string) error {
+		if err := e.checkAmendTarget(); err != nil {
+			return err
+		}
+		return e.stores.amend(store, tokens)
+	}
 	d := newDecider(call, store, amend, &e.approvals, &e.warned, trust, e.opts.PreserveProgramPaths, log)
 	// Without a sandbox (danger-full-access) the agent can run git itself
 	// unconfined: there is nothing for an escalation to escape.

@@ -35,6 +35,12 @@ func (e *engine) report(w io.Writer) {
 		fmt.Fprintf(w, "config:             %s (%s)\n", cfgPath, state)
 	}
 	fmt.Fprintf(w, "rules home:         %s (always allow appends to %s)\n", e.home, policy.DefaultRulesFile(e.home))
+	roots := e.roots.with(nil)
+	if err := e.checkPolicyFiles(roots); err != nil {
+		fmt.Fprintf(w, "policy files:       REFUSED: %s\n", printable(err.Error()))
+	} else {
+		fmt.Fprintf(w, "policy files:       rules, config and requirements are outside the writable roots %s\n", printable(fmt.Sprint(roots)))
+	}
 	// The rules a call starting in the server's cwd gets, as before
 	// project rules followed each call.
 	var notes []note

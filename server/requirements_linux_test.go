@@ -12,7 +12,7 @@ import (
 // in a real call; commands it does not name keep the user's rules.
 func TestEngineAdminRequirements(t *testing.T) {
 	out := privateDir(t)
-	system := t.TempDir()
+	system := privateDir(t) // not in /tmp, a writable root
 	req := `[rules]
 prefix_rules = [
   { pattern = [{ token = "touch" }, { token = "` + filepath.Join(out, "allowed") + `" }], decision = "forbidden", justification = "the admin says no" },

@@ -13,11 +13,32 @@ const maxSymlinks = 40
 // first symbolic link met that lies inside one of roots (resolved,
 // absolute directories), with that root. A sandboxed command can re-point
 // such a link, so the file the path names is not fixed. Too many links
-// reports ok with an empty root. A missing component ends the walk: there
-// is nothing to re-point and the exec will fail on its own.
+// reports ok with an empty root. A missing component ends the search:
+// there is nothing below it to re-point.
 func symlinkInRoots(path string, roots []string) (link, root string, ok bool) {
+	w := walkPath(path, roots)
+	return w.link, w.root, w.link != ""
+}
+
+// walk is what walkPath found.
+type walk struct {
+	// real is the path with every symbolic link followed; components that
+	// do not exist are kept as written, so that real is what the path
+	// would name once they are created.
+	real string
+	// link is the first symbolic link met inside one of the roots (the
+	// walk stops there), with that root; or, with root empty, the link at
+	// which the walk gave up after maxSymlinks.
+	link, root string
+}
+
+// walkPath resolves path (absolute) one component at a time, as the
+// kernel would, stopping at the first symbolic link that lies inside one
+// of roots.
+func walkPath(path string, roots []string) walk {
 	todo := strings.Split(path, "/")
 	resolved := "/"
+	missing := false
 	for links := 0; len(todo) > 0; {
 		comp := todo[0]
 		todo = todo[1:]
@@ -29,32 +50,35 @@ func symlinkInRoots(path string, roots []string) (link, root string, ok bool) {
 			continue
 		}
 		next := filepath.Join(resolved, comp)
-		fi, err := os.Lstat(next)
-		if err != nil {
-			return "", "", false
+		if missing {
+			resolved = next
+			continue
 		}
-		if fi.Mode()&os.ModeSymlink == 0 {
+		fi, err := os.Lstat(next)
+		if err != nil || fi.Mode()&os.ModeSymlink == 0 {
+			missing = err != nil
 			resolved = next
 			continue
 		}
 		for _, r := range roots {
 			if underDir(next, r) {
-				return next, r, true
+				return walk{real: next, link: next, root: r}
 			}
 		}
 		if links++; links > maxSymlinks {
-			return next, "", true
+			return walk{real: next, link: next}
 		}
 		target, err := os.Readlink(next)
 		if err != nil {
-			return "", "", false
+			missing, resolved = true, next
+			continue
 		}
 		if filepath.IsAbs(target) {
 			resolved = "/"
 		}
 		todo = append(strings.Split(target, "/"), todo...)
 	}
-	return "", "", false
+	return walk{real: resolved}
 }
 
 // underDir reports whether p is dir or lies below it (both clean, absolute).
