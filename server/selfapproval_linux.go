@@ -2,6 +2,7 @@ package server
 
 import (
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -82,50 +83,39 @@ func startupRoots(configured []string, cwd string) []string {
 	return out
 }
 
-// policyFile is a file or directory whose content decides what runs.
-type policyFile struct {
-	what string // "rules file", "config file", ...
-	path string
-}
-
-// policyFiles lists what the engine's policy is read from, besides project
-// rules (which are checked where they are found, see projectRules): the
-// config file, the shared rules directories (where a new file would be
-// loaded) and files, the requirements file, and the "always allow" file.
-// Files that do not exist are listed too: one that the sandbox could
-// create is as bad as one it could write.
-func (e *engine) policyFiles() []policyFile {
-	files := []policyFile{{"config file", filepath.Join(e.home, "config.toml")}}
-	if req := e.sources.RequirementsFile(); req != "" {
-		files = append(files, policyFile{"requirements file", req})
-	}
-	for _, d := range e.sources.SharedRulesDirs() {
-		files = append(files, policyFile{"rules directory", d})
-	}
-	files = append(files, policyFile{"always-allow rules file", policy.DefaultRulesFile(e.home)})
-	// An unreadable directory is reported by the load, which names it.
-	listed, _ := e.sources.List()
-	for _, f := range listed {
-		files = append(files, policyFile{"rules file", f})
-	}
-	return files
-}
-
 // checkPolicyFiles fails, naming each file and the root, when a sandboxed
-// command with the given writable roots (resolved) could change a file the
-// policy is read from.
+// command with the given writable roots (resolved) could change what the
+// policy is read from, besides project rules (checked where they are found,
+// see projectRules): config.toml, requirements.toml, the shared rules
+// directories (where a new file would be loaded, and where "always allow"
+// writes default.rules) with their symlinked entries, and the --rules
+// files. Paths that do not exist count: a file the sandbox could create is
+// as bad as one it could write.
 func (e *engine) checkPolicyFiles(roots []string) error {
 	protects := e.launcher.Capabilities().ProtectsPaths()
 	var unsafe []string
-	seen := map[string]bool{}
-	for _, f := range e.policyFiles() {
-		if seen[f.path] {
-			continue
+	check := func(what, path string) {
+		if why := sandboxCanWrite(path, roots, protects); why != "" {
+			unsafe = append(unsafe, what+" "+path+" "+why)
 		}
-		seen[f.path] = true
-		if why := sandboxCanWrite(f.path, roots, protects); why != "" {
-			unsafe = append(unsafe, f.what+" "+f.path+" "+why)
+	}
+	check("config file", filepath.Join(e.home, "config.toml"))
+	if req := e.sources.RequirementsFile(); req != "" {
+		check("requirements file", req)
+	}
+	for _, dir := range e.sources.SharedRulesDirs() {
+		// Once the directory is safe, only a symlinked entry can lead
+		// elsewhere: a plain file's path is below the directory's.
+		check("rules directory", dir)
+		entries, _ := os.ReadDir(dir) // a listing error is the load's to report
+		for _, ent := range entries {
+			if ent.Type()&fs.ModeSymlink != 0 && strings.HasSuffix(ent.Name(), ".rules") {
+				check("rules file", filepath.Join(dir, ent.Name()))
+			}
 		}
+	}
+	for _, f := range e.sources.Extra {
+		check("rules file", f)
 	}
 	return selfApprovalError(unsafe)
 }

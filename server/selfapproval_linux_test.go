@@ -67,7 +67,20 @@ func TestEngineRefusesWritablePolicyFiles(t *testing.T) {
 			home := filepath.Join(root, "codex")
 			writeTestFile(t, filepath.Join(home, "rules", "a.rules"), "")
 			t.Setenv("EXECGATE_HOME", home)
-			return filepath.Join(home, "rules", "a.rules")
+			return filepath.Join(home, "rules") // the directory: any file in it, or added to it
+		}},
+		{"rules file symlinked into a writable root", func(t *testing.T, root string, o *Options) string {
+			home := privateDir(t)
+			writeTestFile(t, filepath.Join(root, "shared.rules"), "")
+			link := filepath.Join(home, "rules", "shared.rules")
+			if err := os.MkdirAll(filepath.Dir(link), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Symlink(filepath.Join(root, "shared.rules"), link); err != nil {
+				t.Fatal(err)
+			}
+			t.Setenv("EXECGATE_HOME", home)
+			return link
 		}},
 		{"--rules in a writable root", func(t *testing.T, root string, o *Options) string {
 			f := filepath.Join(root, "extra.rules")
@@ -190,5 +203,16 @@ func TestDoctorReportsWritablePolicyFiles(t *testing.T) {
 	}
 	if want := "policy files:       rules, config and requirements are outside the writable roots"; !strings.Contains(out.String(), want) {
 		t.Errorf("doctor output lacks %q:\n%s", want, out.String())
+	}
+}
+
+// BenchmarkCheckPolicyFiles is the per-call cost of the self-approval check.
+func BenchmarkCheckPolicyFiles(b *testing.B) {
+	te := newTestEngine(b, `prefix_rule(pattern=["git"], decision="allow")`+"\n", nil)
+	roots := te.roots.with([]string{privateDir(b)})
+	for b.Loop() {
+		if err := te.checkPolicyFiles(roots); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
