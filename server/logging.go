@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/lmittmann/tint"
@@ -48,12 +49,19 @@ func printableAttrs(color bool) func([]string, slog.Attr) slog.Attr {
 		}
 		switch v := a.Value.Resolve(); v.Kind() {
 		case slog.KindString:
-			a.Value = slog.StringValue(printable(v.String()))
+			a.Value = slog.StringValue(colorSafe(v.String()))
 		case slog.KindAny:
-			a.Value = slog.StringValue(printable(fmt.Sprintf("%+v", v.Any())))
+			a.Value = slog.StringValue(colorSafe(fmt.Sprintf("%+v", v.Any())))
 		}
 		return a
 	}
+}
+
+// colorSafe is printable for a value tint quotes with colour on: tint then
+// turns every `\x1b` in the quoted text back into ESC, whether it came
+// from an ESC or from those four characters, so none may be left.
+func colorSafe(s string) string {
+	return strings.ReplaceAll(printable(s), `\x1b`, `\u001b`)
 }
 
 // atLeast drops records below min: the MCP SDK reports every connection at

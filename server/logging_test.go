@@ -6,6 +6,8 @@ import (
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/lmittmann/tint"
 )
 
 func TestLoggerColourOnlyOnTerminal(t *testing.T) {
@@ -34,5 +36,23 @@ func TestQuieter(t *testing.T) {
 	log.Warn("trouble")
 	if strings.Contains(buf.String(), "session connected") || !strings.Contains(buf.String(), "trouble component=mcp") {
 		t.Errorf("got %q", buf.String())
+	}
+}
+
+// TestLoggerPrintable: what the agent chose (an argv, a directory named in
+// a message) reaches the log without its control characters, with colour
+// (where tint would put ESC back into quoted values) and without.
+func TestLoggerPrintable(t *testing.T) {
+	// The last part is the four characters \x1b, which tint turns into ESC
+	// in a quoted value when colour is on.
+	const evil = "x\r\x1b[2J\nINF forged line `\\x1b[5m`"
+	for _, color := range []bool{false, true} {
+		var buf bytes.Buffer
+		log := slog.New(tint.NewHandler(&buf, &tint.Options{NoColor: !color, ReplaceAttr: printableAttrs(color)}))
+		log.Warn("ignoring rules in /ws/"+evil, "argv", []string{"ls", evil}, "workdir", evil)
+		out := buf.String()
+		if strings.Contains(out, "\x1b[2J") || strings.Contains(out, "\x1b[5m") || strings.Contains(out, "\r") || strings.Count(out, "\n") != 1 {
+			t.Errorf("colour %v: control characters reached the log: %q", color, out)
+		}
 	}
 }
