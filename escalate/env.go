@@ -157,10 +157,9 @@ func safeDefaultValue(name, value string) bool {
 func (p *EnvPolicy) FromShell(shell map[string]string) []string {
 	var out []string
 	for k, v := range shell {
-		if !p.passes(k, v) {
-			continue
-		}
-		if b, ok := p.base[k]; ok && b == v {
+		// Most of a shell's environment is the server's, inherited: the
+		// map lookup settles those before any pattern is tried.
+		if b, ok := p.base[k]; ok && b == v || !p.passes(k, v) {
 			continue
 		}
 		out = append(out, k+"="+v)

@@ -38,6 +38,18 @@ func serverEnv(t testing.TB, home string) []string {
 	return append(os.Environ(), EnvBash+"="+testbash.Path(t), "EXECGATE_HOME="+home)
 }
 
+// privateDir is a temporary directory outside every writable root of the
+// sandbox (/tmp and $TMPDIR are writable in workspace-write mode).
+func privateDir(t testing.TB) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("/var/tmp", "execgate-test-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	return dir
+}
+
 // serverProc is `execgate server` with raw access to its stdio.
 type serverProc struct {
 	t      *testing.T

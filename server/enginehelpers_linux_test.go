@@ -87,18 +87,6 @@ func rulesHome(t testing.TB, rules string) string {
 	return home
 }
 
-// privateDir is a temporary directory outside every writable root of the
-// sandbox (/tmp and $TMPDIR are writable in workspace-write mode).
-func privateDir(t testing.TB) string {
-	t.Helper()
-	dir, err := os.MkdirTemp("/var/tmp", "execgate-test-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	return dir
-}
-
 // uniqueMarker is a string no other process on the machine has; scripts
 // export it (markEnv) so that every process they start carries it.
 const markEnv = "EXECGATE_TEST_MARK"
