@@ -41,6 +41,25 @@ func wantRefused(t *testing.T, what string, err string, names ...string) {
 	}
 }
 
+// attempt starts w's server with s and runs the attack script (name is its
+// payload's). The server must refuse: not start, or fail the call before
+// anything runs (a workspace's roots are known per call), with a message
+// naming each of names. A server that runs the call has let the attack
+// through, and the test says what the payload did.
+func attempt(t *testing.T, w *world, s setup, name, attack string, names ...string) {
+	t.Helper()
+	if err := w.serve(t, s); err != nil {
+		wantRefused(t, "the startup error", err.Error(), names...)
+		return
+	}
+	res, toolErr := w.call(t, w.WS, attack, nil)
+	w.assertConfined(t, name, res)
+	if toolErr == "" {
+		t.Fatalf("the call ran: exit %d output %q", res.ExitCode, res.Output)
+	}
+	wantRefused(t, "the tool error", toolErr, names...)
+}
+
 // TestSelfApprovalCodexHomeInWorkspace: CODEX_HOME inside the workspace
 // (a writable root): a sandboxed command writes an allow rule into its
 // rules directory and uses it in the same call.
@@ -50,13 +69,8 @@ func TestSelfApprovalCodexHomeInWorkspace(t *testing.T) {
 		w.Home = filepath.Join(w.WS, "codex-home")
 		mkdirOwned(t, u, w.Home)
 		mkdirOwned(t, u, filepath.Join(w.Home, "rules"))
-		err := w.serve(t, setup{})
-		if err == nil {
-			res := w.shell(t, selfApprove(w, filepath.Join(w.Home, "rules", "agent.rules"), "codex-home"))
-			w.assertConfined(t, "codex-home", res)
-			t.Fatalf("the server started with CODEX_HOME %s inside the writable root %s", w.Home, w.WS)
-		}
-		wantRefused(t, "the startup error", err.Error(), filepath.Join(w.Home, "rules"), "writable root "+w.WS)
+		attempt(t, w, setup{}, "codex-home", selfApprove(w, filepath.Join(w.Home, "rules", "agent.rules"), "codex-home"),
+			filepath.Join(w.Home, "rules"), "writable root ")
 	})
 }
 
@@ -67,13 +81,8 @@ func TestSelfApprovalRulesFlagInWorkspace(t *testing.T) {
 		w := newWorld(t, u, setup{})
 		extra := filepath.Join(w.WS, "project.rules")
 		writeOwned(t, u, extra, `prefix_rule(pattern=["git", "status"], decision="allow")`+"\n")
-		err := w.serve(t, setup{Args: []string{"--rules", extra}})
-		if err == nil {
-			res := w.shell(t, selfApprove(w, extra, "rules-flag"))
-			w.assertConfined(t, "rules-flag", res)
-			t.Fatalf("the server started with --rules %s inside the writable root %s", extra, w.WS)
-		}
-		wantRefused(t, "the startup error", err.Error(), extra, "writable root "+w.WS)
+		attempt(t, w, setup{Args: []string{"--rules", extra}}, "rules-flag", selfApprove(w, extra, "rules-flag"),
+			extra, "writable root ")
 	})
 }
 
@@ -91,15 +100,9 @@ func TestSelfApprovalRulesFlagThroughSymlink(t *testing.T) {
 		}
 		chown(t, u, link)
 		extra := filepath.Join(link, "x.rules")
-		err := w.serve(t, setup{Args: []string{"--rules", extra}})
-		if err == nil {
-			attack := fmt.Sprintf("mkdir evil && printf '%%s' %s > evil/x.rules && ln -sfn evil link; %s; sh -c %s",
-				shq(allowShell), rulesReload, shq(w.payload("rules-link")))
-			res := w.shell(t, attack)
-			w.assertConfined(t, "rules-link", res)
-			t.Fatalf("the server started with --rules %s, reached through a symlink in the writable root %s", extra, w.WS)
-		}
-		wantRefused(t, "the startup error", err.Error(), extra, "symlink "+link, "writable root "+w.WS)
+		attack := fmt.Sprintf("mkdir evil && printf '%%s' %s > evil/x.rules && ln -sfn evil link; %s; sh -c %s",
+			shq(allowShell), rulesReload, shq(w.payload("rules-link")))
+		attempt(t, w, setup{Args: []string{"--rules", extra}}, "rules-link", attack, extra, "symlink "+link, "writable root ")
 	})
 }
 
@@ -117,18 +120,22 @@ func TestSelfApprovalConfigThroughSymlink(t *testing.T) {
 			t.Fatal(err)
 		}
 		chown(t, u, config)
-		err := w.serve(t, setup{})
-		if err == nil {
-			w.shell(t, fmt.Sprintf("printf '[sandbox_workspace_write]\\nwritable_roots = [%%s]\\n' %s > config.toml", shq(fmt.Sprintf("%q", w.Out))))
-			w.stop()
-			if err := w.serve(t, setup{}); err != nil {
-				t.Fatal(err)
-			}
-			res := w.shell(t, w.payload("config")) // in the sandbox, whose roots the agent chose
-			w.assertConfined(t, "config", res)
-			t.Fatalf("the server started with config.toml, a symlink to %s in the writable root %s", target, w.WS)
+		if err := w.serve(t, setup{}); err != nil {
+			wantRefused(t, "the startup error", err.Error(), config, "writable root ")
+			return
 		}
-		wantRefused(t, "the startup error", err.Error(), config, "writable root "+w.WS)
+		rewrite := fmt.Sprintf("printf '[sandbox_workspace_write]\\nwritable_roots = [%%s]\\n' %s > config.toml", shq(fmt.Sprintf("%q", w.Out)))
+		if _, toolErr := w.call(t, w.WS, rewrite, nil); toolErr != "" {
+			wantRefused(t, "the tool error", toolErr, config, "writable root ")
+			return
+		}
+		w.stop()
+		if err := w.serve(t, setup{}); err != nil {
+			t.Fatal(err)
+		}
+		res := w.shell(t, w.payload("config")) // in the sandbox, whose roots the agent chose
+		w.assertConfined(t, "config", res)
+		t.Fatalf("the server started with config.toml, a symlink to %s in the writable root %s", target, w.WS)
 	})
 }
 

@@ -130,7 +130,7 @@ func newEngine(opts *Options, log *slog.Logger, self string) (*engine, error) {
 	}
 	e.sources = policy.Sources{SystemDir: opts.systemDir, Home: home, ProjectRootMarkers: cfg.ProjectRootMarkers, Config: cfg, Extra: opts.Rules}
 	// Nothing the sandbox could have written is loaded (selfapproval_linux.go).
-	e.roots.add(startupRoots(opts.WritableRoots, e.cwd))
+	e.roots.add(startupRoots(opts.WritableRoots))
 	if err := e.checkPolicyFiles(e.roots.with(nil)); err != nil {
 		return nil, err
 	}

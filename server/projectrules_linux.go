@@ -35,8 +35,8 @@ const maxNotes = 1024
 // rules directory the call's sandbox could change (in a writable root,
 // other than a root's own .codex, which the sandbox keeps read-only when it
 // can) is ignored, with a note. roots are the call's workspace-write roots
-// whatever its mode, as for program trust: an earlier call may have
-// written there.
+// whatever its mode, as for program trust, and those of every call that
+// ran before it (rootHistory): an earlier call may have written there.
 func (e *engine) projectStore(ctx context.Context, workdir string, roots []string) (*policy.Store, error) {
 	dirs, notes := e.projectRules(workdir, roots)
 	// On the engine's log: a note is about the project, not the call.

@@ -35,9 +35,13 @@ func (e *engine) report(w io.Writer) {
 		fmt.Fprintf(w, "config:             %s (%s)\n", cfgPath, state)
 	}
 	fmt.Fprintf(w, "rules home:         %s (always allow appends to %s)\n", e.home, policy.DefaultRulesFile(e.home))
+	// As a call with the server's directory as its workspace would check.
 	roots := e.roots.with(nil)
+	if ws, err := trustRoots(e.spec(&Call{Workdir: e.cwd}, e.log)); err == nil {
+		roots = e.roots.with(ws)
+	}
 	if err := e.checkPolicyFiles(roots); err != nil {
-		fmt.Fprintf(w, "policy files:       REFUSED: %s\n", printable(err.Error()))
+		fmt.Fprintf(w, "policy files:       REFUSED for calls in %s: %s\n", printable(e.cwd), printable(err.Error()))
 	} else {
 		fmt.Fprintf(w, "policy files:       rules, config and requirements are outside the writable roots %s\n", printable(fmt.Sprint(roots)))
 	}

@@ -19,8 +19,8 @@ import (
 // append an allow rule and use it in the same call. Such a file is refused,
 // never silently skipped (it may hold the forbidden rules that matter):
 //
-//   - at startup, against the roots the server knows then, the server
-//     does not start;
+//   - at startup, against the configured roots, /tmp and $TMPDIR: the
+//     server does not start;
 //   - per call, against that call's roots and those of every call before
 //     it, the call fails before anything runs;
 //   - on a rules reload, against the roots of every call so far, the
@@ -31,8 +31,9 @@ import (
 // sandbox wrote stays there for the next call, whatever its roots.
 
 // rootHistory is the set of writable roots the sandbox has had: those
-// known at startup and those of every call that ran since. Safe for
-// concurrent use.
+// known at startup and those of every call that ran since. It grows with
+// the distinct roots the client names (its workspaces), not with calls.
+// Safe for concurrent use.
 type rootHistory struct {
 	mu    sync.Mutex
 	roots []string
@@ -64,14 +65,15 @@ func (h *rootHistory) with(extra []string) []string {
 }
 
 // startupRoots are the writable roots to hold the policy files against
-// before any call: the configured ones, the server's working directory (the
-// workspace of a client that names none), /tmp and $TMPDIR. /tmp and
-// $TMPDIR count even where config.toml excludes them, since that exclusion
-// is read from a file under check. Resolved; those that do not resolve are
-// left out (nothing can be written through them).
-func startupRoots(configured []string, cwd string) []string {
+// before any call: the configured ones, /tmp and $TMPDIR. /tmp and $TMPDIR
+// count even where config.toml excludes them, since that exclusion is read
+// from a file under check. The workspace is not known yet (a client names
+// it per call; the server's working directory is only the fallback, and
+// may be "/"): each call's check covers it. Resolved; those that do not
+// resolve are left out (nothing can be written through them).
+func startupRoots(configured []string) []string {
 	var out []string
-	for _, r := range append(slices.Clone(configured), cwd, "/tmp", os.Getenv("TMPDIR")) {
+	for _, r := range append(slices.Clone(configured), "/tmp", os.Getenv("TMPDIR")) {
 		if r == "" || !filepath.IsAbs(r) {
 			continue
 		}

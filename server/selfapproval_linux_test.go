@@ -121,6 +121,32 @@ func TestEngineRefusesWritablePolicyFiles(t *testing.T) {
 	}
 }
 
+// TestCallRefusedWhenWorkspaceHoldsPolicyFiles: a call whose workspace
+// holds the configuration home (known only per call) fails before its
+// script runs, naming the file and the root. Since it never ran, a later
+// call elsewhere is not held to its workspace.
+func TestCallRefusedWhenWorkspaceHoldsPolicyFiles(t *testing.T) {
+	te := newTestEngine(t, `prefix_rule(pattern=["git"], decision="allow")`+"\n", nil)
+	marker := filepath.Join(privateDir(t), "ran")
+	parent := filepath.Dir(te.home)
+	call := func(ws string) error {
+		_, err := Execute(context.Background(), te, te.opts, nil, Request{ID: "c", Command: "touch " + marker,
+			Workdir: ws, Workspace: []string{ws}})
+		return err
+	}
+	err := call(parent)
+	if err == nil || !strings.Contains(err.Error(), filepath.Join(te.home, "rules")) || !strings.Contains(err.Error(), "writable root "+parent) {
+		t.Errorf("call in %s: err %v, want one naming the rules directory and the root", parent, err)
+	}
+	if exists(marker) {
+		t.Error("the refused call's script ran")
+	}
+	// The refused call never ran, so its workspace is not remembered.
+	if err := call(privateDir(t)); err != nil {
+		t.Errorf("a call elsewhere after a refused one: %v", err)
+	}
+}
+
 // TestRulesReloadRefusesWritableFile: a rules file that becomes writable by
 // the sandbox after startup (here a symlink in the rules directory
 // re-pointed into a directory an earlier call could write) is not
