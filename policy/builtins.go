@@ -55,13 +55,6 @@ func (fs *fileState) builtins() starlark.StringDict {
 // pattern, match then not_match examples, head expansion, not_match checks,
 // match checks.
 func (fs *fileState) prefixRule(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	if err := fs.addPrefixRule(callerPos(th), args, kwargs); err != nil {
-		return nil, err
-	}
-	return starlark.None, nil
-}
-
-func (fs *fileState) addPrefixRule(pos Pos, args starlark.Tuple, kwargs []starlark.Tuple) error {
 	var (
 		pattern               *starlark.List
 		decisionRaw           = "allow"
@@ -80,30 +73,31 @@ func (fs *fileState) addPrefixRule(pos Pos, args starlark.Tuple, kwargs []starla
 	if err := starlark.UnpackArgs("prefix_rule", args, kwargs,
 		"pattern", &pattern, "decision?", &decisionRaw, "match?", &match,
 		"not_match?", &notMatch, "justification?", &justification); err != nil {
-		return codexArgError(err)
+		return nil, codexArgError(err)
 	}
 	decision, err := ParseDecision(decisionRaw)
 	if err != nil {
-		return &ruleError{msg: err.Error()}
+		return nil, &ruleError{msg: err.Error()}
 	}
 	if justificationProvided && strings.TrimSpace(justification) == "" {
-		return ruleErrorf("invalid rule: justification cannot be empty")
+		return nil, ruleErrorf("invalid rule: justification cannot be empty")
 	}
 	tokens, err := parsePattern(pattern)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	positive, err := parseExamples(match)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	negative, err := parseExamples(notMatch)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if err := checkRuleSize(tokens, justification); err != nil {
-		return err
+		return nil, err
 	}
+	pos := callerPos(th)
 	created := make([]*PrefixRule, 0, len(tokens[0]))
 	for _, head := range tokens[0] {
 		created = append(created, &PrefixRule{
@@ -112,13 +106,13 @@ func (fs *fileState) addPrefixRule(pos Pos, args starlark.Tuple, kwargs []starla
 		})
 	}
 	if err := validateExamples(created, positive, negative); err != nil {
-		return err
+		return nil, err
 	}
 	if err := fs.budget.take(len(created)); err != nil {
-		return err
+		return nil, err
 	}
 	fs.rules = append(fs.rules, created...)
-	return nil
+	return starlark.None, nil
 }
 
 // maxRuleBytes bounds one rule's tokens and justification, so that error
@@ -237,51 +231,44 @@ func validateExamples(rules []*PrefixRule, positive, negative [][]string) error 
 // hostExecutable records host_executable(name, paths): the absolute paths
 // that may stand for the bare program name in basename rules.
 func (fs *fileState) hostExecutable(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	if err := fs.addHostExecutable(args, kwargs); err != nil {
-		return nil, err
-	}
-	return starlark.None, nil
-}
-
-func (fs *fileState) addHostExecutable(args starlark.Tuple, kwargs []starlark.Tuple) error {
 	var name string
 	var paths *starlark.List
 	if err := starlark.UnpackArgs("host_executable", args, kwargs, "name", &name, "paths", &paths); err != nil {
-		return codexArgError(err)
+		return nil, codexArgError(err)
 	}
 	if name == "" {
-		return ruleErrorf("host_executable name cannot be empty")
+		return nil, ruleErrorf("host_executable name cannot be empty")
 	}
 	if strings.ContainsAny(name, "/\x00") || name == "." || name == ".." {
-		return ruleErrorf("host_executable name must be a bare executable name (got %s)", name)
+		return nil, ruleErrorf("host_executable name must be a bare executable name (got %s)", name)
 	}
 	var out []string
 	for i := 0; i < paths.Len(); i++ {
 		s, ok := paths.Index(i).(starlark.String)
 		if !ok {
-			return ruleErrorf("host_executable paths must be strings (got %s)", paths.Index(i).Type())
+			return nil, ruleErrorf("host_executable paths must be strings (got %s)", paths.Index(i).Type())
 		}
 		raw := string(s)
 		p := raw
 		if strings.HasPrefix(p, "~/") {
 			if fs.home == "" {
-				return ruleErrorf("host_executable path `%s` uses ~/ but the home directory is unknown", raw)
+				return nil, ruleErrorf("host_executable path `%s` uses ~/ but the home directory is unknown", raw)
 			}
 			p = filepath.Join(fs.home, p[2:])
 		}
 		if !filepath.IsAbs(p) {
-			return ruleErrorf("host_executable paths must be absolute (got %s)", raw)
+			return nil, ruleErrorf("host_executable paths must be absolute (got %s)", raw)
 		}
 		p = filepath.Clean(p)
 		if filepath.Base(p) != name {
-			return ruleErrorf("host_executable path `%s` must have basename `%s`", raw, name)
+			return nil, ruleErrorf("host_executable path `%s` must have basename `%s`", raw, name)
 		}
 		if !slices.Contains(out, p) {
 			out = append(out, p)
 		}
 	}
 	fs.hosts = append(fs.hosts, hostDef{name: name, paths: out})
-	return nil
+	return starlark.None, nil
 }
 
 // callerPos is the position of the innermost Starlark (non-builtin) frame.

@@ -14,7 +14,7 @@
 //   - the dangerous heuristic also catches rm -fr, rm -r -f, rm --recursive
 //     --force and rm -Rf (see dangerous.go);
 //   - untrusted projects never contribute rules (sources.go);
-//   - evaluation is bounded in steps, memory and time (guard.go);
-//   - f-strings are not supported: go.starlark.net has none, and a file using
-//     one fails to load with a parse error naming the position.
+//   - evaluation is bounded in steps, memory and time (guard_rewrite.go);
+//   - f-strings, which go.starlark.net lacks, are expanded before
+//     evaluation, exactly as far as Codex's dialect has them (fstring.go).
 package policy

@@ -10,13 +10,22 @@ import (
 )
 
 // FuzzLoad: any source either loads or fails with a LoadError, quickly,
-// without panicking; loaded rules are well-formed.
+// without panicking; loaded rules are well-formed. Parsing it cut at every
+// top-level statement gives the one-piece parse's tree, or fails as it does.
+// Seeds: testdata/fuzz/FuzzLoad.
 func FuzzLoad(f *testing.F) {
 	f.Add(`prefix_rule(pattern=["git", ["status", "log"]], decision="prompt", match=["git status"], not_match=["git push"], justification="x")`)
 	f.Add("x = [0] * 3\nfor i in x:\n    prefix_rule([str(i)])\n")
 	f.Add(`host_executable(name="git", paths=["/usr/bin/git"])`)
 	limits := Limits{MaxSteps: 100_000, Timeout: 2 * time.Second, MaxValueSize: 1 << 14, MaxAllocated: 1 << 18}
 	f.Fuzz(func(t *testing.T, src string) {
+		if p, err := prescan([]byte(src), defaultLimits.MaxNesting); err == nil {
+			whole, err := parse("fuzz.rules", p, nil)
+			cut, cutErr := parse("fuzz.rules", p, p.starts)
+			if (err == nil) != (cutErr == nil) || err == nil && treeString(whole) != treeString(cut) {
+				t.Fatalf("parsed in %d portions: %v; in one piece: %v", len(p.starts)+1, cutErr, err)
+			}
+		}
 		l := newLoader(LoadOptions{Limits: limits, HomeDir: "/home/u"})
 		start := time.Now()
 		err := l.addSource(context.Background(), "fuzz.rules", []byte(src))
@@ -34,16 +43,6 @@ func FuzzLoad(f *testing.F) {
 			return
 		}
 		p := l.policy()
-		if _, fast := fastCalls("fuzz.rules", []byte(src)); fast {
-			slow := newLoader(LoadOptions{Limits: limits, HomeDir: "/home/u"})
-			slow.noFast = true
-			if err := slow.addSource(context.Background(), "fuzz.rules", []byte(src)); err != nil {
-				t.Fatalf("fast path loaded what full evaluation rejects: %v", err)
-			}
-			if got, want := describePolicy(p), describePolicy(slow.policy()); got != want {
-				t.Fatalf("fast path differs from full evaluation:\n fast: %s\n full: %s", got, want)
-			}
-		}
 		for prog, rules := range p.rules {
 			for _, r := range rules {
 				if r.Program != prog || r.Decision < Allow || r.Decision > Forbidden {

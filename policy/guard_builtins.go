@@ -76,7 +76,7 @@ func wrapBuiltin(b *starlark.Builtin) *starlark.Builtin {
 		}
 		switch name {
 		case "str", "repr", "fail":
-			n, err := g.repr(vals...)
+			n, _, err := g.repr(vals...)
 			if err != nil {
 				return nil, fmt.Errorf("%s: %w", name, err)
 			}
@@ -197,11 +197,13 @@ func methodCheck(x starlark.Value, name string) methodChecker {
 				for _, kv := range kwargs {
 					vals = append(vals, kv[1])
 				}
-				n, err := g.repr(vals...)
+				// Each replacement field makes the string form of one
+				// argument, any of them any number of times.
+				_, widest, err := g.repr(vals...)
 				if err != nil {
 					return err
 				}
-				return g.size(len(x)+strings.Count(string(x), "{")*n, "formatted string")
+				return g.size(len(x)+strings.Count(string(x), "{")*widest, "formatted string")
 			}
 		}
 		if nonAllocatingStringMethods[name] {

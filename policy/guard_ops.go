@@ -60,16 +60,18 @@ func (g *guard) tree(v starlark.Value) error {
 	return nil
 }
 
-// repr checks that stringifying v stays under the value size limit.
-func (g *guard) repr(vs ...starlark.Value) (int, error) {
-	total := 0
+// repr checks that stringifying all of vs stays under the value size
+// limit, and returns the size of the string forms together and of the
+// largest one.
+func (g *guard) repr(vs ...starlark.Value) (total, widest int, err error) {
 	for _, v := range vs {
-		total += reprBound(v, g.limits.MaxValueSize)
+		n := reprBound(v, g.limits.MaxValueSize)
+		total, widest = total+n, max(widest, n)
 		if total > g.limits.MaxValueSize {
-			return 0, fmt.Errorf("string form of %s too large (limit %d bytes)", v.Type(), g.limits.MaxValueSize)
+			return 0, 0, fmt.Errorf("string form of %s too large (limit %d bytes)", v.Type(), g.limits.MaxValueSize)
 		}
 	}
-	return total, nil
+	return total, widest, nil
 }
 
 func (g *guard) intResult(bits int) error {
@@ -190,11 +192,17 @@ func guardedMul(g *guard, _ *starlark.Thread, x, y starlark.Value) (starlark.Val
 
 func guardedMod(g *guard, _ *starlark.Thread, x, y starlark.Value) (starlark.Value, error) {
 	if format, ok := x.(starlark.String); ok {
-		n, err := g.repr(y)
+		// Each conversion makes the string form of one operand (y, or an
+		// element of the tuple y).
+		operands := []starlark.Value{y}
+		if t, ok := y.(starlark.Tuple); ok {
+			operands = t
+		}
+		_, widest, err := g.repr(operands...)
 		if err != nil {
 			return nil, err
 		}
-		if err := g.size(len(format)+strings.Count(string(format), "%")*n, "formatted string"); err != nil {
+		if err := g.size(len(format)+strings.Count(string(format), "%")*widest, "formatted string"); err != nil {
 			return nil, err
 		}
 	}

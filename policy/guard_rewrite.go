@@ -27,7 +27,8 @@ import (
 // join via $attr, ...) are replaced by checked wrappers (guard_builtins.go).
 // Helper names start with '$', which no identifier in a source file can.
 // With every step bounded in cost, the step limit and the wall-clock
-// watchdog (Thread.Cancel) bound the whole evaluation.
+// watchdog (Thread.Cancel) bound the whole evaluation. The same walk expands
+// f-strings (fstring.go), into calls that go through these helpers too.
 const (
 	helperTree   = "$tree"
 	helperSpread = "$spread"
@@ -51,14 +52,29 @@ type rewriteError struct {
 
 func (e *rewriteError) Error() string { return e.msg }
 
-type rewriter struct{ err *rewriteError }
+type rewriter struct {
+	err *rewriteError
+	// The f-strings of the file (see fstring.go), and the source they
+	// are in.
+	fstrings map[linecol]fstringSite
+	src      []byte
+	expanded map[linecol]bool
+}
 
-// guardFile rewrites f in place, before resolution.
-func guardFile(f *syntax.File) error {
-	rw := &rewriter{}
+// rewrite rewrites f, parsed from p, in place, before resolution: it
+// expands f-strings and routes costly operations through checked helpers.
+func rewrite(f *syntax.File, src []byte, p *prepared) error {
+	rw := &rewriter{fstrings: p.fstrings, src: src, expanded: map[linecol]bool{}}
 	rw.stmts(f.Stmts)
 	if rw.err != nil {
 		return rw.err
+	}
+	// Fail closed: an f-string left as a plain string would evaluate to
+	// its braces.
+	for at := range rw.fstrings {
+		if !rw.expanded[at] {
+			return &rewriteError{pos: syntax.MakePosition(&f.Path, at.line, at.col), msg: "internal error: f-string not expanded"}
+		}
 	}
 	return nil
 }
@@ -258,7 +274,13 @@ func (rw *rewriter) expr(e syntax.Expr) syntax.Expr {
 	case *syntax.LambdaExpr:
 		rw.params(e.Params)
 		e.Body = rw.expr(e.Body)
-	case *syntax.Ident, *syntax.Literal:
+	case *syntax.Literal:
+		at := linecol{e.TokenPos.Line, e.TokenPos.Col}
+		if site, ok := rw.fstrings[at]; ok && e.Token == syntax.STRING {
+			rw.expanded[at] = true
+			return rw.fstring(e, site)
+		}
+	case *syntax.Ident:
 	default:
 		rw.fail(syntax.Start(e), "unsupported expression %T", e)
 	}

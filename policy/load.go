@@ -1,11 +1,13 @@
 package policy
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"strings"
 	"time"
 
@@ -49,10 +51,6 @@ func (e *LoadError) Error() string {
 
 func (e *LoadError) Unwrap() error { return e.Err }
 
-// fileOptions is the Starlark dialect of .rules files: top-level for/if and
-// global re-assignment as in Codex; no while, no recursion, no sets.
-var fileOptions = syntax.FileOptions{TopLevelControl: true, GlobalReassign: true}
-
 // Load evaluates the rules files in order, each as its own Starlark module,
 // and returns the combined policy. The first file that fails to read or
 // evaluate fails the whole load with a *LoadError naming it.
@@ -79,14 +77,21 @@ func Load(ctx context.Context, files []string, opts LoadOptions) (*Policy, error
 }
 
 // readCapped reads at most limit+1 bytes of path: enough for the caller to
-// tell a file larger than limit without reading all of it.
+// tell a file larger than limit without reading all of it. The buffer is
+// sized from the file's size, so that a large file is read in one piece.
 func readCapped(path string, limit int64) ([]byte, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	return io.ReadAll(io.LimitReader(f, limit+1))
+	size := limit
+	if st, err := f.Stat(); err == nil && st.Size() < size {
+		size = st.Size()
+	}
+	buf := bytes.NewBuffer(make([]byte, 0, size+bytes.MinRead))
+	_, err = buf.ReadFrom(io.LimitReader(f, limit+1))
+	return buf.Bytes(), err
 }
 
 // describeOSError renders an OS error as Rust's io::Error Display does
@@ -109,8 +114,6 @@ type loader struct {
 	home     string
 	budget   ruleBudget
 	universe starlark.StringDict
-	// noFast disables the literal-calls fast path (tests compare both).
-	noFast bool
 }
 
 func newLoader(opts LoadOptions) *loader {
@@ -131,20 +134,18 @@ func (l *loader) addSource(ctx context.Context, path string, src []byte) error {
 	if int64(len(src)) > l.limits.MaxFileBytes {
 		return &LoadError{File: path, Msg: fmt.Sprintf("rules file is larger than %d bytes", l.limits.MaxFileBytes)}
 	}
-	if line, col, ok := tooDeep(src, l.limits.MaxNesting); !ok {
-		return &LoadError{File: path, Line: line, Col: col, Msg: fmt.Sprintf("Parse error: nesting deeper than %d levels", l.limits.MaxNesting)}
+	prep, serr := prescan(src, l.limits.MaxNesting)
+	if serr != nil {
+		return &LoadError{File: path, Line: int(serr.pos.line), Col: int(serr.pos.col), Msg: serr.msg}
 	}
-	if !l.noFast && l.addFast(path, src) {
-		return nil
-	}
-	state := &fileState{path: path, home: l.home, budget: &l.budget}
-	f, err := fileOptions.Parse(path, src, 0)
+	f, err := parse(path, prep, prep.cuts(runtime.GOMAXPROCS(0)))
 	if err != nil {
 		return loadErrorFrom(path, err)
 	}
-	if err := guardFile(f); err != nil {
+	if err := rewrite(f, src, prep); err != nil {
 		return loadErrorFrom(path, err)
 	}
+	state := &fileState{path: path, home: l.home, budget: &l.budget}
 	predeclared := state.builtins()
 	for k, v := range l.universe {
 		predeclared[k] = v
@@ -170,33 +171,6 @@ func (l *loader) addSource(ctx context.Context, path string, src []byte) error {
 	}
 	l.commit(path, state)
 	return nil
-}
-
-// addFast loads a file of literal calls without the interpreter (see
-// fastpath.go). It reports false, having changed nothing, when the file is
-// not of that shape or any call fails: full evaluation then decides, and
-// reports errors exactly.
-func (l *loader) addFast(path string, src []byte) bool {
-	calls, ok := fastCalls(path, src)
-	if !ok {
-		return false
-	}
-	budget := l.budget
-	state := &fileState{path: path, home: l.home, budget: &budget}
-	for _, c := range calls {
-		var err error
-		if c.name == "prefix_rule" {
-			err = state.addPrefixRule(c.pos, c.args, c.kwargs)
-		} else {
-			err = state.addHostExecutable(c.args, c.kwargs)
-		}
-		if err != nil {
-			return false
-		}
-	}
-	l.budget = budget
-	l.commit(path, state)
-	return true
 }
 
 func (l *loader) commit(path string, state *fileState) {
