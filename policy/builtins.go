@@ -44,17 +44,34 @@ type hostDef struct {
 	paths []string
 }
 
-func (fs *fileState) builtins() starlark.StringDict {
+// fileKey is the thread-local under which a file's evaluation keeps its
+// fileState, so that one set of builtins serves every file of a load.
+const fileKey = "execgate.policy.file"
+
+// builtins are the functions a rules file adds rules with.
+func builtins() starlark.StringDict {
+	call := func(name string, fn func(fs *fileState, th *starlark.Thread, args starlark.Tuple, kwargs []starlark.Tuple) error) *starlark.Builtin {
+		return starlark.NewBuiltin(name, func(th *starlark.Thread, _ *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+			fs, _ := th.Local(fileKey).(*fileState)
+			if fs == nil {
+				return nil, fmt.Errorf("internal error: %s called outside a rules file", name)
+			}
+			if err := fn(fs, th, args, kwargs); err != nil {
+				return nil, err
+			}
+			return starlark.None, nil
+		})
+	}
 	return starlark.StringDict{
-		"prefix_rule":     starlark.NewBuiltin("prefix_rule", fs.prefixRule),
-		"host_executable": starlark.NewBuiltin("host_executable", fs.hostExecutable),
+		"prefix_rule":     call("prefix_rule", (*fileState).prefixRule),
+		"host_executable": call("host_executable", (*fileState).hostExecutable),
 	}
 }
 
 // prefixRule validates in Codex 0.97.0's order: decision, justification,
 // pattern, match then not_match examples, head expansion, not_match checks,
 // match checks.
-func (fs *fileState) prefixRule(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+func (fs *fileState) prefixRule(th *starlark.Thread, args starlark.Tuple, kwargs []starlark.Tuple) error {
 	var (
 		pattern               *starlark.List
 		decisionRaw           = "allow"
@@ -73,29 +90,29 @@ func (fs *fileState) prefixRule(th *starlark.Thread, b *starlark.Builtin, args s
 	if err := starlark.UnpackArgs("prefix_rule", args, kwargs,
 		"pattern", &pattern, "decision?", &decisionRaw, "match?", &match,
 		"not_match?", &notMatch, "justification?", &justification); err != nil {
-		return nil, codexArgError(err)
+		return codexArgError(err)
 	}
 	decision, err := ParseDecision(decisionRaw)
 	if err != nil {
-		return nil, &ruleError{msg: err.Error()}
+		return &ruleError{msg: err.Error()}
 	}
 	if justificationProvided && strings.TrimSpace(justification) == "" {
-		return nil, ruleErrorf("invalid rule: justification cannot be empty")
+		return ruleErrorf("invalid rule: justification cannot be empty")
 	}
 	tokens, err := parsePattern(pattern)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	positive, err := parseExamples(match)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	negative, err := parseExamples(notMatch)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if err := checkRuleSize(tokens, justification); err != nil {
-		return nil, err
+		return err
 	}
 	pos := callerPos(th)
 	created := make([]*PrefixRule, 0, len(tokens[0]))
@@ -106,13 +123,13 @@ func (fs *fileState) prefixRule(th *starlark.Thread, b *starlark.Builtin, args s
 		})
 	}
 	if err := validateExamples(created, positive, negative); err != nil {
-		return nil, err
+		return err
 	}
 	if err := fs.budget.take(len(created)); err != nil {
-		return nil, err
+		return err
 	}
 	fs.rules = append(fs.rules, created...)
-	return starlark.None, nil
+	return nil
 }
 
 // maxRuleBytes bounds one rule's tokens and justification, so that error
@@ -230,45 +247,45 @@ func validateExamples(rules []*PrefixRule, positive, negative [][]string) error 
 
 // hostExecutable records host_executable(name, paths): the absolute paths
 // that may stand for the bare program name in basename rules.
-func (fs *fileState) hostExecutable(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+func (fs *fileState) hostExecutable(_ *starlark.Thread, args starlark.Tuple, kwargs []starlark.Tuple) error {
 	var name string
 	var paths *starlark.List
 	if err := starlark.UnpackArgs("host_executable", args, kwargs, "name", &name, "paths", &paths); err != nil {
-		return nil, codexArgError(err)
+		return codexArgError(err)
 	}
 	if name == "" {
-		return nil, ruleErrorf("host_executable name cannot be empty")
+		return ruleErrorf("host_executable name cannot be empty")
 	}
 	if strings.ContainsAny(name, "/\x00") || name == "." || name == ".." {
-		return nil, ruleErrorf("host_executable name must be a bare executable name (got %s)", name)
+		return ruleErrorf("host_executable name must be a bare executable name (got %s)", name)
 	}
 	var out []string
 	for i := 0; i < paths.Len(); i++ {
 		s, ok := paths.Index(i).(starlark.String)
 		if !ok {
-			return nil, ruleErrorf("host_executable paths must be strings (got %s)", paths.Index(i).Type())
+			return ruleErrorf("host_executable paths must be strings (got %s)", paths.Index(i).Type())
 		}
 		raw := string(s)
 		p := raw
 		if strings.HasPrefix(p, "~/") {
 			if fs.home == "" {
-				return nil, ruleErrorf("host_executable path `%s` uses ~/ but the home directory is unknown", raw)
+				return ruleErrorf("host_executable path `%s` uses ~/ but the home directory is unknown", raw)
 			}
 			p = filepath.Join(fs.home, p[2:])
 		}
 		if !filepath.IsAbs(p) {
-			return nil, ruleErrorf("host_executable paths must be absolute (got %s)", raw)
+			return ruleErrorf("host_executable paths must be absolute (got %s)", raw)
 		}
 		p = filepath.Clean(p)
 		if filepath.Base(p) != name {
-			return nil, ruleErrorf("host_executable path `%s` must have basename `%s`", raw, name)
+			return ruleErrorf("host_executable path `%s` must have basename `%s`", raw, name)
 		}
 		if !slices.Contains(out, p) {
 			out = append(out, p)
 		}
 	}
 	fs.hosts = append(fs.hosts, hostDef{name: name, paths: out})
-	return starlark.None, nil
+	return nil
 }
 
 // callerPos is the position of the innermost Starlark (non-builtin) frame.

@@ -150,7 +150,7 @@ func parseCapture(s string, open int) (c capture, next int, err error) {
 // it allowed, not a keyword or reserved word of starlark-rust.
 func captureName(text string) (string, bool) {
 	name := strings.Trim(text, " ")
-	if name == "" || name[0] >= '0' && name[0] <= '9' || starlarkRustKeywords[name] {
+	if name == "" || name[0] >= '0' && name[0] <= '9' || isStarlarkRustKeyword(name) {
 		return "", false
 	}
 	for i := 0; i < len(name); i++ {
@@ -161,14 +161,19 @@ func captureName(text string) (string, bool) {
 	return name, true
 }
 
-var starlarkRustKeywords = map[string]bool{
-	"and": true, "break": true, "continue": true, "def": true, "elif": true, "else": true,
-	"for": true, "if": true, "in": true, "lambda": true, "load": true, "not": true, "or": true,
-	"pass": true, "return": true,
-	// reserved
-	"as": true, "assert": true, "async": true, "await": true, "class": true, "del": true,
-	"except": true, "finally": true, "from": true, "global": true, "import": true, "is": true,
-	"nonlocal": true, "raise": true, "try": true, "while": true, "with": true, "yield": true,
+// isStarlarkRustKeyword reports whether starlark-rust's lexer takes name for
+// a keyword or a reserved word. (A switch rather than a map: no work at
+// package init, which every start of the binary pays.)
+func isStarlarkRustKeyword(name string) bool {
+	switch name {
+	case "and", "break", "continue", "def", "elif", "else", "for", "if", "in", "lambda",
+		"load", "not", "or", "pass", "return",
+		// reserved
+		"as", "assert", "async", "await", "class", "del", "except", "finally", "from",
+		"global", "import", "is", "nonlocal", "raise", "try", "while", "with", "yield":
+		return true
+	}
+	return false
 }
 
 // bodyWalker maps offsets in the value of the f-string at site back to

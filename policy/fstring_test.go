@@ -108,6 +108,8 @@ func TestFStrings(t *testing.T) {
 		// Codex reports 6:49 here: it counts the decoded "\n\n" as two
 		// columns instead of the four the source has.
 		{`f"\n\n{undefined}"`, "6:51: Variable `undefined` not found"},
+		// Codex: 6:51.
+		{`f"\x41\101\u00e9{undefined}"`, "6:61: Variable `undefined` not found"},
 		// Not f-strings in Codex's dialect either (the texts of these
 		// parse errors differ from Codex's).
 		{`rf"{name}"`, "6:54: Parse error: got string literal, want ','"},
@@ -173,5 +175,19 @@ func TestFStringSizeIsChecked(t *testing.T) {
 	src := "x = \"a\" * 40000\nprefix_rule(pattern=[\"git\"], justification=f\"{x}{x}\")\n"
 	if got := loadJustification(t, src); !strings.HasPrefix(got, "2:44: format: ") || !strings.Contains(got, "too large") {
 		t.Errorf("got %s, want a size error at 2:44", got)
+	}
+}
+
+// TestUnexpandedFStringFailsClosed: an f-string the rewriter does not meet
+// (which would evaluate to its braces) fails the load.
+func TestUnexpandedFStringFailsClosed(t *testing.T) {
+	src := []byte("x = 1\n")
+	f, err := fileOptions.Parse("a.rules", src, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &prepared{text: src, fstrings: map[linecol]fstringSite{{1, 5}: {offset: 4}}}
+	if err := rewrite(f, src, p); err == nil || !strings.Contains(err.Error(), "f-string not expanded") {
+		t.Errorf("got %v", err)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"runtime"
 	"strings"
@@ -110,10 +111,12 @@ func describeOSError(err error) string {
 // loader builds a Policy file by file.
 type loader struct {
 	Policy
-	limits   Limits
-	home     string
-	budget   ruleBudget
-	universe starlark.StringDict
+	limits Limits
+	home   string
+	budget ruleBudget
+	// predeclared are the names every file sees: the builtins and the
+	// checked universe.
+	predeclared starlark.StringDict
 }
 
 func newLoader(opts LoadOptions) *loader {
@@ -122,11 +125,10 @@ func newLoader(opts LoadOptions) *loader {
 		home, _ = os.UserHomeDir()
 	}
 	limits := opts.Limits.withDefaults()
-	universe := guardedUniverse()
-	for k, v := range guardHelpers() {
-		universe[k] = v
-	}
-	return &loader{Policy: *Empty(), limits: limits, home: home, budget: ruleBudget{limits.MaxRules, limits.MaxRules}, universe: universe}
+	predeclared := guardedUniverse()
+	maps.Copy(predeclared, guardHelpers())
+	maps.Copy(predeclared, builtins())
+	return &loader{Policy: *Empty(), limits: limits, home: home, budget: ruleBudget{limits.MaxRules, limits.MaxRules}, predeclared: predeclared}
 }
 
 // addSource evaluates one file's source and appends its rules.
@@ -145,12 +147,7 @@ func (l *loader) addSource(ctx context.Context, path string, src []byte) error {
 	if err := rewrite(f, src, prep); err != nil {
 		return loadErrorFrom(path, err)
 	}
-	state := &fileState{path: path, home: l.home, budget: &l.budget}
-	predeclared := state.builtins()
-	for k, v := range l.universe {
-		predeclared[k] = v
-	}
-	prog, err := starlark.FileProgram(f, predeclared.Has)
+	prog, err := starlark.FileProgram(f, l.predeclared.Has)
 	if err != nil {
 		return loadErrorFrom(path, err)
 	}
@@ -161,10 +158,12 @@ func (l *loader) addSource(ctx context.Context, path string, src []byte) error {
 			return nil, fmt.Errorf("No imports are available, you tried `%s`", module)
 		},
 	}
+	state := &fileState{path: path, home: l.home, budget: &l.budget}
+	th.SetLocal(fileKey, state)
 	th.SetLocal(guardKey, &guard{limits: l.limits})
 	th.SetMaxExecutionSteps(l.limits.MaxSteps)
 	stop := watchdog(ctx, th, l.limits.Timeout)
-	_, err = prog.Init(th, predeclared)
+	_, err = prog.Init(th, l.predeclared)
 	stop()
 	if err != nil {
 		return loadErrorFrom(path, err)

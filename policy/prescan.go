@@ -225,10 +225,8 @@ func startsStatement(line []byte) bool {
 	case ' ', '\t', '\f', '\r', '\n', '#':
 		return false
 	}
-	for _, kw := range []string{"else", "elif"} {
-		if bytes.HasPrefix(line, []byte(kw)) && (len(line) == len(kw) || !isIdentByte(line[len(kw)])) {
-			return false
-		}
+	if len(line) >= 4 && (string(line[:4]) == "else" || string(line[:4]) == "elif") {
+		return len(line) > 4 && isIdentByte(line[4]) // else_ = 1 is a statement
 	}
 	return true
 }
