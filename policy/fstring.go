@@ -36,18 +36,12 @@ import (
 // an f-string with more names passes them as *[...].
 const maxCallArgs = 255
 
-// fstring expands the f-string literal lit, found at site.
+// fstring expands the f-string literal lit, found at site. Errors come in
+// source order, as Codex reports them: a bad name before malformed braces
+// is reported first.
 func (rw *rewriter) fstring(lit *syntax.Literal, site fstringSite) syntax.Expr {
 	value, _ := lit.Value.(string)
-	format, captures, err := parseFormat(value)
-	if err != nil {
-		rw.fail(lit.TokenPos, "Invalid format: %s", err)
-		return lit
-	}
-	if len(captures) == 0 {
-		unescaped := strings.NewReplacer("{{", "{", "}}", "}").Replace(format)
-		return &syntax.Literal{Token: syntax.STRING, TokenPos: lit.TokenPos, Raw: lit.Raw, Value: unescaped}
-	}
+	format, captures, formatErr := parseFormat(value)
 	walk := rw.bodyWalker(lit.TokenPos, site)
 	args := make([]syntax.Expr, len(captures))
 	for i, c := range captures {
@@ -59,6 +53,14 @@ func (rw *rewriter) fstring(lit *syntax.Literal, site fstringSite) syntax.Expr {
 			return lit
 		}
 		args[i] = &syntax.Ident{NamePos: pos, Name: name}
+	}
+	switch {
+	case formatErr != nil:
+		rw.fail(lit.TokenPos, "Invalid format: %s", formatErr)
+		return lit
+	case len(args) == 0:
+		unescaped := strings.NewReplacer("{{", "{", "}}", "}").Replace(format)
+		return &syntax.Literal{Token: syntax.STRING, TokenPos: lit.TokenPos, Raw: lit.Raw, Value: unescaped}
 	}
 	if len(args) > maxCallArgs {
 		list := &syntax.ListExpr{Lbrack: lit.TokenPos, List: args, Rbrack: lit.TokenPos}
@@ -83,7 +85,8 @@ type capture struct {
 }
 
 // parseFormat reads an f-string's value as Codex does and returns the
-// equivalent str.format format string and the captures in order.
+// equivalent str.format format string and the captures in order. On an
+// error, captures are those before it.
 func parseFormat(s string) (format string, captures []capture, err error) {
 	var b strings.Builder
 	for i := 0; i < len(s); {
@@ -94,7 +97,7 @@ func parseFormat(s string) (format string, captures []capture, err error) {
 		case s[i] == '{':
 			c, next, err := parseCapture(s, i)
 			if err != nil {
-				return "", nil, err
+				return "", captures, err
 			}
 			captures = append(captures, c)
 			if c.repr {
@@ -104,7 +107,7 @@ func parseFormat(s string) (format string, captures []capture, err error) {
 			}
 			i = next
 		case s[i] == '}':
-			return "", nil, fmt.Errorf("Standalone '}' in format string `%s`", s)
+			return "", captures, fmt.Errorf("Standalone '}' in format string `%s`", s)
 		default:
 			b.WriteByte(s[i])
 			i++

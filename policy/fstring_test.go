@@ -100,6 +100,9 @@ func TestFStrings(t *testing.T) {
 		{`f"{name{x}}"`, "6:44: Invalid format: Unmatched '{' in format string `{name{x}}`"},
 		{`f"}"`, "6:44: Invalid format: Standalone '}' in format string `}`"},
 		{`f"{name}}"`, "6:44: Invalid format: Standalone '}' in format string `{name}}`"},
+		// Two errors: the first in the source is reported.
+		{`f"{a+b}{"`, "6:47: Not a valid identifier: `a+b`"},
+		{`f"{x}}{a+b}"`, "6:44: Invalid format: Standalone '}' in format string `{x}}{a+b}`"},
 		// An unknown name is reported where it is written.
 		{`f"{ undefined }"`, "6:47: Variable `undefined` not found"},
 		{`f"ab{undefined!r}"`, "6:49: Variable `undefined` not found"},
