@@ -252,7 +252,7 @@ func guardedInplaceAdd(g *guard, th *starlark.Thread, x, y starlark.Value) (star
 			return nil, err
 		}
 	}
-	var items []starlark.Value
+	items := make([]starlark.Value, 0, max(seqLen(y), 0))
 	it := iterable.Iterate()
 	var v starlark.Value
 	for it.Next(&v) {
