@@ -22,10 +22,12 @@ type Exec struct {
 
 // Decision is a Decider's answer. Reason is sent to the wrapper only for
 // Deny (it prints "Execution denied: REASON"); for Run and Escalate it is
-// kept for the record (for example the rule that matched).
+// kept for the record (for example the rule that matched). Note is sent
+// only with Run: an execgate wrapper prints it on the program's stderr.
 type Decision struct {
 	Action Action
 	Reason string
+	Note   string
 }
 
 // A Decider decides each exec. Decide may block (for a user prompt): every

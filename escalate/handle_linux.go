@@ -80,8 +80,11 @@ func (s *Session) serveExec(ctx context.Context, c *pollConn) (string, error) {
 	}
 	s.record(Record{Exec: e, Decision: d})
 	resp := Response{Action: d.Action}
-	if d.Action == Deny {
+	switch d.Action {
+	case Deny:
 		resp.Reason = d.Reason
+	case Run:
+		resp.Note = d.Note
 	}
 	b, err := resp.MarshalJSON()
 	if err != nil {

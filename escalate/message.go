@@ -44,17 +44,29 @@ func (a Action) String() string {
 // Response is Codex's EscalateResponse. On the wire it is serde's externally
 // tagged enum: {"action":"Run"}, {"action":"Escalate"} or
 // {"action":{"Deny":{"reason":"text"}}} where reason may be null.
+//
+// A Run answer may also carry {"action":"Run","note":"text"}, an execgate
+// extension: Codex's wrapper decodes EscalateResponse with serde's default,
+// which ignores fields it does not know, and runs the program as for any Run.
 type Response struct {
 	Action Action
 	// Reason is only meaningful for Deny; empty is sent as null.
 	Reason string
+	// Note is only meaningful for Run: a line the wrapper prints on the
+	// program's stderr before running it (why a program a rule allows
+	// runs inside the sandbox). Empty is not sent.
+	Note string
 }
 
 // MarshalJSON writes the Codex wire form.
 func (r Response) MarshalJSON() ([]byte, error) {
 	switch r.Action {
 	case Run:
-		return slices.Clone(runResponse), nil
+		if r.Note == "" {
+			return slices.Clone(runResponse), nil
+		}
+		b := []byte(`{"action":"Run","note":`)
+		return append(appendJSONString(b, r.Note), '}'), nil
 	case Escalate:
 		return slices.Clone(escalateResponse), nil
 	case Deny:
@@ -73,6 +85,7 @@ func (r Response) MarshalJSON() ([]byte, error) {
 func (r *Response) UnmarshalJSON(data []byte) error {
 	var outer struct {
 		Action json.RawMessage `json:"action"`
+		Note   string          `json:"note"`
 	}
 	if err := strictUnmarshal(data, &outer); err != nil {
 		return fmt.Errorf("escalate response: %w", err)
@@ -84,7 +97,7 @@ func (r *Response) UnmarshalJSON(data []byte) error {
 	if err := json.Unmarshal(outer.Action, &name); err == nil {
 		switch name {
 		case "Run":
-			*r = Response{Action: Run}
+			*r = Response{Action: Run, Note: outer.Note}
 			return nil
 		case "Escalate":
 			*r = Response{Action: Escalate}

@@ -51,6 +51,14 @@ type ExecgateConfig struct {
 	// top of the server's environment and the few presentation variables
 	// always passed (escalate.ShellDefaults).
 	EscalatedEnvAllow []string
+	// RepositoryPrograms adds programs that run code from the repository
+	// or directory they work in, name to kind ("git" or "workdir"), from
+	// [execgate.repository_programs]; git and git-* are always listed.
+	RepositoryPrograms map[string]string
+	// UntrustedRepository is what an escalation of such a program does
+	// in a repository the sandbox could have written: "sandbox" (run it
+	// inside the sandbox, the default) or "ask" ("" when unset).
+	UntrustedRepository string
 }
 
 // TrustLevel returns the configured trust level of a project directory.
@@ -132,8 +140,23 @@ func ParseConfig(name string, data []byte) (*Config, []string, error) {
 			e.Network = &network
 		}
 		d.strs(t, "execgate", "escalated_env_allow", &e.EscalatedEnvAllow)
+		if progs, ok := d.table(t, "execgate", "repository_programs"); ok {
+			e.RepositoryPrograms = map[string]string{}
+			for _, name := range sortedKeys(progs) {
+				var kind string
+				d.str(progs, "execgate.repository_programs", name, &kind)
+				e.RepositoryPrograms[name] = kind
+			}
+		}
+		d.str(t, "execgate", "untrusted_repository", &e.UntrustedRepository)
+		switch e.UntrustedRepository {
+		case "", "sandbox", "ask":
+		default:
+			d.fail("execgate.untrusted_repository", fmt.Sprintf("unknown value %q (want sandbox or ask)", e.UntrustedRepository))
+		}
 		d.unknown(t, "execgate", "bash", "execve_wrapper", "preserve_program_paths", "rules", "timeout_ms",
-			"max_output_bytes", "prompt_timeout_ms", "audit_log", "log_level", "network", "escalated_env_allow")
+			"max_output_bytes", "prompt_timeout_ms", "audit_log", "log_level", "network", "escalated_env_allow",
+			"repository_programs", "untrusted_repository")
 		switch e.LogLevel {
 		case "", "debug", "info", "warn", "error":
 		default:

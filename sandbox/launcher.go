@@ -12,6 +12,8 @@ type Launcher struct {
 	caps Capabilities
 
 	spares sparePool // helpers started ahead of calls (see Prepare)
+	// observe, if set, learns every started call's Protection (Observe).
+	observe func(Protection)
 }
 
 // NewLauncher probes the machine with self, the execgate binary that plays

@@ -36,6 +36,9 @@ func (l *Launcher) Start(ctx context.Context, spec Spec, argv []string, p Proc) 
 	if err != nil {
 		return nil, err
 	}
+	if l.observe != nil {
+		l.observe(h.protection())
+	}
 	if cmd := l.activateSpare(ctx, h, argv, p); cmd != nil {
 		return cmd, nil
 	}

@@ -12,17 +12,17 @@ import (
 	"github.com/execgate/execgate/policy"
 )
 
-// decider decides the execs of one call (DESIGN §6):
+// decider decides the execs of one call:
 //
 //	forbidden rule                 Deny, with the rule's justification
-//	allow rule                     Escalate (outside the sandbox); for git
-//	                               where .git is not protected, ask first
-//	                               (see repoControlled)
+//	allow rule                     Escalate (outside the sandbox)
 //	prompt rule                    ask; accepted: Escalate, else Deny
 //	no rule, dangerous command     ask; accepted: Run (sandboxed), else Deny
 //	no rule                        Run (sandboxed)
 //
-// and records each answer in the call's Decisions.
+// and records each answer in the call's Decisions. An Escalate of a program
+// that runs repository code (git; see repocheck.go) needs a trusted
+// repository; in another it runs sandboxed, or asks first.
 type decider struct {
 	call  *Call
 	store *policy.Store // the call's: shared rules and its project's
@@ -34,10 +34,8 @@ type decider struct {
 	// program is never reached through a symlink there.
 	roots    []string
 	preserve bool // --preserve-program-paths
-	// unprotected: the sandbox cannot keep .git inside writable roots
-	// read-only here (no user namespaces).
-	unprotected bool
-	log         *slog.Logger
+	repos    repoTrust
+	log      *slog.Logger
 	// warned makes each warning (a failed rules reload) once per
 	// engine, not once per exec.
 	warned *onceSet
@@ -57,7 +55,7 @@ func (d *decider) Decide(ctx context.Context, ex escalate.Exec) escalate.Decisio
 	d.mu.Lock()
 	d.pending[key] = append(d.pending[key], rec)
 	d.mu.Unlock()
-	return escalate.Decision{Action: actionOf(rec.Decision), Reason: rec.Reason}
+	return escalate.Decision{Action: actionOf(rec.Decision), Reason: rec.Reason, Note: rec.note}
 }
 
 // record is the session's OnDecision: it reports the answer actually sent,
@@ -106,28 +104,19 @@ func (d *decider) decide(ctx context.Context, ex escalate.Exec) Decision {
 		}
 		return verdict(rec, VerdictDeny, reason)
 
-	case v.Decision == policy.Allow && d.unprotected && repoControlled(ex.File):
-		if d.approvals.has(cmd) {
-			return d.escalate(rec, ex, "allowed by rule; approved earlier (always allow)")
-		}
-		ans, ok := d.call.Ask(ctx, PromptRequest{Command: cmd, Workdir: ex.Workdir, Env: ex.Env, Rule: rec.Rule,
-			Justification: unprotectedRepoWarning})
-		if !ok {
-			return verdict(rec, VerdictDeny, ans.Reason+" ("+unprotectedRepoWarning+")")
-		}
-		if ans.Answer == AlwaysAllow {
-			d.approvals.add(cmd)
-		}
-		return d.escalate(rec, ex, "allowed by rule; user approved: "+ans.Answer.String())
-
 	case v.Decision == policy.Allow:
-		return d.escalate(rec, ex, "allowed by rule")
+		return d.escalateChecked(ctx, rec, ex, "allowed by rule")
 
 	case v.Decision == policy.Prompt && v.Source == policy.FromRule:
 		if d.approvals.has(cmd) {
-			return d.escalate(rec, ex, "approved earlier (always allow)")
+			return d.escalateChecked(ctx, rec, ex, "approved earlier (always allow)")
 		}
-		ans, ok := d.call.Ask(ctx, PromptRequest{Command: cmd, Workdir: ex.Workdir, Env: ex.Env, Justification: v.Justification(), Rule: rec.Rule})
+		repo := d.repos.check(ex)
+		just := v.Justification()
+		if repo.untrusted() {
+			just = joinSentences(just, repo.promptWarning(d.repos.ask))
+		}
+		ans, ok := d.call.Ask(ctx, PromptRequest{Command: cmd, Workdir: ex.Workdir, Env: ex.Env, Justification: just, Rule: rec.Rule})
 		if !ok {
 			return verdict(rec, VerdictDeny, ans.Reason)
 		}
@@ -136,7 +125,11 @@ func (d *decider) decide(ctx context.Context, ex escalate.Exec) Decision {
 			// written as a rule: it holds for this server's lifetime.
 			d.approvals.add(cmd)
 		}
-		return d.escalate(rec, ex, "user approved: "+ans.Answer.String())
+		why := "user approved: " + ans.Answer.String()
+		if repo.untrusted() && !d.repos.ask {
+			return d.runSandboxed(rec, ex, why, repo)
+		}
+		return d.escalate(rec, ex, why+repo.recordNote())
 
 	case v.Decision == policy.Prompt:
 		ans, ok := d.call.Ask(ctx, PromptRequest{Command: cmd, Workdir: ex.Workdir, Env: ex.Env,
@@ -150,29 +143,6 @@ func (d *decider) decide(ctx context.Context, ex escalate.Exec) Decision {
 		return verdict(rec, VerdictRun, "user approved: "+ans.Answer.String())
 	}
 	return verdict(rec, VerdictRun, "")
-}
-
-// unprotectedRepoWarning is why an allowed git asks first on a machine
-// where the sandbox cannot protect .git.
-const unprotectedRepoWarning = "an allow rule covers this git command, but this machine gives the sandbox no user namespaces, " +
-	"so .git in the workspace is writable inside it: hooks or config the agent wrote there would run outside the sandbox with this git " +
-	"(allow user namespaces for execgate to remove this prompt; `execgate doctor` checks)"
-
-// repoControlled reports whether program is git or one of its helpers
-// (git-*), which run hooks and config-defined commands (core.fsmonitor,
-// core.sshCommand, filters, ...) from the repository they work in. Escalated, it runs them outside the
-// sandbox: harmless while the sandbox keeps .git read-only, a way out when
-// it cannot. The resolved path counts as well as the name run.
-func repoControlled(program string) bool {
-	isGit := func(p string) bool {
-		name := filepath.Base(p)
-		return name == "git" || strings.HasPrefix(name, "git-")
-	}
-	if isGit(program) {
-		return true
-	}
-	real, err := filepath.EvalSymlinks(program)
-	return err == nil && isGit(real)
 }
 
 // evaluate asks the policy about one exec. A failed reload is logged: the
@@ -200,7 +170,7 @@ func (d *decider) alwaysAllow(ctx context.Context, rec Decision, ex escalate.Exe
 	v := d.evaluate(ctx, ex.File, args)
 	rec.Rule = ruleName(v.Rule)
 	if v.Decision == policy.Allow {
-		return d.escalate(rec, ex, "user approved: always allow (rule added)")
+		return d.escalateChecked(ctx, rec, ex, "user approved: always allow (rule added)")
 	}
 	return verdict(rec, VerdictRun, "user approved: always allow (rule added; "+v.Basename.Reason+")")
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/execgate/execgate/escalate"
 	"github.com/execgate/execgate/internal/leanwrapper"
 	"github.com/execgate/execgate/policy"
+	"github.com/execgate/execgate/repotrust"
 	"github.com/execgate/execgate/sandbox"
 )
 
@@ -41,8 +42,12 @@ type engine struct {
 	// escEnv builds an escalated command's environment: the server's, plus
 	// the few presentation variables the shell may set and those
 	// [execgate] escalated_env_allow adds.
-	escEnv    *escalate.EnvPolicy
-	approvals approvals
+	escEnv *escalate.EnvPolicy
+	// repos learns what every call's sandbox keeps read-only, and decides
+	// where programs that run repository code may be escalated.
+	repos        *repotrust.Registry
+	askUntrusted bool // [execgate] untrusted_repository = "ask"
+	approvals    approvals
 	// roots are the writable roots the sandbox has had since startup:
 	// no policy file may lie where one of them lets the sandbox write.
 	roots  rootHistory
@@ -120,6 +125,13 @@ func newEngine(opts *Options, log *slog.Logger, self string) (*engine, error) {
 	}
 
 	e.launcher = sandbox.NewLauncher(helper, log)
+	programs, err := repositoryPrograms(cfg)
+	if err != nil {
+		return nil, err
+	}
+	e.repos = repotrust.NewRegistry(programs, os.Environ())
+	e.launcher.Observe(e.repos.Observe)
+	e.askUntrusted = cfg.Execgate.UntrustedRepository == "ask"
 
 	// The shared layers load once; each call adds the rules of its own
 	// project (projectStore). The server's cwd is where doctor looks, and

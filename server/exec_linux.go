@@ -59,9 +59,7 @@ func (e *engine) Exec(ctx context.Context, call *Call) (Outcome, error) {
 		return e.stores.amend(store, tokens)
 	}
 	d := newDecider(call, store, amend, &e.approvals, &e.warned, trust, e.opts.PreserveProgramPaths, log)
-	// Without a sandbox (danger-full-access) the agent can run git itself
-	// unconfined: there is nothing for an escalation to escape.
-	d.unprotected = spec.Policy.Sandboxed() && !e.launcher.Capabilities().ProtectsPaths()
+	d.repos = repoTrust{reg: e.repos, confined: spec.Policy.Sandboxed(), ask: e.askUntrusted, env: e.escEnv.Environ}
 	sess, err := escalate.NewSession(d, escalate.Options{Logger: log, Env: e.escEnv, OnDecision: d.record})
 	if err != nil {
 		return Outcome{}, err

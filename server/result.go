@@ -23,6 +23,9 @@ type Decision struct {
 	Decision Verdict  `json:"decision" jsonschema:"run (sandboxed), escalate (outside the sandbox) or deny"`
 	Rule     string   `json:"rule,omitempty" jsonschema:"the rule that decided, as file:line, if any"`
 	Reason   string   `json:"reason,omitempty" jsonschema:"why, for a denial or a prompt answer"`
+	// note goes to the wrapper with a Run answer, which prints it on the
+	// program's stderr; the record says the same in Reason.
+	note string
 }
 
 // Result is everything a shell call reports.

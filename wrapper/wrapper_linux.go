@@ -68,6 +68,10 @@ func Main(args []string) int {
 	}
 	switch resp.Action {
 	case escalate.Run:
+		if resp.Note != "" {
+			// Why the program runs here rather than where a rule allows.
+			os.Stderr.WriteString(oneLine(resp.Note) + "\n")
+		}
 		// conn is close-on-exec: the server sees it close when FILE starts.
 		return execInPlace(file, argv, environ)
 	case escalate.Escalate:

@@ -1,0 +1,277 @@
+package repotrust
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/execgate/execgate/sandbox"
+)
+
+// Registry remembers what the sandboxes of every call since the server
+// started could write, and checks execs against it. Its methods are safe
+// for concurrent use; Check never blocks on Observe.
+type Registry struct {
+	programs Programs
+	// env is the server's environment: the GIT_* values of an escalated
+	// program's environment that equal these are the user's.
+	env map[string]string
+
+	mu      sync.Mutex // serializes Observe
+	history atomic.Pointer[history]
+	index   indexCache
+}
+
+// NewRegistry returns a registry that checks the programs of table for a
+// server whose environment is env (os.Environ's form).
+func NewRegistry(table Programs, env []string) *Registry {
+	r := &Registry{programs: table, env: envMap(env)}
+	r.history.Store(&history{})
+	return r
+}
+
+// history is what every call recorded so far could write. Published
+// values are never modified.
+type history struct {
+	records []*record
+	// unconfined: a danger-full-access call ran (it could write anywhere).
+	unconfined bool
+	// unenforced: a sandboxed call ran without namespaces (protected
+	// paths were writable).
+	unenforced bool
+}
+
+// record is one distinct protection: calls with the same roots and the same
+// protected files share one.
+type record struct {
+	key   string
+	roots []string
+	// protected are the protected paths that existed when the call
+	// started, by identity: the helper made each a read-only mount point.
+	// A protected path the helper had to create is not here: what appears
+	// there later was created during the server's life.
+	protected map[fileID]bool
+}
+
+// maxRecords bounds the distinct protections kept; beyond it they are merged
+// into one that is stricter than each (see merge).
+const maxRecords = 32
+
+// Observe records a call's protection. It must run before the call's
+// sandbox runs anything (sandbox.Launcher.Observe calls it so).
+func (r *Registry) Observe(p sandbox.Protection) {
+	var rec *record
+	if !p.Unconfined() && p.Enforced && len(p.Roots) > 0 {
+		rec = newRecord(p.Roots)
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	old := r.history.Load()
+	h := *old
+	switch {
+	case p.Unconfined() && !old.unconfined:
+		h.unconfined = true
+	case !p.Unconfined() && !p.Enforced && !old.unenforced:
+		h.unenforced = true
+	case rec != nil && !slices.ContainsFunc(old.records, func(o *record) bool { return o.key == rec.key }):
+		h.records = append(slices.Clip(old.records), rec)
+		if len(h.records) > maxRecords {
+			h.records = []*record{merge(h.records)}
+		}
+	default:
+		return // nothing new
+	}
+	r.history.Store(&h)
+}
+
+func newRecord(roots []sandbox.Root) *record {
+	rec := &record{protected: map[fileID]bool{}}
+	for _, root := range roots {
+		rec.roots = append(rec.roots, root.Path)
+		for _, p := range root.Protected {
+			if id, ok := lstatID(p); ok {
+				rec.protected[id] = true
+			}
+		}
+	}
+	slices.Sort(rec.roots)
+	rec.roots = slices.Compact(rec.roots)
+	rec.key = recordKey(rec)
+	return rec
+}
+
+func recordKey(rec *record) string {
+	ids := slices.SortedFunc(maps.Keys(rec.protected), func(a, b fileID) int {
+		if a.dev != b.dev {
+			return cmpUint(a.dev, b.dev)
+		}
+		return cmpUint(a.ino, b.ino)
+	})
+	var b strings.Builder
+	for _, r := range rec.roots {
+		b.WriteString(r)
+		b.WriteByte(0)
+	}
+	for _, id := range ids {
+		fmt.Fprintf(&b, "%d:%d,", id.dev, id.ino)
+	}
+	return b.String()
+}
+
+func cmpUint(a, b uint64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// merge is one record at least as strict as each of recs: every root of
+// any, and protected only what all protected. Whatever one of recs lets a
+// sandbox write, the merged record does too.
+func merge(recs []*record) *record {
+	m := &record{protected: maps.Clone(recs[0].protected)}
+	for _, r := range recs {
+		m.roots = append(m.roots, r.roots...)
+		for id := range m.protected {
+			if !r.protected[id] {
+				delete(m.protected, id)
+			}
+		}
+	}
+	slices.Sort(m.roots)
+	m.roots = slices.Compact(m.roots)
+	m.key = recordKey(m)
+	return m
+}
+
+// rootOf returns the writable root of rec that contains p.
+func (rec *record) rootOf(p string) (string, bool) {
+	for _, r := range rec.roots {
+		if within(p, r) {
+			return r, true
+		}
+	}
+	return "", false
+}
+
+// view answers questions about paths against one history, remembering the
+// identities it looked up: one view serves one check.
+type view struct {
+	h   *history
+	ids map[string]idEntry
+}
+
+type idEntry struct {
+	id fileID
+	ok bool
+}
+
+func (r *Registry) view() *view {
+	return &view{h: r.history.Load(), ids: make(map[string]idEntry, 16)}
+}
+
+func (v *view) id(p string) (fileID, bool) {
+	if e, ok := v.ids[p]; ok {
+		return e.id, e.ok
+	}
+	id, ok := lstatID(p)
+	v.ids[p] = idEntry{id, ok}
+	return id, ok
+}
+
+// writable returns a writable root through which some call's sandbox could
+// write p (change the file, or add, remove or rename entries of the
+// directory), or ok false when none could: p is outside every root, or at
+// or below a path that call's sandbox mounted read-only. A p that does not
+// exist is writable where it could be created.
+func (v *view) writable(p string) (root string, ok bool) {
+	for _, rec := range v.h.records {
+		root, in := rec.rootOf(p)
+		if in && !v.protectedIn(rec, p) {
+			return root, true
+		}
+	}
+	return "", false
+}
+
+// protectedIn reports whether p or a directory above it is one rec's
+// sandbox mounted read-only.
+func (v *view) protectedIn(rec *record, p string) bool {
+	for a := p; ; a = parent(a) {
+		if _, in := rec.rootOf(a); !in {
+			return false
+		}
+		if id, ok := v.id(a); ok && rec.protected[id] {
+			return true
+		}
+		if a == "/" {
+			return false
+		}
+	}
+}
+
+// pinned reports whether no sandbox can rename or remove p: every call
+// whose roots contain p had it as a read-only mount point.
+func (v *view) pinned(p string) bool {
+	for _, rec := range v.h.records {
+		if _, in := rec.rootOf(p); !in {
+			continue
+		}
+		if id, ok := v.id(p); !ok || !rec.protected[id] {
+			return false
+		}
+	}
+	return true
+}
+
+// unstable returns the first name on the way to p that a sandbox can
+// rename (its directory is writable and it is not a mount point), or ok
+// false when the path p leads to the same file for as long as the
+// filesystem is only changed by sandboxes.
+func (v *view) unstable(p string) (name, root string, ok bool) {
+	for x := p; x != "/"; x = parent(x) {
+		if root, w := v.writable(parent(x)); w && !v.pinned(x) {
+			return x, root, true
+		}
+	}
+	return "", "", false
+}
+
+// rootBelow returns a writable root strictly inside dir, if any.
+func (v *view) rootBelow(dir string) (string, bool) {
+	for _, rec := range v.h.records {
+		for _, r := range rec.roots {
+			if r != dir && within(r, dir) {
+				return r, true
+			}
+		}
+	}
+	return "", false
+}
+
+// readOnly says why the sandbox could have written p or could still
+// change what the path p leads to, or "" when it could do neither. what
+// names p in the message ("the git directory", "the global git config").
+// For a directory whose whole tree matters (tree), a writable root inside
+// it counts too.
+func (v *view) readOnly(what, p string, tree bool) string {
+	if root, ok := v.writable(p); ok {
+		return fmt.Sprintf("%s %s lies in the writable root %s and is not a file the sandbox has kept read-only since execgate started: "+
+			"a sandboxed command could have created, replaced or changed it", what, p, root)
+	}
+	if name, root, ok := v.unstable(p); ok {
+		return fmt.Sprintf("the sandbox can rename %s (in writable root %s), so it can replace %s %s while the program starts", name, root, what, p)
+	}
+	if tree {
+		if root, ok := v.rootBelow(p); ok {
+			return fmt.Sprintf("%s %s contains the writable root %s", what, p, root)
+		}
+	}
+	return ""
+}

@@ -1,0 +1,131 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"path/filepath"
+	"slices"
+
+	"github.com/execgate/execgate/escalate"
+	"github.com/execgate/execgate/policy"
+	"github.com/execgate/execgate/repotrust"
+)
+
+// repoTrust is a call's access to repository trust: whether a program that
+// runs code from its repository (git's hooks and config; see
+// repotrust.Programs) may be escalated there.
+type repoTrust struct {
+	reg *repotrust.Registry // nil: nothing is checked
+	// confined: the call is sandboxed. In danger-full-access the agent
+	// runs anything unconfined anyway: an escalation escapes nothing.
+	confined bool
+	// ask: [execgate] untrusted_repository = "ask"; otherwise a program
+	// in an untrusted repository runs sandboxed.
+	ask bool
+	// env is the environment an escalated command gets, given what the
+	// shell adds (escalate.Exec.Env): what the program reads (HOME, GIT_*).
+	env func(fromShell []string) []string
+}
+
+// repoVerdict is the trust check's answer for one exec.
+type repoVerdict struct{ repotrust.Verdict }
+
+func (t repoTrust) check(ex escalate.Exec) repoVerdict {
+	if t.reg == nil || !t.confined {
+		return repoVerdict{}
+	}
+	var env []string
+	if t.env != nil {
+		env = t.env(ex.Env)
+	}
+	return repoVerdict{t.reg.Check(repotrust.Exec{File: ex.File, Argv: ex.Argv, Workdir: ex.Workdir, Env: env})}
+}
+
+// untrusted: the program runs repository code, from a repository the
+// sandbox could have written.
+func (v repoVerdict) untrusted() bool { return v.Listed && !v.Trusted }
+
+// recordNote is what the decision record adds about the repository.
+func (v repoVerdict) recordNote() string {
+	if v.Listed && v.Trusted {
+		return "; " + v.Reason
+	}
+	return ""
+}
+
+// promptWarning explains an untrusted repository at a prompt: allowed, the
+// program runs outside the sandbox (ask) or inside it.
+func (v repoVerdict) promptWarning(ask bool) string {
+	s := "This program runs code from its repository (hooks, configuration), and " + v.Reason + "."
+	if ask {
+		return s + " Allowed, it runs outside the sandbox with whatever code the agent may have put there."
+	}
+	return s + " Allowed, it runs inside the sandbox."
+}
+
+// escalateChecked escalates ex, unless its program runs repository code
+// from a repository the sandbox could have written: then it runs inside
+// the sandbox, saying why on its stderr, or with untrusted_repository =
+// "ask" the user decides.
+func (d *decider) escalateChecked(ctx context.Context, rec Decision, ex escalate.Exec, why string) Decision {
+	repo := d.repos.check(ex)
+	if !repo.untrusted() {
+		return d.escalate(rec, ex, why+repo.recordNote())
+	}
+	if !d.repos.ask {
+		return d.runSandboxed(rec, ex, why, repo)
+	}
+	cmd := []string{ex.File}
+	if len(ex.Argv) > 1 {
+		cmd = append(cmd, ex.Argv[1:]...)
+	}
+	// "Always" holds for this command in this repository only.
+	key := append(cmd[:len(cmd):len(cmd)], "\x00repository:"+repo.Repo)
+	if d.approvals.has(key) {
+		return d.escalate(rec, ex, why+"; outside the sandbox although "+repo.Reason+": approved earlier (always allow)")
+	}
+	ans, ok := d.call.Ask(ctx, PromptRequest{Command: cmd, Workdir: ex.Workdir, Env: ex.Env, Rule: rec.Rule, Justification: repo.promptWarning(true)})
+	if !ok {
+		return verdict(rec, VerdictDeny, ans.Reason+" ("+repo.Reason+")")
+	}
+	if ans.Answer == AlwaysAllow {
+		d.approvals.add(key)
+	}
+	return d.escalate(rec, ex, why+"; outside the sandbox although "+repo.Reason+": user approved: "+ans.Answer.String())
+}
+
+// runSandboxed answers Run for an exec a rule would have escalated, with a
+// note for the program's stderr saying why.
+func (d *decider) runSandboxed(rec Decision, ex escalate.Exec, why string, repo repoVerdict) Decision {
+	rec = verdict(rec, VerdictRun, why+", but it runs inside the sandbox: "+repo.Reason)
+	rec.note = fmt.Sprintf("execgate: %s runs inside the sandbox, not outside it: %s", filepath.Base(ex.File), repo.Reason)
+	return rec
+}
+
+// joinSentences joins two prompt texts, either possibly empty.
+func joinSentences(a, b string) string {
+	switch {
+	case a == "":
+		return b
+	case b == "":
+		return a
+	}
+	return a + " " + b
+}
+
+// repositoryPrograms is the table of programs that run repository code:
+// git's, plus config.toml's [execgate.repository_programs].
+func repositoryPrograms(cfg *policy.Config) (repotrust.Programs, error) {
+	table := repotrust.DefaultPrograms()
+	for _, name := range slices.Sorted(maps.Keys(cfg.Execgate.RepositoryPrograms)) {
+		kind, err := repotrust.ParseKind(cfg.Execgate.RepositoryPrograms[name])
+		if err == nil {
+			table, err = table.With(name, kind)
+		}
+		if err != nil {
+			return table, fmt.Errorf("config: execgate.repository_programs.%s: %w", name, err)
+		}
+	}
+	return table, nil
+}
