@@ -69,12 +69,20 @@ type setup struct {
 	// protocol 2025-11-25, the last in which a server may prompt during a
 	// call); without it the client declares no elicitation capability.
 	Elicit func(ctx context.Context, req *mcp.ElicitRequest) (*mcp.ElicitResult, error)
+	// WorkspaceParent is where WS is made: os.TempDir() (a writable root,
+	// so a sandboxed command can rename the workspace) when empty;
+	// "/var/tmp" puts it where no sandbox can rename it.
+	WorkspaceParent string
+	// Prepare, if set, runs once the directories exist and before the
+	// server starts: what it makes is there before the server's life.
+	Prepare func(t *testing.T, w *world)
 }
 
 // world is one running server with its directories:
 //
 //	Home     CODEX_HOME (rules, config), outside every writable root
 //	WS       the workspace: the server's cwd, a writable root, under /tmp
+//	         (or setup.WorkspaceParent)
 //	Out      a directory the user owns that no sandbox may write: a file
 //	         appearing here was written by something outside the sandbox
 type world struct {
@@ -111,7 +119,11 @@ func newWorld(t *testing.T, u user, s setup) *world {
 	w := &world{User: u, Stderr: &syncBuffer{}}
 	w.Home = userDir(t, u, "/var/tmp", "home")
 	w.Out = userDir(t, u, "/var/tmp", "out")
-	w.WS = userDir(t, u, os.TempDir(), "ws")
+	wsParent := s.WorkspaceParent
+	if wsParent == "" {
+		wsParent = os.TempDir()
+	}
+	w.WS = userDir(t, u, wsParent, "ws")
 	if s.Rules != "" {
 		rules := filepath.Join(w.Home, "rules")
 		mkdirOwned(t, u, rules)
@@ -121,6 +133,9 @@ func newWorld(t *testing.T, u user, s setup) *world {
 		writeOwned(t, u, filepath.Join(w.Home, "config.toml"), s.Config)
 	}
 	w.run = userDir(t, u, "/var/tmp", "run")
+	if s.Prepare != nil {
+		s.Prepare(t, w)
+	}
 	return w
 }
 
