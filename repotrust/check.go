@@ -2,16 +2,18 @@ package repotrust
 
 import (
 	"fmt"
-	"path/filepath"
 	"slices"
 	"strings"
 )
 
 // Exec is a program start about to be escalated.
 type Exec struct {
-	File    string   // the program's path, absolute
-	Argv    []string // argv[0] included
-	Workdir string   // absolute
+	File string // the program's path, absolute
+	// Resolved is File with symlinks resolved, when the caller knows it
+	// ("": Check resolves it).
+	Resolved string
+	Argv     []string // argv[0] included
+	Workdir  string   // absolute
 	// Env is the environment the program will get (NAME=VALUE), after
 	// the server's filtering.
 	Env []string
@@ -37,19 +39,28 @@ type Verdict struct {
 // It reads the filesystem as it is now; the rules it checks make sure no
 // sandbox can change what it read before the program has read it too.
 func (r *Registry) Check(ex Exec) Verdict {
+	c := &check{view: r.view(), env: envMap(ex.Env)}
+	// The program's path and the name it runs under, and the file it is:
+	// a symlink named otherwise may lead to git.
 	names := []string{ex.File}
-	if real, err := filepath.EvalSymlinks(ex.File); err == nil && real != ex.File {
-		names = append(names, real)
-	}
 	if len(ex.Argv) > 0 {
 		names = append(names, ex.Argv[0])
 	}
 	kind, _, ok := r.programs.Lookup(names...)
+	real, err := ex.Resolved, error(nil)
+	if real == "" {
+		real, err = c.view.realpath(ex.File)
+	}
+	if err == nil && real != ex.File {
+		names = append(names, real)
+		if !ok {
+			kind, _, ok = r.programs.Lookup(real)
+		}
+	}
 	if !ok {
 		return Verdict{}
 	}
 	v := Verdict{Listed: true, Kind: kind}
-	c := &check{Registry: r, view: r.view(), env: envMap(ex.Env)}
 	switch {
 	case c.view.h.unconfined:
 		v.Reason = "a call ran without a sandbox (danger-full-access) since execgate started, so any repository may hold code it wrote"
@@ -79,9 +90,8 @@ func (r *Registry) Check(ex Exec) Verdict {
 
 // check is one Check in progress.
 type check struct {
-	*Registry
 	view *view
-	env  map[string]string
+	env  map[string]string // the program's environment
 }
 
 // configVars are the variables outside GIT_* that change where git finds
@@ -107,7 +117,7 @@ func (c *check) environment() string {
 	}
 	slices.Sort(names)
 	for _, k := range names {
-		if own, ok := c.Registry.env[k]; !ok || own != c.env[k] {
+		if own, ok := c.view.env[k]; !ok || own != c.env[k] {
 			return fmt.Sprintf("%s comes from the sandboxed shell (execgate's own environment has %s), and it can point git at another repository, configuration or program", k, describeVar(k, own, ok))
 		}
 	}
@@ -123,7 +133,7 @@ func describeVar(k, v string, ok bool) string {
 
 // workdir checks a program that runs code from its working directory.
 func (c *check) workdir(dir string) (string, string) {
-	real, err := filepath.EvalSymlinks(dir)
+	real, err := c.view.realpath(dir)
 	if err != nil {
 		return dir, fmt.Sprintf("working directory %s: %v", dir, err)
 	}

@@ -1,9 +1,9 @@
 package repotrust
 
 import (
+	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"strings"
 )
@@ -57,7 +57,7 @@ func (c *check) gitCommand(cmd gitCommand, genv gitEnv) (string, string) {
 	if cmd.refuse != "" {
 		return "", cmd.refuse
 	}
-	start, err := filepath.EvalSymlinks(cmd.dir)
+	start, err := c.view.realpath(cmd.dir)
 	if err != nil {
 		return "", fmt.Sprintf("working directory %s: %v", cmd.dir, err)
 	}
@@ -80,7 +80,7 @@ func (c *check) gitCommand(cmd gitCommand, genv gitEnv) (string, string) {
 		repos = append(repos, repo)
 		workTrees = []string{start} // git's default with GIT_DIR and no work tree
 	default:
-		d, err := discover(start, genv)
+		d, err := c.view.discover(start, genv)
 		if err != nil {
 			return "", err.Error()
 		}
@@ -143,15 +143,15 @@ func (c *check) named(what, path string, suffixes []string, genv gitEnv) (*repos
 		if why := c.view.readOnly(what, p, false); why != "" {
 			return nil, why
 		}
-		fi, err := os.Stat(p)
+		st, err := c.view.stat(p)
 		if err != nil {
 			continue
 		}
 		var repo *repository
-		if fi.Mode().IsRegular() {
-			repo, err = genv.gitEntry(p)
-		} else if fi.IsDir() {
-			repo, err = genv.gitDirAt(p, p)
+		if st.isRegular() {
+			repo, err = c.view.gitEntry(genv, p)
+		} else if st.isDir() {
+			repo, err = c.view.gitDirAt(genv, p, p)
 		}
 		if err != nil {
 			return nil, err.Error()
@@ -216,7 +216,7 @@ func (c *check) repository(repo *repository, workTrees []string) string {
 		if c.view.readOnly("the work tree", wt, true) == "" {
 			continue
 		}
-		has, err := c.hasGitlinks(filepath.Join(repo.gitDir, "index"), cfg.hashLen())
+		has, err := c.view.hasGitlinks(filepath.Join(repo.gitDir, "index"), cfg.hashLen())
 		if err != nil {
 			return err.Error()
 		}
@@ -234,16 +234,13 @@ func (c *check) hooks(dir string) string {
 	if why := c.view.readOnly("the hooks directory", dir, true); why != "" {
 		return why
 	}
-	entries, err := os.ReadDir(dir)
+	links, err := c.view.symlinksIn(dir)
 	if err != nil {
 		return "" // no hooks
 	}
-	for _, e := range entries {
-		if e.Type()&fs.ModeSymlink == 0 {
-			continue
-		}
-		p := filepath.Join(dir, e.Name())
-		target, err := filepath.EvalSymlinks(p)
+	for _, name := range links {
+		p := filepath.Join(dir, name)
+		target, err := c.view.realpath(p)
 		if err != nil {
 			continue // dangling: git cannot run it
 		}
@@ -335,8 +332,8 @@ func (w *configWalk) file(path string, depth int) {
 		w.why = why
 		return
 	}
-	entries, err := readConfig(path)
-	if os.IsNotExist(err) {
+	entries, err := w.view.config(path)
+	if errors.Is(err, fs.ErrNotExist) {
 		return
 	}
 	if err != nil {

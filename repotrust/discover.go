@@ -117,15 +117,15 @@ func gitBool(v string) (bool, error) {
 // discover finds the repository git would use when started in start (a
 // physical path, as getcwd gives it), following setup.c's
 // setup_git_directory_gently_1.
-func discover(start string, env gitEnv) (discovery, error) {
+func (v *view) discover(start string, env gitEnv) (discovery, error) {
 	var d discovery
 	ceil := ceilingLen(start, env.ceilings)
-	startDev, err := deviceOf(start)
+	startSt, err := v.stat(start)
 	if err != nil {
 		return d, err
 	}
 	for dir := start; ; {
-		repo, err := env.gitEntry(filepath.Join(dir, ".git"))
+		repo, err := v.gitEntry(env, filepath.Join(dir, ".git"))
 		if err != nil {
 			return d, err
 		}
@@ -134,7 +134,7 @@ func discover(start string, env gitEnv) (discovery, error) {
 			d.repo = repo
 			return d, nil
 		}
-		if repo, err = env.gitDirAt(dir, dir); err != nil || repo != nil {
+		if repo, err = v.gitDirAt(env, dir, dir); err != nil || repo != nil {
 			d.repo = repo // bare
 			return d, err
 		}
@@ -151,11 +151,11 @@ func discover(start string, env gitEnv) (discovery, error) {
 			return d, nil
 		}
 		if !env.acrossFS {
-			dev, err := deviceOf(up)
+			st, err := v.stat(up)
 			if err != nil {
 				return d, err
 			}
-			if dev != startDev {
+			if st.id.dev != startSt.id.dev {
 				return d, nil
 			}
 		}
@@ -165,21 +165,21 @@ func discover(start string, env gitEnv) (discovery, error) {
 
 // gitEntry examines DIR/.git: a git directory, a gitfile naming one, or
 // neither (nil). A gitfile git would refuse is an error: git stops there.
-func (env gitEnv) gitEntry(entry string) (*repository, error) {
-	fi, err := os.Stat(entry)
+func (v *view) gitEntry(env gitEnv, entry string) (*repository, error) {
+	st, err := v.stat(entry)
 	switch {
 	case errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR):
 		return nil, nil
 	case err != nil:
-		return nil, fmt.Errorf("%s: %w", entry, err)
-	case !fi.Mode().IsRegular():
-		return env.gitDirAt(entry, entry)
+		return nil, err
+	case !st.isRegular():
+		return v.gitDirAt(env, entry, entry)
 	}
-	target, err := readGitfile(entry, fi.Size())
+	target, err := readGitfile(entry, st.size)
 	if err != nil {
 		return nil, err
 	}
-	repo, err := env.gitDirAt(entry, target)
+	repo, err := v.gitDirAt(env, entry, target)
 	if err == nil && repo == nil {
 		err = fmt.Errorf("%s names %s, which is not a git directory (git stops there)", entry, target)
 	}
@@ -188,12 +188,12 @@ func (env gitEnv) gitEntry(entry string) (*repository, error) {
 
 // gitDirAt describes the git directory dir, found as entry, or returns nil
 // when dir is not one.
-func (env gitEnv) gitDirAt(entry, dir string) (*repository, error) {
-	common, ok, err := env.isGitDir(dir)
+func (v *view) gitDirAt(env gitEnv, entry, dir string) (*repository, error) {
+	common, ok, err := v.isGitDir(env, dir)
 	if err != nil || !ok {
 		return nil, err
 	}
-	real, err := filepath.EvalSymlinks(dir)
+	real, err := v.realpath(dir)
 	if err != nil {
 		return nil, err
 	}
@@ -232,11 +232,11 @@ func readGitfile(path string, size int64) (string, error) {
 
 // isGitDir is git's is_git_directory: a valid HEAD, and objects and refs
 // directories in the common directory, which it returns.
-func (env gitEnv) isGitDir(dir string) (common string, ok bool, err error) {
-	if !validHead(filepath.Join(dir, "HEAD")) {
+func (v *view) isGitDir(env gitEnv, dir string) (common string, ok bool, err error) {
+	if !v.validHead(filepath.Join(dir, "HEAD")) {
 		return "", false, nil
 	}
-	if common, err = env.commonDirOf(dir); err != nil {
+	if common, err = v.commonDirOf(env, dir); err != nil {
 		return "", false, err
 	}
 	objects := filepath.Join(common, "objects")
@@ -249,7 +249,7 @@ func (env gitEnv) isGitDir(dir string) (common string, ok bool, err error) {
 
 // commonDirOf is git's get_common_dir: GIT_COMMON_DIR, else the directory
 // a commondir file in dir names (resolved), else dir.
-func (env gitEnv) commonDirOf(dir string) (string, error) {
+func (v *view) commonDirOf(env gitEnv, dir string) (string, error) {
 	if env.commonDir != "" {
 		if !filepath.IsAbs(env.commonDir) {
 			return "", fmt.Errorf("GIT_COMMON_DIR %q is relative", env.commonDir)
@@ -257,7 +257,7 @@ func (env gitEnv) commonDirOf(dir string) (string, error) {
 		return filepath.Clean(env.commonDir), nil
 	}
 	path := filepath.Join(dir, "commondir")
-	if _, err := os.Stat(path); err != nil {
+	if _, err := v.stat(path); err != nil {
 		return dir, nil
 	}
 	data, err := os.ReadFile(path)
@@ -268,21 +268,30 @@ func (env gitEnv) commonDirOf(dir string) (string, error) {
 	if !filepath.IsAbs(s) {
 		s = dir + "/" + s
 	}
-	real, err := filepath.EvalSymlinks(s)
+	real, err := v.realpath(s)
 	if err != nil {
 		return "", fmt.Errorf("%s names %s: %w (git stops there)", path, s, err)
 	}
 	return real, nil
 }
 
-// validHead is git's validate_headref.
-func validHead(path string) bool {
-	fi, err := os.Lstat(path)
+// validHead is git's validate_headref, remembered per HEAD state.
+func (v *view) validHead(path string) bool {
+	st, err := v.lstat(path)
 	if err != nil {
 		return false
 	}
-	if fi.Mode()&fs.ModeSymlink != 0 {
-		target, err := os.Readlink(path)
+	if ok, hit := v.files.get("head", path, st); hit {
+		return ok.(bool)
+	}
+	ok := validHead(path, st)
+	v.files.put("head", path, st, ok)
+	return ok
+}
+
+func validHead(path string, st stamp) bool {
+	if st.isSymlink() {
+		target, err := readlink(path)
 		return err == nil && strings.HasPrefix(target, "refs/")
 	}
 	f, err := os.Open(path)
@@ -318,12 +327,4 @@ func isHexID(s string) bool {
 		}
 	}
 	return false
-}
-
-func deviceOf(p string) (uint64, error) {
-	var st unix.Stat_t
-	if err := unix.Stat(p, &st); err != nil {
-		return 0, fmt.Errorf("%s: %w", p, err)
-	}
-	return uint64(st.Dev), nil
 }

@@ -71,7 +71,7 @@ func TestDiscoverAgreesWithGit(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			d, err := discover(tt.start, genv)
+			d, err := NewRegistry(DefaultPrograms(), nil).view().discover(tt.start, genv)
 			gitDir, gerr := tryGit(home, tt.start, tt.env, "rev-parse", "--absolute-git-dir")
 			common, _ := tryGit(home, tt.start, tt.env, "rev-parse", "--path-format=absolute", "--git-common-dir")
 			switch {

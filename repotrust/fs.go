@@ -1,28 +1,35 @@
 package repotrust
 
 import (
-	"os"
+	"errors"
 	"path/filepath"
 	"strings"
-	"syscall"
+	"sync"
 )
 
 // fileID identifies a file by device and inode, whatever its name.
 type fileID struct{ dev, ino uint64 }
 
-// lstatID identifies p itself (a symlink is not followed); ok is false when
-// p does not exist or cannot be examined.
-func lstatID(p string) (fileID, bool) {
-	fi, err := os.Lstat(p)
-	if err != nil {
-		return fileID{}, false
-	}
-	st, ok := fi.Sys().(*syscall.Stat_t)
-	if !ok {
-		return fileID{}, false
-	}
-	return fileID{dev: uint64(st.Dev), ino: uint64(st.Ino)}, true
+// stamp identifies one state of a file: its identity, type and
+// permissions, size and times. git replaces the files it rewrites (a new
+// inode); anything else that changes a file changes its times.
+type stamp struct {
+	id           fileID
+	mode         uint32 // S_IFMT and permission bits
+	size         int64
+	mtime, ctime int64
 }
+
+const (
+	modeType    = 0o170000
+	modeDir     = 0o040000
+	modeRegular = 0o100000
+	modeSymlink = 0o120000
+)
+
+func (s stamp) isDir() bool     { return s.mode&modeType == modeDir }
+func (s stamp) isRegular() bool { return s.mode&modeType == modeRegular }
+func (s stamp) isSymlink() bool { return s.mode&modeType == modeSymlink }
 
 // within reports whether p is dir or lies below it (both clean, absolute).
 func within(p, dir string) bool {
@@ -34,3 +41,43 @@ func within(p, dir string) bool {
 
 // parent is the directory containing p ("/" for "/").
 func parent(p string) string { return filepath.Dir(p) }
+
+// errLoop is returned for a path with too many symlinks.
+var errLoop = errors.New("too many levels of symbolic links")
+
+// fileCache keeps what was read from files, by path and stamp, across
+// checks: every escalated git reads the same configuration, HEAD, hooks
+// directory and index, and a changed file has a changed stamp.
+type fileCache struct {
+	mu sync.Mutex
+	m  map[cacheKey]cached
+}
+
+type cacheKey struct{ kind, path string }
+
+type cached struct {
+	stamp stamp
+	value any
+}
+
+// maxCached bounds the cache; reaching it empties it.
+const maxCached = 512
+
+func (c *fileCache) get(kind, path string, st stamp) (any, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.m[cacheKey{kind, path}]
+	if !ok || e.stamp != st {
+		return nil, false
+	}
+	return e.value, true
+}
+
+func (c *fileCache) put(kind, path string, st stamp, v any) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil || len(c.m) >= maxCached {
+		c.m = map[cacheKey]cached{}
+	}
+	c.m[cacheKey{kind, path}] = cached{st, v}
+}

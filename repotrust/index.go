@@ -8,42 +8,37 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"sync"
-	"syscall"
 )
 
 // hasGitlinks reports whether the index file at path records a submodule
-// (an entry of mode 160000). git enters each populated submodule through the
-// .git in its work tree directory. hashLen is the repository's object ID
-// size (20 for SHA-1, 32 for SHA-256). A missing index has none.
-func (r *Registry) hasGitlinks(path string, hashLen int) (bool, error) {
-	f, err := os.Open(path)
+// (an entry of mode 160000): git enters each populated submodule through
+// the .git in its directory of the work tree. hashLen is the repository's
+// object ID size (20 for SHA-1, 32 for SHA-256). A missing index has none.
+// An index can hold a million entries: the answer is remembered per state
+// of the file.
+func (v *view) hasGitlinks(path string, hashLen int) (bool, error) {
+	st, err := v.stat(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return false, nil
 	}
 	if err != nil {
 		return false, err
 	}
-	defer f.Close()
-	fi, err := f.Stat()
+	kind := fmt.Sprintf("gitlinks/%d", hashLen)
+	if has, ok := v.files.get(kind, path, st); ok {
+		return has.(bool), nil
+	}
+	f, err := os.Open(path)
 	if err != nil {
 		return false, err
 	}
-	st, _ := fi.Sys().(*syscall.Stat_t)
-	key := indexKey{path: path, hashLen: hashLen}
-	if st != nil {
-		key.id = fileID{dev: uint64(st.Dev), ino: uint64(st.Ino)}
-	}
-	key.size, key.mtime = fi.Size(), fi.ModTime().UnixNano()
-	if v, ok := r.index.get(key); ok {
-		return v, nil
-	}
-	v, err := scanGitlinks(bufio.NewReaderSize(f, 64<<10), hashLen)
+	defer f.Close()
+	has, err := scanGitlinks(bufio.NewReaderSize(f, 64<<10), hashLen)
 	if err != nil {
 		return false, fmt.Errorf("index %s: %w", path, err)
 	}
-	r.index.put(key, v)
-	return v, nil
+	v.files.put(kind, path, st, has)
+	return has, nil
 }
 
 // scanGitlinks reads index format 2, 3 or 4 (git's index-format.txt) up to
@@ -114,39 +109,4 @@ func scanGitlinks(r *bufio.Reader, hashLen int) (bool, error) {
 		}
 	}
 	return false, nil
-}
-
-// indexKey identifies one state of an index file: git replaces the file
-// (a new inode) whenever it writes it.
-type indexKey struct {
-	path    string
-	hashLen int
-	id      fileID
-	size    int64
-	mtime   int64
-}
-
-// indexCache remembers scans: an index can hold a million entries, and
-// every escalated git in a repository reads the same one.
-type indexCache struct {
-	mu sync.Mutex
-	m  map[indexKey]bool
-}
-
-const maxIndexCache = 64
-
-func (c *indexCache) get(k indexKey) (bool, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	v, ok := c.m[k]
-	return v, ok
-}
-
-func (c *indexCache) put(k indexKey, v bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.m == nil || len(c.m) >= maxIndexCache {
-		c.m = map[indexKey]bool{}
-	}
-	c.m[k] = v
 }

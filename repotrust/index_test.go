@@ -36,7 +36,7 @@ func TestHasGitlinks(t *testing.T) {
 						hashLen = 32
 					}
 					r := NewRegistry(DefaultPrograms(), nil)
-					got, err := r.hasGitlinks(filepath.Join(dir, ".git", "index"), hashLen)
+					got, err := r.view().hasGitlinks(filepath.Join(dir, ".git", "index"), hashLen)
 					if err != nil {
 						t.Fatal(err)
 					}
@@ -52,15 +52,15 @@ func TestHasGitlinks(t *testing.T) {
 func TestHasGitlinksMissingAndBroken(t *testing.T) {
 	dir := tempDir(t)
 	r := NewRegistry(DefaultPrograms(), nil)
-	if got, err := r.hasGitlinks(filepath.Join(dir, "index"), 20); got || err != nil {
+	if got, err := r.view().hasGitlinks(filepath.Join(dir, "index"), 20); got || err != nil {
 		t.Errorf("missing index: %v, %v", got, err)
 	}
 	writeFile(t, filepath.Join(dir, "index"), "DIRC\x00\x00\x00\x02\x00\x00\x00\x05short")
-	if _, err := r.hasGitlinks(filepath.Join(dir, "index"), 20); err == nil {
+	if _, err := r.view().hasGitlinks(filepath.Join(dir, "index"), 20); err == nil {
 		t.Error("truncated index: no error")
 	}
 	writeFile(t, filepath.Join(dir, "index2"), "NOPE\x00\x00\x00\x02\x00\x00\x00\x00")
-	if _, err := r.hasGitlinks(filepath.Join(dir, "index2"), 20); err == nil {
+	if _, err := r.view().hasGitlinks(filepath.Join(dir, "index2"), 20); err == nil {
 		t.Error("not an index: no error")
 	}
 }

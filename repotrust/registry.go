@@ -22,7 +22,7 @@ type Registry struct {
 
 	mu      sync.Mutex // serializes Observe
 	history atomic.Pointer[history]
-	index   indexCache
+	files   fileCache
 }
 
 // NewRegistry returns a registry that checks the programs of table for a
@@ -92,8 +92,8 @@ func newRecord(roots []sandbox.Root) *record {
 	for _, root := range roots {
 		rec.roots = append(rec.roots, root.Path)
 		for _, p := range root.Protected {
-			if id, ok := lstatID(p); ok {
-				rec.protected[id] = true
+			if st, err := lstatStamp(p); err == nil && !st.isSymlink() {
+				rec.protected[st.id] = true
 			}
 		}
 	}
@@ -158,31 +158,6 @@ func (rec *record) rootOf(p string) (string, bool) {
 		}
 	}
 	return "", false
-}
-
-// view answers questions about paths against one history, remembering the
-// identities it looked up: one view serves one check.
-type view struct {
-	h   *history
-	ids map[string]idEntry
-}
-
-type idEntry struct {
-	id fileID
-	ok bool
-}
-
-func (r *Registry) view() *view {
-	return &view{h: r.history.Load(), ids: make(map[string]idEntry, 16)}
-}
-
-func (v *view) id(p string) (fileID, bool) {
-	if e, ok := v.ids[p]; ok {
-		return e.id, e.ok
-	}
-	id, ok := lstatID(p)
-	v.ids[p] = idEntry{id, ok}
-	return id, ok
 }
 
 // writable returns a writable root through which some call's sandbox could

@@ -105,13 +105,13 @@ func (d *decider) decide(ctx context.Context, ex escalate.Exec) Decision {
 		return verdict(rec, VerdictDeny, reason)
 
 	case v.Decision == policy.Allow:
-		return d.escalateChecked(ctx, rec, ex, "allowed by rule")
+		return d.escalateChecked(ctx, rec, ex, v.ResolvedProgram, "allowed by rule")
 
 	case v.Decision == policy.Prompt && v.Source == policy.FromRule:
 		if d.approvals.has(cmd) {
-			return d.escalateChecked(ctx, rec, ex, "approved earlier (always allow)")
+			return d.escalateChecked(ctx, rec, ex, v.ResolvedProgram, "approved earlier (always allow)")
 		}
-		repo := d.repos.check(ex)
+		repo := d.repos.check(ex, v.ResolvedProgram)
 		just := v.Justification()
 		if repo.untrusted() {
 			just = joinSentences(just, repo.promptWarning(d.repos.ask))
@@ -170,7 +170,7 @@ func (d *decider) alwaysAllow(ctx context.Context, rec Decision, ex escalate.Exe
 	v := d.evaluate(ctx, ex.File, args)
 	rec.Rule = ruleName(v.Rule)
 	if v.Decision == policy.Allow {
-		return d.escalateChecked(ctx, rec, ex, "user approved: always allow (rule added)")
+		return d.escalateChecked(ctx, rec, ex, v.ResolvedProgram, "user approved: always allow (rule added)")
 	}
 	return verdict(rec, VerdictRun, "user approved: always allow (rule added; "+v.Basename.Reason+")")
 }

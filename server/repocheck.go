@@ -31,7 +31,9 @@ type repoTrust struct {
 // repoVerdict is the trust check's answer for one exec.
 type repoVerdict struct{ repotrust.Verdict }
 
-func (t repoTrust) check(ex escalate.Exec) repoVerdict {
+// check asks about ex; resolved is its program with symlinks resolved,
+// if known ("").
+func (t repoTrust) check(ex escalate.Exec, resolved string) repoVerdict {
 	if t.reg == nil || !t.confined {
 		return repoVerdict{}
 	}
@@ -39,7 +41,7 @@ func (t repoTrust) check(ex escalate.Exec) repoVerdict {
 	if t.env != nil {
 		env = t.env(ex.Env)
 	}
-	return repoVerdict{t.reg.Check(repotrust.Exec{File: ex.File, Argv: ex.Argv, Workdir: ex.Workdir, Env: env})}
+	return repoVerdict{t.reg.Check(repotrust.Exec{File: ex.File, Resolved: resolved, Argv: ex.Argv, Workdir: ex.Workdir, Env: env})}
 }
 
 // untrusted: the program runs repository code, from a repository the
@@ -68,8 +70,8 @@ func (v repoVerdict) promptWarning(ask bool) string {
 // from a repository the sandbox could have written: then it runs inside
 // the sandbox, saying why on its stderr, or with untrusted_repository =
 // "ask" the user decides.
-func (d *decider) escalateChecked(ctx context.Context, rec Decision, ex escalate.Exec, why string) Decision {
-	repo := d.repos.check(ex)
+func (d *decider) escalateChecked(ctx context.Context, rec Decision, ex escalate.Exec, resolved, why string) Decision {
+	repo := d.repos.check(ex, resolved)
 	if !repo.untrusted() {
 		return d.escalate(rec, ex, why+repo.recordNote())
 	}
