@@ -39,7 +39,12 @@ audit_log = "/var/log/execgate.jsonl"
 log_level = "debug"
 network = false
 escalated_env_allow = ["PATH", "HOME", "LC_*"]
+untrusted_repository = "ask"
 colour = "always"
+
+[execgate.repository_programs]
+make = "workdir"
+"npm*" = "workdir"
 `
 	c, warnings, err := ParseConfig("config.toml", []byte(src))
 	if err != nil {
@@ -57,7 +62,9 @@ colour = "always"
 			Bash: "/opt/bash/bin/bash", ExecveWrapper: "/opt/bin/codex-execve-wrapper", PreserveProgramPaths: true,
 			Rules: []string{"/etc/extra.rules"}, TimeoutMs: 20000, MaxOutputBytes: 1 << 20, PromptTimeoutMs: 60000,
 			AuditLog: "/var/log/execgate.jsonl", LogLevel: "debug", Network: &no,
-			EscalatedEnvAllow: []string{"PATH", "HOME", "LC_*"},
+			EscalatedEnvAllow:   []string{"PATH", "HOME", "LC_*"},
+			UntrustedRepository: "ask",
+			RepositoryPrograms:  map[string]string{"make": "workdir", "npm*": "workdir"},
 		},
 	}
 	if !reflect.DeepEqual(c, want) {
@@ -88,6 +95,9 @@ func TestParseConfigErrors(t *testing.T) {
 		{"[execgate]\nrules = [\"a\", 1]", "execgate.rules[1]: expected a string, got an integer"},
 		{"[execgate]\nescalated_env_allow = \"PATH\"", "execgate.escalated_env_allow: expected an array of strings, got a string"},
 		{"[execgate]\npreserve_program_paths = \"yes\"", "execgate.preserve_program_paths: expected a boolean, got a string"},
+		{"[execgate]\nuntrusted_repository = \"escalate\"", `execgate.untrusted_repository: unknown value "escalate" (want sandbox or ask)`},
+		{"[execgate]\nrepository_programs = [\"make\"]", "execgate.repository_programs: expected a table, got an array"},
+		{"[execgate.repository_programs]\nmake = true", "execgate.repository_programs.make: expected a string, got a boolean"},
 		{"[execgate]\nlog_level = \"loud\"", `execgate.log_level: unknown level "loud"`},
 		{"execgate = 1", "execgate: expected a table, got an integer"},
 		{"[sandbox_workspace_write]\nnetwork_access = \"on\"", "sandbox_workspace_write.network_access: expected a boolean"},

@@ -32,3 +32,14 @@ func (h helperSpec) protection() Protection {
 // sandbox has kept read-only learns it here instead of recomputing it. Call
 // it once, before the first Start.
 func (l *Launcher) Observe(f func(Protection)) { l.observe = f }
+
+// Protection returns what a call under spec would be kept from writing, as
+// Start would hand it to the helper, without starting anything (for
+// reports such as `execgate doctor`).
+func (l *Launcher) Protection(spec Spec) (Protection, error) {
+	h, err := l.helperSpec(spec, []string{"-"})
+	if err != nil {
+		return Protection{}, err
+	}
+	return h.protection(), nil
+}

@@ -46,6 +46,7 @@ type engine struct {
 	// repos learns what every call's sandbox keeps read-only, and decides
 	// where programs that run repository code may be escalated.
 	repos        *repotrust.Registry
+	repoPrograms repotrust.Programs
 	askUntrusted bool // [execgate] untrusted_repository = "ask"
 	approvals    approvals
 	// roots are the writable roots the sandbox has had since startup:
@@ -125,11 +126,10 @@ func newEngine(opts *Options, log *slog.Logger, self string) (*engine, error) {
 	}
 
 	e.launcher = sandbox.NewLauncher(helper, log)
-	programs, err := repositoryPrograms(cfg)
-	if err != nil {
+	if e.repoPrograms, err = repositoryPrograms(cfg); err != nil {
 		return nil, err
 	}
-	e.repos = repotrust.NewRegistry(programs, os.Environ())
+	e.repos = repotrust.NewRegistry(e.repoPrograms, os.Environ())
 	e.launcher.Observe(e.repos.Observe)
 	e.askUntrusted = cfg.Execgate.UntrustedRepository == "ask"
 

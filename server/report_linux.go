@@ -5,9 +5,12 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
+	"strings"
 
 	"github.com/execgate/execgate/internal/leanwrapper"
 	"github.com/execgate/execgate/policy"
+	"github.com/execgate/execgate/repotrust"
 	"github.com/execgate/execgate/sandbox"
 )
 
@@ -83,6 +86,48 @@ func (e *engine) report(w io.Writer) {
 	}
 	fmt.Fprintln(w)
 	_ = sandbox.Report(w, e.launcher.Capabilities())
+	e.reportRepoTrust(w)
+}
+
+// reportRepoTrust says which programs need a trusted repository to be
+// escalated, and whether an allowed `git status` would escalate in the
+// server's directory on the first call.
+func (e *engine) reportRepoTrust(w io.Writer) {
+	fmt.Fprintf(w, "repository trust (programs that run repository code escalate only where no sandbox could write it):\n")
+	fmt.Fprintf(w, "  %-20s%s\n", "programs:", e.repoPrograms)
+	untrusted := "run inside the sandbox (untrusted_repository = \"ask\" asks instead)"
+	if e.askUntrusted {
+		untrusted = "ask the user"
+	}
+	fmt.Fprintf(w, "  %-20s%s\n", "elsewhere they:", untrusted)
+	git, err := exec.LookPath("git")
+	if err != nil {
+		return
+	}
+	spec := e.spec(&Call{Workdir: e.cwd}, e.log)
+	prot, err := e.launcher.Protection(spec)
+	if err != nil {
+		fmt.Fprintf(w, "  %-20scannot tell: %s\n", "git here:", printable(err.Error()))
+		return
+	}
+	reg := repotrust.NewRegistry(e.repoPrograms, os.Environ())
+	reg.Observe(prot)
+	env := map[string]string{}
+	for _, kv := range e.env {
+		if k, v, ok := strings.Cut(kv, "="); ok {
+			env[k] = v
+		}
+	}
+	// The shell of a call inherits the server's environment.
+	v := reg.Check(repotrust.Exec{File: git, Argv: []string{"git", "status"}, Workdir: e.cwd, Env: e.escEnv.Environ(e.escEnv.FromShell(env))})
+	switch {
+	case !spec.Policy.Sandboxed():
+		fmt.Fprintf(w, "  %-20sescalates (%s: nothing is checked)\n", "git here:", spec.Policy.Mode)
+	case v.Trusted:
+		fmt.Fprintf(w, "  %-20sescalates: %s\n", "git here:", printable(v.Reason))
+	default:
+		fmt.Fprintf(w, "  %-20sruns sandboxed: %s\n", "git here:", printable(v.Reason))
+	}
 }
 
 // clientEnv is the environment an MCP client must give `execgate server`
