@@ -121,7 +121,7 @@ func TestCheckWorkspaceRepository(t *testing.T) {
 		expect(t, r.Check(gitExec(l.ws, append(l.env(), "HOME="+l.ws), "status")), false, "HOME comes from the sandboxed shell")
 	})
 	t.Run("workspace inside another writable root", func(t *testing.T) {
-		expect(t, r.Check(gitExec(l.ws2, env, "status")), false, "can rename "+l.ws2)
+		expect(t, r.Check(gitExec(l.ws2, env, "status")), false, "can rename or replace "+l.ws2)
 	})
 	t.Run("repository argument", func(t *testing.T) {
 		expect(t, r.Check(gitExec(l.home, env, "receive-pack", l.ws)), true)
@@ -208,6 +208,30 @@ func TestCheckHistory(t *testing.T) {
 		r.Observe(protection(l.base))
 		expect(t, r.Check(gitExec(l.ws, l.env(), "status")), false)
 	})
+}
+
+// A path through a symlink the sandbox can replace leads where the
+// sandbox wants by the time git follows it, even if it leads to a trusted
+// repository now.
+func TestCheckSymlinkOnTheWay(t *testing.T) {
+	l := newLayout(t)
+	link := filepath.Join(l.ws, "link")
+	if err := os.Symlink(l.outside, link); err != nil {
+		t.Fatal(err)
+	}
+	r := l.registry(t, DefaultPrograms(), protection(l.ws))
+	expect(t, r.Check(gitExec(l.outside, l.env(), "status")), true)
+	expect(t, r.Check(gitExec(link, l.env(), "status")), false, "can rename or replace "+link)
+	expect(t, r.Check(gitExec(l.home, l.env(), "-C", link, "status")), false, "can rename or replace "+link)
+	wt := filepath.Join(l.base, "wt")
+	writeFile(t, filepath.Join(wt, ".git"), "gitdir: "+filepath.Join(link, ".git")+"\n")
+	expect(t, r.Check(gitExec(wt, l.env(), "status")), false, "can rename or replace "+link)
+	// The same symlink where no sandbox can write it is fine.
+	safe := filepath.Join(l.base, "safe-link")
+	if err := os.Symlink(l.outside, safe); err != nil {
+		t.Fatal(err)
+	}
+	expect(t, r.Check(gitExec(safe, l.env(), "status")), true)
 }
 
 func TestCheckGitfile(t *testing.T) {

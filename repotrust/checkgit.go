@@ -57,17 +57,18 @@ func (c *check) gitCommand(cmd gitCommand, genv gitEnv) (string, string) {
 	if cmd.refuse != "" {
 		return "", cmd.refuse
 	}
-	start, err := c.view.realpath(cmd.dir)
+	// git starts in cmd.dir: the path the session pins, then -C.
+	start, moved, movedRoot, err := c.view.resolve(cmd.dir, true)
+	if err == nil {
+		_, err = c.view.lstat(start)
+	}
 	if err != nil {
 		return "", fmt.Sprintf("working directory %s: %v", cmd.dir, err)
 	}
 	gitDir := cmd.gitDir
 	if gitDir == "" && c.env["GIT_DIR"] != "" {
 		// The user's own GIT_DIR (a sandbox's was refused already).
-		gitDir = c.env["GIT_DIR"]
-		if !filepath.IsAbs(gitDir) {
-			gitDir = filepath.Join(start, gitDir)
-		}
+		gitDir = under(start, c.env["GIT_DIR"])
 	}
 	var repos []*repository
 	var workTrees []string // where git takes the work tree to be, for repos[0]
@@ -96,8 +97,8 @@ func (c *check) gitCommand(cmd gitCommand, genv gitEnv) (string, string) {
 					"a .git or a repository planted there while git starts would be used", dir, root)
 			}
 		}
-		if name, root, ok := c.view.unstable(start); ok {
-			return "", fmt.Sprintf("the sandbox can rename %s (in writable root %s), so it can change which repository git finds from %s", name, root, start)
+		if moved != "" {
+			return "", fmt.Sprintf("the sandbox can rename or replace %s (in writable root %s), so it can change which repository git finds from %s", moved, movedRoot, cmd.dir)
 		}
 		repos = append(repos, d.repo)
 		if d.repo != nil && d.repo.workTree != "" {
@@ -169,6 +170,12 @@ func (c *check) named(what, path string, suffixes []string, genv gitEnv) (*repos
 func (c *check) repository(repo *repository, workTrees []string) string {
 	if why := c.view.readOnly("the .git entry", repo.entry, false); why != "" {
 		return why
+	}
+	if repo.named != repo.entry {
+		// The path a gitfile (or GIT_DIR, --git-dir) names, as git follows it.
+		if why := c.view.readOnly("the git directory", repo.named, false); why != "" {
+			return why
+		}
 	}
 	if why := c.view.readOnly("the git directory", repo.gitDir, true); why != "" {
 		return why
@@ -328,7 +335,7 @@ func (w *configWalk) file(path string, depth int) {
 		w.why = fmt.Sprintf("config file %q is not an absolute path", path)
 		return
 	}
-	if why := w.view.readOnly("the git config file", filepath.Clean(path), false); why != "" {
+	if why := w.view.readOnly("the git config file", path, false); why != "" {
 		w.why = why
 		return
 	}
@@ -436,13 +443,22 @@ func (w *configWalk) path(v, dir string) (string, bool) {
 		if home == "" {
 			return "", false
 		}
-		return filepath.Join(home, v[1:]), true
+		return home + v[1:], true
 	case strings.HasPrefix(v, "~") || strings.HasPrefix(v, "%(prefix)/"):
 		return "", false
 	case filepath.IsAbs(v):
-		return filepath.Clean(v), true
+		return v, true
 	case dir == "":
 		return "", false
 	}
-	return filepath.Join(dir, v), true
+	return under(dir, v), true
+}
+
+// under is p taken relative to dir as the kernel takes it: not cleaned,
+// so that ".." after a symlink goes where the kernel goes.
+func under(dir, p string) string {
+	if filepath.IsAbs(p) {
+		return p
+	}
+	return dir + "/" + p
 }

@@ -17,6 +17,9 @@ type repository struct {
 	// entry is the name git found: DIR/.git (a directory or a gitfile),
 	// or the bare repository's directory itself.
 	entry string
+	// named is the path git follows to the git directory: entry, or what
+	// a gitfile (or GIT_DIR) says, unresolved.
+	named string
 	// gitDir is the git directory, symlinks resolved; commonDir is where
 	// its config, hooks and objects are (gitDir unless a commondir file
 	// names another: a linked work tree).
@@ -200,7 +203,7 @@ func (v *view) gitDirAt(env gitEnv, entry, dir string) (*repository, error) {
 	if common == dir {
 		common = real
 	}
-	return &repository{entry: entry, gitDir: real, commonDir: common}, nil
+	return &repository{entry: entry, named: dir, gitDir: real, commonDir: common}, nil
 }
 
 // maxGitfile is git's limit on a gitfile's size.
@@ -225,9 +228,9 @@ func readGitfile(path string, size int64) (string, error) {
 		return "", fmt.Errorf("gitfile %s: no path (git stops there)", path)
 	}
 	if !filepath.IsAbs(s) {
-		s = filepath.Join(filepath.Dir(path), s)
+		s = filepath.Dir(path) + "/" + s
 	}
-	return filepath.Clean(s), nil
+	return s, nil
 }
 
 // isGitDir is git's is_git_directory: a valid HEAD, and objects and refs

@@ -1,9 +1,6 @@
 package repotrust
 
-import (
-	"path/filepath"
-	"strings"
-)
+import "strings"
 
 // gitCommand is what git's command line says about the repositories it will
 // use.
@@ -30,12 +27,7 @@ var opaqueCommands = map[string]bool{"shell": true, "daemon": true, "http-backen
 // program acts as ("" for git itself); args follow argv[0].
 func parseGit(dashed string, args []string, workdir string) gitCommand {
 	c := gitCommand{dir: workdir, sub: dashed}
-	abs := func(p string) string {
-		if filepath.IsAbs(p) {
-			return filepath.Clean(p)
-		}
-		return filepath.Join(c.dir, p)
-	}
+	abs := func(p string) string { return under(c.dir, p) }
 	i := 0
 	if dashed == "" {
 		// git's own options, before the subcommand (git.c, handle_options).

@@ -205,19 +205,6 @@ func (v *view) pinned(p string) bool {
 	return true
 }
 
-// unstable returns the first name on the way to p that a sandbox can
-// rename (its directory is writable and it is not a mount point), or ok
-// false when the path p leads to the same file for as long as the
-// filesystem is only changed by sandboxes.
-func (v *view) unstable(p string) (name, root string, ok bool) {
-	for x := p; x != "/"; x = parent(x) {
-		if root, w := v.writable(parent(x)); w && !v.pinned(x) {
-			return x, root, true
-		}
-	}
-	return "", "", false
-}
-
 // rootBelow returns a writable root strictly inside dir, if any.
 func (v *view) rootBelow(dir string) (string, bool) {
 	for _, rec := range v.h.records {
@@ -230,22 +217,27 @@ func (v *view) rootBelow(dir string) (string, bool) {
 	return "", false
 }
 
-// readOnly says why the sandbox could have written p or could still
-// change what the path p leads to, or "" when it could do neither. what
-// names p in the message ("the git directory", "the global git config").
-// For a directory whose whole tree matters (tree), a writable root inside
-// it counts too.
+// readOnly says why a sandbox could have written what the path p leads to,
+// or could make p lead elsewhere, or "" when it could do neither. p is the
+// path as a program will follow it (symlinks unresolved). what names p in
+// the message ("the git directory", "the git config file"). For a
+// directory whose whole tree matters (tree), a writable root inside it
+// counts too.
 func (v *view) readOnly(what, p string, tree bool) string {
-	if root, ok := v.writable(p); ok {
-		return fmt.Sprintf("%s %s lies in the writable root %s and is not a file the sandbox has kept read-only since execgate started: "+
-			"a sandboxed command could have created, replaced or changed it", what, p, root)
+	real, name, root, err := v.resolve(p, true)
+	if err != nil {
+		return fmt.Sprintf("%s %s: %v", what, p, err)
 	}
-	if name, root, ok := v.unstable(p); ok {
-		return fmt.Sprintf("the sandbox can rename %s (in writable root %s), so it can replace %s %s while the program starts", name, root, what, p)
+	if root, ok := v.writable(real); ok {
+		return fmt.Sprintf("%s %s lies in the writable root %s and is not a file the sandbox has kept read-only since execgate started: "+
+			"a sandboxed command could have created, replaced or changed it", what, real, root)
+	}
+	if name != "" {
+		return fmt.Sprintf("the sandbox can rename or replace %s (in writable root %s), so %s %s could lead elsewhere while the program starts", name, root, what, p)
 	}
 	if tree {
-		if root, ok := v.rootBelow(p); ok {
-			return fmt.Sprintf("%s %s contains the writable root %s", what, p, root)
+		if root, ok := v.rootBelow(real); ok {
+			return fmt.Sprintf("%s %s contains the writable root %s", what, real, root)
 		}
 	}
 	return ""

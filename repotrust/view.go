@@ -1,6 +1,7 @@
 package repotrust
 
 import (
+	"errors"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -48,42 +49,66 @@ func (v *view) id(p string) (fileID, bool) {
 }
 
 // realpath is filepath.EvalSymlinks for an absolute path, through the
-// view's lstat cache.
+// view's lstat cache: p must exist.
 func (v *view) realpath(p string) (string, error) {
+	real, _, _, err := v.resolve(p, false)
+	if err == nil {
+		_, err = v.lstat(real)
+	}
+	return real, err
+}
+
+// resolve follows the absolute path p as the kernel does (symlinks, and
+// ".." after them, physically) to the path it leads to now; a part that
+// does not exist is kept as written. With stable, it also reports the
+// first name on the way (symlinks included) that a sandbox could rename or
+// replace: one in a writable directory that is not a read-only mount point.
+// p could then lead elsewhere by the time another process follows it.
+func (v *view) resolve(p string, stable bool) (real, name, root string, err error) {
 	pending := strings.Split(p, "/")
 	done := "/"
 	for hops := 0; len(pending) > 0; {
-		name := pending[0]
+		elem := pending[0]
 		pending = pending[1:]
-		switch name {
+		switch elem {
 		case "", ".":
 			continue
 		case "..":
 			done = parent(done)
 			continue
 		}
-		next := filepath.Join(done, name)
+		next := filepath.Join(done, elem)
 		st, err := v.lstat(next)
+		if errors.Is(err, fs.ErrNotExist) {
+			// The rest does not exist: whoever can create it is asked
+			// of the path itself (writable).
+			return filepath.Join(append([]string{next}, pending...)...), name, root, nil
+		}
 		if err != nil {
-			return "", &fs.PathError{Op: "lstat", Path: next, Err: err}
+			return "", "", "", &fs.PathError{Op: "lstat", Path: next, Err: err}
+		}
+		if stable && name == "" {
+			if r, w := v.writable(done); w && !v.pinned(next) {
+				name, root = next, r
+			}
 		}
 		if !st.isSymlink() {
 			done = next
 			continue
 		}
 		if hops++; hops > 40 {
-			return "", &fs.PathError{Op: "realpath", Path: p, Err: errLoop}
+			return "", "", "", &fs.PathError{Op: "resolve", Path: p, Err: errLoop}
 		}
 		target, err := readlink(next)
 		if err != nil {
-			return "", err
+			return "", "", "", err
 		}
 		if filepath.IsAbs(target) {
 			done = "/"
 		}
 		pending = append(strings.Split(target, "/"), pending...)
 	}
-	return done, nil
+	return done, name, root, nil
 }
 
 // readlink is readlink(2).
