@@ -137,7 +137,7 @@ func (c *check) workdir(dir string) (string, string) {
 	if err != nil {
 		return dir, fmt.Sprintf("working directory %s: %v", dir, err)
 	}
-	return real, c.view.readOnly("its working directory", real, true)
+	return real, c.view.readOnly("its working directory", dir, true)
 }
 
 func envMap(env []string) map[string]string {

@@ -105,6 +105,9 @@ func (c *check) gitCommand(cmd gitCommand, genv gitEnv) (string, string) {
 			workTrees = []string{d.repo.workTree}
 		}
 	}
+	if cmd.workTree != "" {
+		workTrees = append(workTrees, cmd.workTree)
+	}
 	for _, arg := range cmd.repoArgs {
 		repo, why := c.named("the repository argument", arg, []string{"/.git", "", ".git/.git", ".git"}, genv)
 		if why != "" {

@@ -7,7 +7,9 @@ import "strings"
 type gitCommand struct {
 	dir    string // where repository discovery starts (after -C)
 	gitDir string // --git-dir or --bare, absolute; "" to discover
-	sub    string // the subcommand, "" if none
+	// workTree is --work-tree, absolute ("" if not given): hooks run there.
+	workTree string
+	sub      string // the subcommand, "" if none
 	// repoArgs are arguments naming repositories (git receive-pack DIR).
 	repoArgs []string
 	// refuse says why the command line itself makes the check impossible
@@ -31,7 +33,7 @@ func parseGit(dashed string, args []string, workdir string) gitCommand {
 	i := 0
 	if dashed == "" {
 		// git's own options, before the subcommand (git.c, handle_options).
-		var gitDir string
+		var gitDir, workTree string
 		for ; i < len(args); i++ {
 			a := args[i]
 			if !strings.HasPrefix(a, "-") {
@@ -69,9 +71,13 @@ func parseGit(dashed string, args []string, workdir string) gitCommand {
 				if gitDir == "" {
 					gitDir = c.dir
 				}
-			case "--work-tree", "--namespace", "--attr-source", "--super-prefix":
-				// Where the work tree is, or which refs are shown:
-				// not where code comes from.
+			case "--work-tree":
+				if v, ok := next(); ok {
+					workTree = v
+				}
+			case "--namespace", "--attr-source", "--super-prefix":
+				// Which refs or attributes are used: not where code
+				// comes from.
 				next()
 			case "-c", "--config-env", "--exec-path", "--shallow-file":
 				if name == "--exec-path" && !hasValue {
@@ -93,6 +99,9 @@ func parseGit(dashed string, args []string, workdir string) gitCommand {
 		}
 		if gitDir != "" {
 			c.gitDir = abs(gitDir)
+		}
+		if workTree != "" {
+			c.workTree = abs(workTree)
 		}
 		if i < len(args) {
 			c.sub = args[i]

@@ -28,4 +28,9 @@
 // missing feature and the opt-out, danger-full-access; nothing runs. Without
 // user namespaces (containers, AppArmor) Landlock and seccomp still apply but
 // the protected paths are not enforced: see [Capabilities.ProtectsPaths].
+//
+// What a call may write, protected paths included, is its [Protection]:
+// [Launcher.Observe] reports each started call's, and
+// [Launcher.Protection] computes one without starting anything. Code that
+// trusts what the sandbox kept read-only takes it from there.
 package sandbox

@@ -30,7 +30,8 @@ type Proc struct {
 // helper gets SIGTERM, which ends every process of the call at once.
 //
 // A mode that cannot be enforced here is an *UnenforceableError and
-// nothing is started.
+// nothing is started. Otherwise the Observe function, if any, learns the
+// call's Protection before the helper runs anything.
 func (l *Launcher) Start(ctx context.Context, spec Spec, argv []string, p Proc) (*exec.Cmd, error) {
 	h, err := l.helperSpec(spec, argv)
 	if err != nil {
