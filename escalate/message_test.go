@@ -16,6 +16,8 @@ func TestResponseWireForms(t *testing.T) {
 		{Response{Action: Escalate}, `{"action":"Escalate"}`},
 		{Response{Action: Deny, Reason: "no \"git push\" here"}, `{"action":{"Deny":{"reason":"no \"git push\" here"}}}`},
 		{Response{Action: Deny}, `{"action":{"Deny":{"reason":null}}}`},
+		// execgate's extension: a sibling field serde's default ignores.
+		{Response{Action: Run, Note: "execgate: git runs inside the sandbox\n\"x\""}, `{"action":"Run","note":"execgate: git runs inside the sandbox\n\"x\""}`},
 	}
 	for _, tc := range tests {
 		b, err := json.Marshal(tc.resp)
