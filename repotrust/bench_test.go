@@ -35,6 +35,12 @@ func BenchmarkCheck(b *testing.B) {
 	if _, err := os.Stat("/usr/bin/git"); err != nil {
 		b.Skip("no /usr/bin/git")
 	}
+	// One lstat(2), to read the figures against on a loaded machine.
+	b.Run("lstat-baseline", func(b *testing.B) {
+		for b.Loop() {
+			lstatStamp(filepath.Join(ws, ".git"))
+		}
+	})
 	for _, c := range []struct {
 		name string
 		ex   Exec

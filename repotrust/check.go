@@ -92,6 +92,7 @@ func (r *Registry) Check(ex Exec) Verdict {
 type check struct {
 	view *view
 	env  map[string]string // the program's environment
+	genv gitEnv            // what of env changes git's discovery
 }
 
 // configVars are the variables outside GIT_* that change where git finds

@@ -365,3 +365,41 @@ func TestPrograms(t *testing.T) {
 		t.Errorf("String() = %q", got)
 	}
 }
+
+// A push to a repository on this machine runs that repository's hooks
+// (receive-pack) here: the repository pushed to must be trusted too.
+func TestCheckPushToLocalRepository(t *testing.T) {
+	l := newLayout(t)
+	r := l.registry(t, DefaultPrograms(), protection(l.ws, l.tmp))
+	env := l.env()
+	expect(t, r.Check(gitExec(l.ws, env, "push", l.ws2, "main")), false, l.ws2)
+	expect(t, r.Check(gitExec(l.ws, env, "push", "file://"+l.ws2)), false, l.ws2)
+	expect(t, r.Check(gitExec(l.ws, env, "push", l.outside, "main")), true)
+	expect(t, r.Check(gitExec(l.ws, env, "push", "https://example.com/x.git", "main")), true)
+	expect(t, r.Check(gitExec(l.ws, env, "push", "host:repo.git", "main")), true)
+	expect(t, r.Check(gitExec(l.ws, env, "push", "--receive-pack=/bin/sh", "origin")), false, "--receive-pack")
+	expect(t, r.Check(gitExec(l.ws, env, "fetch", "--upload-pack", "/bin/sh", "origin")), false, "--upload-pack")
+	expect(t, r.Check(gitExec(l.ws, env, "clone", "-u", "/bin/sh", l.outside, "x")), false, "-u")
+	expect(t, r.Check(gitExec(l.ws, env, "status", "--remote=/x", "--exec=sh")), false, "--exec")
+	expect(t, r.Check(gitExec(l.ws, env, "push", "-u", "https://example.com/x", "main")), true)
+	expect(t, r.Check(gitExec(l.ws, env, "log", "--", "--exec=file")), true)
+	// The configured remotes, whichever is pushed to.
+	runGit(t, l.home, l.ws, "remote", "add", "safe", l.outside)
+	expect(t, r.Check(gitExec(l.ws, env, "push", "safe", "main")), true)
+	runGit(t, l.home, l.ws, "remote", "add", "origin", l.ws2)
+	expect(t, r.Check(gitExec(l.ws, env, "push")), false, l.ws2)
+	// Other commands do not run the remote's hooks.
+	expect(t, r.Check(gitExec(l.ws, env, "fetch", "origin")), true)
+}
+
+func TestLocalURL(t *testing.T) {
+	for u, want := range map[string]string{
+		"/srv/r.git": "/srv/r.git", "../r": "../r", "file:///srv/r": "/srv/r", "r": "r",
+		"https://h/r": "", "ssh://h/r": "", "h:r.git": "", "h:/srv/r": "", "file://h/r": "", "./a:b": "./a:b",
+	} {
+		got, ok := localURL(u)
+		if ok != (want != "") || got != want {
+			t.Errorf("localURL(%q) = %q, %v; want %q", u, got, ok, want)
+		}
+	}
+}

@@ -15,6 +15,7 @@ func (c *check) git(names []string, ex Exec) (string, string) {
 	if err != nil {
 		return "", err.Error()
 	}
+	c.genv = genv
 	repo := ""
 	for _, cmd := range c.gitCommands(names, ex) {
 		gitDir, why := c.gitCommand(cmd, genv)
@@ -109,7 +110,7 @@ func (c *check) gitCommand(cmd gitCommand, genv gitEnv) (string, string) {
 		workTrees = append(workTrees, cmd.workTree)
 	}
 	for _, arg := range cmd.repoArgs {
-		repo, why := c.named("the repository argument", arg, []string{"/.git", "", ".git/.git", ".git"}, genv)
+		repo, why := c.named("the repository argument", arg, enterRepoSuffixes, genv)
 		if why != "" {
 			return arg, why
 		}
@@ -130,12 +131,16 @@ func (c *check) gitCommand(cmd gitCommand, genv gitEnv) (string, string) {
 		if i == 0 {
 			wt = workTrees
 		}
-		if why := c.repository(repo, wt); why != "" {
+		if why := c.repository(repo, wt, cmd.pushes); why != "" {
 			return repo.gitDir, why
 		}
 	}
 	return first, ""
 }
+
+// enterRepoSuffixes are what git's enter_repo tries after a repository
+// path it is given, in order.
+var enterRepoSuffixes = []string{"/.git", "", ".git/.git", ".git"}
 
 // named finds the repository at path as git does for a path it is given
 // (--git-dir, GIT_DIR, receive-pack's argument: enter_repo tries the
@@ -170,7 +175,7 @@ func (c *check) named(what, path string, suffixes []string, genv gitEnv) (*repos
 // repository checks what git takes code from in repo: its git and common
 // directories, its configuration and what that names, its hooks, and with
 // submodules, the work trees git may take (workTrees, plus core.worktree).
-func (c *check) repository(repo *repository, workTrees []string) string {
+func (c *check) repository(repo *repository, workTrees []string, pushes bool) string {
 	if why := c.view.readOnly("the .git entry", repo.entry, false); why != "" {
 		return why
 	}
@@ -195,6 +200,28 @@ func (c *check) repository(repo *repository, workTrees []string) string {
 	}
 	if cfg.why != "" {
 		return cfg.why
+	}
+	if pushes {
+		// Any configured remote may be the one pushed to; a relative
+		// path is relative to where git runs.
+		dirs := workTrees
+		if len(dirs) == 0 {
+			dirs = []string{repo.gitDir}
+		}
+		for _, r := range cfg.remotes {
+			for _, d := range dirs {
+				remote, why := c.named("the remote repository", under(d, r), enterRepoSuffixes, c.genv)
+				if why == "" && remote != nil {
+					why = c.repository(remote, nil, false)
+				}
+				if why != "" {
+					return why
+				}
+				if filepath.IsAbs(r) {
+					break
+				}
+			}
+		}
 	}
 	for _, wt := range cfg.workTrees {
 		// core.worktree is relative to the git directory.
@@ -313,6 +340,7 @@ type configWalk struct {
 	hooksPaths     []setting // every core.hooksPath
 	fsmonitors     []setting // every core.fsmonitor naming a program by path
 	workTrees      []string  // every core.worktree
+	remotes        []string  // every remote.*.url and pushurl naming a path here
 	worktreeConfig bool
 	sha256         bool
 	why            string // the first reason not to trust
@@ -385,6 +413,10 @@ func (w *configWalk) entry(file string, e configEntry, depth int) {
 		} // else found on the server's PATH
 	case e.key == "core.worktree":
 		w.workTrees = append(w.workTrees, e.value)
+	case strings.HasPrefix(section, "remote.") && (name == "url" || name == "pushurl"):
+		if p, ok := localURL(e.value); ok {
+			w.remotes = append(w.remotes, p)
+		}
 	case e.key == "extensions.worktreeconfig":
 		w.worktreeConfig, _ = gitBool(e.value)
 	case e.key == "extensions.objectformat":
