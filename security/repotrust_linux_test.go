@@ -120,6 +120,27 @@ func TestRepoTrustSymlinkedHook(t *testing.T) {
 	})
 }
 
+// TestRepoTrustPushToPlantedRepository: in the user's own (trusted)
+// repository, the allowed git push goes to a repository the sandbox made on
+// this machine, whose pre-receive hook git runs locally.
+func TestRepoTrustPushToPlantedRepository(t *testing.T) {
+	requireGit(t)
+	eachUser(t, func(t *testing.T, u user) {
+		var evil string
+		w := start(t, u, setup{Rules: `prefix_rule(pattern=["git", "push"], decision="allow")` + "\n", WorkspaceParent: "/var/tmp",
+			Prepare: func(t *testing.T, w *world) {
+				gitAs(t, w, w.WS, "init", "-q")
+				gitAs(t, w, w.WS, "commit", "-q", "--allow-empty", "-m", "x")
+				evil = userDir(t, u, os.TempDir(), "evil")
+			}})
+		hook := filepath.Join(evil, "r.git", "hooks", "pre-receive")
+		res := w.shell(t, "git init -q --bare "+shq(filepath.Join(evil, "r.git"))+" && "+writeScript(hook, w.payload("push"))+
+			" && git push -q "+shq(filepath.Join(evil, "r.git"))+" HEAD:refs/heads/x")
+		w.assertConfined(t, "push", res)
+		expectSandboxed(t, res, "push", filepath.Join(evil, "r.git"))
+	})
+}
+
 // TestRepoTrustTrustedWorkspaceEscalates is the positive control: in the
 // user's own repository, whose .git the sandbox has kept read-only since
 // the server started, the allowed git escalates, and so runs the user's own
