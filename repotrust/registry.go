@@ -166,13 +166,21 @@ func (rec *record) rootOf(p string) (string, bool) {
 // or below a path that call's sandbox mounted read-only. A p that does not
 // exist is writable where it could be created.
 func (v *view) writable(p string) (root string, ok bool) {
+	if r, seen := v.writables[p]; seen {
+		return r, r != ""
+	}
 	for _, rec := range v.h.records {
-		root, in := rec.rootOf(p)
+		r, in := rec.rootOf(p)
 		if in && !v.protectedIn(rec, p) {
-			return root, true
+			root = r
+			break
 		}
 	}
-	return "", false
+	if v.writables == nil {
+		v.writables = make(map[string]string, 16)
+	}
+	v.writables[p] = root
+	return root, root != ""
 }
 
 // protectedIn reports whether p or a directory above it is one rec's

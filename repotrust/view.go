@@ -19,6 +19,8 @@ type view struct {
 	stats map[string]statResult // lstat, by path
 	// follow is stat (symlinks followed by the kernel), by path.
 	follow map[string]statResult
+	// writables remembers writable: the root, "" for none.
+	writables map[string]string
 }
 
 type statResult struct {
