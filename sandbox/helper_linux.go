@@ -75,28 +75,61 @@ func runSpec(h helperSpec, argv []string) int {
 	}
 }
 
-// confineSelf pins the writable roots, sets up the namespaces when h has
-// them, and confines this process.
+// confineSelf pins the paths Landlock will grant, sets up the namespaces
+// when h has them, and confines this process.
 func confineSelf(h helperSpec) error {
+	if !h.Namespaces && len(h.Mounts) > 0 {
+		return errors.New("bad spec: mounts without namespaces")
+	}
 	pinned, err := pinRoots(h.Roots)
 	if err != nil {
 		return err
 	}
 	defer closePinned(pinned)
+	grants, err := pinGrants(h)
+	if err != nil {
+		return err
+	}
+	defer grants.close()
 	if h.Namespaces {
 		if err := setupNamespaces(h, pinned); err != nil {
 			return err
 		}
 	}
-	return confine(h, pinned)
+	return confine(h, pinned, grants)
 }
 
-// setupNamespaces runs as root of the new user namespace: protected paths
-// become read-only mounts, /proc shows only this pid namespace, and the
-// working directory is looked up again so that it goes through the new
-// mounts (a cwd inside .git would otherwise still reach the writable one).
+// grants are the read paths and writable files of a spec, pinned as the
+// writable roots are (see pinRoots); -1 for one that no longer exists.
+type grants struct {
+	read, writeFiles []int
+}
+
+func pinGrants(h helperSpec) (grants, error) {
+	var g grants
+	var err error
+	if g.read, err = pinPaths(h.Read); err != nil {
+		return g, fmt.Errorf("readable path %w", err)
+	}
+	if g.writeFiles, err = pinPaths(h.WriteFiles); err != nil {
+		closePinnedFDs(g.read)
+		return grants{}, fmt.Errorf("writable file %w", err)
+	}
+	return g, nil
+}
+
+func (g grants) close() {
+	closePinnedFDs(g.read)
+	closePinnedFDs(g.writeFiles)
+}
+
+// setupNamespaces runs as root of the new user namespace: the layout's
+// mounts (protected paths read-only, denied paths hidden), /proc showing
+// only this pid namespace, and the working directory looked up again so
+// that it goes through the new mounts (a cwd inside .git would otherwise
+// still reach the writable one).
 func setupNamespaces(h helperSpec, pinned []pinnedRoot) error {
-	if err := protectPaths(pinned, h.Roots); err != nil {
+	if err := applyMounts(h.Mounts, pinned); err != nil {
 		return err
 	}
 	if h.Proc {
@@ -114,7 +147,7 @@ func setupNamespaces(h helperSpec, pinned []pinnedRoot) error {
 
 // confine applies Landlock and then the seccomp filter to every thread.
 // Both are irreversible and inherited by everything started afterwards.
-func confine(h helperSpec, pinned []pinnedRoot) error {
+func confine(h helperSpec, pinned []pinnedRoot, g grants) error {
 	if h.Mode == DangerFullAccess {
 		return nil
 	}
@@ -128,7 +161,7 @@ func confine(h helperSpec, pinned []pinnedRoot) error {
 	if err := seccompAvailable(); err != nil {
 		return &UnenforceableError{Mode: h.Mode, Missing: "seccomp filters are not available: " + err.Error()}
 	}
-	if err := applyLandlock(abi, h.Network, pinned); err != nil {
+	if err := applyLandlock(abi, h.Network, pinned, g); err != nil {
 		return err
 	}
 	return installSeccomp(h.Network)

@@ -6,6 +6,7 @@ import (
 
 	"github.com/landlock-lsm/go-landlock/landlock"
 	ll "github.com/landlock-lsm/go-landlock/landlock/syscall"
+	"golang.org/x/sys/unix"
 )
 
 // presets are go-landlock's configurations by ABI version (index 0 unused).
@@ -28,21 +29,40 @@ func landlockABI() int {
 	return v
 }
 
-// applyLandlock restricts every thread of the process: read and execute
-// everywhere, every handled right (refer, ioctl on devices, unix socket
-// resolution included) on the writable roots, read/write on the harmless
-// devices, and signal and abstract-socket scoping where the ABI has them.
-// The network is left to seccomp (Landlock's TCP rules miss MPTCP and UDP
-// before ABI 10), so no network access right is handled here.
-func applyLandlock(abi int, network bool, roots []pinnedRoot) error {
+// applyLandlock restricts every thread of the process: read and execute on
+// the layout's readable paths ("/" for most policies), every handled right
+// (refer, ioctl on devices, unix socket resolution included) on the writable
+// roots, read and write on the writable files and the harmless devices, and
+// signal and abstract-socket scoping where the ABI has them. The network is
+// left to seccomp (Landlock's TCP rules miss MPTCP and UDP before ABI 10),
+// so no network access right is handled here.
+func applyLandlock(abi int, network bool, roots []pinnedRoot, g grants) error {
 	if abi < 1 {
 		return errNoLandlock
 	}
 	cfg := presets[min(abi, len(presets)-1)]
 	cfg.HandledAccessNet = 0
 	all := cfg.HandledAccessFS
+	file := all & landlock.AccessFSSet(ll.AccessFSExecute|ll.AccessFSReadFile|ll.AccessFSWriteFile|ll.AccessFSTruncate|ll.AccessFSIoctlDev)
+	roFile := all & landlock.AccessFSSet(ll.AccessFSExecute|ll.AccessFSReadFile)
+	roDir := all & landlock.AccessFSSet(ll.AccessFSExecute|ll.AccessFSReadFile|ll.AccessFSReadDir)
 
-	rules := []landlock.Rule{landlock.RODirs("/")}
+	var rules []landlock.Rule
+	for _, fd := range g.read {
+		if fd < 0 {
+			continue
+		}
+		access, err := fdAccess(fd, roDir, roFile)
+		if err != nil {
+			return err
+		}
+		rules = append(rules, landlock.PathAccess(access, fdPath(fd)))
+	}
+	for _, fd := range g.writeFiles {
+		if fd >= 0 {
+			rules = append(rules, landlock.PathAccess(file, fdPath(fd)))
+		}
+	}
 	if len(roots) > 0 {
 		paths := make([]string, len(roots))
 		for i, r := range roots {
@@ -64,4 +84,20 @@ func applyLandlock(abi int, network bool, roots []pinnedRoot) error {
 		return fmt.Errorf("landlock (ABI %d): %w", abi, err)
 	}
 	return nil
+}
+
+// fdPath names a pinned file for APIs that take a path.
+func fdPath(fd int) string { return fmt.Sprintf("/proc/self/fd/%d", fd) }
+
+// fdAccess is dir for a directory, file for anything else: Landlock
+// refuses directory rights on a file.
+func fdAccess(fd int, dir, file landlock.AccessFSSet) (landlock.AccessFSSet, error) {
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		return 0, fmt.Errorf("landlock: stat a readable path: %w", err)
+	}
+	if st.Mode&unix.S_IFMT == unix.S_IFDIR {
+		return dir, nil
+	}
+	return file, nil
 }

@@ -34,6 +34,21 @@ func NewLauncher(self string, log *slog.Logger) *Launcher {
 // Capabilities returns what the launcher found at startup.
 func (l *Launcher) Capabilities() Capabilities { return l.caps }
 
+// Layout is the layout calls under spec get on this machine: without user
+// namespaces, execgate's protected paths are missing from it (they are not
+// enforced), and a layout that needs other mounts is an error.
+func (l *Launcher) Layout(spec Spec) (Layout, error) {
+	if err := spec.Policy.Validate(); err != nil {
+		return Layout{}, err
+	}
+	return spec.layout(l.layoutOptions(spec))
+}
+
+func (l *Launcher) layoutOptions(spec Spec) layoutOptions {
+	ns := spec.Policy.Sandboxed() && l.caps.Namespaces
+	return layoutOptions{namespaces: ns, privateProc: ns && l.caps.ProcMount}
+}
+
 // helperSpec checks that spec can be enforced here and resolves what the
 // helper needs to know.
 func (l *Launcher) helperSpec(spec Spec, argv []string) (helperSpec, error) {
@@ -46,15 +61,19 @@ func (l *Launcher) helperSpec(spec Spec, argv []string) (helperSpec, error) {
 	if err := l.caps.check(spec.Policy.Mode, spec.landlockABI); err != nil {
 		return helperSpec{}, err
 	}
-	roots, err := spec.Roots()
+	o := l.layoutOptions(spec)
+	lay, err := spec.layout(o)
 	if err != nil {
 		return helperSpec{}, err
 	}
 	return helperSpec{
 		Mode:        spec.Policy.Mode,
 		Network:     spec.Policy.Network(),
-		Roots:       roots,
-		Namespaces:  spec.Policy.Sandboxed() && l.caps.Namespaces,
+		Read:        lay.Read,
+		Roots:       lay.Roots,
+		WriteFiles:  lay.WriteFiles,
+		Mounts:      lay.mounts,
+		Namespaces:  o.namespaces,
 		Proc:        l.caps.ProcMount,
 		LandlockABI: spec.landlockABI,
 	}, nil

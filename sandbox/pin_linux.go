@@ -39,11 +39,43 @@ func closePinned(ps []pinnedRoot) {
 	}
 }
 
+// pinPaths opens each of paths (files or directories) as pinRoots does;
+// a path that no longer exists gets -1. closeFDs closes them.
+func pinPaths(paths []string) ([]int, error) {
+	fds := make([]int, 0, len(paths))
+	for _, p := range paths {
+		fd, err := openPathNoSymlinks(p, 0)
+		if errors.Is(err, unix.ENOENT) {
+			fd, err = -1, nil
+		}
+		if err != nil {
+			closePinnedFDs(fds)
+			return nil, fmt.Errorf("%s: %w", p, err)
+		}
+		fds = append(fds, fd)
+	}
+	return fds, nil
+}
+
+func closePinnedFDs(fds []int) {
+	for _, fd := range fds {
+		if fd >= 0 {
+			unix.Close(fd)
+		}
+	}
+}
+
 // openNoSymlinks opens dir (already resolved by the parent) and fails if
 // any component has become a symlink since.
 func openNoSymlinks(dir string) (int, error) {
-	const flags = unix.O_PATH | unix.O_DIRECTORY | unix.O_CLOEXEC
-	fd, err := unix.Openat2(unix.AT_FDCWD, dir, &unix.OpenHow{Flags: flags, Resolve: unix.RESOLVE_NO_SYMLINKS})
+	return openPathNoSymlinks(dir, unix.O_DIRECTORY)
+}
+
+// openPathNoSymlinks opens p with O_PATH (plus extra flags) and fails if
+// any component, the last included, is a symlink.
+func openPathNoSymlinks(p string, extra int) (int, error) {
+	flags := unix.O_PATH | unix.O_CLOEXEC | extra
+	fd, err := unix.Openat2(unix.AT_FDCWD, p, &unix.OpenHow{Flags: uint64(flags), Resolve: unix.RESOLVE_NO_SYMLINKS})
 	if errors.Is(err, unix.ELOOP) {
 		return -1, errors.New("a path component is now a symlink")
 	}
@@ -51,11 +83,11 @@ func openNoSymlinks(dir string) (int, error) {
 		return fd, err
 	}
 	// Before Linux 5.6: open, then check where we landed.
-	fd, err = unix.Open(dir, flags, 0)
+	fd, err = unix.Open(p, flags, 0)
 	if err != nil {
 		return -1, err
 	}
-	if got, err := os.Readlink(fmt.Sprintf("/proc/self/fd/%d", fd)); err != nil || got != dir {
+	if got, err := os.Readlink(fmt.Sprintf("/proc/self/fd/%d", fd)); err != nil || got != p {
 		unix.Close(fd)
 		return -1, fmt.Errorf("opened %q instead: a path component is now a symlink", got)
 	}

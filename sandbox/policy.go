@@ -27,7 +27,8 @@ var ErrUnknownMode = errors.New("unknown sandbox policy type")
 // Policy is a sandbox policy. Its JSON form is Codex's: {"type":"read-only"},
 // {"type":"workspace-write","writable_roots":[...],"network_access":false,
 // "exclude_tmpdir_env_var":false,"exclude_slash_tmp":false} or
-// {"type":"danger-full-access"}.
+// {"type":"danger-full-access"}, or a permission profile (profile.go),
+// which later Codex builds send instead.
 type Policy struct {
 	Mode Mode
 	// WritableRoots are extra writable directories (workspace-write only).
@@ -38,6 +39,10 @@ type Policy struct {
 	ExcludeTmpdirEnvVar bool
 	// ExcludeSlashTmp keeps /tmp out of the writable roots.
 	ExcludeSlashTmp bool
+	// Profile, when set, is a permission profile that replaces the mode's
+	// filesystem rules; Mode and NetworkAccess then summarize it (see
+	// policyFromProfile) and WritableRoots and the exclusions are unused.
+	Profile *Profile
 }
 
 // ReadOnlyPolicy is the most restrictive policy: read anywhere, write
@@ -53,6 +58,9 @@ func (p Policy) Network() bool { return p.Mode == DangerFullAccess || p.NetworkA
 // MarshalJSON writes Codex's shape. workspace-write always carries its four
 // fields, as Codex writes them; the other modes carry only what is set.
 func (p Policy) MarshalJSON() ([]byte, error) {
+	if p.Profile != nil {
+		return p.Profile.raw, nil
+	}
 	if _, err := ParseMode(string(p.Mode)); err != nil {
 		return nil, err
 	}
@@ -78,8 +86,10 @@ func (p Policy) MarshalJSON() ([]byte, error) {
 
 // UnmarshalJSON accepts Codex's shape with tolerant spelling: the type in
 // kebab-case, snake_case or camelCase, and field names in snake_case or
-// camelCase. Unknown fields are ignored (newer Codex builds add some); an
-// unknown type is an error wrapping [ErrUnknownMode].
+// camelCase, or a permission profile (type managed, disabled or external).
+// Unknown fields are ignored (newer Codex builds add some); an unknown type
+// is an error wrapping [ErrUnknownMode], a profile this package cannot
+// read completely one wrapping [ErrUnknownProfile].
 func (p *Policy) UnmarshalJSON(data []byte) error {
 	var raw map[string]json.RawMessage
 	if err := json.Unmarshal(data, &raw); err != nil {
@@ -101,6 +111,14 @@ func (p *Policy) UnmarshalJSON(data []byte) error {
 	var typ string
 	if err := json.Unmarshal(t, &typ); err != nil {
 		return fmt.Errorf("sandbox policy: field \"type\": %w", err)
+	}
+	if isProfileType(typ) {
+		prof, err := ParseProfile(data)
+		if err != nil {
+			return err
+		}
+		*p = policyFromProfile(prof)
+		return nil
 	}
 	m, err := ParseMode(typ)
 	if err != nil {

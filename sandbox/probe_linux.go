@@ -63,10 +63,10 @@ func probeNamespacesChild() int {
 	if os.Getpid() != 1 {
 		return helperFail(fmt.Errorf("not in a new pid namespace"))
 	}
-	if err := protectPaths(nil, nil); err != nil {
+	if err := applyMounts(nil, nil); err != nil {
 		return helperFail(err)
 	}
-	if err := bindReadOnly("/"); err != nil {
+	if err := bindView("/", true); err != nil {
 		return helperFail(fmt.Errorf("read-only bind mount: %w", err))
 	}
 	if err := mountProc(); err != nil {

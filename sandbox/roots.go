@@ -12,66 +12,27 @@ import (
 // whatever the sandboxed code wrote into them.
 var protectedNames = []string{".git", ".codex", ".agents"}
 
-// Root is a writable directory and the paths inside it that stay read-only.
-// Protected paths may not exist yet: the helper then keeps them from being
+// Root is a writable directory and the paths inside it that stay read-only:
+// execgate's protected names, the directory a .git file points to (which
+// may lie elsewhere) and what the policy makes read-only inside it. The
+// protected names may not exist yet: the helper then keeps them from being
 // created.
 type Root struct {
 	Path      string   `json:"path"`
 	Protected []string `json:"protected,omitempty"`
 }
 
-// Roots returns the writable roots of spec with symlinks resolved: the
-// configured roots, the workspace, /tmp and $TMPDIR (unless excluded), in
-// that order and without duplicates. Only workspace-write has any.
+// Roots returns the writable roots of spec with symlinks resolved, each
+// with its protected paths, as [Spec.Layout] computes them. For the three
+// modes: the configured roots, the workspace, /tmp and $TMPDIR (unless
+// excluded), in that order and without duplicates; only workspace-write has
+// any.
 func (s Spec) Roots() ([]Root, error) {
-	if s.Policy.Mode != WorkspaceWrite {
-		return nil, nil
+	l, err := s.Layout()
+	if err != nil {
+		return nil, err
 	}
-	var paths []string
-	for i, r := range s.Policy.WritableRoots {
-		if err := checkDir(r); err != nil {
-			return nil, fmt.Errorf("sandbox policy: writable_roots[%d] %q: %w", i, r, err)
-		}
-		paths = append(paths, r)
-	}
-	if err := checkDir(s.Workspace); err != nil {
-		return nil, fmt.Errorf("sandbox: workspace %q: %w", s.Workspace, err)
-	}
-	paths = append(paths, s.Workspace)
-	// /tmp and $TMPDIR are conveniences: when they are not usable
-	// directories they are left out rather than failing the call.
-	if !s.Policy.ExcludeSlashTmp && checkDir("/tmp") == nil {
-		paths = append(paths, "/tmp")
-	}
-	if !s.Policy.ExcludeTmpdirEnvVar && s.TmpDir != "" {
-		if t := filepath.Clean(s.TmpDir); checkDir(t) == nil {
-			paths = append(paths, t)
-		}
-	}
-
-	// Landlock and mounts act on the resolved directory; the policy layer
-	// compares resolved program paths against these roots.
-	reals := make([]string, len(paths))
-	for i, p := range paths {
-		real, err := filepath.EvalSymlinks(p)
-		if err != nil {
-			return nil, fmt.Errorf("sandbox: writable root %q: %w", p, err)
-		}
-		reals[i] = real
-	}
-	seen := make(map[string]bool, len(paths))
-	var roots []Root
-	for i, p := range paths {
-		if err := checkPlantedSymlink(p, reals[i], reals); err != nil {
-			return nil, err
-		}
-		if seen[reals[i]] {
-			continue
-		}
-		seen[reals[i]] = true
-		roots = append(roots, Root{Path: reals[i], Protected: protectedPaths(reals[i])})
-	}
-	return roots, nil
+	return l.Roots, nil
 }
 
 // checkPlantedSymlink refuses a root reached through a symlink that lies

@@ -14,6 +14,10 @@ type Spec struct {
 	Workspace string
 	// TmpDir is $TMPDIR as the command will see it ("" when unset).
 	TmpDir string
+	// Programs are files the call must be able to run whatever the
+	// policy grants (the shell and the execve wrapper): where the policy
+	// does not make them readable, Landlock does.
+	Programs []string
 
 	// landlockABI, when non-zero, replaces the kernel's Landlock ABI
 	// (-1: none). Tests use it to simulate an older or Landlock-less kernel.
@@ -24,9 +28,13 @@ type Spec struct {
 // The parent resolves the roots so the helper has little to do before Bash
 // starts.
 type helperSpec struct {
-	Mode    Mode   `json:"mode"`
-	Network bool   `json:"network,omitempty"`
-	Roots   []Root `json:"roots,omitempty"`
+	Mode    Mode `json:"mode"`
+	Network bool `json:"network,omitempty"`
+	// Read, Roots, WriteFiles and Mounts are the call's Layout.
+	Read       []string  `json:"read,omitempty"`
+	Roots      []Root    `json:"roots,omitempty"`
+	WriteFiles []string  `json:"wfiles,omitempty"`
+	Mounts     []mountOp `json:"mounts,omitempty"`
 	// Namespaces says the helper was started in new user, mount and pid
 	// namespaces (it is pid 1 there).
 	Namespaces bool `json:"ns,omitempty"`
