@@ -51,6 +51,7 @@ type launchRequest struct {
 	SignalINT    bool   // send SIGINT to the helper after the command prints a line
 	LeakFD       bool   // let the helper inherit a stray fd, as a careless server might
 	Spare        bool   // run the command in a spare helper started ahead (Prepare)
+	Programs     []string
 	Argv         []string
 }
 
@@ -73,7 +74,7 @@ func launchMain(args []string) int {
 	if req.NoNamespaces {
 		l.caps.Namespaces = false
 	}
-	spec := Spec{Policy: req.Policy, Workspace: req.Workspace, TmpDir: req.TmpDir, landlockABI: req.LandlockABI}
+	spec := Spec{Policy: req.Policy, Workspace: req.Workspace, TmpDir: req.TmpDir, Programs: req.Programs, landlockABI: req.LandlockABI}
 	if req.Spare {
 		l.Prepare(spec)
 		if err := waitForSpare(l, spec); err != nil {

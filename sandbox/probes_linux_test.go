@@ -44,6 +44,12 @@ func runProbe(name string, a []string) error {
 	case "read":
 		_, err := os.ReadFile(arg(0))
 		return err
+	case "readx": // the file's content, "x", can be read
+		data, err := os.ReadFile(arg(0))
+		if err == nil && string(data) != "x" {
+			return fmt.Errorf("read %q, not the file's content", data)
+		}
+		return err
 	case "tcp":
 		return rawConnect(unix.AF_INET, unix.SOCK_STREAM, arg(0))
 	case "udp":
