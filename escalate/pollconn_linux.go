@@ -66,6 +66,18 @@ func (c *pollConn) stopReading() {
 
 func (c *pollConn) Close() error { return c.f.Close() }
 
+// hungUp reports whether the peer has closed every copy of its end.
+func (c *pollConn) hungUp() bool {
+	hup := false
+	c.rc.Control(func(fd uintptr) {
+		fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLRDHUP}}
+		if n, err := unix.Poll(fds, 0); err == nil && n > 0 {
+			hup = fds[0].Revents&(unix.POLLHUP|unix.POLLRDHUP) != 0
+		}
+	})
+	return hup
+}
+
 // resumeReading undoes stopReading, unless ctx (whose end also stops
 // reading) is already done.
 func (c *pollConn) resumeReading(ctx context.Context) {

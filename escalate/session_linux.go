@@ -41,9 +41,14 @@ func NewSession(d Decider, opts Options) (*Session, error) {
 	// Descriptors this process inherited without close-on-exec would reach
 	// the shell too; see markAllCloseOnExec.
 	markAllCloseOnExec()
-	p, err := socketpair(unix.SOCK_DGRAM)
+	// Seqpacket, not datagram: the wrappers use it the same way, but a
+	// seqpacket socket ignores a destination address, where a datagram
+	// one would let the sandboxed code sendmsg to any pathname datagram
+	// socket of the host (/dev/log, journald); the sandbox's seccomp
+	// filter refuses new datagram sockets for the same reason.
+	p, err := socketpair(unix.SOCK_SEQPACKET)
 	if err != nil {
-		return nil, fmt.Errorf("escalate: datagram socketpair: %w", err)
+		return nil, fmt.Errorf("escalate: seqpacket socketpair: %w", err)
 	}
 	server, err := newPollConn(p[0], "escalate-server")
 	if err != nil {
@@ -128,6 +133,13 @@ func (s *Session) Serve(ctx context.Context) error {
 		fd, err := receiveHandshake(s.server)
 		if err != nil {
 			if ctx.Err() != nil {
+				break
+			}
+			if s.server.hungUp() {
+				// Every copy of the shell's end is closed: no
+				// handshake can come, and reads would only return
+				// end of file. The call's end stops the session.
+				<-ctx.Done()
 				break
 			}
 			if fatalSocketError(err) {

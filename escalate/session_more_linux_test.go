@@ -380,8 +380,8 @@ func TestSessionLifecycle(t *testing.T) {
 	checkCloexec(t, "child end (in the parent)", int(f.Fd()))
 	// Through Control, not Fd: Fd would make the server end blocking.
 	s.server.rc.Control(func(fd uintptr) { checkCloexec(t, "server end", int(fd)) })
-	if typ, err := unix.GetsockoptInt(int(f.Fd()), unix.SOL_SOCKET, unix.SO_TYPE); err != nil || typ != unix.SOCK_DGRAM {
-		t.Errorf("child end type %d, %v; want SOCK_DGRAM", typ, err)
+	if typ, err := unix.GetsockoptInt(int(f.Fd()), unix.SOL_SOCKET, unix.SO_TYPE); err != nil || typ != unix.SOCK_SEQPACKET {
+		t.Errorf("child end type %d, %v; want SOCK_SEQPACKET", typ, err)
 	}
 	if err := s.CloseChild(); err != nil || s.ChildFile() != nil {
 		t.Errorf("CloseChild: %v, ChildFile after: %v", err, s.ChildFile())

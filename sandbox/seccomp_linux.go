@@ -15,7 +15,12 @@ const (
 	offNr   = 0
 	offArch = 4
 	offArg0 = 16 // low 32 bits on little-endian machines
+	offArg1 = 24
 )
+
+// sockTypeMask keeps the type of socket(2)'s second argument without the
+// SOCK_NONBLOCK and SOCK_CLOEXEC flags.
+const sockTypeMask = 0xf
 
 // alwaysDenied syscalls let a process reach into another (ptrace,
 // process_vm_*) or open sockets without socket(2) (io_uring).
@@ -55,8 +60,13 @@ var networkDenied = []uint32{
 
 // seccompFilter assembles the filter: kill the process on a foreign
 // architecture (so i386 int 0x80 cannot sidestep the syscall numbers),
-// EPERM for x32 and for the denied syscalls, socket/socketpair only for
-// AF_UNIX when the network is off, allow the rest.
+// EPERM for x32 and for the denied syscalls, allow the rest. Without the
+// network, socket and socketpair may only make AF_UNIX stream and seqpacket
+// sockets: an AF_UNIX datagram socket (SOCK_RAW is one too) sends with
+// sendmsg to any pathname socket it names (/dev/log, journald, sd_notify),
+// even one end of a connected socketpair does, and sendmsg itself must stay
+// for the escalate protocol (a seqpacket socket, which ignores addresses).
+// Stream and seqpacket sockets reach nothing without connect, denied here.
 func seccompFilter(network bool) ([]bpf.RawInstruction, error) {
 	if auditArch == 0 {
 		return nil, fmt.Errorf("seccomp filter: architecture %s is not supported", runtime.GOARCH)
@@ -114,8 +124,14 @@ func seccompFilter(network bool) ([]bpf.RawInstruction, error) {
 	prog = append(prog,
 		bpf.RetConstant{Val: allow},
 		bpf.RetConstant{Val: deny},
+		// tailSocket: AF_UNIX with a stream or seqpacket type only.
 		bpf.LoadAbsolute{Off: offArg0, Size: 4},
 		bpf.JumpIf{Cond: bpf.JumpEqual, Val: unix.AF_UNIX, SkipTrue: 1},
+		bpf.RetConstant{Val: deny},
+		bpf.LoadAbsolute{Off: offArg1, Size: 4},
+		bpf.ALUOpConstant{Op: bpf.ALUOpAnd, Val: sockTypeMask},
+		bpf.JumpIf{Cond: bpf.JumpEqual, Val: unix.SOCK_STREAM, SkipTrue: 2},
+		bpf.JumpIf{Cond: bpf.JumpEqual, Val: unix.SOCK_SEQPACKET, SkipTrue: 1},
 		bpf.RetConstant{Val: deny},
 		bpf.RetConstant{Val: allow},
 	)

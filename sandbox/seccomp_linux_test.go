@@ -20,17 +20,18 @@ func TestSeccompFilterDecisions(t *testing.T) {
 		kill  = unix.SECCOMP_RET_KILL_PROCESS
 	)
 	type call struct {
-		name string
-		arch uint32
-		nr   uint32
-		arg0 uint64
+		name       string
+		arch       uint32
+		nr         uint32
+		arg0, arg1 uint64
 	}
-	native := func(name string, nr uint32, arg0 uint64) call { return call{name, auditArch, nr, arg0} }
+	native := func(name string, nr uint32, arg0 uint64) call { return call{name, auditArch, nr, arg0, 0} }
+	sock := func(name string, nr uint32, domain, typ uint64) call { return call{name, auditArch, nr, domain, typ} }
 	cases := []struct {
 		c               call
 		offline, online uint32
 	}{
-		{call{"foreign arch", unix.AUDIT_ARCH_I386, unix.SYS_WRITE, 0}, kill, kill},
+		{call{"foreign arch", unix.AUDIT_ARCH_I386, unix.SYS_WRITE, 0, 0}, kill, kill},
 		{native("write", unix.SYS_WRITE, 0), allow, allow},
 		{native("ptrace", unix.SYS_PTRACE, 0), deny, deny},
 		{native("process_vm_readv", unix.SYS_PROCESS_VM_READV, 0), deny, deny},
@@ -38,12 +39,21 @@ func TestSeccompFilterDecisions(t *testing.T) {
 		{native("io_uring_setup", unix.SYS_IO_URING_SETUP, 0), deny, deny},
 		{native("io_uring_enter", unix.SYS_IO_URING_ENTER, 0), deny, deny},
 		{native("io_uring_register", unix.SYS_IO_URING_REGISTER, 0), deny, deny},
-		{native("socket(AF_UNIX)", unix.SYS_SOCKET, unix.AF_UNIX), allow, allow},
+		{sock("socket(AF_UNIX, STREAM)", unix.SYS_SOCKET, unix.AF_UNIX, unix.SOCK_STREAM), allow, allow},
+		{sock("socket(AF_UNIX, STREAM|CLOEXEC|NONBLOCK)", unix.SYS_SOCKET, unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC|unix.SOCK_NONBLOCK), allow, allow},
+		{sock("socket(AF_UNIX, SEQPACKET)", unix.SYS_SOCKET, unix.AF_UNIX, unix.SOCK_SEQPACKET), allow, allow},
+		{sock("socket(AF_UNIX, DGRAM)", unix.SYS_SOCKET, unix.AF_UNIX, unix.SOCK_DGRAM), deny, allow},
+		{sock("socket(AF_UNIX, DGRAM|CLOEXEC)", unix.SYS_SOCKET, unix.AF_UNIX, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC), deny, allow},
+		{sock("socket(AF_UNIX, RAW)", unix.SYS_SOCKET, unix.AF_UNIX, unix.SOCK_RAW), deny, allow},
+		{sock("socket(AF_UNIX, STREAM, junk in high bits)", unix.SYS_SOCKET, unix.AF_UNIX, 1<<32|unix.SOCK_STREAM), allow, allow},
+		{sock("socket(AF_UNIX, DGRAM, junk in high bits)", unix.SYS_SOCKET, unix.AF_UNIX, 1<<32|unix.SOCK_DGRAM), deny, allow},
 		{native("socket(AF_INET)", unix.SYS_SOCKET, unix.AF_INET), deny, allow},
 		{native("socket(AF_INET6)", unix.SYS_SOCKET, unix.AF_INET6), deny, allow},
 		{native("socket(AF_NETLINK)", unix.SYS_SOCKET, unix.AF_NETLINK), deny, allow},
 		{native("socket(AF_INET, junk in high bits)", unix.SYS_SOCKET, 1<<32|unix.AF_INET), deny, allow},
-		{native("socketpair(AF_UNIX)", unix.SYS_SOCKETPAIR, unix.AF_UNIX), allow, allow},
+		{sock("socketpair(AF_UNIX, STREAM)", unix.SYS_SOCKETPAIR, unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC), allow, allow},
+		{sock("socketpair(AF_UNIX, SEQPACKET)", unix.SYS_SOCKETPAIR, unix.AF_UNIX, unix.SOCK_SEQPACKET), allow, allow},
+		{sock("socketpair(AF_UNIX, DGRAM)", unix.SYS_SOCKETPAIR, unix.AF_UNIX, unix.SOCK_DGRAM), deny, allow},
 		{native("socketpair(AF_INET)", unix.SYS_SOCKETPAIR, unix.AF_INET), deny, allow},
 		{native("connect", unix.SYS_CONNECT, 0), deny, allow},
 		{native("bind", unix.SYS_BIND, 0), deny, allow},
@@ -90,6 +100,8 @@ func TestSeccompFilterDecisions(t *testing.T) {
 			binary.BigEndian.PutUint32(data[offArch:], tc.c.arch)
 			binary.BigEndian.PutUint32(data[offArg0:], uint32(tc.c.arg0))
 			binary.BigEndian.PutUint32(data[offArg0+4:], uint32(tc.c.arg0>>32))
+			binary.BigEndian.PutUint32(data[offArg1:], uint32(tc.c.arg1))
+			binary.BigEndian.PutUint32(data[offArg1+4:], uint32(tc.c.arg1>>32))
 			got, err := vm.Run(data)
 			if err != nil {
 				t.Fatalf("%s: %v", tc.c.name, err)
