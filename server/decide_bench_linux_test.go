@@ -22,7 +22,8 @@ func BenchmarkDecide(b *testing.B) {
 		b.Skipf("git init: %v: %s", err, out)
 	}
 	call := &Call{ID: "b", Decisions: NewDecisions("b", nil), Log: testLogger(nil)}
-	roots, err := trustRoots(te.spec(&Call{Workspace: []string{ws}, Workdir: ws}, testLogger(nil)))
+	spec, _ := te.spec(&Call{Workspace: []string{ws}, Workdir: ws}, testLogger(nil))
+	roots, err := trustRoots(spec)
 	if err != nil {
 		b.Fatal(err)
 	}

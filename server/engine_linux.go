@@ -153,7 +153,7 @@ func newEngine(opts *Options, log *slog.Logger, self string) (*engine, error) {
 	store := e.stores.base
 	// Roots that cannot be computed here fail the calls that would use
 	// them, with the reason; they must not stop the server.
-	if roots, err := trustRoots(e.spec(&Call{Workdir: e.cwd}, log)); err != nil {
+	if roots, err := trustRoots(e.defaultSpec(log)); err != nil {
 		log.Debug("project rules of the current directory not preloaded", "error", err)
 	} else if store, err = e.projectStore(context.Background(), e.cwd, roots); err != nil {
 		return nil, err
@@ -167,7 +167,7 @@ func newEngine(opts *Options, log *slog.Logger, self string) (*engine, error) {
 	// A helper for the configured mode starts now, ahead of the first
 	// call, and each call leaves one ready for the next: a call then
 	// does not wait for the helper's process start.
-	e.launcher.Prepare(e.spec(&Call{Workdir: e.cwd}, log))
+	e.launcher.Prepare(e.defaultSpec(log))
 
 	e.env = shellBaseEnv(os.Environ())
 	// An escalated command finds its helpers and its configuration the

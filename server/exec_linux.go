@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/execgate/execgate/escalate"
@@ -26,7 +27,7 @@ func (e *engine) Exec(ctx context.Context, call *Call) (Outcome, error) {
 		return Outcome{}, err
 	}
 	log := e.callLog(call)
-	spec := e.spec(call, log)
+	spec, notes := e.spec(call, log)
 	defer e.prepareSpare(spec)
 	trust, err := trustRoots(spec)
 	if err != nil {
@@ -82,7 +83,16 @@ func (e *engine) Exec(ctx context.Context, call *Call) (Outcome, error) {
 			Extra:  sess.ChildFile(),
 		})
 	}
-	return runCall(ctx, call, start, sess, stopHelper)
+	oc, err := runCall(ctx, call, start, sess, stopHelper)
+	if err == nil {
+		oc.Note = joinNotes(append(notes, oc.Note)...)
+	}
+	return oc, err
+}
+
+// joinNotes joins the non-empty notes of a call into its one Note.
+func joinNotes(notes ...string) string {
+	return strings.Join(slices.DeleteFunc(notes, func(n string) bool { return n == "" }), "; ")
 }
 
 // prepareSpare has the next call's sandbox helper started a moment after
@@ -106,18 +116,22 @@ func (e *engine) callLog(call *Call) *slog.Logger {
 }
 
 // spec is the sandbox of a call: Codex's sandbox state when the client sent
-// one, else the mode and roots from flags and config.
-func (e *engine) spec(call *Call, log *slog.Logger) sandbox.Spec {
+// one (a permission profile or a sandbox policy), else the mode and roots
+// from flags and config. notes tell the agent what of the client's request
+// could not be honoured, and what ran instead.
+func (e *engine) spec(call *Call, log *slog.Logger) (spec sandbox.Spec, notes []string) {
 	ws := call.Workspace
 	if len(ws) == 0 {
 		ws = []string{call.Workdir}
 	}
 	var pol sandbox.Policy
-	if raw := codexPolicy(call.Sandbox); raw != nil {
+	if raw, field := codexPolicy(call.Sandbox); raw != nil {
 		if err := json.Unmarshal(raw, &pol); err != nil {
-			// The most restrictive mode, never none (sandbox.ErrUnknownMode).
+			// The most restrictive mode, never none (sandbox.ErrUnknownMode,
+			// sandbox.ErrUnknownProfile), and the agent is told.
 			log.Warn("cannot use Codex's sandbox policy; running read-only", "policy", string(raw), "error", err)
 			pol = sandbox.ReadOnlyPolicy()
+			notes = append(notes, fmt.Sprintf("the client's %s could not be used (%v); this call ran read-only, without network", field, err))
 		}
 	} else {
 		mode := call.Mode
@@ -136,27 +150,46 @@ func (e *engine) spec(call *Call, log *slog.Logger) sandbox.Spec {
 			pol.ExcludeTmpdirEnvVar = e.cfg.SandboxWorkspaceWrite.ExcludeTmpdirEnvVar
 		}
 	}
-	if pol.Mode == sandbox.WorkspaceWrite {
+	if pol.Mode == sandbox.WorkspaceWrite && pol.Profile == nil {
 		// Every workspace root is writable; the sandbox takes one as
-		// "the" workspace and the others as extra roots.
+		// "the" workspace and the others as extra roots. (A permission
+		// profile names every writable path itself.)
 		pol.WritableRoots = append(pol.WritableRoots, ws[1:]...)
 		pol.WritableRoots = usableDirs(pol.WritableRoots, func(dir string, err error) {
 			log.Warn("ignoring writable root", "root", dir, "error", err)
 		})
 	}
-	return sandbox.Spec{Policy: pol, Workspace: ws[0], TmpDir: os.Getenv("TMPDIR")}
+	spec = sandbox.Spec{Policy: pol, Workspace: ws[0], TmpDir: os.Getenv("TMPDIR"), Programs: []string{e.bash.Path, e.wrapper}}
+	if pol.Profile != nil {
+		// What the profile asks for that does not exist (reported once
+		// the sandbox is set up; a layout error fails the call there).
+		if l, err := e.launcher.Layout(spec); err == nil {
+			notes = append(notes, l.Notes...)
+		}
+	}
+	return spec, notes
 }
 
-// codexPolicy is the sandbox policy in Codex's state, nil when none.
-func codexPolicy(st *SandboxState) json.RawMessage {
+// defaultSpec is the sandbox of a call in the server's directory that
+// brings no sandbox state: for startup checks, doctor and spare helpers.
+func (e *engine) defaultSpec(log *slog.Logger) sandbox.Spec {
+	spec, _ := e.spec(&Call{Workdir: e.cwd}, log)
+	return spec
+}
+
+// codexPolicy is the sandbox in Codex's state and the field it came from,
+// nil when none. A permission profile (Codex 0.171 and later) wins over a
+// sandboxPolicy (0.97) should a client send both.
+func codexPolicy(st *SandboxState) (json.RawMessage, string) {
 	switch {
 	case st == nil:
-		return nil
+		return nil, ""
+	case st.PermissionProfile != nil:
+		return st.PermissionProfile, "permissionProfile"
 	case st.Policy != nil:
-		return st.Policy
-	default:
-		return st.PermissionProfile
+		return st.Policy, "sandboxPolicy"
 	}
+	return nil, ""
 }
 
 // usableDirs keeps the absolute paths naming existing directories, cleaned
@@ -186,16 +219,36 @@ func usableDirs(dirs []string, bad func(string, error)) []string {
 // trustRoots are the paths the program-trust rule treats as writable by
 // the agent: the workspace-write roots of the call whatever its mode, since
 // an earlier call (or this one, in danger-full-access) may have written
-// there. Resolved, as the policy compares resolved program paths.
+// there, and whatever a permission profile makes writable but the whole
+// filesystem (which, like danger-full-access, would leave no program to
+// trust). Resolved, as the policy compares resolved program paths.
 func trustRoots(spec sandbox.Spec) ([]string, error) {
-	spec.Policy.Mode = sandbox.WorkspaceWrite
-	roots, err := spec.Roots()
+	ww := spec
+	ww.Policy.Mode, ww.Policy.Profile = sandbox.WorkspaceWrite, nil
+	roots, err := ww.Roots()
 	if err != nil {
 		return nil, err
 	}
-	out := make([]string, len(roots))
-	for i, r := range roots {
-		out[i] = r.Path
+	out := make([]string, 0, len(roots))
+	for _, r := range roots {
+		out = append(out, r.Path)
+	}
+	if spec.Policy.Profile == nil || !spec.Policy.Sandboxed() {
+		return out, nil
+	}
+	l, err := spec.Layout()
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range l.Roots {
+		if r.Path != "/" && !slices.Contains(out, r.Path) {
+			out = append(out, r.Path)
+		}
+	}
+	for _, f := range l.WriteFiles {
+		if !slices.Contains(out, f) {
+			out = append(out, f)
+		}
 	}
 	return out, nil
 }

@@ -306,7 +306,8 @@ func BenchmarkProjectStore(b *testing.B) {
 	}
 	te := newTestEngine(b, "", trustProjects(map[string]string{P: "trusted"}))
 	ws := b.TempDir()
-	roots, err := trustRoots(te.spec(&Call{Workspace: []string{ws}, Workdir: ws}, testLogger(nil)))
+	spec, _ := te.spec(&Call{Workspace: []string{ws}, Workdir: ws}, testLogger(nil))
+	roots, err := trustRoots(spec)
 	if err != nil {
 		b.Fatal(err)
 	}

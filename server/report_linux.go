@@ -52,7 +52,7 @@ func (e *engine) report(w io.Writer) {
 	// project rules followed each call.
 	var notes []note
 	p, err := e.stores.base.Policy(context.Background())
-	if roots, rerr := trustRoots(e.spec(&Call{Workdir: e.cwd}, e.log)); rerr != nil {
+	if roots, rerr := trustRoots(e.defaultSpec(e.log)); rerr != nil {
 		err = rerr
 	} else {
 		var dirs []string

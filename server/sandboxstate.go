@@ -10,14 +10,20 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 )
 
-// SandboxStateMethod is the request Codex sends when its sandbox settings
-// change (and once after startup) to servers declaring SandboxStateCapability.
+// Where Codex sends its sandbox state. 0.97 sends SandboxStateMethod when
+// its settings change (and once after startup) to servers declaring
+// SandboxStateCapability; 0.171 sends no such request but puts the state in
+// every tools/call's _meta, under SandboxStateKey and, identical,
+// SandboxStateMetaKey. A call uses, in this order: _meta[SandboxStateKey],
+// _meta[SandboxStateMetaKey], the last update request, then the client's
+// MCP roots and the server's flags.
 const (
 	SandboxStateCapability = "codex/sandbox-state"
 	SandboxStateMethod     = "codex/sandbox-state/update"
-	// SandboxStateMetaKey is the tools/call _meta key carrying the same state
-	// per call (later Codex builds), and the experimental capability asking
-	// for it.
+	// SandboxStateKey is the tools/call _meta key of the per-call state.
+	SandboxStateKey = "codex/sandbox-state"
+	// SandboxStateMetaKey is the other _meta key carrying it, and the
+	// experimental capability asking for it.
 	SandboxStateMetaKey = "codex/sandbox-state-meta"
 )
 
@@ -143,19 +149,23 @@ func (p *sandboxStateParams) UnmarshalJSON(data []byte) error {
 	return nil
 }
 
-// stateFromMeta returns the per-call sandbox state in a tools/call _meta, if any.
+// stateFromMeta returns the per-call sandbox state in a tools/call _meta,
+// if any: under SandboxStateKey, else SandboxStateMetaKey.
 func stateFromMeta(meta map[string]any) (*SandboxState, error) {
-	v, ok := meta[SandboxStateMetaKey]
-	if !ok || v == nil {
-		return nil, nil
+	for _, key := range []string{SandboxStateKey, SandboxStateMetaKey} {
+		v, ok := meta[key]
+		if !ok || v == nil {
+			continue
+		}
+		data, err := json.Marshal(v)
+		if err != nil {
+			return nil, fmt.Errorf("_meta[%q]: %w", key, err)
+		}
+		st, err := DecodeSandboxState(data)
+		if err != nil {
+			return nil, fmt.Errorf("_meta[%q]: %w", key, err)
+		}
+		return &st, nil
 	}
-	data, err := json.Marshal(v)
-	if err != nil {
-		return nil, fmt.Errorf("_meta[%q]: %w", SandboxStateMetaKey, err)
-	}
-	st, err := DecodeSandboxState(data)
-	if err != nil {
-		return nil, fmt.Errorf("_meta[%q]: %w", SandboxStateMetaKey, err)
-	}
-	return &st, nil
+	return nil, nil
 }

@@ -111,6 +111,15 @@ func TestSandboxStateOverMCP(t *testing.T) {
 	if r = h.state(t, nil); r.Workspace[0] != "/srv/other" {
 		t.Fatalf("_meta leaked into the next call: %+v", r)
 	}
+	// Codex 0.171 sends the state under both keys; the first wins.
+	meta = mcp.Meta{
+		SandboxStateKey:     map[string]any{"permissionProfile": map[string]any{"type": "disabled"}, "sandboxCwd": "file:///srv/state"},
+		SandboxStateMetaKey: map[string]any{"permissionProfile": map[string]any{"type": "managed"}, "sandboxCwd": "file:///srv/state-meta"},
+	}
+	r = h.state(t, meta)
+	if string(r.Sandbox.PermissionProfile) != `{"type":"disabled"}` || r.Workspace[0] != "/srv/state" {
+		t.Fatalf("with both _meta keys: %+v", r)
+	}
 
 	// A bad update is a JSON-RPC error naming the field, and changes nothing.
 	err := h.update(t, `{"sandboxCwd":"relative"}`)
