@@ -61,8 +61,14 @@ type serverProc struct {
 
 func startBinary(t *testing.T, args ...string) *serverProc {
 	t.Helper()
+	return startBinaryHome(t, privateDir(t), args...)
+}
+
+// startBinaryHome is startBinary with home as the configuration home.
+func startBinaryHome(t *testing.T, home string, args ...string) *serverProc {
+	t.Helper()
 	cmd := exec.Command(execgateBinary(t), append([]string{"server"}, args...)...)
-	cmd.Env = serverEnv(t, privateDir(t))
+	cmd.Env = serverEnv(t, home)
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		t.Fatal(err)

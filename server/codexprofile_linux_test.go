@@ -23,6 +23,12 @@ type codexSession struct {
 
 func startCodex171(t *testing.T) *codexSession {
 	t.Helper()
+	return startCodex171Home(t, t.TempDir())
+}
+
+// startCodex171Home is startCodex171 with home as the configuration home.
+func startCodex171Home(t *testing.T, home string) *codexSession {
+	t.Helper()
 	var init map[string]json.RawMessage
 	if err := json.Unmarshal(codexfixture.File(t, "initialize-and-legacy-update.json"), &init); err != nil {
 		t.Fatal(err)
@@ -33,7 +39,7 @@ func startCodex171(t *testing.T) *codexSession {
 	if err := json.Unmarshal(init["0.171.0"], &v0171); err != nil {
 		t.Fatal(err)
 	}
-	p := startBinary(t)
+	p := startBinaryHome(t, home)
 	p.send(`{"jsonrpc":"2.0","id":0,"method":"initialize","params":` + compact(t, v0171.Params) + "}\n")
 	if r := p.recv(); r.Error != nil {
 		t.Fatalf("initialize: %+v", r.Error)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/google/jsonschema-go/jsonschema"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
@@ -13,6 +14,9 @@ import (
 // Use it only when whyNoElicit finds nothing against that session.
 type Elicitor struct {
 	Session *mcp.ServerSession
+	// RulesFile is where an allow rule would go, for the hint given when
+	// the client refuses to ask anyone.
+	RulesFile string
 }
 
 // mrtrProtocol is the first protocol version in which a server may not send
@@ -44,31 +48,57 @@ const (
 	choiceDeny   = "deny"
 )
 
-// elicitSchema is a flat form: one single-select choice and an optional
-// free-text reason (passed back to the agent on a denial). The choice uses
-// enum + enumNames, the form every elicitation-capable client understands
-// (2025-06-18); 2025-11-25 clients still accept it.
-func elicitSchema() *jsonschema.Schema {
+// choices are the values of "decision" and their labels, in order.
+var choices = [...]struct{ value, title string }{
+	{choiceOnce, "Allow once"},
+	{choiceAlways, "Always allow (adds an allow rule)"},
+	{choiceDeny, "Deny"},
+}
+
+// titledEnumProtocol is the first protocol version whose elicitation
+// schema titles enum values with oneOf/const/title; before it, enumNames
+// (now deprecated) did.
+const titledEnumProtocol = "2025-11-25"
+
+// elicitSchema is a form with a single field: the choice, a single select
+// whose default is to allow once. It is deliberately not required and
+// comes with no other field. Codex answers an approval from its TUI with
+// an accept whose content may be empty (0.97 sends {}), which must mean the
+// default rather than fail validation; and Codex 0.171's TUI cannot submit a
+// form whose optional text field is left empty, so a "reason" field would
+// leave the user no way to approve. The values are titled with enumNames
+// for clients speaking a protocol before 2025-11-25 (Codex 0.171 still
+// speaks 2025-06-18), with oneOf and const/title from it on.
+func elicitSchema(protocol string) *jsonschema.Schema {
+	decision := &jsonschema.Schema{
+		Type:        "string",
+		Title:       "Decision",
+		Description: "Run this command outside the sandbox?",
+		Default:     []byte(`"` + choiceOnce + `"`),
+	}
+	if protocol >= titledEnumProtocol {
+		for _, c := range choices {
+			decision.OneOf = append(decision.OneOf, &jsonschema.Schema{Const: jsonschema.Ptr[any](c.value), Title: c.title})
+		}
+	} else {
+		var names []any
+		for _, c := range choices {
+			decision.Enum = append(decision.Enum, c.value)
+			names = append(names, c.title)
+		}
+		decision.Extra = map[string]any{"enumNames": names}
+	}
 	return &jsonschema.Schema{
-		Type: "object",
-		Properties: map[string]*jsonschema.Schema{
-			"decision": {
-				Type:        "string",
-				Title:       "Decision",
-				Description: "Run this command outside the sandbox?",
-				Enum:        []any{choiceOnce, choiceAlways, choiceDeny},
-				Extra:       map[string]any{"enumNames": []any{"Allow once", "Always allow (adds an allow rule)", "Deny"}},
-				Default:     []byte(`"` + choiceOnce + `"`),
-			},
-			"reason": {
-				Type:        "string",
-				Title:       "Reason",
-				Description: "Optional note for the agent (shown with a denial)",
-			},
-		},
-		Required: []string{"decision"},
+		Type:       "object",
+		Properties: map[string]*jsonschema.Schema{"decision": decision},
 	}
 }
+
+// humanDelay is the shortest time in which a person could have read a
+// prompt and answered it. A decline or cancel that comes sooner is the
+// client's (codex exec answers every prompt so, within a millisecond), and
+// the denial says so instead of blaming a user who was never asked.
+const humanDelay = 500 * time.Millisecond
 
 // ElicitMessage is the text shown to the user, one line per item: every
 // string in it is made printable (see printable), so no part of it can add
@@ -90,33 +120,51 @@ func ElicitMessage(req PromptRequest) string {
 
 // Prompt implements Prompter.
 func (e Elicitor) Prompt(ctx context.Context, req PromptRequest) (PromptAnswer, error) {
+	protocol := ""
+	if p := e.Session.InitializeParams(); p != nil {
+		protocol = p.ProtocolVersion
+	}
+	start := time.Now()
 	res, err := e.Session.Elicit(ctx, &mcp.ElicitParams{
 		Mode:            "form",
 		Message:         ElicitMessage(req),
-		RequestedSchema: elicitSchema(),
+		RequestedSchema: elicitSchema(protocol),
 	})
 	if err != nil {
 		return PromptAnswer{}, fmt.Errorf("elicitation: %w", err)
 	}
+	return answerOf(res, time.Since(start), req, e.RulesFile), nil
+}
+
+// answerOf reads an elicitation result that came back after took. A
+// client may send a "reason" the form does not ask for; it reaches the
+// agent with a denial.
+func answerOf(res *mcp.ElicitResult, took time.Duration, req PromptRequest, rulesFile string) PromptAnswer {
 	reason, _ := res.Content["reason"].(string)
 	switch res.Action {
 	case "accept":
 		choice, _ := res.Content["decision"].(string)
 		switch choice {
 		case choiceAlways:
-			return PromptAnswer{Answer: AlwaysAllow, Reason: reason}, nil
+			return PromptAnswer{Answer: AlwaysAllow, Reason: reason}
 		case choiceDeny:
-			return PromptAnswer{Answer: Deny, Reason: withUserReason("user denied execution", reason)}, nil
+			return PromptAnswer{Answer: Deny, Reason: withUserReason("user denied execution", reason)}
 		default:
-			// Accept without a choice (clients that auto-accept send no
-			// content): the schema's default, allow once.
-			return PromptAnswer{Answer: AllowOnce, Reason: reason}, nil
+			// Accept with no choice (Codex's TUI sends {} or no
+			// content): the form's default, allow once. The SDK has
+			// already refused a choice that is not one of the values.
+			return PromptAnswer{Answer: AllowOnce, Reason: reason}
 		}
-	case "decline":
-		return PromptAnswer{Answer: Deny, Reason: withUserReason("user declined execution", reason)}, nil
-	default: // "cancel" and anything unknown
-		return PromptAnswer{Answer: Deny, Reason: withUserReason("user cancelled execution", reason)}, nil
 	}
+	what := "cancelled" // "cancel" and anything unknown
+	if res.Action == "decline" {
+		what = "declined"
+	}
+	if took < humanDelay {
+		return PromptAnswer{Answer: Deny, Reason: fmt.Sprintf("the client declined to ask the user (it %s the prompt after %v, before anyone could read it); %s",
+			what, took.Truncate(time.Microsecond), AllowHint(req, rulesFile))}
+	}
+	return PromptAnswer{Answer: Deny, Reason: withUserReason("user "+what+" execution", reason)}
 }
 
 func withUserReason(what, reason string) string {

@@ -351,12 +351,17 @@ func TestPrompts(t *testing.T) {
 		{name: "allow once", answer: accept(map[string]any{"decision": "allow_once"}), wantOut: "ran (allow once)\n", wantVerd: VerdictEscalate},
 		{name: "always allow", answer: accept(map[string]any{"decision": "always_allow"}), wantOut: "ran (always allow)\n", wantVerd: VerdictEscalate},
 		{name: "accept without content", answer: accept(nil), wantOut: "ran (allow once)\n", wantVerd: VerdictEscalate},
+		{name: "accept with empty content", answer: accept(map[string]any{}), wantOut: "ran (allow once)\n", wantVerd: VerdictEscalate},
 		{name: "deny choice with reason", answer: accept(map[string]any{"decision": "deny", "reason": "use --dry-run"}),
 			wantCode: 1, wantOut: "Execution denied: user denied execution: use --dry-run\n", wantVerd: VerdictDeny, wantReason: "user denied execution: use --dry-run"},
-		{name: "decline", answer: func(string) *mcp.ElicitResult { return &mcp.ElicitResult{Action: "decline"} },
+		{name: "decline", answer: func(string) *mcp.ElicitResult { return &mcp.ElicitResult{Action: "decline"} }, delay: humanDelay + 100*time.Millisecond,
 			wantCode: 1, wantVerd: VerdictDeny, wantReason: "user declined execution"},
-		{name: "cancel", answer: func(string) *mcp.ElicitResult { return &mcp.ElicitResult{Action: "cancel"} },
+		{name: "cancel", answer: func(string) *mcp.ElicitResult { return &mcp.ElicitResult{Action: "cancel"} }, delay: humanDelay + 100*time.Millisecond,
 			wantCode: 1, wantVerd: VerdictDeny, wantReason: "user cancelled execution"},
+		{name: "decline at once is the client's", answer: func(string) *mcp.ElicitResult { return &mcp.ElicitResult{Action: "decline"} },
+			wantCode: 1, wantVerd: VerdictDeny, wantReason: "the client declined to ask the user (it declined the prompt after "},
+		{name: "cancel at once is the client's", answer: func(string) *mcp.ElicitResult { return &mcp.ElicitResult{Action: "cancel"} },
+			wantCode: 1, wantVerd: VerdictDeny, wantReason: "the client declined to ask the user (it cancelled the prompt after "},
 		{name: "bad content fails closed", answer: accept(map[string]any{"decision": "sudo"}),
 			wantCode: 1, wantVerd: VerdictDeny, wantReason: "could not ask the user: elicitation:"},
 		{name: "no elicitation capability", noElicit: true, wantCode: 1, wantVerd: VerdictDeny,
@@ -415,7 +420,7 @@ func TestConcurrentCallsAreIndependent(t *testing.T) {
 			return &mcp.ElicitResult{Action: "accept", Content: map[string]any{"decision": "allow_once"}}
 		}
 		return &mcp.ElicitResult{Action: "decline"}
-	}, delay: 50 * time.Millisecond}
+	}, delay: humanDelay + 50*time.Millisecond} // a person's decline, not the client's
 	h := newHarness(t, nil, scriptEngine{}, &mcp.ClientOptions{ElicitationHandler: ec.handle})
 	dir := t.TempDir()
 	var wg sync.WaitGroup

@@ -199,12 +199,17 @@ func TestElicitMessageSpoof(t *testing.T) {
 }
 
 func TestElicitSchemaShape(t *testing.T) {
-	b, err := json.Marshal(elicitSchema())
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := `{"type":"object","properties":{"decision":{"type":"string","title":"Decision","description":"Run this command outside the sandbox?","default":"allow_once","enum":["allow_once","always_allow","deny"],"enumNames":["Allow once","Always allow (adds an allow rule)","Deny"]},"reason":{"type":"string","title":"Reason","description":"Optional note for the agent (shown with a denial)"}},"required":["decision"]}`
-	if string(b) != want {
-		t.Errorf("schema\n got %s\nwant %s", b, want)
+	for _, tc := range []struct{ protocol, want string }{
+		// What Codex 0.97 and 0.171 negotiate: enumNames.
+		{"2025-06-18", `{"type":"object","properties":{"decision":{"type":"string","title":"Decision","description":"Run this command outside the sandbox?","default":"allow_once","enum":["allow_once","always_allow","deny"],"enumNames":["Allow once","Always allow (adds an allow rule)","Deny"]}}}`},
+		{"2025-11-25", `{"type":"object","properties":{"decision":{"type":"string","title":"Decision","description":"Run this command outside the sandbox?","default":"allow_once","oneOf":[{"title":"Allow once","const":"allow_once"},{"title":"Always allow (adds an allow rule)","const":"always_allow"},{"title":"Deny","const":"deny"}]}}}`},
+	} {
+		b, err := json.Marshal(elicitSchema(tc.protocol))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(b) != tc.want {
+			t.Errorf("%s: schema\n got %s\nwant %s", tc.protocol, b, tc.want)
+		}
 	}
 }

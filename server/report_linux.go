@@ -40,7 +40,7 @@ func (e *engine) report(w io.Writer) {
 	fmt.Fprintf(w, "rules home:         %s (always allow appends to %s)\n", e.home, policy.DefaultRulesFile(e.home))
 	// As a call with the server's directory as its workspace would check.
 	roots := e.roots.with(nil)
-	if ws, err := trustRoots(e.spec(&Call{Workdir: e.cwd}, e.log)); err == nil {
+	if ws, err := trustRoots(e.defaultSpec(e.log)); err == nil {
 		roots = e.roots.with(ws)
 	}
 	if err := e.checkPolicyFiles(roots); err != nil {
@@ -104,7 +104,7 @@ func (e *engine) reportRepoTrust(w io.Writer) {
 	if err != nil {
 		return
 	}
-	spec := e.spec(&Call{Workdir: e.cwd}, e.log)
+	spec := e.defaultSpec(e.log)
 	prot, err := e.launcher.Protection(spec)
 	if err != nil {
 		fmt.Fprintf(w, "  %-20scannot tell: %s\n", "git here:", printable(err.Error()))

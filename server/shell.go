@@ -37,7 +37,7 @@ func (s *Server) handleShell(ctx context.Context, req *mcp.CallToolRequest, in S
 	login := in.Login == nil || *in.Login
 	sandbox, workspace := s.workspace(ctx, req.Session, perCall)
 
-	var prompter Prompter = Elicitor{Session: req.Session}
+	var prompter Prompter = Elicitor{Session: req.Session, RulesFile: DefaultRulesFile()}
 	if why := whyNoElicit(req.Session); why != "" {
 		prompter = NoPrompter{RulesFile: DefaultRulesFile(), Why: why}
 	}
