@@ -1,8 +1,10 @@
 // Package sandbox confines the agent's Bash: the sandbox policies (Codex's
-// read-only, workspace-write and danger-full-access, with their JSON shapes),
-// the writable roots and protected paths they imply, and the Linux helper
-// that applies namespaces, Landlock and a seccomp filter to itself before it
-// starts Bash.
+// read-only, workspace-write and danger-full-access, and the permission
+// profiles later Codex builds send instead, with their JSON shapes), the
+// Layout each implies for a call (readable and writable paths, protected
+// and denied ones: layout.go, the one place that computes them), and the
+// Linux helper that applies namespaces, Landlock and a seccomp filter to
+// itself before it starts Bash.
 //
 // The server probes the machine once with [NewLauncher] and starts one
 // helper per call ([Launcher.Start]). The helper is the execgate binary in
@@ -14,12 +16,15 @@
 //     mounts .git, .codex and .agents of every writable root read-only (a
 //     missing one is first created as an empty directory, which git and
 //     Codex ignore, so that it cannot be created later) together with the
-//     directory a `.git` file points to, and gives the call its own /proc;
-//   - applies Landlock (read and execute everywhere, everything on the
-//     writable roots, read/write on /dev/null, /dev/zero and /dev/tty,
-//     signal and abstract-socket scoping) and a seccomp filter (no ptrace,
-//     process_vm_*, io_uring_*, foreign architectures or x32; without
-//     network no sockets but AF_UNIX and no connect, bind, listen, ...);
+//     directory a `.git` file points to and the paths a profile makes
+//     read-only, hides denied paths under empty read-only mounts, and gives
+//     the call its own /proc;
+//   - applies Landlock (read and execute on the readable paths, usually
+//     everywhere; everything on the writable roots; read/write on
+//     /dev/null, /dev/zero and /dev/tty; signal and abstract-socket
+//     scoping) and a seccomp filter (no ptrace, process_vm_*, io_uring_*,
+//     foreign architectures or x32; without network no sockets but AF_UNIX
+//     stream and seqpacket ones, and no connect, bind, listen, ...);
 //   - runs Bash as its child and stays as a minimal init (pid 1 of the
 //     namespace, or a child subreaper without one) so that nothing the call
 //     starts outlives it, relays signals and exits with Bash's status.

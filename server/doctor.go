@@ -9,6 +9,7 @@ import (
 	"maps"
 	"os"
 	"slices"
+	"strings"
 
 	"github.com/execgate/execgate/internal/buildinfo"
 )
@@ -65,14 +66,27 @@ func doctor(args []string, stdout, stderr io.Writer) int {
 	}
 	snippet, _ := json.MarshalIndent(map[string]any{"mcpServers": map[string]any{"execgate": entry}}, "", "  ")
 	fmt.Fprintf(stdout, "\nMCP client configuration (Claude Code, VS Code, Cursor):\n%s\n", snippet)
-	fmt.Fprintf(stdout, "\nCodex CLI (~/.codex/config.toml):\n[mcp_servers.execgate]\ncommand = %q\nargs = %s\n", exe, tomlList(append([]string{"server"}, args...)))
-	if len(env) > 0 {
-		fmt.Fprintf(stdout, "[mcp_servers.execgate.env]\n")
-		for _, k := range slices.Sorted(maps.Keys(env)) {
-			fmt.Fprintf(stdout, "%s = %q\n", k, env[k])
-		}
-	}
+	codexSnippet(stdout, exe, append([]string{"server"}, args...), env)
 	return status
+}
+
+// codexSnippet prints the Codex CLI configuration, the same for Codex 0.97
+// and 0.171. Codex starts MCP servers with only HOME, LANG, PATH, SHELL
+// and TERM from its environment, hence env; and 0.171 asks the user (TUI)
+// or refuses the call (codex exec) for every MCP tool call unless told
+// otherwise, hence the approval mode (0.97 accepts it too).
+func codexSnippet(w io.Writer, exe string, args []string, env map[string]string) {
+	fmt.Fprintf(w, "\nCodex CLI, 0.97 and 0.171 (~/.codex/config.toml):\n[mcp_servers.execgate]\ncommand = %q\nargs = %s\n", exe, tomlList(args))
+	if len(env) > 0 {
+		var kv []string
+		for _, k := range slices.Sorted(maps.Keys(env)) {
+			kv = append(kv, fmt.Sprintf("%s = %q", k, env[k]))
+		}
+		fmt.Fprintf(w, "env = { %s }  # Codex passes MCP servers almost none of its environment\n", strings.Join(kv, ", "))
+	}
+	fmt.Fprintf(w, "# execgate decides per program (rules, prompts); Codex's approval of every\n"+
+		"# call adds nothing, and without this line codex exec 0.171 refuses them:\n"+
+		"default_tools_approval_mode = \"approve\"\n\n[features]\nshell_tool = false  # the agent uses execgate's shell instead\n")
 }
 
 func onOff(b bool) string {

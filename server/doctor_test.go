@@ -3,6 +3,8 @@ package server
 import (
 	"strings"
 	"testing"
+
+	"github.com/pelletier/go-toml/v2"
 )
 
 func TestDoctor(t *testing.T) {
@@ -16,7 +18,7 @@ func TestDoctor(t *testing.T) {
 		"sandbox mode:     read-only (network off)",
 		"execution engine: FAILED: /bin/bash: Bash does not honour EXEC_WRAPPER",
 		"scripts/build-bash.sh",
-		`"args": [`, `"--sandbox"`, "[mcp_servers.execgate]",
+		`"args": [`, `"--sandbox"`, "[mcp_servers.execgate]", `default_tools_approval_mode = "approve"`,
 	} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("doctor output lacks %q:\n%s", want, out.String())
@@ -24,5 +26,29 @@ func TestDoctor(t *testing.T) {
 	}
 	if code := doctor([]string{"--sandbox", "bad"}, &out, &errOut); code != 2 {
 		t.Errorf("bad flag: exit %d, want 2", code)
+	}
+}
+
+// TestCodexSnippet: the Codex configuration doctor prints is valid TOML
+// with what Codex 0.171 needs: the approval mode and the environment.
+func TestCodexSnippet(t *testing.T) {
+	var b strings.Builder
+	codexSnippet(&b, "/opt/execgate", []string{"server", "--sandbox", "read-only"}, map[string]string{"CODEX_HOME": "/home/u/.codex", "EXECGATE_BASH": "/opt/bash"})
+	_, cfg, _ := strings.Cut(b.String(), ":\n")
+	var got struct {
+		MCP map[string]struct {
+			Command  string            `toml:"command"`
+			Args     []string          `toml:"args"`
+			Env      map[string]string `toml:"env"`
+			Approval string            `toml:"default_tools_approval_mode"`
+		} `toml:"mcp_servers"`
+		Features map[string]bool `toml:"features"`
+	}
+	if err := toml.Unmarshal([]byte(cfg), &got); err != nil {
+		t.Fatalf("not TOML: %v\n%s", err, cfg)
+	}
+	e := got.MCP["execgate"]
+	if e.Command != "/opt/execgate" || len(e.Args) != 3 || e.Env["CODEX_HOME"] != "/home/u/.codex" || e.Approval != "approve" || got.Features["shell_tool"] {
+		t.Errorf("parsed %+v from\n%s", got, cfg)
 	}
 }

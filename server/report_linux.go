@@ -147,5 +147,12 @@ func (e *engine) clientEnv() map[string]string {
 			env[k] = v
 		}
 	}
+	if _, ok := env["CODEX_HOME"]; !ok && env["EXECGATE_HOME"] == "" {
+		// The rules home, named even when it is the default: a client
+		// that passes no environment, or another HOME, would lose it.
+		if home, err := policy.Home(); err == nil {
+			env["CODEX_HOME"] = home
+		}
+	}
 	return env
 }
