@@ -92,11 +92,11 @@ func kindIndex(ns bool) int {
 // and one after each call, rather than when a call starts, so that the
 // spare's start does not compete with the call for the CPU.
 func (l *Launcher) Prepare(spec Spec) {
-	h, err := l.helperSpec(spec, []string{"-"})
-	if err != nil {
+	// Only the kind matters here, not the layout (which may scan globs).
+	if spec.Policy.Validate() != nil || l.caps.check(spec.Policy.Mode, spec.landlockABI) != nil {
 		return // Start reports it when a call asks for this spec
 	}
-	go l.refill(h.Namespaces)
+	go l.refill(l.layoutOptions(spec).namespaces)
 }
 
 // Close ends the idle spares and stops making new ones. Calls already

@@ -1,8 +1,8 @@
-// Command dgramprobe is the attacker's tool for the unix-datagram attack
-// test (security/unixdgram_linux_test.go): run inside the sandbox, it tries
-// every way it knows to get a datagram to the pathname socket given as its
-// argument, and says for each whether the kernel accepted it.
 package main
+
+// Run inside the sandbox, dgramprobe tries every way it knows to get a
+// datagram to the pathname socket given as its argument, and says for each
+// whether the kernel accepted it.
 
 import (
 	"fmt"
