@@ -122,19 +122,22 @@ func TestEnginePrompts(t *testing.T) {
 		{name: "allow once escalates", answer: accept("allow_once"), wantVerd: VerdictEscalate},
 		{name: "always allow escalates", answer: accept("always_allow"), wantVerd: VerdictEscalate},
 		{name: "deny choice", answer: accept("deny"), wantCode: 1, wantVerd: VerdictDeny, wantReason: "user denied execution"},
-		{name: "decline", answer: func(string) *mcp.ElicitResult { return &mcp.ElicitResult{Action: "decline"} },
+		{name: "decline", answer: func(string) *mcp.ElicitResult { return &mcp.ElicitResult{Action: "decline"} }, delay: humanDelay + 100*time.Millisecond,
 			wantCode: 1, wantVerd: VerdictDeny, wantReason: "user declined execution"},
-		{name: "cancel", answer: func(string) *mcp.ElicitResult { return &mcp.ElicitResult{Action: "cancel"} },
+		{name: "cancel", answer: func(string) *mcp.ElicitResult { return &mcp.ElicitResult{Action: "cancel"} }, delay: humanDelay + 100*time.Millisecond,
 			wantCode: 1, wantVerd: VerdictDeny, wantReason: "user cancelled execution"},
+		{name: "decline at once", answer: func(string) *mcp.ElicitResult { return &mcp.ElicitResult{Action: "decline"} },
+			wantCode: 1, wantVerd: VerdictDeny, wantReason: "the client declined to ask the user"},
 		{name: "client without elicitation", noElicit: true, wantCode: 1, wantVerd: VerdictDeny,
 			wantReason: "approval needed but the MCP client cannot prompt (no elicitation capability); the rule at "},
 		{name: "never answered", answer: accept("allow_once"), delay: time.Hour, wantCode: 1, wantVerd: VerdictDeny,
-			wantReason: "no answer to the approval prompt within 300ms"},
+			wantReason: "no answer to the approval prompt within 1.5s"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			out := privateDir(t)
-			te := newTestEngine(t, engineRules(out), func(o *Options) { o.PromptTimeout = 300 * time.Millisecond })
+			// Longer than a person's decline (humanDelay) takes.
+			te := newTestEngine(t, engineRules(out), func(o *Options) { o.PromptTimeout = 1500 * time.Millisecond })
 			ec := &elicitClient{answer: tt.answer, delay: tt.delay}
 			copts := &mcp.ClientOptions{ElicitationHandler: ec.handle}
 			if tt.noElicit {
@@ -351,7 +354,7 @@ prefix_rule(pattern=["mkdir"], decision="prompt")
 			return &mcp.ElicitResult{Action: "accept", Content: map[string]any{"decision": "allow_once"}}
 		}
 		return &mcp.ElicitResult{Action: "decline"}
-	}, delay: 20 * time.Millisecond}
+	}, delay: humanDelay + 20*time.Millisecond} // a person's decline, not the client's
 	ws := t.TempDir()
 	h := newHarness(t, te.opts, te, &mcp.ClientOptions{ElicitationHandler: ec.handle}, ws)
 	var wg sync.WaitGroup

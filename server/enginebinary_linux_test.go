@@ -325,7 +325,7 @@ func TestBinaryDoctorReportsTheEngine(t *testing.T) {
 		"rules:              3 rules from 1 files", filepath.Join(home, "rules", "test.rules"),
 		"requirements:       /etc/codex/requirements.toml (",
 		"sandbox (linux):", "landlock:",
-		`"EXECGATE_BASH": "` + testbash.Path(t) + `"`, "[mcp_servers.execgate.env]",
+		`"EXECGATE_BASH": "` + testbash.Path(t) + `"`, "env = { ", `EXECGATE_BASH = "`, `default_tools_approval_mode = "approve"`,
 	} {
 		if !strings.Contains(string(out), want) {
 			t.Errorf("doctor output lacks %q:\n%s", want, out)
