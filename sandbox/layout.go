@@ -364,6 +364,18 @@ func addProtected(entries []entry) []entry {
 			entries = append(entries, prot)
 		}
 	}
+	// Nor can a more specific entry make something inside them writable.
+	for i := range entries {
+		if entries[i].access != AccessWrite {
+			continue
+		}
+		for _, f := range entries {
+			if f.forced && f.path != entries[i].path && within(entries[i].path, f.path) {
+				entries[i].access = AccessRead
+				break
+			}
+		}
+	}
 	return entries
 }
 

@@ -26,7 +26,7 @@ func layoutBase(t *testing.T) (base string, p codexfixture.Paths) {
 	if base, err = filepath.EvalSymlinks(base); err != nil {
 		t.Fatal(err)
 	}
-	for _, d := range []string{"work/.git", "work/docs/out", "extra/secret/pub", "extra/a/c/d", "home/notes"} {
+	for _, d := range []string{"work/.git/hooks", "work/docs/out", "extra/secret/pub", "extra/a/c/d", "home/notes"} {
 		mustMkdir(t, filepath.Join(base, d))
 	}
 	for _, f := range []string{"extra/secret/id", "extra/secret/pub/k", "extra/a/b.key", "extra/a/c/d.key", "extra/a/c/d/e.key", "extra/top.key"} {
@@ -122,6 +122,9 @@ func TestLayoutPrecedence(t *testing.T) {
 		{"deny without any grant above needs no mount",
 			[]string{entry(p.Home, "read"), entry(p.Extra, "deny")},
 			[]string{p.Home}, nil, nil, []string{}},
+		{"a profile cannot make a protected path writable",
+			[]string{entry("/", "read"), entry(p.Work, "write"), entry(p.Work+"/.git", "write"), entry(p.Work+"/.git/hooks", "write")},
+			[]string{"/"}, []string{p.Work}, nil, []string{"ro " + p.Work + "/.git"}},
 		{"root write has no protected names",
 			[]string{`{"path":{"type":"special","value":{"kind":"root"}},"access":"write"}`},
 			nil, []string{"/"}, nil, []string{}},
