@@ -244,3 +244,34 @@ func TestLayoutMissingPaths(t *testing.T) {
 		t.Errorf("roots %v notes %q: want no roots and one note about the missing writable path", rootPaths(l), l.Notes)
 	}
 }
+
+// BenchmarkLayout: what resolving a call's sandbox costs, for a mode and
+// for the profile Codex 0.171 sends for workspace-write.
+func BenchmarkLayout(b *testing.B) {
+	base, err := os.MkdirTemp("/var/tmp", "execgate-layout-bench-")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer os.RemoveAll(base)
+	p := codexfixture.Paths{Work: base + "/work", Extra: base + "/extra", Home: base}
+	mustMkdir(b, p.Work+"/.git")
+	var prof Policy
+	if err := json.Unmarshal(codexfixture.Profile(b, "ww", p), &prof); err != nil {
+		b.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		spec Spec
+	}{
+		{"workspace-write", Spec{Policy: Policy{Mode: WorkspaceWrite}, Workspace: p.Work}},
+		{"codex-0.171-ww", Spec{Policy: prof, Workspace: p.Work}},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			for b.Loop() {
+				if _, err := tc.spec.Layout(); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

@@ -38,7 +38,7 @@ func (p *serverProc) readMessage() map[string]json.RawMessage {
 // which must be reported as the client's refusal to ask, with the way to
 // run the command without a prompt.
 func TestCodexElicitationAnswers(t *testing.T) {
-	home := t.TempDir()
+	home := privateDir(t)
 	if err := os.MkdirAll(filepath.Join(home, "rules"), 0o755); err != nil {
 		t.Fatal(err)
 	}

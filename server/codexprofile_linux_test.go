@@ -23,7 +23,7 @@ type codexSession struct {
 
 func startCodex171(t *testing.T) *codexSession {
 	t.Helper()
-	return startCodex171Home(t, t.TempDir())
+	return startCodex171Home(t, privateDir(t))
 }
 
 // startCodex171Home is startCodex171 with home as the configuration home.

@@ -29,7 +29,16 @@ func (e *engine) Exec(ctx context.Context, call *Call) (Outcome, error) {
 	log := e.callLog(call)
 	spec, notes := e.spec(call, log)
 	defer e.prepareSpare(spec)
-	trust, err := trustRoots(spec)
+	var lay *sandbox.Layout
+	if spec.Policy.Profile != nil {
+		// What the profile asks for that does not exist, for the note (a
+		// layout error fails the call when the sandbox starts).
+		if l, err := e.launcher.Layout(spec); err == nil {
+			lay = &l
+			notes = append(notes, l.Notes...)
+		}
+	}
+	trust, err := trustRootsWith(spec, lay)
 	if err != nil {
 		return Outcome{}, err
 	}
@@ -160,13 +169,6 @@ func (e *engine) spec(call *Call, log *slog.Logger) (spec sandbox.Spec, notes []
 		})
 	}
 	spec = sandbox.Spec{Policy: pol, Workspace: ws[0], TmpDir: os.Getenv("TMPDIR"), Programs: []string{e.bash.Path, e.wrapper}}
-	if pol.Profile != nil {
-		// What the profile asks for that does not exist (reported once
-		// the sandbox is set up; a layout error fails the call there).
-		if l, err := e.launcher.Layout(spec); err == nil {
-			notes = append(notes, l.Notes...)
-		}
-	}
 	return spec, notes
 }
 
@@ -223,6 +225,12 @@ func usableDirs(dirs []string, bad func(string, error)) []string {
 // filesystem (which, like danger-full-access, would leave no program to
 // trust). Resolved, as the policy compares resolved program paths.
 func trustRoots(spec sandbox.Spec) ([]string, error) {
+	return trustRootsWith(spec, nil)
+}
+
+// trustRootsWith is trustRoots with the layout of spec when the caller has
+// it already (nil: computed here when needed).
+func trustRootsWith(spec sandbox.Spec, lay *sandbox.Layout) ([]string, error) {
 	ww := spec
 	ww.Policy.Mode, ww.Policy.Profile = sandbox.WorkspaceWrite, nil
 	roots, err := ww.Roots()
@@ -236,16 +244,19 @@ func trustRoots(spec sandbox.Spec) ([]string, error) {
 	if spec.Policy.Profile == nil || !spec.Policy.Sandboxed() {
 		return out, nil
 	}
-	l, err := spec.Layout()
-	if err != nil {
-		return nil, err
+	if lay == nil {
+		l, err := spec.Layout()
+		if err != nil {
+			return nil, err
+		}
+		lay = &l
 	}
-	for _, r := range l.Roots {
+	for _, r := range lay.Roots {
 		if r.Path != "/" && !slices.Contains(out, r.Path) {
 			out = append(out, r.Path)
 		}
 	}
-	for _, f := range l.WriteFiles {
+	for _, f := range lay.WriteFiles {
 		if !slices.Contains(out, f) {
 			out = append(out, f)
 		}
