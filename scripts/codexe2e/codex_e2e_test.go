@@ -256,7 +256,11 @@ func (e *env) tui(t *testing.T) {
 	if out, err := run("new-session", "-d", "-s", "e2e", "-x", "200", "-y", "50", shell); err != nil {
 		t.Fatalf("tmux: %v\n%s", err, out)
 	}
-	t.Cleanup(func() { run("kill-server") })
+	t.Cleanup(func() {
+		run("kill-server")
+		// tmux leaves its socket behind.
+		os.Remove(filepath.Join("/tmp", fmt.Sprintf("tmux-%d", os.Getuid()), sock))
+	})
 	screen := func() string { out, _ := run("capture-pane", "-p", "-t", "e2e"); return out }
 	waitFor := func(what string, ok func(string) bool) {
 		t.Helper()
