@@ -296,8 +296,13 @@ func (e *env) tui(t *testing.T) {
 		}
 		time.Sleep(250 * time.Millisecond)
 	}
-	if !strings.Contains(e.toolOutputs(), "user approved: allow once") {
-		t.Errorf("the decision was not an approval:\n%s", e.toolOutputs())
+	// The escalated touch writes the file before Codex hands the call's
+	// result to the model: wait for that result too.
+	for !strings.Contains(e.toolOutputs(), "user approved: allow once") {
+		if time.Now().After(deadline) {
+			t.Fatalf("the decision was not an approval:\n%s", e.toolOutputs())
+		}
+		time.Sleep(250 * time.Millisecond)
 	}
 }
 
