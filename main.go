@@ -18,6 +18,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/execgate/execgate/escalate"
 	"github.com/execgate/execgate/internal/buildinfo"
 	"github.com/execgate/execgate/policy"
 	"github.com/execgate/execgate/sandbox"
@@ -51,6 +52,8 @@ func dispatch(args []string) int {
 		return wrapper.Main(append([]string{args[0] + " execve-wrapper"}, rest...))
 	case "sandbox":
 		return sandbox.HelperMain(rest)
+	case escalate.ReaperRole:
+		return escalate.ReaperMain(rest)
 	case "server":
 		return server.ServeMain(rest)
 	case "run":

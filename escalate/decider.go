@@ -2,13 +2,20 @@ package escalate
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
+	"path/filepath"
+	"sync"
+
+	"github.com/execgate/execgate/internal/resolve"
 )
 
 // Exec is one program start the sandboxed shell asked about, as the server
 // understood it: File is absolute and cleaned (a relative request is resolved
-// against Workdir), Argv is exactly what the program would receive (Argv[0]
-// included) and Workdir is the absolute directory it would start in.
+// against Workdir): it is the name rules match. Argv is what the shell asked
+// the program to receive (Argv[0] included: an escalated program gets
+// Decision.Argv0 instead) and Workdir is the absolute directory it would
+// start in, as the request said.
 type Exec struct {
 	File    string
 	Argv    []string
@@ -17,7 +24,42 @@ type Exec struct {
 	// program is escalated (EnvPolicy.FromShell): sorted NAME=VALUE
 	// entries, for a prompt to show. The escalated program gets exactly
 	// Options.Env's Environ(Env).
-	Env []string
+	Env  []string
+	prog *program // nil for an Exec made outside a session
+}
+
+// Program is the file that runs if this exec is escalated: File with every
+// symbolic link followed, once per exec, in the server's view, refusing
+// paths the sandbox could make lead elsewhere (see internal/resolve). A
+// Decider that needs the real location (program trust) asks here, so what
+// it checks is what runs. The error says why the exec cannot be escalated.
+func (e Exec) Program() (string, error) {
+	if e.prog == nil {
+		return resolveProgram(e.File, nil)
+	}
+	e.prog.once.Do(func() { e.prog.path, e.prog.err = resolveProgram(e.File, e.prog.roots) })
+	return e.prog.path, e.prog.err
+}
+
+// program is an Exec's program, resolved on first use and shared by the
+// Exec's copies.
+type program struct {
+	roots []string // the session's writable roots
+	once  sync.Once
+	path  string
+	err   error
+}
+
+func resolveProgram(file string, roots []string) (string, error) {
+	f, err := resolve.Open(file, roots)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	if !f.IsRegular() {
+		return "", fmt.Errorf("%s: not a regular file", file)
+	}
+	return f.Path, nil
 }
 
 // Decision is a Decider's answer. Reason is sent to the wrapper only for
@@ -28,6 +70,19 @@ type Decision struct {
 	Action Action
 	Reason string
 	Note   string
+	// Argv0 is, for Escalate, the argv[0] the program gets: the name the
+	// deciding rule matched. Empty means the base name of Exec.File. The
+	// request's own argv[0] is never used: multi-call programs (git,
+	// busybox) choose what to do by it.
+	Argv0 string
+}
+
+// argv0 is the argv[0] an escalated e gets under d.
+func (d Decision) argv0(e Exec) string {
+	if d.Argv0 != "" {
+		return d.Argv0
+	}
+	return filepath.Base(e.File)
 }
 
 // A Decider decides each exec. Decide may block (for a user prompt): every
@@ -45,11 +100,16 @@ func (f DeciderFunc) Decide(ctx context.Context, e Exec) Decision { return f(ctx
 
 // Record is what Options.OnDecision receives for every exec that got an
 // answer. Decision is the answer actually sent: it differs from the
-// Decider's when the session overrode it (a workdir that fails its re-check
-// turns Escalate into Deny; so does an invalid request).
+// Decider's when the session overrode it (a program or workdir that fails
+// its check, or a limit reached, turns Escalate into Deny; so does an
+// invalid request).
 type Record struct {
 	Exec     Exec
 	Decision Decision
+	// Program and Argv are, for Escalate, what runs outside the sandbox:
+	// the resolved file and the argument vector it gets.
+	Program string
+	Argv    []string
 }
 
 // Options configure a Session. The zero value is usable: logs are
@@ -65,6 +125,17 @@ type Options struct {
 	// OnDecision, if set, is called once per answered exec, from that exec's
 	// goroutine (so concurrently), before the answer is sent.
 	OnDecision func(Record)
+	// WritableRoots are the resolved directories the sandbox can write: an
+	// escalated program or workdir reached through a symbolic link inside
+	// one of them is refused (the sandbox could re-point it).
+	WritableRoots []string
+	// Reaper is the executable that plays the per-call reaper when run as
+	// `REAPER escalate-reaper` (see ReaperMain); empty means this process's
+	// own executable.
+	Reaper string
+	// Limits, if set, is shared by every session of a server and bounds
+	// what they hold together; nil gives this session bounds of its own.
+	Limits *Limits
 }
 
 func (o *Options) logger() *slog.Logger {

@@ -121,8 +121,12 @@ kill -TERM $pid; wait $pid; echo "forwarded=$?"
 	}
 }
 
-// TestMain removes the binaries the tests built.
+// TestMain removes the binaries the tests built. The test binary also plays
+// the sessions' reaper (Options.Reaper defaults to this executable).
 func TestMain(m *testing.M) {
+	if len(os.Args) == 2 && os.Args[1] == escalate.ReaperRole {
+		os.Exit(escalate.ReaperMain(nil))
+	}
 	code := m.Run()
 	testbin.Cleanup()
 	os.Exit(code)

@@ -5,11 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"runtime"
-	"syscall"
 
 	"golang.org/x/sys/unix"
 )
+
+// errSessionOver is returned when an escalated command would start after the
+// session's context ended.
+var errSessionOver = errors.New("escalate: session is shutting down")
 
 // forwardable lists the signals a wrapper may have delivered to an
 // escalated process group; anything else a peer asks for is refused.
@@ -21,27 +23,53 @@ func forwardable(sig unix.Signal) bool {
 	return false
 }
 
-type waitResult struct {
-	ws  unix.WaitStatus
-	err error
+// launch is what an escalation runs, checked before Escalate is answered:
+// the resolved program (never the request's path), the argv it gets (argv[0]
+// the name the rule matched) and the pinned workdir. It holds one of the
+// session's escalation slots until released.
+type launch struct {
+	path string
+	argv []string
+	wd   *workdir
+	s    *Session
 }
 
-// runEscalated runs e outside the sandbox with stdio as its fds 0, 1, 2 (and
-// no other), env as its environment and wd as its working directory, in a
+// prepareEscalation checks what e would run under d. An error is either a
+// reason to deny (the program or workdir is unusable) or a *limitError.
+func (s *Session) prepareEscalation(e Exec, d Decision) (*launch, error) {
+	path, err := e.Program()
+	if err != nil {
+		return nil, err
+	}
+	wd, err := openWorkdir(e.Workdir, s.opts.WritableRoots)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.bounds.takeEscalation(); err != nil {
+		wd.Close()
+		return nil, err
+	}
+	argv := append([]string{d.argv0(e)}, e.Argv[1:]...)
+	return &launch{path: path, argv: argv, wd: wd, s: s}, nil
+}
+
+func (l *launch) release() {
+	l.wd.Close()
+	l.s.bounds.giveEscalation()
+}
+
+// runEscalated runs l outside the sandbox through the session's reaper, with
+// stdio as its fds 0, 1, 2 (and no other), env as its environment, in a
 // process group of its own. While it runs, Forward frames from the wrapper
 // are delivered to the group. It owns stdio and closes the server's copies.
-func (s *Session) runEscalated(ctx context.Context, c *pollConn, e Exec, wd *workdir, env []string, stdio [3]int) (SuperExecResult, error) {
-	p := &process{}
-	if err := s.procs.add(p); err != nil {
-		closeAll(stdio[:])
-		return SuperExecResult{}, err
+func (s *Session) runEscalated(ctx context.Context, c *pollConn, e Exec, l *launch, env []string, stdio [3]int) (SuperExecResult, error) {
+	// stdio as received: the numbers say whether they collided with 0-2.
+	s.log.Debug("escalate: starting escalated command", "file", e.File, "program", l.path, "stdio", stdio[:])
+	r, err := s.startedReaper()
+	var cmd *escalated
+	if err == nil {
+		cmd, err = r.spawn(l.path, l.argv, env, l.wd, stdio)
 	}
-	defer s.procs.done(p)
-
-	started := make(chan error, 1)
-	exited := make(chan waitResult, 1)
-	go startAndWait(p, e, wd, env, stdio, started, exited)
-	err := <-started
 	if err != nil {
 		defer closeAll(stdio[:])
 		if errors.Is(err, errSessionOver) {
@@ -54,69 +82,29 @@ func (s *Session) runEscalated(ctx context.Context, c *pollConn, e Exec, wd *wor
 			code = 127
 		}
 		tell(stdio[2], fmt.Sprintf("execgate: %s: %v\n", e.File, err))
-		s.log.Debug("escalate: escalated command did not start", "file", e.File, "err", err)
+		s.log.Debug("escalate: escalated command did not start", "file", e.File, "program", l.path, "err", err)
 		return SuperExecResult{ExitCode: code}, nil
 	}
 	closeAll(stdio[:])
-	s.log.Debug("escalate: escalated command started", "file", e.File, "pid", p.pid, "stdio", stdio[:])
+	s.log.Debug("escalate: escalated command started", "file", e.File, "program", l.path, "pid", cmd.pid)
 
 	fwd := make(chan struct{})
 	go func() {
 		defer close(fwd)
-		s.forwardSignals(c, p, e.File)
+		s.forwardSignals(c, cmd, e.File)
 	}()
-	w := <-exited
+	ws := cmd.wait()
 	c.stopReading()
 	<-fwd
-	if w.err != nil {
-		return SuperExecResult{}, fmt.Errorf("wait for pid %d: %w", p.pid, w.err)
-	}
-	res := resultOf(w.ws)
-	s.log.Debug("escalate: escalated command ended", "file", e.File, "pid", p.pid,
+	res := resultOf(ws)
+	s.log.Debug("escalate: escalated command ended", "file", e.File, "pid", cmd.pid,
 		"exit_code", res.ExitCode, "signal", res.Signal, "session_over", ctx.Err() != nil)
 	return res, nil
 }
 
-// startAndWait forks and execs the command, then waits for it. The
-// goroutine keeps its OS thread for the child's whole life: Pdeathsig fires
-// when the forking *thread* exits, and it must fire only when the server
-// dies (so an escalated command never outlives the server).
-func startAndWait(p *process, e Exec, wd *workdir, env []string, stdio [3]int, started chan<- error, exited chan<- waitResult) {
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
-	markAllCloseOnExec()
-	p.mu.Lock()
-	if p.killed {
-		p.mu.Unlock()
-		started <- errSessionOver
-		return
-	}
-	// syscall.ForkExec rather than exec.Cmd: os.File.Fd would switch a
-	// non-blocking descriptor to blocking, changing the file description
-	// the sandboxed shell shares. ForkExec dup2s each fd onto its slot,
-	// moving any that collide out of the way first, and everything else
-	// the server holds is close-on-exec (markAllCloseOnExec).
-	pid, err := syscall.ForkExec(e.File, e.Argv, &syscall.ProcAttr{
-		Dir:   wd.chdir,
-		Env:   env,
-		Files: []uintptr{uintptr(stdio[0]), uintptr(stdio[1]), uintptr(stdio[2])},
-		Sys:   &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL},
-	})
-	if err == nil {
-		p.pid = pid
-	}
-	p.mu.Unlock()
-	started <- err
-	if err != nil {
-		return
-	}
-	ws, err := p.wait()
-	exited <- waitResult{ws, err}
-}
-
 // forwardSignals reads Forward frames until the stream stops (the command
 // ended, the session ended, or the peer left or misbehaved).
-func (s *Session) forwardSignals(c *pollConn, p *process, file string) {
+func (s *Session) forwardSignals(c *pollConn, cmd *escalated, file string) {
 	for {
 		payload, fds, err := readFrame(c)
 		switch {
@@ -126,25 +114,25 @@ func (s *Session) forwardSignals(c *pollConn, p *process, file string) {
 			s.log.Debug("escalate: wrapper closed its stream while its command runs", "file", file)
 			return
 		case err != nil:
-			s.log.Warn("escalate: bad frame while the escalated command runs", "file", file, "err", err)
+			s.problem("bad frame while the escalated command runs", err, "file", file)
 			return
 		}
 		if len(fds) > 0 {
 			closeAll(fds)
-			s.log.Warn("escalate: Forward frame carried fds; closed them", "file", file, "fds", len(fds))
+			s.problem("Forward frame carried fds; closed them", nil, "file", file, "fds", len(fds))
 		}
 		var f Forward
 		if err := strictUnmarshal(payload, &f); err != nil {
-			s.log.Warn("escalate: malformed Forward frame", "file", file, "frame", truncate(payload), "err", err)
+			s.problem("malformed Forward frame", err, "file", file, "frame", truncate(payload))
 			return
 		}
 		sig := unix.Signal(f.Signal)
 		if !forwardable(sig) {
-			s.log.Warn("escalate: refused to forward signal", "file", file, "signal", f.Signal)
+			s.problem("refused to forward signal", nil, "file", file, "signal", f.Signal)
 			continue
 		}
-		if !p.signalGroup(sig) {
-			s.log.Debug("escalate: forwarded signal found no process", "file", file, "signal", f.Signal)
+		if err := cmd.signal(sig); err != nil {
+			s.log.Debug("escalate: could not forward a signal", "file", file, "signal", f.Signal, "err", err)
 		}
 	}
 }

@@ -10,9 +10,14 @@ import (
 
 const (
 	// MaxPayload bounds one frame's JSON so a hostile peer cannot make either
-	// side allocate without limit. A request carries argv and environment; 16
-	// MiB is far above ARG_MAX-sized ones.
-	MaxPayload = 16 << 20
+	// side allocate without limit. The largest frame is a request: argv and
+	// environment, which an exec may fill up to ARG_MAX, 2 MiB with the
+	// default 8 MiB stack limit (a quarter of it, fs/exec.c). Twice that
+	// leaves room for JSON's quotes, separators and escapes around every
+	// string. A shell whose stack limit was raised can exec more (up to 6
+	// MiB); such an exec fails closed (126, "exceeds the limit") instead of
+	// being decided.
+	MaxPayload = 4 << 20
 	// MaxFds bounds the descriptors accepted with one frame.
 	MaxFds = 16
 
@@ -24,6 +29,13 @@ const (
 var ErrClosed = errors.New("escalate: connection closed by peer")
 
 var errEOFInPayload = errors.New("escalate: connection closed inside a frame")
+
+// FrameTooLargeError is a frame announcing more than MaxPayload bytes.
+type FrameTooLargeError struct{ Size uint32 }
+
+func (e *FrameTooLargeError) Error() string {
+	return fmt.Sprintf("escalate: frame announces %d bytes, over the %d-byte limit", e.Size, MaxPayload)
+}
 
 // msgIO is a socket the frame code can send on and receive from. blockingFd
 // is a plain descriptor (the wrapper's side); the server uses a variant that
@@ -88,6 +100,21 @@ func ReadFrame(fd int) (payload []byte, fds []int, err error) {
 }
 
 func readFrame(c msgIO) (payload []byte, fds []int, err error) {
+	return readFrameReserving(c, nil)
+}
+
+// A reserver accounts for the memory of frames being received.
+type reserver interface {
+	takeBytes(n int) error
+	giveBytes(n int)
+}
+
+// readFrameReserving is readFrame that, when r is set, takes the announced
+// payload size from r before allocating it; if r refuses, the read ends
+// with r's error (the payload is not consumed). On success the caller gives
+// len(payload) back once the payload is no longer needed; on failure it is
+// given back here.
+func readFrameReserving(c msgIO, r reserver) (payload []byte, fds []int, err error) {
 	var hdr [headerLen]byte
 	fds, err = readFull(c, hdr[:], true)
 	if err != nil {
@@ -96,11 +123,20 @@ func readFrame(c msgIO) (payload []byte, fds []int, err error) {
 	n := binary.LittleEndian.Uint32(hdr[:])
 	if n > MaxPayload {
 		closeAll(fds)
-		return nil, nil, fmt.Errorf("escalate: frame announces %d bytes, over the %d-byte limit", n, MaxPayload)
+		return nil, nil, &FrameTooLargeError{Size: n}
+	}
+	if r != nil {
+		if err := r.takeBytes(int(n)); err != nil {
+			closeAll(fds)
+			return nil, nil, err
+		}
 	}
 	payload = make([]byte, n)
 	if _, err := readFull(c, payload, false); err != nil {
 		closeAll(fds)
+		if r != nil {
+			r.giveBytes(int(n))
+		}
 		if err == errEOFInPayload {
 			err = fmt.Errorf("escalate: connection closed inside a %d-byte frame", n)
 		}

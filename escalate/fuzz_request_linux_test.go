@@ -20,7 +20,7 @@ func FuzzRequest(f *testing.F) {
 		if strictUnmarshal(payload, &req) != nil {
 			return
 		}
-		e, invalid := resolve(&req)
+		e, invalid := resolveRequest(&req)
 		if invalid != "" {
 			return
 		}

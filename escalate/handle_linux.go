@@ -16,7 +16,7 @@ import (
 
 // handle serves one exec on its private stream: request, decision, answer,
 // and for Escalate the command's run. Protocol errors end the exec (the
-// wrapper then fails closed) and are logged; they never end the session.
+// wrapper then fails closed) and are counted; they never end the session.
 func (s *Session) handle(ctx context.Context, c *pollConn) {
 	defer c.Close()
 	stop := context.AfterFunc(ctx, c.stopReading)
@@ -25,41 +25,39 @@ func (s *Session) handle(ctx context.Context, c *pollConn) {
 	if err == nil {
 		return
 	}
-	attrs := []any{"err", err}
+	attrs := []any{}
 	if file != "" {
 		attrs = append(attrs, "file", file)
 	}
 	if ctx.Err() != nil || errors.Is(err, errPeerGone) {
-		s.log.Debug("escalate: exec abandoned", attrs...)
+		s.log.Debug("escalate: exec abandoned", append(attrs, "err", err)...)
 		return
 	}
-	s.log.Warn("escalate: exec failed", attrs...)
+	s.problem("exec failed", err, attrs...)
 }
 
-// serveExec returns the exec's resolved file (once known) for the log.
+// serveExec returns the exec's file (once known) for the log.
 func (s *Session) serveExec(ctx context.Context, c *pollConn) (string, error) {
-	payload, fds, err := readFrame(c)
+	payload, fds, err := readFrameReserving(c, s.bounds)
 	if err != nil {
+		var tooLarge *FrameTooLargeError
+		var limit *limitError
+		if errors.As(err, &tooLarge) || errors.As(err, &limit) {
+			s.answerError(c, err)
+		}
 		return "", fmt.Errorf("read request: %w", err)
 	}
-	if len(fds) > 0 {
-		closeAll(fds)
-		return "", fmt.Errorf("request carried %d fds, want none", len(fds))
+	req, err := decodeRequest(payload, fds)
+	s.bounds.giveBytes(len(payload))
+	if err != nil {
+		return req.File, err
 	}
-	var req Request
-	if err := strictUnmarshal(payload, &req); err != nil {
-		// Not the payload itself in the log: its env may hold secrets. The
-		// file, if a lenient decode finds it, says which exec it was.
-		var named struct{ File string }
-		json.Unmarshal(payload, &named)
-		return named.File, fmt.Errorf("malformed request: %w", err)
-	}
-	e, invalid := resolve(&req)
+	e, invalid := s.resolveRequest(&req)
 	e.Env = s.opts.env().FromShell(req.Env)
 	var d Decision
 	if invalid != "" {
 		d = Decision{Action: Deny, Reason: "invalid request: " + invalid}
-		s.log.Warn("escalate: invalid request", "file", req.File, "reason", invalid)
+		s.problem("invalid request", nil, "file", req.File, "reason", invalid)
 	} else {
 		d, err = s.decideWatching(ctx, c, e)
 		if err != nil {
@@ -67,18 +65,30 @@ func (s *Session) serveExec(ctx context.Context, c *pollConn) (string, error) {
 		}
 	}
 
-	// The workdir is checked (and pinned) before Escalate is promised, so a
-	// bad one is a Deny the shell can print rather than a failed run.
-	var wd *workdir
+	// What an escalation runs is checked (and its workdir pinned) before
+	// Escalate is promised, so a bad one is a Deny the shell can print
+	// rather than a failed run.
+	rec := Record{Exec: e, Decision: d}
+	var l *launch
 	if d.Action == Escalate {
-		wd, err = openWorkdir(e.Workdir)
-		if err != nil {
+		l, err = s.prepareEscalation(e, d)
+		var limit *limitError
+		switch {
+		case errors.As(err, &limit):
+			rec.Decision = Decision{Action: Deny, Reason: err.Error()}
+			s.record(rec)
+			s.answerError(c, err)
+			s.problem("refused an escalation", err, "file", e.File)
+			return e.File, nil
+		case err != nil:
 			d = Decision{Action: Deny, Reason: err.Error()}
-		} else {
-			defer wd.Close()
+			rec.Decision = d
+		default:
+			defer l.release()
+			rec.Program, rec.Argv = l.path, l.argv
 		}
 	}
-	s.record(Record{Exec: e, Decision: d})
+	s.record(rec)
 	resp := Response{Action: d.Action}
 	switch d.Action {
 	case Deny:
@@ -101,7 +111,7 @@ func (s *Session) serveExec(ctx context.Context, c *pollConn) (string, error) {
 	if err != nil {
 		return e.File, err
 	}
-	res, err := s.runEscalated(ctx, c, e, wd, s.opts.env().Environ(e.Env), stdio)
+	res, err := s.runEscalated(ctx, c, e, l, s.opts.env().Environ(e.Env), stdio)
 	if err != nil {
 		return e.File, err
 	}
@@ -115,9 +125,39 @@ func (s *Session) serveExec(ctx context.Context, c *pollConn) (string, error) {
 	return e.File, nil
 }
 
-// resolve turns a request into the Exec the Decider sees, or says why it is
-// unusable.
-func resolve(req *Request) (Exec, string) {
+// decodeRequest decodes a request frame.
+func decodeRequest(payload []byte, fds []int) (Request, error) {
+	var req Request
+	if len(fds) > 0 {
+		closeAll(fds)
+		return req, fmt.Errorf("request carried %d fds, want none", len(fds))
+	}
+	if err := strictUnmarshal(payload, &req); err != nil {
+		// Not the payload itself in the log: its env may hold secrets. The
+		// file, if a lenient decode finds it, says which exec it was.
+		var named struct{ File string }
+		json.Unmarshal(payload, &named)
+		return Request{File: named.File}, fmt.Errorf("malformed request: %w", err)
+	}
+	return req, nil
+}
+
+// answerError sends the error answer (see ServerError) for an exec the
+// session will not decide.
+func (s *Session) answerError(c *pollConn, err error) {
+	b, _ := (&ServerError{Msg: err.Error()}).MarshalJSON()
+	writeFrame(c, b, nil)
+}
+
+// resolveRequest turns a request into the Exec the Decider sees, or says
+// why it is unusable.
+func (s *Session) resolveRequest(req *Request) (Exec, string) {
+	e, invalid := resolveRequest(req)
+	e.prog = &program{roots: s.opts.WritableRoots}
+	return e, invalid
+}
+
+func resolveRequest(req *Request) (Exec, string) {
 	e := Exec{File: req.File, Argv: req.Argv, Workdir: req.Workdir}
 	switch {
 	case req.File == "":
@@ -185,7 +225,8 @@ func (s *Session) decide(ctx context.Context, e Exec) (d Decision) {
 func (s *Session) record(r Record) {
 	if s.log.Enabled(context.Background(), slog.LevelDebug) {
 		s.log.Debug("escalate: decision", "file", r.Exec.File, "argv", r.Exec.Argv,
-			"workdir", r.Exec.Workdir, "action", r.Decision.Action.String(), "reason", r.Decision.Reason)
+			"workdir", r.Exec.Workdir, "action", r.Decision.Action.String(), "reason", r.Decision.Reason,
+			"program", r.Program)
 	}
 	if s.opts.OnDecision == nil {
 		return

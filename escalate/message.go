@@ -81,14 +81,19 @@ func (r Response) MarshalJSON() ([]byte, error) {
 	return nil, fmt.Errorf("escalate: cannot encode unknown action %d", int(r.Action))
 }
 
-// UnmarshalJSON accepts exactly the three Codex forms.
+// UnmarshalJSON accepts exactly the three Codex forms. The error answer
+// (see ServerError) decodes to a *ServerError.
 func (r *Response) UnmarshalJSON(data []byte) error {
 	var outer struct {
 		Action json.RawMessage `json:"action"`
 		Note   string          `json:"note"`
+		Error  *string         `json:"error"`
 	}
 	if err := strictUnmarshal(data, &outer); err != nil {
 		return fmt.Errorf("escalate response: %w", err)
+	}
+	if outer.Error != nil {
+		return &ServerError{Msg: *outer.Error}
 	}
 	if outer.Action == nil {
 		return fmt.Errorf("escalate response: missing field \"action\"")
@@ -118,6 +123,21 @@ func (r *Response) UnmarshalJSON(data []byte) error {
 		r.Reason = *deny.Deny.Reason
 	}
 	return nil
+}
+
+// ServerError is execgate's answer for an exec the server will not decide
+// (too many at once, a request too large): {"error":"text"} on the wire,
+// instead of an EscalateResponse. It is not a denial by the policy: the
+// wrapper reports it and fails closed (exit 126) like any protocol failure.
+// A Codex wrapper, which does not know the form, fails closed too.
+type ServerError struct{ Msg string }
+
+func (e *ServerError) Error() string { return "execgate server: " + e.Msg }
+
+// MarshalJSON writes the wire form.
+func (e *ServerError) MarshalJSON() ([]byte, error) {
+	b := appendJSONString([]byte(`{"error":`), e.Msg)
+	return append(b, '}'), nil
 }
 
 // SuperExec follows an Escalate answer: the wrapper lists the fds it sends

@@ -102,3 +102,13 @@ func (c *pollConn) waitHangup() bool {
 	}
 	return err != nil || n == 0
 }
+
+// shutdownWrite ends the writing half: the peer reads end of file, while
+// this side can still read what the peer sends.
+func (c *pollConn) shutdownWrite() error {
+	var serr error
+	if err := c.rc.Control(func(fd uintptr) { serr = unix.Shutdown(int(fd), unix.SHUT_WR) }); err != nil {
+		return err
+	}
+	return serr
+}

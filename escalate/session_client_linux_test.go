@@ -1,6 +1,7 @@
 package escalate
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -137,7 +138,8 @@ type running struct {
 	fd       int
 	stdinW   *os.File
 	out, err chan string
-	inodes   [3]uint64 // of the stdin, stdout and stderr pipes
+	line     chan string // stdout's first line, as soon as it is printed
+	inodes   [3]uint64   // of the stdin, stdout and stderr pipes
 }
 
 // escalate asks for req, expects Escalate, and passes three fresh pipes as
@@ -171,7 +173,7 @@ func superExec(t testing.TB, fd int, stdin string) *running {
 	pipes[0][0].Close()
 	pipes[1][1].Close()
 	pipes[2][1].Close()
-	r := &running{t: t, fd: fd, stdinW: pipes[0][1], out: make(chan string, 1), err: make(chan string, 1), inodes: inodes}
+	r := &running{t: t, fd: fd, stdinW: pipes[0][1], out: make(chan string, 1), err: make(chan string, 1), line: make(chan string, 1), inodes: inodes}
 	go func() {
 		io.WriteString(r.stdinW, stdin)
 		r.stdinW.Close()
@@ -179,9 +181,14 @@ func superExec(t testing.TB, fd int, stdin string) *running {
 	for i, ch := range []chan string{r.out, r.err} {
 		f := pipes[i+1][0]
 		go func() {
-			b, _ := io.ReadAll(f)
+			br := bufio.NewReader(f)
+			first, _ := br.ReadString('\n')
+			if ch == r.out {
+				r.line <- first
+			}
+			rest, _ := io.ReadAll(br)
 			f.Close()
-			ch <- string(b)
+			ch <- first + string(rest)
 		}()
 	}
 	return r

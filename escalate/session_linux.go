@@ -13,18 +13,25 @@ import (
 
 // Session is the server side of the protocol for one sandboxed shell: it
 // owns a datagram socketpair, hands one end to the shell, and answers every
-// exec that arrives on the other end until its context ends. When it ends,
-// every escalated command still running is killed with its process group.
+// exec that arrives on the other end until its context ends. Escalated
+// commands run below the session's reaper (started at the first one, see
+// ReaperMain); when the session ends, the reaper kills them and everything
+// they started.
 type Session struct {
-	decider Decider
-	opts    Options
-	log     *slog.Logger
-	server  *pollConn
-	procs   tracker
+	decider  Decider
+	opts     Options
+	log      *slog.Logger
+	server   *pollConn
+	bounds   *bounds
+	problems problems
 
 	mu     sync.Mutex
 	child  *os.File // nil once closed
 	served bool
+
+	rmu    sync.Mutex
+	reap   *reaper // nil until the first escalation
+	ending bool    // no reaper may start any more
 }
 
 // NewSession creates the datagram socketpair. Both ends are close-on-exec;
@@ -55,12 +62,15 @@ func NewSession(d Decider, opts Options) (*Session, error) {
 		unix.Close(p[1])
 		return nil, err
 	}
+	log := opts.logger()
 	return &Session{
-		decider: d,
-		opts:    opts,
-		log:     opts.logger(),
-		server:  server,
-		child:   os.NewFile(uintptr(p[1]), "escalate-child"),
+		decider:  d,
+		opts:     opts,
+		log:      log,
+		server:   server,
+		bounds:   newBounds(opts.Limits),
+		problems: problems{log: log},
+		child:    os.NewFile(uintptr(p[1]), "escalate-child"),
 	}, nil
 }
 
@@ -105,11 +115,13 @@ func (s *Session) Close() error {
 
 // Serve answers execs until ctx ends. Each handshake gets its own goroutine,
 // so a Decider that blocks on a prompt delays only its own exec. A peer
-// that breaks the protocol is logged and dropped; the session keeps
-// serving. When ctx ends Serve stops accepting, kills every escalated
-// process group (SIGKILL), waits for every exec's goroutine (the Decider
-// must honour ctx) and for the killed processes to be reaped, then returns
-// nil. It returns an error only if the socket itself fails.
+// that breaks the protocol is dropped and the session keeps serving (the
+// first such problem is logged, the others counted and summed up at the
+// end); an exec beyond the session's or the server's bounds gets an error
+// answer. When ctx ends Serve stops accepting, has the reaper kill every
+// escalated process and all their descendants, waits for every exec's
+// goroutine (the Decider must honour ctx) and for the reaper to be done,
+// then returns nil. It returns an error only if the socket itself fails.
 func (s *Session) Serve(ctx context.Context) error {
 	s.mu.Lock()
 	if s.served {
@@ -128,7 +140,6 @@ func (s *Session) Serve(ctx context.Context) error {
 
 	var wg sync.WaitGroup
 	var serveErr error
-	rejected := 0
 	for {
 		fd, err := receiveHandshake(s.server)
 		if err != nil {
@@ -146,39 +157,74 @@ func (s *Session) Serve(ctx context.Context) error {
 				serveErr = fmt.Errorf("escalate: datagram socket: %w", err)
 				break
 			}
-			rejected++
-			switch {
-			case rejected < maxLoggedRejects:
-				s.log.Warn("escalate: rejected handshake", "err", err)
-			case rejected == maxLoggedRejects:
-				s.log.Warn("escalate: rejected handshake; not logging further ones", "err", err)
-			}
+			s.problem("rejected handshake", err)
+			continue
+		}
+		if err := s.bounds.takeStream(); err != nil {
+			refuse(fd, err)
+			s.problem("refused an exec stream", err)
 			continue
 		}
 		conn, err := newPollConn(fd, "escalate-stream")
 		if err != nil {
+			s.bounds.giveStream()
 			s.log.Error("escalate: cannot use exec stream", "err", err)
 			continue
 		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			defer s.bounds.giveStream()
 			s.handle(ctx, conn)
 		}()
 	}
 	cancel()
-	s.procs.killAll()
+	s.endReaper()
 	wg.Wait()
-	s.awaitLingering()
-	if rejected >= maxLoggedRejects {
-		s.log.Warn("escalate: session rejected handshakes", "count", rejected)
-	}
+	s.problems.summary()
 	return serveErr
 }
 
-// maxLoggedRejects bounds the log lines one session spends on malformed
-// handshakes: anything in the sandbox can send them, as fast as it likes.
-const maxLoggedRejects = 100
+// refuse answers a stream the session will not serve with an error frame
+// (never blocking: the frame fits the empty socket buffer) and closes it.
+func refuse(fd int, err error) {
+	if unix.SetNonblock(fd, true) == nil {
+		if b, merr := (&ServerError{Msg: err.Error()}).MarshalJSON(); merr == nil {
+			writeFrame(blockingFd(fd), b, nil)
+		}
+	}
+	unix.Close(fd)
+}
+
+// startedReaper returns the session's reaper, starting it on first use.
+func (s *Session) startedReaper() (*reaper, error) {
+	s.rmu.Lock()
+	defer s.rmu.Unlock()
+	if s.ending {
+		return nil, errSessionOver
+	}
+	if s.reap == nil {
+		r, err := startReaper(s.opts.Reaper, s.log)
+		if err != nil {
+			s.log.Error("escalate: cannot start the reaper; escalated commands fail", "err", err)
+			return nil, err
+		}
+		s.reap = r
+	}
+	return s.reap, nil
+}
+
+// endReaper stops reapers from starting and has the running one, if any,
+// kill everything below it.
+func (s *Session) endReaper() {
+	s.rmu.Lock()
+	s.ending = true
+	r := s.reap
+	s.rmu.Unlock()
+	if r != nil {
+		r.end()
+	}
+}
 
 // fatalSocketError tells a broken socket from a malformed datagram: the
 // former would fail again on every call.

@@ -117,8 +117,13 @@ func TestEscalateExitStatus(t *testing.T) {
 
 func TestEscalateStartFailure(t *testing.T) {
 	ts := startSession(t, fixed(Escalate, ""), Options{})
-	plain := filepath.Join(t.TempDir(), "not-executable")
+	dir := t.TempDir()
+	plain := filepath.Join(dir, "not-executable")
 	if err := os.WriteFile(plain, []byte("#!/bin/sh\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	noInterpreter := filepath.Join(dir, "no-interpreter")
+	if err := os.WriteFile(noInterpreter, []byte("#!/nonexistent/interpreter\n"), 0o755); err != nil {
 		t.Fatal(err)
 	}
 	tests := []struct {
@@ -126,7 +131,7 @@ func TestEscalateStartFailure(t *testing.T) {
 		wantCode int
 		wantErr  string
 	}{
-		{"/nonexistent/program", 127, "execgate: /nonexistent/program: no such file or directory"},
+		{noInterpreter, 127, "execgate: " + noInterpreter + ": no such file or directory"},
 		{plain, 126, "execgate: " + plain + ": permission denied"},
 	}
 	for _, tc := range tests {
@@ -137,6 +142,11 @@ func TestEscalateStartFailure(t *testing.T) {
 				t.Fatalf("result %+v, stdout %q, stderr %q; want %d and %q", res, out, errOut, tc.wantCode, tc.wantErr)
 			}
 		})
+	}
+	// A program that does not exist cannot be escalated: denied, saying so.
+	missing := "/nonexistent/program"
+	if got := ts.decide(t, Request{File: missing, Argv: []string{"x"}, Workdir: "/"}); got.Action != Deny || got.Reason != missing+": no such file or directory" {
+		t.Errorf("missing program: %+v", got)
 	}
 }
 
@@ -201,12 +211,27 @@ func TestEscalateEnvFromServer(t *testing.T) {
 	}
 }
 
+// TestEscalateArgv0: an escalated program never gets the request's argv[0]
+// (multi-call programs dispatch on it): it gets the Decider's Argv0, by
+// default the base name of the requested path, which is what rules match.
+// The record says what ran.
 func TestEscalateArgv0(t *testing.T) {
-	ts := startSession(t, fixed(Escalate, ""), Options{})
 	script := `tr '\0' '|' </proc/$$/cmdline`
-	res, out, _ := ts.escalate(t, Request{File: "/bin/sh", Argv: []string{"custom-name", "-c", script, "a b"}, Workdir: "/"}, "").wait()
-	if want := "custom-name|-c|" + script + "|a b|"; res.ExitCode != 0 || out != want {
-		t.Fatalf("stdout %q exit %d, want argv[0] as requested", out, res.ExitCode)
+	for _, tc := range []struct{ argv0, want string }{{"", "sh"}, {"/bin/sh", "/bin/sh"}} {
+		var rec Record
+		var mu sync.Mutex
+		d := DeciderFunc(func(context.Context, Exec) Decision { return Decision{Action: Escalate, Argv0: tc.argv0} })
+		ts := startSession(t, d, Options{OnDecision: func(r Record) { mu.Lock(); rec = r; mu.Unlock() }})
+		res, out, _ := ts.escalate(t, Request{File: "/bin/sh", Argv: []string{"git-archive", "-c", script, "a b"}, Workdir: "/"}, "").wait()
+		if want := tc.want + "|-c|" + script + "|a b|"; res.ExitCode != 0 || out != want {
+			t.Errorf("Argv0 %q: stdout %q exit %d, want %q", tc.argv0, out, res.ExitCode, want)
+		}
+		mu.Lock()
+		real, _ := filepath.EvalSymlinks("/bin/sh")
+		if rec.Program != real || len(rec.Argv) == 0 || rec.Argv[0] != tc.want || rec.Exec.Argv[0] != "git-archive" {
+			t.Errorf("record: program %q argv %q (requested %q), want %s and argv[0] %q", rec.Program, rec.Argv, rec.Exec.Argv, real, tc.want)
+		}
+		mu.Unlock()
 	}
 }
 

@@ -31,3 +31,12 @@ func (s *Session) Close() error { return nil }
 
 // Serve fails: see errUnsupported.
 func (s *Session) Serve(ctx context.Context) error { return errUnsupported }
+
+// ReaperRole is the argument of the reaper role; see the Linux implementation.
+const ReaperRole = "escalate-reaper"
+
+// ReaperMain fails: see errUnsupported.
+func ReaperMain(args []string) int {
+	os.Stderr.WriteString(errUnsupported.Error() + "\n")
+	return 1
+}

@@ -3,6 +3,8 @@ package policy
 import (
 	"fmt"
 	"path/filepath"
+
+	"github.com/execgate/execgate/internal/resolve"
 )
 
 // Exec is one program start to evaluate, as the execve wrapper reports it.
@@ -18,6 +20,24 @@ type Exec struct {
 	// PreserveProgramPaths turns basename matching off: only rules naming
 	// the absolute path apply.
 	PreserveProgramPaths bool
+	// Resolve, if set, returns Program with every symbolic link followed,
+	// or why it cannot be: the server passes the resolution of the file it
+	// would run (escalate.Exec.Program), so that trust is decided on that
+	// very file. Nil resolves Program here, the same way (internal/resolve).
+	Resolve func() (string, error)
+}
+
+// resolved returns e.Program with every symbolic link followed.
+func (e Exec) resolved() (string, error) {
+	if e.Resolve != nil {
+		return e.Resolve()
+	}
+	f, err := resolve.Open(e.Program, nil)
+	if err != nil {
+		return "", err
+	}
+	f.Close()
+	return f.Path, nil
 }
 
 // Source says where a verdict's decision came from.
@@ -44,9 +64,7 @@ type Verdict struct {
 	Rule *PrefixRule
 	// ResolvedProgram is Program with symlinks resolved when basename rules
 	// were considered (Program itself otherwise, or if it cannot be
-	// resolved). A caller running the command outside the sandbox should
-	// execute this path: a symlink inside a writable root could be
-	// re-pointed between the check and the exec.
+	// resolved): the file whose location program trust judged.
 	ResolvedProgram string
 	// Basename explains whether rules for the program's basename applied.
 	Basename BasenameTrust
@@ -102,7 +120,7 @@ func (p *Policy) Evaluate(e Exec) Verdict {
 		v.Basename.Name = base
 		// Resolved only here: it costs a few syscalls, and only basename
 		// rules depend on where the file really is.
-		resolved, resolveErr := filepath.EvalSymlinks(e.Program)
+		resolved, resolveErr := e.resolved()
 		if resolveErr == nil {
 			v.ResolvedProgram = resolved
 		}

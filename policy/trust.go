@@ -22,7 +22,8 @@ func (p *Policy) trust(e Exec, resolved string, resolveErr error, base string) (
 		return false, fmt.Sprintf("basename rules for %s not applied: %s is not listed by host_executable(name=%q)", base, program, base)
 	}
 	if resolveErr != nil {
-		return false, fmt.Sprintf("basename rules for %s not applied: cannot resolve %s: %v", base, program, resolveErr)
+		// The error names the path.
+		return false, fmt.Sprintf("basename rules for %s not applied: cannot resolve %v", base, resolveErr)
 	}
 	for _, root := range e.WritableRoots {
 		if root == "" {

@@ -76,6 +76,11 @@ type setup struct {
 	// Prepare, if set, runs once the directories exist and before the
 	// server starts: what it makes is there before the server's life.
 	Prepare func(t *testing.T, w *world)
+	// ServerDir, if set, is the server's working directory (as an MCP
+	// client that starts servers in / would); the workspace then reaches
+	// the server with each call, as Codex's per-call sandbox state
+	// (sandboxCwd), rather than as its cwd.
+	ServerDir string
 }
 
 // world is one running server with its directories:
@@ -91,7 +96,8 @@ type world struct {
 	WS        string
 	Out       string
 	Stderr    *syncBuffer
-	run       string // XDG_RUNTIME_DIR
+	run       string   // XDG_RUNTIME_DIR
+	meta      mcp.Meta // sent with every call that sends none of its own
 	client    *mcp.ClientSession
 	serverPid int
 }
@@ -150,6 +156,10 @@ func (w *world) serve(t *testing.T, s setup) error {
 	args := append([]string{"server", "--sandbox", "workspace-write"}, s.Args...)
 	cmd := exec.Command(bin, args...)
 	cmd.Dir = w.WS
+	if s.ServerDir != "" {
+		cmd.Dir = s.ServerDir
+		w.meta = mcp.Meta{"codex/sandbox-state-meta": map[string]any{"sandboxCwd": w.WS}}
+	}
 	cmd.Env = append([]string{
 		"PATH=/usr/local/bin:/usr/bin:/bin",
 		"HOME=" + w.Home,
@@ -232,6 +242,9 @@ func (w *world) call(t *testing.T, dir, command string, meta mcp.Meta) (shellRes
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
+	if meta == nil {
+		meta = w.meta
+	}
 	res, err := w.client.CallTool(ctx, &mcp.CallToolParams{Name: "shell", Meta: meta, Arguments: map[string]any{
 		"command": command, "workdir": dir, "login": false, "timeout_ms": 20000,
 	}})

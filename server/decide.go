@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"path/filepath"
 	"strings"
@@ -30,8 +29,8 @@ type decider struct {
 	amend     func(tokens []string) error
 	approvals *approvals
 	// roots are the resolved paths a sandboxed command can write: a
-	// basename rule never applies to a program there, and an escalated
-	// program is never reached through a symlink there.
+	// basename rule never applies to a program there (the session refuses
+	// programs reached through a symlink there; see escalate.Exec.Program).
 	roots    []string
 	preserve bool // --preserve-program-paths
 	repos    repoTrust
@@ -55,7 +54,7 @@ func (d *decider) Decide(ctx context.Context, ex escalate.Exec) escalate.Decisio
 	d.mu.Lock()
 	d.pending[key] = append(d.pending[key], rec)
 	d.mu.Unlock()
-	return escalate.Decision{Action: actionOf(rec.Decision), Reason: rec.Reason, Note: rec.note}
+	return escalate.Decision{Action: actionOf(rec.Decision), Reason: rec.Reason, Note: rec.note, Argv0: rec.argv0}
 }
 
 // record is the session's OnDecision: it reports the answer actually sent,
@@ -84,6 +83,10 @@ func (d *decider) record(r escalate.Record) {
 	if !found || rec.Decision != verdict {
 		rec.Decision, rec.Reason = verdict, r.Decision.Reason
 	}
+	if verdict == VerdictEscalate {
+		// What ran: the resolved file, argv[0] the name the rule matched.
+		rec.Executable, rec.Argv = r.Program, r.Argv
+	}
 	d.call.Decisions.Record(rec)
 }
 
@@ -93,8 +96,9 @@ func (d *decider) decide(ctx context.Context, ex escalate.Exec) Decision {
 	if len(ex.Argv) > 1 {
 		args = ex.Argv[1:]
 	}
-	v := d.evaluate(ctx, ex.File, args)
+	v := d.evaluate(ctx, ex, args)
 	rec.Rule = ruleName(v.Rule)
+	rec.argv0 = argv0(ex, v)
 	cmd := append([]string{ex.File}, args...)
 	switch {
 	case v.Decision == policy.Forbidden:
@@ -145,10 +149,12 @@ func (d *decider) decide(ctx context.Context, ex escalate.Exec) Decision {
 	return verdict(rec, VerdictRun, "")
 }
 
-// evaluate asks the policy about one exec. A failed reload is logged: the
+// evaluate asks the policy about one exec. Program trust judges the file
+// the session would run (ex.Program). A failed reload is logged: the
 // previous rules still decide.
-func (d *decider) evaluate(ctx context.Context, file string, args []string) policy.Verdict {
-	v, err := d.store.Evaluate(ctx, policy.Exec{Program: file, Args: args, WritableRoots: d.roots, PreserveProgramPaths: d.preserve})
+func (d *decider) evaluate(ctx context.Context, ex escalate.Exec, args []string) policy.Verdict {
+	v, err := d.store.Evaluate(ctx, policy.Exec{Program: ex.File, Args: args, WritableRoots: d.roots,
+		PreserveProgramPaths: d.preserve, Resolve: ex.Program})
 	if err != nil && d.warned.first("reload:"+err.Error()) {
 		d.log.Warn("rules reload failed; deciding with the previous rules", "error", err)
 	}
@@ -167,26 +173,31 @@ func (d *decider) alwaysAllow(ctx context.Context, rec Decision, ex escalate.Exe
 		d.log.Error("always allow: could not add the rule", "error", err)
 		return verdict(rec, VerdictRun, "user approved (always allow), but the rule could not be saved: "+err.Error())
 	}
-	v := d.evaluate(ctx, ex.File, args)
+	v := d.evaluate(ctx, ex, args)
 	rec.Rule = ruleName(v.Rule)
+	rec.argv0 = argv0(ex, v)
 	if v.Decision == policy.Allow {
 		return d.escalateChecked(ctx, rec, ex, v.ResolvedProgram, "user approved: always allow (rule added)")
 	}
 	return verdict(rec, VerdictRun, "user approved: always allow (rule added; "+v.Basename.Reason+")")
 }
 
-// escalate runs ex outside the sandbox, unless the path reaches the program
-// through a symlink the sandbox can write: the session executes ex.File,
-// and such a link could be re-pointed between this check and the exec.
+// escalate runs ex outside the sandbox. The session runs the resolved
+// program (ex.Program), or denies the exec if there is none, with argv[0]
+// rec.argv0 (see argv0).
 func (d *decider) escalate(rec Decision, ex escalate.Exec, why string) Decision {
-	if link, root, ok := symlinkInRoots(ex.File, d.roots); ok {
-		reason := fmt.Sprintf("%s is reached through the symlink %s inside the writable root %s; run the program by its real path", ex.File, link, root)
-		if root == "" {
-			reason = fmt.Sprintf("%s: too many levels of symbolic links", ex.File)
-		}
-		return verdict(rec, VerdictDeny, reason)
-	}
 	return verdict(rec, VerdictEscalate, why)
+}
+
+// argv0 is the argv[0] ex gets if the rule of v escalates it: the name that
+// rule matched. That is the absolute path for a rule naming it (the only
+// kind --preserve-program-paths applies); for a rule naming the program by
+// name, "" lets the session use the base name of the path asked for.
+func argv0(ex escalate.Exec, v policy.Verdict) string {
+	if v.Rule != nil && filepath.IsAbs(v.Rule.Program) {
+		return ex.File
+	}
+	return ""
 }
 
 // ruleName locates a rule as file:line:col, or just the file for a rule

@@ -53,6 +53,10 @@ type engine struct {
 	// no policy file may lie where one of them lets the sandbox write.
 	roots  rootHistory
 	warned onceSet
+	// reaper plays each call's escalate reaper (the lean binary when one is
+	// embedded); limits bound the escalate sessions of all calls together.
+	reaper string
+	limits escalate.Limits
 	// noted logs each project rules note once; bounded, since every
 	// directory an agent names as workdir may have one.
 	noted onceSet
@@ -132,6 +136,7 @@ func newEngine(opts *Options, log *slog.Logger, self string) (*engine, error) {
 	e.repos = repotrust.NewRegistry(e.repoPrograms, os.Environ())
 	e.launcher.Observe(e.repos.Observe)
 	e.askUntrusted = cfg.Execgate.UntrustedRepository == "ask"
+	e.reaper = helper
 
 	// The shared layers load once; each call adds the rules of its own
 	// project (projectStore). The server's cwd is where doctor looks, and

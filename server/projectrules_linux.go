@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io/fs"
 	"log/slog"
@@ -9,6 +10,9 @@ import (
 	"path/filepath"
 	"strings"
 
+	"golang.org/x/sys/unix"
+
+	"github.com/execgate/execgate/internal/resolve"
 	"github.com/execgate/execgate/policy"
 )
 
@@ -111,16 +115,15 @@ func sandboxCanChange(dir string, roots []string, protects bool) (real, why stri
 // resolvedOutsideRoots resolves p, or says how the sandbox could change
 // what p names (see sandboxCanChange). real is "" when p does not resolve.
 func resolvedOutsideRoots(p string, roots []string, protects bool) (real, why string) {
-	if link, root, ok := symlinkInRoots(p, roots); ok {
-		if root == "" {
-			return "", fmt.Sprintf("%s: too many levels of symbolic links", p)
-		}
-		return "", fmt.Sprintf("%s is reached through the symlink %s inside the writable root %s", p, link, root)
-	}
-	real, err := filepath.EvalSymlinks(p)
-	if err != nil {
+	f, err := resolve.Open(p, roots)
+	switch {
+	case errors.Is(err, unix.EPERM) || errors.Is(err, unix.ELOOP):
+		return "", err.Error() // a link the sandbox can re-point, /proc, a loop
+	case err != nil:
 		return "", "" // gone: nothing there to load
 	}
+	f.Close()
+	real = f.Path
 	if root := writableRoot(real, roots, protects); root != "" {
 		return "", fmt.Sprintf("%s is inside the writable root %s", real, root)
 	}

@@ -262,7 +262,7 @@ func TestSandboxCanChange(t *testing.T) {
 		{"a root's own .codex, protected", filepath.Join(ws, ".codex/rules"), true, ""},
 		{"a root's own .codex, unprotected", filepath.Join(ws, ".codex/rules"), false, ws + "/.codex/rules is inside the writable root " + outer},
 		{"a .codex below a root", filepath.Join(ws, "sub/.codex/rules"), true, ws + "/sub/.codex/rules is inside the writable root " + outer},
-		{"reached through a symlink in a root", filepath.Join(ws, "link/.codex/rules"), true, "through the symlink " + filepath.Join(ws, "link")},
+		{"reached through a symlink in a root", filepath.Join(ws, "link/.codex/rules"), true, "through the symbolic link " + filepath.Join(ws, "link")},
 		{"a symlink out of safety into a root", filepath.Join(safe, "linked/.codex2/rules"), true, ws + "/sub/.codex/rules is inside the writable root " + outer},
 		{"a rules file linked into a root", filepath.Join(safe, "byfile/.codex/rules"), true, outer + "/planted.rules is inside the writable root " + outer},
 		{"missing", filepath.Join(safe, "gone/.codex/rules"), true, ""},

@@ -18,14 +18,18 @@ const (
 
 // Decision records one exec decided during a call.
 type Decision struct {
-	Program  string   `json:"program" jsonschema:"resolved path of the program"`
-	Argv     []string `json:"argv" jsonschema:"argument vector, argv[0] first"`
+	Program  string   `json:"program" jsonschema:"absolute path of the program as the script named it (what rules match)"`
+	Argv     []string `json:"argv" jsonschema:"argument vector, argv[0] first; for an escalation, as the program received it (argv[0] is the name the rule matched)"`
 	Decision Verdict  `json:"decision" jsonschema:"run (sandboxed), escalate (outside the sandbox) or deny"`
 	Rule     string   `json:"rule,omitempty" jsonschema:"the rule that decided, as file:line, if any"`
 	Reason   string   `json:"reason,omitempty" jsonschema:"why, for a denial or a prompt answer"`
 	// note goes to the wrapper with a Run answer, which prints it on the
 	// program's stderr; the record says the same in Reason.
 	note string
+	// Executable is set for escalations only.
+	Executable string `json:"executable,omitempty" jsonschema:"for an escalation: the file that ran outside the sandbox, every symbolic link resolved"`
+
+	argv0 string // for an escalation: the argv[0] Decide chose (escalate.Decision.Argv0)
 }
 
 // Result is everything a shell call reports.

@@ -9,17 +9,6 @@ import (
 // maxSymlinks bounds path resolution, as the kernel's ELOOP limit does.
 const maxSymlinks = 40
 
-// symlinkInRoots resolves path one component at a time and reports the
-// first symbolic link met that lies inside one of roots (resolved,
-// absolute directories), with that root. A sandboxed command can re-point
-// such a link, so the file the path names is not fixed. Too many links
-// reports ok with an empty root. A missing component ends the search:
-// there is nothing below it to re-point.
-func symlinkInRoots(path string, roots []string) (link, root string, ok bool) {
-	w := walkPath(path, roots)
-	return w.link, w.root, w.link != ""
-}
-
 // walk is what walkPath found.
 type walk struct {
 	// real is the path with every symbolic link followed; components that

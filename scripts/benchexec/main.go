@@ -20,6 +20,10 @@ import (
 )
 
 func main() {
+	// Sessions start this executable as their escalate reaper.
+	if len(os.Args) == 2 && os.Args[1] == escalate.ReaperRole {
+		os.Exit(escalate.ReaperMain(nil))
+	}
 	bash := flag.String("bash", "/bin/bash", "Bash to run the loop with")
 	wrapper := flag.String("wrapper", "", "execve wrapper (required for -mode run|escalate)")
 	mode := flag.String("mode", "plain", "plain (no wrapper) | run | escalate")
