@@ -19,6 +19,9 @@ const (
 	callStreams      = 128
 	callEscalations  = 64
 	callRequestBytes = 16 << 20 // four maximal requests at once
+	// callRefusing bounds the refused streams kept until their request
+	// arrives (see Session.refuse); more are closed at once.
+	callRefusing = 32
 
 	serverStreams      = 512
 	serverEscalations  = 256
@@ -82,6 +85,7 @@ func (q *quota) give(n int64) {
 type bounds struct {
 	server                      *Limits
 	streams, escalations, bytes quota
+	refusing                    quota // the call's only
 }
 
 func newBounds(server *Limits) *bounds {
@@ -93,6 +97,7 @@ func newBounds(server *Limits) *bounds {
 	b.streams.max = callStreams
 	b.escalations.max = callEscalations
 	b.bytes.max = callRequestBytes
+	b.refusing.max = callRefusing
 	return b
 }
 

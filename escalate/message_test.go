@@ -2,6 +2,7 @@ package escalate
 
 import (
 	"encoding/json"
+	"errors"
 	"reflect"
 	"strings"
 	"testing"
@@ -89,5 +90,19 @@ func TestLossless(t *testing.T) {
 	}
 	if (&Request{File: "/bin/x", Argv: []string{"a\xff"}}).Lossless() {
 		t.Error("invalid UTF-8 argv reported lossless")
+	}
+}
+
+// TestServerErrorAnswer: the error answer decodes to a *ServerError (the
+// wrapper prints it and fails closed), and encodes back to its wire form.
+func TestServerErrorAnswer(t *testing.T) {
+	wire := `{"error":"too many \"execs\""}`
+	_, err := ParseResponse([]byte(wire))
+	var se *ServerError
+	if !errors.As(err, &se) || se.Msg != `too many "execs"` || err.Error() != `execgate server: too many "execs"` {
+		t.Fatalf("ParseResponse(%s): %v", wire, err)
+	}
+	if b, _ := se.MarshalJSON(); string(b) != wire {
+		t.Errorf("MarshalJSON = %s, want %s", b, wire)
 	}
 }

@@ -56,6 +56,10 @@ type testSession struct {
 	logs   *logBuffer
 	cancel context.CancelFunc
 	done   chan error
+	// helper is the server process when it is not this one (helperServer);
+	// helperKilled says a test killed it on purpose.
+	helper       *os.Process
+	helperKilled bool
 }
 
 // startSession serves d until the test ends (or stop is called).

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"sync"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -161,8 +162,8 @@ func (s *Session) Serve(ctx context.Context) error {
 			continue
 		}
 		if err := s.bounds.takeStream(); err != nil {
-			refuse(fd, err)
 			s.problem("refused an exec stream", err)
+			s.refuse(fd, err, &wg)
 			continue
 		}
 		conn, err := newPollConn(fd, "escalate-stream")
@@ -187,14 +188,32 @@ func (s *Session) Serve(ctx context.Context) error {
 
 // refuse answers a stream the session will not serve with an error frame
 // (never blocking: the frame fits the empty socket buffer) and closes it.
-func refuse(fd int, err error) {
-	if unix.SetNonblock(fd, true) == nil {
-		if b, merr := (&ServerError{Msg: err.Error()}).MarshalJSON(); merr == nil {
-			writeFrame(blockingFd(fd), b, nil)
-		}
+// The wrapper may not have sent its request yet, and closing first would
+// fail its write (EPIPE, an unclear message), so the stream is kept until
+// the request arrives or the wrapper hangs up, at most refuseLinger; only
+// a few refused streams are kept at a time, the others closed at once.
+func (s *Session) refuse(fd int, reason error, wg *sync.WaitGroup) {
+	c, err := newPollConn(fd, "escalate-refused")
+	if err != nil {
+		return
 	}
-	unix.Close(fd)
+	b, _ := (&ServerError{Msg: reason.Error()}).MarshalJSON()
+	if writeFrame(c, b, nil) != nil || !s.bounds.refusing.take(1) {
+		c.Close()
+		return
+	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		defer s.bounds.refusing.give(1)
+		defer c.Close()
+		c.f.SetReadDeadline(time.Now().Add(refuseLinger))
+		c.waitHangup()
+	}()
 }
+
+// refuseLinger bounds how long a refused stream waits for its request.
+const refuseLinger = time.Second
 
 // startedReaper returns the session's reaper, starting it on first use.
 func (s *Session) startedReaper() (*reaper, error) {

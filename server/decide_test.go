@@ -54,6 +54,40 @@ func TestDeciderRecord(t *testing.T) {
 	}
 }
 
+// An escalated program gets as argv[0] the name its rule matched: the
+// absolute path for a rule naming it, else (empty Argv0: the session's
+// default) the base name. The record shows what ran.
+func TestDeciderArgv0(t *testing.T) {
+	home := t.TempDir()
+	rules := filepath.Join(home, "t.rules")
+	writeFile(t, rules, `prefix_rule(pattern=["/usr/bin/git", "status"], decision="allow")`+"\n"+
+		`prefix_rule(pattern=["git", "log"], decision="allow")`+"\n")
+	store, err := policy.NewStore(context.Background(), func() ([]string, error) { return []string{rules}, nil }, policy.StoreOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		argv      []string
+		wantArgv0 string
+	}{
+		{[]string{"git-archive", "status"}, "/usr/bin/git"},
+		{[]string{"git-push", "log"}, ""},
+	} {
+		call := &Call{Decisions: NewDecisions("t", nil)}
+		d := newDecider(call, store, store.Amend, &approvals{}, &onceSet{}, nil, false, testLogger(nil))
+		ex := escalate.Exec{File: "/usr/bin/git", Argv: tt.argv, Workdir: "/"}
+		got := d.Decide(context.Background(), ex)
+		if got.Action != escalate.Escalate || got.Argv0 != tt.wantArgv0 {
+			t.Errorf("%q: %+v, want Escalate with Argv0 %q", tt.argv, got, tt.wantArgv0)
+		}
+		ran := []string{"git", tt.argv[1]}
+		d.record(escalate.Record{Exec: ex, Decision: got, Program: "/usr/bin/git", Argv: ran})
+		if rec := call.Decisions.List(); len(rec) != 1 || rec[0].Executable != "/usr/bin/git" || rec[0].Argv[0] != "git" || rec[0].Program != "/usr/bin/git" {
+			t.Errorf("%q: recorded %+v, want what ran", tt.argv, rec)
+		}
+	}
+}
+
 func writeFile(t testing.TB, path, content string) {
 	t.Helper()
 	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {

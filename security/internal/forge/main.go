@@ -97,16 +97,22 @@ func idle(sock, n int) {
 		}
 		conns = append(conns, c)
 	}
+	// A refused stream has its answer (or end of file) at once.
+	pfds := make([]unix.PollFd, len(conns))
+	for i, c := range conns {
+		pfds[i] = unix.PollFd{Fd: int32(c), Events: unix.POLLIN}
+	}
+	unix.Poll(pfds, 500)
 	refused := 0
 	var first string
-	for _, c := range conns {
-		pfd := []unix.PollFd{{Fd: int32(c), Events: unix.POLLIN}}
-		if n, _ := unix.Poll(pfd, 200); n == 1 {
-			refused++
-			if first == "" {
-				b, _, err := escalate.ReadFrame(c)
-				first = fmt.Sprintf("%s %v", b, err)
-			}
+	for _, p := range pfds {
+		if p.Revents == 0 {
+			continue
+		}
+		refused++
+		if first == "" {
+			b, _, err := escalate.ReadFrame(int(p.Fd))
+			first = fmt.Sprintf("%s %v", b, err)
 		}
 	}
 	fmt.Printf("opened %d refused %d first %s\n", len(conns), refused, first)
