@@ -62,3 +62,34 @@ func BenchmarkEscalateTrue(b *testing.B) {
 		unix.Close(fd)
 	}
 }
+
+// BenchmarkFirstEscalation is a session's first escalated /bin/true,
+// session start and end included: what a call that escalates once pays,
+// the start of its reaper among it.
+func BenchmarkFirstEscalation(b *testing.B) {
+	req := AppendRequest(nil, &Request{File: "/bin/true", Argv: []string{"true"}, Workdir: "/"})
+	devnull, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer devnull.Close()
+	dn := int(devnull.Fd())
+	for b.Loop() {
+		ts := startSession(b, fixed(Escalate, ""), Options{Logger: slog.New(slog.DiscardHandler)})
+		fd, err := Dial(ts.child)
+		if err != nil {
+			b.Fatal(err)
+		}
+		WriteFrame(fd, req, nil)
+		if p, _, err := ReadFrame(fd); err != nil || string(p) != `{"action":"Escalate"}` {
+			b.Fatalf("%s %v", p, err)
+		}
+		WriteFrame(fd, []byte(`{"fds":[0,1,2]}`), []int{dn, dn, dn})
+		if p, _, err := ReadFrame(fd); err != nil || string(p) != `{"exit_code":0}` {
+			b.Fatalf("%s %v", p, err)
+		}
+		unix.Close(fd)
+		ts.stop(b)
+		ts.s.CloseChild()
+	}
+}

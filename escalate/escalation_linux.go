@@ -68,36 +68,37 @@ func (s *Session) runEscalated(ctx context.Context, c *pollConn, e Exec, l *laun
 	r, err := s.startedReaper()
 	var cmd *escalated
 	if err == nil {
-		cmd, err = r.spawn(l.path, l.argv, env, l.wd, stdio)
+		cmd, err = r.spawn(l.path, e.File, l.argv, env, l.wd, stdio)
 	}
 	if err != nil {
 		defer closeAll(stdio[:])
 		if errors.Is(err, errSessionOver) {
 			return SuperExecResult{}, err
 		}
-		// Like a shell: 127 when the file is missing, 126 otherwise, with
-		// the reason on the command's own stderr.
-		code := 126
-		if errnoOf(err) == unix.ENOENT {
-			code = 127
-		}
 		tell(stdio[2], fmt.Sprintf("execgate: %s: %v\n", e.File, err))
-		s.log.Debug("escalate: escalated command did not start", "file", e.File, "program", l.path, "err", err)
-		return SuperExecResult{ExitCode: code}, nil
+		return SuperExecResult{ExitCode: 126}, nil
 	}
-	closeAll(stdio[:])
-	s.log.Debug("escalate: escalated command started", "file", e.File, "program", l.path, "pid", cmd.pid)
+	closeAll(stdio[:]) // the reaper has its own copies
 
 	fwd := make(chan struct{})
 	go func() {
 		defer close(fwd)
 		s.forwardSignals(c, cmd, e.File)
 	}()
-	ws := cmd.wait()
+	ws, pid, err := cmd.wait()
 	c.stopReading()
 	<-fwd
+	if err != nil {
+		// Like a shell: 127 when the file is missing, 126 otherwise; the
+		// reaper told the command's stderr why.
+		s.log.Debug("escalate: escalated command did not start", "file", e.File, "program", l.path, "err", err)
+		if errnoOf(err) == unix.ENOENT {
+			return SuperExecResult{ExitCode: 127}, nil
+		}
+		return SuperExecResult{ExitCode: 126}, nil
+	}
 	res := resultOf(ws)
-	s.log.Debug("escalate: escalated command ended", "file", e.File, "pid", cmd.pid,
+	s.log.Debug("escalate: escalated command ended", "file", e.File, "pid", pid,
 		"exit_code", res.ExitCode, "signal", res.Signal, "session_over", ctx.Err() != nil)
 	return res, nil
 }

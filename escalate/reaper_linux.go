@@ -32,11 +32,9 @@ type reaper struct {
 
 // escalated is one command started through the reaper.
 type escalated struct {
-	r       *reaper
-	id      uint64
-	pid     int
-	started chan reaperMsg       // "started" or "failed"
-	exited  chan unix.WaitStatus // buffered: the reader never blocks on it
+	r   *reaper
+	id  uint64
+	end chan reaperMsg // "failed" or "exited"; buffered: the reader never blocks
 }
 
 // reaperExitTimeout bounds how long a session waits, when it ends, for its
@@ -119,18 +117,10 @@ func (r *reaper) read() {
 		}
 		r.mu.Lock()
 		c := r.cmds[m.ID]
-		if m.Op == "exited" || m.Op == "failed" {
-			delete(r.cmds, m.ID)
-		}
+		delete(r.cmds, m.ID)
 		r.mu.Unlock()
-		if c == nil {
-			continue
-		}
-		switch m.Op {
-		case "started", "failed":
-			c.started <- m
-		case "exited":
-			c.exited <- unix.WaitStatus(m.Status)
+		if c != nil && (m.Op == "exited" || m.Op == "failed") {
+			c.end <- m
 		}
 	}
 }
@@ -146,31 +136,22 @@ func (r *reaper) send(m reaperMsg, fds []int) error {
 	return writeFrame(r.conn, b, fds)
 }
 
-// spawn has the reaper start path in the directory wd with stdio as fds 0,
-// 1 and 2. It returns once the command started (or failed to: an errno the
-// caller turns into 126 or 127).
-func (r *reaper) spawn(path string, argv, env []string, wd *workdir, stdio [3]int) (*escalated, error) {
+// spawn has the reaper start path (name is the path the script asked
+// for) in the directory wd with stdio as fds 0, 1 and 2; the reaper holds
+// its own copies of them once this returns.
+func (r *reaper) spawn(path, name string, argv, env []string, wd *workdir, stdio [3]int) (*escalated, error) {
 	r.mu.Lock()
 	r.nextID++
-	c := &escalated{r: r, id: r.nextID, started: make(chan reaperMsg, 1), exited: make(chan unix.WaitStatus, 1)}
+	c := &escalated{r: r, id: r.nextID, end: make(chan reaperMsg, 1)}
 	r.cmds[c.id] = c
 	r.mu.Unlock()
-	err := r.send(reaperMsg{Op: "spawn", ID: c.id, Path: path, Argv: argv, Env: env, Dir: wd.Path},
+	err := r.send(reaperMsg{Op: "spawn", ID: c.id, Path: path, Name: name, Argv: argv, Env: env, Dir: wd.Path},
 		[]int{stdio[0], stdio[1], stdio[2], wd.Fd()})
 	if err != nil {
 		r.forget(c)
 		return nil, errSessionOver
 	}
-	select {
-	case m := <-c.started:
-		if m.Op == "failed" {
-			return nil, unix.Errno(m.Errno)
-		}
-		c.pid = m.Pid
-		return c, nil
-	case <-r.gone:
-		return nil, errSessionOver
-	}
+	return c, nil
 }
 
 func (r *reaper) forget(c *escalated) {
@@ -184,20 +165,34 @@ func (c *escalated) signal(sig unix.Signal) error {
 	return c.r.send(reaperMsg{Op: "signal", ID: c.id, Signal: int(sig)}, nil)
 }
 
-// wait returns the command's wait status; a command still running when
-// the reaper ends (the session ended) was killed with SIGKILL.
-func (c *escalated) wait() unix.WaitStatus {
+// wait returns the command's wait status and pid, or the errno of its
+// failed start. A command still running when the reaper ends (the session
+// ended) was killed with SIGKILL.
+func (c *escalated) wait() (ws unix.WaitStatus, pid int, err error) {
+	var m reaperMsg
 	select {
-	case ws := <-c.exited:
-		return ws
+	case m = <-c.end:
 	case <-c.r.gone:
 		select {
-		case ws := <-c.exited:
-			return ws
+		case m = <-c.end:
 		default:
+			c.r.forget(c)
+			return unix.WaitStatus(unix.SIGKILL), 0, nil
 		}
-		c.r.forget(c)
-		return unix.WaitStatus(unix.SIGKILL)
+	}
+	if m.Op == "failed" {
+		return 0, 0, unix.Errno(m.Errno)
+	}
+	return unix.WaitStatus(m.Status), m.Pid, nil
+}
+
+// exited reports whether the reaper has exited.
+func (r *reaper) exited() bool {
+	select {
+	case <-r.gone:
+		return true
+	default:
+		return false
 	}
 }
 

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // TestServerDeathKillsEscalated: when the server process dies (SIGKILL, no
@@ -29,5 +31,26 @@ func TestServerDeathKillsEscalated(t *testing.T) {
 			t.Fatalf("escalated processes outlived their server: daemon %v, command %v", alive(daemon), alive(leader))
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestReaperKilledDuringCall: a reaper killed from outside takes its
+// commands with it (they report SIGKILL); the next escalation gets a new
+// reaper.
+func TestReaperKilledDuringCall(t *testing.T) {
+	ts := startSession(t, fixed(Escalate, ""), Options{})
+	busy := ts.escalate(t, shReq(`echo up; exec /bin/sleep 1000`, nil), "")
+	<-busy.line
+	ts.s.rmu.Lock()
+	pid := ts.s.reap.proc.Pid
+	ts.s.rmu.Unlock()
+	if err := unix.Kill(pid, unix.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	if res, _, _ := busy.wait(); res.Signal != 9 {
+		t.Errorf("command of the killed reaper: %+v, want killed by SIGKILL", res)
+	}
+	if res, _, _ := ts.escalate(t, shReq("exit 5", nil), "").wait(); res.ExitCode != 5 {
+		t.Errorf("escalation after the reaper died: %+v", res)
 	}
 }

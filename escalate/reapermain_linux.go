@@ -8,8 +8,8 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -31,16 +31,18 @@ const ReaperRole = "escalate-reaper"
 // Frames on its socket (fd 3) use the protocol's framing, with reaperMsg
 // as JSON:
 //
-//	server -> reaper  spawn   id path argv env  + fds stdin stdout stderr workdir
+//	server -> reaper  spawn   id path name argv env dir + fds stdin stdout stderr workdir
 //	                  signal  id signal         (to the command's process group)
-//	reaper -> server  started id pid | failed id errno | exited id status
-//	                  fatal msg (the reaper cannot work and exits)
+//	reaper -> server  failed id errno           (the command did not start)
+//	                  exited id pid status      (it ended)
+//	                  fatal msg                 (the reaper cannot work and exits)
 
 // reaperMsg is one frame between a session and its reaper.
 type reaperMsg struct {
 	Op     string   `json:"op"`
 	ID     uint64   `json:"id"`
 	Path   string   `json:"path,omitempty"`
+	Name   string   `json:"name,omitempty"` // the path the script asked for, for messages
 	Argv   []string `json:"argv,omitempty"`
 	Env    []string `json:"env,omitempty"`
 	Dir    string   `json:"dir,omitempty"` // the workdir's resolved path, if /proc is missing
@@ -55,6 +57,10 @@ const reaperCtl = 3
 
 // ReaperMain runs the reaper role (see above) and returns its exit status.
 // It is started by a Session, not by hand.
+//
+// It is one thread waiting in poll(2) on its socket and on a pidfd per
+// running command, so a spawn or an exit costs a few system calls and no
+// hand-off between threads.
 func ReaperMain(args []string) int {
 	if len(args) != 0 {
 		fmt.Fprintf(os.Stderr, "execgate %s: started by the execgate server, takes no arguments\n", ReaperRole)
@@ -68,72 +74,84 @@ func ReaperMain(args []string) int {
 		return 1
 	}
 	if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
-		fatal("PR_SET_CHILD_SUBREAPER: " + err.Error())
+		send(reaperMsg{Op: "fatal", Msg: "PR_SET_CHILD_SUBREAPER: " + err.Error()})
 		return 1
 	}
 	markAllCloseOnExec()
-	r := &reaperProc{self: os.Getpid(), groups: map[uint64]*group{}, leaders: map[int]*group{}, kick: make(chan struct{}, 1)}
-	go r.reapChildren()
-	for {
-		payload, fds, err := ReadFrame(reaperCtl)
-		if err != nil {
-			break // the call is over, or the server is gone
-		}
-		var m reaperMsg
-		if err := json.Unmarshal(payload, &m); err != nil {
-			closeAll(fds)
-			continue
-		}
-		switch m.Op {
-		case "spawn":
-			r.spawn(m, fds)
-		case "signal":
-			closeAll(fds)
-			r.signal(m)
-		default:
-			closeAll(fds)
-		}
-	}
+	r := &reaperProc{self: os.Getpid(), groups: map[uint64]*group{}, leaders: map[int]*group{}}
+	r.serve()
 	r.killSubtree()
 	return 0
 }
+
+// orphanReapInterval bounds how long an orphan reparented to the reaper
+// stays a zombie when nothing else wakes it; pollFallback is the wait
+// while a command runs whose end cannot be polled (no pidfd: before Linux
+// 5.3).
+const (
+	orphanReapInterval = time.Second
+	pollFallback       = 20 * time.Millisecond
+)
 
 // group is one escalated command: the leader of its own process group.
 type group struct {
 	id        uint64
 	pgid      int
-	reaped    bool
+	pidfd     int  // -1 when the kernel gave none
+	reaped    bool // the leader was reaped
 	lingering bool // reaped while the group still had members
 }
 
 type reaperProc struct {
-	self int
-	kick chan struct{} // a command started: there is a child to wait for
-
-	mu      sync.Mutex // guards the maps and sends on reaperCtl
-	groups  map[uint64]*group
-	leaders map[int]*group // by pid, until reaped
+	self    int
+	groups  map[uint64]*group // until the leader is reaped, or while it lingers
+	leaders map[int]*group    // by pid, until reaped
 }
 
-// fatal reports why the reaper cannot work.
-func fatal(msg string) {
-	b, _ := json.Marshal(reaperMsg{Op: "fatal", Msg: msg})
-	WriteFrame(reaperCtl, b, nil)
-}
-
-// send writes m to the server; the caller holds r.mu. A failed send means
-// the server is gone, which the main loop sees too.
-func (r *reaperProc) send(m reaperMsg) {
+// send writes m to the server. A failed send means the server is gone,
+// which the next read sees too.
+func send(m reaperMsg) {
 	b, _ := json.Marshal(m)
 	WriteFrame(reaperCtl, b, nil)
 }
 
+// serve handles the server's frames and the commands' ends until the
+// socket ends (the call is over, or the server is gone).
+func (r *reaperProc) serve() {
+	for {
+		pfds := []unix.PollFd{{Fd: reaperCtl, Events: unix.POLLIN}}
+		timeout := orphanReapInterval
+		for _, g := range r.leaders {
+			if g.pidfd < 0 {
+				timeout = pollFallback
+				continue
+			}
+			pfds = append(pfds, unix.PollFd{Fd: int32(g.pidfd), Events: unix.POLLIN})
+		}
+		if _, err := unix.Poll(pfds, int(timeout/time.Millisecond)); err != nil && err != unix.EINTR {
+			send(reaperMsg{Op: "fatal", Msg: "poll: " + err.Error()})
+			return
+		}
+		if pfds[0].Revents != 0 {
+			payload, fds, err := ReadFrame(reaperCtl)
+			if err != nil {
+				return
+			}
+			var m reaperMsg
+			if json.Unmarshal(payload, &m) == nil && m.Op == "spawn" {
+				r.spawn(m, fds)
+			} else if m.Op == "signal" {
+				r.signal(m)
+			}
+			closeAll(fds)
+		}
+		r.reapExited()
+	}
+}
+
 func (r *reaperProc) spawn(m reaperMsg, fds []int) {
-	defer closeAll(fds)
-	r.mu.Lock()
-	defer r.mu.Unlock()
 	if len(fds) != 4 || len(m.Argv) == 0 {
-		r.send(reaperMsg{Op: "failed", ID: m.ID, Errno: int(unix.EINVAL)})
+		send(reaperMsg{Op: "failed", ID: m.ID, Errno: int(unix.EINVAL)})
 		return
 	}
 	// chdir into the pinned directory through its descriptor; the child
@@ -142,6 +160,7 @@ func (r *reaperProc) spawn(m reaperMsg, fds []int) {
 	if unix.Access(dir, unix.X_OK) != nil && m.Dir != "" {
 		dir = m.Dir
 	}
+	pidfd := -1
 	// syscall.ForkExec dup2s each fd onto its slot (moving any that collide
 	// out of the way first); everything else this process holds is
 	// close-on-exec.
@@ -149,21 +168,17 @@ func (r *reaperProc) spawn(m reaperMsg, fds []int) {
 		Dir:   dir,
 		Env:   m.Env,
 		Files: []uintptr{uintptr(fds[0]), uintptr(fds[1]), uintptr(fds[2])},
-		Sys:   &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL},
+		Sys:   &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL, PidFD: &pidfd},
 	})
 	if err != nil {
-		r.send(reaperMsg{Op: "failed", ID: m.ID, Errno: int(errnoOf(err))})
+		// Like a shell, the reason goes to the command's own stderr.
+		tell(fds[2], fmt.Sprintf("execgate: %s: %v\n", m.Name, err))
+		send(reaperMsg{Op: "failed", ID: m.ID, Errno: int(errnoOf(err))})
 		return
 	}
-	g := &group{id: m.ID, pgid: pid}
+	g := &group{id: m.ID, pgid: pid, pidfd: pidfd}
 	r.groups[m.ID] = g
 	r.leaders[pid] = g
-	// Sent under r.mu, so it always precedes the command's "exited".
-	r.send(reaperMsg{Op: "started", ID: m.ID, Pid: pid})
-	select {
-	case r.kick <- struct{}{}:
-	default:
-	}
 }
 
 // signal delivers a forwarded signal to a command's process group, only
@@ -171,8 +186,6 @@ func (r *reaperProc) spawn(m reaperMsg, fds []int) {
 // reaped the zombie pins the id, and after that only if members were still
 // alive when it was reaped.
 func (r *reaperProc) signal(m reaperMsg) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
 	g := r.groups[m.ID]
 	if g == nil || (g.reaped && !g.lingering) || !forwardable(unix.Signal(m.Signal)) {
 		return
@@ -180,35 +193,32 @@ func (r *reaperProc) signal(m reaperMsg) {
 	unix.Kill(-g.pgid, unix.Signal(m.Signal))
 }
 
-// reapChildren waits for every child: the commands (whose end it reports)
-// and the orphans reparented here.
-func (r *reaperProc) reapChildren() {
+// reapExited reaps every child that has ended: a command (whose end it
+// reports) or an orphan reparented here.
+func (r *reaperProc) reapExited() {
 	for {
 		var ws unix.WaitStatus
-		pid, err := unix.Wait4(-1, &ws, 0, nil)
-		switch {
-		case err == unix.EINTR:
+		pid, err := unix.Wait4(-1, &ws, unix.WNOHANG, nil)
+		if err == unix.EINTR {
 			continue
-		case err == unix.ECHILD:
-			<-r.kick
-			continue
-		case err != nil:
-			r.mu.Lock()
-			r.send(reaperMsg{Op: "fatal", Msg: "wait: " + err.Error()})
-			r.mu.Unlock()
+		}
+		if err != nil || pid <= 0 {
 			return
 		}
-		r.mu.Lock()
-		if g := r.leaders[pid]; g != nil {
-			delete(r.leaders, pid)
-			g.reaped = true
-			g.lingering = unix.Kill(-pid, 0) == nil
-			if !g.lingering {
-				delete(r.groups, g.id)
-			}
-			r.send(reaperMsg{Op: "exited", ID: g.id, Status: int(ws)})
+		g := r.leaders[pid]
+		if g == nil {
+			continue
 		}
-		r.mu.Unlock()
+		delete(r.leaders, pid)
+		if g.pidfd >= 0 {
+			unix.Close(g.pidfd)
+		}
+		g.reaped = true
+		g.lingering = unix.Kill(-pid, 0) == nil
+		if !g.lingering {
+			delete(r.groups, g.id)
+		}
+		send(reaperMsg{Op: "exited", ID: g.id, Pid: pid, Status: int(ws)})
 	}
 }
 
@@ -225,7 +235,6 @@ func (r *reaperProc) killSubtree() {
 			unix.Kill(pid, unix.SIGKILL)
 		}
 		for _, pid := range kids {
-			// Reap it here, or find it reaped by reapChildren (ECHILD).
 			for {
 				_, err := unix.Wait4(pid, nil, 0, nil)
 				if err != unix.EINTR {

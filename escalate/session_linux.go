@@ -163,7 +163,7 @@ func (s *Session) Serve(ctx context.Context) error {
 		}
 		if err := s.bounds.takeStream(); err != nil {
 			s.problem("refused an exec stream", err)
-			s.refuse(fd, err, &wg)
+			s.refuse(ctx, fd, err, &wg)
 			continue
 		}
 		conn, err := newPollConn(fd, "escalate-stream")
@@ -192,7 +192,7 @@ func (s *Session) Serve(ctx context.Context) error {
 // fail its write (EPIPE, an unclear message), so the stream is kept until
 // the request arrives or the wrapper hangs up, at most refuseLinger; only
 // a few refused streams are kept at a time, the others closed at once.
-func (s *Session) refuse(fd int, reason error, wg *sync.WaitGroup) {
+func (s *Session) refuse(ctx context.Context, fd int, reason error, wg *sync.WaitGroup) {
 	c, err := newPollConn(fd, "escalate-refused")
 	if err != nil {
 		return
@@ -208,6 +208,8 @@ func (s *Session) refuse(fd int, reason error, wg *sync.WaitGroup) {
 		defer s.bounds.refusing.give(1)
 		defer c.Close()
 		c.f.SetReadDeadline(time.Now().Add(refuseLinger))
+		stop := context.AfterFunc(ctx, c.stopReading)
+		defer stop()
 		c.waitHangup()
 	}()
 }
@@ -221,6 +223,12 @@ func (s *Session) startedReaper() (*reaper, error) {
 	defer s.rmu.Unlock()
 	if s.ending {
 		return nil, errSessionOver
+	}
+	if s.reap != nil && s.reap.exited() {
+		// Killed from outside (it never exits on its own during a call):
+		// its commands were killed with it; later ones get a new reaper.
+		s.log.Warn("escalate: the reaper died during the call; starting another", "pid", s.reap.proc.Pid)
+		s.reap = nil
 	}
 	if s.reap == nil {
 		r, err := startReaper(s.opts.Reaper, s.log)

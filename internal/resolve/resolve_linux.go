@@ -29,24 +29,33 @@ func Open(path string, roots []string) (*File, error) {
 	// link: one openat2 that refuses every link settles them. ELOOP means
 	// there is a link to examine; other failures are a kernel (before
 	// 5.6) or a seccomp filter without openat2.
-	fd, err := unix.Openat2(unix.AT_FDCWD, path, &unix.OpenHow{
-		Flags:   unix.O_PATH | unix.O_CLOEXEC,
-		Resolve: unix.RESOLVE_NO_SYMLINKS | unix.RESOLVE_NO_MAGICLINKS,
-	})
+	fd, err := openNoLinks(unix.AT_FDCWD, path)
 	switch {
 	case err == nil:
 		return opened(path, fd)
 	case err == unix.ENOENT || err == unix.ENOTDIR || err == unix.EACCES:
 		return nil, &Error{Path: path, Why: err.Error(), Err: err}
 	}
-	return walk(path, roots)
+	return walk(path, roots, err == unix.ELOOP)
+}
+
+// openNoLinks opens path (relative to dir) with O_PATH if no component of
+// it is a symbolic link: ELOOP if one is, ENOSYS (or EPERM from a seccomp
+// filter) without openat2.
+func openNoLinks(dir int, path string) (int, error) {
+	return unix.Openat2(dir, path, &unix.OpenHow{
+		Flags:   unix.O_PATH | unix.O_CLOEXEC,
+		Resolve: unix.RESOLVE_NO_SYMLINKS | unix.RESOLVE_NO_MAGICLINKS,
+	})
 }
 
 // walk resolves path one component at a time, each opened relative to the
 // directory reached so far with O_NOFOLLOW: no step can be redirected by a
 // concurrent rename above it, and every link met is examined before its
-// text is followed.
-func walk(path string, roots []string) (*File, error) {
+// text is followed. With openat2 (haveOpenat2), what is left after each
+// link is first tried in one go, refusing links: usually the one link of a
+// path (/bin -> usr/bin) is all there is.
+func walk(path string, roots []string, haveOpenat2 bool) (*File, error) {
 	dir, err := unix.Open("/", unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return nil, &Error{Path: path, Why: "open /: " + err.Error(), Err: err}
@@ -54,7 +63,24 @@ func walk(path string, roots []string) (*File, error) {
 	real := "/"
 	todo := strings.Split(path, "/")
 	links := 0
+	tryRest := false
 	for len(todo) > 0 {
+		if tryRest {
+			tryRest = false
+			if rest := strings.Trim(strings.Join(todo, "/"), "/"); rest != "" {
+				fd, err := openNoLinks(dir, rest)
+				if err == nil {
+					unix.Close(dir)
+					real = filepath.Join(real, rest)
+					if inProc(real) {
+						unix.Close(fd)
+						return nil, refusedProc(path)
+					}
+					return opened(real, fd)
+				}
+				haveOpenat2 = err == unix.ELOOP || err == unix.ENOENT || err == unix.ENOTDIR || err == unix.EACCES
+			}
+		}
 		comp := todo[0]
 		todo = todo[1:]
 		switch comp {
@@ -116,6 +142,7 @@ func walk(path string, roots []string) (*File, error) {
 			dir, real = root, "/"
 		}
 		todo = append(strings.Split(target, "/"), todo...)
+		tryRest = haveOpenat2
 	}
 	return opened(real, dir)
 }

@@ -37,6 +37,8 @@ func TestOpen(t *testing.T) {
 		outside + "/toproc":   "/proc/self/root" + outside,
 		outside + "/dangling": "nowhere",
 		root + "/link":        tool,
+		outside + "/via":      root + "/link", // outside, then through a link in the root
+		outside + "/intoroot": root + "/sub",  // outside, into the root, no link there
 		root + "/sub/dirlink": outside,
 	}
 	for link, target := range links {
@@ -69,6 +71,8 @@ func TestOpen(t *testing.T) {
 		{path: "/proc", why: "goes through /proc"},
 		{path: root + "/link", why: "symbolic link " + root + "/link inside the writable root " + root},
 		{path: root + "/sub/dirlink/bin/tool", why: "inside the writable root"},
+		{path: outside + "/via", why: "symbolic link " + root + "/link inside the writable root"},
+		{path: outside + "/intoroot", want: root + "/sub", typ: fs.ModeDir},
 		{path: "relative/tool", why: "not an absolute path"},
 	}
 	for _, tt := range tests {
@@ -102,7 +106,7 @@ func TestOpen(t *testing.T) {
 // fast path does.
 func TestWalkMatchesFastPath(t *testing.T) {
 	for _, p := range []string{"/", "/usr", "/usr/bin/env", "/etc/hostname"} {
-		f, err := walk(p, nil)
+		f, err := walk(p, nil, false)
 		if err != nil {
 			t.Errorf("walk(%s): %v", p, err)
 			continue
@@ -113,7 +117,7 @@ func TestWalkMatchesFastPath(t *testing.T) {
 		assertSameFile(t, f, p)
 		f.Close()
 	}
-	if _, err := walk("/proc/self/exe", nil); err == nil || !strings.Contains(err.Error(), "goes through /proc") {
+	if _, err := walk("/proc/self/exe", nil, false); err == nil || !strings.Contains(err.Error(), "goes through /proc") {
 		t.Errorf("walk(/proc/self/exe): %v, want a refusal", err)
 	}
 }
