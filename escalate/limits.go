@@ -20,7 +20,7 @@ const (
 	callEscalations  = 64
 	callRequestBytes = 16 << 20 // four maximal requests at once
 	// callRefusing bounds the refused streams kept until their request
-	// arrives (see Session.refuse); more are closed at once.
+	// arrives (see Session.refuse); a new one evicts the oldest.
 	callRefusing = 32
 
 	serverStreams      = 512
@@ -85,7 +85,6 @@ func (q *quota) give(n int64) {
 type bounds struct {
 	server                      *Limits
 	streams, escalations, bytes quota
-	refusing                    quota // the call's only
 }
 
 func newBounds(server *Limits) *bounds {
@@ -97,7 +96,6 @@ func newBounds(server *Limits) *bounds {
 	b.streams.max = callStreams
 	b.escalations.max = callEscalations
 	b.bytes.max = callRequestBytes
-	b.refusing.max = callRefusing
 	return b
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"slices"
 	"sync"
 	"time"
 
@@ -25,6 +26,7 @@ type Session struct {
 	server   *pollConn
 	bounds   *bounds
 	problems problems
+	refused  refusals
 
 	mu     sync.Mutex
 	child  *os.File // nil once closed
@@ -190,28 +192,56 @@ func (s *Session) Serve(ctx context.Context) error {
 // (never blocking: the frame fits the empty socket buffer) and closes it.
 // The wrapper may not have sent its request yet, and closing first would
 // fail its write (EPIPE, an unclear message), so the stream is kept until
-// the request arrives or the wrapper hangs up, at most refuseLinger; only
-// a few refused streams are kept at a time, the others closed at once.
+// the request arrives or the wrapper hangs up, at most refuseLinger. Only
+// callRefusing refused streams are kept: a new one evicts the oldest, so a
+// flood of refused streams cannot keep the next wrapper from its answer.
 func (s *Session) refuse(ctx context.Context, fd int, reason error, wg *sync.WaitGroup) {
 	c, err := newPollConn(fd, "escalate-refused")
 	if err != nil {
 		return
 	}
 	b, _ := (&ServerError{Msg: reason.Error()}).MarshalJSON()
-	if writeFrame(c, b, nil) != nil || !s.bounds.refusing.take(1) {
+	if writeFrame(c, b, nil) != nil {
 		c.Close()
 		return
 	}
+	// Before add: an eviction's stopReading must not be undone.
+	c.f.SetReadDeadline(time.Now().Add(refuseLinger))
+	s.refused.add(c)
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		defer s.bounds.refusing.give(1)
 		defer c.Close()
-		c.f.SetReadDeadline(time.Now().Add(refuseLinger))
+		defer s.refused.remove(c)
 		stop := context.AfterFunc(ctx, c.stopReading)
 		defer stop()
 		c.waitHangup()
 	}()
+}
+
+// refusals are the refused streams a session keeps for a moment.
+type refusals struct {
+	mu    sync.Mutex
+	conns []*pollConn
+}
+
+// add keeps c, stopping the oldest kept stream if there are too many.
+func (r *refusals) add(c *pollConn) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.conns) >= callRefusing {
+		r.conns[0].stopReading()
+		r.conns = r.conns[1:]
+	}
+	r.conns = append(r.conns, c)
+}
+
+func (r *refusals) remove(c *pollConn) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if i := slices.Index(r.conns, c); i >= 0 {
+		r.conns = slices.Delete(r.conns, i, i+1)
+	}
 }
 
 // refuseLinger bounds how long a refused stream waits for its request.

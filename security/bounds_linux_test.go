@@ -22,7 +22,11 @@ func TestStreamFloodIsBounded(t *testing.T) {
 	eachUser(t, func(t *testing.T, u user) {
 		w := start(t, u, setup{})
 		stats := w.sample(t)
-		res := w.shell(t, "sleep 3 | "+forge(t, "idle", "300")+" & sleep 1.5; /bin/true; echo true=$?; wait")
+		// forge holds its streams until its input ends. The datagram queue
+		// is FIFO: the exec's handshake comes after forge's 300. Meanwhile
+		// the script waits with builtins only: every exec fails.
+		res := w.shell(t, "mkfifo hold pause; exec 8<> pause; "+forge(t, "idle", "300")+" < hold > opened & exec 9> hold; "+
+			"until [[ -s opened ]]; do read -t 0.1 -u 8; done; /bin/true; echo true=$?; exec 9>&-; wait")
 		s := stats()
 		t.Logf("300 idle streams: server threads max %d, RSS max %d KiB; output %q", s.threads, s.rssKiB, res.Output)
 		if !strings.Contains(res.Output, "too many exec streams open at once in this call") || !strings.Contains(res.Output, "true=126") {
