@@ -1,6 +1,7 @@
 package wrapper_test
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -202,7 +203,7 @@ func TestFailClosed(t *testing.T) {
 		{name: "server closes without answering", decide: raw([]byte{}), message: "connection closed by peer"},
 		{name: "garbage answer", decide: raw([]byte("\x05\x00\x00\x00hello")), message: "escalate response"},
 		{name: "unknown action", decide: raw(frame(`{"action":"Explode"}`)), message: `unknown action "Explode"`},
-		{name: "oversized frame", decide: raw([]byte{0xff, 0xff, 0xff, 0xff, '{'}), message: "over the 16777216-byte limit"},
+		{name: "oversized frame", decide: raw([]byte{0xff, 0xff, 0xff, 0xff, '{'}), message: fmt.Sprintf("over the %d-byte limit", escalate.MaxPayload)},
 		{name: "closed inside a frame", decide: raw(frame(`{"action":"Run"}`)[:10]), message: "connection closed inside a 16-byte frame"},
 		{name: "closed inside a header", decide: raw([]byte{16, 0}), message: "connection closed inside a frame header"},
 		{name: "descriptors with the answer", decide: func(escalate.Request) reply {

@@ -1,6 +1,7 @@
 package wrapper_test
 
 import (
+	"fmt"
 	"os"
 	"reflect"
 	"strings"
@@ -115,7 +116,7 @@ func TestFastEscalateDifferential(t *testing.T) {
 		{"cut short", trueArgv, rawResultReply(frame(`{"exit_code":1}`)[:10]), false, "exit 126",
 			"execgate-execve-wrapper: no exit status from the server for the escalated command: escalate: connection closed inside a 15-byte frame\n"},
 		{"oversized", trueArgv, rawResultReply([]byte{0xff, 0xff, 0xff, 0xff, '{'}), false, "exit 126",
-			"execgate-execve-wrapper: no exit status from the server for the escalated command: escalate: frame announces 4294967295 bytes, over the 16777216-byte limit\n"},
+			fmt.Sprintf("execgate-execve-wrapper: no exit status from the server for the escalated command: escalate: frame announces 4294967295 bytes, over the %d-byte limit\n", escalate.MaxPayload)},
 		{"descriptors with the result", trueArgv,
 			escalateReply(reply{result: &escalate.SuperExecResult{}, resultFds: []int{int(devNull.Fd())}}), false, "exit 126",
 			"execgate-execve-wrapper: server sent file descriptors with the exit status; expected none\n"},

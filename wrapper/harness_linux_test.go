@@ -45,6 +45,10 @@ func TestMain(m *testing.M) {
 	if os.Getenv(helperEnv) != "" {
 		os.Exit(signalHelper())
 	}
+	// The sessions the tests serve start this binary as their reaper.
+	if len(os.Args) == 2 && os.Args[1] == escalate.ReaperRole {
+		os.Exit(escalate.ReaperMain(nil))
+	}
 	dir, err := os.MkdirTemp("", "wrapper-test-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
