@@ -213,11 +213,12 @@ type shellResult struct {
 }
 
 type decision struct {
-	Program  string   `json:"program"`
-	Argv     []string `json:"argv"`
-	Decision string   `json:"decision"`
-	Rule     string   `json:"rule"`
-	Reason   string   `json:"reason"`
+	Program    string   `json:"program"`
+	Argv       []string `json:"argv"`
+	Decision   string   `json:"decision"`
+	Rule       string   `json:"rule"`
+	Reason     string   `json:"reason"`
+	Executable string   `json:"executable"`
 }
 
 // shell runs one `shell` call in the workspace (login false, 20 s).

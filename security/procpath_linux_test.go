@@ -16,21 +16,25 @@ import (
 // process leads into the sandbox's own /proc. The file checked must be the
 // file that runs.
 
-// plantFakeGit is a script that makes fake/usr/bin/git, a program writing
+// The rules allow cat: the attacks need a program no other check (such as
+// repository trust for git) keeps in the sandbox.
+const catRules = `prefix_rule(pattern=["cat"], decision="allow")` + "\n"
+
+// plantFakeCat is a script that makes fake/usr/bin/cat, a program writing
 // the payload, in the current directory.
-func plantFakeGit(w *world, name string) string {
+func plantFakeCat(w *world, name string) string {
 	return "mkdir -p fake/usr/bin && printf '#!/bin/sh\\n%s\\n' " + shq(w.payload(name)) +
-		" > fake/usr/bin/git && chmod +x fake/usr/bin/git"
+		" > fake/usr/bin/cat && chmod +x fake/usr/bin/cat"
 }
 
 // TestProcSelfCwdRunsSandboxFile: with the server started in / (as MCP
-// clients often do), /proc/self/cwd/usr/bin/git is /usr/bin/git for the
+// clients often do), /proc/self/cwd/usr/bin/cat is /usr/bin/cat for the
 // server, but the escalated process has changed into the script's
 // directory by the time it execs the path.
 func TestProcSelfCwdRunsSandboxFile(t *testing.T) {
 	eachUser(t, func(t *testing.T, u user) {
-		w := start(t, u, setup{Rules: gitStatusRules, ServerDir: "/"})
-		res := w.shell(t, plantFakeGit(w, "procself")+" && cd fake && /proc/self/cwd/usr/bin/git status; echo rc=$?")
+		w := start(t, u, setup{Rules: catRules, ServerDir: "/"})
+		res := w.shell(t, plantFakeCat(w, "procself")+" && cd fake && /proc/self/cwd/usr/bin/cat /dev/null; echo rc=$?")
 		w.assertConfined(t, "procself", res)
 		for _, d := range res.Decisions {
 			if d.Decision == "escalate" {
@@ -41,7 +45,7 @@ func TestProcSelfCwdRunsSandboxFile(t *testing.T) {
 }
 
 // TestProcPidRootRunsSandboxFile: a forged request for
-// /proc/HELPER/root/proc/N/cwd/usr/bin/git, where HELPER is the call's
+// /proc/HELPER/root/proc/N/cwd/usr/bin/cat, where HELPER is the call's
 // sandbox helper and N the sandboxed shell's pid in its namespace. The
 // server reads /proc/N as the host's process N (a kernel thread in /); the
 // kernel follows the helper's root into the sandbox's /proc, to the
@@ -49,13 +53,13 @@ func TestProcSelfCwdRunsSandboxFile(t *testing.T) {
 // pids; the test tells it, to stay fast.)
 func TestProcPidRootRunsSandboxFile(t *testing.T) {
 	eachUser(t, func(t *testing.T, u user) {
-		w := start(t, u, setup{Rules: gitStatusRules})
+		w := start(t, u, setup{Rules: catRules})
 		pidFile := filepath.Join(w.WS, "helper.pid")
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
 		go announceHelper(ctx, w.serverPid, pidFile)
-		req := `"{\"file\":\"/proc/$(cat ../helper.pid)/root/proc/$$/cwd/usr/bin/git\",\"argv\":[\"git\",\"status\"],\"workdir\":\"$PWD\",\"env\":{}}"`
-		res := w.shell(t, plantFakeGit(w, "procpid")+" && cd fake && "+
+		req := `"{\"file\":\"/proc/$(cat ../helper.pid)/root/proc/$$/cwd/usr/bin/cat\",\"argv\":[\"cat\",\"/dev/null\"],\"workdir\":\"$PWD\",\"env\":{}}"`
+		res := w.shell(t, plantFakeCat(w, "procpid")+" && cd fake && "+
 			"while [ ! -s ../helper.pid ]; do sleep 0.05; done; "+forge(t, "request")+" "+req+"; echo rc=$?")
 		w.assertConfined(t, "procpid", res)
 		if !strings.Contains(res.Output, "answer:") {
