@@ -2,7 +2,11 @@
 // Codex 0.97.0's exec-server: the messages, their framing on a unix stream
 // socket (u32 little-endian length + JSON, file descriptors in SCM_RIGHTS),
 // the datagram handshake that hands each exec its own stream, and the server
-// side that decides each request and runs escalated commands.
+// side that decides each request and runs escalated commands: the file the
+// request names resolved once (internal/resolve), with argv[0] the name the
+// rule matched, under a per-call reaper process that kills everything they
+// start when the call ends (ReaperMain), within per-call and per-server
+// bounds (Limits).
 //
 // Everything here uses raw unix.Sendmsg/Recvmsg on file descriptors rather than
 // net.Conn: the datagram socket is shared with every process of the sandboxed
