@@ -40,6 +40,7 @@ type Server struct {
 	mcp    *mcp.Server
 	cwd    string
 	nextID atomic.Uint64
+	memory *idleMemory
 
 	mu       sync.Mutex
 	sessions map[*mcp.ServerSession]*sessionState
@@ -100,6 +101,7 @@ func NewServer(opts *Options, engine Engine, log *slog.Logger, dlog *DecisionLog
 		dlog:     dlog,
 		cwd:      cwd,
 		sessions: map[*mcp.ServerSession]*sessionState{},
+		memory:   newIdleMemory(),
 	}
 	s.mcp = mcp.NewServer(&mcp.Implementation{Name: "execgate", Version: buildinfo.Current()}, &mcp.ServerOptions{
 		Instructions: "execgate provides a sandboxed `shell` tool whose every program start is checked against the user's execution policy.",
@@ -123,16 +125,22 @@ func NewServer(opts *Options, engine Engine, log *slog.Logger, dlog *DecisionLog
 			s.state(req.Session).markRootsStale()
 		},
 	})
+	s.mcp.AddReceivingMiddleware(s.guard)
 	schema, err := shellInputSchema()
 	if err != nil {
 		return nil, err
 	}
+	outSchema, err := shellOutputSchema()
+	if err != nil {
+		return nil, err
+	}
 	mcp.AddTool(s.mcp, &mcp.Tool{
-		Name:        "shell",
-		Title:       "Sandboxed shell",
-		Description: shellDescription,
-		InputSchema: schema,
-		Annotations: &mcp.ToolAnnotations{OpenWorldHint: new(true), DestructiveHint: new(true)},
+		Name:         "shell",
+		Title:        "Sandboxed shell",
+		Description:  shellDescription,
+		InputSchema:  schema,
+		OutputSchema: outSchema,
+		Annotations:  &mcp.ToolAnnotations{OpenWorldHint: new(true), DestructiveHint: new(true)},
 	}, s.handleShell)
 	if err := mcp.AddReceivingCustomMethod(s.mcp, SandboxStateMethod, s.handleSandboxState); err != nil {
 		return nil, fmt.Errorf("registering %s: %w", SandboxStateMethod, err)
@@ -149,12 +157,19 @@ func sdkLogger(log *slog.Logger, level slog.Level) *slog.Logger {
 	return log.With("component", "mcp")
 }
 
-// shellInputSchema is the inferred schema plus what tags cannot say.
+// shellInputSchema is the inferred schema plus what tags cannot say. The
+// optional fields have plain types (integer, boolean) rather than the
+// inferred ["null", ...]: clients that build forms or convert arguments
+// from the schema (MCP Inspector) handle only plain types, and a field
+// being optional is what "required" says. A null sent anyway is accepted
+// as absent (normalizeArguments).
 func shellInputSchema() (*jsonschema.Schema, error) {
 	sch, err := jsonschema.For[ShellInput](nil)
 	if err != nil {
 		return nil, fmt.Errorf("shell input schema: %w", err)
 	}
+	plainType(sch.Properties["timeout_ms"], "integer")
+	plainType(sch.Properties["login"], "boolean")
 	sch.Properties["timeout_ms"].Minimum = jsonschema.Ptr(1.0)
 	sch.Properties["timeout_ms"].Maximum = jsonschema.Ptr(float64(MaxTimeout.Milliseconds()))
 	sch.Properties["login"].Default = []byte("true")
@@ -162,15 +177,38 @@ func shellInputSchema() (*jsonschema.Schema, error) {
 	return sch, nil
 }
 
+// shellOutputSchema is the inferred schema of the structuredContent, with
+// plain array types: the server always sends arrays there, never null.
+func shellOutputSchema() (*jsonschema.Schema, error) {
+	sch, err := jsonschema.For[ShellOutput](nil)
+	if err != nil {
+		return nil, fmt.Errorf("shell output schema: %w", err)
+	}
+	decisions := sch.Properties["decisions"]
+	plainType(decisions, "array")
+	plainType(decisions.Items.Properties["argv"], "array")
+	return sch, nil
+}
+
+// plainType makes sch a single, non-null type.
+func plainType(sch *jsonschema.Schema, typ string) {
+	sch.Types, sch.Type = nil, typ
+}
+
 // MCP returns the underlying go-sdk server (for tests and transports).
 func (s *Server) MCP() *mcp.Server { return s.mcp }
 
 // Run serves one client on t until it disconnects or ctx ends.
 func (s *Server) Run(ctx context.Context, t mcp.Transport) error {
-	ss, err := s.mcp.Connect(ctx, t, nil)
+	coded := &codedTransport{Transport: t}
+	ss, err := s.mcp.Connect(ctx, coded, nil)
 	if err != nil {
 		return fmt.Errorf("mcp connect: %w", err)
 	}
+	coded.session.Store(ss)
+	memCtx, stopMemory := context.WithCancel(ctx)
+	defer stopMemory()
+	go s.memory.run(memCtx)
 	st := s.state(ss)
 	done := make(chan error, 1)
 	go func() { done <- ss.Wait() }()
