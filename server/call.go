@@ -49,6 +49,9 @@ func ValidateWorkdir(dir string) error {
 // Execute validates req and runs it on eng, returning the full result.
 // dlog may be nil (decisions are then only collected, not logged).
 func Execute(ctx context.Context, eng Engine, opts *Options, dlog *DecisionLog, req Request) (*Result, error) {
+	if err := checkCommand(req.Command); err != nil {
+		return nil, err
+	}
 	if err := ValidateWorkdir(req.Workdir); err != nil {
 		return nil, err
 	}

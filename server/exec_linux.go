@@ -83,11 +83,22 @@ func (e *engine) Exec(ctx context.Context, call *Call) (Outcome, error) {
 	// call at once); runCall cancels it on timeout and cancellation.
 	helperCtx, stopHelper := context.WithCancel(context.Background())
 	defer stopHelper()
-	argv := []string{e.bash.Path, flag, call.Command}
+	args, stdin, err := bashArgs(flag, call.Command)
+	if err != nil {
+		sess.Close()
+		return Outcome{}, err
+	}
+	if stdin != nil {
+		// Closed when the call is over, its processes gone: a writer still
+		// blocked (Bash never read the script) then ends.
+		defer stdin.Close()
+	}
+	argv := append([]string{e.bash.Path}, args...)
 	start := func(out *os.File) (*exec.Cmd, error) {
 		return e.launcher.Start(helperCtx, spec, argv, sandbox.Proc{
 			Dir:    call.Workdir,
 			Env:    append(slices.Clip(e.env), escalate.ShellEnv(3, e.wrapper)...),
+			Stdin:  stdin,
 			Stdout: out,
 			Stderr: out,
 			Extra:  sess.ChildFile(),
