@@ -3,7 +3,10 @@ package server
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
+	"slices"
 	"time"
+	"unicode/utf8"
 )
 
 // Verdict is what happened to one intercepted exec.
@@ -85,29 +88,101 @@ func (r *Result) CodexJSON() string {
 
 // ShellOutput is the tool's structuredContent (its outputSchema is derived
 // from this type).
+//
+// Clients may show the model this object as JSON with its keys sorted and
+// cut long results out of the middle (Codex 0.171 shows
+// "Wall time: ...\nOutput:\n" + the JSON, and keeps about 6 KB of each
+// end). Sorted, every key before "output" comes first, so those fields are
+// kept small (see Structured): exit_code and the head of the output stay in
+// the part kept at the start, timed_out and the tail of the output in the
+// part kept at the end, however much the script ran or printed.
 type ShellOutput struct {
 	ExitCode   int           `json:"exit_code" jsonschema:"exit status of the script; 128+N if killed by signal N"`
 	Output     string        `json:"output" jsonschema:"stdout and stderr interleaved, possibly shortened around an omission line"`
 	Duration   codexDuration `json:"duration" jsonschema:"wall-clock time, as Codex reports it"`
 	DurationMs int64         `json:"duration_ms" jsonschema:"wall-clock time in milliseconds"`
 	TimedOut   bool          `json:"timed_out" jsonschema:"the call hit its timeout and was killed"`
-	Decisions  []Decision    `json:"decisions" jsonschema:"every program start the script made, in order, and what was decided"`
-	Note       string        `json:"note,omitempty" jsonschema:"extra information, e.g. a background job killed after the script exited"`
+	Decisions  []Decision    `json:"decisions" jsonschema:"program starts of the script, in order, and what was decided: the first ones and every escalation and denial, within a size bound (long arguments shortened)"`
+	// DecisionsOmitted counts the decisions left out of Decisions.
+	DecisionsOmitted int    `json:"decisions_omitted,omitempty" jsonschema:"how many further program starts ran sandboxed (or, past the size bound, were decided otherwise) and are not listed; the audit log has them all"`
+	Note             string `json:"note,omitempty" jsonschema:"extra information, e.g. a background job killed after the script exited"`
 }
 
-// Structured returns the structuredContent form of r.
+// Bounds on what the result lists of a call's decisions.
+const (
+	listedFirst     = 20      // decisions listed whatever they are
+	decisionsBudget = 3 << 10 // bytes of JSON for the listed decisions
+	maxListedArg    = 200     // bytes of one argument, program path or reason
+	maxListedArgs   = 24      // arguments of one argv
+	maxNoteBytes    = 1 << 10
+)
+
+// Structured returns the structuredContent form of r. It lists the first
+// listedFirst decisions and, after them, every one that did not simply run
+// in the sandbox, shortened and within decisionsBudget; DecisionsOmitted
+// counts the rest. The full list is in r.Decisions, the logs and the audit
+// file.
 func (r *Result) Structured() ShellOutput {
-	ds := r.Decisions
-	if ds == nil {
-		ds = []Decision{}
+	ds := []Decision{}
+	omitted, size := 0, 0
+	for i, d := range r.Decisions {
+		if i >= listedFirst && d.Decision == VerdictRun && d.Reason == "" {
+			omitted++
+			continue
+		}
+		d = shortDecision(d)
+		n := decisionSize(d)
+		if size+n > decisionsBudget {
+			omitted++
+			continue
+		}
+		size += n
+		ds = append(ds, d)
 	}
 	return ShellOutput{
-		ExitCode:   r.ExitCode,
-		Output:     r.Output,
-		Duration:   toCodexDuration(r.Duration),
-		DurationMs: r.Duration.Milliseconds(),
-		TimedOut:   r.TimedOut,
-		Decisions:  ds,
-		Note:       r.Note,
+		ExitCode:         r.ExitCode,
+		Output:           r.Output,
+		Duration:         toCodexDuration(r.Duration),
+		DurationMs:       r.Duration.Milliseconds(),
+		TimedOut:         r.TimedOut,
+		Decisions:        ds,
+		DecisionsOmitted: omitted,
+		Note:             shorten(r.Note, maxNoteBytes),
 	}
+}
+
+// shortDecision bounds what one decision takes in the result.
+func shortDecision(d Decision) Decision {
+	argv := d.Argv
+	if len(argv) > maxListedArgs {
+		argv = append(slices.Clip(argv[:maxListedArgs-1]), fmt.Sprintf("[... %d more arguments]", len(argv)-maxListedArgs+1))
+	}
+	short := make([]string, len(argv))
+	for i, a := range argv {
+		short[i] = shorten(a, maxListedArg)
+	}
+	d.Argv = short
+	d.Program = shorten(d.Program, maxListedArg)
+	d.Rule = shorten(d.Rule, maxListedArg)
+	d.Reason = shorten(d.Reason, maxListedArg)
+	return d
+}
+
+// decisionSize is the JSON size of d in the result.
+func decisionSize(d Decision) int {
+	b, _ := json.Marshal(d) // strings only: cannot fail
+	return len(b) + 1
+}
+
+// shorten cuts s to about max bytes (on a UTF-8 boundary), saying how much
+// was left out.
+func shorten(s string, max int) string {
+	if len(s) <= max {
+		return s
+	}
+	cut := max
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return fmt.Sprintf("%s[... %d bytes]", s[:cut], len(s)-cut)
 }

@@ -2,8 +2,11 @@ package server
 
 import (
 	"encoding/json"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 func TestCodexJSON(t *testing.T) {
@@ -54,5 +57,42 @@ func TestStructured(t *testing.T) {
 		`"decisions":[{"program":"/usr/bin/git","argv":["git","push"],"decision":"deny","rule":"default.rules:3","reason":"no"}],"note":"killed background job"}`
 	if string(b) != want {
 		t.Errorf("got  %s\nwant %s", b, want)
+	}
+}
+
+// A call with many program starts lists the first ones and every
+// non-sandboxed decision, shortened, within the size bound, and counts the
+// rest.
+func TestStructuredBoundsDecisions(t *testing.T) {
+	var r Result
+	for i := range 150 {
+		d := Decision{Program: "/usr/bin/true", Argv: []string{"true", strconv.Itoa(i)}, Decision: VerdictRun}
+		if i%30 == 29 {
+			d = Decision{Program: "/usr/bin/rm", Argv: []string{"rm", "-rf", strconv.Itoa(i)}, Decision: VerdictDeny, Reason: "forbidden by rule"}
+		}
+		r.Decisions = append(r.Decisions, d)
+	}
+	r.Decisions[3].Argv = append([]string{"echo", strings.Repeat("é", 50000)}, make([]string, 100)...)
+	out := r.Structured()
+	var listed []string
+	for _, d := range out.Decisions {
+		listed = append(listed, d.Argv[len(d.Argv)-1])
+	}
+	want := "0 1 2 [... 79 more arguments] 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 29 59 89 119 149"
+	if got := strings.Join(listed, " "); got != want {
+		t.Errorf("listed %s\nwant   %s", got, want)
+	}
+	if out.DecisionsOmitted != 150-len(out.Decisions) {
+		t.Errorf("omitted %d, want %d", out.DecisionsOmitted, 150-len(out.Decisions))
+	}
+	if a := out.Decisions[3].Argv; len(a) != maxListedArgs || !strings.HasSuffix(a[1], "[... 99800 bytes]") || !utf8.ValidString(a[1]) {
+		t.Errorf("long argv kept as %d arguments, the long one ending %q", len(a), a[1][len(a[1])-30:])
+	}
+	b, _ := json.Marshal(out.Decisions)
+	if len(b) > decisionsBudget {
+		t.Errorf("decisions take %d bytes, over %d", len(b), decisionsBudget)
+	}
+	if len(r.Decisions) != 150 || len(r.Decisions[3].Argv) != 102 {
+		t.Error("Structured changed the full list")
 	}
 }
