@@ -162,7 +162,7 @@ func TestBinaryMalformedInput(t *testing.T) {
 	}{
 		{"blank line", "\n", -32700, "null"},
 		{"non-JSON line", "this is not json\n", -32700, "null"},
-		{"oversized line (20 MB)", `{"jsonrpc":"2.0","id":3,"method":"ping","params":{"pad":"` + strings.Repeat("x", 20<<20) + `"}}` + "\n", -32700, "null"},
+		{"oversized line (20 MB)", `{"jsonrpc":"2.0","id":3,"method":"ping","params":{"pad":"` + strings.Repeat("x", 20<<20) + `"}}` + "\n", -32700, "3"},
 		{"unknown method", `{"jsonrpc":"2.0","id":4,"method":"no/such/method"}` + "\n", -32601, "4"},
 		{"invalid request", `{"jsonrpc":"2.0","id":5}` + "\n", -32600, "5"},
 	}

@@ -11,8 +11,9 @@
 //     2025-06-18 removed, and objects with an id but no method, result or
 //     error): -32600 invalid request, with the line's id when it
 //     has a usable one, else null;
-//   - a line longer than MaxLineBytes: -32700 with id null; the line is
-//     discarded as it streams in, so memory stays bounded by MaxLineBytes.
+//   - a line longer than MaxLineBytes: -32700 with the request's id when it
+//     has a usable one (the line is scanned for it as it streams in and is
+//     discarded, so memory stays bounded by MaxLineBytes), else null.
 //
 // Only end of input (or a read error) ends the connection.
 package stdio
@@ -32,8 +33,11 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 )
 
-// DefaultMaxLineBytes bounds one inbound message unless Transport.MaxLineBytes is set.
-const DefaultMaxLineBytes = 16 << 20
+// DefaultMaxLineBytes bounds one inbound message unless Transport.MaxLineBytes
+// is set. It leaves room for the largest shell command the server takes
+// (1 MiB) even when JSON escapes quadruple it, and bounds what one message
+// costs the server.
+const DefaultMaxLineBytes = 4 << 20
 
 // Transport is an mcp.Transport over a line-oriented byte stream.
 type Transport struct {
@@ -142,9 +146,9 @@ func (c *conn) Close() error {
 func (c *conn) readLoop() {
 	br := bufio.NewReaderSize(c.r, 64<<10)
 	for {
-		line, tooLong, err := readLine(br, c.max)
-		if len(line) > 0 || tooLong || err == nil {
-			if msg := c.decode(line, tooLong); msg != nil {
+		line, over, err := readLine(br, c.max)
+		if len(line) > 0 || over != nil || err == nil {
+			if msg := c.decode(line, over); msg != nil {
 				select {
 				case c.incoming <- msg:
 				case <-c.closed:
@@ -161,9 +165,9 @@ func (c *conn) readLoop() {
 
 // decode returns the message on line, or answers the line with a JSON-RPC
 // error and returns nil.
-func (c *conn) decode(line []byte, tooLong bool) jsonrpc.Message {
-	if tooLong {
-		c.reject(nil, jsonrpc.CodeParseError, fmt.Sprintf("parse error: message longer than %d bytes", c.max))
+func (c *conn) decode(line []byte, over *oversize) jsonrpc.Message {
+	if over != nil {
+		c.reject(over.id, jsonrpc.CodeParseError, fmt.Sprintf("parse error: message of %d bytes, over the limit of %d bytes", over.size, c.max))
 		return nil
 	}
 	line = bytes.TrimSpace(line)
@@ -239,26 +243,46 @@ func usableID(line []byte) json.RawMessage {
 	return nil
 }
 
+// oversize is what is kept of a line longer than the limit: its length and
+// the request id it carried, if usable.
+type oversize struct {
+	size int
+	id   json.RawMessage
+}
+
 // readLine reads one '\n'-terminated line without the terminator. A line
-// longer than max is consumed to its end and reported as tooLong with no
+// longer than max is consumed to its end and reported as over, with no
 // data. err is io.EOF after the last line (which may lack a terminator).
-func readLine(br *bufio.Reader, max int) (line []byte, tooLong bool, err error) {
+func readLine(br *bufio.Reader, max int) (line []byte, over *oversize, err error) {
+	var ids *idScanner
+	size := 0
 	for {
 		chunk, err := br.ReadSlice('\n')
-		if !tooLong {
-			if len(line)+len(chunk) > max+1 { // +1: the '\n' itself
-				tooLong, line = true, nil
-			} else {
-				line = append(line, chunk...)
-			}
-		}
+		size += len(chunk)
 		switch {
-		case err == nil:
-			return bytes.TrimSuffix(line, []byte("\n")), tooLong, nil
-		case errors.Is(err, bufio.ErrBufferFull):
-			continue
+		case ids != nil:
+			ids.feed(chunk)
+		case len(line)+len(chunk) > max+1: // +1: the '\n' itself
+			ids = &idScanner{}
+			ids.feed(line)
+			ids.feed(chunk)
+			line = nil
 		default:
-			return line, tooLong, err
+			line = append(line, chunk...)
 		}
+		if errors.Is(err, bufio.ErrBufferFull) {
+			continue
+		}
+		if ids != nil {
+			if err == nil {
+				size-- // the '\n'
+			}
+			over = &oversize{size: size, id: ids.ID()}
+			return nil, over, err
+		}
+		if err == nil {
+			return bytes.TrimSuffix(line, []byte("\n")), nil, nil
+		}
+		return line, nil, err
 	}
 }

@@ -91,7 +91,9 @@ func TestMalformedLinesGetErrorsAndServerStaysUp(t *testing.T) {
 		{"whitespace line", "  \t\r\n", -32700, "null"},
 		{"not JSON", "hello there\n", -32700, "null"},
 		{"truncated JSON", `{"jsonrpc":"2.0","id":5,` + "\n", -32700, "null"},
-		{"oversized", `{"jsonrpc":"2.0","id":6,"method":"ping","params":{"x":"` + strings.Repeat("a", 3000) + `"}}` + "\n", -32700, "null"},
+		{"oversized", `{"jsonrpc":"2.0","id":6,"method":"ping","params":{"x":"` + strings.Repeat("a", 3000) + `"}}` + "\n", -32700, "6"},
+		{"oversized, id last", `{"method":"ping","params":{"x":"` + strings.Repeat("a", 3000) + `","id":99},"jsonrpc":"2.0","id":"s"}` + "\n", -32700, `"s"`},
+		{"oversized, object id", `{"method":"ping","params":{"x":"` + strings.Repeat("a", 3000) + `"},"jsonrpc":"2.0","id":{}}` + "\n", -32700, "null"},
 		{"wrong version keeps id", `{"jsonrpc":"1.0","id":7,"method":"ping"}` + "\n", -32600, "7"},
 		{"string id kept", `{"jsonrpc":"1.0","id":"x","method":"ping"}` + "\n", -32600, `"x"`},
 		{"object id dropped", `{"jsonrpc":"1.0","id":{},"method":"ping"}` + "\n", -32600, "null"},
@@ -146,24 +148,29 @@ func TestEOFEndsServe(t *testing.T) {
 
 func TestReadLine(t *testing.T) {
 	tests := []struct {
-		name    string
-		in      string
-		max     int
-		want    []string
-		tooLong []bool
+		name string
+		in   string
+		max  int
+		want []string
+		over []int // the size of an oversize line, 0 for one that fits
 	}{
-		{"simple", "a\nbc\n", 10, []string{"a", "bc", ""}, []bool{false, false, false}},
-		{"no final newline", "a\nbc", 10, []string{"a", "bc"}, []bool{false, false}},
-		{"exact max", "abcd\nx\n", 4, []string{"abcd", "x", ""}, []bool{false, false, false}},
-		{"over max then ok", "abcde\nx\n", 4, []string{"", "x", ""}, []bool{true, false, false}},
+		{"simple", "a\nbc\n", 10, []string{"a", "bc", ""}, []int{0, 0, 0}},
+		{"no final newline", "a\nbc", 10, []string{"a", "bc"}, []int{0, 0}},
+		{"exact max", "abcd\nx\n", 4, []string{"abcd", "x", ""}, []int{0, 0, 0}},
+		{"over max then ok", "abcde\nx\n", 4, []string{"", "x", ""}, []int{5, 0, 0}},
+		{"long over max", strings.Repeat("z", 100) + "\nx", 4, []string{"", "x"}, []int{100, 0}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			br := bufio.NewReaderSize(strings.NewReader(tt.in), 16)
 			for i := range tt.want {
-				line, tl, err := readLine(br, tt.max)
-				if string(line) != tt.want[i] || tl != tt.tooLong[i] {
-					t.Fatalf("line %d = %q tooLong=%v, want %q %v", i, line, tl, tt.want[i], tt.tooLong[i])
+				line, over, err := readLine(br, tt.max)
+				size := 0
+				if over != nil {
+					size = over.size
+				}
+				if string(line) != tt.want[i] || size != tt.over[i] {
+					t.Fatalf("line %d = %q over %+v, want %q size %d", i, line, over, tt.want[i], tt.over[i])
 				}
 				if i == len(tt.want)-1 && err != io.EOF {
 					t.Fatalf("last line err = %v, want EOF", err)
