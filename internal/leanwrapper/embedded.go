@@ -9,3 +9,8 @@ import _ "embed"
 //
 //go:embed wrapper.bin
 var embedded []byte
+
+// fileBacked is the embedded binary as the executable's file mapping holds
+// it (tests replace embedded, never this): releaseEmbedded may drop its
+// pages.
+var fileBacked = embedded

@@ -4,3 +4,6 @@ package leanwrapper
 
 // embedded is empty in builds without the leanwrapper tag.
 var embedded []byte
+
+// fileBacked is empty too: there are no pages to release.
+var fileBacked []byte

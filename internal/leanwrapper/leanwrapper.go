@@ -62,6 +62,7 @@ func Install(dir, self string) (string, error) {
 		}
 		return path, nil
 	}
+	defer releaseEmbedded()
 	if cur, err := os.ReadFile(path); err == nil && bytes.Equal(cur, embedded) {
 		return path, linkHelper(dir)
 	}
