@@ -82,13 +82,15 @@ func ServeMain(args []string) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	// A second signal while stopping ends the process at once.
+	context.AfterFunc(ctx, stop)
 	err = srv.Run(ctx, &stdio.Transport{Reader: os.Stdin, Writer: os.Stdout, Logger: log})
 	switch {
 	case err == nil, errors.Is(err, io.EOF):
 		log.Debug("client disconnected")
 		return 0
 	case ctx.Err() != nil:
-		log.Info("stopped by signal")
+		log.Info("stopped by signal; every call was cancelled and its processes killed")
 		return 0
 	default:
 		log.Error("MCP session failed", "error", err)

@@ -64,6 +64,10 @@ type sessionState struct {
 // errClientGone ends the calls of a session whose client disconnected.
 var errClientGone = errors.New("client disconnected")
 
+// ErrStopping is the cause of the calls a stopping server (SIGINT,
+// SIGTERM) cancels; they are answered as tool errors.
+var ErrStopping = errors.New("execgate is stopping")
+
 // begin registers a call; it returns a context that ends with the session,
 // or false if the session is over.
 func (st *sessionState) begin() (context.Context, bool) {
@@ -78,13 +82,14 @@ func (st *sessionState) begin() (context.Context, bool) {
 
 func (st *sessionState) end() { st.calls.Done() }
 
-// shutdown cancels the session's calls and waits for them to clean up.
-func (st *sessionState) shutdown() {
+// shutdown refuses new calls, cancels the running ones with cause and
+// waits for them to clean up.
+func (st *sessionState) shutdown(cause error) {
 	st.mu.Lock()
 	st.closed = true
 	st.sandbox, st.roots = nil, nil
 	st.mu.Unlock()
-	st.cancel(errClientGone)
+	st.cancel(cause)
 	st.calls.Wait()
 }
 
@@ -198,10 +203,14 @@ func plainType(sch *jsonschema.Schema, typ string) {
 // MCP returns the underlying go-sdk server (for tests and transports).
 func (s *Server) MCP() *mcp.Server { return s.mcp }
 
-// Run serves one client on t until it disconnects or ctx ends.
+// Run serves one client on t until it disconnects or ctx ends. When ctx
+// ends (the server is stopping) every call of the session is cancelled,
+// its processes killed, and answered with an error before the connection
+// closes.
 func (s *Server) Run(ctx context.Context, t mcp.Transport) error {
-	coded := &codedTransport{Transport: t}
-	ss, err := s.mcp.Connect(ctx, coded, nil)
+	pending := &pendingTransport{Transport: t}
+	coded := &codedTransport{Transport: pending}
+	ss, err := s.mcp.Connect(context.WithoutCancel(ctx), coded, nil)
 	if err != nil {
 		return fmt.Errorf("mcp connect: %w", err)
 	}
@@ -215,6 +224,8 @@ func (s *Server) Run(ctx context.Context, t mcp.Transport) error {
 	select {
 	case err = <-done:
 	case <-ctx.Done():
+		st.shutdown(fmt.Errorf("%w (%w)", ErrStopping, context.Cause(ctx)))
+		pending.answered(stopAnswerWait)
 		ss.Close()
 		<-done
 		err = ctx.Err()
@@ -223,9 +234,13 @@ func (s *Server) Run(ctx context.Context, t mcp.Transport) error {
 	// The closed state stays in s.sessions so that a request of this session
 	// still being dispatched is refused rather than given a fresh state (a
 	// few bytes per connection; `execgate server` has one).
-	st.shutdown()
+	st.shutdown(errClientGone)
 	return err
 }
+
+// stopAnswerWait bounds how long a stopping server waits for the answers
+// to the requests it was serving to be written.
+const stopAnswerWait = 300 * time.Millisecond
 
 func (s *Server) state(ss *mcp.ServerSession) *sessionState {
 	s.mu.Lock()

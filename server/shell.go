@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -59,7 +60,11 @@ func (s *Server) handleShell(ctx context.Context, req *mcp.CallToolRequest, in S
 		return nil, nil, err
 	}
 	out := res.Structured()
-	return &mcp.CallToolResult{
-		Content: []mcp.Content{&mcp.TextContent{Text: res.CodexJSON()}},
-	}, &out, nil
+	result := &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: res.CodexJSON()}}}
+	if cause := context.Cause(sessCtx); errors.Is(cause, ErrStopping) {
+		// The call did not end on its own: an error, with what it did.
+		result.IsError = true
+		result.Content = append([]mcp.Content{&mcp.TextContent{Text: cause.Error() + ": the call was stopped and its processes killed"}}, result.Content...)
+	}
+	return result, &out, nil
 }
