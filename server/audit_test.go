@@ -14,7 +14,7 @@ import (
 
 func TestDecisionsAndAuditLog(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "audit.jsonl")
-	f, err := OpenAuditLog(path)
+	f, err := OpenAuditFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,8 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/execgate/execgate/server/output"
@@ -71,6 +73,9 @@ func Execute(ctx context.Context, eng Engine, opts *Options, dlog *DecisionLog, 
 	budget := NewBudget(timeout)
 	defer budget.Stop()
 	decisions := NewDecisions(req.ID, dlog)
+	ctx, stop := context.WithCancelCause(ctx)
+	defer stop(nil)
+	decisions.onAuditFailure = stop
 	// Without a prompter, Call.Ask denies every prompt, saying so.
 	var prompter Prompter
 	if req.Prompter != nil {
@@ -101,6 +106,12 @@ func Execute(ctx context.Context, eng Engine, opts *Options, dlog *DecisionLog, 
 		Duration:  time.Since(start),
 		TimedOut:  oc.TimedOut,
 		Decisions: decisions.List(),
-		Note:      oc.Note,
+		Note:      joinNotes(decisions.auditNote(), oc.Note),
 	}, nil
+}
+
+// joinNotes joins the non-empty notes of a call into its one Note, in
+// order.
+func joinNotes(notes ...string) string {
+	return strings.Join(slices.DeleteFunc(notes, func(n string) bool { return n == "" }), "; ")
 }

@@ -39,8 +39,20 @@ func doctor(args []string, stdout, stderr io.Writer) int {
 	fmt.Fprintf(stdout, "  timeout:          %v (prompt timeout %v)\n", opts.Timeout, opts.PromptTimeout)
 	fmt.Fprintf(stdout, "  max output:       %d bytes\n", opts.MaxOutput)
 	fmt.Fprintf(stdout, "  always-allow file: %s\n", DefaultRulesFile())
-
 	status := 0
+	switch state, err := CheckAuditFile(opts.AuditLog); {
+	case opts.AuditLog == "":
+		fmt.Fprintf(stdout, "  audit log:        none (flag --audit-log or [execgate] audit_log)\n")
+	case err != nil:
+		fmt.Fprintf(stdout, "  audit log:        REFUSED: %s\n", printable(err.Error()))
+		status = 1
+	default:
+		fmt.Fprintf(stdout, "  audit log:        %s (%s; required: %s)\n", printable(opts.AuditLog), state, onOff(opts.AuditRequired))
+		// A running server is another process: what it failed to write
+		// shows in its calls' notes and its log, not here.
+		fmt.Fprintf(stdout, "                    records a running server cannot write are reported in each call's note and logged as errors\n")
+	}
+
 	exe, err := os.Executable()
 	if err != nil {
 		exe = ""

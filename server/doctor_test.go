@@ -1,6 +1,7 @@
 package server
 
 import (
+	"os"
 	"strings"
 	"testing"
 
@@ -50,5 +51,29 @@ func TestCodexSnippet(t *testing.T) {
 	e := got.MCP["execgate"]
 	if e.Command != "/opt/execgate" || len(e.Args) != 3 || e.Env["CODEX_HOME"] != "/home/u/.codex" || e.Approval != "approve" || got.Features["shell_tool"] {
 		t.Errorf("parsed %+v from\n%s", got, cfg)
+	}
+}
+
+// doctor checks the audit log as the server would open it, without
+// creating it.
+func TestDoctorAuditLog(t *testing.T) {
+	t.Setenv("EXECGATE_HOME", t.TempDir())
+	missing := t.TempDir() + "/audit.jsonl"
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--audit-log", "/dev/full"}, "audit log:        REFUSED: audit log /dev/full: not a regular file (a character device)"},
+		{[]string{"--audit-log", "/proc/version"}, "audit log:        REFUSED: audit log /proc/version: on a proc filesystem"},
+		{[]string{"--audit-log", missing, "--audit-required"}, "audit log:        " + missing + " (not present yet; the server creates it (mode 0600); required: on)"},
+	} {
+		var out, errOut strings.Builder
+		doctor(append([]string{"--bash", "/bin/bash"}, tt.args...), &out, &errOut)
+		if !strings.Contains(out.String(), tt.want) {
+			t.Errorf("doctor %v lacks %q:\n%s", tt.args, tt.want, out.String())
+		}
+	}
+	if _, err := os.Stat(missing); err == nil {
+		t.Error("doctor created the audit log")
 	}
 }

@@ -9,7 +9,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/execgate/execgate/escalate"
@@ -70,7 +69,7 @@ func (e *engine) Exec(ctx context.Context, call *Call) (Outcome, error) {
 	}
 	d := newDecider(call, store, amend, &e.approvals, &e.warned, trust, e.opts.PreserveProgramPaths, log)
 	d.repos = repoTrust{reg: e.repos, confined: spec.Policy.Sandboxed(), ask: e.askUntrusted, env: e.escEnv.Environ}
-	sess, err := escalate.NewSession(d, escalate.Options{Logger: log, Env: e.escEnv, OnDecision: d.record,
+	sess, err := escalate.NewSession(auditGate{d, call.Decisions}, escalate.Options{Logger: log, Env: e.escEnv, OnDecision: d.record,
 		WritableRoots: trust, Reaper: e.reaper, Limits: &e.limits})
 	if err != nil {
 		return Outcome{}, err
@@ -109,11 +108,6 @@ func (e *engine) Exec(ctx context.Context, call *Call) (Outcome, error) {
 		oc.Note = joinNotes(append(notes, oc.Note)...)
 	}
 	return oc, err
-}
-
-// joinNotes joins the non-empty notes of a call into its one Note.
-func joinNotes(notes ...string) string {
-	return strings.Join(slices.DeleteFunc(notes, func(n string) bool { return n == "" }), "; ")
 }
 
 // prepareSpare has the next call's sandbox helper started a moment after
@@ -274,4 +268,20 @@ func trustRootsWith(spec sandbox.Spec, lay *sandbox.Layout) ([]string, error) {
 		}
 	}
 	return out, nil
+}
+
+// auditGate denies every exec while a required audit log cannot be
+// written (DecisionLog.Blocked). The denial is recorded like any decision,
+// and that record is what finds out when the audit log works again.
+type auditGate struct {
+	escalate.Decider
+	decisions *Decisions
+}
+
+// Decide implements escalate.Decider.
+func (g auditGate) Decide(ctx context.Context, ex escalate.Exec) escalate.Decision {
+	if err := g.decisions.Blocked(); err != nil {
+		return escalate.Decision{Action: escalate.Deny, Reason: err.Error()}
+	}
+	return g.Decider.Decide(ctx, ex)
 }

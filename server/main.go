@@ -39,16 +39,20 @@ func setup(cmd string, args []string, stderr io.Writer) (opts *Options, log *slo
 	_, _, _ = ApplyConfig(opts)
 	log = NewLogger(stderr, opts.LogLevel)
 	cleanup = func() {}
-	var audit io.Writer
+	var audit *AuditFile
 	if opts.AuditLog != "" {
-		f, err := OpenAuditLog(opts.AuditLog)
+		f, err := OpenAuditFile(opts.AuditLog)
 		if err != nil {
 			log.Error("cannot open the audit log (flag --audit-log)", "error", err)
 			return nil, nil, nil, nil, nil, 1
 		}
 		audit, cleanup = f, func() { f.Close() }
+	} else if opts.AuditRequired {
+		log.Error("flag --audit-required needs an audit log (flag --audit-log or [execgate] audit_log)")
+		return nil, nil, nil, nil, nil, 2
 	}
 	dlog = NewDecisionLog(log, audit)
+	dlog.Required = opts.AuditRequired
 	eng, err = NewEngine(opts, log)
 	if err != nil {
 		log.Error("cannot start the execution engine", "error", err)

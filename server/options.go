@@ -43,6 +43,7 @@ type Options struct {
 	MaxOutput            int // bytes of output kept per call (head + tail)
 	PromptTimeout        time.Duration
 	AuditLog             string // append every decision as a JSON line here
+	AuditRequired        bool   // a decision the audit log does not take stops its call and denies later execs
 	LogLevel             slog.Level
 
 	// `execgate run` only.
@@ -120,6 +121,7 @@ func ParseOptions(cmd string, args []string, stderr io.Writer) (*Options, error)
 	})
 	fs.Func("prompt-timeout", "how long an approval prompt waits before denying (default 5m)", durationFlag(&o.PromptTimeout, 0))
 	fs.StringVar(&o.AuditLog, "audit-log", "", "append every exec decision to this file as JSON lines")
+	fs.BoolVar(&o.AuditRequired, "audit-required", false, "fail closed when the audit log cannot be written: stop the call and deny every program until it can")
 	fs.Func("log-level", "debug, info, warn or error (default info)", func(s string) error {
 		return o.LogLevel.UnmarshalText([]byte(s))
 	})
