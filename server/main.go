@@ -118,6 +118,11 @@ func RunMain(args []string) int {
 		return code
 	}
 	defer cleanup()
+	if !opts.Verbose {
+		// On a terminal, a line per program start buries the script's
+		// own output: only denials and prompted decisions show.
+		dlog.Routine = slog.LevelDebug
+	}
 	workdir := opts.Workdir
 	if workdir == "" {
 		workdir = "."

@@ -49,6 +49,7 @@ type Options struct {
 	// `execgate run` only.
 	Workdir string // default: the current directory
 	Script  string
+	Verbose bool // log every exec decision, not only denials and prompts
 
 	// systemDir replaces /etc/codex (system rules and requirements.toml)
 	// in tests; empty in the product.
@@ -126,6 +127,7 @@ func ParseOptions(cmd string, args []string, stderr io.Writer) (*Options, error)
 		return o.LogLevel.UnmarshalText([]byte(s))
 	})
 	if cmd == "run" {
+		fs.BoolVar(&o.Verbose, "v", false, "log every exec decision (denials and prompts are always logged)")
 		fs.Func("workdir", "directory to run the script in (default: current directory)", func(s string) error {
 			if s == "" {
 				return errors.New("empty path")
