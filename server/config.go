@@ -9,9 +9,9 @@ import (
 	"github.com/execgate/execgate/policy"
 )
 
-// ConfigFile is the config.toml of the configuration home (policy.Home).
-func ConfigFile() (string, error) {
-	home, err := policy.Home()
+// ConfigFile is the config.toml of the configuration home (Home).
+func (o *Options) ConfigFile() (string, error) {
+	home, err := o.Home()
 	if err != nil {
 		return "", err
 	}
@@ -23,7 +23,7 @@ func ConfigFile() (string, error) {
 // Applying it twice gives the same options. It returns the config (for the
 // settings that have no flag) and the warnings about unknown keys.
 func ApplyConfig(opts *Options) (*policy.Config, []string, error) {
-	path, err := ConfigFile()
+	path, err := opts.ConfigFile()
 	if err != nil {
 		return nil, nil, err
 	}

@@ -38,7 +38,7 @@ func doctor(args []string, stdout, stderr io.Writer) int {
 	fmt.Fprintf(stdout, "  rules files:      %v (plus the default locations)\n", opts.Rules)
 	fmt.Fprintf(stdout, "  timeout:          %v (prompt timeout %v)\n", opts.Timeout, opts.PromptTimeout)
 	fmt.Fprintf(stdout, "  max output:       %d bytes\n", opts.MaxOutput)
-	fmt.Fprintf(stdout, "  always-allow file: %s\n", DefaultRulesFile())
+	fmt.Fprintf(stdout, "  always-allow file: %s\n", opts.DefaultRulesFile())
 	status := 0
 	switch state, err := CheckAuditFile(opts.AuditLog); {
 	case opts.AuditLog == "":

@@ -61,6 +61,10 @@ type engine struct {
 	// directory an agent names as workdir may have one.
 	noted onceSet
 
+	// startRules is the policy a call in the server's directory got at
+	// startup, for the startup log line (logRules).
+	startRules *policy.Policy
+
 	closeOnce sync.Once
 }
 
@@ -75,7 +79,7 @@ func newEngine(opts *Options, log *slog.Logger, self string) (*engine, error) {
 	for _, w := range warnings {
 		log.Warn(w)
 	}
-	home, err := policy.Home()
+	home, err := opts.Home()
 	if err != nil {
 		return nil, err
 	}
@@ -167,7 +171,7 @@ func newEngine(opts *Options, log *slog.Logger, self string) (*engine, error) {
 	for _, w := range p.Warnings() {
 		log.Warn(w)
 	}
-	log.Debug("rules loaded", "rules", p.Len(), "files", p.Files())
+	e.startRules = p
 
 	// A helper for the configured mode starts now, ahead of the first
 	// call, and each call leaves one ready for the next: a call then
@@ -178,7 +182,7 @@ func newEngine(opts *Options, log *slog.Logger, self string) (*engine, error) {
 	// An escalated command finds its helpers and its configuration the
 	// way the server would, not the way the sandboxed script says.
 	if e.escEnv, err = escalate.NewEnvPolicy(os.Environ(), cfg.Execgate.EscalatedEnvAllow); err != nil {
-		path, _ := ConfigFile()
+		path, _ := opts.ConfigFile()
 		return nil, fmt.Errorf("config %s: execgate.escalated_env_allow: %w", path, err)
 	}
 	log.Debug("execution engine ready", "bash", e.bash.Path, "wrapper", e.wrapper, "runtime_dir", e.runDir)
@@ -217,4 +221,16 @@ func shellBaseEnv(environ []string) []string {
 		out = append(out, kv)
 	}
 	return out
+}
+
+// logRules logs, in one line, where the rules come from and what was
+// loaded: the first thing to check when rules seem to be ignored (an MCP
+// client that does not pass CODEX_HOME on).
+func (e *engine) logRules(log *slog.Logger) {
+	files := e.startRules.Files()
+	msg := "rules loaded"
+	if len(files) == 0 {
+		msg = "no rules files found; if your rules live elsewhere, name their home with --codex-home or CODEX_HOME in the client's env"
+	}
+	log.Info(msg, "home", e.home, "home_from", homeSource(e.opts), "rules", e.startRules.Len(), "files", files)
 }

@@ -25,3 +25,5 @@ func (*engine) Close() error { return nil }
 func (*engine) report(io.Writer) {}
 
 func (*engine) clientEnv() map[string]string { return nil }
+
+func (*engine) logRules(*slog.Logger) {}

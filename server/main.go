@@ -59,6 +59,9 @@ func setup(cmd string, args []string, stderr io.Writer) (opts *Options, log *slo
 		cleanup()
 		return nil, nil, nil, nil, nil, 1
 	}
+	if e, ok := eng.(*engine); ok && cmd == "server" {
+		e.logRules(log)
+	}
 	if c, ok := eng.(io.Closer); ok {
 		closeAudit := cleanup
 		cleanup = func() {
@@ -138,7 +141,7 @@ func RunMain(args []string) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	return runScript(ctx, eng, opts, dlog, workdir, &TTYPrompter{RulesFile: DefaultRulesFile()}, os.Stdout, os.Stderr)
+	return runScript(ctx, eng, opts, dlog, workdir, &TTYPrompter{RulesFile: opts.DefaultRulesFile()}, os.Stdout, os.Stderr)
 }
 
 // runScript is RunMain after setup: it runs opts.Script in workdir, streams

@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/execgate/execgate/policy"
 	"github.com/execgate/execgate/server/output"
 )
 
@@ -44,6 +46,7 @@ type Options struct {
 	PromptTimeout        time.Duration
 	AuditLog             string // append every decision as a JSON line here
 	AuditRequired        bool   // a decision the audit log does not take stops its call and denies later execs
+	CodexHome            string // configuration home (rules, config.toml); empty: policy.Home
 	LogLevel             slog.Level
 
 	// `execgate run` only.
@@ -122,6 +125,17 @@ func ParseOptions(cmd string, args []string, stderr io.Writer) (*Options, error)
 	})
 	fs.Func("prompt-timeout", "how long an approval prompt waits before denying (default 5m)", durationFlag(&o.PromptTimeout, 0))
 	fs.StringVar(&o.AuditLog, "audit-log", "", "append every exec decision to this file as JSON lines")
+	fs.Func("codex-home", "configuration home: rules/, config.toml, always-allow rules (default $EXECGATE_HOME, else $CODEX_HOME, else ~/.codex)", func(s string) error {
+		if s == "" {
+			return errors.New("empty path")
+		}
+		abs, err := filepath.Abs(s)
+		if err != nil {
+			return err
+		}
+		o.CodexHome = abs
+		return nil
+	})
 	fs.BoolVar(&o.AuditRequired, "audit-required", false, "fail closed when the audit log cannot be written: stop the call and deny every program until it can")
 	fs.Func("log-level", "debug, info, warn or error (default info)", func(s string) error {
 		return o.LogLevel.UnmarshalText([]byte(s))
@@ -216,4 +230,28 @@ func parseSize(s string) (int, error) {
 		return 0, fmt.Errorf("%q is too large", s)
 	}
 	return n * mult, nil
+}
+
+// Home is the configuration home: --codex-home, else policy.Home
+// ($EXECGATE_HOME, $CODEX_HOME, ~/.codex). MCP clients pass servers little
+// of their environment (Codex: HOME, LANG, PATH, SHELL, TERM), so the flag
+// is how a client's configuration names it without an env entry.
+func (o *Options) Home() (string, error) {
+	if o.CodexHome != "" {
+		return o.CodexHome, nil
+	}
+	return policy.Home()
+}
+
+// homeSource says where Home came from, for logs and doctor.
+func homeSource(o *Options) string {
+	switch {
+	case o.CodexHome != "":
+		return "flag --codex-home"
+	case os.Getenv("EXECGATE_HOME") != "":
+		return "$EXECGATE_HOME"
+	case os.Getenv("CODEX_HOME") != "":
+		return "$CODEX_HOME"
+	}
+	return "default ~/.codex"
 }

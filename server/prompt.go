@@ -100,9 +100,10 @@ func allowRule(argv []string) string {
 }
 
 // DefaultRulesFile is where "always allow" rules go (policy.DefaultRulesFile
-// in policy.Home), as shown to the user: with ~ for the home directory.
-func DefaultRulesFile() string {
-	home, err := policy.Home()
+// in the configuration home, Home), as shown to the user: with ~ for the
+// home directory.
+func (o *Options) DefaultRulesFile() string {
+	home, err := o.Home()
 	if err != nil {
 		return policy.DefaultRulesFile("~/.codex") // policy.Home's default
 	}

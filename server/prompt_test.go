@@ -85,16 +85,21 @@ func TestDefaultRulesFile(t *testing.T) {
 	t.Setenv("HOME", "/home/you")
 	t.Setenv("EXECGATE_HOME", "")
 	t.Setenv("CODEX_HOME", "")
-	if got := DefaultRulesFile(); got != "~/.codex/rules/default.rules" {
+	opts := DefaultOptions()
+	if got := opts.DefaultRulesFile(); got != "~/.codex/rules/default.rules" {
 		t.Errorf("default: %s", got)
 	}
 	t.Setenv("CODEX_HOME", "/srv/codex")
-	if got := DefaultRulesFile(); got != "/srv/codex/rules/default.rules" {
+	if got := opts.DefaultRulesFile(); got != "/srv/codex/rules/default.rules" {
 		t.Errorf("with CODEX_HOME: %s", got)
 	}
 	t.Setenv("EXECGATE_HOME", "/srv/eg") // policy.Home's order: always-allow rules go there
-	if got := DefaultRulesFile(); got != "/srv/eg/rules/default.rules" {
+	if got := opts.DefaultRulesFile(); got != "/srv/eg/rules/default.rules" {
 		t.Errorf("with EXECGATE_HOME: %s", got)
+	}
+	opts.CodexHome = "/home/you/codex-alt" // --codex-home beats both
+	if got := opts.DefaultRulesFile(); got != "~/codex-alt/rules/default.rules" {
+		t.Errorf("with --codex-home: %s", got)
 	}
 }
 

@@ -30,14 +30,14 @@ func (e *engine) report(w io.Writer) {
 		kind = "embedded lean wrapper"
 	}
 	fmt.Fprintf(w, "execve wrapper:     %s (%s)\n", e.wrapper, kind)
-	if cfgPath, err := ConfigFile(); err == nil {
+	if cfgPath, err := e.opts.ConfigFile(); err == nil {
 		state := "not present"
 		if _, err := os.Stat(cfgPath); err == nil {
 			state = "loaded"
 		}
 		fmt.Fprintf(w, "config:             %s (%s)\n", cfgPath, state)
 	}
-	fmt.Fprintf(w, "rules home:         %s (always allow appends to %s)\n", e.home, policy.DefaultRulesFile(e.home))
+	fmt.Fprintf(w, "rules home:         %s (from %s; always allow appends to %s)\n", e.home, homeSource(e.opts), policy.DefaultRulesFile(e.home))
 	// As a call with the server's directory as its workspace would check.
 	roots := e.roots.with(nil)
 	if ws, err := trustRoots(e.defaultSpec(e.log)); err == nil {
@@ -147,10 +147,11 @@ func (e *engine) clientEnv() map[string]string {
 			env[k] = v
 		}
 	}
-	if _, ok := env["CODEX_HOME"]; !ok && env["EXECGATE_HOME"] == "" {
+	if _, ok := env["CODEX_HOME"]; !ok && env["EXECGATE_HOME"] == "" && e.opts.CodexHome == "" {
 		// The rules home, named even when it is the default: a client
 		// that passes no environment, or another HOME, would lose it.
-		if home, err := policy.Home(); err == nil {
+		// (--codex-home names it in the arguments already.)
+		if home, err := e.opts.Home(); err == nil {
 			env["CODEX_HOME"] = home
 		}
 	}

@@ -38,9 +38,9 @@ func (s *Server) handleShell(ctx context.Context, req *mcp.CallToolRequest, in S
 	login := in.Login == nil || *in.Login
 	sandbox, workspace := s.workspace(ctx, req.Session, perCall)
 
-	var prompter Prompter = Elicitor{Session: req.Session, RulesFile: DefaultRulesFile()}
+	var prompter Prompter = Elicitor{Session: req.Session, RulesFile: s.opts.DefaultRulesFile()}
 	if why := whyNoElicit(req.Session); why != "" {
-		prompter = NoPrompter{RulesFile: DefaultRulesFile(), Why: why}
+		prompter = NoPrompter{RulesFile: s.opts.DefaultRulesFile(), Why: why}
 	}
 	id := s.newCallID()
 	s.log.Debug("shell call", "call", id, "workdir", in.Workdir, "login", login, "timeout", timeout, "workspace", workspace)
