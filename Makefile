@@ -17,12 +17,18 @@ LEAN_WRAPPER := internal/leanwrapper/wrapper.bin
 # exactly (wrapper/entry_linux_amd64.s).
 ENTRY_LDFLAGS := $(if $(filter linux/amd64,$(shell $(GO) env GOOS)/$(shell $(GO) env GOARCH)),-E=github.com/execgate/execgate/wrapper.earlyEntry)
 
+# The version `go build` would stamp from git (scripts/version.sh), passed on
+# so that it is there also where Go cannot stamp it (a git worktree,
+# GOFLAGS=-buildvcs=false); serverInfo.version and `execgate version` show it.
+VERSION := $(shell scripts/version.sh)
+VERSION_LDFLAGS := $(if $(VERSION),-X github.com/execgate/execgate/internal/buildinfo.Version=$(VERSION))
+
 # The lean wrapper is embedded into execgate (see internal/leanwrapper).
 # Static binaries (no cgo): a dynamically linked one pays the ELF loader on
 # every start, and the wrapper starts once per program the agent runs.
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags='-s -w $(ENTRY_LDFLAGS)' -o $(LEAN_WRAPPER) ./internal/lean
-	CGO_ENABLED=0 $(GO) build -tags leanwrapper -ldflags='$(ENTRY_LDFLAGS)' -o $(BIN) .
+	CGO_ENABLED=0 $(GO) build -tags leanwrapper -ldflags='$(ENTRY_LDFLAGS) $(VERSION_LDFLAGS)' -o $(BIN) .
 
 # scripts/build-bash.sh is idempotent and cached by patch hash.
 bash:

@@ -7,19 +7,44 @@ import (
 	"runtime/debug"
 )
 
-// Version is set at link time (-ldflags "-X ...buildinfo.Version=v1.2.3");
-// otherwise the module version or "devel" is reported.
+// Version is set at link time (-ldflags "-X ...buildinfo.Version=v1.2.3";
+// `make build` passes what scripts/version.sh prints).
 var Version = ""
 
-// Current returns the version string used in serverInfo and `execgate version`.
+// Current returns the version string used in serverInfo and `execgate
+// version`: the linked-in Version, else the main module's version (a
+// release when installed with `go install ...@vX.Y.Z`; from a git clone,
+// the pseudo-version `go build` derives from the commit, "+dirty" with
+// uncommitted changes), else "devel" and the commit if the build recorded
+// one, else "devel".
 func Current() string {
 	if Version != "" {
 		return Version
 	}
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
-		return bi.Main.Version
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "devel"
 	}
-	return "devel"
+	if v := bi.Main.Version; v != "" && v != "(devel)" {
+		return v
+	}
+	var rev, modified string
+	for _, kv := range bi.Settings {
+		switch kv.Key {
+		case "vcs.revision":
+			rev = kv.Value
+		case "vcs.modified":
+			modified = kv.Value
+		}
+	}
+	if rev == "" {
+		return "devel"
+	}
+	v := "devel-" + rev[:min(12, len(rev))]
+	if modified == "true" {
+		v += "+dirty"
+	}
+	return v
 }
 
 // String is the one-line description printed by `execgate version`.
