@@ -64,6 +64,8 @@ type engine struct {
 	// startRules is the policy a call in the server's directory got at
 	// startup, for the startup log line (logRules).
 	startRules *policy.Policy
+	// rules reports each change of a store's rules once (rulechanges.go).
+	rules ruleWatch
 
 	closeOnce sync.Once
 }
@@ -172,6 +174,9 @@ func newEngine(opts *Options, log *slog.Logger, self string) (*engine, error) {
 		log.Warn(w)
 	}
 	e.startRules = p
+	// The rules as loaded are what later changes are measured against.
+	e.rules.changes(context.Background(), e.stores.base, log)
+	e.rules.changes(context.Background(), store, log)
 
 	// A helper for the configured mode starts now, ahead of the first
 	// call, and each call leaves one ready for the next: a call then

@@ -61,6 +61,9 @@ func (e *engine) Exec(ctx context.Context, call *Call) (Outcome, error) {
 	if err != nil {
 		return Outcome{}, err
 	}
+	// What changed in the rules since the last call shows first.
+	notes = append(e.rules.changes(ctx, store, log), notes...)
+	e.rules.forget(2*maxProjectStores, e.stores.isLoaded)
 	amend := func(tokens []string) error {
 		if err := e.checkAmendTarget(); err != nil {
 			return err

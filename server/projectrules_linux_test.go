@@ -186,7 +186,7 @@ func TestEngineReportProjectRules(t *testing.T) {
 	var b strings.Builder
 	te.report(&b)
 	for _, w := range []string{"rules:              2 rules from 2 files (project rules for " + A + "/sub;",
-		"  " + te.home + "/rules/test.rules\n", "  " + A + "/.codex/rules/a.rules\n"} {
+		"  " + te.home + "/rules/test.rules (1 allow rule)\n", "  " + A + "/.codex/rules/a.rules (1 forbidden rule)\n"} {
 		if !strings.Contains(b.String(), w) {
 			t.Errorf("report lacks %q:\n%s", w, b.String())
 		}

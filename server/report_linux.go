@@ -65,8 +65,9 @@ func (e *engine) report(w io.Writer) {
 	}
 	files := p.Files()
 	fmt.Fprintf(w, "rules:              %d rules from %d files (project rules for %s; each call reads those of its workdir)\n", p.Len(), len(files), e.cwd)
+	counts := p.RulesByFile()
 	for _, f := range files {
-		fmt.Fprintf(w, "  %s\n", printable(f))
+		fmt.Fprintf(w, "  %s (%s)\n", printable(f), describeCounts(counts[f]))
 	}
 	if req := e.sources.RequirementsFile(); req != "" {
 		if file, n := p.Requirements(); file != "" {

@@ -104,6 +104,13 @@ func (c *stores) amend(via *policy.Store, tokens []string) error {
 	return nil
 }
 
+// isLoaded reports whether s is one of the loaded stores.
+func (c *stores) isLoaded(s *policy.Store) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return slices.Contains(c.loaded(), s)
+}
+
 // loaded lists the loaded stores, the base one first; c.mu is held.
 func (c *stores) loaded() []*policy.Store {
 	out := []*policy.Store{c.base}
