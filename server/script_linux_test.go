@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"strings"
 	"testing"
 )
@@ -25,6 +26,13 @@ func TestEngineLongScript(t *testing.T) {
 		if len(r.Decisions) != 1 || r.Decisions[0].Argv[0] != "cat" {
 			t.Errorf("%d bytes: decisions %+v, want cat's", size, r.Decisions)
 		}
+	}
+	// The first read-only call finds no spare helper of its kind: the
+	// script goes through a helper started for it.
+	script := "echo start\n: " + strings.Repeat("y", 200<<10) + "\necho end"
+	res, err := Execute(context.Background(), te, te.opts, nil, Request{ID: "ro", Command: script, Workdir: ws, Mode: ModeReadOnly, Workspace: []string{ws}})
+	if err != nil || res.ExitCode != 0 || res.Output != "start\nend\n" {
+		t.Errorf("read-only: %v, %+v", err, res)
 	}
 }
 
