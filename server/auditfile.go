@@ -35,7 +35,7 @@ type AuditFile struct {
 // hold secrets).
 func OpenAuditFile(path string) (*AuditFile, error) {
 	a := &AuditFile{path: path}
-	if err := a.open(); err != nil {
+	if err := a.open(0); err != nil {
 		return nil, err
 	}
 	return a, nil
@@ -44,15 +44,16 @@ func OpenAuditFile(path string) (*AuditFile, error) {
 // Path is the audit log's path.
 func (a *AuditFile) Path() string { return a.path }
 
-// open (re)opens a.path; a.mu is held or a is not shared yet.
-func (a *AuditFile) open() error {
+// open (re)opens a.path with the extra open flags; a.mu is held or a is
+// not shared yet.
+func (a *AuditFile) open(flags int) error {
 	if fi, err := os.Stat(a.path); err == nil && !fi.Mode().IsRegular() {
 		return fmt.Errorf("audit log %s: not a regular file (%s)", a.path, kindOf(fi.Mode()))
 	}
 	// O_NONBLOCK: should the path become a FIFO now, opening it for
 	// writing would wait for a reader; it is refused below anyway. It
 	// means nothing for a regular file.
-	f, err := os.OpenFile(a.path, os.O_WRONLY|os.O_APPEND|os.O_CREATE|syscall.O_NONBLOCK, 0o600)
+	f, err := os.OpenFile(a.path, os.O_WRONLY|os.O_APPEND|os.O_CREATE|syscall.O_NONBLOCK|flags, 0o600)
 	if err != nil {
 		return fmt.Errorf("audit log %s: %w", a.path, err)
 	}
@@ -79,8 +80,10 @@ func (a *AuditFile) WriteRecord(line []byte) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if fi, err := os.Stat(a.path); err != nil || !os.SameFile(fi, a.fi) {
-		// Rotated, deleted or replaced: records go where readers look.
-		if err := a.open(); err != nil {
+		// Rotated, deleted or replaced: records go where readers look. Not
+		// through a symlink: logrotate makes none, and one put there
+		// would send the records into another file.
+		if err := a.open(syscall.O_NOFOLLOW); err != nil {
 			return err
 		}
 	}

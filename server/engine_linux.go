@@ -157,6 +157,9 @@ func newEngine(opts *Options, log *slog.Logger, self string) (*engine, error) {
 	if err := e.checkPolicyFiles(e.roots.with(nil)); err != nil {
 		return nil, err
 	}
+	if err := e.checkAuditLog(e.roots.with(nil)); err != nil {
+		return nil, err
+	}
 	storeOpts := policy.StoreOptions{CheckInterval: rulesCheckInterval, Home: home, Vet: e.vetRulesFiles}
 	if e.stores, err = newStores(context.Background(), e.sources, storeOpts); err != nil {
 		return nil, err

@@ -56,6 +56,9 @@ func (e *engine) Exec(ctx context.Context, call *Call) (Outcome, error) {
 	if err := e.checkPolicyFiles(written); err != nil {
 		return Outcome{}, err
 	}
+	if err := e.checkAuditLog(written); err != nil {
+		return Outcome{}, err
+	}
 	e.roots.add(trust)
 	store, err := e.projectStore(ctx, call.Workdir, written)
 	if err != nil {
