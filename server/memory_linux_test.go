@@ -34,6 +34,9 @@ func settledRSS(t *testing.T, pid int, target int) int {
 // 2,000 calls and after a 10 MB request, which it refuses as it streams
 // in rather than holding it (and the memory it took) for minutes.
 func TestBinaryIdleMemory(t *testing.T) {
+	if testing.Short() {
+		t.Skip("2,000 calls")
+	}
 	cmd := exec.Command(leanExecgate(t), "server")
 	cmd.Env = serverEnv(t, privateDir(t))
 	cs := connect(t, cmd, nil)
