@@ -163,6 +163,7 @@ func shortDecision(d Decision) Decision {
 	}
 	d.Argv = short
 	d.Program = shorten(d.Program, maxListedArg)
+	d.Executable = shorten(d.Executable, maxListedArg)
 	d.Rule = shorten(d.Rule, maxListedArg)
 	d.Reason = shorten(d.Reason, maxListedArg)
 	return d
