@@ -102,6 +102,12 @@ func (l *lockedBuilder) Write(p []byte) (int, error) {
 	return l.b.Write(p)
 }
 
+func (l *lockedBuilder) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
 func (p *serverProc) send(s string) {
 	p.t.Helper()
 	if _, err := io.WriteString(p.stdin, s); err != nil {

@@ -28,8 +28,8 @@ func TestBinaryCodexHomeFlag(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			cmd := exec.Command(execgateSelf(t), append([]string{"server", "--bash", testbash.Path(t)}, tt.flags...)...)
 			cmd.Env = []string{"HOME=" + userHome, "LANG=C.UTF-8", "PATH=" + os.Getenv("PATH"), "SHELL=/bin/bash", "TERM=dumb"}
-			var stderr strings.Builder
-			cmd.Stderr = &lockedBuilder{b: &stderr}
+			stderr := &lockedBuilder{b: &strings.Builder{}}
+			cmd.Stderr = stderr
 			cs := connect(t, cmd, nil)
 			ws := t.TempDir()
 			r := callShell(t, cs, map[string]any{"command": "rm -f " + ws + "/nothing; echo $?", "workdir": ws, "login": false})

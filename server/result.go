@@ -112,8 +112,9 @@ type ShellOutput struct {
 const (
 	listedFirst     = 20      // decisions listed whatever they are
 	decisionsBudget = 3 << 10 // bytes of JSON for the listed decisions
-	maxListedArg    = 200     // bytes of one argument, program path or reason
+	maxListedArg    = 200     // bytes of one argument or path
 	maxListedArgs   = 24      // arguments of one argv
+	maxListedReason = 600     // bytes of a reason: it says how to get a command through
 	maxNoteBytes    = 1 << 10
 )
 
@@ -165,7 +166,7 @@ func shortDecision(d Decision) Decision {
 	d.Program = shorten(d.Program, maxListedArg)
 	d.Executable = shorten(d.Executable, maxListedArg)
 	d.Rule = shorten(d.Rule, maxListedArg)
-	d.Reason = shorten(d.Reason, maxListedArg)
+	d.Reason = shorten(d.Reason, maxListedReason)
 	return d
 }
 
