@@ -38,7 +38,13 @@ func TestServerInfoVersion(t *testing.T) {
 		t.Fatalf("scripts/version.sh printed %q, not a Go module version", want)
 	}
 
-	// As the Makefile builds it.
+	// The Makefile links it in...
+	dry := exec.Command("make", "-n", "build")
+	dry.Dir = root
+	if b, err := dry.Output(); err != nil || !strings.Contains(string(b), "buildinfo.Version="+want+"'") {
+		t.Errorf("make build does not link in the version %s (%v):\n%s", want, err, b)
+	}
+	// ... and the binary built so reports it.
 	bin := testbin.Must(t, testbin.Execgate, "-ldflags=-X github.com/execgate/execgate/internal/buildinfo.Version="+want)
 	cmd := exec.Command(bin, "server")
 	cmd.Env = serverEnv(t, privateDir(t))
