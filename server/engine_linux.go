@@ -30,6 +30,7 @@ type engine struct {
 	wrapper  string
 	wrapID   fileID
 	runDir   string // private; removed by Close ("" if none was made)
+	runLock  *os.File // held while runDir is in use (see removeStale)
 	// sources are the rules layers every call shares; stores add each
 	// call's project layer (see projectStore).
 	sources  policy.Sources
@@ -106,7 +107,7 @@ func newEngine(opts *Options, log *slog.Logger, self string) (*engine, error) {
 		return nil, err
 	}
 	e.bashFrom = found.source
-	if e.runDir, err = runtimeDir(os.Getenv); err != nil {
+	if e.runDir, e.runLock, err = runtimeDir(os.Getenv); err != nil {
 		return nil, err
 	}
 	if e.bash, err = probeBash(context.Background(), found.path, e.runDir); err != nil {
@@ -211,6 +212,9 @@ func (e *engine) Close() error {
 		}
 		if e.runDir != "" {
 			err = os.RemoveAll(e.runDir)
+		}
+		if e.runLock != nil {
+			e.runLock.Close()
 		}
 	})
 	return err

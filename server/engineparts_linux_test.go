@@ -235,7 +235,7 @@ func TestRuntimeDir(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			dir, err := runtimeDir(func(k string) string {
+			dir, lock, err := runtimeDir(func(k string) string {
 				if k == "XDG_RUNTIME_DIR" {
 					return tt.xdg
 				}
@@ -245,6 +245,7 @@ func TestRuntimeDir(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer os.RemoveAll(dir)
+			defer lock.Close()
 			want := tt.wantBase
 			if want == "" {
 				want = filepath.Join(cache, "execgate")
@@ -327,20 +328,43 @@ func TestEngineReloadsRules(t *testing.T) {
 	}
 }
 
+// A runtime directory is removed once no server holds its lock, whatever
+// its name says about a process id; an unlocked one that may be starting
+// right now, and anything that is not a runtime directory, stay.
 func TestRuntimeDirRemovesStale(t *testing.T) {
 	base := t.TempDir()
-	// A pid that cannot exist (above the kernel's pid_max limit).
-	stale := filepath.Join(base, "run-2147483647-x")
-	live := filepath.Join(base, "run-"+strconv.Itoa(os.Getpid())+"-y")
+	dead := filepath.Join(base, "run-1-dead")   // its server is gone: lock file, unlocked
+	live := filepath.Join(base, "run-1-live")   // locked, although pid 1 is not a server
+	young := filepath.Join(base, "run-2-young") // no lock file yet
+	old := filepath.Join(base, "run-3-old")     // no lock file for long: abandoned
 	other := filepath.Join(base, "unrelated")
-	for _, d := range []string{stale, live, other} {
+	for _, d := range []string{dead, live, young, old, other} {
 		if err := os.Mkdir(d, 0o700); err != nil {
 			t.Fatal(err)
 		}
 	}
+	deadLock, err := lockRuntimeDir(dead)
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadLock.Close()
+	liveLock, err := lockRuntimeDir(live)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer liveLock.Close()
+	past := time.Now().Add(-2 * staleAfter)
+	if err := os.Chtimes(old, past, past); err != nil {
+		t.Fatal(err)
+	}
 	removeStale(base)
-	if exists(stale) || !exists(live) || !exists(other) {
-		t.Errorf("stale %v live %v other %v; want only the stale one removed", exists(stale), exists(live), exists(other))
+	for _, c := range []struct {
+		dir  string
+		want bool
+	}{{dead, false}, {live, true}, {young, true}, {old, false}, {other, true}} {
+		if exists(c.dir) != c.want {
+			t.Errorf("%s exists: %v, want %v", filepath.Base(c.dir), exists(c.dir), c.want)
+		}
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -17,8 +18,9 @@ import (
 // write, or a call could replace the wrapper every later call execs through:
 // so $XDG_RUNTIME_DIR (a per-user tmpfs) when usable, else the user cache
 // directory; never /tmp, which workspace-write makes writable. The caller
-// removes it when the server exits.
-func runtimeDir(getenv func(string) string) (string, error) {
+// removes it when the server exits, and holds the returned lock until then
+// (see removeStale).
+func runtimeDir(getenv func(string) string) (string, *os.File, error) {
 	var bases []string
 	if x := getenv("XDG_RUNTIME_DIR"); filepath.IsAbs(x) && ownedPrivateDir(x) {
 		bases = append(bases, x)
@@ -48,9 +50,15 @@ func runtimeDir(getenv func(string) string) (string, error) {
 			errs = append(errs, err)
 			continue
 		}
-		return dir, nil
+		lock, err := lockRuntimeDir(dir)
+		if err != nil {
+			os.RemoveAll(dir)
+			errs = append(errs, err)
+			continue
+		}
+		return dir, lock, nil
 	}
-	return "", fmt.Errorf("no private runtime directory for the execve wrapper (tried $XDG_RUNTIME_DIR and the user cache directory): %v", errs)
+	return "", nil, fmt.Errorf("no private runtime directory for the execve wrapper (tried $XDG_RUNTIME_DIR and the user cache directory): %v", errs)
 }
 
 // ownedPrivateDir reports whether dir is a directory owned by us that
@@ -71,25 +79,60 @@ func noexec(dir string) bool {
 	return unix.Statfs(dir, &st) == nil && st.Flags&unix.ST_NOEXEC != 0
 }
 
+// liveLock is the file in a runtime directory its server keeps locked
+// (flock, exclusive) for as long as it runs.
+const liveLock = ".live"
+
+// lockRuntimeDir creates and locks dir's liveLock. The lock belongs to the
+// open file description, which is close-on-exec, so it ends with the
+// server however the server ends.
+func lockRuntimeDir(dir string) (*os.File, error) {
+	f, err := os.OpenFile(filepath.Join(dir, liveLock), os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("runtime directory lock: %w", err)
+	}
+	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("runtime directory lock %s: %w", f.Name(), err)
+	}
+	return f, nil
+}
+
+// staleAfter is how old a runtime directory without a lock file must be
+// before it counts as abandoned: a server creates the lock right after the
+// directory, so a younger one may be a server starting now.
+const staleAfter = time.Minute
+
 // removeStale removes the runtime directories of servers that are gone
-// without cleaning up (killed): run-PID-* whose PID no longer exists.
+// without cleaning up (killed). A directory is live while its server holds
+// the lock on its liveLock: a process id would say nothing about a server
+// in another PID namespace (a container, a sandbox) and could be reused.
 func removeStale(base string) {
 	entries, err := os.ReadDir(base)
 	if err != nil {
 		return
 	}
 	for _, e := range entries {
-		rest, ok := strings.CutPrefix(e.Name(), "run-")
-		if !ok || !e.IsDir() {
+		if !strings.HasPrefix(e.Name(), "run-") || !e.IsDir() {
 			continue
 		}
-		pidText, _, ok := strings.Cut(rest, "-")
-		pid, err := strconv.Atoi(pidText)
-		if !ok || err != nil || pid <= 0 {
-			continue
-		}
-		if err := syscall.Kill(pid, 0); errors.Is(err, syscall.ESRCH) {
-			os.RemoveAll(filepath.Join(base, e.Name()))
+		dir := filepath.Join(base, e.Name())
+		if abandoned(dir) {
+			os.RemoveAll(dir)
 		}
 	}
+}
+
+// abandoned reports whether no server holds dir's lock.
+func abandoned(dir string) bool {
+	f, err := os.OpenFile(filepath.Join(dir, liveLock), os.O_RDONLY|unix.O_NOFOLLOW, 0)
+	if errors.Is(err, os.ErrNotExist) {
+		fi, err := os.Lstat(dir)
+		return err == nil && time.Since(fi.ModTime()) > staleAfter
+	}
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	return unix.Flock(int(f.Fd()), unix.LOCK_SH|unix.LOCK_NB) == nil
 }
