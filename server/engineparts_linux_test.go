@@ -333,12 +333,13 @@ func TestEngineReloadsRules(t *testing.T) {
 // right now, and anything that is not a runtime directory, stay.
 func TestRuntimeDirRemovesStale(t *testing.T) {
 	base := t.TempDir()
-	dead := filepath.Join(base, "run-1-dead")   // its server is gone: lock file, unlocked
-	live := filepath.Join(base, "run-1-live")   // locked, although pid 1 is not a server
-	young := filepath.Join(base, "run-2-young") // no lock file yet
-	old := filepath.Join(base, "run-3-old")     // no lock file for long: abandoned
+	dead := filepath.Join(base, "run-1-dead")        // its server is gone: lock file, unlocked
+	live := filepath.Join(base, "run-1-live")        // locked, although pid 1 is not a server
+	young := filepath.Join(base, "run-2-young")      // no lock file yet
+	old := filepath.Join(base, "run-2147483647-old") // no lock file for long, no such pid: abandoned
+	oldLive := filepath.Join(base, "run-1-old")      // no lock file for long, but its pid exists (an earlier release's server)
 	other := filepath.Join(base, "unrelated")
-	for _, d := range []string{dead, live, young, old, other} {
+	for _, d := range []string{dead, live, young, old, oldLive, other} {
 		if err := os.Mkdir(d, 0o700); err != nil {
 			t.Fatal(err)
 		}
@@ -354,14 +355,16 @@ func TestRuntimeDirRemovesStale(t *testing.T) {
 	}
 	defer liveLock.Close()
 	past := time.Now().Add(-2 * staleAfter)
-	if err := os.Chtimes(old, past, past); err != nil {
-		t.Fatal(err)
+	for _, d := range []string{old, oldLive} {
+		if err := os.Chtimes(d, past, past); err != nil {
+			t.Fatal(err)
+		}
 	}
 	removeStale(base)
 	for _, c := range []struct {
 		dir  string
 		want bool
-	}{{dead, false}, {live, true}, {young, true}, {old, false}, {other, true}} {
+	}{{dead, false}, {live, true}, {young, true}, {old, false}, {oldLive, true}, {other, true}} {
 		if exists(c.dir) != c.want {
 			t.Errorf("%s exists: %v, want %v", filepath.Base(c.dir), exists(c.dir), c.want)
 		}

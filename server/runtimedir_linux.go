@@ -127,12 +127,26 @@ func removeStale(base string) {
 func abandoned(dir string) bool {
 	f, err := os.OpenFile(filepath.Join(dir, liveLock), os.O_RDONLY|unix.O_NOFOLLOW, 0)
 	if errors.Is(err, os.ErrNotExist) {
+		// A server of an earlier release (no lock file) is judged by the
+		// pid in the name, as it was then.
 		fi, err := os.Lstat(dir)
-		return err == nil && time.Since(fi.ModTime()) > staleAfter
+		return err == nil && time.Since(fi.ModTime()) > staleAfter && !pidAlive(dir)
 	}
 	if err != nil {
 		return false
 	}
 	defer f.Close()
 	return unix.Flock(int(f.Fd()), unix.LOCK_SH|unix.LOCK_NB) == nil
+}
+
+// pidAlive reports whether the pid in a runtime directory's name
+// (run-PID-...) is a process that exists, or the name holds none.
+func pidAlive(dir string) bool {
+	rest, _ := strings.CutPrefix(filepath.Base(dir), "run-")
+	pidText, _, _ := strings.Cut(rest, "-")
+	pid, err := strconv.Atoi(pidText)
+	if err != nil || pid <= 0 {
+		return true
+	}
+	return !errors.Is(syscall.Kill(pid, 0), syscall.ESRCH)
 }
