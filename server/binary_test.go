@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -326,5 +327,19 @@ func TestBinarySandboxStateUpdateReply(t *testing.T) {
 	r = p.recv()
 	if r.Error == nil || !strings.Contains(r.Error.Message, "sandbox_cwd") {
 		t.Errorf("bad update: %+v", r.Error)
+	}
+	// A policy execgate cannot use is an invalid-params error naming the
+	// field, not {} and read-only calls later.
+	for i, params := range []string{
+		`{"sandboxPolicy":{"type":"no-such-mode"},"sandboxCwd":"/tmp"}`,
+		`{"permissionProfile":{"type":"managed","file_system":{"type":"restricted","entries":[{"path":{"type":"nonsense"},"access":"read"}]},"network":"restricted"}}`,
+		`{"sandbox_cwd":"relative/dir"}`,
+	} {
+		p.send(fmt.Sprintf(`{"jsonrpc":"2.0","id":%d,"method":"codex/sandbox-state/update","params":%s}`+"\n", 10+i, params))
+		r = p.recv()
+		field := []string{"sandboxPolicy", "permissionProfile", "sandbox_cwd"}[i]
+		if r.Error == nil || r.Error.Code != -32602 || !strings.Contains(r.Error.Message, field) {
+			t.Errorf("update %s: error %+v, want -32602 naming %s", params, r.Error, field)
+		}
 	}
 }

@@ -29,7 +29,7 @@ type engine struct {
 	bashID   fileID
 	wrapper  string
 	wrapID   fileID
-	runDir   string // private; removed by Close ("" if none was made)
+	runDir   string   // private; removed by Close ("" if none was made)
 	runLock  *os.File // held while runDir is in use (see removeStale)
 	// sources are the rules layers every call shares; stores add each
 	// call's project layer (see projectStore).

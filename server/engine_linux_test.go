@@ -262,7 +262,12 @@ func TestEngineSandboxState(t *testing.T) {
 	if r := write(t, out, nil); r.ExitCode == 0 {
 		t.Errorf("workspace-write state: wrote outside the roots")
 	}
-	update(t, `{"sandboxPolicy":{"type":"no-such-mode"},"sandboxCwd":"`+ws+`"}`)
+	// Refused with an error, and calls then run read-only, not under the
+	// previous workspace-write.
+	if _, err := mcp.CallCustomMethod[*rawParams, *emptyResult](context.Background(), h.cs, SandboxStateMethod,
+		&rawParams{Body: json.RawMessage(`{"sandboxPolicy":{"type":"no-such-mode"},"sandboxCwd":"` + ws + `"}`)}); err == nil || !strings.Contains(err.Error(), "sandboxPolicy") {
+		t.Errorf("unknown mode accepted: %v", err)
+	}
 	if r := write(t, ws, nil); r.ExitCode == 0 {
 		t.Errorf("unknown mode did not fall back to read-only: %q", r.Output)
 	}

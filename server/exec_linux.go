@@ -191,21 +191,6 @@ func (e *engine) defaultSpec(log *slog.Logger) sandbox.Spec {
 	return spec
 }
 
-// codexPolicy is the sandbox in Codex's state and the field it came from,
-// nil when none. A permission profile (Codex 0.171 and later) wins over a
-// sandboxPolicy (0.97) should a client send both.
-func codexPolicy(st *SandboxState) (json.RawMessage, string) {
-	switch {
-	case st == nil:
-		return nil, ""
-	case st.PermissionProfile != nil:
-		return st.PermissionProfile, "permissionProfile"
-	case st.Policy != nil:
-		return st.Policy, "sandboxPolicy"
-	}
-	return nil, ""
-}
-
 // usableDirs keeps the absolute paths naming existing directories, cleaned
 // and without duplicates, reporting the others.
 func usableDirs(dirs []string, bad func(string, error)) []string {

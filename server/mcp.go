@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/google/jsonschema-go/jsonschema"
+	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/execgate/execgate/internal/buildinfo"
@@ -265,6 +266,14 @@ func (st *sessionState) markRootsStale() {
 func (s *Server) handleSandboxState(_ context.Context, ss *mcp.ServerSession, p *sandboxStateParams) (*sandboxStateResult, error) {
 	st := p.State
 	s.state(ss).setSandbox(&st)
+	// A sandbox execgate cannot use is answered with an error naming the
+	// field, so the client learns it now; it is still kept, so later calls
+	// fail closed (read-only, with a note) rather than run under the
+	// previous, possibly wider, sandbox.
+	if err := st.checkPolicy(); err != nil {
+		s.log.Warn("sandbox state refused; calls run read-only until the next update", "error", err)
+		return nil, &jsonrpc.Error{Code: jsonrpc.CodeInvalidParams, Message: err.Error()}
+	}
 	s.log.Info("sandbox state updated", "policy", string(st.Policy), "cwd", st.Cwd)
 	return &sandboxStateResult{}, nil
 }

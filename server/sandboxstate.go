@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/execgate/execgate/sandbox"
 )
 
 // Where Codex sends its sandbox state. 0.97 sends SandboxStateMethod when
@@ -168,4 +170,33 @@ func stateFromMeta(meta map[string]any) (*SandboxState, error) {
 		return &st, nil
 	}
 	return nil, nil
+}
+
+// codexPolicy is the sandbox in Codex's state and the field it came from,
+// nil when none. A permission profile (Codex 0.171 and later) wins over a
+// sandboxPolicy (0.97) should a client send both.
+func codexPolicy(st *SandboxState) (json.RawMessage, string) {
+	switch {
+	case st == nil:
+		return nil, ""
+	case st.PermissionProfile != nil:
+		return st.PermissionProfile, "permissionProfile"
+	case st.Policy != nil:
+		return st.Policy, "sandboxPolicy"
+	}
+	return nil, ""
+}
+
+// checkPolicy reports whether execgate can use the sandbox in st, naming
+// the field at fault when it cannot.
+func (st *SandboxState) checkPolicy() error {
+	raw, field := codexPolicy(st)
+	if raw == nil {
+		return nil
+	}
+	var pol sandbox.Policy
+	if err := json.Unmarshal(raw, &pol); err != nil {
+		return fmt.Errorf("%s: %w", field, err)
+	}
+	return nil
 }
