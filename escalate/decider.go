@@ -75,6 +75,12 @@ type Decision struct {
 	// request's own argv[0] is never used: multi-call programs (git,
 	// busybox) choose what to do by it.
 	Argv0 string
+	// Env are NAME=VALUE entries set, for Escalate, over the program's
+	// environment after everything else (Options.Env): what the Decider
+	// chose for this one program, such as the repository a trusted git
+	// must use. Nothing from the shell overrides them. An invalid entry
+	// makes the session deny the exec.
+	Env []string
 }
 
 // argv0 is the argv[0] an escalated e gets under d.

@@ -4,7 +4,8 @@
 // the datagram handshake that hands each exec its own stream, and the server
 // side that decides each request and runs escalated commands: the file the
 // request names resolved once (internal/resolve), with argv[0] the name the
-// rule matched, under a per-call reaper process that kills everything they
+// rule matched and the server's environment (EnvPolicy, plus what the
+// Decision sets), under a per-call reaper process that kills everything they
 // start when the call ends (ReaperMain), within per-call and per-server
 // bounds (Limits).
 //

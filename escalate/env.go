@@ -191,3 +191,31 @@ func (p *EnvPolicy) Environ(fromShell []string) []string {
 func validEnvEntry(k, v string) bool {
 	return k != "" && !strings.ContainsAny(k, "=\x00") && !strings.ContainsRune(v, 0)
 }
+
+// setEnv returns env (sorted NAME=VALUE entries, as Environ returns them)
+// with the entries of set replacing or adding to it, sorted.
+func setEnv(env, set []string) []string {
+	if len(set) == 0 {
+		return env
+	}
+	out := slices.DeleteFunc(slices.Clone(env), func(kv string) bool {
+		name, _, _ := strings.Cut(kv, "=")
+		return slices.ContainsFunc(set, func(s string) bool { return strings.HasPrefix(s, name+"=") })
+	})
+	out = append(out, set...)
+	slices.Sort(out)
+	return out
+}
+
+// invalidEnv returns the first entry of env that is not NAME=VALUE as
+// execve can pass it, or that names a variable wiring the escalate
+// protocol ("" if none).
+func invalidEnv(env []string) string {
+	for _, kv := range env {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || !validEnvEntry(k, v) || neverPassed(k) {
+			return kv
+		}
+	}
+	return ""
+}

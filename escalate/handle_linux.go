@@ -111,7 +111,7 @@ func (s *Session) serveExec(ctx context.Context, c *pollConn) (string, error) {
 	if err != nil {
 		return e.File, err
 	}
-	res, err := s.runEscalated(ctx, c, e, l, s.opts.env().Environ(e.Env), stdio)
+	res, err := s.runEscalated(ctx, c, e, l, setEnv(s.opts.env().Environ(e.Env), d.Env), stdio)
 	if err != nil {
 		return e.File, err
 	}
@@ -216,10 +216,15 @@ func (s *Session) decide(ctx context.Context, e Exec) (d Decision) {
 	d = s.decider.Decide(ctx, e)
 	switch d.Action {
 	case Run, Escalate, Deny:
-		return d
+	default:
+		s.log.Error("escalate: Decider returned an unknown action", "file", e.File, "action", d.Action)
+		return Decision{Action: Deny, Reason: "internal error in the exec policy"}
 	}
-	s.log.Error("escalate: Decider returned an unknown action", "file", e.File, "action", d.Action)
-	return Decision{Action: Deny, Reason: "internal error in the exec policy"}
+	if bad := invalidEnv(d.Env); bad != "" {
+		s.log.Error("escalate: Decider set an invalid environment entry", "file", e.File, "entry", bad)
+		return Decision{Action: Deny, Reason: "internal error in the exec policy"}
+	}
+	return d
 }
 
 func (s *Session) record(r Record) {

@@ -211,6 +211,28 @@ func TestEscalateEnvFromServer(t *testing.T) {
 	}
 }
 
+// TestEscalateDecisionEnv: what the Decider sets in Decision.Env reaches
+// the escalated program over the server's environment and over anything
+// the request's passes (here KEEP, allowed from the shell).
+func TestEscalateDecisionEnv(t *testing.T) {
+	pol, err := NewEnvPolicy([]string{"PATH=/usr/bin:/bin", "GIT_DIR=/server"}, []string{"KEEP", "GIT_*"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := DeciderFunc(func(context.Context, Exec) Decision {
+		return Decision{Action: Escalate, Env: []string{"GIT_DIR=/pinned", "KEEP=decider", "NEW=a=b"}}
+	})
+	ts := startSession(t, d, Options{Env: pol})
+	env := map[string]string{"KEEP": "shell", "GIT_DIR": "/shell", "GIT_WORK_TREE": "/shell"}
+	res, out, _ := ts.escalate(t, Request{File: "/usr/bin/env", Argv: []string{"env"}, Workdir: "/", Env: env}, "").wait()
+	got := strings.Split(strings.TrimSpace(out), "\n")
+	slices.Sort(got)
+	want := []string{"GIT_DIR=/pinned", "GIT_WORK_TREE=/shell", "KEEP=decider", "NEW=a=b", "PATH=/usr/bin:/bin"}
+	if res.ExitCode != 0 || !slices.Equal(got, want) {
+		t.Fatalf("env printed %q (exit %d), want %q", got, res.ExitCode, want)
+	}
+}
+
 // TestEscalateArgv0: an escalated program never gets the request's argv[0]
 // (multi-call programs dispatch on it): it gets the Decider's Argv0, by
 // default the base name of the requested path, which is what rules match.

@@ -370,6 +370,10 @@ func TestDeciderFailuresDeny(t *testing.T) {
 			panic("policy bug")
 		case "bogus":
 			return Decision{Action: Action(42)}
+		case "bad-env":
+			return Decision{Action: Escalate, Env: []string{"NO_EQUALS"}}
+		case "wiring-env":
+			return Decision{Action: Escalate, Env: []string{EnvSocket + "=9"}}
 		}
 		return Decision{Action: Run}
 	})
@@ -378,7 +382,7 @@ func TestDeciderFailuresDeny(t *testing.T) {
 			panic("hook bug")
 		}
 	}})
-	for _, arg := range []string{"panic", "bogus"} {
+	for _, arg := range []string{"panic", "bogus", "bad-env", "wiring-env"} {
 		got := ts.decide(t, Request{File: "/bin/x", Argv: []string{"x", arg}, Workdir: "/"})
 		if got != (Response{Action: Deny, Reason: "internal error in the exec policy"}) {
 			t.Errorf("%s: %+v, want an internal-error Deny", arg, got)
@@ -387,7 +391,7 @@ func TestDeciderFailuresDeny(t *testing.T) {
 	if got := ts.decide(t, Request{File: "/bin/x", Argv: []string{"x", "hook-panic"}, Workdir: "/"}); got.Action != Run {
 		t.Errorf("a panicking OnDecision changed the answer: %+v", got)
 	}
-	for _, want := range []string{"Decider panicked", "unknown action", "OnDecision panicked"} {
+	for _, want := range []string{"Decider panicked", "unknown action", "invalid environment entry", "OnDecision panicked"} {
 		ts.logs.waitFor(t, want)
 	}
 }
