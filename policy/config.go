@@ -59,6 +59,13 @@ type ExecgateConfig struct {
 	// in a repository the sandbox could have written: "sandbox" (run it
 	// inside the sandbox, the default) or "ask" ("" when unset).
 	UntrustedRepository string
+	// DangerousCommands is what a dangerous command (rm -f, git reset
+	// --hard; see IsDangerous) does: "confine" (the default) runs one no
+	// rule covers inside the sandbox without asking, and asks only where
+	// it would run unconfined; "ask" asks before every one no rule covers,
+	// confined or not, and lets an allow rule decide alone, as Codex 0.97
+	// does ("" when unset).
+	DangerousCommands string
 }
 
 // TrustLevel returns the configured trust level of a project directory.
@@ -154,9 +161,15 @@ func ParseConfig(name string, data []byte) (*Config, []string, error) {
 		default:
 			d.fail("execgate.untrusted_repository", fmt.Sprintf("unknown value %q (want sandbox or ask)", e.UntrustedRepository))
 		}
+		d.str(t, "execgate", "dangerous_commands", &e.DangerousCommands)
+		switch e.DangerousCommands {
+		case "", "confine", "ask":
+		default:
+			d.fail("execgate.dangerous_commands", fmt.Sprintf("unknown value %q (want confine or ask)", e.DangerousCommands))
+		}
 		d.unknown(t, "execgate", "bash", "execve_wrapper", "preserve_program_paths", "rules", "timeout_ms",
 			"max_output_bytes", "prompt_timeout_ms", "audit_log", "log_level", "network", "escalated_env_allow",
-			"repository_programs", "untrusted_repository")
+			"repository_programs", "untrusted_repository", "dangerous_commands")
 		switch e.LogLevel {
 		case "", "debug", "info", "warn", "error":
 		default:

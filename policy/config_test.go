@@ -40,6 +40,7 @@ log_level = "debug"
 network = false
 escalated_env_allow = ["PATH", "HOME", "LC_*"]
 untrusted_repository = "ask"
+dangerous_commands = "ask"
 colour = "always"
 
 [execgate.repository_programs]
@@ -64,6 +65,7 @@ make = "workdir"
 			AuditLog: "/var/log/execgate.jsonl", LogLevel: "debug", Network: &no,
 			EscalatedEnvAllow:   []string{"PATH", "HOME", "LC_*"},
 			UntrustedRepository: "ask",
+			DangerousCommands:   "ask",
 			RepositoryPrograms:  map[string]string{"make": "workdir", "npm*": "workdir"},
 		},
 	}
@@ -96,6 +98,7 @@ func TestParseConfigErrors(t *testing.T) {
 		{"[execgate]\nescalated_env_allow = \"PATH\"", "execgate.escalated_env_allow: expected an array of strings, got a string"},
 		{"[execgate]\npreserve_program_paths = \"yes\"", "execgate.preserve_program_paths: expected a boolean, got a string"},
 		{"[execgate]\nuntrusted_repository = \"escalate\"", `execgate.untrusted_repository: unknown value "escalate" (want sandbox or ask)`},
+		{"[execgate]\ndangerous_commands = \"never\"", `execgate.dangerous_commands: unknown value "never" (want confine or ask)`},
 		{"[execgate]\nrepository_programs = [\"make\"]", "execgate.repository_programs: expected a table, got an array"},
 		{"[execgate.repository_programs]\nmake = true", "execgate.repository_programs.make: expected a string, got a boolean"},
 		{"[execgate]\nlog_level = \"loud\"", `execgate.log_level: unknown level "loud"`},

@@ -1,6 +1,9 @@
 package policy
 
-import "strings"
+import (
+	"slices"
+	"strings"
+)
 
 // IsDangerous reports whether argv is a command Codex 0.97.0 considers
 // dangerous enough to prompt for when no rule matched (reference §10): git
@@ -21,6 +24,55 @@ func IsDangerous(argv []string) bool {
 		}
 	}
 	return false
+}
+
+// DangerousPrefix returns, for a command IsDangerous reports, the tokens
+// an "always allow" answer should allow: the program and what precedes its
+// first operand (its options; git's global options, subcommand and the
+// subcommand's options; sudo's command, likewise), when those hold all that
+// makes the command dangerous: `rm -f`, `git reset --hard`, `sudo rm -rf`.
+// Such a rule holds for the next file too. When the danger lies in an
+// operand (`git push origin +main`, a shell script) it is all of argv. Nil
+// when argv is not dangerous.
+func DangerousPrefix(argv []string) []string {
+	if !IsDangerous(argv) {
+		return nil
+	}
+	if n := commandPrefixLen(argv); isDangerousExec(argv[:n]) {
+		return slices.Clone(argv[:n])
+	}
+	return slices.Clone(argv)
+}
+
+// commandPrefixLen is how many tokens of argv (not empty) come before its
+// first operand, as isDangerousExec reads the command.
+func commandPrefixLen(argv []string) int {
+	switch {
+	case strings.HasSuffix(argv[0], "git"):
+		i := 1
+		for i < len(argv) && strings.HasPrefix(argv[i], "-") {
+			if gitValueOptions[argv[i]] {
+				i++
+			}
+			i++
+		}
+		if i < len(argv) {
+			i++ // the subcommand
+		}
+		return optionsEnd(argv, min(i, len(argv)))
+	case argv[0] == "sudo" && len(argv) > 1:
+		return 1 + commandPrefixLen(argv[1:])
+	}
+	return optionsEnd(argv, 1)
+}
+
+// optionsEnd is the index of the first token of argv at or after i that is
+// not an option ("--" and "-" are not options).
+func optionsEnd(argv []string, i int) int {
+	for i < len(argv) && len(argv[i]) > 1 && argv[i][0] == '-' && argv[i] != "--" {
+		i++
+	}
+	return i
 }
 
 func isDangerousExec(argv []string) bool {

@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"slices"
 	"strings"
 	"testing"
 )
@@ -41,6 +42,38 @@ func TestIsDangerous(t *testing.T) {
 		if IsDangerous(argv) {
 			t.Errorf("IsDangerous(%q) = true, want false", argv)
 		}
+	}
+}
+
+// TestDangerousPrefix: "always allow" on a dangerous command allows the
+// program and its options, never the files it is given; where an operand is
+// what makes it dangerous, the whole command.
+func TestDangerousPrefix(t *testing.T) {
+	for cmd, want := range map[string]string{
+		"rm -f conftest.err conftest.c": "rm -f",
+		"rm -rf conftest.dir":           "rm -rf",
+		"rm -f -r -- x":                 "rm -f -r",
+		"rm -v -f x":                    "rm -v -f",
+		"/bin/rm -f x":                  "/bin/rm -f",
+		"rm x -rf":                      "rm x -rf",
+		"git reset --hard HEAD~1":       "git reset --hard",
+		"git reset HEAD~1":              "git reset",
+		"git -C repo reset --hard":      "git -C repo reset --hard",
+		"git push --force origin main":  "git push --force",
+		"git push origin +main":         "git push origin +main",
+		"git branch -D feature":         "git branch -D",
+		"git clean -fdx":                "git clean -fdx",
+		"sudo rm -rf /x":                "sudo rm -rf",
+		"git -C":                        "",
+		"ls -f":                         "",
+	} {
+		if got := strings.Join(DangerousPrefix(split(cmd)), " "); got != want {
+			t.Errorf("DangerousPrefix(%q) = %q, want %q", cmd, got, want)
+		}
+	}
+	script := []string{"bash", "-c", "rm -rf x"}
+	if got := DangerousPrefix(script); !slices.Equal(got, script) {
+		t.Errorf("DangerousPrefix(%q) = %q, want all of it", script, got)
 	}
 }
 
