@@ -32,6 +32,10 @@ type Verdict struct {
 	// Reason says why it is not trusted (a sentence naming the path at
 	// fault), or for a trusted one what was checked.
 	Reason string
+	// Pin, when set, is part of the trust: the program may run outside
+	// the sandbox only with Pin.Env() set over its environment, so that
+	// it uses the repository that was checked and searches for no other.
+	Pin *Pin
 }
 
 // Check decides whether ex, if its program is in the table, may run
@@ -74,7 +78,7 @@ func (r *Registry) Check(ex Exec) Verdict {
 	}
 	switch kind {
 	case Git:
-		v.Repo, v.Reason = c.git(names, ex)
+		v.Repo, v.Pin, v.Reason = c.git(names, ex)
 	case Workdir:
 		v.Repo, v.Reason = c.workdir(ex.Workdir)
 	}
@@ -83,6 +87,9 @@ func (r *Registry) Check(ex Exec) Verdict {
 		v.Reason = "no sandbox could write the code it runs since execgate started"
 		if v.Repo != "" {
 			v.Reason = "repository " + v.Repo + " kept read-only since execgate started"
+		}
+		if v.Pin != nil {
+			v.Reason += "; git is given it (GIT_DIR, GIT_WORK_TREE=" + v.Pin.WorkTree + ") rather than searching for it from a directory the sandbox can write"
 		}
 	}
 	return v

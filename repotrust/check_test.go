@@ -92,10 +92,19 @@ func TestCheckWorkspaceRepository(t *testing.T) {
 	t.Run("identity variables from the shell", func(t *testing.T) {
 		expect(t, r.Check(gitExec(l.ws, l.env("GIT_AUTHOR_NAME=agent", "LANG=C"), "status")), true)
 	})
-	t.Run("subdirectory: a .git could be planted on the way", func(t *testing.T) {
+	t.Run("subdirectory: git is given the repository", func(t *testing.T) {
+		// A .git planted on the way up while git starts would be used, if
+		// git searched.
 		sub := filepath.Join(l.ws, "sub")
 		mkdirs(t, sub)
-		expect(t, r.Check(gitExec(sub, env, "status")), false, "git looks for a repository in "+sub, "writable root "+l.ws)
+		v := r.Check(gitExec(sub, env, "status"))
+		expect(t, v, true, "GIT_DIR")
+		if want := (Pin{GitDir: filepath.Join(l.ws, ".git"), WorkTree: l.ws}); v.Pin == nil || *v.Pin != want {
+			t.Errorf("pin %+v, want %+v", v.Pin, want)
+		}
+		if v := r.Check(gitExec(l.ws, env, "status")); v.Pin != nil {
+			t.Errorf("pin %+v at the top, where git's search is safe", v.Pin)
+		}
 	})
 	t.Run("nested repository", func(t *testing.T) {
 		nested := filepath.Join(l.ws, "nested")
@@ -221,8 +230,13 @@ func TestCheckSymlinkOnTheWay(t *testing.T) {
 	}
 	r := l.registry(t, DefaultPrograms(), protection(l.ws))
 	expect(t, r.Check(gitExec(l.outside, l.env(), "status")), true)
-	expect(t, r.Check(gitExec(link, l.env(), "status")), false, "can rename or replace "+link)
-	expect(t, r.Check(gitExec(l.home, l.env(), "-C", link, "status")), false, "can rename or replace "+link)
+	// Where git starts no longer matters once it is given the repository
+	// (the session refuses such a workdir anyway; -C is git's).
+	for _, ex := range []Exec{gitExec(link, l.env(), "status"), gitExec(l.home, l.env(), "-C", link, "status")} {
+		if v := r.Check(ex); !v.Trusted || v.Pin == nil || v.Pin.GitDir != filepath.Join(l.outside, ".git") {
+			t.Errorf("%v: %+v, want trusted with %s pinned", ex.Argv, v, filepath.Join(l.outside, ".git"))
+		}
+	}
 	wt := filepath.Join(l.base, "wt")
 	writeFile(t, filepath.Join(wt, ".git"), "gitdir: "+filepath.Join(link, ".git")+"\n")
 	expect(t, r.Check(gitExec(wt, l.env(), "status")), false, "can rename or replace "+link)

@@ -9,24 +9,42 @@ import (
 )
 
 // git checks a git program: names are its path, resolved path and argv[0].
-// It returns the git directory it would use and why it is not trusted ("").
-func (c *check) git(names []string, ex Exec) (string, string) {
+// It returns the git directory it would use, the Pin git must be given
+// (nil if none is needed), and why it is not trusted ("").
+func (c *check) git(names []string, ex Exec) (string, *Pin, string) {
 	genv, err := newGitEnv(c.env)
 	if err != nil {
-		return "", err.Error()
+		return "", nil, err.Error()
 	}
 	c.genv = genv
 	repo := ""
+	results := []gitResult{}
 	for _, cmd := range c.gitCommands(names, ex) {
-		gitDir, why := c.gitCommand(cmd, genv)
-		if why != "" {
-			return gitDir, why
+		r := c.gitCommand(cmd, genv)
+		if r.why != "" {
+			return r.gitDir, nil, r.why
 		}
 		if repo == "" {
-			repo = gitDir
+			repo = r.gitDir
+		}
+		results = append(results, r)
+	}
+	// One environment serves whichever reading git makes of its command
+	// line: a pin is given only if every reading needs that very one.
+	pin := results[0].pin
+	for _, r := range results[1:] {
+		if (r.pin == nil) != (pin == nil) || pin != nil && *r.pin != *pin {
+			return repo, nil, "git's command line reads two ways that need different repositories pinned"
 		}
 	}
-	return repo, ""
+	return repo, pin, ""
+}
+
+// gitResult is the check of one reading of a git command line.
+type gitResult struct {
+	gitDir string // the git directory it uses ("" if none)
+	pin    *Pin   // what git must be given to use only that (nil: nothing)
+	why    string // why it is not trusted ("" if it is)
 }
 
 // gitCommands are the ways git may read its command line: git dispatches
@@ -54,9 +72,9 @@ func (c *check) gitCommands(names []string, ex Exec) []gitCommand {
 }
 
 // gitCommand checks one reading of a git command line.
-func (c *check) gitCommand(cmd gitCommand, genv gitEnv) (string, string) {
+func (c *check) gitCommand(cmd gitCommand, genv gitEnv) gitResult {
 	if cmd.refuse != "" {
-		return "", cmd.refuse
+		return gitResult{why: cmd.refuse}
 	}
 	// git starts in cmd.dir: the path the session pins, then -C.
 	start, moved, movedRoot, err := c.view.resolve(cmd.dir, true)
@@ -64,7 +82,7 @@ func (c *check) gitCommand(cmd gitCommand, genv gitEnv) (string, string) {
 		_, err = c.view.lstat(start)
 	}
 	if err != nil {
-		return "", fmt.Sprintf("working directory %s: %v", cmd.dir, err)
+		return gitResult{why: fmt.Sprintf("working directory %s: %v", cmd.dir, err)}
 	}
 	gitDir := cmd.gitDir
 	if gitDir == "" && c.env["GIT_DIR"] != "" {
@@ -73,34 +91,29 @@ func (c *check) gitCommand(cmd gitCommand, genv gitEnv) (string, string) {
 	}
 	var repos []*repository
 	var workTrees []string // where git takes the work tree to be, for repos[0]
+	var found *repository  // what discovery found, if git searches
+	misled := ""           // how a sandbox could mislead git's search
 	switch {
 	case gitDir != "":
 		repo, why := c.named("the git directory", gitDir, []string{""}, genv)
 		if why != "" {
-			return gitDir, why
+			return gitResult{gitDir: gitDir, why: why}
 		}
 		repos = append(repos, repo)
 		workTrees = []string{start} // git's default with GIT_DIR and no work tree
 	default:
 		d, err := c.view.discover(start, genv)
 		if err != nil {
-			return "", err.Error()
+			return gitResult{why: err.Error()}
 		}
 		if d.repo != nil {
 			// A repository the sandbox wrote says so first.
 			if why := c.view.readOnly("the git directory", d.repo.gitDir, true); why != "" {
-				return d.repo.gitDir, why
+				return gitResult{gitDir: d.repo.gitDir, why: why}
 			}
 		}
-		for _, dir := range d.looked {
-			if root, ok := c.view.writable(dir); ok {
-				return "", fmt.Sprintf("git looks for a repository in %s, which the sandbox can write (writable root %s): "+
-					"a .git or a repository planted there while git starts would be used", dir, root)
-			}
-		}
-		if moved != "" {
-			return "", fmt.Sprintf("the sandbox can rename or replace %s (in writable root %s), so it can change which repository git finds from %s", moved, movedRoot, cmd.dir)
-		}
+		misled = c.searchRisk(d, cmd.dir, moved, movedRoot)
+		found = d.repo
 		repos = append(repos, d.repo)
 		if d.repo != nil && d.repo.workTree != "" {
 			workTrees = []string{d.repo.workTree}
@@ -112,14 +125,15 @@ func (c *check) gitCommand(cmd gitCommand, genv gitEnv) (string, string) {
 	for _, arg := range cmd.repoArgs {
 		repo, why := c.named("the repository argument", arg, enterRepoSuffixes, genv)
 		if why != "" {
-			return arg, why
+			return gitResult{gitDir: arg, why: why}
 		}
 		repos = append(repos, repo)
 	}
 	if why := c.globalConfig(); why != "" {
-		return "", why
+		return gitResult{why: why}
 	}
 	first := ""
+	var facts repoFacts // of repos[0]
 	for i, repo := range repos {
 		if repo == nil {
 			continue
@@ -131,11 +145,39 @@ func (c *check) gitCommand(cmd gitCommand, genv gitEnv) (string, string) {
 		if i == 0 {
 			wt = workTrees
 		}
-		if why := c.repository(repo, wt, cmd.pushes); why != "" {
-			return repo.gitDir, why
+		f, why := c.repository(repo, wt, cmd.pushes)
+		if why != "" {
+			return gitResult{gitDir: repo.gitDir, why: why}
+		}
+		if i == 0 {
+			facts = f
 		}
 	}
-	return first, ""
+	if misled == "" {
+		return gitResult{gitDir: first}
+	}
+	pin, why := c.pin(cmd, found, facts)
+	if why != "" {
+		return gitResult{gitDir: first, why: misled + "; and it cannot be given the repository instead: " + why}
+	}
+	return gitResult{gitDir: first, pin: pin}
+}
+
+// searchRisk says how a sandbox could make git, searching for its
+// repository from dir as d did, find another one ("" if it cannot): a
+// directory git passes on its way up may get a .git or a bare repository
+// planted while git starts, and a name on the way to dir may be renamed.
+func (c *check) searchRisk(d discovery, dir, moved, movedRoot string) string {
+	for _, looked := range d.looked {
+		if root, ok := c.view.writable(looked); ok {
+			return fmt.Sprintf("git looks for a repository in %s, which the sandbox can write (writable root %s): "+
+				"a .git or a repository planted there while git starts would be used", looked, root)
+		}
+	}
+	if moved != "" {
+		return fmt.Sprintf("the sandbox can rename or replace %s (in writable root %s), so it can change which repository git finds from %s", moved, movedRoot, dir)
+	}
+	return ""
 }
 
 // enterRepoSuffixes are what git's enter_repo tries after a repository
@@ -172,25 +214,32 @@ func (c *check) named(what, path string, suffixes []string, genv gitEnv) (*repos
 	return nil, ""
 }
 
+// repoFacts is what a repository's configuration says about its work tree.
+type repoFacts struct {
+	workTree bool // core.worktree is set
+	bare     bool // core.bare is true
+}
+
 // repository checks what git takes code from in repo: its git and common
 // directories, its configuration and what that names, its hooks, and with
 // submodules, the work trees git may take (workTrees, plus core.worktree).
-func (c *check) repository(repo *repository, workTrees []string, pushes bool) string {
+// It also returns what the configuration says about the work tree.
+func (c *check) repository(repo *repository, workTrees []string, pushes bool) (repoFacts, string) {
 	if why := c.view.readOnly("the .git entry", repo.entry, false); why != "" {
-		return why
+		return repoFacts{}, why
 	}
 	if repo.named != repo.entry {
 		// The path a gitfile (or GIT_DIR, --git-dir) names, as git follows it.
 		if why := c.view.readOnly("the git directory", repo.named, false); why != "" {
-			return why
+			return repoFacts{}, why
 		}
 	}
 	if why := c.view.readOnly("the git directory", repo.gitDir, true); why != "" {
-		return why
+		return repoFacts{}, why
 	}
 	if repo.commonDir != repo.gitDir {
 		if why := c.view.readOnly("the common git directory", repo.commonDir, true); why != "" {
-			return why
+			return repoFacts{}, why
 		}
 	}
 	cfg := &configWalk{check: c}
@@ -199,8 +248,9 @@ func (c *check) repository(repo *repository, workTrees []string, pushes bool) st
 		cfg.file(filepath.Join(repo.gitDir, "config.worktree"), 0)
 	}
 	if cfg.why != "" {
-		return cfg.why
+		return repoFacts{}, cfg.why
 	}
+	facts := repoFacts{workTree: len(cfg.workTrees) > 0, bare: cfg.bare}
 	if pushes {
 		// Any configured remote may be the one pushed to; a relative
 		// path is relative to where git runs.
@@ -212,10 +262,10 @@ func (c *check) repository(repo *repository, workTrees []string, pushes bool) st
 			for _, d := range dirs {
 				remote, why := c.named("the remote repository", under(d, r), enterRepoSuffixes, c.genv)
 				if why == "" && remote != nil {
-					why = c.repository(remote, nil, false)
+					_, why = c.repository(remote, nil, false)
 				}
 				if why != "" {
-					return why
+					return repoFacts{}, why
 				}
 				if filepath.IsAbs(r) {
 					break
@@ -228,7 +278,7 @@ func (c *check) repository(repo *repository, workTrees []string, pushes bool) st
 		if p, ok := cfg.path(wt, repo.gitDir); ok {
 			workTrees = append(workTrees, p)
 		} else {
-			return fmt.Sprintf("core.worktree %q is a path this check cannot resolve", wt)
+			return repoFacts{}, fmt.Sprintf("core.worktree %q is a path this check cannot resolve", wt)
 		}
 	}
 	// Relative hooksPath and fsmonitor paths are relative to where hooks
@@ -239,14 +289,14 @@ func (c *check) repository(repo *repository, workTrees []string, pushes bool) st
 	}
 	hooks, why := cfg.resolve(runDirs)
 	if why != "" {
-		return why
+		return repoFacts{}, why
 	}
 	if len(cfg.hooksPaths) == 0 {
 		hooks = append(hooks, filepath.Join(repo.commonDir, "hooks"))
 	}
 	for _, h := range hooks {
 		if why := c.hooks(h); why != "" {
-			return why
+			return repoFacts{}, why
 		}
 	}
 	for _, wt := range workTrees {
@@ -255,14 +305,14 @@ func (c *check) repository(repo *repository, workTrees []string, pushes bool) st
 		}
 		has, err := c.view.hasGitlinks(filepath.Join(repo.gitDir, "index"), cfg.hashLen())
 		if err != nil {
-			return err.Error()
+			return repoFacts{}, err.Error()
 		}
 		if has {
-			return fmt.Sprintf("the repository %s has submodules, and git enters each through the .git in its directory of the work tree %s, which the sandbox can write", repo.gitDir, wt)
+			return repoFacts{}, fmt.Sprintf("the repository %s has submodules, and git enters each through the .git in its directory of the work tree %s, which the sandbox can write", repo.gitDir, wt)
 		}
 		break
 	}
-	return ""
+	return facts, ""
 }
 
 // hooks checks a hooks directory: no sandbox can add a hook to it, and no
@@ -342,6 +392,7 @@ type configWalk struct {
 	workTrees      []string  // every core.worktree
 	remotes        []string  // every remote.*.url and pushurl naming a path here
 	worktreeConfig bool
+	bare           bool // core.bare is true
 	sha256         bool
 	why            string // the first reason not to trust
 }
@@ -413,6 +464,10 @@ func (w *configWalk) entry(file string, e configEntry, depth int) {
 		} // else found on the server's PATH
 	case e.key == "core.worktree":
 		w.workTrees = append(w.workTrees, e.value)
+	case e.key == "core.bare":
+		// A bare "bare" (no '=') is true; anything unclear counts as true.
+		b, err := gitBool(e.value)
+		w.bare = b || err != nil || e.value == ""
 	case strings.HasPrefix(section, "remote.") && (name == "url" || name == "pushurl"):
 		if p, ok := localURL(e.value); ok {
 			w.remotes = append(w.remotes, p)

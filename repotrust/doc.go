@@ -19,10 +19,13 @@
 //   - the git directory and its common directory were never writable in a
 //     sandbox: outside every writable root, or at or below a path the
 //     sandbox mounted read-only, the same inode then as now;
-//   - every directory git looks in on its way up from the working directory
-//     is one no sandbox can write (a .git or a bare repository planted there
-//     while git starts would be used), and no name on the path to what git
-//     uses can be renamed by a sandbox (a protected mount point cannot);
+//   - no name on the path to what git uses can be renamed by a sandbox (a
+//     protected mount point cannot);
+//   - git's search cannot be misled: every directory git looks in on its way
+//     up from the working directory is one no sandbox can write (a .git or a
+//     bare repository planted there while git starts would be used), or else
+//     git is given the repository instead (a [Pin]: GIT_DIR and
+//     GIT_WORK_TREE, where that changes nothing else git does);
 //   - the configuration git reads (system, global, the repository's, and
 //     every file they include) and the hooks directory it names, hook
 //     symlinks and a core.fsmonitor program, are equally out of reach;

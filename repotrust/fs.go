@@ -11,11 +11,12 @@ import (
 type fileID struct{ dev, ino uint64 }
 
 // stamp identifies one state of a file: its identity, type and
-// permissions, size and times. git replaces the files it rewrites (a new
+// permissions, owner, size and times. git replaces the files it rewrites (a new
 // inode); anything else that changes a file changes its times.
 type stamp struct {
 	id           fileID
 	mode         uint32 // S_IFMT and permission bits
+	uid          uint32 // the owner
 	size         int64
 	mtime, ctime int64
 }

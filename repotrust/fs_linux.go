@@ -24,6 +24,7 @@ func toStamp(st *unix.Stat_t) stamp {
 	return stamp{
 		id:    fileID{dev: uint64(st.Dev), ino: st.Ino},
 		mode:  st.Mode,
+		uid:   st.Uid,
 		size:  st.Size,
 		mtime: st.Mtim.Nano(),
 		ctime: st.Ctim.Nano(),

@@ -38,6 +38,7 @@ func toStamp(fi fs.FileInfo) stamp {
 	}
 	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
 		s.id = fileID{dev: uint64(st.Dev), ino: uint64(st.Ino)}
+		s.uid = st.Uid
 	}
 	return s
 }

@@ -3,6 +3,7 @@ package repotrust
 import (
 	"fmt"
 	"maps"
+	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -19,6 +20,8 @@ type Registry struct {
 	// env is the server's environment: the GIT_* values of an escalated
 	// program's environment that equal these are the user's.
 	env map[string]string
+	// euid is the user escalated programs run as.
+	euid uint32
 
 	mu      sync.Mutex // serializes Observe
 	history atomic.Pointer[history]
@@ -28,7 +31,7 @@ type Registry struct {
 // NewRegistry returns a registry that checks the programs of table for a
 // server whose environment is env (os.Environ's form).
 func NewRegistry(table Programs, env []string) *Registry {
-	r := &Registry{programs: table, env: envMap(env)}
+	r := &Registry{programs: table, env: envMap(env), euid: uint32(os.Geteuid())}
 	r.history.Store(&history{})
 	return r
 }

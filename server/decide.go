@@ -16,12 +16,14 @@ import (
 //	forbidden rule                 Deny, with the rule's justification
 //	allow rule                     Escalate (outside the sandbox)
 //	prompt rule                    ask; accepted: Escalate, else Deny
-//	no rule, dangerous command     ask; accepted: Run (sandboxed), else Deny
+//	no rule, dangerous command     Run (sandboxed) without asking; where
+//	                               there is no sandbox, ask (dangerous.go)
 //	no rule                        Run (sandboxed)
 //
 // and records each answer in the call's Decisions. An Escalate of a program
 // that runs repository code (git; see repocheck.go) needs a trusted
-// repository; in another it runs sandboxed, or asks first.
+// repository; in another it runs sandboxed, or asks first. An allow rule
+// escalating a dangerous command it does not name asks first too.
 type decider struct {
 	call  *Call
 	store *policy.Store // the call's: shared rules and its project's
@@ -34,6 +36,7 @@ type decider struct {
 	roots    []string
 	preserve bool // --preserve-program-paths
 	repos    repoTrust
+	dangers  dangerPolicy
 	log      *slog.Logger
 	// warned makes each warning (a failed rules reload) once per
 	// engine, not once per exec.
@@ -54,7 +57,7 @@ func (d *decider) Decide(ctx context.Context, ex escalate.Exec) escalate.Decisio
 	d.mu.Lock()
 	d.pending[key] = append(d.pending[key], rec)
 	d.mu.Unlock()
-	return escalate.Decision{Action: actionOf(rec.Decision), Reason: rec.Reason, Note: rec.note, Argv0: rec.argv0}
+	return escalate.Decision{Action: actionOf(rec.Decision), Reason: rec.Reason, Note: rec.note, Argv0: rec.argv0, Env: rec.env}
 }
 
 // record is the session's OnDecision: it reports the answer actually sent,
@@ -109,11 +112,11 @@ func (d *decider) decide(ctx context.Context, ex escalate.Exec) Decision {
 		return verdict(rec, VerdictDeny, reason)
 
 	case v.Decision == policy.Allow:
-		return d.escalateChecked(ctx, rec, ex, v.ResolvedProgram, "allowed by rule")
+		return d.escalateChecked(ctx, rec, ex, v.ResolvedProgram, "allowed by rule", d.uncoveredDanger(ex, args, v))
 
 	case v.Decision == policy.Prompt && v.Source == policy.FromRule:
 		if d.approvals.has(cmd) {
-			return d.escalateChecked(ctx, rec, ex, v.ResolvedProgram, "approved earlier (always allow)")
+			return d.escalateChecked(ctx, rec, ex, v.ResolvedProgram, "approved earlier (always allow)", nil)
 		}
 		repo := d.repos.check(ex, v.ResolvedProgram)
 		just := v.Justification()
@@ -133,18 +136,10 @@ func (d *decider) decide(ctx context.Context, ex escalate.Exec) Decision {
 		if repo.untrusted() && !d.repos.ask {
 			return d.runSandboxed(rec, ex, why, repo)
 		}
-		return d.escalate(rec, ex, why+repo.recordNote())
+		return d.escalate(rec, why+repo.recordNote(), repo)
 
 	case v.Decision == policy.Prompt:
-		ans, ok := d.call.Ask(ctx, PromptRequest{Command: cmd, Workdir: ex.Workdir, Env: ex.Env,
-			Justification: "no rule covers this command and it looks destructive; allowed once, it runs inside the sandbox (always allow adds an allow rule: it then runs outside)"})
-		if !ok {
-			return verdict(rec, VerdictDeny, ans.Reason)
-		}
-		if ans.Answer == AlwaysAllow {
-			return d.alwaysAllow(ctx, rec, ex, args)
-		}
-		return verdict(rec, VerdictRun, "user approved: "+ans.Answer.String())
+		return d.dangerous(ctx, rec, ex, args)
 	}
 	return verdict(rec, VerdictRun, "")
 }
@@ -162,13 +157,9 @@ func (d *decider) evaluate(ctx context.Context, ex escalate.Exec, args []string)
 }
 
 // alwaysAllow writes the allow rule the user asked for with "always allow"
-// on a command no rule covered, then decides the exec by the new rule.
-func (d *decider) alwaysAllow(ctx context.Context, rec Decision, ex escalate.Exec, args []string) Decision {
-	program := filepath.Base(ex.File)
-	if d.preserve {
-		program = ex.File // only rules naming the full path apply
-	}
-	tokens := append([]string{program}, args...)
+// on a command no rule covered (tokens: a prefix of it, see
+// dangerousPrefix), then decides the exec by the new rule.
+func (d *decider) alwaysAllow(ctx context.Context, rec Decision, ex escalate.Exec, args, tokens []string) Decision {
 	if err := d.amend(tokens); err != nil {
 		d.log.Error("always allow: could not add the rule", "error", err)
 		return verdict(rec, VerdictRun, "user approved (always allow), but the rule could not be saved: "+err.Error())
@@ -177,15 +168,18 @@ func (d *decider) alwaysAllow(ctx context.Context, rec Decision, ex escalate.Exe
 	rec.Rule = ruleName(v.Rule)
 	rec.argv0 = argv0(ex, v)
 	if v.Decision == policy.Allow {
-		return d.escalateChecked(ctx, rec, ex, v.ResolvedProgram, "user approved: always allow (rule added)")
+		// The user has just answered for what makes it dangerous.
+		return d.escalateChecked(ctx, rec, ex, v.ResolvedProgram, "user approved: always allow (rule added)", nil)
 	}
 	return verdict(rec, VerdictRun, "user approved: always allow (rule added; "+v.Basename.Reason+")")
 }
 
-// escalate runs ex outside the sandbox. The session runs the resolved
-// program (ex.Program), or denies the exec if there is none, with argv[0]
-// rec.argv0 (see argv0).
-func (d *decider) escalate(rec Decision, ex escalate.Exec, why string) Decision {
+// escalate answers Escalate: the session runs the exec's resolved program
+// (escalate.Exec.Program), or denies the exec if there is none, with
+// argv[0] rec.argv0 (see argv0) and, for a repository program, given the
+// repository its trust check pinned.
+func (d *decider) escalate(rec Decision, why string, repo repoVerdict) Decision {
+	rec.env = repo.pinEnv()
 	return verdict(rec, VerdictEscalate, why)
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -37,7 +38,8 @@ func TestDeciderRepositoryTrust(t *testing.T) {
 	base, _ := filepath.EvalSymlinks(t.TempDir())
 	ws := filepath.Join(base, "ws")
 	nested := filepath.Join(ws, "nested")
-	for _, dir := range []string{ws, nested} {
+	sub := filepath.Join(ws, "sub")
+	for _, dir := range []string{ws, nested, sub} {
 		if out, err := exec.Command("mkdir", "-p", dir).CombinedOutput(); err != nil {
 			t.Fatalf("%v: %s", err, out)
 		}
@@ -63,7 +65,7 @@ prefix_rule(pattern=["git", "push"], decision="prompt", justification="pushing p
 	exe := func(dir string, args ...string) escalate.Exec {
 		return escalate.Exec{File: gitPath, Argv: append([]string{"git"}, args...), Workdir: dir}
 	}
-	status, nestedStatus, nestedPush := exe(ws, "status"), exe(nested, "status"), exe(nested, "push")
+	status, nestedStatus, nestedPush, subStatus := exe(ws, "status"), exe(nested, "status"), exe(nested, "push"), exe(sub, "status")
 
 	tests := []struct {
 		name       string
@@ -77,9 +79,12 @@ prefix_rule(pattern=["git", "push"], decision="prompt", justification="pushing p
 		reason     string // in the last decision's reason
 		note       string // in the last answer's note
 		prompt     string // in the last prompt's justification
+		env        []string
 	}{
 		{name: "trusted repository", enforced: true, execs: []escalate.Exec{status},
 			want: []escalate.Action{escalate.Escalate}, reason: "repository " + filepath.Join(ws, ".git") + " kept read-only"},
+		{name: "subdirectory: the repository is given", enforced: true, execs: []escalate.Exec{subStatus},
+			want: []escalate.Action{escalate.Escalate}, reason: "GIT_DIR", env: []string{"GIT_DIR=" + filepath.Join(ws, ".git"), "GIT_WORK_TREE=" + ws}},
 		{name: "nested repository runs sandboxed", enforced: true, execs: []escalate.Exec{nestedStatus},
 			want: []escalate.Action{escalate.Run}, reason: "allowed by rule, but it runs inside the sandbox: the git directory " + filepath.Join(nested, ".git"), note: "execgate: git runs inside the sandbox"},
 		{name: "no namespaces: nothing trusted", execs: []escalate.Exec{status},
@@ -137,6 +142,9 @@ prefix_rule(pattern=["git", "push"], decision="prompt", justification="pushing p
 			got := call.Decisions.List()
 			if tt.reason != "" && !strings.Contains(got[len(got)-1].Reason, tt.reason) {
 				t.Errorf("last reason %q lacks %q", got[len(got)-1].Reason, tt.reason)
+			}
+			if !slices.Equal(last.Env, tt.env) {
+				t.Errorf("env %q, want %q", last.Env, tt.env)
 			}
 			if !strings.Contains(last.Note, tt.note) || tt.note == "" && last.Note != "" {
 				t.Errorf("note %q, want %q", last.Note, tt.note)

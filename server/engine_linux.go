@@ -49,6 +49,7 @@ type engine struct {
 	repos        *repotrust.Registry
 	repoPrograms repotrust.Programs
 	askUntrusted bool // [execgate] untrusted_repository = "ask"
+	askDangerous bool // [execgate] dangerous_commands = "ask"
 	approvals    approvals
 	// roots are the writable roots the sandbox has had since startup:
 	// no policy file may lie where one of them lets the sandbox write.
@@ -143,6 +144,7 @@ func newEngine(opts *Options, log *slog.Logger, self string) (*engine, error) {
 	e.repos = repotrust.NewRegistry(e.repoPrograms, os.Environ())
 	e.launcher.Observe(e.repos.Observe)
 	e.askUntrusted = cfg.Execgate.UntrustedRepository == "ask"
+	e.askDangerous = cfg.Execgate.DangerousCommands == "ask"
 	e.reaper = helper
 
 	// The shared layers load once; each call adds the rules of its own

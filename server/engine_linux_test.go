@@ -67,8 +67,8 @@ func TestEngineDecisions(t *testing.T) {
 			}},
 		{name: "workspace is writable", command: "echo hi > " + ws + "/f && cat " + ws + "/f",
 			wantOut: []string{"hi\n"}, wantVerd: []Verdict{VerdictRun}},
-		{name: "dangerous command without a prompt is denied", command: "rm -rf " + ws + "/nothing", wantCode: 1,
-			wantOut: []string{"Execution denied: approval needed but the MCP client cannot prompt", `prefix_rule(pattern=["rm", "-rf", `}, wantVerd: []Verdict{VerdictDeny}},
+		{name: "dangerous command runs confined without a prompt", command: "mkdir " + ws + "/d && rm -rf " + ws + "/d && echo gone",
+			wantOut: []string{"gone\n"}, wantVerd: []Verdict{VerdictRun, VerdictRun}},
 		{name: "exit status passes through", command: "/bin/false || exit 7", wantCode: 7, wantVerd: []Verdict{VerdictRun}},
 	}
 	for _, tt := range tests {
@@ -175,35 +175,38 @@ func TestEnginePrompts(t *testing.T) {
 	}
 }
 
-// "Always allow" on a command no rule covers writes an allow rule; on a
-// prompt rule (which no allow rule can outrank) it holds for the server's
-// lifetime. Either way the next call does not ask.
+// "Always allow" on a dangerous command an allow rule does not name writes
+// an allow rule for its prefix; on a prompt rule (which no allow rule can
+// outrank) it holds for the server's lifetime. Either way the next call
+// does not ask.
 func TestEngineAlwaysAllow(t *testing.T) {
 	out := privateDir(t)
-	te := newTestEngine(t, engineRules(out), nil)
+	te := newTestEngine(t, engineRules(out)+`prefix_rule(pattern=["rm"], decision="allow")`+"\n", nil)
 	ec := &elicitClient{answer: func(string) *mcp.ElicitResult {
 		return &mcp.ElicitResult{Action: "accept", Content: map[string]any{"decision": "always_allow"}}
 	}}
 	ws := t.TempDir()
 	h := newHarness(t, te.opts, te, &mcp.ClientOptions{ElicitationHandler: ec.handle}, ws)
-	victim := filepath.Join(out, "victim")
 	tests := []struct {
-		name, command string
-		first, second Verdict
+		name            string
+		first, second   string // the commands of the first and second call
+		first1, second2 Verdict
 	}{
-		// The new rule decides at once: rm is trusted, so it escalates.
-		{"dangerous command, no rule", "rm -f " + victim, VerdictEscalate, VerdictEscalate},
-		{"prompt rule", "touch " + filepath.Join(out, "prompted"), VerdictEscalate, VerdictEscalate},
+		{"dangerous command, allow rule not naming it", "rm -f " + filepath.Join(out, "victim"), "rm -f " + filepath.Join(out, "other"), VerdictEscalate, VerdictEscalate},
+		{"prompt rule", "touch " + filepath.Join(out, "prompted"), "touch " + filepath.Join(out, "prompted"), VerdictEscalate, VerdictEscalate},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			ec.mu.Lock()
 			ec.messages = nil
 			ec.mu.Unlock()
-			for i, want := range []Verdict{tt.first, tt.second} {
-				res := structured(t, h.call(t, map[string]any{"command": tt.command, "workdir": ws, "login": false}, nil))
-				if len(res.Decisions) != 1 || res.Decisions[0].Decision != want {
-					t.Errorf("call %d: decisions %+v, want %s", i+1, res.Decisions, want)
+			for i, c := range []struct {
+				command string
+				want    Verdict
+			}{{tt.first, tt.first1}, {tt.second, tt.second2}} {
+				res := structured(t, h.call(t, map[string]any{"command": c.command, "workdir": ws, "login": false}, nil))
+				if len(res.Decisions) != 1 || res.Decisions[0].Decision != c.want {
+					t.Errorf("call %d: decisions %+v, want %s", i+1, res.Decisions, c.want)
 				}
 			}
 			ec.mu.Lock()
@@ -217,8 +220,7 @@ func TestEngineAlwaysAllow(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := fmt.Sprintf("prefix_rule(pattern=[\"rm\", \"-f\", %q], decision=\"allow\")\n", victim)
-	if string(rules) != want {
+	if want := `prefix_rule(pattern=["rm", "-f"], decision="allow")` + "\n"; string(rules) != want {
 		t.Errorf("default.rules = %q, want %q", rules, want)
 	}
 }
@@ -400,15 +402,18 @@ prefix_rule(pattern=["mkdir"], decision="prompt")
 	wg.Wait()
 }
 
-// A dangerous command no rule covers runs, once approved, inside the
-// sandbox: the approval is not an escalation.
-func TestEngineDangerousApprovedRunsSandboxed(t *testing.T) {
+// With dangerous_commands = "ask" (Codex's behaviour) a dangerous command
+// no rule covers asks even inside the sandbox, and runs, once approved,
+// inside it: the approval is not an escalation.
+func TestEngineDangerousAskedRunsSandboxed(t *testing.T) {
 	out := privateDir(t)
 	victim := filepath.Join(out, "victim")
 	if err := os.WriteFile(victim, nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	te := newTestEngine(t, "", nil)
+	te := newTestEngine(t, "", func(*Options) {
+		writeTestFile(t, filepath.Join(os.Getenv("EXECGATE_HOME"), "config.toml"), "[execgate]\ndangerous_commands = \"ask\"\n")
+	})
 	ec := &elicitClient{answer: func(string) *mcp.ElicitResult {
 		return &mcp.ElicitResult{Action: "accept", Content: map[string]any{"decision": "allow_once"}}
 	}}
@@ -423,7 +428,7 @@ func TestEngineDangerousApprovedRunsSandboxed(t *testing.T) {
 	}
 	ec.mu.Lock()
 	defer ec.mu.Unlock()
-	if len(ec.messages) != 1 || !strings.Contains(ec.messages[0], "looks destructive") {
+	if len(ec.messages) != 1 || !strings.Contains(ec.messages[0], "looks destructive") || !strings.Contains(ec.messages[0], "commands starting `rm -f`") {
 		t.Errorf("prompts %q", ec.messages)
 	}
 }

@@ -75,6 +75,7 @@ func (e *engine) Exec(ctx context.Context, call *Call) (Outcome, error) {
 	}
 	d := newDecider(call, store, amend, &e.approvals, &e.warned, trust, e.opts.PreserveProgramPaths, log)
 	d.repos = repoTrust{reg: e.repos, confined: spec.Policy.Sandboxed(), ask: e.askUntrusted, env: e.escEnv.Environ}
+	d.dangers = dangerPolicy{confined: spec.Policy.Sandboxed(), askConfined: e.askDangerous}
 	sess, err := escalate.NewSession(auditGate{d, call.Decisions}, escalate.Options{Logger: log, Env: e.escEnv, OnDecision: d.record,
 		WritableRoots: trust, Reaper: e.reaper, Limits: &e.limits})
 	if err != nil {

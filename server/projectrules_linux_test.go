@@ -203,7 +203,8 @@ func TestEngineProjectAlwaysAllow(t *testing.T) {
 		"A/.codex/rules/a.rules": `prefix_rule(pattern=["echo"], decision="forbidden")` + "\n",
 		"B/.codex/rules/b.rules": `prefix_rule(pattern=["touch"], decision="allow")` + "\n",
 	})
-	te := newTestEngine(t, "", trustProjects(map[string]string{A: "trusted", B: "trusted"}))
+	// rm is allowed, but not rm -f: "always allow" adds that.
+	te := newTestEngine(t, `prefix_rule(pattern=["rm"], decision="allow")`+"\n", trustProjects(map[string]string{A: "trusted", B: "trusted"}))
 	ec := &elicitClient{answer: func(string) *mcp.ElicitResult {
 		return &mcp.ElicitResult{Action: "accept", Content: map[string]any{"decision": "always_allow"}}
 	}}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -44,6 +45,9 @@ type PromptRequest struct {
 	Env           []string
 	Justification string // the rule's justification, if any
 	Rule          string // the rule that asked for the prompt (file:line), empty for a heuristic
+	// AlwaysAllow is the prefix an "always allow" answer adds an allow
+	// rule for (the program named as rules name it), when it adds one.
+	AlwaysAllow []string
 }
 
 // PromptAnswer is the outcome of a prompt.
@@ -78,21 +82,25 @@ func (p NoPrompter) Prompt(_ context.Context, req PromptRequest) (PromptAnswer, 
 
 // AllowHint tells the user how to let req run without a prompt.
 func AllowHint(req PromptRequest, rulesFile string) string {
+	if req.AlwaysAllow != nil {
+		return fmt.Sprintf("to allow it, add %s to %s", allowRule(req.AlwaysAllow), rulesFile)
+	}
 	if req.Rule != "" {
 		// A prompt rule outranks any allow rule, so adding one would not help.
 		return fmt.Sprintf("the rule at %s requires approval: change its decision to \"allow\" to run this without asking", req.Rule)
 	}
-	return fmt.Sprintf("to allow it, add %s to %s", allowRule(req.Command), rulesFile)
+	cmd := slices.Clone(req.Command)
+	if len(cmd) > 0 {
+		cmd[0] = filepath.Base(cmd[0]) // as rules name programs
+	}
+	return fmt.Sprintf("to allow it, add %s to %s", allowRule(cmd), rulesFile)
 }
 
-// allowRule is a Starlark prefix_rule allowing exactly argv. The program is
-// named by basename, as rules name programs.
-func allowRule(argv []string) string {
-	words := make([]string, len(argv))
-	for i, a := range argv {
-		if i == 0 {
-			a = filepath.Base(a)
-		}
+// allowRule is a Starlark prefix_rule allowing commands starting with
+// tokens.
+func allowRule(tokens []string) string {
+	words := make([]string, len(tokens))
+	for i, a := range tokens {
 		// Go's quoted-string escapes are a subset of Starlark's.
 		words[i] = strconv.Quote(a)
 	}

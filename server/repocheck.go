@@ -48,6 +48,15 @@ func (t repoTrust) check(ex escalate.Exec, resolved string) repoVerdict {
 // sandbox could have written.
 func (v repoVerdict) untrusted() bool { return v.Listed && !v.Trusted }
 
+// pinEnv is what an escalation must set in the program's environment:
+// the repository the check pinned, if any.
+func (v repoVerdict) pinEnv() []string {
+	if v.Pin == nil || !v.Trusted {
+		return nil
+	}
+	return v.Pin.Env()
+}
+
 // recordNote is what the decision record adds about the repository.
 func (v repoVerdict) recordNote() string {
 	if v.Listed && v.Trusted {
@@ -69,14 +78,18 @@ func (v repoVerdict) promptWarning(ask bool) string {
 // escalateChecked escalates ex, unless its program runs repository code
 // from a repository the sandbox could have written: then it runs inside
 // the sandbox, saying why on its stderr, or with untrusted_repository =
-// "ask" the user decides.
-func (d *decider) escalateChecked(ctx context.Context, rec Decision, ex escalate.Exec, resolved, why string) Decision {
+// "ask" the user decides. danger, if set, is what makes ex dangerous that
+// the rule allowing it does not name (see uncoveredDanger): the user is
+// asked before it runs outside the sandbox.
+func (d *decider) escalateChecked(ctx context.Context, rec Decision, ex escalate.Exec, resolved, why string, danger []string) Decision {
 	repo := d.repos.check(ex, resolved)
-	if !repo.untrusted() {
-		return d.escalate(rec, ex, why+repo.recordNote())
-	}
-	if !d.repos.ask {
+	untrusted := repo.untrusted()
+	switch {
+	case untrusted && !d.repos.ask:
+		// Confined: a dangerous command there harms no more than any other.
 		return d.runSandboxed(rec, ex, why, repo)
+	case !untrusted && danger == nil:
+		return d.escalate(rec, why+repo.recordNote(), repo)
 	}
 	cmd := []string{ex.File}
 	if len(ex.Argv) > 1 {
@@ -84,17 +97,43 @@ func (d *decider) escalateChecked(ctx context.Context, rec Decision, ex escalate
 	}
 	// "Always" holds for this command in this repository only.
 	key := append(cmd[:len(cmd):len(cmd)], "\x00repository:"+repo.Repo)
-	if d.approvals.has(key) {
-		return d.escalate(rec, ex, why+"; outside the sandbox although "+repo.Reason+": approved earlier (always allow)")
+	although := ""
+	if untrusted {
+		although = "; outside the sandbox although " + repo.Reason
+		if d.approvals.has(key) {
+			return d.escalate(rec, why+although+": approved earlier (always allow)", repo)
+		}
 	}
-	ans, ok := d.call.Ask(ctx, PromptRequest{Command: cmd, Workdir: ex.Workdir, Env: ex.Env, Rule: rec.Rule, Justification: repo.promptWarning(true)})
+	req := PromptRequest{Command: cmd, Workdir: ex.Workdir, Env: ex.Env, Rule: rec.Rule}
+	if untrusted {
+		req.Justification = repo.promptWarning(true)
+	}
+	if danger != nil {
+		req.Justification = joinSentences(req.Justification, uncoveredWarning(danger))
+		req.AlwaysAllow = danger
+	}
+	ans, ok := d.call.Ask(ctx, req)
 	if !ok {
-		return verdict(rec, VerdictDeny, ans.Reason+" ("+repo.Reason+")")
+		if untrusted {
+			ans.Reason += " (" + repo.Reason + ")"
+		}
+		return verdict(rec, VerdictDeny, ans.Reason)
 	}
+	approved := ": user approved: " + ans.Answer.String()
 	if ans.Answer == AlwaysAllow {
-		d.approvals.add(key)
+		if untrusted {
+			d.approvals.add(key)
+		}
+		if danger != nil {
+			if err := d.amend(danger); err != nil {
+				d.log.Error("always allow: could not add the rule", "error", err)
+				approved += " (the rule could not be saved: " + err.Error() + ")"
+			} else {
+				approved += " (rule added)"
+			}
+		}
 	}
-	return d.escalate(rec, ex, why+"; outside the sandbox although "+repo.Reason+": user approved: "+ans.Answer.String())
+	return d.escalate(rec, why+although+approved+repo.recordNote(), repo)
 }
 
 // runSandboxed answers Run for an exec a rule would have escalated, with a

@@ -32,7 +32,8 @@ type Decision struct {
 	// Executable is set for escalations only.
 	Executable string `json:"executable,omitempty" jsonschema:"for an escalation: the file that ran outside the sandbox, every symbolic link resolved"`
 
-	argv0 string // for an escalation: the argv[0] Decide chose (escalate.Decision.Argv0)
+	argv0 string   // for an escalation: the argv[0] Decide chose (escalate.Decision.Argv0)
+	env   []string // for an escalation: what Decide sets in its environment (escalate.Decision.Env)
 }
 
 // Result is everything a shell call reports.

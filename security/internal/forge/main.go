@@ -3,8 +3,11 @@
 // wrapper never would, and opens streams and frames to test the server's
 // bounds. The security tests build it and run it through the real server.
 //
-//	forge request JSON     send JSON as an EscalateRequest; on Escalate pass
-//	                       stdio and wait; print the answer and exit code
+//	forge request JSON [CMD ARG...]
+//	                       send JSON as an EscalateRequest; on Escalate run
+//	                       CMD, if given, then pass stdio and wait; print the
+//	                       answer and exit code (CMD runs between the
+//	                       server's decision and the escalated start)
 //	forge idle N           open N streams, send nothing on them, print how
 //	                       many the server refused, keep them open until stdin
 //	                       ends
@@ -19,6 +22,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"strconv"
 
 	"golang.org/x/sys/unix"
@@ -36,7 +40,7 @@ func main() {
 	}
 	switch os.Args[1] {
 	case "request":
-		os.Exit(request(sock, os.Args[2]))
+		os.Exit(request(sock, os.Args[2], os.Args[3:]))
 	case "idle":
 		idle(sock, atoi(os.Args[2]))
 	case "bigframe":
@@ -51,7 +55,7 @@ func main() {
 	}
 }
 
-func request(sock int, payload string) int {
+func request(sock int, payload string, between []string) int {
 	c, err := escalate.Dial(sock)
 	if err != nil {
 		fail(err.Error())
@@ -72,6 +76,13 @@ func request(sock int, payload string) int {
 	}
 	if resp.Action != escalate.Escalate {
 		return 124
+	}
+	if len(between) > 0 {
+		cmd := exec.Command(between[0], between[1:]...)
+		cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
+		if err := cmd.Run(); err != nil {
+			fmt.Printf("between: %v\n", err)
+		}
 	}
 	if err := escalate.WriteFrame(c, []byte(`{"fds":[0,1,2]}`), []int{0, 1, 2}); err != nil {
 		fail("send SuperExec: " + err.Error())

@@ -1,0 +1,50 @@
+package server
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// An allow rule escalates a dangerous command without asking only when it
+// names what makes the command dangerous (`rm -f`, not just `rm`); else the
+// user is asked, and a client that cannot ask gets a denial saying which
+// rule would allow it. With dangerous_commands = "ask" an allow rule
+// decides alone, as in Codex.
+func TestEngineDangerousAllowRule(t *testing.T) {
+	tests := []struct {
+		name, rules, config string
+		want                Verdict
+		wantOut             string
+	}{
+		{name: "rule names the program only", rules: `prefix_rule(pattern=["rm"], decision="allow")`, want: VerdictDeny,
+			wantOut: `Execution denied: approval needed but the MCP client cannot prompt (no elicitation capability); to allow it, add prefix_rule(pattern=["rm", "-f"], decision="allow")`},
+		{name: "rule names the dangerous prefix", rules: `prefix_rule(pattern=["rm", "-f"], decision="allow")`, want: VerdictEscalate},
+		{name: "Codex's behaviour", rules: `prefix_rule(pattern=["rm"], decision="allow")`, config: "[execgate]\ndangerous_commands = \"ask\"\n", want: VerdictEscalate},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out := privateDir(t)
+			victim := filepath.Join(out, "victim")
+			writeTestFile(t, victim, "")
+			te := newTestEngine(t, tt.rules+"\n", func(*Options) {
+				if tt.config != "" {
+					writeTestFile(t, filepath.Join(os.Getenv("EXECGATE_HOME"), "config.toml"), tt.config)
+				}
+			})
+			ws := t.TempDir()
+			h := newHarness(t, te.opts, te, nil, ws)
+			r := structured(t, h.call(t, map[string]any{"command": "rm -f " + victim, "workdir": ws, "login": false}, nil))
+			if len(r.Decisions) != 1 || r.Decisions[0].Decision != tt.want {
+				t.Fatalf("decisions %+v, want one %s", r.Decisions, tt.want)
+			}
+			if exists(victim) != (tt.want != VerdictEscalate) {
+				t.Errorf("victim exists %v after %s", exists(victim), tt.want)
+			}
+			if !strings.Contains(r.Output, tt.wantOut) {
+				t.Errorf("output %q lacks %q", r.Output, tt.wantOut)
+			}
+		})
+	}
+}
