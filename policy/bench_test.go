@@ -105,3 +105,18 @@ func BenchmarkLoadSmallFiles(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/files, "ns/file")
 }
+
+// BenchmarkDangerousPrefix is what the decider adds per dangerous exec (a
+// configure's rm -f) and per allow-rule escalation (a git push).
+func BenchmarkDangerousPrefix(b *testing.B) {
+	for _, argv := range [][]string{
+		{"rm", "-f", "conftest.c", "conftest.o", "conftest.err"},
+		{"git", "push", "origin", "main"},
+	} {
+		b.Run(argv[0], func(b *testing.B) {
+			for b.Loop() {
+				DangerousPrefix(argv)
+			}
+		})
+	}
+}

@@ -8,15 +8,16 @@ import (
 
 // BenchmarkCheck is the trust check's cost per escalation of a listed
 // program: for git, in the workspace's repository (trusted: every check
-// runs), in a nested repository (untrusted early), and for a program not in
-// the table.
+// runs; from the top and from a subdirectory, where it is pinned), in a
+// nested repository (untrusted early), and for a program not in the table.
 func BenchmarkCheck(b *testing.B) {
 	requireGit(b)
 	base := tempDir(b)
 	home := filepath.Join(base, "home")
 	ws := filepath.Join(base, "ws")
 	nested := filepath.Join(ws, "nested")
-	mkdirs(b, home, nested)
+	deep := filepath.Join(ws, "src", "deep")
+	mkdirs(b, home, nested, deep)
 	runGit(b, home, ws, "init", "-q")
 	runGit(b, home, nested, "init", "-q")
 	// A user's global config, as most have.
@@ -46,6 +47,8 @@ func BenchmarkCheck(b *testing.B) {
 		ex   Exec
 	}{
 		{"git-trusted", gitExec(ws, env, "status")},
+		// From a subdirectory: two more directories searched, then pinned.
+		{"git-subdir-pinned", gitExec(deep, env, "status")},
 		{"git-nested-untrusted", gitExec(nested, env, "status")},
 		{"not-listed", Exec{File: "/usr/bin/ls", Argv: []string{"ls"}, Workdir: ws, Env: env}},
 		// As the decider asks: the policy resolved the program already.
