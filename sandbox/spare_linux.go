@@ -224,14 +224,13 @@ func (l *Launcher) startSpare(ns bool) (*spare, error) {
 	}
 	child := os.NewFile(uintptr(fds[1]), "spare-control")
 	defer child.Close()
-	cmd := exec.Command(l.self, "sandbox", spareArg)
+	cmd := l.helperCommand(context.Background(), ns, "sandbox", spareArg)
 	// Of the server's environment only what tunes the Go runtime, which
 	// reads it before the activation could bring the call's.
 	cmd.Env = runtimeEnv(os.Environ())
 	// Until the activation gives it the call's files, what it has to
 	// say (it failed to start) goes to the server's log stream.
 	cmd.Stderr = os.Stderr
-	cmd.SysProcAttr = sysProcAttr(ns)
 	cmd.ExtraFiles = []*os.File{child}
 	if err := cmd.Start(); err != nil {
 		unix.Close(fds[0])

@@ -48,6 +48,11 @@ func spareLaunchers(t *testing.T) map[string]*Launcher {
 		l.caps.Namespaces = ns
 		t.Cleanup(l.Close)
 		out["ns="+strconv.FormatBool(ns)] = l
+		if nsexec := defaultNsexec(t); ns && nsexec != "" {
+			l := &Launcher{self: base.self, caps: base.caps, nsexec: nsexec}
+			t.Cleanup(l.Close)
+			out["ns=true/nsexec"] = l
+		}
 	}
 	return out
 }
