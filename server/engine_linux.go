@@ -12,6 +12,7 @@ import (
 
 	"github.com/execgate/execgate/escalate"
 	"github.com/execgate/execgate/internal/leanwrapper"
+	"github.com/execgate/execgate/internal/nsexecbin"
 	"github.com/execgate/execgate/policy"
 	"github.com/execgate/execgate/repotrust"
 	"github.com/execgate/execgate/sandbox"
@@ -136,7 +137,13 @@ func newEngine(opts *Options, log *slog.Logger, self string) (*engine, error) {
 		return nil, err
 	}
 
-	e.launcher = sandbox.NewLauncher(helper, log)
+	// Helpers in new namespaces are started through the namespace launcher
+	// when there is one: os/exec would copy the whole server for each.
+	nsexec, err := nsexecbin.Path(e.runDir, self)
+	if err != nil {
+		log.Warn("no namespace launcher; each call's namespaces are made by a copy of the server (slower)", "error", err)
+	}
+	e.launcher = sandbox.NewLauncher(helper, log, sandbox.NamespaceLauncher(nsexec))
 	if e.repoPrograms, err = repositoryPrograms(cfg); err != nil {
 		return nil, err
 	}
