@@ -25,7 +25,8 @@ func HelperMain(args []string) int {
 	// One processor: the helper runs a few goroutines that mostly wait in
 	// syscalls, and each more processor has the runtime start threads,
 	// which cost a clone each and make every all-threads syscall (Landlock,
-	// no_new_privs) slower.
+	// no_new_privs) slower. A spare starts with GOMAXPROCS=1 already (the
+	// call's environment, which Bash gets, must not carry it).
 	runtime.GOMAXPROCS(1)
 	return runHelper(args)
 }
