@@ -35,12 +35,12 @@ type target struct {
 }
 
 type config struct {
-	n, warm, clients, rounds int
-	pace, duration           time.Duration
-	command                  string
-	dir, only                string
-	extraEnv                 []string
-	vs                       string
+	n, block, warm, clients, rounds int
+	pace, duration, window          time.Duration
+	command                         string
+	dir, only                       string
+	extraEnv                        []string
+	vs                              string
 }
 
 // envList is a repeatable NAME=VALUE flag.
@@ -59,12 +59,14 @@ func main() {
 	var extra envList
 	flag.Var(&extra, "execgate-env", "NAME=VALUE added to execgate's environment (repeatable)")
 	var c config
-	flag.IntVar(&c.n, "n", 300, "timed calls per latency run")
+	flag.IntVar(&c.n, "n", 300, "timed calls per round, server and pace (back to back, paced)")
+	flag.IntVar(&c.block, "block", 20, "calls per turn: the servers take turns every this many calls")
+	flag.DurationVar(&c.window, "window", time.Second, "throughput turn: the servers' clients take turns this long")
 	flag.IntVar(&c.warm, "warm", 20, "untimed calls before each latency run")
 	flag.IntVar(&c.clients, "clients", 8, "concurrent clients (one server each) for throughput")
 	flag.IntVar(&c.rounds, "rounds", 4, "rounds; each measures both, alternating which goes first")
 	flag.DurationVar(&c.pace, "pace", 5*time.Millisecond, "pause between paced calls (an agent reading the result)")
-	flag.DurationVar(&c.duration, "duration", 5*time.Second, "length of each throughput run")
+	flag.DurationVar(&c.duration, "duration", 5*time.Second, "throughput time per round and server")
 	flag.StringVar(&c.command, "command", "true", "the shell command of every call")
 	flag.StringVar(&c.only, "only", "", "measure only this server (execgate or original), for profiling")
 	flag.StringVar(&c.dir, "dir", "", "scratch directory (homes, workspaces, logs); default a new one under /var/tmp")
@@ -141,78 +143,104 @@ func run(execgate, bash, orig, origBash, codex string, c config) error {
 	}
 	fmt.Printf("sidebyside: %s against %s; command %q, login false, workspace-write; %d cores; %d rounds\n",
 		a.name, b.name, c.command, numCPU(), c.rounds)
-	fmt.Printf("per round and server: %d calls back to back, %d calls paced by %v, %d clients for %v\n",
-		c.n, c.n, c.pace, c.clients, c.duration)
+	fmt.Printf("per round and server: %d calls back to back, %d calls paced by %v, in turns of %d calls; %d clients (one server each) for %v, in turns of %v\n",
+		c.n, c.n, c.pace, c.block, c.clients, c.duration, c.window)
 
 	var results [2][]roundResult
-	for r := range c.rounds {
-		order := []int{0, 1}
-		if r%2 == 1 {
-			order = []int{1, 0}
-		}
-		for _, i := range order {
-			t := []target{a, b}[i]
-			if c.only != "" && c.only != t.name {
-				continue
-			}
-			fmt.Printf("round %d %-9s load %s ... ", r+1, t.name, loadavg())
-			res, err := measure(t, c, r)
-			if err != nil {
-				return fmt.Errorf("%s, round %d: %w", t.name, r+1, err)
-			}
-			fmt.Println(res.brief(c.clients))
-			results[i] = append(results[i], res)
-		}
+	targets := []target{a, b}
+	if c.only != "" {
+		targets = slices.DeleteFunc(targets, func(t target) bool { return t.name != c.only })
 	}
-	if c.only == "" {
+	for r := range c.rounds {
+		fmt.Printf("round %d, load %s ... ", r+1, loadavg())
+		res, err := round(targets, c, r)
+		if err != nil {
+			return fmt.Errorf("round %d: %w", r+1, err)
+		}
+		for i, t := range targets {
+			fmt.Printf("\n  %-9s %s", t.name, res[i].brief(c.clients))
+			results[i] = append(results[i], res[i])
+		}
+		fmt.Println()
+	}
+	if len(targets) == 2 {
 		summarize(a.name, b.name, results[0], results[1])
 	}
 	fmt.Printf("load average at the end: %s\n", loadavg())
 	return nil
 }
 
-// measure runs one round for t.
-func measure(t target, c config, round int) (roundResult, error) {
-	if t.bashC {
-		return measureBashC(t, c)
-	}
-	ws := filepath.Join(os.TempDir(), fmt.Sprintf("sidebyside-ws-%s-%d-%d", strings.ReplaceAll(t.name, " ", ""), os.Getpid(), round))
-	if err := os.MkdirAll(ws, 0o755); err != nil {
-		return roundResult{}, err
-	}
-	defer os.RemoveAll(ws)
-	args := shellArgs(c.command, ws)
-	logFile := filepath.Join(c.dir, t.name+".log")
-
-	var res roundResult
-	cl, err := dial(t, ws, logFile)
-	if err != nil {
-		return res, err
-	}
-	res.backToBack, err = measureLatency(cl, args, c.n, c.warm, 0)
-	if err == nil {
-		res.paced, err = measureLatency(cl, args, c.n, c.warm/2, c.pace)
-	}
-	cl.close()
-	if err != nil {
-		return res, err
-	}
-
-	cs := make([]*client, c.clients)
-	defer func() { closeAll(cs) }()
-	for i := range cs {
-		if cs[i], err = dial(t, ws, logFile); err != nil {
-			return res, err
+// round measures the targets in turns: blocks of calls (latency) and
+// windows of load (throughput) alternate between them, the first one
+// alternating too, so that a neighbour's load falls on all of them.
+func round(targets []target, c config, r int) ([]roundResult, error) {
+	res := make([]roundResult, len(targets))
+	turn := func(k int) []int {
+		if (k+r)%2 == 1 && len(targets) == 2 {
+			return []int{1, 0}
 		}
-		for range 3 {
-			if err := cs[i].shell(args); err != nil {
-				return res, err
+		return []int{0, 1}[:len(targets)]
+	}
+	ws := make([]string, len(targets))
+	for i, t := range targets {
+		ws[i] = filepath.Join(os.TempDir(), fmt.Sprintf("sidebyside-ws-%s-%d-%d", strings.ReplaceAll(t.name, " ", ""), os.Getpid(), r))
+		if err := mkdirs(ws[i]); err != nil {
+			return nil, err
+		}
+		defer os.RemoveAll(ws[i])
+	}
+	groups := make([]group, len(targets))
+	closeGroups := func() {
+		for i, g := range groups {
+			if g != nil {
+				g.close()
+				groups[i] = nil
 			}
 		}
 	}
-	time.Sleep(100 * time.Millisecond)
-	res.load, err = measureThroughput(cs, args, c.duration)
-	return res, err
+	defer closeGroups()
+
+	for i, t := range targets {
+		g, err := open(t, c, ws[i], 1, c.warm)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", t.name, err)
+		}
+		groups[i] = g
+	}
+	blocks := max(c.n/c.block, 1)
+	for _, phase := range []struct {
+		pace time.Duration
+		into func(*roundResult) *latency
+	}{
+		{0, func(r *roundResult) *latency { return &r.backToBack }},
+		{c.pace, func(r *roundResult) *latency { return &r.paced }},
+	} {
+		for k := range blocks {
+			for _, i := range turn(k) {
+				if err := block(groups[i], c.block, phase.pace, phase.into(&res[i])); err != nil {
+					return nil, fmt.Errorf("%s: %w", targets[i].name, err)
+				}
+			}
+		}
+	}
+	closeGroups()
+
+	for i, t := range targets {
+		g, err := open(t, c, ws[i], c.clients, 3)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", t.name, err)
+		}
+		groups[i] = g
+	}
+	windows := max(int(c.duration/c.window), 1)
+	for k := range windows {
+		for _, i := range turn(k) {
+			if err := window(groups[i], c.window, &res[i].load); err != nil {
+				return nil, fmt.Errorf("%s: %w", targets[i].name, err)
+			}
+		}
+	}
+	return res, nil
 }
 
 func shellArgs(command, ws string) string {

@@ -2,13 +2,8 @@ package main
 
 import (
 	"fmt"
-	"os/exec"
 	"runtime"
 	"slices"
-	"sync"
-	"sync/atomic"
-	"syscall"
-	"time"
 )
 
 // roundResult is one server's figures in one round.
@@ -20,8 +15,8 @@ type roundResult struct {
 func (r roundResult) brief(clients int) string {
 	b, p := sorted(r.backToBack.calls), sorted(r.paced.calls)
 	return fmt.Sprintf("p50 %.2f/%.2f ms (back to back/paced), cpu %.2f/%.2f ms/call, %d clients %.0f calls/s at %.2f ms cpu/call",
-		ms(quantile(b, 0.5)), ms(quantile(p, 0.5)), ms(r.backToBack.cpu), ms(r.paced.cpu),
-		clients, r.load.perSecond, ms(r.load.cpu))
+		ms(quantile(b, 0.5)), ms(quantile(p, 0.5)), ms(r.backToBack.cpu()), ms(r.paced.cpu()),
+		clients, r.load.perSecond(), ms(r.load.cpu()))
 }
 
 // metric is one figure of a round, and how to compare it: lower or higher
@@ -38,10 +33,10 @@ var metrics = []metric{
 	{"latency p90, back to back", func(r roundResult) float64 { return ms(quantile(sorted(r.backToBack.calls), 0.9)) }, "ms", true},
 	{"latency p50, paced", func(r roundResult) float64 { return ms(quantile(sorted(r.paced.calls), 0.5)) }, "ms", true},
 	{"latency p90, paced", func(r roundResult) float64 { return ms(quantile(sorted(r.paced.calls), 0.9)) }, "ms", true},
-	{"CPU per call, back to back", func(r roundResult) float64 { return ms(r.backToBack.cpu) }, "ms", true},
-	{"CPU per call, paced", func(r roundResult) float64 { return ms(r.paced.cpu) }, "ms", true},
-	{"throughput, concurrent clients", func(r roundResult) float64 { return r.load.perSecond }, "calls/s", false},
-	{"CPU per call, concurrent", func(r roundResult) float64 { return ms(r.load.cpu) }, "ms", true},
+	{"CPU per call, back to back", func(r roundResult) float64 { return ms(r.backToBack.cpu()) }, "ms", true},
+	{"CPU per call, paced", func(r roundResult) float64 { return ms(r.paced.cpu()) }, "ms", true},
+	{"throughput, concurrent clients", func(r roundResult) float64 { return r.load.perSecond() }, "calls/s", false},
+	{"CPU per call, concurrent", func(r roundResult) float64 { return ms(r.load.cpu()) }, "ms", true},
 }
 
 // summarize prints, per metric, the median over rounds of each server and
@@ -84,60 +79,3 @@ func median(v []float64) float64 {
 }
 
 func numCPU() int { return runtime.NumCPU() }
-
-// measureBashC is the fallback baseline: `bash -c COMMAND` started by this
-// program per call, no server, no sandbox. CPU comes from the children's
-// rusage.
-func measureBashC(t target, c config) (roundResult, error) {
-	one := func() error {
-		cmd := exec.Command(t.argv[0], append(t.argv[1:], c.command)...)
-		cmd.Env = t.env
-		return cmd.Run()
-	}
-	children := func() time.Duration {
-		var ru syscall.Rusage
-		_ = syscall.Getrusage(syscall.RUSAGE_CHILDREN, &ru)
-		return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-	}
-	lat := func(pace time.Duration) (latency, error) {
-		var l latency
-		before := children()
-		for range c.n {
-			start := time.Now()
-			if err := one(); err != nil {
-				return l, err
-			}
-			l.calls = append(l.calls, time.Since(start))
-			time.Sleep(pace)
-		}
-		l.cpu = (children() - before) / time.Duration(c.n)
-		return l, nil
-	}
-	var res roundResult
-	var err error
-	if res.backToBack, err = lat(0); err != nil {
-		return res, err
-	}
-	if res.paced, err = lat(c.pace); err != nil {
-		return res, err
-	}
-	before := children()
-	var calls atomic.Int64
-	deadline := time.Now().Add(c.duration)
-	start := time.Now()
-	var wg sync.WaitGroup
-	for range c.clients {
-		wg.Go(func() {
-			for time.Now().Before(deadline) {
-				if one() != nil {
-					return
-				}
-				calls.Add(1)
-			}
-		})
-	}
-	wg.Wait()
-	n := max(calls.Load(), 1)
-	res.load = throughput{perSecond: float64(n) / time.Since(start).Seconds(), cpu: (children() - before) / time.Duration(n)}
-	return res, nil
-}
