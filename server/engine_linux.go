@@ -30,6 +30,9 @@ type engine struct {
 	bashID   fileID
 	wrapper  string
 	wrapID   fileID
+	// nsexec makes the helpers' namespaces ("" when os/exec does).
+	nsexec   string
+	nsexecID fileID
 	runDir   string   // private; removed by Close ("" if none was made)
 	runLock  *os.File // held while runDir is in use (see removeStale)
 	// sources are the rules layers every call shares; stores add each
@@ -139,11 +142,16 @@ func newEngine(opts *Options, log *slog.Logger, self string) (*engine, error) {
 
 	// Helpers in new namespaces are started through the namespace launcher
 	// when there is one: os/exec would copy the whole server for each.
-	nsexec, err := nsexecbin.Path(e.runDir, self)
-	if err != nil {
+	if e.nsexec, err = nsexecbin.Path(e.runDir, self); err != nil {
 		log.Warn("no namespace launcher; each call's namespaces are made by a copy of the server (slower)", "error", err)
+		e.nsexec = ""
 	}
-	e.launcher = sandbox.NewLauncher(helper, log, sandbox.NamespaceLauncher(nsexec))
+	if e.nsexec != "" {
+		if e.nsexecID, err = statID(e.nsexec); err != nil {
+			return nil, err
+		}
+	}
+	e.launcher = sandbox.NewLauncher(helper, log, sandbox.NamespaceLauncher(e.nsexec))
 	if e.repoPrograms, err = repositoryPrograms(cfg); err != nil {
 		return nil, err
 	}
