@@ -180,15 +180,19 @@ func TestNamespaceLauncherLeavesNothing(t *testing.T) {
 		}
 	}
 	marker += "job"
-	if len(processesWith(marker)) != 1 {
-		t.Fatalf("the call's job is not running")
+	deadline := time.Now().Add(10 * time.Second)
+	for len(processesWith(marker)) == 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("the call's job did not start")
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 	cmd.Process.Kill()
 	err = cmd.Wait()
 	if ee, ok := err.(*exec.ExitError); !ok || ee.ProcessState.Sys().(syscall.WaitStatus).Signal() != syscall.SIGKILL {
 		t.Errorf("Wait: %v, want killed by SIGKILL", err)
 	}
-	deadline := time.Now().Add(5 * time.Second)
+	deadline = time.Now().Add(5 * time.Second)
 	for len(processesWith(marker)) > 0 {
 		if time.Now().After(deadline) {
 			t.Fatalf("processes left after the launcher died: %v", processesWith(marker))
