@@ -23,12 +23,17 @@ ENTRY_LDFLAGS := $(if $(filter linux/amd64,$(shell $(GO) env GOOS)/$(shell $(GO)
 VERSION := $(shell scripts/version.sh)
 VERSION_LDFLAGS := $(if $(VERSION),-X github.com/execgate/execgate/internal/buildinfo.Version=$(VERSION))
 
-# The lean wrapper is embedded into execgate (see internal/leanwrapper).
-# Static binaries (no cgo): a dynamically linked one pays the ELF loader on
-# every start, and the wrapper starts once per program the agent runs.
+NSEXEC := internal/nsexecbin/execgate-nsexec
+CC ?= cc
+
+# The lean wrapper and the namespace launcher are embedded into execgate
+# (see internal/leanwrapper and internal/nsexecbin). Static binaries (no
+# cgo): a dynamically linked one pays the ELF loader on every start, and the
+# wrapper starts once per program the agent runs, the launcher once per call.
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags='-s -w $(ENTRY_LDFLAGS)' -o $(LEAN_WRAPPER) ./internal/lean
-	CGO_ENABLED=0 $(GO) build -tags leanwrapper -ldflags='$(ENTRY_LDFLAGS) $(VERSION_LDFLAGS)' -o $(BIN) .
+	$(CC) -std=gnu11 -O2 -Wall -Wextra -Werror -static -s -o $(NSEXEC) sandbox/nsexec/nsexec.c
+	CGO_ENABLED=0 $(GO) build -tags leanwrapper,nsexec -ldflags='$(ENTRY_LDFLAGS) $(VERSION_LDFLAGS)' -o $(BIN) .
 
 # scripts/build-bash.sh is idempotent and cached by patch hash.
 bash:

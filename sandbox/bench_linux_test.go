@@ -5,9 +5,12 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"runtime"
 	"slices"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // durations reports the minimum and the median besides the mean: on a
@@ -101,4 +104,64 @@ func BenchmarkHelperStart(b *testing.B) {
 			d.report(b)
 		})
 	}
+}
+
+// BenchmarkNamespacedStart: starting a helper in new namespaces (its
+// namespace self-test, which returns at once) from a process holding a
+// server-sized heap, with the namespaces made by os/exec (a full fork of
+// this process) and by the namespace launcher (a vfork, then a fork of the
+// small launcher). Reports the wall time the caller's Start takes and the
+// CPU spent per start by this process (the fork, the copy-on-write
+// faults after it) and by the children.
+func BenchmarkNamespacedStart(b *testing.B) {
+	self := os.Getenv("EXECGATE_HELPER_BIN")
+	if self == "" {
+		self = selfExe(b)
+	}
+	if !Probe(self).Namespaces {
+		b.Skip("no user namespaces here")
+	}
+	// About what a server holds after startup: rules, the SDK, buffers.
+	ballast := make([][]byte, 15<<10)
+	for i := range ballast {
+		ballast[i] = make([]byte, 1<<10)
+	}
+	for _, name := range []string{"os-exec", "nsexec"} {
+		b.Run(name, func(b *testing.B) {
+			l := &Launcher{self: self}
+			if name == "nsexec" {
+				l.nsexec = testNsexec(b)
+			}
+			var start durations
+			var selfCPU, childCPU time.Duration
+			for b.Loop() {
+				s0, c0 := rusage(unix.RUSAGE_SELF), rusage(unix.RUSAGE_CHILDREN)
+				cmd := l.helperCommand(context.Background(), true, "sandbox", probeNamespacesArg)
+				t0 := time.Now()
+				if err := cmd.Start(); err != nil {
+					b.Fatal(err)
+				}
+				start = append(start, time.Since(t0))
+				// The parent's copy-on-write faults come as it runs on.
+				for i := range ballast {
+					ballast[i][0]++
+				}
+				if err := cmd.Wait(); err != nil {
+					b.Fatal(err)
+				}
+				selfCPU += rusage(unix.RUSAGE_SELF) - s0
+				childCPU += rusage(unix.RUSAGE_CHILDREN) - c0
+			}
+			start.report(b)
+			b.ReportMetric(float64(selfCPU.Microseconds())/float64(b.N), "self-cpu-us/op")
+			b.ReportMetric(float64(childCPU.Microseconds())/float64(b.N), "child-cpu-us/op")
+		})
+	}
+	runtime.KeepAlive(ballast)
+}
+
+func rusage(who int) time.Duration {
+	var ru unix.Rusage
+	_ = unix.Getrusage(who, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

@@ -18,12 +18,27 @@ func (l *Launcher) command(ctx context.Context, h helperSpec, argv []string) (*e
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.CommandContext(ctx, l.self, append([]string{"sandbox", enc, "--"}, argv...)...)
-	cmd.SysProcAttr = sysProcAttr(h.Namespaces)
+	cmd := l.helperCommand(ctx, h.Namespaces, append([]string{"sandbox", enc, "--"}, argv...)...)
 	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
 	// If the helper does not end promptly after SIGTERM, os/exec kills it.
 	cmd.WaitDelay = 2 * time.Second
 	return cmd, nil
+}
+
+// helperCommand is the helper with args, started by os/exec in its own
+// process group with a parent-death signal and, with ns, in new user, mount
+// and pid namespaces: made by the namespace launcher when there is one
+// (which lets os/exec vfork), else by os/exec itself (a full fork of the
+// server).
+func (l *Launcher) helperCommand(ctx context.Context, ns bool, args ...string) *exec.Cmd {
+	if ns && l.nsexec != "" {
+		cmd := exec.CommandContext(ctx, l.nsexec, append([]string{l.self}, args...)...)
+		cmd.SysProcAttr = sysProcAttr(false)
+		return cmd
+	}
+	cmd := exec.CommandContext(ctx, l.self, args...)
+	cmd.SysProcAttr = sysProcAttr(ns)
+	return cmd
 }
 
 // sysProcAttr starts the helper in its own process group with a

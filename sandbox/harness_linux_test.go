@@ -81,6 +81,9 @@ func (e testEnv) launch(t testing.TB, req launchRequest) (string, int) {
 	if req.Workspace == "" {
 		req.Workspace = e.ws
 	}
+	if req.NsExec == "" && !req.GoClone {
+		req.NsExec = defaultNsexec(t)
+	}
 	enc, err := json.Marshal(req)
 	if err != nil {
 		t.Fatal(err)

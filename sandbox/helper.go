@@ -3,6 +3,7 @@ package sandbox
 import (
 	"fmt"
 	"os"
+	"runtime"
 )
 
 // Exit statuses of the helper itself (Bash's own status passes through).
@@ -21,6 +22,12 @@ const probeNamespacesArg = "--probe-namespaces"
 // killed it). If the sandbox cannot be set up it prints one line to stderr
 // and returns 125 without running anything.
 func HelperMain(args []string) int {
+	// One processor: the helper runs a few goroutines that mostly wait in
+	// syscalls, and each more processor has the runtime start threads,
+	// which cost a clone each and make every all-threads syscall (Landlock,
+	// no_new_privs) slower. A spare starts with GOMAXPROCS=1 already (the
+	// call's environment, which Bash gets, must not carry it).
+	runtime.GOMAXPROCS(1)
 	return runHelper(args)
 }
 

@@ -9,17 +9,49 @@ import (
 // every call agrees on what is enforced and the fallback is logged once.
 type Launcher struct {
 	self string
-	caps Capabilities
+	// nsexec, when set, creates the helper's namespaces (see
+	// NamespaceLauncher).
+	nsexec string
+	caps   Capabilities
 
 	spares sparePool // helpers started ahead of calls (see Prepare)
 	// observe, if set, learns every started call's Protection (Observe).
 	observe func(Protection)
 }
 
+// An Option changes how a Launcher starts helpers.
+type Option func(*Launcher)
+
+// NamespaceLauncher has the helper's user, mount and pid namespaces made by
+// path, the execgate-nsexec program built from nsexec/nsexec.c, rather
+// than by os/exec: Go cannot vfork a child that gets a new user namespace,
+// so without it every helper start copies the whole server. path is
+// probed like the helper; if it fails there, os/exec makes the namespaces
+// (and the failure is logged). Empty path: no launcher.
+func NamespaceLauncher(path string) Option {
+	return func(l *Launcher) { l.nsexec = path }
+}
+
 // NewLauncher probes the machine with self, the execgate binary that plays
 // the helper role, and logs (to log, if not nil) what cannot be enforced.
-func NewLauncher(self string, log *slog.Logger) *Launcher {
-	l := &Launcher{self: self, caps: Probe(self)}
+func NewLauncher(self string, log *slog.Logger, opts ...Option) *Launcher {
+	l := &Launcher{self: self}
+	for _, o := range opts {
+		o(l)
+	}
+	l.caps = probe(self, l.nsexec)
+	if l.nsexec != "" && !l.caps.Namespaces {
+		// Perhaps only the launcher fails here: then os/exec makes the
+		// namespaces, and the failure is logged.
+		if c := probe(self, ""); c.Namespaces {
+			if log != nil {
+				log.Warn("the namespace launcher does not work here; each call's namespaces are made by a copy of the server instead (slower)",
+					"nsexec", l.nsexec, "error", l.caps.NamespacesError)
+			}
+			l.caps = c
+		}
+		l.nsexec = ""
+	}
 	if log != nil {
 		if err := l.caps.Check(ReadOnly); err != nil {
 			log.Warn("sandboxed modes will be refused", "err", err)

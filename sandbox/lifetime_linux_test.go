@@ -74,14 +74,18 @@ echo started $(pgrep -fc $m)`, marker)
 // call or was a spare.
 func TestCancelEndsCall(t *testing.T) {
 	l := NewLauncher(selfExe(t), nil)
-	for _, ns := range []bool{true, false} {
+	nsexec := defaultNsexec(t)
+	for _, ns := range []string{"nsexec", "goclone", "none"} {
 		for _, spare := range []bool{false, true} {
-			if ns && !l.caps.Namespaces {
+			if ns != "none" && !l.caps.Namespaces || ns == "nsexec" && nsexec == "" {
 				continue
 			}
 			t.Run(fmt.Sprintf("ns=%v/spare=%v", ns, spare), func(t *testing.T) {
 				l := &Launcher{self: l.self, caps: l.caps}
-				l.caps.Namespaces = ns
+				l.caps.Namespaces = ns != "none"
+				if ns == "nsexec" {
+					l.nsexec = nsexec
+				}
 				defer l.Close()
 				spec := Spec{Policy: Policy{Mode: WorkspaceWrite}, Workspace: t.TempDir()}
 				if spare {

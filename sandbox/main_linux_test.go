@@ -37,7 +37,9 @@ func TestMain(m *testing.M) {
 	if os.Getenv("GORACE") == "" {
 		os.Setenv("GORACE", "atexit_sleep_ms=0")
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	removeTestNsexec()
+	os.Exit(code)
 }
 
 // launchRequest is what the launch role runs.
@@ -47,6 +49,8 @@ type launchRequest struct {
 	TmpDir       string
 	LandlockABI  int
 	NoNamespaces bool   // pretend user namespaces are unavailable
+	NsExec       string // the namespace launcher; "": os/exec makes the namespaces
+	GoClone      bool   // (harness) no namespace launcher: os/exec makes them
 	Dir          string // working directory of the command, if not the launcher's
 	SignalINT    bool   // send SIGINT to the helper after the command prints a line
 	LeakFD       bool   // let the helper inherit a stray fd, as a careless server might
@@ -70,7 +74,11 @@ func launchMain(args []string) int {
 		fmt.Fprintln(os.Stderr, "launch:", err)
 		return 200
 	}
-	l := NewLauncher(self, nil)
+	l := NewLauncher(self, nil, NamespaceLauncher(req.NsExec))
+	if req.NsExec != "" && l.nsexec == "" && !req.NoNamespaces {
+		fmt.Fprintln(os.Stderr, "launch: the namespace launcher failed its probe")
+		return 202
+	}
 	if req.NoNamespaces {
 		l.caps.Namespaces = false
 	}

@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"strings"
 	"time"
 )
@@ -15,6 +14,12 @@ import (
 // so that AppArmor or container restrictions on user namespaces show up.
 // An empty self skips that check.
 func Probe(self string) Capabilities {
+	return probe(self, "")
+}
+
+// probe is Probe with the helper's namespaces made by nsexec, if not
+// empty (see NamespaceLauncher).
+func probe(self, nsexec string) Capabilities {
 	c := Capabilities{OS: "linux", LandlockABI: landlockABI()}
 	if err := seccompAvailable(); err != nil {
 		c.SeccompError = err.Error()
@@ -25,7 +30,7 @@ func Probe(self string) Capabilities {
 		c.NamespacesError = "not probed (no helper binary given)"
 		return c
 	}
-	procErr, err := probeNamespaces(self)
+	procErr, err := probeNamespaces(self, nsexec)
 	if err != nil {
 		c.NamespacesError = err.Error()
 		return c
@@ -39,15 +44,16 @@ func Probe(self string) Capabilities {
 	return c
 }
 
-// probeNamespaces runs the helper's self-test in new namespaces. procErr
-// is why /proc could not be mounted there ("" when it could).
-func probeNamespaces(self string) (procErr string, err error) {
+// probeNamespaces runs the helper's self-test in new namespaces, made by
+// nsexec if not empty (see NamespaceLauncher). procErr is why /proc could
+// not be mounted there ("" when it could).
+func probeNamespaces(self, nsexec string) (procErr string, err error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, self, "sandbox", probeNamespacesArg)
+	l := Launcher{self: self, nsexec: nsexec}
+	cmd := l.helperCommand(ctx, true, "sandbox", probeNamespacesArg)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	cmd.SysProcAttr = sysProcAttr(true)
 	if err := cmd.Run(); err != nil {
 		if msg := strings.TrimSpace(stderr.String()); msg != "" {
 			return "", fmt.Errorf("%w: %s", err, msg)

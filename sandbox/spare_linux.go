@@ -224,14 +224,14 @@ func (l *Launcher) startSpare(ns bool) (*spare, error) {
 	}
 	child := os.NewFile(uintptr(fds[1]), "spare-control")
 	defer child.Close()
-	cmd := exec.Command(l.self, "sandbox", spareArg)
+	cmd := l.helperCommand(context.Background(), ns, "sandbox", spareArg)
 	// Of the server's environment only what tunes the Go runtime, which
-	// reads it before the activation could bring the call's.
-	cmd.Env = runtimeEnv(os.Environ())
+	// reads it before the activation could bring the call's; one
+	// processor, so that the runtime sets up no other (see HelperMain).
+	cmd.Env = append(runtimeEnv(os.Environ()), "GOMAXPROCS=1")
 	// Until the activation gives it the call's files, what it has to
 	// say (it failed to start) goes to the server's log stream.
 	cmd.Stderr = os.Stderr
-	cmd.SysProcAttr = sysProcAttr(ns)
 	cmd.ExtraFiles = []*os.File{child}
 	if err := cmd.Start(); err != nil {
 		unix.Close(fds[0])
@@ -262,7 +262,7 @@ func runtimeEnv(env []string) []string {
 	out := []string{}
 	for _, kv := range env {
 		switch k, _, _ := strings.Cut(kv, "="); k {
-		case "GODEBUG", "GOGC", "GOMAXPROCS", "GOMEMLIMIT", "GORACE", "GOTRACEBACK":
+		case "GODEBUG", "GOGC", "GOMEMLIMIT", "GORACE", "GOTRACEBACK":
 			out = append(out, kv)
 		}
 	}

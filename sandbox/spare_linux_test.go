@@ -48,6 +48,11 @@ func spareLaunchers(t *testing.T) map[string]*Launcher {
 		l.caps.Namespaces = ns
 		t.Cleanup(l.Close)
 		out["ns="+strconv.FormatBool(ns)] = l
+		if nsexec := defaultNsexec(t); ns && nsexec != "" {
+			l := &Launcher{self: base.self, caps: base.caps, nsexec: nsexec}
+			t.Cleanup(l.Close)
+			out["ns=true/nsexec"] = l
+		}
 	}
 	return out
 }
@@ -304,7 +309,7 @@ func TestSpareDroppedAfterMountChange(t *testing.T) {
 			if err := cmd.Wait(); err != nil || string(out) != "on the new mount\n" {
 				t.Errorf("%v: %q", err, out)
 			}
-			if ns := name == "ns=true"; usedSpare(cmd) == ns {
+			if ns := strings.HasPrefix(name, "ns=true"); usedSpare(cmd) == ns {
 				t.Errorf("spare from before the mount used: %v, want %v", usedSpare(cmd), !ns)
 			}
 			// The next spare is fresh: used again.

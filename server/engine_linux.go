@@ -12,6 +12,7 @@ import (
 
 	"github.com/execgate/execgate/escalate"
 	"github.com/execgate/execgate/internal/leanwrapper"
+	"github.com/execgate/execgate/internal/nsexecbin"
 	"github.com/execgate/execgate/policy"
 	"github.com/execgate/execgate/repotrust"
 	"github.com/execgate/execgate/sandbox"
@@ -29,6 +30,9 @@ type engine struct {
 	bashID   fileID
 	wrapper  string
 	wrapID   fileID
+	// nsexec makes the helpers' namespaces ("" when os/exec does).
+	nsexec   string
+	nsexecID fileID
 	runDir   string   // private; removed by Close ("" if none was made)
 	runLock  *os.File // held while runDir is in use (see removeStale)
 	// sources are the rules layers every call shares; stores add each
@@ -137,7 +141,18 @@ func newEngine(opts *Options, log *slog.Logger, self string) (*engine, error) {
 		return nil, err
 	}
 
-	e.launcher = sandbox.NewLauncher(helper, log)
+	// Helpers in new namespaces are started through the namespace launcher
+	// when there is one: os/exec would copy the whole server for each.
+	if e.nsexec, err = nsexecbin.Path(e.runDir, self); err != nil {
+		log.Warn("no namespace launcher; each call's namespaces are made by a copy of the server (slower)", "error", err)
+		e.nsexec = ""
+	}
+	if e.nsexec != "" {
+		if e.nsexecID, err = statID(e.nsexec); err != nil {
+			return nil, err
+		}
+	}
+	e.launcher = sandbox.NewLauncher(helper, log, sandbox.NamespaceLauncher(e.nsexec))
 	if e.repoPrograms, err = repositoryPrograms(cfg); err != nil {
 		return nil, err
 	}

@@ -12,6 +12,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/execgate/execgate/internal/nsexecbin"
 	"github.com/execgate/execgate/internal/testbash"
 	"github.com/execgate/execgate/policy"
 )
@@ -289,6 +290,43 @@ func TestEngineNoticesReplacedBash(t *testing.T) {
 	}
 	if err := call(); err == nil || !strings.Contains(err.Error(), "changed since the server started") {
 		t.Errorf("after replacing the Bash: err = %v", err)
+	}
+}
+
+// The namespace launcher next to the execgate binary makes the helpers'
+// namespaces, and one replaced after startup is not used.
+func TestEngineNoticesReplacedNamespaceLauncher(t *testing.T) {
+	dir := privateDir(t)
+	self := filepath.Join(dir, "execgate")
+	for src, dst := range map[string]string{execgateSelf(t): self, filepath.Join(filepath.Dir(execgateSelf(t)), nsexecbin.Name): filepath.Join(dir, nsexecbin.Name)} {
+		data, err := os.ReadFile(src)
+		if err != nil {
+			t.Skipf("no namespace launcher built (no C compiler?): %v", err)
+		}
+		if err := os.WriteFile(dst, data, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	te := newTestEngineWith(t, self, "", nil)
+	if te.nsexec != filepath.Join(dir, nsexecbin.Name) {
+		t.Fatalf("namespace launcher %q, want the one next to %s", te.nsexec, self)
+	}
+	ws := t.TempDir()
+	call := func() error {
+		_, err := Execute(context.Background(), te, te.opts, nil, Request{ID: "t", Command: "true", Workdir: ws, Workspace: []string{ws}})
+		return err
+	}
+	if err := call(); err != nil {
+		t.Fatalf("before: %v", err)
+	}
+	if err := os.WriteFile(te.nsexec+".new", []byte("#!/bin/sh\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(te.nsexec+".new", te.nsexec); err != nil {
+		t.Fatal(err)
+	}
+	if err := call(); err == nil || !strings.Contains(err.Error(), "namespace launcher") {
+		t.Errorf("after replacing the namespace launcher: err = %v", err)
 	}
 }
 

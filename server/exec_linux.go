@@ -25,6 +25,13 @@ func (e *engine) Exec(ctx context.Context, call *Call) (Outcome, error) {
 	if err := unchanged("execve wrapper", e.wrapper, e.wrapID); err != nil {
 		return Outcome{}, err
 	}
+	if e.nsexec != "" {
+		// It runs before any confinement, like the helper (the wrapper
+		// file when the lean binary plays it).
+		if err := unchanged("namespace launcher", e.nsexec, e.nsexecID); err != nil {
+			return Outcome{}, err
+		}
+	}
 	log := e.callLog(call)
 	spec, notes := e.spec(call, log)
 	defer e.prepareSpare(spec)

@@ -1,13 +1,16 @@
 // Package testbin builds the project's binaries for tests that run them as
 // processes, once per test process and set of flags, the way the Makefile
-// builds them (static: CGO_ENABLED=0).
+// builds them (static: CGO_ENABLED=0), execgate with the namespace launcher
+// beside it.
 package testbin
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -62,8 +65,34 @@ func Build(pkg string, flags ...string) (string, error) {
 		r.err = fmt.Errorf("go %s: %w\n%s", strings.Join(args, " "), err, b)
 		return "", r.err
 	}
+	if pkg == Execgate {
+		// What `make build` embeds: the server finds it next to itself.
+		if r.err = buildNsexec(filepath.Dir(out)); r.err != nil {
+			return "", r.err
+		}
+	}
 	r.path = out
 	return out, nil
+}
+
+// buildNsexec compiles the namespace launcher (sandbox/nsexec/nsexec.c)
+// into dir, as the Makefile does; without a C compiler there is none, and
+// the server makes the namespaces itself.
+func buildNsexec(dir string) error {
+	cc, err := exec.LookPath("cc")
+	if err != nil {
+		return nil
+	}
+	_, file, _, ok := runtime.Caller(0)
+	if !ok {
+		return errors.New("testbin: cannot locate the source tree")
+	}
+	src := filepath.Join(filepath.Dir(file), "..", "..", "sandbox", "nsexec", "nsexec.c")
+	out := filepath.Join(dir, "execgate-nsexec")
+	if b, err := exec.Command(cc, "-std=gnu11", "-O2", "-Wall", "-Wextra", "-Werror", "-static", "-o", out, src).CombinedOutput(); err != nil {
+		return fmt.Errorf("%s %s: %w\n%s", cc, src, err, b)
+	}
+	return nil
 }
 
 // Must is Build for a test: a failed build fails it.

@@ -1,0 +1,6 @@
+//go:build !nsexec
+
+package nsexecbin
+
+// embedded is empty in builds without the nsexec tag.
+var embedded []byte
