@@ -77,3 +77,4 @@ func TestDoctorAuditLog(t *testing.T) {
 		t.Error("doctor created the audit log")
 	}
 }
+

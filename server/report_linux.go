@@ -87,7 +87,19 @@ func (e *engine) report(w io.Writer) {
 	}
 	fmt.Fprintln(w)
 	_ = sandbox.Report(w, e.launcher.Capabilities())
+	e.reportDangerous(w)
 	e.reportRepoTrust(w)
+}
+
+// reportDangerous says what happens to a dangerous command (rm -rf, git
+// reset --hard): the mode decides whether a user is ever asked about one
+// that stays inside the sandbox.
+func (e *engine) reportDangerous(w io.Writer) {
+	mode := "confine: run inside the sandbox without asking; ask only where it would run unconfined"
+	if e.askDangerous {
+		mode = "ask: ask the user, also where the sandbox would contain it (Codex 0.97's behaviour)"
+	}
+	fmt.Fprintf(w, "dangerous commands:\n  %-20s%s\n", "mode:", mode)
 }
 
 // reportRepoTrust says which programs need a trusted repository to be
