@@ -77,4 +77,3 @@ func TestDoctorAuditLog(t *testing.T) {
 		t.Error("doctor created the audit log")
 	}
 }
-
