@@ -7,10 +7,12 @@ import (
 	"sync"
 )
 
-// go.starlark.net and starlark-rust word argument errors differently. Where
-// Codex's texts are checked by compatibility vectors (reference §1), the
-// builtins' argument errors are reworded to starlark-rust's. The patterns
-// compile on first use: package init runs in every role of the binary.
+// go.starlark.net and starlark-rust word argument errors differently. The
+// builtins' argument errors are reworded to the texts Codex prints for them
+// (`Found `x` extra named parameter(s)`, `Missing parameter`, `Type of
+// parameter`), which tools and tests written against Codex look for. The
+// patterns compile on first use: package init runs in every role of the
+// binary.
 var (
 	argUnexpectedKeyword = lazyRegexp(`^(\w+): unexpected keyword argument "([^"]*)"`)
 	argMissing           = lazyRegexp(`^(\w+): missing argument for (\w+)$`)

@@ -6,8 +6,9 @@ import (
 	"testing"
 )
 
-// TestCheckMain covers reference §5 and issue item 7: flags, trailing
-// command, exact output (compact and pretty), exit codes.
+// TestCheckMain covers `execgate check` as Codex's `codex execpolicy check`
+// behaves: flags, trailing command, exact output (compact and pretty), exit
+// codes.
 func TestCheckMain(t *testing.T) {
 	pol := rulesFile("match", "policy.rules")
 	second := rulesFile("match", "second.rules")

@@ -6,12 +6,13 @@ import (
 )
 
 // IsDangerous reports whether argv is a command Codex 0.97.0 considers
-// dangerous enough to prompt for when no rule matched (reference §10): git
-// reset/rm, branch deletion, forced or deleting pushes, forced clean, rm -f
-// and rm -rf, sudo of any of those; or a bash/zsh/sh -c script whose plain
-// commands include one. Unlike Codex it also recognises the rm spellings
-// Codex misses: -fr, -Rf, -rF, separate -r -f, --recursive --force, and
-// flags after operands (rm x -rf), and /bin/rm by basename.
+// dangerous enough to prompt for when no rule matched (its
+// command_might_be_dangerous): git reset/rm, branch deletion, forced or
+// deleting pushes, forced clean, rm -f and rm -rf, sudo of any of those; or a
+// bash/zsh/sh -c script whose plain commands include one. Unlike Codex it
+// also recognises the rm spellings Codex misses: -fr, -Rf, -rF, separate -r
+// -f, --recursive --force, and flags after operands (rm x -rf), and /bin/rm
+// by basename.
 func IsDangerous(argv []string) bool {
 	if isDangerousExec(argv) {
 		return true

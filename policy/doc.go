@@ -9,7 +9,8 @@
 // allow" rules.
 //
 // The behaviour follows OpenAI Codex 0.97.0's execpolicy where Codex is right
-// (see shared/reference/codex-execpolicy.md) and differs where it is not:
+// and differs where it is not (the README's "Rules" section lists what a
+// user sees of it):
 //   - basename rules apply only to trusted executables (Evaluate);
 //   - the dangerous heuristic also catches rm -fr, rm -r -f, rm --recursive
 //     --force and rm -Rf (see dangerous.go);

@@ -88,7 +88,7 @@ func (v Verdict) Justification() string {
 	return v.Rule.Justification
 }
 
-// Evaluate decides one exec (DESIGN §6). Rules naming the absolute path
+// Evaluate decides one exec. Rules naming the absolute path
 // always apply. Rules naming the basename apply in full only when the
 // executable is trusted: listed by a host_executable for that name, or, when
 // there is none, resolving (symlinks followed) to a file outside every

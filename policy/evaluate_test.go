@@ -138,7 +138,8 @@ prefix_rule(pattern=["/bin/echo"], decision="allow", justification="weaker")`)
 	}
 }
 
-// TestVerdictReason: Codex's reason strings (reference §7.3, §7.4).
+// TestVerdictReason: the reason strings Codex 0.97.0 gives for a forbidden or
+// prompting verdict, byte for byte.
 func TestVerdictReason(t *testing.T) {
 	dir := t.TempDir()
 	f := filepath.Join(dir, "r.rules")

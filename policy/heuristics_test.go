@@ -8,7 +8,8 @@ import (
 
 func split(s string) []string { return strings.Fields(s) }
 
-// TestIsDangerous covers reference §10, plus the rm spellings Codex misses.
+// TestIsDangerous covers Codex 0.97.0's dangerous-command list
+// (command_might_be_dangerous), plus the rm spellings Codex misses.
 func TestIsDangerous(t *testing.T) {
 	dangerous := [][]string{
 		split("git reset --hard"), split("git rm x"), split("/usr/bin/git reset"), split("mygit reset"),
@@ -77,7 +78,8 @@ func TestDangerousPrefix(t *testing.T) {
 	}
 }
 
-// TestIsKnownSafe covers reference §11.
+// TestIsKnownSafe covers Codex 0.97.0's known-safe list
+// (is_known_safe_command).
 func TestIsKnownSafe(t *testing.T) {
 	safe := [][]string{
 		split("ls -la"), split("/bin/ls"), split("./ls"), split("cat x"), split("grep -r foo ."), split("wc -l"),

@@ -277,7 +277,8 @@ func loadErrorFrom(path string, err error) *LoadError {
 }
 
 // resolveMessage maps go.starlark.net resolver messages onto the texts
-// Codex's starlark-rust prints where vectors check them.
+// Codex's starlark-rust prints, where tools and tests written against Codex
+// look for them.
 func resolveMessage(msg string) string {
 	const undefined = "undefined: "
 	if len(msg) > len(undefined) && msg[:len(undefined)] == undefined {

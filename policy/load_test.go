@@ -26,8 +26,9 @@ func mustLoad(t testing.TB, files ...string) *Policy {
 	return p
 }
 
-// TestLoadErrors covers reference §2-§3: each validation error, its exact
-// text, the order of checks and the file:line:col location.
+// TestLoadErrors covers the validation errors of prefix_rule and
+// host_executable as Codex words them: each error, its exact text, the order
+// of checks and the file:line:col location.
 func TestLoadErrors(t *testing.T) {
 	tests := []struct {
 		file string
@@ -86,7 +87,8 @@ func TestLoadErrors(t *testing.T) {
 }
 
 // TestOneBadFileFailsTheLoad: whatever its position, a bad file fails the
-// whole load and the error names it (reference §3, §6.2).
+// whole load and the error names it (Codex too drops every file's rules
+// when one fails).
 func TestOneBadFileFailsTheLoad(t *testing.T) {
 	good, bad := rulesFile("match", "policy.rules"), rulesFile("errors", "decision.rules")
 	for _, files := range [][]string{{bad, good}, {good, bad}, {good, good, bad}} {
@@ -177,7 +179,8 @@ host_executable(name="jq", paths=[])`)
 	}
 }
 
-// TestHostileFiles: each fails fast with a clear error (DESIGN §6 limits).
+// TestHostileFiles: each fails fast with a clear error (the evaluation
+// limits of limits.go).
 func TestHostileFiles(t *testing.T) {
 	tests := map[string]string{
 		"repeat.rules":                       "repeated list too large",

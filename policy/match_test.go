@@ -5,8 +5,8 @@ import (
 	"testing"
 )
 
-// TestCheck covers reference §4: exact first token, prefix only, tokens never
-// skipped, alternatives, head expansion, all matches in load order with
+// TestCheck covers Codex's matching: exact first token, prefix only, tokens
+// never skipped, alternatives, head expansion, all matches in load order with
 // duplicates, strictest wins, and the JSON shape of each match.
 func TestCheck(t *testing.T) {
 	p := mustLoad(t, rulesFile("match", "policy.rules"), rulesFile("match", "second.rules"))

@@ -13,7 +13,7 @@ func RenderCommand(argv []string) string {
 }
 
 // Reason is the text Codex 0.97.0 gives for a forbidden or prompting
-// verdict on argv (reference §7.3), e.g. "`rm -rf x` rejected: use trash",
+// verdict on argv, e.g. "`rm -rf x` rejected: use trash",
 // "`git push` requires approval by policy". It is "" for Allow, None, and
 // a prompt that came only from the dangerous heuristic.
 func (v Verdict) Reason(argv []string) string {

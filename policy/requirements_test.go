@@ -24,8 +24,8 @@ func loadWithRequirements(t testing.TB, req string, files ...string) *Policy {
 	return p
 }
 
-// TestRequirementsErrors covers every validation message of the reference
-// (§6.1, requirements.toml [rules]), their order, type errors naming the
+// TestRequirementsErrors covers every validation message Codex 0.97.0 gives
+// for requirements.toml [rules], their order, type errors naming the
 // key, and TOML syntax errors located at line:col. Each error starts with
 // the file's path.
 func TestRequirementsErrors(t *testing.T) {
@@ -199,7 +199,7 @@ func TestRequirementsFilePresence(t *testing.T) {
 }
 
 // TestRequirementsTrust: requirement rules go through program trust exactly
-// as file rules do (DESIGN §6, Evaluate): on a trusted executable they all
+// as file rules do (Evaluate): on a trusted executable they all
 // apply; on an untrusted one (inside a writable root, or a relative path)
 // only forbidden ones do, because a prompt that the user accepts escalates,
 // and an untrusted program must never run outside the sandbox on the

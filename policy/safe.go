@@ -4,11 +4,11 @@ import (
 	"strings"
 )
 
-// IsKnownSafe reports whether argv is on Codex 0.97.0's known-safe list
-// (reference §11): read-only tools by file name (ls, cat, grep, git status,
-// ...) with their unsafe options excluded, or a bash/zsh/sh -c script whose
-// plain commands are all known-safe. As in Codex, "zsh" anywhere in argv is
-// read as "bash" first.
+// IsKnownSafe reports whether argv is on Codex 0.97.0's known-safe list (its
+// is_known_safe_command): read-only tools by file name (ls, cat, grep, git
+// status, ...) with their unsafe options excluded, or a bash/zsh/sh -c script
+// whose plain commands are all known-safe. As in Codex, "zsh" anywhere in
+// argv is read as "bash" first.
 func IsKnownSafe(argv []string) bool {
 	norm := make([]string, len(argv))
 	for i, a := range argv {

@@ -7,7 +7,7 @@ import (
 	"strings"
 )
 
-// ProtectedNames are the entries of every writable root that stay read-only:
+// protectedNames are the entries of every writable root that stay read-only:
 // an escalated (unsandboxed) git, or Codex itself, would otherwise run
 // whatever the sandboxed code wrote into them.
 var protectedNames = []string{".git", ".codex", ".agents"}

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Whole-process benchmark of intercepted execs (DESIGN.md §10): microseconds
+# Whole-process benchmark of intercepted execs (targets: docs/architecture.md,
+# "Performance budget"): microseconds
 # per `/bin/true` start in a Bash loop, median of several runs, all measured in
 # the same run so the figures compare:
 #   plain bash        the system /bin/bash, no wrapper

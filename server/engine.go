@@ -76,7 +76,8 @@ func NewEngine(opts *Options, log *slog.Logger) (Engine, error) {
 	return e, nil
 }
 
-// Ask prompts the user about one exec (DESIGN §6) and reports whether the
+// Ask prompts the user about one exec (a prompt rule, or a dangerous command
+// where it would run unconfined; see decider) and reports whether the
 // user accepted (allow once or always). A refusal, an unknown answer, a
 // failed prompt and a call that cannot prompt are not accepted, and the
 // answer's Reason then says why, for the wrapper's "Execution denied"

@@ -13,7 +13,8 @@ import (
 
 // BenchmarkEngineTrivialCall is one `true` call (login=false) through the
 // engine in-process, per sandbox mode: sandbox helper, Bash, session,
-// output pipe, cleanup (DESIGN §10 target: under 5 ms in workspace-write).
+// output pipe, cleanup (target: under 5 ms in workspace-write; see
+// "Performance budget" in docs/architecture.md).
 func BenchmarkEngineTrivialCall(b *testing.B) {
 	for _, build := range builds {
 		b.Run(build.name, func(b *testing.B) { benchTrivialCall(b, build.bin(b)) })
@@ -117,7 +118,7 @@ func BenchmarkBinaryConcurrentClients(b *testing.B) {
 }
 
 // TestBinaryIdleRSSWithEngine reports the server's RSS once the engine is
-// up and one call has run (DESIGN §10 target: under 15 MB idle).
+// up and one call has run (target: under 15 MB idle).
 func TestBinaryIdleRSSWithEngine(t *testing.T) {
 	cmd := exec.Command(execgateSelf(t), "server")
 	cmd.Env = serverEnv(t, privateDir(t))

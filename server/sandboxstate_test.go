@@ -141,7 +141,7 @@ func TestRootsAreTheWorkspace(t *testing.T) {
 	if r := h.state(t, nil); !reflect.DeepEqual(r.Workspace, []string{"/srv/a", "/srv/b"}) {
 		t.Fatalf("workspace = %v, want the client roots", r.Workspace)
 	}
-	// Roots outrank a Codex sandboxCwd (DESIGN §7); per-call _meta outranks both.
+	// Roots outrank a Codex sandboxCwd; per-call _meta outranks both.
 	if err := h.update(t, `{"sandboxCwd":"/srv/codex"}`); err != nil {
 		t.Fatal(err)
 	}

@@ -6,9 +6,10 @@
 // callers fall back to treating the script as opaque.
 //
 // The accepted subset follows the tree-sitter-bash based parser of Codex
-// 0.97.0 (reference §8), hand-rolled to avoid cgo, and is stricter where
-// Codex's verbatim word text would differ from what Bash executes: an
-// unquoted backslash, or \" and \\ inside double quotes, are rejected.
+// 0.97.0 (parse_shell_lc_plain_commands), hand-rolled to avoid cgo, and is
+// stricter where Codex's verbatim word text would differ from what Bash
+// executes: an unquoted backslash, or \" and \\ inside double quotes, are
+// rejected.
 package shellscan
 
 import "strings"
