@@ -6,7 +6,7 @@ BIN := $(BUILD)/execgate
 PATCHED_BASH := $(BUILD)/bash/bin/bash
 PREFIX ?= $(HOME)/.local
 
-.PHONY: all build bash run test vet fmt-check test-go fuzz-smoke bench install clean
+.PHONY: all build bash run test vet fmt-check test-go fuzz-smoke bench bench-workload install clean
 
 all: build
 
@@ -63,6 +63,10 @@ test: fmt-check vet test-go fuzz-smoke
 
 bench: $(PATCHED_BASH) build
 	scripts/bench.sh
+
+# ./configure of the Bash source, plain against under the server (minutes).
+bench-workload: $(PATCHED_BASH) build
+	scripts/bench-workload.sh
 
 install: $(PATCHED_BASH) build
 	scripts/install.sh "$(PREFIX)"
