@@ -5,6 +5,10 @@ BUILD := build
 BIN := $(BUILD)/execgate
 PATCHED_BASH := $(BUILD)/bash/bin/bash
 PREFIX ?= $(HOME)/.local
+# Where scripts/build-bash.sh puts the patched Bash, named on its command
+# line: make exports a PREFIX given to it (`make install PREFIX=~/.local`),
+# and the script would otherwise install bin/bash there, onto the PATH.
+BASH_PREFIX := $(abspath $(BUILD)/bash)
 
 .PHONY: all build bash run test vet fmt-check test-go fuzz-smoke bench bench-workload install clean
 
@@ -37,10 +41,10 @@ build:
 
 # scripts/build-bash.sh is idempotent and cached by patch hash.
 bash:
-	scripts/build-bash.sh
+	PREFIX=$(BASH_PREFIX) scripts/build-bash.sh
 
 $(PATCHED_BASH): scripts/build-bash.sh scripts/bash-exec-wrapper.patch
-	scripts/build-bash.sh
+	PREFIX=$(BASH_PREFIX) scripts/build-bash.sh
 
 run: $(PATCHED_BASH) build
 	EXECGATE_BASH=$(abspath $(PATCHED_BASH)) $(BIN) server

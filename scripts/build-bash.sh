@@ -76,6 +76,22 @@ while [ $# -gt 0 ]; do
 done
 
 prefix=${PREFIX:-$repo/build/bash}
+case $prefix in /*) ;; *) prefix=$PWD/$prefix ;; esac
+prefix=${prefix%/}
+
+# The patched Bash must never be found on the PATH: as `bash` it would run
+# every script of the user's with execs routed to whatever EXEC_WRAPPER
+# says. A PREFIX exported for something else (`make install PREFIX=~/.local`)
+# must fail here, not install PREFIX/bin/bash.
+canon_dir() { if [ -d "$1" ]; then (cd "$1" && pwd -P); else printf '%s' "${1%/}"; fi; }
+prefix_bin=$(canon_dir "$prefix/bin")
+IFS=: read -ra path_dirs <<<"${PATH:-}"
+for d in "${path_dirs[@]}"; do
+  if [ -n "$d" ] && [ "$(canon_dir "$d")" = "$prefix_bin" ]; then
+    die "PREFIX=$prefix would install $prefix/bin/bash, which is on PATH and would shadow the system Bash; use a private prefix (the default is $repo/build/bash; make install puts the patched Bash in PREFIX/libexec/execgate)"
+  fi
+done
+
 mkdir -p "$prefix/bin"
 prefix=$(cd "$prefix" && pwd)
 bin=$prefix/bin/bash
