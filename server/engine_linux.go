@@ -107,7 +107,10 @@ func newEngine(opts *Options, log *slog.Logger, self string) (*engine, error) {
 		}
 	}()
 
-	found, err := findBash(opts.Bash, os.Getenv, self)
+	if e.cwd, err = os.Getwd(); err != nil {
+		return nil, fmt.Errorf("current directory: %w", err)
+	}
+	found, err := findBash(opts.Bash, os.Getenv, self, e.cwd)
 	if err != nil {
 		return nil, err
 	}
@@ -163,12 +166,10 @@ func newEngine(opts *Options, log *slog.Logger, self string) (*engine, error) {
 	e.reaper = helper
 
 	// The shared layers load once; each call adds the rules of its own
-	// project (projectStore). The server's cwd is where doctor looks, and
-	// its project is loaded now so that a broken rules file there is
-	// reported at startup, as it was when the project was fixed at start.
-	if e.cwd, err = os.Getwd(); err != nil {
-		return nil, fmt.Errorf("current directory: %w", err)
-	}
+	// project (projectStore). The server's cwd (e.cwd) is where doctor
+	// looks, and its project is loaded now so that a broken rules file
+	// there is reported at startup, as it was when the project was fixed at
+	// start.
 	e.sources = policy.Sources{SystemDir: opts.systemDir, Home: home, ProjectRootMarkers: cfg.ProjectRootMarkers, Config: cfg, Extra: opts.Rules}
 	// Nothing the sandbox could have written is loaded (selfapproval_linux.go).
 	e.roots.add(startupRoots(opts.WritableRoots))

@@ -34,11 +34,28 @@ func TestFindBash(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(checkout, "go.mod"), []byte("module github.com/execgate/execgate\n\ngo 1.26\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	// A checkout without a built Bash, with a package directory and a
+	// nested module of another name.
+	unbuilt := t.TempDir()
+	for dir, mod := range map[string]string{unbuilt: "github.com/execgate/execgate", filepath.Join(checkout, "testdata", "other"): "example.com/other"} {
+		if err := os.MkdirAll(filepath.Join(dir, "server"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, "go.mod"), []byte("module "+mod+"\n\ngo 1.26\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Where `go run` links the program, and where it runs it from the
+	// build cache.
+	goRun := filepath.Join(os.TempDir(), "go-build1234567", "b001", "exe", "execgate")
+	hash := strings.Repeat("b6", 32)
+	goRunCached := filepath.Join("/root/.cache/go-build", hash[:2], hash+"-d", "execgate")
 	tests := []struct {
 		name       string
 		flag       string
 		env        map[string]string
 		exe        string
+		cwd        string
 		want       string
 		wantSource string
 		wantErr    string
@@ -52,10 +69,17 @@ func TestFindBash(t *testing.T) {
 		{name: "source checkout, build/execgate", exe: filepath.Join(checkout, "build", "execgate"), want: built, wantSource: "source checkout"},
 		{name: "source checkout, ./execgate", exe: filepath.Join(checkout, "execgate"), want: built, wantSource: "source checkout"},
 		{name: "nothing found", exe: "/usr/local/bin/execgate", wantErr: "scripts/build-bash.sh"},
+		{name: "go run in the checkout", exe: goRun, cwd: filepath.Join(checkout, "build"), want: built, wantSource: "checkout of the working directory (go run)"},
+		{name: "go run from the build cache", exe: goRunCached, cwd: checkout, want: built, wantSource: "checkout of the working directory (go run)"},
+		{name: "not the build cache", exe: filepath.Join("/opt", hash[:2], hash+"-x", "execgate"), cwd: checkout, wantErr: "scripts/build-bash.sh"},
+		{name: "go run in an unbuilt checkout", exe: goRun, cwd: filepath.Join(unbuilt, "server"), wantErr: "build it with `make bash` in " + unbuilt},
+		{name: "go run in another module", exe: goRun, cwd: filepath.Join(checkout, "testdata", "other", "server"), wantErr: "scripts/build-bash.sh"},
+		{name: "binary in a checkout without a Bash", exe: filepath.Join(unbuilt, "execgate"), wantErr: "build it with `make bash` in " + unbuilt},
+		{name: "an installed binary ignores the working directory", exe: "/usr/local/bin/execgate", cwd: checkout, wantErr: "scripts/build-bash.sh"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := findBash(tt.flag, func(k string) string { return tt.env[k] }, tt.exe)
+			got, err := findBash(tt.flag, func(k string) string { return tt.env[k] }, tt.exe, tt.cwd)
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("err = %v, want one mentioning %q", err, tt.wantErr)
