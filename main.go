@@ -62,6 +62,8 @@ func dispatch(args []string) int {
 		return server.DoctorMain(rest)
 	case "check":
 		return policy.CheckMain(rest, os.Stdout, os.Stderr)
+	case "install-helpers":
+		return server.InstallHelpersMain(rest)
 	case "version", "--version":
 		fmt.Println(buildinfo.String())
 		return 0
@@ -83,6 +85,9 @@ subcommands:
   run      run one script through the policy and sandbox: execgate run [flags] -- SCRIPT
   check    evaluate rules for a command: execgate check --rules FILE [--pretty] -- CMD...
   doctor   report kernel features, the patched Bash, rules and config in effect
+  install-helpers DIR
+           put the execve wrapper and helpers where the server runs them from
+           (make install does this for PREFIX/libexec/execgate)
   version  print version and build information
 `)
 }

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Installs execgate under a prefix (default ~/.local):
-#   PREFIX/bin/execgate                      the binary (lean wrapper embedded)
-#   PREFIX/bin/codex-execve-wrapper          symlink to it (the wrapper role)
+#   PREFIX/bin/execgate                      the binary
 #   PREFIX/libexec/execgate/bash             the patched Bash
-# The server finds the patched Bash there without flags.
+#   PREFIX/libexec/execgate/...              the execve wrapper and helpers
+#                                            (`execgate install-helpers`)
+# The server finds the patched Bash and the wrapper there without flags or
+# a writable $HOME. Nothing named bash goes on the PATH.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 prefix=${1:-${PREFIX:-$HOME/.local}}
@@ -13,8 +15,14 @@ for f in "$bin" "$bash_bin"; do
   [ -x "$f" ] || { echo "install: $f is missing; run 'make build bash' first" >&2; exit 1; }
 done
 install -d "$prefix/bin" "$prefix/libexec/execgate"
+prefix=$(cd "$prefix" && pwd)
+libexec="$prefix/libexec/execgate"
 install -m 0755 "$bin" "$prefix/bin/execgate"
-ln -sfn execgate "$prefix/bin/codex-execve-wrapper"
-install -m 0755 "$bash_bin" "$prefix/libexec/execgate/bash"
-echo "installed execgate to $prefix/bin (patched bash: $prefix/libexec/execgate/bash)" >&2
+install -m 0755 "$bash_bin" "$libexec/bash"
+# Earlier installs linked the wrapper into bin/; it lives in libexec now.
+if [ -L "$prefix/bin/codex-execve-wrapper" ] && [ "$(readlink "$prefix/bin/codex-execve-wrapper")" = execgate ]; then
+  rm -f "$prefix/bin/codex-execve-wrapper"
+fi
+"$prefix/bin/execgate" install-helpers "$libexec"
+echo "installed execgate to $prefix/bin (patched Bash and helpers: $libexec)" >&2
 echo "$prefix/bin/execgate"

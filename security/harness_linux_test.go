@@ -63,8 +63,12 @@ type setup struct {
 	// Args are extra `execgate server` flags (the sandbox mode defaults to
 	// workspace-write).
 	Args []string
-	// Env adds variables to the server's environment.
+	// Env adds variables to the server's environment (a later one
+	// replaces an earlier one of the same name).
 	Env []string
+	// Bin is the execgate binary to run (default: the one built for the
+	// tests).
+	Bin string
 	// Elicit, if set, answers the server's prompts (the client then speaks
 	// protocol 2025-11-25, the last in which a server may prompt during a
 	// call); without it the client declares no elicitation capability.
@@ -151,7 +155,10 @@ func newWorld(t *testing.T, u user, s setup) *world {
 // come up. A world whose server has stopped may serve again (a restart).
 func (w *world) serve(t *testing.T, s setup) error {
 	t.Helper()
-	bin := testbin.Must(t, testbin.Execgate)
+	bin := s.Bin
+	if bin == "" {
+		bin = testbin.Must(t, testbin.Execgate)
+	}
 	bash := testbash.Path(t)
 	args := append([]string{"server", "--sandbox", "workspace-write"}, s.Args...)
 	cmd := exec.Command(bin, args...)

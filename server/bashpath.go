@@ -51,8 +51,8 @@ func findBash(flag string, getenv func(string) string, exe, cwd string) (bashCan
 	checkout := ""
 	if exe != "" {
 		dir := filepath.Dir(exe)
-		installed := filepath.Join(dir, "..", "libexec", "execgate", "bash")
-		searched = append(searched, filepath.Clean(installed))
+		installed := filepath.Join(libexecDir(exe), "bash")
+		searched = append(searched, installed)
 		if abs, err := executableFile(installed); err == nil {
 			return bashCandidate{abs, "install prefix"}, nil
 		}
@@ -84,6 +84,12 @@ func findBash(flag string, getenv func(string) string, exe, cwd string) (bashCan
 	}
 	return bashCandidate{}, fmt.Errorf("no patched Bash found (looked at --bash, $%s, $%s, %v): %s",
 		EnvBash, EnvCodexBash, searched, hint)
+}
+
+// libexecDir is where `make install` puts what the execgate binary exe
+// (PREFIX/bin/execgate) runs besides itself: PREFIX/libexec/execgate.
+func libexecDir(exe string) string {
+	return filepath.Clean(filepath.Join(filepath.Dir(exe), "..", "libexec", "execgate"))
 }
 
 // goRunBinary reports whether exe was built by `go run`, which links the

@@ -7,9 +7,10 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/execgate/execgate/escalate"
 )
@@ -30,16 +31,21 @@ type BashProbe struct {
 // probeMarker prefixes each line the probe wrapper prints.
 const probeMarker = "execgate-wrapper-probe:"
 
-// probeBash runs bash with a probe wrapper (a shell script in dir, which
-// must be private) and checks that every exec went through it with its
-// argv intact. A Bash that execs directly is refused.
-func probeBash(ctx context.Context, bash, dir string) (BashProbe, error) {
-	wrapper := filepath.Join(dir, "probe-wrapper")
-	script := "#!/bin/sh\nprintf '%s' '" + probeMarker + "'\nprintf '%s|' \"$@\"\nprintf '\\n'\n"
-	if err := os.WriteFile(wrapper, []byte(script), 0o700); err != nil {
-		return BashProbe{}, fmt.Errorf("probe wrapper %s: %w", wrapper, err)
+// probeBash runs bash with a probe wrapper (a shell script) and checks
+// that every exec went through it with its argv intact. A Bash that execs
+// directly is refused. The script lives in memory (probeScript), so the
+// probe needs no directory: a server using installed helpers may have no
+// private directory it can write.
+func probeBash(ctx context.Context, bash string) (BashProbe, error) {
+	script, err := probeScript("#!/bin/sh\nprintf '%s' '" + probeMarker + "'\nprintf '%s|' \"$@\"\nprintf '\\n'\n")
+	if err != nil {
+		return BashProbe{}, fmt.Errorf("probing %s: %w", bash, err)
 	}
-	defer os.Remove(wrapper)
+	defer script.Close()
+	// Bash has the script as fd 3, so does the wrapper it forks, and so
+	// does the /bin/sh that kernel starts for the #! line and that opens
+	// the path it was given.
+	const wrapper = "/proc/self/fd/3"
 
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
@@ -53,6 +59,7 @@ func probeBash(ctx context.Context, bash, dir string) (BashProbe, error) {
 		escalate.EnvLegacyWrapper + "=" + wrapper,
 	}
 	cmd.Dir = "/"
+	cmd.ExtraFiles = []*os.File{script}
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Run(); err != nil {
@@ -72,4 +79,23 @@ func truncateString(s string, n int) string {
 		return s
 	}
 	return s[:n] + "..."
+}
+
+// probeScript returns an executable in-memory file (memfd) holding script.
+// MFD_EXEC asks for exec permission where vm.memfd_noexec would deny it by
+// default (Linux 6.3 on); older kernels know no such flag and allow exec.
+func probeScript(script string) (*os.File, error) {
+	fd, err := unix.MemfdCreate("execgate-probe-wrapper", unix.MFD_CLOEXEC|unix.MFD_EXEC)
+	if errors.Is(err, unix.EINVAL) {
+		fd, err = unix.MemfdCreate("execgate-probe-wrapper", unix.MFD_CLOEXEC)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("memfd_create for the probe wrapper: %w", err)
+	}
+	f := os.NewFile(uintptr(fd), "execgate-probe-wrapper")
+	if _, err := f.WriteString(script); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("writing the probe wrapper: %w", err)
+	}
+	return f, nil
 }

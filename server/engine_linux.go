@@ -11,8 +11,6 @@ import (
 	"time"
 
 	"github.com/execgate/execgate/escalate"
-	"github.com/execgate/execgate/internal/leanwrapper"
-	"github.com/execgate/execgate/internal/nsexecbin"
 	"github.com/execgate/execgate/policy"
 	"github.com/execgate/execgate/repotrust"
 	"github.com/execgate/execgate/sandbox"
@@ -28,13 +26,21 @@ type engine struct {
 	bash     BashProbe
 	bashFrom string // where the Bash was found
 	bashID   fileID
-	wrapper  string
-	wrapID   fileID
-	// nsexec makes the helpers' namespaces ("" when os/exec does).
-	nsexec   string
-	nsexecID fileID
-	runDir   string   // private; removed by Close ("" if none was made)
-	runLock  *os.File // held while runDir is in use (see removeStale)
+	self     string // the execgate binary
+	// The wrapper, the sandbox helper and the namespace launcher ("" when
+	// os/exec makes the namespaces) live in helperDir: installed ones, or
+	// a private runtime directory made at startup.
+	wrapper     string
+	helper      string
+	nsexec      string
+	helperDir   string
+	helpersFrom string
+	// helpersMu guards what checkHelpers reads and remakeRuntimeDir changes.
+	helpersMu sync.Mutex
+	wrapID    fileID
+	nsexecID  fileID
+	runDir    string   // private; removed by Close ("" if none was made)
+	runLock   *os.File // held while runDir is in use (see removeStale)
 	// sources are the rules layers every call shares; stores add each
 	// call's project layer (see projectStore).
 	sources  policy.Sources
@@ -115,10 +121,7 @@ func newEngine(opts *Options, log *slog.Logger, self string) (*engine, error) {
 		return nil, err
 	}
 	e.bashFrom = found.source
-	if e.runDir, e.runLock, err = runtimeDir(os.Getenv); err != nil {
-		return nil, err
-	}
-	if e.bash, err = probeBash(context.Background(), found.path, e.runDir); err != nil {
+	if e.bash, err = probeBash(context.Background(), found.path); err != nil {
 		return nil, err
 	}
 	if !e.bash.Sticky {
@@ -130,32 +133,23 @@ func newEngine(opts *Options, log *slog.Logger, self string) (*engine, error) {
 
 	// The sandbox helper starts once per call: the lean binary plays it
 	// when one is embedded (about a millisecond faster than execgate).
-	helper := self
-	if opts.Execve != "" {
-		if e.wrapper, err = executableFile(opts.Execve); err != nil {
-			return nil, fmt.Errorf("execve wrapper (flag --execve): %w", err)
-		}
-	} else if e.wrapper, err = leanwrapper.Install(e.runDir, self); err != nil {
-		return nil, err
-	} else {
-		helper = leanwrapper.Helper(e.wrapper, self)
-	}
-	if e.wrapID, err = statID(e.wrapper); err != nil {
-		return nil, err
-	}
-
 	// Helpers in new namespaces are started through the namespace launcher
 	// when there is one: os/exec would copy the whole server for each.
-	if e.nsexec, err = nsexecbin.Path(e.runDir, self); err != nil {
-		log.Warn("no namespace launcher; each call's namespaces are made by a copy of the server (slower)", "error", err)
-		e.nsexec = ""
+	e.self = self
+	h, err := e.setupHelpers(self, log)
+	if err != nil {
+		return nil, err
+	}
+	e.wrapper, e.helper, e.nsexec = h.wrapper, h.helper, h.nsexec
+	if e.wrapID, err = statID(e.wrapper); err != nil {
+		return nil, err
 	}
 	if e.nsexec != "" {
 		if e.nsexecID, err = statID(e.nsexec); err != nil {
 			return nil, err
 		}
 	}
-	e.launcher = sandbox.NewLauncher(helper, log, sandbox.NamespaceLauncher(e.nsexec))
+	e.launcher = sandbox.NewLauncher(e.helper, log, sandbox.NamespaceLauncher(e.nsexec))
 	if e.repoPrograms, err = repositoryPrograms(cfg); err != nil {
 		return nil, err
 	}
@@ -163,7 +157,7 @@ func newEngine(opts *Options, log *slog.Logger, self string) (*engine, error) {
 	e.launcher.Observe(e.repos.Observe)
 	e.askUntrusted = cfg.Execgate.UntrustedRepository == "ask"
 	e.askDangerous = cfg.Execgate.DangerousCommands == "ask"
-	e.reaper = helper
+	e.reaper = e.helper
 
 	// The shared layers load once; each call adds the rules of its own
 	// project (projectStore). The server's cwd (e.cwd) is where doctor
@@ -212,7 +206,7 @@ func newEngine(opts *Options, log *slog.Logger, self string) (*engine, error) {
 		path, _ := opts.ConfigFile()
 		return nil, fmt.Errorf("config %s: execgate.escalated_env_allow: %w", path, err)
 	}
-	log.Debug("execution engine ready", "bash", e.bash.Path, "wrapper", e.wrapper, "runtime_dir", e.runDir)
+	log.Debug("execution engine ready", "bash", e.bash.Path, "wrapper", e.wrapper, "helpers", e.helpersFrom, "helper_dir", e.helperDir)
 	ok = true
 	return e, nil
 }

@@ -18,6 +18,8 @@ type engine struct{}
 
 func newEngine(*Options, *slog.Logger, string) (*engine, error) { return nil, errNoEngine }
 
+func installHelpers(string, string) error { return errNoEngine }
+
 func (*engine) Exec(context.Context, *Call) (Outcome, error) { return Outcome{}, errNoEngine }
 
 func (*engine) Close() error { return nil }

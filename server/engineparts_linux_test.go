@@ -114,7 +114,7 @@ func TestProbeBash(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := probeBash(context.Background(), tt.bash, t.TempDir())
+			got, err := probeBash(context.Background(), tt.bash)
 			switch {
 			case tt.wantErr == nil && tt.wantText == "":
 				if err != nil || got.Sticky != tt.wantSticky {
@@ -245,14 +245,17 @@ func TestRuntimeDir(t *testing.T) {
 	if err := os.Chmod(shared, 0o777); err != nil {
 		t.Fatal(err)
 	}
+	flagDir := filepath.Join(privateDir(t), "flag")
 	tests := []struct {
 		name     string
+		flag     string
 		xdg      string
 		wantBase string // "" for the cache directory
 	}{
-		{"private XDG_RUNTIME_DIR", private, private},
-		{"world-writable XDG_RUNTIME_DIR is skipped", shared, ""},
-		{"no XDG_RUNTIME_DIR", "", ""},
+		{"private XDG_RUNTIME_DIR", "", private, private},
+		{"world-writable XDG_RUNTIME_DIR is skipped", "", shared, ""},
+		{"no XDG_RUNTIME_DIR", "", "", ""},
+		{"flag --runtime-dir wins, made if missing", flagDir, private, flagDir},
 	}
 	cache, err := os.UserCacheDir()
 	if err != nil {
@@ -260,7 +263,7 @@ func TestRuntimeDir(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			dir, lock, err := runtimeDir(func(k string) string {
+			dir, lock, err := runtimeDir(tt.flag, func(k string) string {
 				if k == "XDG_RUNTIME_DIR" {
 					return tt.xdg
 				}
@@ -283,6 +286,27 @@ func TestRuntimeDir(t *testing.T) {
 				t.Errorf("runtime dir %s is under /tmp", dir)
 			}
 		})
+	}
+	// An explicit directory others can write is refused, not replaced by
+	// another one.
+	if _, _, err := runtimeDir(shared, func(string) string { return private }); err == nil || !strings.Contains(err.Error(), "--runtime-dir") {
+		t.Errorf("--runtime-dir %s (mode 0777): err = %v, want a refusal naming the flag", shared, err)
+	}
+}
+
+// Without a usable directory the error says what works under an MCP client
+// that passes no environment: make install, or --runtime-dir.
+func TestRuntimeDirAdvice(t *testing.T) {
+	t.Setenv("HOME", "/proc/version") // no cache directory can be made there
+	t.Setenv("XDG_CACHE_HOME", "")
+	_, _, err := runtimeDir("", func(string) string { return "" })
+	if err == nil {
+		t.Fatal("runtimeDir succeeded without a usable directory")
+	}
+	for _, want := range []string{"make install", "--runtime-dir", "$XDG_RUNTIME_DIR is not set", "/proc/version/.cache/execgate"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not mention %q", err, want)
+		}
 	}
 }
 

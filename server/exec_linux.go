@@ -22,17 +22,10 @@ func (e *engine) Exec(ctx context.Context, call *Call) (Outcome, error) {
 	if err := unchanged("patched Bash", e.bash.Path, e.bashID); err != nil {
 		return Outcome{}, err
 	}
-	if err := unchanged("execve wrapper", e.wrapper, e.wrapID); err != nil {
+	log := e.callLog(call)
+	if err := e.checkHelpers(log); err != nil {
 		return Outcome{}, err
 	}
-	if e.nsexec != "" {
-		// It runs before any confinement, like the helper (the wrapper
-		// file when the lean binary plays it).
-		if err := unchanged("namespace launcher", e.nsexec, e.nsexecID); err != nil {
-			return Outcome{}, err
-		}
-	}
-	log := e.callLog(call)
 	spec, notes := e.spec(call, log)
 	defer e.prepareSpare(spec)
 	var lay *sandbox.Layout
@@ -53,7 +46,7 @@ func (e *engine) Exec(ctx context.Context, call *Call) (Outcome, error) {
 			if underDir(p, r) && e.warned.first("writable:"+p) {
 				// Replacing it is noticed before the next call (unchanged),
 				// but not during this one.
-				log.Warn("the sandboxed script can write this program; set XDG_RUNTIME_DIR, --execve or --bash outside the workspace", "program", p, "writable_root", r)
+				log.Warn("the sandboxed script can write this program; "+e.relocateHint(p), "program", p, "writable_root", r)
 			}
 		}
 	}

@@ -19,6 +19,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 
 	"github.com/execgate/execgate/server/stdio"
@@ -103,6 +104,28 @@ func ServeMain(args []string) int {
 		log.Error("MCP session failed", "error", err)
 		return 1
 	}
+}
+
+// InstallHelpersMain is `execgate install-helpers DIR`, which `make install`
+// runs for PREFIX/libexec/execgate: it puts there the execve wrapper and
+// the helpers of this execgate binary exactly as the server would run them,
+// and a server started as PREFIX/bin/execgate then uses them from there
+// rather than making a private copy (which needs a writable $HOME or
+// $XDG_RUNTIME_DIR).
+func InstallHelpersMain(args []string) int {
+	if len(args) != 1 || args[0] == "" || strings.HasPrefix(args[0], "-") {
+		fmt.Fprintln(os.Stderr, "usage: execgate install-helpers DIR")
+		return 2
+	}
+	self, err := os.Executable()
+	if err == nil {
+		err = installHelpers(args[0], self)
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "execgate install-helpers %s: %v\n", args[0], err)
+		return 1
+	}
+	return 0
 }
 
 // Exit statuses of `execgate run` besides the script's own.

@@ -35,7 +35,8 @@ const (
 // Options is the configuration of `execgate server` and `execgate run`.
 type Options struct {
 	Bash                 string   // patched Bash; empty: search (EXECGATE_BASH, CODEX_BASH_PATH, install prefix, build dir)
-	Execve               string   // execve wrapper; empty: an installed one or a private symlink to this binary
+	Execve               string   // execve wrapper; empty: the one installed in PREFIX/libexec/execgate, else a private copy
+	RuntimeDir           string   // where the private copy goes (absolute); empty: $XDG_RUNTIME_DIR, else the user cache directory
 	PreserveProgramPaths bool     // match rules on full program paths only
 	Sandbox              string   // one of the Mode* constants
 	WritableRoots        []string // extra writable roots in workspace-write mode (absolute)
@@ -87,6 +88,13 @@ func ParseOptions(cmd string, args []string, stderr io.Writer) (*Options, error)
 	fs.SetOutput(stderr)
 	fs.StringVar(&o.Bash, "bash", "", "patched Bash to run scripts with")
 	fs.StringVar(&o.Execve, "execve", "", "execve wrapper the patched Bash execs through")
+	fs.Func("runtime-dir", "private directory (absolute, outside every writable root) for the execve wrapper and helpers when none is installed in PREFIX/libexec/execgate (default $XDG_RUNTIME_DIR, else ~/.cache/execgate)", func(s string) error {
+		if !filepath.IsAbs(s) {
+			return fmt.Errorf("%q is not an absolute path", s)
+		}
+		o.RuntimeDir = filepath.Clean(s)
+		return nil
+	})
 	fs.BoolVar(&o.PreserveProgramPaths, "preserve-program-paths", false, "match rules on full program paths only")
 	fs.Func("sandbox", "sandbox mode: read-only, workspace-write or danger-full-access (default workspace-write)", func(s string) error {
 		switch s {

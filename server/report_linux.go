@@ -30,6 +30,12 @@ func (e *engine) report(w io.Writer) {
 		kind = "embedded lean wrapper"
 	}
 	fmt.Fprintf(w, "execve wrapper:     %s (%s)\n", e.wrapper, kind)
+	if e.helpersFrom == helpersInstalled {
+		fmt.Fprintf(w, "helpers:            %s (installed beside execgate)\n", e.helperDir)
+	} else {
+		fmt.Fprintf(w, "helpers:            %s (%s, made again if removed; none installed in %s: `make install` puts them there)\n",
+			e.helperDir, e.helpersFrom, libexecDir(e.self))
+	}
 	if cfgPath, err := e.opts.ConfigFile(); err == nil {
 		state := "not present"
 		if _, err := os.Stat(cfgPath); err == nil {

@@ -14,51 +14,80 @@ import (
 )
 
 // runtimeDir creates the server's private directory for the execve wrapper
-// and the Bash probe. It must lie outside every path a sandboxed call can
-// write, or a call could replace the wrapper every later call execs through:
-// so $XDG_RUNTIME_DIR (a per-user tmpfs) when usable, else the user cache
-// directory; never /tmp, which workspace-write makes writable. The caller
-// removes it when the server exits, and holds the returned lock until then
-// (see removeStale).
-func runtimeDir(getenv func(string) string) (string, *os.File, error) {
+// and its helpers when none are installed (installedHelperDir). It must lie
+// outside every path a sandboxed call can write, or a call could replace
+// the wrapper every later call execs through: so the --runtime-dir flag
+// (dir) when given, else $XDG_RUNTIME_DIR (a per-user tmpfs) when usable,
+// else the user cache directory; never /tmp, which workspace-write makes
+// writable. The caller removes it when the server exits, and holds the
+// returned lock until then (see removeStale).
+func runtimeDir(dir string, getenv func(string) string) (string, *os.File, error) {
 	var bases []string
-	if x := getenv("XDG_RUNTIME_DIR"); filepath.IsAbs(x) && ownedPrivateDir(x) {
+	switch x := getenv("XDG_RUNTIME_DIR"); {
+	case dir != "":
+		bases = append(bases, dir)
+	case filepath.IsAbs(x) && ownedPrivateDir(x):
 		bases = append(bases, x)
 	}
-	if c, err := os.UserCacheDir(); err == nil && filepath.IsAbs(c) {
+	if c, err := os.UserCacheDir(); err == nil && filepath.IsAbs(c) && dir == "" {
 		bases = append(bases, filepath.Join(c, "execgate"))
 	}
 	var errs []error
 	for _, base := range bases {
-		if err := os.MkdirAll(base, 0o700); err != nil {
-			errs = append(errs, err)
-			continue
+		dir, lock, err := newRuntimeDir(base)
+		if err == nil {
+			return dir, lock, nil
 		}
-		if noexec(base) {
-			errs = append(errs, fmt.Errorf("%s is on a noexec file system", base))
-			continue
-		}
-		removeStale(base)
-		dir, err := os.MkdirTemp(base, "run-"+strconv.Itoa(os.Getpid())+"-")
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		// MkdirTemp creates 0700, but a umask could only narrow it; make sure.
-		if err := os.Chmod(dir, 0o700); err != nil {
-			os.Remove(dir)
-			errs = append(errs, err)
-			continue
-		}
-		lock, err := lockRuntimeDir(dir)
-		if err != nil {
-			os.RemoveAll(dir)
-			errs = append(errs, err)
-			continue
-		}
-		return dir, lock, nil
+		errs = append(errs, err)
 	}
-	return "", nil, fmt.Errorf("no private runtime directory for the execve wrapper (tried $XDG_RUNTIME_DIR and the user cache directory): %v", errs)
+	if dir != "" {
+		return "", nil, fmt.Errorf("flag --runtime-dir: %w", errors.Join(errs...))
+	}
+	return "", nil, fmt.Errorf("no private directory for the execve wrapper: none is installed next to this execgate and %s (%w); "+
+		"install execgate with `make install` (the wrapper is then used from PREFIX/libexec/execgate), "+
+		"or give a private directory outside every writable root with --runtime-dir DIR in the MCP client's server arguments",
+		describeBases(bases, getenv), errors.Join(errs...))
+}
+
+// describeBases says which directories runtimeDir tried.
+func describeBases(bases []string, getenv func(string) string) string {
+	if len(bases) == 0 {
+		return "neither $XDG_RUNTIME_DIR nor a user cache directory is set"
+	}
+	s := "tried " + strings.Join(bases, " and ")
+	if getenv("XDG_RUNTIME_DIR") == "" {
+		s += " ($XDG_RUNTIME_DIR is not set: MCP clients such as Codex pass servers little of their environment)"
+	}
+	return s
+}
+
+// newRuntimeDir makes a locked private directory under base.
+func newRuntimeDir(base string) (string, *os.File, error) {
+	if err := os.MkdirAll(base, 0o700); err != nil {
+		return "", nil, err
+	}
+	if !ownedPrivateDir(base) {
+		return "", nil, fmt.Errorf("%s is not a directory of ours that only we can write", base)
+	}
+	if noexec(base) {
+		return "", nil, fmt.Errorf("%s is on a noexec file system", base)
+	}
+	removeStale(base)
+	dir, err := os.MkdirTemp(base, "run-"+strconv.Itoa(os.Getpid())+"-")
+	if err != nil {
+		return "", nil, err
+	}
+	// MkdirTemp creates 0700, but a umask could only narrow it; make sure.
+	if err := os.Chmod(dir, 0o700); err != nil {
+		os.Remove(dir)
+		return "", nil, err
+	}
+	lock, err := lockRuntimeDir(dir)
+	if err != nil {
+		os.RemoveAll(dir)
+		return "", nil, err
+	}
+	return dir, lock, nil
 }
 
 // ownedPrivateDir reports whether dir is a directory owned by us that
