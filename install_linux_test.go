@@ -148,3 +148,43 @@ func writeFile(t *testing.T, path string, data []byte, mode os.FileMode) {
 		t.Fatal(err)
 	}
 }
+
+// scripts/build-bash.sh refuses, before doing anything, a PREFIX whose bin
+// directory is on the PATH (however spelled): the patched Bash there would
+// shadow the system Bash.
+func TestBuildBashRefusesPrefixOnPath(t *testing.T) {
+	for _, c := range []struct {
+		prefix, pathEntry string
+		exists            bool // PREFIX/bin exists, reached through a symlink on PATH
+	}{
+		{prefix: "p", pathEntry: "p/bin"},
+		{prefix: "p/", pathEntry: "p/bin/"},
+		{prefix: "p", pathEntry: "link/bin", exists: true},
+	} {
+		tmp := t.TempDir()
+		if c.exists {
+			if err := os.MkdirAll(tmp+"/p/bin", 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Symlink("p", tmp+"/link"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		cmd := exec.Command("scripts/build-bash.sh")
+		// A bogus source: a script without the check fails at once
+		// instead of building Bash.
+		bogus := tmp + "/bash-src.tar.gz"
+		if err := os.WriteFile(bogus, []byte("not a tarball"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		cmd.Env = append(withoutMake(os.Environ()), "BASH_SRC="+bogus,
+			"PREFIX="+tmp+"/"+c.prefix, "PATH="+tmp+"/"+c.pathEntry+":"+os.Getenv("PATH"))
+		out, err := cmd.CombinedOutput()
+		if err == nil || !strings.Contains(string(out), "is on PATH and would shadow the system Bash") {
+			t.Errorf("PREFIX=%s with %s on PATH: %v\n%s", c.prefix, c.pathEntry, err, out)
+		}
+		if _, err := os.Lstat(tmp + "/p/bin/bash"); err == nil {
+			t.Errorf("PREFIX=%s: bin/bash was made", c.prefix)
+		}
+	}
+}

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -537,5 +538,36 @@ func TestEngineBashDescriptors(t *testing.T) {
 	}
 	if len(sockets) != 4 {
 		t.Errorf("calls shared escalate sockets: %v", sockets)
+	}
+}
+
+// A wrapper the sandbox can write is logged once, with advice a client
+// that passes the server no environment can follow: --runtime-dir in its
+// arguments, or make install.
+func TestEngineWarnsOfWritableWrapper(t *testing.T) {
+	ws := t.TempDir()
+	var logged lockedBuilder
+	logged.b = &strings.Builder{}
+	log := slog.New(slog.NewTextHandler(&logged, nil))
+	te := newTestEngineLog(t, execgateSelf(t), "", func(o *Options) { o.RuntimeDir = filepath.Join(ws, "rt") }, log)
+	if !underDir(te.wrapper, ws) {
+		t.Fatalf("wrapper %s, want it under --runtime-dir %s", te.wrapper, ws)
+	}
+	for range 2 {
+		if _, err := Execute(context.Background(), te, te.opts, NewDecisionLog(log, nil), Request{ID: "w", Command: "true", Workdir: ws, Workspace: []string{ws}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out := logged.String()
+	if n := strings.Count(out, "the sandboxed script can write this program"); n != 1 {
+		t.Errorf("%d warnings about the writable wrapper, want 1:\n%s", n, out)
+	}
+	for _, want := range []string{"--runtime-dir", "make install"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the warning does not mention %s:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "set XDG_RUNTIME_DIR") {
+		t.Errorf("the warning still says to set XDG_RUNTIME_DIR:\n%s", out)
 	}
 }

@@ -39,6 +39,8 @@ func TestParseOptions(t *testing.T) {
 		}, ""},
 		{"max-output MiB", "server", []string{"--max-output", "2MiB"}, func(o *Options) bool { return o.MaxOutput == 2<<20 }, ""},
 		{"bad sandbox", "server", []string{"--sandbox", "yolo"}, nil, `invalid value "yolo" for flag -sandbox`},
+		{"runtime dir", "server", []string{"--runtime-dir", "/run/eg/"}, func(o *Options) bool { return o.RuntimeDir == "/run/eg" }, ""},
+		{"relative runtime dir", "server", []string{"--runtime-dir", "rt"}, nil, `flag -runtime-dir: "rt" is not an absolute path`},
 		{"relative root", "server", []string{"--writable-root", "rel"}, nil, `flag -writable-root: "rel" is not an absolute path`},
 		{"unitless timeout", "server", []string{"--timeout", "10"}, nil, `flag -timeout: "10" has no unit`},
 		{"negative timeout", "server", []string{"--timeout", "-1s"}, nil, `flag -timeout: "-1s" must be positive`},
