@@ -198,3 +198,39 @@ func listDir(t *testing.T, dir string) []string {
 	}
 	return out
 }
+
+// An installed wrapper that is not this execgate's (an install left behind
+// by an earlier build) is never run: the server updates it where it can
+// write the install (root), else makes a private runtime directory and
+// says so; either way the rules hold.
+func TestInstalledStaleWrapper(t *testing.T) {
+	eachUser(t, func(t *testing.T, u user) {
+		prefix := installPrefix(t)
+		bin := filepath.Join(prefix, "bin", "execgate")
+		wrapper := filepath.Join(prefix, "libexec", "execgate", "codex-execve-wrapper")
+		if err := os.Remove(wrapper); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Symlink("/bin/true", wrapper); err != nil {
+			t.Fatal(err)
+		}
+		w := start(t, u, setup{Rules: forbidTouch, Bin: bin, Env: []string{"EXECGATE_BASH="}})
+		assertDecided(t, w, "stale")
+		target, _ := os.Readlink(wrapper)
+		private := runtimeDirs(t, w.run)
+		switch {
+		case w.uid() == os.Geteuid():
+			// The install is the server user's own: brought up to date.
+			if target != bin || len(private) != 0 {
+				t.Errorf("installed wrapper -> %q, private directories %v; want it updated to %s and none", target, private, bin)
+			}
+		default:
+			if target != "/bin/true" || len(private) != 1 {
+				t.Errorf("installed wrapper -> %q, private directories %v; want it untouched and one", target, private)
+			}
+			if !strings.Contains(w.Stderr.String(), "are not this execgate's and cannot be updated") {
+				t.Errorf("no warning about the stale install:\n%s", w.Stderr)
+			}
+		}
+	})
+}
