@@ -159,7 +159,11 @@ func (e *engine) remakeRuntimeDir() error {
 	if err != nil {
 		return err
 	}
-	if nsErr != nil && e.nsexec != "" {
+	if e.nsexec == "" {
+		// The server started without a launcher; it goes on without.
+		h.nsexec, nsErr = "", nil
+	}
+	if nsErr != nil {
 		return nsErr
 	}
 	if h.wrapper != e.wrapper || h.helper != e.helper || h.nsexec != e.nsexec {

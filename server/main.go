@@ -119,6 +119,10 @@ func InstallHelpersMain(args []string) int {
 	}
 	self, err := os.Executable()
 	if err == nil {
+		// Readable by all: an install serves every user of the machine.
+		err = os.MkdirAll(args[0], 0o755)
+	}
+	if err == nil {
 		err = installHelpers(args[0], self)
 	}
 	if err != nil {
