@@ -85,7 +85,7 @@ func TestRuntimeDirRemovedWhileServing(t *testing.T) {
 			t.Fatal(err)
 		}
 		assertDecided(t, w, "after-wrapper-removal")
-		if !strings.Contains(w.Stderr.String(), "the private runtime directory was removed; made it again") {
+		if !strings.Contains(w.Stderr.String(), "the private runtime directory, or a helper in it, was removed; made it again") {
 			t.Errorf("no warning about the removed runtime directory in the server's log:\n%s", w.Stderr)
 		}
 	})

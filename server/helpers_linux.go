@@ -98,18 +98,29 @@ func (e *engine) setupHelpers(self string, log *slog.Logger) (helpers, error) {
 
 // checkHelpers fails when a helper is no longer the file the server
 // started with: a replaced wrapper might not ask, a replaced launcher runs
-// before any confinement. A private runtime directory that is gone (or a
-// helper in it) is made again first: a user cleaning ~/.cache, or a
-// logout emptying $XDG_RUNTIME_DIR, must not break every later call.
+// before any confinement. A helper of the private runtime directory that
+// is gone (the whole directory, most likely: a user cleaning ~/.cache, a
+// logout emptying $XDG_RUNTIME_DIR) is put back first, with the directory:
+// that must not break every later call. The check is the stat of each
+// helper a call needs anyway; a removal costs nothing until one is gone.
 func (e *engine) checkHelpers(log *slog.Logger) error {
 	e.helpersMu.Lock()
 	defer e.helpersMu.Unlock()
-	if e.runDir != "" && e.runtimeDirDamaged() {
-		if err := e.remakeRuntimeDir(); err != nil {
-			return fmt.Errorf("the private runtime directory %s was removed and cannot be made again (restart the server): %w", e.runDir, err)
-		}
-		log.Warn("the private runtime directory was removed; made it again", "dir", e.runDir)
+	err := e.helpersUnchanged()
+	var missing *fs.PathError
+	if err == nil || e.runDir == "" || !errors.As(err, &missing) || !errors.Is(err, fs.ErrNotExist) || filepath.Dir(missing.Path) != e.runDir {
+		return err
 	}
+	if err := e.remakeRuntimeDir(); err != nil {
+		return fmt.Errorf("the private runtime directory %s, or a helper in it, was removed and cannot be made again (restart the server): %w", e.runDir, err)
+	}
+	log.Warn("the private runtime directory, or a helper in it, was removed; made it again", "dir", e.runDir)
+	return e.helpersUnchanged()
+}
+
+// helpersUnchanged stats the wrapper and the launcher against what they
+// were at startup (or when last made again).
+func (e *engine) helpersUnchanged() error {
 	if err := unchanged("execve wrapper", e.wrapper, e.wrapID); err != nil {
 		return err
 	}
@@ -121,20 +132,6 @@ func (e *engine) checkHelpers(log *slog.Logger) error {
 		}
 	}
 	return nil
-}
-
-// runtimeDirDamaged reports whether the lock file or a helper the engine
-// put in its runtime directory is gone: one lstat each.
-func (e *engine) runtimeDirDamaged() bool {
-	for _, p := range []string{filepath.Join(e.runDir, liveLock), e.wrapper, e.helper, e.nsexec} {
-		if p == "" || filepath.Dir(p) != e.runDir {
-			continue
-		}
-		if _, err := os.Lstat(p); errors.Is(err, fs.ErrNotExist) {
-			return true
-		}
-	}
-	return false
 }
 
 // remakeRuntimeDir makes the runtime directory again at the same path (the
