@@ -182,6 +182,8 @@ func (e *engine) remakeRuntimeDir() error {
 // server none of its environment but HOME, LANG, PATH, SHELL and TERM).
 func (e *engine) relocateHint(p string) string {
 	switch {
+	case p == e.bash.Path && e.bashFrom == "install prefix":
+		return "install execgate outside every writable root (make install PREFIX=...)"
 	case p == e.bash.Path:
 		return "pass a patched Bash outside every writable root with --bash in the MCP client's server arguments (`make install` puts one in PREFIX/libexec/execgate)"
 	case e.opts.Execve != "":
