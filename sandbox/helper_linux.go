@@ -220,9 +220,7 @@ func closeExtraFDs() error {
 }
 
 // ownPath is the path to re-execute this helper by: the absolute path it was
-// started as, which keeps the name its binary dispatches roles on (the lean
-// binary is the helper only as execgate-sandbox; /proc/self/exe would name
-// the file, codex-execve-wrapper), else the executable itself.
+// started as, else the executable itself.
 func ownPath() (string, error) {
 	if filepath.IsAbs(os.Args[0]) {
 		return os.Args[0], nil

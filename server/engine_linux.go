@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/execgate/execgate/escalate"
-	"github.com/execgate/execgate/internal/leanwrapper"
 	"github.com/execgate/execgate/internal/nsexecbin"
 	"github.com/execgate/execgate/policy"
 	"github.com/execgate/execgate/repotrust"
@@ -59,8 +58,8 @@ type engine struct {
 	// no policy file may lie where one of them lets the sandbox write.
 	roots  rootHistory
 	warned onceSet
-	// reaper plays each call's escalate reaper (the lean binary when one is
-	// embedded); limits bound the escalate sessions of all calls together.
+	// reaper plays each call's escalate reaper (execgate); limits bound
+	// the escalate sessions of all calls together.
 	reaper string
 	limits escalate.Limits
 	// noted logs each project rules note once; bounded, since every
@@ -77,8 +76,8 @@ type engine struct {
 }
 
 // newEngine builds the engine. self is the execgate binary that plays the
-// sandbox helper (and, without --execve or an embedded lean wrapper, the
-// wrapper); empty means os.Executable.
+// sandbox helper, the reaper and (without --execve) the wrapper; empty
+// means os.Executable.
 func newEngine(opts *Options, log *slog.Logger, self string) (*engine, error) {
 	cfg, warnings, err := ApplyConfig(opts)
 	if err != nil {
@@ -125,17 +124,14 @@ func newEngine(opts *Options, log *slog.Logger, self string) (*engine, error) {
 		return nil, err
 	}
 
-	// The sandbox helper starts once per call: the lean binary plays it
-	// when one is embedded (about a millisecond faster than execgate).
-	helper := self
+	// execgate itself plays the sandbox helper, the escalate reaper and,
+	// under the name codex-execve-wrapper, the wrapper.
 	if opts.Execve != "" {
 		if e.wrapper, err = executableFile(opts.Execve); err != nil {
 			return nil, fmt.Errorf("execve wrapper (flag --execve): %w", err)
 		}
-	} else if e.wrapper, err = leanwrapper.Install(e.runDir, self); err != nil {
+	} else if e.wrapper, err = installWrapper(e.runDir, self); err != nil {
 		return nil, err
-	} else {
-		helper = leanwrapper.Helper(e.wrapper, self)
 	}
 	if e.wrapID, err = statID(e.wrapper); err != nil {
 		return nil, err
@@ -143,7 +139,7 @@ func newEngine(opts *Options, log *slog.Logger, self string) (*engine, error) {
 
 	// Helpers in new namespaces are started through the namespace launcher
 	// when there is one: os/exec would copy the whole server for each.
-	if e.nsexec, err = nsexecbin.Path(e.runDir, self); err != nil {
+	if e.nsexec, err = nsexecbin.Path(e.bash.Path, self); err != nil {
 		log.Warn("no namespace launcher; each call's namespaces are made by a copy of the server (slower)", "error", err)
 		e.nsexec = ""
 	}
@@ -152,7 +148,7 @@ func newEngine(opts *Options, log *slog.Logger, self string) (*engine, error) {
 			return nil, err
 		}
 	}
-	e.launcher = sandbox.NewLauncher(helper, log, sandbox.NamespaceLauncher(e.nsexec))
+	e.launcher = sandbox.NewLauncher(self, log, sandbox.NamespaceLauncher(e.nsexec))
 	if e.repoPrograms, err = repositoryPrograms(cfg); err != nil {
 		return nil, err
 	}
@@ -160,7 +156,7 @@ func newEngine(opts *Options, log *slog.Logger, self string) (*engine, error) {
 	e.launcher.Observe(e.repos.Observe)
 	e.askUntrusted = cfg.Execgate.UntrustedRepository == "ask"
 	e.askDangerous = cfg.Execgate.DangerousCommands == "ask"
-	e.reaper = helper
+	e.reaper = self
 
 	// The shared layers load once; each call adds the rules of its own
 	// project (projectStore). The server's cwd is where doctor looks, and

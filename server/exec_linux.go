@@ -26,8 +26,8 @@ func (e *engine) Exec(ctx context.Context, call *Call) (Outcome, error) {
 		return Outcome{}, err
 	}
 	if e.nsexec != "" {
-		// It runs before any confinement, like the helper (the wrapper
-		// file when the lean binary plays it).
+		// It runs before any confinement, like the helper (execgate,
+		// which the wrapper link names).
 		if err := unchanged("namespace launcher", e.nsexec, e.nsexecID); err != nil {
 			return Outcome{}, err
 		}

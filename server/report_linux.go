@@ -8,7 +8,7 @@ import (
 	"os/exec"
 	"strings"
 
-	"github.com/execgate/execgate/internal/leanwrapper"
+	"github.com/execgate/execgate/internal/nsexecbin"
 	"github.com/execgate/execgate/policy"
 	"github.com/execgate/execgate/repotrust"
 	"github.com/execgate/execgate/sandbox"
@@ -23,13 +23,15 @@ func (e *engine) report(w io.Writer) {
 		fmt.Fprintf(w, "; WARNING: a script can switch this off with `unset EXEC_WRAPPER`: %s)\n", BashBuildHint)
 	}
 	kind := "symlink to this binary"
-	switch {
-	case e.opts.Execve != "":
+	if e.opts.Execve != "" {
 		kind = "flag --execve"
-	case leanwrapper.Embedded():
-		kind = "embedded lean wrapper"
 	}
 	fmt.Fprintf(w, "execve wrapper:     %s (%s)\n", e.wrapper, kind)
+	if e.nsexec != "" {
+		fmt.Fprintf(w, "namespace launcher: %s (next to the patched Bash or this binary)\n", e.nsexec)
+	} else {
+		fmt.Fprintf(w, "namespace launcher: none (scripts/build-bash.sh builds %s next to the patched Bash; without it os/exec makes each call's namespaces, more slowly)\n", nsexecbin.Name)
+	}
 	if cfgPath, err := e.opts.ConfigFile(); err == nil {
 		state := "not present"
 		if _, err := os.Stat(cfgPath); err == nil {
