@@ -16,13 +16,15 @@
 //
 // It must also be as invisible as it can be when the answer is Run: the
 // program gets the same argv, environment, working directory and
-// descriptors it would have got from Bash directly. Three things the Go
+// descriptors it would have got from Bash directly. A few things the Go
 // runtime does before any wrapper code runs cannot be undone from Go, and
 // are the known limits of that transparency: it replaces an inherited
 // SIG_IGN and unblocks a few signals (signal_linux.go lists which), and it
 // opens /dev/null on any of descriptors 0, 1, 2 that was closed, so `cmd
 // <&-` gives cmd an empty stdin rather than a closed one. The RLIMIT_NOFILE
-// soft limit it raises is restored by syscall.Exec. Also, the runtime reads
+// soft limit it raises is restored by syscall.Exec. The environment it
+// hands over drops empty entries and all but the first of entries that
+// repeat a name (Bash passes neither). Also, the runtime reads
 // GODEBUG, GOGC, GOMAXPROCS and friends from the environment meant for the
 // program (GODEBUG=inittrace=1 makes the wrapper itself print its trace),
 // and until the wrapper knows the answer a SIGQUIT makes it dump goroutines

@@ -235,15 +235,21 @@ func TestRequestEncoding(t *testing.T) {
 }
 
 // directOutcome runs FILE ARGV... as runMarked does but without the wrapper,
-// with the same environment. ok is false when the exec itself fails (the
-// wrapper's report of that is TestExecErrorsLikeBash's) or when env holds
-// an empty entry, which the Go runtime drops before the wrapper runs.
+// with the environment the wrapper passes on: env as the Go runtime reads
+// it, without empty entries and with only the first of entries that repeat
+// a name (Bash never passes either). ok is false when the exec itself fails
+// (the wrapper's report of that is TestExecErrorsLikeBash's).
 func directOutcome(t *testing.T, argv, env []string, dir string) (outcome, bool) {
 	t.Helper()
-	for _, kv := range env {
-		if kv == "" {
-			return outcome{}, false
+	seen := map[string]bool{}
+	var goEnv []string
+	for _, kv := range append(append([]string(nil), env...), "CODEX_ESCALATE_SOCKET=3") {
+		name, _, _ := strings.Cut(kv, "=")
+		if kv == "" || seen[name] {
+			continue
 		}
+		seen[name] = true
+		goEnv = append(goEnv, kv)
 	}
 	errFile, err := os.CreateTemp(t.TempDir(), "stderr")
 	if err != nil {
@@ -266,7 +272,7 @@ func directOutcome(t *testing.T, argv, env []string, dir string) (outcome, bool)
 	}
 	pid, err := syscall.ForkExec(file, argv[1:], &syscall.ProcAttr{
 		Dir:   dir,
-		Env:   append(append([]string(nil), env...), "CODEX_ESCALATE_SOCKET=3"),
+		Env:   goEnv,
 		Files: []uintptr{devNull.Fd(), outW.Fd(), errFile.Fd()},
 	})
 	outW.Close()
@@ -294,9 +300,9 @@ func directOutcome(t *testing.T, argv, env []string, dir string) (outcome, bool)
 	return outcome{stdout: string(out), stderr: string(stderr), status: ws}, true
 }
 
-// TestRequestPayload: the payload is AppendRequest's shape, with the
-// environment in envp order, and the program gets the environment verbatim,
-// in order.
+// TestRequestPayload: the payload is AppendRequest's shape (its fields in
+// that order; the environment is a JSON object, in no order), and the
+// program gets the environment verbatim, in envp order.
 func TestRequestPayload(t *testing.T) {
 	env := []string{"PATH=/usr/bin:/bin", "Z=last-name-first", "A=1", "NOEQUALS", "M=x=y", "U=é€😀"}
 	got := runMarked(t, marked{wrapper: wrapperPath, argv: []string{"/usr/bin/env", "env"}, env: env, dir: "/"}, runAlways)
@@ -307,9 +313,14 @@ func TestRequestPayload(t *testing.T) {
 	if got.stdout != want {
 		t.Errorf("the program's environment:\n got %q\nwant %q", got.stdout, want)
 	}
-	wantPayload := `{"file":"/usr/bin/env","argv":["env"],"workdir":"/","env":{"PATH":"/usr/bin:/bin","Z":"last-name-first","A":"1","M":"x=y","U":"é€😀","CODEX_ESCALATE_SOCKET":"3"}}`
-	if string(got.raw) != wantPayload {
-		t.Errorf("payload\n got %s\nwant %s", got.raw, wantPayload)
+	const wantHead = `{"file":"/usr/bin/env","argv":["env"],"workdir":"/","env":{`
+	var decoded struct{ Env map[string]string }
+	if err := json.Unmarshal(got.raw, &decoded); err != nil || !strings.HasPrefix(string(got.raw), wantHead) {
+		t.Fatalf("payload %s (%v), want it to start %s", got.raw, err, wantHead)
+	}
+	wantEnv := map[string]string{"PATH": "/usr/bin:/bin", "Z": "last-name-first", "A": "1", "M": "x=y", "U": "é€😀", "CODEX_ESCALATE_SOCKET": "3"}
+	if !reflect.DeepEqual(decoded.Env, wantEnv) {
+		t.Errorf("payload env %q, want %q (an entry without = is not a variable)", decoded.Env, wantEnv)
 	}
 }
 
