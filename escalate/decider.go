@@ -24,7 +24,11 @@ type Exec struct {
 	// program is escalated (EnvPolicy.FromShell): sorted NAME=VALUE
 	// entries, for a prompt to show. The escalated program gets exactly
 	// Options.Env's Environ(Env).
-	Env  []string
+	Env []string
+	// Pid is the process that asked (the creator of the exec's stream
+	// socket, SO_PEERCRED, in the server's pid namespace), 0 if unknown:
+	// the process that execs the program when the answer is Run.
+	Pid  int
 	prog *program // nil for an Exec made outside a session
 }
 

@@ -37,6 +37,7 @@ type Options struct {
 	Bash                 string   // patched Bash; empty: search (EXECGATE_BASH, CODEX_BASH_PATH, install prefix, build dir)
 	Execve               string   // execve wrapper; empty: an installed one or a private symlink to this binary
 	PreserveProgramPaths bool     // match rules on full program paths only
+	NoKernelGate         bool     // rules check only the shell's own program starts (no seccomp user notification)
 	Sandbox              string   // one of the Mode* constants
 	WritableRoots        []string // extra writable roots in workspace-write mode (absolute)
 	Network              bool     // allow network access inside the sandbox
@@ -88,6 +89,7 @@ func ParseOptions(cmd string, args []string, stderr io.Writer) (*Options, error)
 	fs.StringVar(&o.Bash, "bash", "", "patched Bash to run scripts with")
 	fs.StringVar(&o.Execve, "execve", "", "execve wrapper the patched Bash execs through")
 	fs.BoolVar(&o.PreserveProgramPaths, "preserve-program-paths", false, "match rules on full program paths only")
+	fs.BoolVar(&o.NoKernelGate, "no-kernel-gate", false, "check only the shell's own program starts, not those of the programs it starts (no seccomp user notification)")
 	fs.Func("sandbox", "sandbox mode: read-only, workspace-write or danger-full-access (default workspace-write)", func(s string) error {
 		switch s {
 		case ModeReadOnly, ModeWorkspaceWrite, ModeDangerFullAccess:
