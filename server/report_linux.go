@@ -88,7 +88,11 @@ func (e *engine) report(w io.Writer) {
 		fmt.Fprintf(w, "  note: %s\n", printable(n.text))
 	}
 	fmt.Fprintln(w)
-	_ = sandbox.Report(w, e.launcher.Capabilities())
+	caps := e.launcher.Capabilities()
+	if e.opts.NoKernelGate {
+		caps.KernelGate, caps.KernelGateError = false, "turned off with --no-kernel-gate"
+	}
+	_ = sandbox.Report(w, caps)
 	e.reportDangerous(w)
 	e.reportRepoTrust(w)
 }
