@@ -178,3 +178,50 @@ func TestKernelGateOffSaysSo(t *testing.T) {
 		}
 	})
 }
+
+// listenerC tries to make a seccomp listener of its own for execve, which
+// would answer its own execs ahead of the kernel gate (a newer filter's
+// notification takes precedence).
+const listenerC = `#include <errno.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <stdio.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+int main(void) {
+	struct sock_filter f[] = {BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW)};
+	struct sock_fprog prog = {1, f};
+	prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+	long fd = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, &prog);
+	if (fd < 0) { printf("listener refused: errno %d\n", errno); return 0; }
+	printf("LISTENER MADE\n");
+	return 0;
+}
+`
+
+// TestKernelGateNoOwnListener: sandboxed code cannot make a seccomp
+// listener, so it cannot take its own execs away from the gate.
+func TestKernelGateNoOwnListener(t *testing.T) {
+	if _, err := exec.LookPath("cc"); err != nil {
+		t.Skip("no C compiler")
+	}
+	eachUser(t, func(t *testing.T, u user) {
+		w := start(t, u, setup{Rules: printfForbidden})
+		dir := filepath.Join(w.Out, "..", "bin")
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		src, bin := filepath.Join(dir, "listener.c"), filepath.Join(dir, "listener")
+		if err := os.WriteFile(src, []byte(listenerC), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if out, err := exec.Command("cc", "-o", bin, src).CombinedOutput(); err != nil {
+			t.Fatalf("cc: %v\n%s", err, out)
+		}
+		res := w.shell(t, shq(bin))
+		if !strings.Contains(res.Output, "listener refused") {
+			t.Errorf("sandboxed code made a seccomp listener: %q", res.Output)
+		}
+	})
+}
