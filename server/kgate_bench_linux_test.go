@@ -79,15 +79,21 @@ func BenchmarkKernelGateForkExec(b *testing.B) {
 	b.Run("forkexec1000", func(b *testing.B) { benchGateExecs(b, on, off, run, shellQuote(bin)+" 1000") })
 	b.Run("failedexec1000", func(b *testing.B) { benchGateExecs(b, on, off, run, shellQuote(bin)+" 1000 fail") })
 	b.Run("builtin", func(b *testing.B) {
-		var withGate, without []float64
+		var withGate, without, cpuGate, cpuNoGate []float64
 		for b.Loop() {
+			c := selfCPU()
 			_, ms := run(on, "true")
+			cpuGate = append(cpuGate, (selfCPU()-c).Seconds()*1e6)
 			withGate = append(withGate, ms)
+			c = selfCPU()
 			_, ms = run(off, "true")
+			cpuNoGate = append(cpuNoGate, (selfCPU()-c).Seconds()*1e6)
 			without = append(without, ms)
 		}
 		b.ReportMetric(median(withGate), "gate-ms/call")
 		b.ReportMetric(median(without), "nogate-ms/call")
+		b.ReportMetric(median(cpuGate), "gate-server-cpu-µs/call")
+		b.ReportMetric(median(cpuNoGate), "nogate-server-cpu-µs/call")
 	})
 }
 
