@@ -31,6 +31,13 @@ type kernelGate struct {
 	asked *askedExecs
 	log   *slog.Logger
 	wg    sync.WaitGroup
+	// shell is the call's Bash, whose own start is the gate's first
+	// notification: the helper installs the gate on the one thread that
+	// starts it, and nothing of the call runs before. It is the server's
+	// command, not the agent's, and is not judged (with dangerous_commands
+	// = "ask", `bash -c 'rm -f x'` would be asked about as a whole before
+	// the shell asks about rm itself).
+	shell string
 
 	// told are the denials already recorded and shown, by process and
 	// argv: execvp tries each $PATH directory in turn, and a denied
@@ -58,6 +65,14 @@ func (g *kernelGate) serve(ctx context.Context) {
 				g.log.Warn("kernel gate: receiving notifications failed; the call's program starts now fail", "error", err)
 			}
 			break
+		}
+		if g.shell != "" {
+			first := g.shell
+			g.shell = ""
+			if c, err := readExecCall(&n); err == nil && c.path == first {
+				g.reply(n.ID, 0)
+				continue
+			}
 		}
 		g.handle(ctx, &n)
 	}
@@ -337,6 +352,7 @@ type gateRunner struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 	done   chan struct{}
+	shell  string // the call's Bash (kernelGate.shell)
 
 	mu  sync.Mutex
 	why string // why the call has no gate ("" with one, or before the announcement)
@@ -346,7 +362,7 @@ type gateRunner struct {
 func (e *engine) newGateRunner(d *decider, log *slog.Logger) *gateRunner {
 	ctx, cancel := context.WithCancel(context.Background())
 	d.asked = newAskedExecs()
-	return &gateRunner{d: d, log: log, ctx: ctx, cancel: cancel}
+	return &gateRunner{d: d, log: log, ctx: ctx, cancel: cancel, shell: e.bash.Path}
 }
 
 // start is the session's OnGate.
@@ -368,7 +384,7 @@ func (r *gateRunner) start(g escalate.Gate) {
 	}
 	r.on = true
 	r.done = make(chan struct{})
-	kg := &kernelGate{d: r.d, l: l, asked: r.d.asked, log: r.log}
+	kg := &kernelGate{d: r.d, l: l, asked: r.d.asked, log: r.log, shell: r.shell}
 	go func() {
 		defer close(r.done)
 		kg.serve(r.ctx)
