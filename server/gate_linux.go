@@ -146,6 +146,12 @@ func (g *kernelGate) decide(ctx context.Context, id uint64, c execCall, readErr 
 		file, err = c.file()
 	}
 	workdir := c.workdir()
+	// A notification names the thread that execs (a Go program execs
+	// from any of its threads); the shell's client and the records know
+	// its process.
+	if tgid := threadGroup(c.pid); tgid > 0 {
+		c.pid = tgid
+	}
 	// What was read came from the stopped process only if it is still
 	// stopped there: a pid read after its process died may be another's.
 	if !g.l.valid(id) {
