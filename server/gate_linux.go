@@ -84,13 +84,15 @@ func (g *kernelGate) serve(ctx context.Context) {
 // program (the fast path, on this goroutine), else from a goroutine of its
 // own, since a prompt may keep it waiting.
 func (g *kernelGate) handle(ctx context.Context, n *seccompNotif) {
+	p, _ := g.d.store.Policy(ctx) // a failed reload keeps the last good rules
+	if p.Len() == 0 && !g.d.dangers.askConfined {
+		g.reply(n.ID, 0) // no rule at all: nothing to read
+		return
+	}
 	c, err := readExecCall(n)
-	if err == nil {
-		p, _ := g.d.store.Policy(ctx) // a failed reload keeps the last good rules
-		if !g.concerns(p, c) {
-			g.reply(n.ID, 0)
-			return
-		}
+	if err == nil && !g.concerns(p, c) {
+		g.reply(n.ID, 0)
+		return
 	}
 	id := n.ID
 	g.wg.Add(1)
