@@ -310,8 +310,10 @@ func (d *decider) decideKernel(ctx context.Context, ex escalate.Exec, asked bool
 // isLoader says whether name is the dynamic loader, which runs the program
 // named in its arguments without another exec.
 func isLoader(name string) bool {
-	return name == "ld.so" || strings.HasPrefix(name, "ld-linux") && strings.Contains(name, ".so") ||
-		strings.HasPrefix(name, "ld64.so") || strings.HasPrefix(name, "ld-") && strings.HasSuffix(name, ".so")
+	// glibc's ld-linux-*.so.N (ld-2.31.so before 2.34), musl's
+	// ld-musl-*.so.1, ld64.so.N on powerpc and s390.
+	return name == "ld.so" || strings.HasPrefix(name, "ld-") && strings.Contains(name, ".so") ||
+		strings.HasPrefix(name, "ld64.so")
 }
 
 // loaderOptionsWithValue are the loader's options that take the next
