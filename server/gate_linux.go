@@ -89,6 +89,9 @@ func (g *kernelGate) handle(ctx context.Context, n *seccompNotif) {
 		g.reply(n.ID, 0) // no rule at all: nothing to read
 		return
 	}
+	// The fast path does not re-validate the notification after reading:
+	// its only answer is "continue", which the kernel drops if the
+	// process has died (and a pid read after that may name another).
 	c, err := readExecCall(n)
 	if err == nil && !g.concerns(p, c) {
 		g.reply(n.ID, 0)
