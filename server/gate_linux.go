@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -44,6 +45,8 @@ type kernelGate struct {
 	// program found in two of them is one denial for the person reading.
 	mu   sync.Mutex
 	told map[string]bool
+	// links caches resolved (see there).
+	links map[string]string
 }
 
 // maxTold bounds kernelGate.told.
@@ -132,11 +135,48 @@ func (g *kernelGate) concerns(p *policy.Policy, c execCall) bool {
 	if p.HasRules(filepath.Clean(path)) {
 		return true
 	}
-	if r := c.resolved(); r != "" {
+	if r := g.resolved(c, path); r != "" {
 		return p.HasRules(filepath.Base(r)) || p.HasRules(r)
 	}
 	return false
 }
+
+// resolved is c.resolved, remembered for the call for an absolute path
+// whose directory lies outside every writable root: there the sandbox can
+// neither add nor re-point a symbolic link, and the lstat through the
+// process's root is the fast path's largest cost. A program in a writable
+// root is looked at every time.
+func (g *kernelGate) resolved(c execCall, path string) string {
+	if !filepath.IsAbs(c.path) {
+		return c.resolved()
+	}
+	g.mu.Lock()
+	r, ok := g.links[path]
+	g.mu.Unlock()
+	if ok {
+		return r
+	}
+	r = c.resolved()
+	dir, err := filepath.EvalSymlinks("/proc/" + strconv.Itoa(c.pid) + "/root" + filepath.Dir(path))
+	if err != nil {
+		return r
+	}
+	for _, root := range g.d.roots {
+		if underDir(dir, root) || underDir(root, dir) {
+			return r
+		}
+	}
+	g.mu.Lock()
+	if g.links == nil || len(g.links) >= maxLinks {
+		g.links = map[string]string{}
+	}
+	g.links[path] = r
+	g.mu.Unlock()
+	return r
+}
+
+// maxLinks bounds kernelGate.links.
+const maxLinks = 4096
 
 // decide reads the whole exec, checks the process is still the one that
 // stopped, and answers as the rules say.

@@ -15,10 +15,11 @@ import (
 
 // forkExecC forks and execs /bin/true N times and prints the mean
 // nanoseconds per start: program starts no shell sees, which only the
-// kernel gate checks. With a second argument it instead calls execve on a
-// path that does not exist N times, without forking: the exec fails at
-// once, so what remains is the gate's round trip, which a loaded machine's
-// fork and exec times would hide.
+// kernel gate checks. With a second argument it instead calls execve on
+// /etc/passwd N times, without forking: a file that exists but cannot be
+// executed, so the kernel fails the exec at once (after the gate, which
+// judges it as any program), and what remains is the gate's round trip,
+// which a loaded machine's fork and exec times would hide.
 const forkExecC = `#include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
@@ -31,7 +32,7 @@ int main(int argc, char **argv) {
 	struct timespec a, b;
 	clock_gettime(CLOCK_MONOTONIC, &a);
 	for (int i = 0; argc > 2 && i < n; i++)
-		execve("/nonexistent/true", args, envp);
+		execve("/etc/passwd", args, envp);
 	for (int i = 0; argc == 2 && i < n; i++) {
 		pid_t p = fork();
 		if (p == 0) { execve("/bin/true", args, envp); _exit(127); }
