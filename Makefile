@@ -4,6 +4,7 @@ GO ?= go
 BUILD := build
 BIN := $(BUILD)/execgate
 PATCHED_BASH := $(BUILD)/bash/bin/bash
+NSEXEC := $(BUILD)/bash/bin/execgate-nsexec
 PREFIX ?= $(HOME)/.local
 # Where scripts/build-bash.sh puts the patched Bash, named on its command
 # line: make exports a PREFIX given to it (`make install PREFIX=~/.local`),
@@ -14,30 +15,27 @@ BASH_PREFIX := $(abspath $(BUILD)/bash)
 
 all: build
 
-LEAN_WRAPPER := internal/leanwrapper/wrapper.bin
-
-# On linux/amd64 both binaries start at the wrapper's pre-runtime entry
-# point, which records the inherited signal state so Run can hand it on
-# exactly (wrapper/entry_linux_amd64.s).
-ENTRY_LDFLAGS := $(if $(filter linux/amd64,$(shell $(GO) env GOOS)/$(shell $(GO) env GOARCH)),-E=github.com/execgate/execgate/wrapper.earlyEntry)
-
 # The version `go build` would stamp from git (scripts/version.sh), passed on
 # so that it is there also where Go cannot stamp it (a git worktree,
 # GOFLAGS=-buildvcs=false); serverInfo.version and `execgate version` show it.
 VERSION := $(shell scripts/version.sh)
 VERSION_LDFLAGS := $(if $(VERSION),-X github.com/execgate/execgate/internal/buildinfo.Version=$(VERSION))
 
-NSEXEC := internal/nsexecbin/execgate-nsexec
-CC ?= cc
-
-# The lean wrapper and the namespace launcher are embedded into execgate
-# (see internal/leanwrapper and internal/nsexecbin). Static binaries (no
-# cgo): a dynamically linked one pays the ELF loader on every start, and the
-# wrapper starts once per program the agent runs, the launcher once per call.
+# execgate is one plain Go program, the same on every architecture:
+# `CGO_ENABLED=0 go build` makes the same binary (only the version stamp
+# above may differ). It plays the server, the sandbox helper, the escalate
+# reaper and, under the name codex-execve-wrapper (a symlink the server
+# makes), the execve wrapper. Static (no cgo): a dynamically linked binary
+# pays the ELF loader on every start, and the helper starts once per call.
+#
+# The project's C artifacts, the patched Bash and the namespace launcher
+# execgate-nsexec (sandbox/nsexec/nsexec.c), are built by
+# scripts/build-bash.sh into build/bash/bin/, side by side: the server looks
+# for the launcher next to the Bash it runs, then next to itself, and
+# without one makes each call's namespaces with os/exec (slower; doctor
+# says which).
 build:
-	CGO_ENABLED=0 $(GO) build -trimpath -ldflags='-s -w $(ENTRY_LDFLAGS)' -o $(LEAN_WRAPPER) ./internal/lean
-	$(CC) -std=gnu11 -O2 -Wall -Wextra -Werror -static -s -o $(NSEXEC) sandbox/nsexec/nsexec.c
-	CGO_ENABLED=0 $(GO) build -tags leanwrapper,nsexec -ldflags='$(ENTRY_LDFLAGS) $(VERSION_LDFLAGS)' -o $(BIN) .
+	CGO_ENABLED=0 $(GO) build -ldflags='$(VERSION_LDFLAGS)' -o $(BIN) .
 
 # scripts/build-bash.sh is idempotent and cached by patch hash.
 bash:
@@ -46,7 +44,11 @@ bash:
 $(PATCHED_BASH): scripts/build-bash.sh scripts/bash-exec-wrapper.patch
 	PREFIX=$(BASH_PREFIX) scripts/build-bash.sh
 
-run: $(PATCHED_BASH) build
+# The Bash is cached, so this rebuilds only the launcher.
+$(NSEXEC): sandbox/nsexec/nsexec.c $(PATCHED_BASH)
+	scripts/build-bash.sh
+
+run: $(PATCHED_BASH) $(NSEXEC) build
 	EXECGATE_BASH=$(abspath $(PATCHED_BASH)) $(BIN) server
 
 fmt-check:
@@ -56,7 +58,7 @@ vet:
 	$(GO) vet ./...
 	GOOS=darwin $(GO) vet ./...
 
-test-go: $(PATCHED_BASH)
+test-go: $(PATCHED_BASH) $(NSEXEC)
 	EXECGATE_TEST_BASH=$(abspath $(PATCHED_BASH)) $(GO) test -race -count=1 -timeout 30m ./...
 
 # A fixed number of executions per fuzz target on top of the seed corpus the normal run already covers.
@@ -65,14 +67,14 @@ fuzz-smoke:
 
 test: fmt-check vet test-go fuzz-smoke
 
-bench: $(PATCHED_BASH) build
+bench: $(PATCHED_BASH) $(NSEXEC) build
 	scripts/bench.sh
 
 # ./configure of the Bash source, plain against under the server (minutes).
-bench-workload: $(PATCHED_BASH) build
+bench-workload: $(PATCHED_BASH) $(NSEXEC) build
 	scripts/bench-workload.sh
 
-install: $(PATCHED_BASH) build
+install: $(PATCHED_BASH) $(NSEXEC) build
 	scripts/install.sh "$(PREFIX)"
 
 clean:

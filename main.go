@@ -3,11 +3,14 @@
 // execve wrapper, the sandbox helper, the rules checker).
 //
 // main picks the role before anything else: the wrapper role runs once per
-// program the agent's shell starts, so it must not pay for flag parsing or
-// logging setup it does not use. The go:debug lines below stop the runtime
-// from following cgroup CPU limits after start (it still reads them once;
-// Go 1.26 does so unconditionally), so the sandbox helper and the wrapper,
-// which start once per call or per program, start no goroutine for it.
+// program a shell without the in-shell client starts, and the sandbox
+// helper once per call, so they must not pay for flag parsing or logging
+// setup they do not use. Every package linked in runs its init at every
+// start, whatever the role: keep package-level work out of this program's
+// packages (GODEBUG=inittrace=1 shows it). The go:debug lines below stop
+// the runtime from following cgroup CPU limits after start (it still reads
+// them once; Go 1.26 does so unconditionally), so the helper and the
+// wrapper start no goroutine for it.
 //
 //go:debug containermaxprocs=0
 //go:debug updatemaxprocs=0

@@ -24,7 +24,11 @@ type Exec struct {
 	// program is escalated (EnvPolicy.FromShell): sorted NAME=VALUE
 	// entries, for a prompt to show. The escalated program gets exactly
 	// Options.Env's Environ(Env).
-	Env  []string
+	Env []string
+	// Pid is the process that asked (the creator of the exec's stream
+	// socket, SO_PEERCRED, in the server's pid namespace), 0 if unknown:
+	// the process that execs the program when the answer is Run.
+	Pid  int
 	prog *program // nil for an Exec made outside a session
 }
 
@@ -131,6 +135,11 @@ type Options struct {
 	// OnDecision, if set, is called once per answered exec, from that exec's
 	// goroutine (so concurrently), before the answer is sent.
 	OnDecision func(Record)
+	// OnGate, if set, receives the sandbox helper's gate announcement
+	// (see gate.go), once, before any exec is served; a socket whose first
+	// datagram is no announcement gives a Gate saying so. The session
+	// waits for OnGate to return, so it must not block.
+	OnGate func(Gate)
 	// WritableRoots are the resolved directories the sandbox can write: an
 	// escalated program or workdir reached through a symbolic link inside
 	// one of them is refused (the sandbox could re-point it).

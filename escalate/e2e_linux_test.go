@@ -19,12 +19,12 @@ import (
 // End to end: the patched Bash, the real execve wrapper and a Session, with
 // a scripted Decider standing in for the policy.
 
-// buildWrapper builds the lean wrapper binary and links it as
-// codex-execve-wrapper, the name that selects its role.
+// buildWrapper builds execgate and links it as codex-execve-wrapper, the
+// name that selects the wrapper role.
 func buildWrapper(t *testing.T) string {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "codex-execve-wrapper")
-	if err := os.Symlink(testbin.Must(t, testbin.Lean), path); err != nil {
+	if err := os.Symlink(testbin.Must(t, testbin.Execgate), path); err != nil {
 		t.Fatal(err)
 	}
 	return path

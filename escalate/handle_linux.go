@@ -54,6 +54,7 @@ func (s *Session) serveExec(ctx context.Context, c *pollConn) (string, error) {
 	}
 	e, invalid := s.resolveRequest(&req)
 	e.Env = s.opts.env().FromShell(req.Env)
+	e.Pid = c.peerPid()
 	var d Decision
 	if invalid != "" {
 		d = Decision{Action: Deny, Reason: "invalid request: " + invalid}

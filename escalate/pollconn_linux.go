@@ -58,6 +58,18 @@ func (c *pollConn) sendmsg(p, oob []byte, flags int) (n int, err error) {
 	return n, err
 }
 
+// peerPid is the pid of the process that made the peer's end (for a
+// socketpair, its creator), 0 if unknown.
+func (c *pollConn) peerPid() int {
+	var pid int
+	_ = c.rc.Control(func(fd uintptr) {
+		if cred, err := unix.GetsockoptUcred(int(fd), unix.SOL_SOCKET, unix.SO_PEERCRED); err == nil {
+			pid = int(cred.Pid)
+		}
+	})
+	return pid
+}
+
 // stopReading makes the pending and every later read fail at once, while
 // writes keep working (so a final answer can still be sent).
 func (c *pollConn) stopReading() {

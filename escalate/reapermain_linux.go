@@ -14,8 +14,8 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// ReaperRole is the argument that makes the execgate binary (or the lean
-// one) play the per-call reaper: `execgate escalate-reaper`.
+// ReaperRole is the argument that makes the execgate binary play the
+// per-call reaper: `execgate escalate-reaper`.
 const ReaperRole = "escalate-reaper"
 
 // The reaper is a small process a session starts at its first escalation:

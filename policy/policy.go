@@ -44,6 +44,11 @@ func (p *Policy) Warnings() []string { return slices.Clone(p.warnings) }
 // Rules returns the rules for program in load order.
 func (p *Policy) Rules(program string) []*PrefixRule { return slices.Clone(p.rules[program]) }
 
+// HasRules reports whether any rule names program (a basename or an
+// absolute path): a cheap test that lets a caller skip evaluating a
+// program no rule can match.
+func (p *Policy) HasRules(program string) bool { return len(p.rules[program]) > 0 }
+
 // HostExecutable returns the paths a host_executable names for a basename,
 // and whether one was defined.
 func (p *Policy) HostExecutable(name string) ([]string, bool) {

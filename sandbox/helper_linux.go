@@ -47,16 +47,19 @@ func runSpec(h helperSpec, argv []string) int {
 		if err := confineSelf(h); err != nil {
 			return helperFail(err)
 		}
-		return execProgram(argv)
+		return execProgram(argv, h)
 	case h.Namespaces:
 		if err := confineSelf(h); err != nil {
 			return helperFail(err)
 		}
 		// pid 1 of the namespace: when it returns, the kernel kills
 		// whatever the call left behind.
-		return supervise(argv, true)
+		return supervise(argv, true, &h)
 	case h.Mode == DangerFullAccess:
-		return supervise(argv, false)
+		if err := announceGate(h); err != nil {
+			return helperFail(err)
+		}
+		return supervise(argv, false, nil)
 	default:
 		// No namespaces: a second helper stage confines itself and execs
 		// the program, so that this one stays outside the Landlock
@@ -71,7 +74,7 @@ func runSpec(h helperSpec, argv []string) int {
 		if err != nil {
 			return helperFail(err)
 		}
-		return supervise(append([]string{self, "sandbox", enc, "--"}, argv...), false)
+		return supervise(append([]string{self, "sandbox", enc, "--"}, argv...), false, nil)
 	}
 }
 
@@ -179,8 +182,9 @@ func dropAmbient() error {
 	return nil
 }
 
-// execProgram replaces the helper with the program.
-func execProgram(argv []string) int {
+// execProgram replaces the helper with the program, after installing the
+// kernel gate h asks for.
+func execProgram(argv []string, h helperSpec) int {
 	path, err := exec.LookPath(argv[0])
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "execgate sandbox: %s: %v\n", argv[0], err)
@@ -188,6 +192,9 @@ func execProgram(argv []string) int {
 	}
 	runtime.LockOSThread()
 	if err := dropAmbient(); err != nil {
+		return helperFail(err)
+	}
+	if err := announceGate(h); err != nil {
 		return helperFail(err)
 	}
 	err = unix.Exec(path, argv, os.Environ())
@@ -220,9 +227,7 @@ func closeExtraFDs() error {
 }
 
 // ownPath is the path to re-execute this helper by: the absolute path it was
-// started as, which keeps the name its binary dispatches roles on (the lean
-// binary is the helper only as execgate-sandbox; /proc/self/exe would name
-// the file, codex-execve-wrapper), else the executable itself.
+// started as, else the executable itself.
 func ownPath() (string, error) {
 	if filepath.IsAbs(os.Args[0]) {
 		return os.Args[0], nil

@@ -108,5 +108,6 @@ func (l *Launcher) helperSpec(spec Spec, argv []string) (helperSpec, error) {
 		Namespaces:  o.namespaces,
 		Proc:        l.caps.ProcMount,
 		LandlockABI: spec.landlockABI,
+		Gate:        spec.KernelGate,
 	}, nil
 }

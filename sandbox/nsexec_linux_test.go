@@ -62,8 +62,8 @@ func testNsexecOnce() {
 }
 
 // defaultNsexec is the launcher the harness's calls use unless they ask for
-// os/exec's namespaces: the compiled one, as `make build` embeds it, or
-// none (logged) without a C compiler.
+// os/exec's namespaces: the compiled one, as scripts/build-bash.sh builds
+// it, or none (logged) without a C compiler.
 func defaultNsexec(t testing.TB) string {
 	t.Helper()
 	testNsexecOnce()

@@ -23,7 +23,16 @@ type Capabilities struct {
 	// in /proc but still cannot outlive its helper.
 	ProcMount      bool
 	ProcMountError string `json:",omitempty"`
+	// KernelGate says the kernel can stop each program start of a call
+	// for the server to check (seccomp user notification, pidfd_getfd):
+	// the rules then hold for every program the call starts, not only
+	// for the shell's own.
+	KernelGate      bool
+	KernelGateError string `json:",omitempty"`
 }
+
+// NoGateEffect is what a call without the kernel gate gets.
+const NoGateEffect = "rules hold for the shell's own program starts only"
 
 // Check returns nil when mode can be enforced here, else an
 // *UnenforceableError naming the missing feature.
@@ -80,6 +89,11 @@ func Report(w io.Writer, c Capabilities) error {
 	fmt.Fprintf(w, "  %-20s%s\n", "landlock:", ll)
 	fmt.Fprintf(w, "  %-20s%s\n", "seccomp filters:", yes(c.Seccomp, c.SeccompError))
 	fmt.Fprintf(w, "  %-20s%s\n", "user namespaces:", yes(c.Namespaces, c.NamespacesError))
+	gate := "yes: rules hold for every program a call starts"
+	if !c.KernelGate {
+		gate = yes(false, c.KernelGateError) + ": " + NoGateEffect
+	}
+	fmt.Fprintf(w, "  %-20s%s\n", "kernel exec gate:", gate)
 	if c.Namespaces {
 		fmt.Fprintf(w, "  %-20s%s\n", "private /proc:", yes(c.ProcMount, c.ProcMountError))
 	}

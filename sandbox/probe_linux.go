@@ -26,6 +26,11 @@ func probe(self, nsexec string) Capabilities {
 	} else {
 		c.Seccomp = true
 	}
+	if err := gateAvailable(); err != nil {
+		c.KernelGateError = err.Error()
+	} else {
+		c.KernelGate = c.Seccomp
+	}
 	if self == "" {
 		c.NamespacesError = "not probed (no helper binary given)"
 		return c

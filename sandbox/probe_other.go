@@ -11,6 +11,7 @@ func Probe(self string) Capabilities {
 		OS:              runtime.GOOS,
 		SeccompError:    "Linux only",
 		NamespacesError: "Linux only",
+		KernelGateError: "Linux only",
 	}
 }
 

@@ -18,6 +18,11 @@ type Spec struct {
 	// policy grants (the shell and the execve wrapper): where the policy
 	// does not make them readable, Landlock does.
 	Programs []string
+	// KernelGate asks for the kernel gate: a seccomp user notification
+	// on every program start of the call, announced to (and answered by)
+	// the escalate session on fd 3, which must take the announcement
+	// (escalate.Options.OnGate). See gate_linux.go.
+	KernelGate bool
 
 	// landlockABI, when non-zero, replaces the kernel's Landlock ABI
 	// (-1: none). Tests use it to simulate an older or Landlock-less kernel.
@@ -44,6 +49,8 @@ type helperSpec struct {
 	// confines itself and execs Bash, while the first stage stays outside
 	// the sandbox to reap and clean up.
 	Stage2 bool `json:"stage2,omitempty"`
+	// Gate asks for the kernel gate (Spec.KernelGate).
+	Gate bool `json:"gate,omitempty"`
 	// LandlockABI overrides the kernel's ABI when non-zero (tests).
 	LandlockABI int `json:"abi,omitempty"`
 }

@@ -25,8 +25,9 @@ var relayed = []os.Signal{syscall.SIGINT, syscall.SIGHUP, syscall.SIGQUIT,
 // (isInit) the kernel kills what is left when we return; otherwise this
 // process is a child subreaper and kills the leftovers itself, setsid'd
 // background jobs included. SIGTERM ends the call at once: everything is
-// killed and the status is 128+SIGTERM.
-func supervise(argv []string, isInit bool) int {
+// killed and the status is 128+SIGTERM. With gate set, the program starts
+// under the kernel gate gate asks for (see announceGate).
+func supervise(argv []string, isInit bool, gate *helperSpec) int {
 	path, err := exec.LookPath(argv[0])
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "execgate sandbox: %s: %v\n", argv[0], err)
@@ -50,7 +51,7 @@ func supervise(argv []string, isInit bool) int {
 	// only the thread that forks Bash shares Bash's domain. That thread
 	// therefore stays locked to this goroutine, which relays signals.
 	runtime.LockOSThread()
-	pid, err := startChild(path, argv)
+	pid, err := startChild(path, argv, gate)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "execgate sandbox: exec %s: %v\n", path, err)
 		return exitNoExec
@@ -81,9 +82,14 @@ func supervise(argv []string, isInit bool) int {
 // escalate socket (fd 3). The ambient capabilities and the parent-death
 // signal are per thread: the caller has locked the thread, whose ambient
 // set is cleared here.
-func startChild(path string, argv []string) (int, error) {
+func startChild(path string, argv []string, gate *helperSpec) (int, error) {
 	if err := dropAmbient(); err != nil {
 		return 0, err
+	}
+	if gate != nil {
+		if err := announceGate(*gate); err != nil {
+			return 0, err
+		}
 	}
 	files := []uintptr{0, 1, 2}
 	if inheritedFD3() {

@@ -5,9 +5,8 @@
 # the same run so the figures compare:
 #   plain bash        the system /bin/bash, no wrapper
 #   patched, no wrap  our patched Bash without EXEC_WRAPPER
-#   run (lean)        patched Bash + the lean wrapper, every exec answered Run
-#   escalate (lean)   ... every exec answered Escalate (runs outside, stdio passed)
-#   run (full binary) the wrapper role of the full execgate binary, for contrast
+#   run (wrapper)     patched Bash + the wrapper (execgate), every exec answered Run
+#   escalate (wrapper) ... every exec answered Escalate (runs outside, stdio passed)
 # Then the Go round-trip benchmark of one request/response.
 # Env: N (execs per run, default 1000), RUNS (default 7).
 set -euo pipefail
@@ -20,8 +19,7 @@ make -s build >&2
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 go build -o "$tmp/benchexec" ./scripts/benchexec
-cp internal/leanwrapper/wrapper.bin "$tmp/codex-execve-wrapper"
-mkdir "$tmp/full" && ln -s "$PWD/build/execgate" "$tmp/full/codex-execve-wrapper"
+ln -s "$PWD/build/execgate" "$tmp/codex-execve-wrapper"
 
 row() { # label, benchexec args...
   local label=$1; shift
@@ -33,10 +31,9 @@ row() { # label, benchexec args...
 echo "execs per run: $n, runs: $runs, $(nproc) cores, kernel $(uname -r)"
 plain=$(row "plain bash" -bash /bin/bash -mode plain)
 nowrap=$(row "patched, no wrapper" -bash "$patched" -mode plain)
-run=$(row "run (lean wrapper)" -bash "$patched" -wrapper "$tmp/codex-execve-wrapper" -mode run)
-esc=$(row "escalate (lean)" -bash "$patched" -wrapper "$tmp/codex-execve-wrapper" -mode escalate)
-full=$(row "run (full binary)" -bash "$patched" -wrapper "$tmp/full/codex-execve-wrapper" -mode run)
-awk -v p="$plain" -v r="$run" -v e="$esc" -v f="$full" 'BEGIN {
-  printf "overhead over plain bash: run %.0f us (target < 1000), escalate %.0f us (target < 2500), run via full binary %.0f us\n", r-p, e-p, f-p }'
+run=$(row "run (wrapper)" -bash "$patched" -wrapper "$tmp/codex-execve-wrapper" -mode run)
+esc=$(row "escalate (wrapper)" -bash "$patched" -wrapper "$tmp/codex-execve-wrapper" -mode escalate)
+awk -v p="$plain" -v r="$run" -v e="$esc" 'BEGIN {
+  printf "overhead over plain bash: run %.0f us, escalate %.0f us\n", r-p, e-p }'
 echo "Go round trip (escalate package):"
 go test -run '^$' -bench 'RoundTrip' -benchtime 2000x ./escalate/ | grep -E '^Benchmark'

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # build-bash.sh: build GNU Bash 5.2 with scripts/bash-exec-wrapper.patch and
-# install it as $PREFIX/bin/bash (default PREFIX: <repo>/build/bash).
+# install it as $PREFIX/bin/bash (default PREFIX: <repo>/build/bash), and
+# next to it the namespace launcher $PREFIX/bin/execgate-nsexec (from
+# sandbox/nsexec/nsexec.c; the server looks for it next to the Bash).
 #
 # Usage: scripts/build-bash.sh [--source TARBALL|DIR|DSC] [--force]
 #   --source PATH  (or env BASH_SRC) a bash 5.2 source tarball, an unpacked
@@ -134,6 +136,18 @@ user_source_identity() {
 
 stamp_get() { sed -n "s/^$1=//p" "$stamp" 2>/dev/null | head -n1; }
 
+# The namespace launcher: a small static C program, rebuilt whenever its
+# source is newer (it is not part of the Bash's cache key).
+nsexec_src=$repo/sandbox/nsexec/nsexec.c
+nsexec_bin=$prefix/bin/execgate-nsexec
+build_nsexec() {
+  if [ -x "$nsexec_bin" ] && [ ! "$nsexec_src" -nt "$nsexec_bin" ]; then return 0; fi
+  log "compiling $nsexec_bin"
+  "${CC:-cc}" -std=gnu11 -O2 -Wall -Wextra -Werror -static -s -o "$nsexec_bin.tmp" "$nsexec_src" ||
+    die "could not compile $nsexec_src (needs a C compiler and a static libc, e.g. apt-get install build-essential)"
+  mv -f "$nsexec_bin.tmp" "$nsexec_bin"
+}
+
 # Fast path: same patch, same recipe, and either the same user source or (no
 # source given) any automatically obtained source.
 if [ -n "$src_arg" ]; then
@@ -154,6 +168,7 @@ if [ "$force" = 0 ] && [ -x "$bin" ] && [ -f "$stamp" ] &&
   if [ "$want_source" = "$have_source" ] ||
     { [ "$want_source" = auto ] && [ "$(stamp_get source-kind)" = auto ]; }; then
     log "up to date ($have_source, patch ${patch_sha:0:12})"
+    build_nsexec
     printf '%s\n' "$bin" >&3
     exit 0
   fi
@@ -406,4 +421,5 @@ built=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 EOF
 mv -f "$stamp.tmp" "$stamp"
 log "built $bin in $((SECONDS - start))s"
+build_nsexec
 printf '%s\n' "$bin" >&3

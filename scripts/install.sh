@@ -1,17 +1,19 @@
 #!/usr/bin/env bash
 # Installs execgate under a prefix (default ~/.local):
-#   PREFIX/bin/execgate                      the binary
-#   PREFIX/libexec/execgate/bash             the patched Bash
-#   PREFIX/libexec/execgate/...              the execve wrapper and helpers
-#                                            (`execgate install-helpers`)
-# The server finds the patched Bash and the wrapper there without flags or
-# a writable $HOME. Nothing named bash goes on the PATH.
+#   PREFIX/bin/execgate                           the binary
+#   PREFIX/libexec/execgate/bash                  the patched Bash
+#   PREFIX/libexec/execgate/execgate-nsexec       the namespace launcher
+#   PREFIX/libexec/execgate/codex-execve-wrapper  the execve wrapper
+#                                                 (`execgate install-helpers`)
+# The server finds the patched Bash, the launcher and the wrapper there
+# without flags or a writable $HOME. Nothing named bash goes on the PATH.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 prefix=${1:-${PREFIX:-$HOME/.local}}
 bin="$repo/build/execgate"
 bash_bin="$repo/build/bash/bin/bash"
-for f in "$bin" "$bash_bin"; do
+nsexec_bin="$repo/build/bash/bin/execgate-nsexec"
+for f in "$bin" "$bash_bin" "$nsexec_bin"; do
   [ -x "$f" ] || { echo "install: $f is missing; run 'make build bash' first" >&2; exit 1; }
 done
 install -d "$prefix/bin" "$prefix/libexec/execgate"
@@ -19,10 +21,11 @@ prefix=$(cd "$prefix" && pwd)
 libexec="$prefix/libexec/execgate"
 install -m 0755 "$bin" "$prefix/bin/execgate"
 install -m 0755 "$bash_bin" "$libexec/bash"
+install -m 0755 "$nsexec_bin" "$libexec/execgate-nsexec"
 # Earlier installs linked the wrapper into bin/; it lives in libexec now.
 if [ -L "$prefix/bin/codex-execve-wrapper" ] && [ "$(readlink "$prefix/bin/codex-execve-wrapper")" = execgate ]; then
   rm -f "$prefix/bin/codex-execve-wrapper"
 fi
 "$prefix/bin/execgate" install-helpers "$libexec"
-echo "installed execgate to $prefix/bin (patched Bash and helpers: $libexec)" >&2
+echo "installed execgate to $prefix/bin (patched Bash, launcher and wrapper: $libexec)" >&2
 echo "$prefix/bin/execgate"

@@ -42,6 +42,10 @@ type decider struct {
 	// engine, not once per exec.
 	warned *onceSet
 
+	// asked remembers the Run answers the kernel gate must not ask
+	// about again (see askedExecs).
+	asked *askedExecs
+
 	mu      sync.Mutex
 	pending map[string][]Decision // what Decide answered, awaiting the session's record
 }
@@ -89,6 +93,9 @@ func (d *decider) record(r escalate.Record) {
 	if verdict == VerdictEscalate {
 		// What ran: the resolved file, argv[0] the name the rule matched.
 		rec.Executable, rec.Argv = r.Program, r.Argv
+	}
+	if verdict == VerdictRun && d.asked != nil {
+		d.asked.add(r.Exec)
 	}
 	d.call.Decisions.Record(rec)
 }

@@ -16,9 +16,7 @@ import (
 // output pipe, cleanup (target: under 5 ms in workspace-write; see
 // "Performance budget" in docs/architecture.md).
 func BenchmarkEngineTrivialCall(b *testing.B) {
-	for _, build := range builds {
-		b.Run(build.name, func(b *testing.B) { benchTrivialCall(b, build.bin(b)) })
-	}
+	benchTrivialCall(b, execgateSelf(b))
 }
 
 func benchTrivialCall(b *testing.B, self string) {

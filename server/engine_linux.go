@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/execgate/execgate/escalate"
+	"github.com/execgate/execgate/internal/nsexecbin"
 	"github.com/execgate/execgate/policy"
 	"github.com/execgate/execgate/repotrust"
 	"github.com/execgate/execgate/sandbox"
@@ -27,14 +28,13 @@ type engine struct {
 	bashFrom string // where the Bash was found
 	bashID   fileID
 	self     string // the execgate binary
-	// The wrapper, the sandbox helper and the namespace launcher ("" when
-	// os/exec makes the namespaces) live in helperDir: installed ones, or
-	// a private runtime directory made at startup.
+	// The wrapper lives in helperDir: PREFIX/libexec/execgate where
+	// `make install` put it, or a private runtime directory made at startup.
 	wrapper     string
-	helper      string
-	nsexec      string
 	helperDir   string
 	helpersFrom string
+	// nsexec makes the helpers' namespaces ("" when os/exec makes them).
+	nsexec string
 	// helpersMu guards what checkHelpers reads and remakeRuntimeDir changes.
 	helpersMu sync.Mutex
 	wrapID    fileID
@@ -65,8 +65,8 @@ type engine struct {
 	// no policy file may lie where one of them lets the sandbox write.
 	roots  rootHistory
 	warned onceSet
-	// reaper plays each call's escalate reaper (the lean binary when one is
-	// embedded); limits bound the escalate sessions of all calls together.
+	// reaper plays each call's escalate reaper (execgate); limits bound
+	// the escalate sessions of all calls together.
 	reaper string
 	limits escalate.Limits
 	// noted logs each project rules note once; bounded, since every
@@ -83,8 +83,8 @@ type engine struct {
 }
 
 // newEngine builds the engine. self is the execgate binary that plays the
-// sandbox helper (and, without --execve or an embedded lean wrapper, the
-// wrapper); empty means os.Executable.
+// sandbox helper, the reaper and (without --execve) the wrapper; empty
+// means os.Executable.
 func newEngine(opts *Options, log *slog.Logger, self string) (*engine, error) {
 	cfg, warnings, err := ApplyConfig(opts)
 	if err != nil {
@@ -131,25 +131,29 @@ func newEngine(opts *Options, log *slog.Logger, self string) (*engine, error) {
 		return nil, err
 	}
 
-	// The sandbox helper starts once per call: the lean binary plays it
-	// when one is embedded (about a millisecond faster than execgate).
-	// Helpers in new namespaces are started through the namespace launcher
-	// when there is one: os/exec would copy the whole server for each.
+	// execgate itself plays the sandbox helper, the escalate reaper and,
+	// under the name codex-execve-wrapper, the wrapper: the link installed
+	// beside execgate, else one in a private runtime directory.
 	e.self = self
-	h, err := e.setupHelpers(self, log)
-	if err != nil {
+	if e.wrapper, err = e.setupWrapper(self, log); err != nil {
 		return nil, err
 	}
-	e.wrapper, e.helper, e.nsexec = h.wrapper, h.helper, h.nsexec
 	if e.wrapID, err = statID(e.wrapper); err != nil {
 		return nil, err
+	}
+
+	// Helpers in new namespaces are started through the namespace launcher
+	// when there is one: os/exec would copy the whole server for each.
+	if e.nsexec, err = nsexecbin.Path(e.bash.Path, self); err != nil {
+		log.Warn("no namespace launcher; each call's namespaces are made by a copy of the server (slower)", "error", err)
+		e.nsexec = ""
 	}
 	if e.nsexec != "" {
 		if e.nsexecID, err = statID(e.nsexec); err != nil {
 			return nil, err
 		}
 	}
-	e.launcher = sandbox.NewLauncher(e.helper, log, sandbox.NamespaceLauncher(e.nsexec))
+	e.launcher = sandbox.NewLauncher(self, log, sandbox.NamespaceLauncher(e.nsexec))
 	if e.repoPrograms, err = repositoryPrograms(cfg); err != nil {
 		return nil, err
 	}
@@ -157,7 +161,7 @@ func newEngine(opts *Options, log *slog.Logger, self string) (*engine, error) {
 	e.launcher.Observe(e.repos.Observe)
 	e.askUntrusted = cfg.Execgate.UntrustedRepository == "ask"
 	e.askDangerous = cfg.Execgate.DangerousCommands == "ask"
-	e.reaper = e.helper
+	e.reaper = self
 
 	// The shared layers load once; each call adds the rules of its own
 	// project (projectStore). The server's cwd (e.cwd) is where doctor

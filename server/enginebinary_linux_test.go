@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -19,71 +18,9 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/execgate/execgate/internal/testbash"
-	"github.com/execgate/execgate/wrapper"
 )
 
-// These tests drive the built binary over real pipes, in both builds: the
-// plain one (the wrapper is a symlink to execgate) and the Makefile's
-// (the lean wrapper embedded with -tags leanwrapper).
-
-var (
-	leanOnce sync.Once
-	leanBin  string
-	leanErr  error
-)
-
-// leanExecgate builds execgate as `make build` does, with the lean wrapper
-// embedded; an -overlay supplies wrapper.bin so the source tree is not
-// written.
-func leanExecgate(t testing.TB) string {
-	t.Helper()
-	leanOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "execgate-lean-test")
-		if err != nil {
-			leanErr = err
-			return
-		}
-		root, err := filepath.Abs("..")
-		if err != nil {
-			leanErr = err
-			return
-		}
-		wrapperBin := filepath.Join(dir, "wrapper.bin")
-		overlay := filepath.Join(dir, "overlay.json")
-		leanBin = filepath.Join(dir, "execgate")
-		ov, _ := json.Marshal(map[string]any{"Replace": map[string]string{filepath.Join(root, "internal", "leanwrapper", "wrapper.bin"): wrapperBin}})
-		if err := os.WriteFile(overlay, ov, 0o644); err != nil {
-			leanErr = err
-			return
-		}
-		for _, args := range [][]string{
-			// As the Makefile builds them: linked at the wrapper's
-			// pre-runtime entry point, so its Run fast path runs here
-			// under the real sandbox.
-			{"build", "-trimpath", "-ldflags=-s -w -E=" + wrapper.EntrySymbol, "-o", wrapperBin, "github.com/execgate/execgate/internal/lean"},
-			{"build", "-overlay", overlay, "-tags", "leanwrapper", "-ldflags=-E=" + wrapper.EntrySymbol, "-o", leanBin, "github.com/execgate/execgate"},
-		} {
-			cmd := exec.Command("go", args...)
-			cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-			if out, err := cmd.CombinedOutput(); err != nil {
-				leanErr = fmt.Errorf("go %v: %w: %s", args, err, out)
-				return
-			}
-		}
-	})
-	if leanErr != nil {
-		t.Fatalf("building the lean execgate: %v", leanErr)
-	}
-	return leanBin
-}
-
-var builds = []struct {
-	name string
-	bin  func(testing.TB) string
-}{
-	{"plain", execgateSelf},
-	{"leanwrapper", leanExecgate},
-}
+// These tests drive the built binary over real pipes.
 
 // connect starts `execgate server ARGS` and connects the go-sdk client.
 func connect(t testing.TB, cmd *exec.Cmd, copts *mcp.ClientOptions) *mcp.ClientSession {
@@ -124,32 +61,28 @@ func callShell(t testing.TB, cs *mcp.ClientSession, args map[string]any) ShellOu
 }
 
 func TestBinaryEngine(t *testing.T) {
-	for _, b := range builds {
-		t.Run(b.name, func(t *testing.T) {
-			out := privateDir(t)
-			home := rulesHome(t, engineRules(out))
-			ws := t.TempDir()
-			cmd := exec.Command(b.bin(t), "server")
-			cmd.Env = serverEnv(t, home)
-			cmd.Dir = ws
-			cs := connect(t, cmd, nil)
-			r := callShell(t, cs, map[string]any{"command": "touch " + out + "/allowed; touch " + out + "/other; rm " + out + "/keep; echo end", "workdir": ws, "login": false})
-			want := []Verdict{VerdictEscalate, VerdictRun, VerdictDeny}
-			if len(r.Decisions) != 3 {
-				t.Fatalf("decisions %+v", r.Decisions)
-			}
-			for i, d := range r.Decisions {
-				if d.Decision != want[i] {
-					t.Errorf("decision %d: %+v, want %s", i, d, want[i])
-				}
-			}
-			if !exists(filepath.Join(out, "allowed")) || exists(filepath.Join(out, "other")) {
-				t.Errorf("allowed written %v, other written %v", exists(filepath.Join(out, "allowed")), exists(filepath.Join(out, "other")))
-			}
-			if !strings.Contains(r.Output, "Permission denied") || !strings.Contains(r.Output, "Execution denied: keep it\n") || !strings.HasSuffix(r.Output, "end\n") {
-				t.Errorf("output %q", r.Output)
-			}
-		})
+	out := privateDir(t)
+	home := rulesHome(t, engineRules(out))
+	ws := t.TempDir()
+	cmd := exec.Command(execgateSelf(t), "server")
+	cmd.Env = serverEnv(t, home)
+	cmd.Dir = ws
+	cs := connect(t, cmd, nil)
+	r := callShell(t, cs, map[string]any{"command": "touch " + out + "/allowed; touch " + out + "/other; rm " + out + "/keep; echo end", "workdir": ws, "login": false})
+	want := []Verdict{VerdictEscalate, VerdictRun, VerdictDeny}
+	if len(r.Decisions) != 3 {
+		t.Fatalf("decisions %+v", r.Decisions)
+	}
+	for i, d := range r.Decisions {
+		if d.Decision != want[i] {
+			t.Errorf("decision %d: %+v, want %s", i, d, want[i])
+		}
+	}
+	if !exists(filepath.Join(out, "allowed")) || exists(filepath.Join(out, "other")) {
+		t.Errorf("allowed written %v, other written %v", exists(filepath.Join(out, "allowed")), exists(filepath.Join(out, "other")))
+	}
+	if !strings.Contains(r.Output, "Permission denied") || !strings.Contains(r.Output, "Execution denied: keep it\n") || !strings.HasSuffix(r.Output, "end\n") {
+		t.Errorf("output %q", r.Output)
 	}
 }
 

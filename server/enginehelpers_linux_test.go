@@ -17,17 +17,14 @@ import (
 )
 
 // The engine tests run the real thing: the execgate binary (built once per
-// test process, static, without the lean wrapper: the wrapper is then a
-// symlink to it) as sandbox helper and wrapper, the patched Bash, the real
-// sandbox and escalate session.
+// test process, static, as `make build` builds it; the wrapper is a symlink
+// to it) as sandbox helper and wrapper, the patched Bash, the real sandbox
+// and escalate session.
 
 // TestMain removes the binaries the tests built.
 func TestMain(m *testing.M) {
 	code := m.Run()
 	testbin.Cleanup()
-	if leanBin != "" {
-		os.RemoveAll(filepath.Dir(leanBin))
-	}
 	os.Exit(code)
 }
 

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -342,40 +343,58 @@ func TestEngineNoticesReplacedBash(t *testing.T) {
 	}
 }
 
-// The namespace launcher next to the execgate binary makes the helpers'
-// namespaces, and one replaced after startup is not used.
+// The namespace launcher next to the patched Bash (where
+// scripts/build-bash.sh puts it), else the one next to the execgate binary,
+// makes the helpers' namespaces, and one replaced after startup is not used.
 func TestEngineNoticesReplacedNamespaceLauncher(t *testing.T) {
-	dir := privateDir(t)
-	self := filepath.Join(dir, "execgate")
-	for src, dst := range map[string]string{execgateSelf(t): self, filepath.Join(filepath.Dir(execgateSelf(t)), nsexecbin.Name): filepath.Join(dir, nsexecbin.Name)} {
-		data, err := os.ReadFile(src)
-		if err != nil {
-			t.Skipf("no namespace launcher built (no C compiler?): %v", err)
-		}
-		if err := os.WriteFile(dst, data, 0o755); err != nil {
-			t.Fatal(err)
-		}
+	launcher := filepath.Join(filepath.Dir(execgateSelf(t)), nsexecbin.Name)
+	if _, err := os.Stat(launcher); err != nil {
+		t.Skipf("no namespace launcher built (no C compiler?): %v", err)
 	}
-	te := newTestEngineWith(t, self, "", nil)
-	if te.nsexec != filepath.Join(dir, nsexecbin.Name) {
-		t.Fatalf("namespace launcher %q, want the one next to %s", te.nsexec, self)
-	}
-	ws := t.TempDir()
-	call := func() error {
-		_, err := Execute(context.Background(), te, te.opts, nil, Request{ID: "t", Command: "true", Workdir: ws, Workspace: []string{ws}})
-		return err
-	}
-	if err := call(); err != nil {
-		t.Fatalf("before: %v", err)
-	}
-	if err := os.WriteFile(te.nsexec+".new", []byte("#!/bin/sh\n"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Rename(te.nsexec+".new", te.nsexec); err != nil {
-		t.Fatal(err)
-	}
-	if err := call(); err == nil || !strings.Contains(err.Error(), "namespace launcher") {
-		t.Errorf("after replacing the namespace launcher: err = %v", err)
+	for _, nextToBash := range []bool{true, false} {
+		t.Run(fmt.Sprintf("next to the Bash %v", nextToBash), func(t *testing.T) {
+			bashDir, selfDir := privateDir(t), privateDir(t)
+			self, bash := filepath.Join(selfDir, "execgate"), filepath.Join(bashDir, "bash")
+			// A launcher next to execgate in both cases: the one next to
+			// the Bash must win over it.
+			want := filepath.Join(selfDir, nsexecbin.Name)
+			files := [][2]string{{execgateSelf(t), self}, {testbash.Path(t), bash}, {launcher, want}}
+			if nextToBash {
+				want = filepath.Join(bashDir, nsexecbin.Name)
+				files = append(files, [2]string{launcher, want})
+			}
+			for _, f := range files {
+				src, dst := f[0], f[1]
+				data, err := os.ReadFile(src)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(dst, data, 0o755); err != nil {
+					t.Fatal(err)
+				}
+			}
+			te := newTestEngineWith(t, self, "", func(o *Options) { o.Bash = bash })
+			if te.nsexec != want {
+				t.Fatalf("namespace launcher %q, want %q", te.nsexec, want)
+			}
+			ws := t.TempDir()
+			call := func() error {
+				_, err := Execute(context.Background(), te, te.opts, nil, Request{ID: "t", Command: "true", Workdir: ws, Workspace: []string{ws}})
+				return err
+			}
+			if err := call(); err != nil {
+				t.Fatalf("before: %v", err)
+			}
+			if err := os.WriteFile(te.nsexec+".new", []byte("#!/bin/sh\n"), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Rename(te.nsexec+".new", te.nsexec); err != nil {
+				t.Fatal(err)
+			}
+			if err := call(); err == nil || !strings.Contains(err.Error(), "namespace launcher") {
+				t.Errorf("after replacing the namespace launcher: err = %v", err)
+			}
+		})
 	}
 }
 

@@ -76,8 +76,14 @@ func (e *engine) Exec(ctx context.Context, call *Call) (Outcome, error) {
 	d := newDecider(call, store, amend, &e.approvals, &e.warned, trust, e.opts.PreserveProgramPaths, log)
 	d.repos = repoTrust{reg: e.repos, confined: spec.Policy.Sandboxed(), ask: e.askUntrusted, env: e.escEnv.Environ}
 	d.dangers = dangerPolicy{confined: spec.Policy.Sandboxed(), askConfined: e.askDangerous}
-	sess, err := escalate.NewSession(auditGate{d, call.Decisions}, escalate.Options{Logger: log, Env: e.escEnv, OnDecision: d.record,
-		WritableRoots: trust, Reaper: e.reaper, Limits: &e.limits})
+	gate := e.newGateRunner(d, log)
+	defer gate.end()
+	sopts := escalate.Options{Logger: log, Env: e.escEnv, OnDecision: d.record,
+		WritableRoots: trust, Reaper: e.reaper, Limits: &e.limits}
+	if spec.KernelGate {
+		sopts.OnGate = gate.start
+	}
+	sess, err := escalate.NewSession(auditGate{d, call.Decisions}, sopts)
 	if err != nil {
 		return Outcome{}, err
 	}
@@ -112,7 +118,7 @@ func (e *engine) Exec(ctx context.Context, call *Call) (Outcome, error) {
 	}
 	oc, err := runCall(ctx, call, start, sess, stopHelper)
 	if err == nil {
-		oc.Note = joinNotes(append(notes, oc.Note)...)
+		oc.Note = joinNotes(append(append(notes, gate.note(spec)), oc.Note)...)
 	}
 	return oc, err
 }
@@ -181,7 +187,8 @@ func (e *engine) spec(call *Call, log *slog.Logger) (spec sandbox.Spec, notes []
 			log.Warn("ignoring writable root", "root", dir, "error", err)
 		})
 	}
-	spec = sandbox.Spec{Policy: pol, Workspace: ws[0], TmpDir: os.Getenv("TMPDIR"), Programs: []string{e.bash.Path, e.wrapper}}
+	spec = sandbox.Spec{Policy: pol, Workspace: ws[0], TmpDir: os.Getenv("TMPDIR"), Programs: []string{e.bash.Path, e.wrapper},
+		KernelGate: !e.opts.NoKernelGate}
 	return spec, notes
 }
 

@@ -8,92 +8,60 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/execgate/execgate/internal/leanwrapper"
-	"github.com/execgate/execgate/internal/nsexecbin"
 )
 
-// helpers are the programs the server runs for each call besides the Bash:
-// the execve wrapper, the sandbox helper and the namespace launcher.
-type helpers struct {
-	wrapper string
-	helper  string
-	nsexec  string // "" when os/exec makes the namespaces
-}
-
-// Where the helpers come from, for logs and doctor.
+// Where the wrapper comes from, for logs and doctor.
 const (
 	helpersInstalled = "installed"
 	helpersPrivate   = "private runtime directory"
 )
 
-// installedHelperDir is where `make install` puts the helpers of the
+// installedHelperDir is where `make install` puts the wrapper of the
 // execgate binary self (PREFIX/bin/execgate): PREFIX/libexec/execgate,
-// beside the patched Bash (findBash). "" when no wrapper is there.
+// beside the patched Bash (findBash) and the namespace launcher. "" when
+// no wrapper is there.
 func installedHelperDir(self string) string {
 	dir := libexecDir(self)
-	if _, err := os.Lstat(filepath.Join(dir, leanwrapper.Name)); err != nil {
+	if _, err := os.Lstat(filepath.Join(dir, wrapperName)); err != nil {
 		return ""
 	}
 	return dir
 }
 
-// installHelpers puts the helpers of the execgate binary self into dir,
-// as the server runs them from there (InstallHelpersMain).
+// installHelpers puts the wrapper of the execgate binary self into dir, as
+// the server runs it from there (InstallHelpersMain).
 func installHelpers(dir, self string) error {
-	_, nsErr, err := placeHelpers(dir, self, "")
-	return errors.Join(err, nsErr)
+	_, err := installWrapper(dir, self)
+	return err
 }
 
-// placeHelpers makes dir hold self's helpers and returns them: files that
-// are current already are kept as they are, so that a directory the server
-// cannot write (an install prefix of another user) serves as long as it is
-// current. execve, when set, is the wrapper to use instead (flag --execve);
-// the sandbox helper is then self. nsErr is why there is no namespace
-// launcher, which the server can do without (more slowly).
-func placeHelpers(dir, self, execve string) (h helpers, nsErr, err error) {
-	h.helper = self
-	if execve != "" {
-		if h.wrapper, err = executableFile(execve); err != nil {
-			return helpers{}, nil, fmt.Errorf("execve wrapper (flag --execve): %w", err)
+// setupWrapper finds the wrapper the engine runs: --execve; else the link
+// installed beside self when it names self (or can be made to: the
+// install is the server user's own); else a link in a new private runtime
+// directory.
+func (e *engine) setupWrapper(self string, log *slog.Logger) (string, error) {
+	if e.opts.Execve != "" {
+		w, err := executableFile(e.opts.Execve)
+		if err != nil {
+			return "", fmt.Errorf("execve wrapper (flag --execve): %w", err)
 		}
-	} else {
-		if h.wrapper, err = leanwrapper.Install(dir, self); err != nil {
-			return helpers{}, nil, err
-		}
-		// The lean binary, when embedded, is a faster sandbox helper.
-		h.helper = leanwrapper.Helper(h.wrapper, self)
+		return w, nil
 	}
-	h.nsexec, nsErr = nsexecbin.Path(dir, self)
-	return h, nsErr, nil
-}
-
-// setupHelpers finds the helpers the engine runs: those installed beside
-// self when they are current (or can be made so), else copies in a new
-// private runtime directory.
-func (e *engine) setupHelpers(self string, log *slog.Logger) (helpers, error) {
 	if dir := installedHelperDir(self); dir != "" {
-		h, nsErr, err := placeHelpers(dir, self, e.opts.Execve)
-		if err = errors.Join(err, nsErr); err == nil {
+		w, err := installWrapper(dir, self)
+		if err == nil {
 			e.helperDir, e.helpersFrom = dir, helpersInstalled
-			return h, nil
+			return w, nil
 		}
-		log.Warn("the helpers installed beside execgate are not this execgate's and cannot be updated (run `make install` again); using a private runtime directory instead",
+		log.Warn("the wrapper installed beside execgate is not this execgate's and cannot be updated (run `make install` again); using a private runtime directory instead",
 			"dir", dir, "error", err)
 	}
 	var err error
 	if e.runDir, e.runLock, err = runtimeDir(e.opts.RuntimeDir, os.Getenv); err != nil {
-		return helpers{}, err
+		return "", err
 	}
 	e.helperDir, e.helpersFrom = e.runDir, helpersPrivate
-	h, nsErr, err := placeHelpers(e.runDir, self, e.opts.Execve)
-	if err != nil {
-		return helpers{}, err
-	}
-	if nsErr != nil {
-		log.Warn("no namespace launcher; each call's namespaces are made by a copy of the server (slower)", "error", nsErr)
-		h.nsexec = ""
-	}
-	return h, nil
+	return installWrapper(e.runDir, self)
 }
 
 // checkHelpers fails when a helper is no longer the file the server
@@ -125,8 +93,8 @@ func (e *engine) helpersUnchanged() error {
 		return err
 	}
 	if e.nsexec != "" {
-		// It runs before any confinement, like the helper (the wrapper
-		// file when the lean binary plays it).
+		// It runs before any confinement, like the helper (execgate,
+		// which the wrapper link names).
 		if err := unchanged("namespace launcher", e.nsexec, e.nsexecID); err != nil {
 			return err
 		}
@@ -134,9 +102,9 @@ func (e *engine) helpersUnchanged() error {
 	return nil
 }
 
-// remakeRuntimeDir makes the runtime directory again at the same path (the
-// sandbox launcher and every call name the helpers by path), locks it, and
-// puts the helpers back.
+// remakeRuntimeDir makes the runtime directory again at the same path
+// (every call names the wrapper by path), locks it, and puts the wrapper
+// back.
 func (e *engine) remakeRuntimeDir() error {
 	if err := os.MkdirAll(e.runDir, 0o700); err != nil {
 		return err
@@ -152,29 +120,15 @@ func (e *engine) remakeRuntimeDir() error {
 		e.runLock.Close()
 		e.runLock = lock
 	}
-	h, nsErr, err := placeHelpers(e.runDir, e.self, e.opts.Execve)
+	w, err := installWrapper(e.runDir, e.self)
 	if err != nil {
 		return err
 	}
-	if e.nsexec == "" {
-		// The server started without a launcher; it goes on without.
-		h.nsexec, nsErr = "", nil
+	if w != e.wrapper {
+		return fmt.Errorf("the wrapper moved: %s, started with %s", w, e.wrapper)
 	}
-	if nsErr != nil {
-		return nsErr
-	}
-	if h.wrapper != e.wrapper || h.helper != e.helper || h.nsexec != e.nsexec {
-		return fmt.Errorf("the helpers moved: %+v, started with %+v", h, helpers{e.wrapper, e.helper, e.nsexec})
-	}
-	if e.wrapID, err = statID(e.wrapper); err != nil {
-		return err
-	}
-	if e.nsexec != "" {
-		if e.nsexecID, err = statID(e.nsexec); err != nil {
-			return err
-		}
-	}
-	return nil
+	e.wrapID, err = statID(e.wrapper)
+	return err
 }
 
 // relocateHint says how to move program p (the wrapper or the Bash) out of

@@ -37,7 +37,7 @@ func TestBinaryIdleMemory(t *testing.T) {
 	if testing.Short() {
 		t.Skip("2,000 calls")
 	}
-	cmd := exec.Command(leanExecgate(t), "server")
+	cmd := exec.Command(execgateSelf(t), "server")
 	cmd.Env = serverEnv(t, privateDir(t))
 	cs := connect(t, cmd, nil)
 	pid := cmd.Process.Pid

@@ -38,6 +38,7 @@ type Options struct {
 	Execve               string   // execve wrapper; empty: the one installed in PREFIX/libexec/execgate, else a private copy
 	RuntimeDir           string   // where the private copy goes (absolute); empty: $XDG_RUNTIME_DIR, else the user cache directory
 	PreserveProgramPaths bool     // match rules on full program paths only
+	NoKernelGate         bool     // rules check only the shell's own program starts (no seccomp user notification)
 	Sandbox              string   // one of the Mode* constants
 	WritableRoots        []string // extra writable roots in workspace-write mode (absolute)
 	Network              bool     // allow network access inside the sandbox
@@ -96,6 +97,7 @@ func ParseOptions(cmd string, args []string, stderr io.Writer) (*Options, error)
 		return nil
 	})
 	fs.BoolVar(&o.PreserveProgramPaths, "preserve-program-paths", false, "match rules on full program paths only")
+	fs.BoolVar(&o.NoKernelGate, "no-kernel-gate", false, "check only the shell's own program starts, not those of the programs it starts (no seccomp user notification)")
 	fs.Func("sandbox", "sandbox mode: read-only, workspace-write or danger-full-access (default workspace-write)", func(s string) error {
 		switch s {
 		case ModeReadOnly, ModeWorkspaceWrite, ModeDangerFullAccess:

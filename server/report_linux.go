@@ -8,7 +8,7 @@ import (
 	"os/exec"
 	"strings"
 
-	"github.com/execgate/execgate/internal/leanwrapper"
+	"github.com/execgate/execgate/internal/nsexecbin"
 	"github.com/execgate/execgate/policy"
 	"github.com/execgate/execgate/repotrust"
 	"github.com/execgate/execgate/sandbox"
@@ -23,17 +23,19 @@ func (e *engine) report(w io.Writer) {
 		fmt.Fprintf(w, "; WARNING: a script can switch this off with `unset EXEC_WRAPPER`: %s)\n", BashBuildHint)
 	}
 	kind := "symlink to this binary"
-	switch {
-	case e.opts.Execve != "":
+	if e.opts.Execve != "" {
 		kind = "flag --execve"
-	case leanwrapper.Embedded():
-		kind = "embedded lean wrapper"
 	}
 	fmt.Fprintf(w, "execve wrapper:     %s (%s)\n", e.wrapper, kind)
-	if e.helpersFrom == helpersInstalled {
-		fmt.Fprintf(w, "helpers:            %s (installed beside execgate)\n", e.helperDir)
+	if e.nsexec != "" {
+		fmt.Fprintf(w, "namespace launcher: %s (next to the patched Bash or this binary)\n", e.nsexec)
 	} else {
-		fmt.Fprintf(w, "helpers:            %s (%s, made again if removed; none installed in %s: `make install` puts them there)\n",
+		fmt.Fprintf(w, "namespace launcher: none (scripts/build-bash.sh builds %s next to the patched Bash; without it os/exec makes each call's namespaces, more slowly)\n", nsexecbin.Name)
+	}
+	if e.helpersFrom == helpersInstalled {
+		fmt.Fprintf(w, "wrapper directory:  %s (installed beside execgate)\n", e.helperDir)
+	} else if e.helpersFrom != "" {
+		fmt.Fprintf(w, "wrapper directory:  %s (%s, made again if removed; none installed in %s: `make install` puts one there)\n",
 			e.helperDir, e.helpersFrom, libexecDir(e.self))
 	}
 	if cfgPath, err := e.opts.ConfigFile(); err == nil {
@@ -92,7 +94,11 @@ func (e *engine) report(w io.Writer) {
 		fmt.Fprintf(w, "  note: %s\n", printable(n.text))
 	}
 	fmt.Fprintln(w)
-	_ = sandbox.Report(w, e.launcher.Capabilities())
+	caps := e.launcher.Capabilities()
+	if e.opts.NoKernelGate {
+		caps.KernelGate, caps.KernelGateError = false, "turned off with --no-kernel-gate"
+	}
+	_ = sandbox.Report(w, caps)
 	e.reportDangerous(w)
 	e.reportRepoTrust(w)
 }

@@ -31,6 +31,10 @@ type Decision struct {
 	note string
 	// Executable is set for escalations only.
 	Executable string `json:"executable,omitempty" jsonschema:"for an escalation: the file that ran outside the sandbox, every symbolic link resolved"`
+	// Via is "kernel" for a program start the shell did not see, which
+	// the kernel gate checked (it can run inside the sandbox or be denied,
+	// never escalated).
+	Via string `json:"via,omitempty" jsonschema:"kernel: a program start the shell did not see (started by another program), checked by the kernel gate; it ran inside the sandbox or was denied"`
 
 	argv0 string   // for an escalation: the argv[0] Decide chose (escalate.Decision.Argv0)
 	env   []string // for an escalation: what Decide sets in its environment (escalate.Decision.Env)

@@ -7,36 +7,28 @@
 // what to do, then either execs FILE in place (Run), hands its stdio to the
 // server which runs FILE outside the sandbox (Escalate), or refuses (Deny).
 //
-// The wrapper starts once per program the agent's shell runs, so the Run path
-// is kept to a handful of syscalls: no package init work, no reflection, no
-// goroutines. It must also be invisible when the answer is Run: the program
-// gets the same argv, environment, working directory, descriptors, signal
-// dispositions and signal mask it would have got from Bash directly (see
-// signal_linux.go for what the Go runtime lets us preserve).
+// The wrapper starts once per program the agent's shell runs when that
+// shell has no in-shell client (a patched Bash that asks the server itself
+// starts no wrapper on Run), so the Run path is kept to a handful of
+// syscalls: no package init work of its own, no reflection, no goroutines.
+// It is plain Go, the same on every architecture: the execgate binary
+// plays it under the name codex-execve-wrapper (a symlink the server makes).
 //
-// Two things the Go runtime does before any wrapper code runs cannot be
-// undone exactly, and are the known limits of that transparency: it replaces
-// an inherited SIG_IGN and unblocks a few signals (signal_linux.go lists
-// which), and it opens /dev/null on any of descriptors 0, 1, 2 that was
-// closed, so `cmd <&-` gives cmd an empty stdin rather than a closed one. The
-// RLIMIT_NOFILE soft limit it raises is restored by syscall.Exec. Also, the
-// runtime reads GODEBUG, GOGC, GOMAXPROCS and friends from the environment
-// meant for the program (GODEBUG=inittrace=1 makes the wrapper itself print
-// its trace), and until the wrapper knows the answer a SIGQUIT makes it dump
-// goroutines and exit 2 rather than die of the signal.
-//
-// Builds linked with the early entry point (the Makefile's, on linux/amd64)
-// avoid those limits in the common case: before the runtime starts,
-// fastpath_linux_amd64.s sends the request and, when the answer is exactly
-// Run, execs the program itself, so the runtime never starts and none of the
-// above applies. That is also what keeps the wrapper's cost per program
-// start under a millisecond. When the answer is exactly Escalate it also does
-// what superExec does (escalate_linux.go), down to the wrapper's exit, as
-// long as the server's result is in the form the server writes; anything
-// unusual after that point is handed to the Go code mid-way (handover.go).
-// Requests it cannot encode verbatim (bytes JSON escapes, invalid UTF-8,
-// duplicate or empty environment entries), a closed descriptor 0-2, and
-// Deny or any other answer go through the Go code.
+// It must also be as invisible as it can be when the answer is Run: the
+// program gets the same argv, environment, working directory and
+// descriptors it would have got from Bash directly. A few things the Go
+// runtime does before any wrapper code runs cannot be undone from Go, and
+// are the known limits of that transparency: it replaces an inherited
+// SIG_IGN and unblocks a few signals (signal_linux.go lists which), and it
+// opens /dev/null on any of descriptors 0, 1, 2 that was closed, so `cmd
+// <&-` gives cmd an empty stdin rather than a closed one. The RLIMIT_NOFILE
+// soft limit it raises is restored by syscall.Exec. The environment it
+// hands over drops empty entries and all but the first of entries that
+// repeat a name (Bash passes neither). Also, the runtime reads
+// GODEBUG, GOGC, GOMAXPROCS and friends from the environment meant for the
+// program (GODEBUG=inittrace=1 makes the wrapper itself print its trace),
+// and until the wrapper knows the answer a SIGQUIT makes it dump goroutines
+// and exit 2 rather than die of the signal.
 //
 // Anything unexpected on the protocol fails closed: one line on stderr, exit
 // status 126, nothing run.

@@ -14,11 +14,7 @@ import (
 
 // forwardedSignals are relayed to the escalated command, which runs in its
 // own process group on the server's side and so does not get the terminal's
-// or the shell's signals by itself. Mirrored as forwardedSet in
-// fastpath_linux_amd64.s, whose Escalate path also mirrors superExecPayload,
-// forwardSignals' frame, the result forms readResult decodes and
-// dieBySignal: a change here must be made there too (the differential tests
-// in fastpath_escalate_linux_test.go catch a mismatch).
+// or the shell's signals by itself.
 var forwardedSignals = [...]os.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT, syscall.SIGWINCH}
 
 // superExec hands the wrapper's stdio to the server, which runs the command
@@ -40,17 +36,11 @@ func superExec(conn int, req *escalate.Request) int {
 	// start, so all three exist; the command gets them, as in Codex.
 	fds := []int{0, 1, 2}
 	if err := escalate.WriteFrame(conn, superExecPayload(fds), fds); err != nil {
-		return failClosed(noStdioHandover + err.Error())
+		return failClosed("cannot hand stdio to the server: " + err.Error())
 	}
-	return awaitResult(conn, sigs)
-}
 
-// noStdioHandover starts the message for a failed SuperExec send.
-const noStdioHandover = "cannot hand stdio to the server: "
-
-// awaitResult forwards the caught signals while it waits for the result,
-// then ends the wrapper the way the command ended.
-func awaitResult(conn int, sigs <-chan os.Signal) int {
+	// Forward the caught signals while waiting for the result, then end
+	// the way the command ended.
 	done := make(chan struct{})
 	defer close(done)
 	go forwardSignals(conn, sigs, done)
@@ -63,26 +53,6 @@ func awaitResult(conn int, sigs <-chan os.Signal) int {
 		return dieBySignal(res.Signal)
 	}
 	return res.ExitCode & 0xff
-}
-
-// resumeEscalated continues superExec after the pre-runtime fast path got
-// Escalate (handover.go): it catches the forwarded signals again (the fast
-// path ignored them for the runtime's start), then goes on where the fast
-// path stopped, with the messages superExec prints there.
-func resumeEscalated(fast handover) int {
-	sigs := make(chan os.Signal, 16)
-	signal.Notify(sigs, forwardedSignals[:]...)
-	defer signal.Stop(sigs)
-	defer unix.Close(fast.stream)
-	switch fast.kind {
-	case handoverSuperExecFailed:
-		// As WriteFrame words it.
-		return failClosed(noStdioHandover + "escalate: send frame: " + fast.errno.Error())
-	case handoverResultFailed:
-		// As readResult and ReadFrame word it.
-		return failClosed(noResult + "escalate: receive frame: " + fast.errno.Error())
-	}
-	return awaitResult(fast.stream, sigs)
 }
 
 // lossy names the first part of the request that JSON would alter.
@@ -134,14 +104,11 @@ func forwardSignals(conn int, sigs <-chan os.Signal, done <-chan struct{}) {
 	}
 }
 
-// noResult starts the message for a result that could not be read.
-const noResult = "no exit status from the server for the escalated command: "
-
 // readResult waits for the escalated command's SuperExecResult.
 func readResult(conn int) (escalate.SuperExecResult, error) {
 	payload, fds, err := escalate.ReadFrame(conn)
 	if err != nil {
-		return escalate.SuperExecResult{}, errorString(noResult + err.Error())
+		return escalate.SuperExecResult{}, errorString("no exit status from the server for the escalated command: " + err.Error())
 	}
 	if len(fds) > 0 {
 		for _, fd := range fds {

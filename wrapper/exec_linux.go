@@ -12,13 +12,10 @@ import (
 // execInPlace replaces the wrapper with FILE. It returns only when execve
 // fails, and then behaves as Bash's shell_execve does after a failed execve.
 //
-// Signal state: see signal_linux.go for why the kernel's own execve rules
-// already hand FILE most of what the wrapper inherited, and
-// entry_linux_amd64.s for how the inherited state is recorded and restored.
-// syscall.Exec (not a raw execve) because it also restores the RLIMIT_NOFILE
+// Signal state: see signal_linux.go for what the kernel's own execve rules
+// hand FILE of what the wrapper inherited. syscall.Exec (not a raw execve) because it also restores the RLIMIT_NOFILE
 // soft limit the Go runtime raised at start-up.
 func execInPlace(file string, argv, env []string) int {
-	restoreInheritedSignals()
 	err := syscall.Exec(file, argv, env)
 	errno, ok := err.(syscall.Errno)
 	if !ok {
@@ -29,7 +26,6 @@ func execInPlace(file string, argv, env []string) int {
 
 // afterFailedExec does what Bash's shell_execve does once execve(FILE) has
 // failed with errno: run a script without #! as a Bash script, or report.
-// The execve was execInPlace's or the fast path's (fastpath_linux_amd64.s).
 func afterFailedExec(file string, argv, env []string, errno syscall.Errno) int {
 	if errno == syscall.ENOEXEC {
 		return runAsScript(file, argv, env)
@@ -98,7 +94,6 @@ func runAsScript(file string, argv, env []string) int {
 	if len(argv) > 1 {
 		bargv = append(bargv, argv[1:]...)
 	}
-	restoreInheritedSignals()
 	err := syscall.Exec(bash, bargv, env)
 	os.Stderr.WriteString(file + ": cannot run it as a Bash script with " + bash + ": " + errText(err) + "\n")
 	return exitCannotExec

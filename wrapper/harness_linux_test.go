@@ -21,7 +21,6 @@ import (
 
 	"github.com/execgate/execgate/escalate"
 	"github.com/execgate/execgate/internal/testbin"
-	"github.com/execgate/execgate/wrapper"
 	"golang.org/x/sys/unix"
 )
 
@@ -31,14 +30,8 @@ import (
 // for Escalate, runs the command itself with the descriptors it received.
 
 var (
-	wrapperPath string
+	wrapperPath string // the codex-execve-wrapper symlink to execgate
 	execgateBin string // dir/execgate, next to the codex-execve-wrapper symlink
-	// exactWrapperPath is the build linked with the early entry point
-	// (entry_linux_amd64.s), as the Makefile links it.
-	exactWrapperPath string
-	// defaultWrapperPath is the build without it; wrapperPath is one or
-	// the other, per pass of the whole suite (see TestMain).
-	defaultWrapperPath string
 )
 
 func TestMain(m *testing.M) {
@@ -61,20 +54,7 @@ func TestMain(m *testing.M) {
 			fmt.Fprintln(os.Stderr, err)
 			return 1
 		}
-		// Every test runs against both builds: the default one (the Go
-		// path throughout) and the one linked with the early entry point,
-		// as the Makefile links it (the pre-runtime Run and Escalate fast
-		// path, see fastpath_linux_amd64.s, and the Go path for everything
-		// else).
-		defaultWrapperPath = wrapperPath
-		for _, pass := range []struct{ name, path string }{{"default build", defaultWrapperPath}, {"early-entry build", exactWrapperPath}} {
-			fmt.Fprintf(os.Stderr, "=== wrapper tests against the %s\n", pass.name)
-			wrapperPath = pass.path
-			if code := m.Run(); code != 0 {
-				return code
-			}
-		}
-		return 0
+		return m.Run()
 	}()
 	os.Exit(code)
 }
@@ -85,17 +65,9 @@ func buildWrapper(dir string) error {
 		return err
 	}
 	execgateBin = filepath.Join(dir, "execgate")
-	var err2 error
-	wrapperPath, err2 = build(dir)
-	if err2 != nil {
-		return err2
-	}
-	exactDir := filepath.Join(dir, "exact")
-	if err := os.Mkdir(exactDir, 0o755); err != nil {
-		return err
-	}
-	exactWrapperPath, err2 = build(exactDir, "-ldflags=-E="+wrapper.EntrySymbol)
-	return err2
+	var err error
+	wrapperPath, err = build(dir)
+	return err
 }
 
 // build links dir/execgate to execgate built with extra go build flags and

@@ -9,22 +9,20 @@ import (
 
 // Signal state and exec transparency.
 //
-// A program started through the wrapper must see the signal dispositions and
-// the signal mask the wrapper inherited. The Go runtime, before any Go code
-// runs, installs its own handler for most signals (replacing an inherited
-// SIG_IGN for all but SIGHUP, SIGINT, the job-control signals and 32-34) and
+// A program started through the wrapper should see the signal dispositions
+// and the signal mask the wrapper inherited. The kernel keeps both across
+// execve, except that caught signals go back to SIG_DFL. The Go runtime,
+// before any Go code runs, installs its own handler for most signals
+// (replacing an inherited SIG_IGN for all but SIGHUP, SIGINT, the
+// job-control signals and 32-34) and
 // unblocks the signals it needs (faults, SIGHUP, SIGINT, SIGQUIT, SIGABRT,
-// SIGTERM, SIGSYS, SIGCHLD, SIGPROF, SIGURG, 32-34) on every thread. The
-// original values survive only in unexported runtime variables.
-//
-// So the binary gets a pre-runtime entry point (entry_linux_amd64.s, linked
-// with -E by the Makefile and the tests) that records the inherited mask and
-// ignored set, and restoreInheritedSignals puts them back right before the
-// in-place execve. execve itself resets the runtime's handlers to SIG_DFL.
-// Without that entry point (plain `go build`, other architectures) the
-// kernel's rules alone apply: what the runtime left untouched (ignored HUP
-// and INT, as for `nohup` or `trap '' INT`; blocked USR1, PIPE, ALRM,
-// real-time signals) still arrives exactly, the rest arrives as default.
+// SIGTERM, SIGSYS, SIGCHLD, SIGPROF, SIGURG, 32-34); the original values
+// survive only in unexported runtime variables, which plain Go cannot read.
+// So what the runtime left untouched (ignored HUP and INT, as for `nohup` or
+// `trap '' INT`; blocked USR1, PIPE, ALRM, real-time signals) arrives
+// exactly, and the rest arrives as SIG_DFL and unblocked. That is the
+// wrapper's known limit; a patched Bash with the in-shell client execs the
+// program itself on Run and has none.
 //
 // The Run path must never call os/signal (Notify starts a thread that
 // changes its own mask); only the Escalate path does, and it never execs.
@@ -58,25 +56,4 @@ func terminatesByDefault(sig int) bool {
 		return false
 	}
 	return true
-}
-
-// restoreInheritedSignals puts back, on the calling thread (locked: the
-// execve that follows must run on it), every SIG_IGN the process inherited and
-// the inherited signal mask, as recorded by earlyEntry before the runtime
-// changed them. Handlers the runtime installed need no work: execve resets
-// them to SIG_DFL, which is what they were. Without a record (a binary linked
-// without -E) it does nothing, and the kernel's execve rules alone apply.
-func restoreInheritedSignals() {
-	ignored, mask, ok := inheritedSignals()
-	if !ok {
-		return
-	}
-	runtime.LockOSThread()
-	ign := [4]uint64{1} // struct sigaction with sa_handler = SIG_IGN
-	for sig := 1; sig <= 64; sig++ {
-		if ignored&(1<<(sig-1)) != 0 {
-			unix.RawSyscall6(unix.SYS_RT_SIGACTION, uintptr(sig), uintptr(unsafe.Pointer(&ign)), 0, 8, 0, 0)
-		}
-	}
-	unix.RawSyscall6(unix.SYS_RT_SIGPROCMASK, unix.SIG_SETMASK, uintptr(unsafe.Pointer(&mask)), 0, 8, 0, 0)
 }

@@ -25,18 +25,6 @@ func Main(args []string) int {
 	// os.Environ is exactly what Bash passed (Bash never exports duplicate
 	// names), and it is what FILE gets on Run.
 	environ := os.Environ()
-	fast := takeHandover()
-	switch fast.kind {
-	case handoverExecFailed:
-		// The fast path got Run and its execve failed; go on as execInPlace
-		// does. (environ is what it exec'd with: it falls back on anything
-		// os.Environ would change.)
-		return afterFailedExec(file, argv, environ, fast.errno)
-	case handoverEscalated, handoverSuperExecFailed, handoverResultFailed:
-		// The fast path got Escalate and already handed stdio over (or
-		// tried to); the request it sent was lossless by construction.
-		return resumeEscalated(fast)
-	}
 	req := escalate.Request{File: file, Argv: argv, Env: make(map[string]string, len(environ))}
 	sock, haveSock := "", false
 	for _, kv := range environ {
@@ -62,7 +50,7 @@ func Main(args []string) int {
 		return failClosed("cannot determine the working directory: " + err.Error() + "; refusing to run " + file)
 	}
 
-	conn, resp, err := decide(dgram, &req, fast)
+	conn, resp, err := decide(dgram, &req)
 	if err != nil {
 		return failClosed(err.Error())
 	}
@@ -90,30 +78,14 @@ func Main(args []string) int {
 	return failClosed("server answered with unknown action " + resp.Action.String())
 }
 
-// decide gets the server's answer to req on a private stream, or picks up
-// where the fast path left off. On error the stream is closed.
-func decide(dgram int, req *escalate.Request, fast handover) (int, escalate.Response, error) {
-	var (
-		conn int
-		resp escalate.Response
-		err  error
-	)
-	switch fast.kind {
-	case handoverStream:
-		conn = fast.stream
-		resp, err = receive(conn)
-	case handoverSendFailed:
-		conn = fast.stream
-		err = errorString("escalate: send frame: " + fast.errno.Error()) // as WriteFrame says it
-	case handoverDialFailed:
-		// As escalate.Dial words it.
-		return -1, resp, errorString("cannot reach the execgate server: escalate: handshake on fd " + strconv.Itoa(dgram) + ": " + fast.errno.Error())
-	default:
-		if conn, err = escalate.Dial(dgram); err != nil {
-			return -1, resp, errorString("cannot reach the execgate server: " + err.Error())
-		}
-		resp, err = ask(conn, req)
+// decide gets the server's answer to req on a private stream. On error the
+// stream is closed.
+func decide(dgram int, req *escalate.Request) (int, escalate.Response, error) {
+	conn, err := escalate.Dial(dgram)
+	if err != nil {
+		return -1, escalate.Response{}, errorString("cannot reach the execgate server: " + err.Error())
 	}
+	resp, err := ask(conn, req)
 	if err != nil {
 		unix.Close(conn)
 		return -1, resp, err

@@ -1,7 +1,8 @@
 // Package testbin builds the project's binaries for tests that run them as
 // processes, once per test process and set of flags, the way the Makefile
 // builds them (static: CGO_ENABLED=0), execgate with the namespace launcher
-// beside it.
+// beside it (where the server looks when the patched Bash has none next to
+// it, as the shared test Bash does not).
 package testbin
 
 import (
@@ -16,11 +17,8 @@ import (
 	"testing"
 )
 
-// Execgate and Lean are the packages tests build.
-const (
-	Execgate = "github.com/execgate/execgate"
-	Lean     = "github.com/execgate/execgate/internal/lean"
-)
+// Execgate is the package tests build.
+const Execgate = "github.com/execgate/execgate"
 
 type result struct {
 	path string
@@ -66,7 +64,8 @@ func Build(pkg string, flags ...string) (string, error) {
 		return "", r.err
 	}
 	if pkg == Execgate {
-		// What `make build` embeds: the server finds it next to itself.
+		// What scripts/build-bash.sh builds next to the patched Bash; the
+		// server also finds it next to itself.
 		if r.err = buildNsexec(filepath.Dir(out)); r.err != nil {
 			return "", r.err
 		}

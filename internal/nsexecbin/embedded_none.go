@@ -1,6 +1,0 @@
-//go:build !nsexec
-
-package nsexecbin
-
-// embedded is empty in builds without the nsexec tag.
-var embedded []byte

@@ -1,0 +1,128 @@
+package sandbox
+
+import (
+	"errors"
+	"fmt"
+	"runtime"
+	"unsafe"
+
+	"golang.org/x/net/bpf"
+	"golang.org/x/sys/unix"
+
+	"github.com/execgate/execgate/escalate"
+)
+
+// The kernel gate: a second seccomp filter that hands every execve and
+// execveat of the sandboxed process tree to the server (a user
+// notification), which applies the rules to program starts the shell never
+// sees (env, xargs, find -exec, interpreters, compiled programs). The
+// server answers with SECCOMP_USER_NOTIF_FLAG_CONTINUE or an error; the
+// sandbox itself stays the security boundary (see the README's security
+// model for the gate's documented limit).
+
+// gateFilter sends execve and execveat to the listener and refuses a new
+// listener to everything it covers: a newer filter's user notification
+// takes precedence over ours, so a listener the sandboxed code made itself
+// would answer its own execs.
+func gateFilter() ([]bpf.RawInstruction, error) {
+	if auditArch == 0 {
+		return nil, fmt.Errorf("kernel gate: architecture %s is not supported", runtime.GOARCH)
+	}
+	const (
+		allow  = unix.SECCOMP_RET_ALLOW
+		notify = unix.SECCOMP_RET_USER_NOTIF
+		deny   = unix.SECCOMP_RET_ERRNO | uint32(unix.EPERM)
+	)
+	prog := []bpf.Instruction{
+		// A foreign architecture is the main filter's to kill.
+		bpf.LoadAbsolute{Off: offArch, Size: 4},
+		bpf.JumpIf{Cond: bpf.JumpEqual, Val: auditArch, SkipTrue: 1},
+		bpf.RetConstant{Val: allow},
+		bpf.LoadAbsolute{Off: offNr, Size: 4},
+		bpf.JumpIf{Cond: bpf.JumpEqual, Val: unix.SYS_EXECVE, SkipTrue: 3},
+		bpf.JumpIf{Cond: bpf.JumpEqual, Val: unix.SYS_EXECVEAT, SkipTrue: 2},
+		bpf.JumpIf{Cond: bpf.JumpEqual, Val: unix.SYS_SECCOMP, SkipTrue: 2},
+		bpf.RetConstant{Val: allow},
+		bpf.RetConstant{Val: notify},
+		// seccomp(2): SECCOMP_SET_MODE_FILTER with NEW_LISTENER is refused.
+		bpf.LoadAbsolute{Off: offArg0, Size: 4},
+		bpf.JumpIf{Cond: bpf.JumpEqual, Val: unix.SECCOMP_SET_MODE_FILTER, SkipFalse: 3},
+		bpf.LoadAbsolute{Off: offArg1, Size: 4},
+		bpf.JumpIf{Cond: bpf.JumpBitsSet, Val: unix.SECCOMP_FILTER_FLAG_NEW_LISTENER, SkipFalse: 1},
+		bpf.RetConstant{Val: deny},
+		bpf.RetConstant{Val: allow},
+	}
+	raw, err := bpf.Assemble(prog)
+	if err != nil {
+		return nil, fmt.Errorf("kernel gate filter: %w", err)
+	}
+	return raw, nil
+}
+
+// gateAvailable says whether this kernel has what the gate needs: user
+// notifications (5.0), the continue answer (5.5) and pidfd_getfd (5.6),
+// with which the server writes the denial on the program's stderr.
+func gateAvailable() error {
+	action := uint32(unix.SECCOMP_RET_USER_NOTIF)
+	if _, _, errno := unix.Syscall(unix.SYS_SECCOMP, unix.SECCOMP_GET_ACTION_AVAIL, 0, uintptr(unsafe.Pointer(&action))); errno != 0 {
+		return fmt.Errorf("seccomp user notification is not available: %w (Linux 5.0 or later needed)", errno)
+	}
+	if _, err := unix.PidfdGetfd(-1, 0, 0); errors.Is(err, unix.ENOSYS) {
+		return errors.New("pidfd_getfd is not available (Linux 5.6 or later needed)")
+	}
+	return nil
+}
+
+// installGate loads the gate on the calling thread, which the caller has
+// locked and from which the program is started (forked or exec'd): only
+// that thread's descendants need it. It returns the listener fd
+// (close-on-exec). no_new_privs is already set (installSeccomp).
+func installGate() (int, error) {
+	if err := gateAvailable(); err != nil {
+		return -1, err
+	}
+	raw, err := gateFilter()
+	if err != nil {
+		return -1, err
+	}
+	filter := make([]unix.SockFilter, len(raw))
+	for i, ins := range raw {
+		filter[i] = unix.SockFilter{Code: ins.Op, Jt: ins.Jt, Jf: ins.Jf, K: ins.K}
+	}
+	prog := unix.SockFprog{Len: uint16(len(filter)), Filter: &filter[0]}
+	// WAIT_KILLABLE_RECV (Linux 5.19): once the server has taken a
+	// notification, only a fatal signal interrupts the exec. Otherwise any
+	// signal (a Go program's runtime sends them) restarts it as a new
+	// notification while the user is being asked, and asks again.
+	flags := uintptr(unix.SECCOMP_FILTER_FLAG_NEW_LISTENER | unix.SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV)
+	fd, _, errno := unix.Syscall(unix.SYS_SECCOMP, unix.SECCOMP_SET_MODE_FILTER, flags, uintptr(unsafe.Pointer(&prog)))
+	if errno == unix.EINVAL {
+		fd, _, errno = unix.Syscall(unix.SYS_SECCOMP, unix.SECCOMP_SET_MODE_FILTER,
+			unix.SECCOMP_FILTER_FLAG_NEW_LISTENER, uintptr(unsafe.Pointer(&prog)))
+	}
+	runtime.KeepAlive(filter)
+	if errno != 0 {
+		return -1, fmt.Errorf("seccomp(SECCOMP_SET_MODE_FILTER, NEW_LISTENER): %w", errno)
+	}
+	return int(fd), nil
+}
+
+// announceGate installs the gate on the calling (locked) thread when h
+// asks for one and tells the session on fd 3, the escalate socket, what
+// came of it. Without fd 3 there is nobody to answer a notification, and
+// no gate. A gate that cannot be installed leaves the call running with
+// the rules applied by the shell only; the server tells the agent.
+func announceGate(h helperSpec) error {
+	if !h.Gate || !inheritedFD3() {
+		return nil
+	}
+	if h.Mode == DangerFullAccess {
+		return escalate.AnnounceNoGate(3, "danger-full-access: there is no sandbox to start programs in")
+	}
+	fd, err := installGate()
+	if err != nil {
+		return escalate.AnnounceNoGate(3, err.Error())
+	}
+	defer unix.Close(fd)
+	return escalate.AnnounceGate(3, fd)
+}

@@ -1,0 +1,227 @@
+package security
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+)
+
+// The kernel gate: a rule holds for every program start in the sandbox,
+// not only for those the agent's shell makes itself.
+
+const (
+	printfForbidden = `prefix_rule(pattern=["printf"], decision="forbidden", justification="printf is forbidden here")` + "\n"
+	printfDenied    = "Execution denied: printf is forbidden here"
+	// ranMarker is what each route prints if the forbidden printf ran.
+	ranMarker = "GATE-RAN"
+)
+
+// execveC is a program that execs /usr/bin/printf itself, as any compiled
+// program may.
+const execveC = `#include <unistd.h>
+int main(void) {
+	char *argv[] = {"printf", "GATE-RAN", 0};
+	char *envp[] = {0};
+	execve("/usr/bin/printf", argv, envp);
+	return 126;
+}
+`
+
+// compileExecve builds execveC where the sandbox can run it but not write.
+func compileExecve(t *testing.T, w *world) string {
+	t.Helper()
+	if _, err := exec.LookPath("cc"); err != nil {
+		t.Skip("no C compiler")
+	}
+	dir := filepath.Join(w.Out, "..", "bin")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	src := filepath.Join(dir, "execve.c")
+	bin := filepath.Join(dir, "execve-printf")
+	if err := os.WriteFile(src, []byte(execveC), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command("cc", "-O1", "-o", bin, src).CombinedOutput(); err != nil {
+		t.Fatalf("cc: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// TestKernelGateForbiddenRoutes: with printf forbidden, every route to it
+// is denied, recorded and told on the program's stderr, as root and as an
+// unprivileged user.
+func TestKernelGateForbiddenRoutes(t *testing.T) {
+	routes := []struct{ name, script string }{
+		{"env", "env printf GATE-RAN"},
+		{"env -i", "env -i printf GATE-RAN"},
+		{"xargs", "echo GATE-RAN | xargs printf"},
+		{"find -exec", "find /etc/hostname -exec printf GATE-RAN \\;"},
+		{"timeout", "timeout 5 printf GATE-RAN"},
+		{"nohup", "nohup printf GATE-RAN"},
+		{"python os.execv", `python3 -c 'import os; os.execv("/usr/bin/printf", ["printf", "GATE-RAN"])'`},
+		{"perl exec", `perl -e 'exec "printf", "GATE-RAN"'`},
+		{"perl system", `perl -e 'system("printf", "GATE-RAN")'`},
+		{"dynamic loader", "/lib64/ld-linux-x86-64.so.2 /usr/bin/printf GATE-RAN"},
+		{"symlink", "ln -s /usr/bin/printf ./pf && ./pf GATE-RAN"},
+		{"symlink via env", "ln -s /usr/bin/printf ./pf && env ./pf GATE-RAN"},
+		{"compiled execve", "EXECVE_PRINTF"},
+		{"/bin/bash -c", "/bin/bash -c 'exec printf GATE-RAN'"},
+		{"bash -c", "bash -c 'exec printf GATE-RAN'"},
+		{"sh -c", "sh -c 'exec printf GATE-RAN'"},
+		{"shebang", "printf '#!/bin/sh\\nexec printf GATE-RAN\\n' > s.sh && chmod +x s.sh && ./s.sh"},
+		{"exported function", "f() { exec printf GATE-RAN; }; export -f f; /bin/bash -c f"},
+		{"BASH_ENV", "echo 'exec printf GATE-RAN' > env.sh && BASH_ENV=./env.sh /bin/bash -c true"},
+		{"EXEC_WRAPPER", "EXEC_WRAPPER=/usr/bin/env bash -c '/usr/bin/printf GATE-RAN'"},
+	}
+	eachUser(t, func(t *testing.T, u user) {
+		w := start(t, u, setup{Rules: printfForbidden})
+		execve := compileExecve(t, w)
+		for _, r := range routes {
+			t.Run(r.name, func(t *testing.T) {
+				dir := filepath.Join(w.WS, strings.NewReplacer(" ", "_", "/", "_").Replace(r.name))
+				script := "mkdir -p " + shq(dir) + " && cd " + shq(dir) + " && " +
+					strings.ReplaceAll(r.script, "EXECVE_PRINTF", shq(execve))
+				res := w.shell(t, script)
+				if strings.Contains(res.Output, ranMarker) {
+					t.Errorf("the forbidden printf ran: %q\ndecisions: %+v", res.Output, res.Decisions)
+				}
+				if !strings.Contains(res.Output, printfDenied) {
+					t.Errorf("no %q on stderr: %q", printfDenied, res.Output)
+				}
+				if !deniedPrintf(res.Decisions) {
+					t.Errorf("no printf denial recorded: %+v", res.Decisions)
+				}
+			})
+		}
+	})
+}
+
+func deniedPrintf(ds []decision) bool {
+	for _, d := range ds {
+		if d.Decision == "deny" && filepath.Base(d.Program) == "printf" {
+			return true
+		}
+	}
+	return false
+}
+
+// TestKernelGatePromptAsksOnce: a prompt rule reached through env asks
+// once; accepted, the program runs (inside the sandbox), and the record
+// says the kernel gate let it.
+func TestKernelGatePromptAsksOnce(t *testing.T) {
+	eachUser(t, func(t *testing.T, u user) {
+		var asked atomic.Int32
+		w := start(t, u, setup{
+			Rules: `prefix_rule(pattern=["printf"], decision="prompt")` + "\n",
+			Elicit: func(_ context.Context, req *mcp.ElicitRequest) (*mcp.ElicitResult, error) {
+				asked.Add(1)
+				return &mcp.ElicitResult{Action: "accept", Content: map[string]any{"decision": "allow_once"}}, nil
+			},
+		})
+		res := w.shell(t, "env printf 'ran:%s\\n' \"$(grep -c Seccomp:.2 /proc/self/status)\"")
+		if n := asked.Load(); n != 1 {
+			t.Errorf("asked %d times, want once", n)
+		}
+		if !strings.Contains(res.Output, "ran:") {
+			t.Errorf("the accepted program did not run: %q", res.Output)
+		}
+		found := false
+		for _, d := range res.Decisions {
+			if filepath.Base(d.Program) == "printf" && d.Decision == "run" && strings.Contains(d.Reason, "inside the sandbox") {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("no record of printf run inside the sandbox: %+v", res.Decisions)
+		}
+	})
+}
+
+// TestKernelGateAllowRunsConfined: an allow rule lets a program another
+// program starts run, inside the sandbox, and the record says why it was
+// not escalated.
+func TestKernelGateAllowRunsConfined(t *testing.T) {
+	eachUser(t, func(t *testing.T, u user) {
+		w := start(t, u, setup{Rules: `prefix_rule(pattern=["printf"], decision="allow")` + "\n"})
+		res := w.shell(t, "env printf 'ran\\n' && env printf '%s\\n' "+shq(w.payload("gateallow"))+" | env -i /bin/sh")
+		w.assertConfined(t, "gateallow", res)
+		if !strings.Contains(res.Output, "ran") {
+			t.Errorf("the allowed program did not run: %q", res.Output)
+		}
+		found := false
+		for _, d := range res.Decisions {
+			if filepath.Base(d.Program) == "printf" && d.Decision == "run" && strings.Contains(d.Reason, "only the shell's own program starts can be escalated") {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("no record of printf run confined: %+v", res.Decisions)
+		}
+	})
+}
+
+// TestKernelGateOffSaysSo: without the gate, a call's result says the rules
+// held for the shell's own program starts only.
+func TestKernelGateOffSaysSo(t *testing.T) {
+	eachUser(t, func(t *testing.T, u user) {
+		w := start(t, u, setup{Rules: printfForbidden, Args: []string{"--no-kernel-gate"}})
+		res := w.shell(t, "true")
+		if !strings.Contains(res.Note, "shell's own program starts only") {
+			t.Errorf("note %q does not say the rules held for the shell's program starts only", res.Note)
+		}
+	})
+}
+
+// listenerC tries to make a seccomp listener of its own for execve, which
+// would answer its own execs ahead of the kernel gate (a newer filter's
+// notification takes precedence).
+const listenerC = `#include <errno.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <stdio.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+int main(void) {
+	struct sock_filter f[] = {BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW)};
+	struct sock_fprog prog = {1, f};
+	prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+	long fd = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, &prog);
+	if (fd < 0) { printf("listener refused: errno %d\n", errno); return 0; }
+	printf("LISTENER MADE\n");
+	return 0;
+}
+`
+
+// TestKernelGateNoOwnListener: sandboxed code cannot make a seccomp
+// listener, so it cannot take its own execs away from the gate.
+func TestKernelGateNoOwnListener(t *testing.T) {
+	if _, err := exec.LookPath("cc"); err != nil {
+		t.Skip("no C compiler")
+	}
+	eachUser(t, func(t *testing.T, u user) {
+		w := start(t, u, setup{Rules: printfForbidden})
+		dir := filepath.Join(w.Out, "..", "bin")
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		src, bin := filepath.Join(dir, "listener.c"), filepath.Join(dir, "listener")
+		if err := os.WriteFile(src, []byte(listenerC), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if out, err := exec.Command("cc", "-o", bin, src).CombinedOutput(); err != nil {
+			t.Fatalf("cc: %v\n%s", err, out)
+		}
+		res := w.shell(t, shq(bin))
+		if !strings.Contains(res.Output, "listener refused") {
+			t.Errorf("sandboxed code made a seccomp listener: %q", res.Output)
+		}
+	})
+}
