@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-
 )
 
 // Where the wrapper comes from, for logs and doctor.
