@@ -170,7 +170,7 @@ func TestInstalledServerWithoutWritableHome(t *testing.T) {
 		out, err := cmd.CombinedOutput()
 		for _, want := range []string{
 			"patched Bash:       " + filepath.Join(libexec, "bash") + " (found via install prefix",
-			"helpers:            " + libexec + " (installed beside execgate)",
+			"wrapper directory:  " + libexec + " (installed beside execgate)",
 		} {
 			if !strings.Contains(string(out), want) {
 				t.Errorf("doctor (%v) does not say %q:\n%s", err, want, out)
@@ -229,7 +229,7 @@ func TestInstalledStaleWrapper(t *testing.T) {
 			if target != "/bin/true" || len(private) != 1 {
 				t.Errorf("installed wrapper -> %q, private directories %v; want it untouched and one", target, private)
 			}
-			if !strings.Contains(w.Stderr.String(), "are not this execgate's and cannot be updated") {
+			if !strings.Contains(w.Stderr.String(), "is not this execgate's and cannot be updated") {
 				t.Errorf("no warning about the stale install:\n%s", w.Stderr)
 			}
 		}
