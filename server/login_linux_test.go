@@ -260,3 +260,29 @@ func TestLoginSnapshotPerSandbox(t *testing.T) {
 		t.Errorf("the profile ran %d times, want once per sandbox", n)
 	}
 }
+
+// TestLoginSnapshotUnderPermissionProfile: under a permission profile
+// that grants nothing around the runtime directory, the login environment
+// file is readable all the same (like Bash and the wrapper), and the
+// profile's programs run under that profile.
+func TestLoginSnapshotUnderPermissionProfile(t *testing.T) {
+	s := startLoginServer(t, os.Geteuid(), noisyProfile)
+	state := map[string]any{
+		"permissionProfile": map[string]any{"type": "managed", "network": "restricted", "file_system": map[string]any{
+			"type": "restricted", "entries": []any{
+				map[string]any{"path": map[string]any{"type": "special", "value": map[string]any{"kind": "minimal"}}, "access": "read"},
+				map[string]any{"path": map[string]any{"type": "path", "path": s.ws}, "access": "write"},
+				map[string]any{"path": map[string]any{"type": "path", "path": s.home}, "access": "read"},
+			}}},
+		"sandboxCwd": "file://" + s.ws,
+	}
+	meta := mcp.Meta{"codex/sandbox-state": state, "codex/sandbox-state-meta": state}
+	res, err := s.cs.CallTool(t.Context(), &mcp.CallToolParams{Name: "shell", Meta: meta, Arguments: map[string]any{"command": `echo "$FROM_PROFILE"; greet profile; ls ` + s.runDir + ` >/dev/null 2>&1 || echo runtime dir unreadable`, "workdir": s.ws}})
+	if err != nil || res.IsError {
+		t.Fatalf("%v %v", err, res)
+	}
+	want := "set by the profile for " + strconv.Itoa(os.Geteuid()) + `\nhello profile\nruntime dir unreadable\n`
+	if got := text(res); !strings.Contains(got, `"output":"`+want+`"`) {
+		t.Errorf("got %s, want output %q", got, want)
+	}
+}
