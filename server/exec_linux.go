@@ -16,7 +16,9 @@ import (
 	"github.com/execgate/execgate/sandbox"
 )
 
-// Exec implements Engine: `execgate sandbox SPEC -- BASH -c|-lc COMMAND`
+// Exec implements Engine: `execgate sandbox SPEC -- BASH -c COMMAND`
+// (BASH_ENV the login environment for a login call, or -lc where there is
+// none; see login_linux.go)
 // with the call's escalate session as fd 3, every exec decided by the
 // policy.
 func (e *engine) Exec(ctx context.Context, call *Call) (Outcome, error) {
