@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -71,6 +72,8 @@ type loginEnvs struct {
 	// login calls then run the profile as before.
 	replayable bool
 	log        *slog.Logger
+	// warnedWritable is set once the runtime directory was found writable.
+	warnedWritable atomic.Bool
 
 	bareOnce sync.Once
 	bare     []string
@@ -131,7 +134,7 @@ func (l *loginEnvs) start(ctx context.Context, spec sandbox.Spec, written []stri
 	for _, r := range written {
 		if underDir(l.realDir, r) {
 			// A call could rewrite the file later calls source.
-			if l.log != nil {
+			if l.log != nil && l.warnedWritable.CompareAndSwap(false, true) {
 				l.log.Warn("the runtime directory is writable by the sandbox: login calls run the profile each time; set XDG_RUNTIME_DIR outside the workspace", "dir", l.dir, "writable_root", r)
 			}
 			return loginStart{Profile: true}
