@@ -145,8 +145,8 @@ func (l latencies) report(b *testing.B) {
 }
 
 // BenchmarkBinaryLoginCall: a trivial call with login true and with login
-// false, alternating against one server in workspace-write (DESIGN §10
-// target: login true at most 0.5 ms more). The server's HOME is the
+// false, alternating against one server in workspace-write (target: login
+// true at most 0.5 ms more; see docs/architecture.md). The server's HOME is the
 // machine's, so its real profile is what the snapshot replays; the first
 // login call, which takes the snapshot, is not timed.
 func BenchmarkBinaryLoginCall(b *testing.B) {
