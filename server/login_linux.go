@@ -228,10 +228,10 @@ func (l *loginEnvs) take(e *loginEntry, capture capturer) {
 	}
 	snap, err := loginenv.Parse(c.dump)
 	switch {
-	case ctx.Err() != nil:
-		err = fmt.Errorf("the login profile did not finish within %v", loginCaptureTimeout)
 	case len(c.dump) > loginDumpMax:
 		err = fmt.Errorf("the login environment is over %d MiB", loginDumpMax>>20)
+	case ctx.Err() != nil:
+		err = fmt.Errorf("the login profile did not finish within %v", loginCaptureTimeout)
 	case errors.Is(err, loginenv.ErrIncomplete):
 		err = fmt.Errorf("the login profile ended the shell (exit status %d) before its environment could be captured", c.exitCode)
 	case err != nil:
@@ -342,6 +342,11 @@ func (e *engine) captureLogin(ctx context.Context, spec sandbox.Spec, id string,
 	read := make(chan []byte, 1)
 	go func() {
 		b, _ := io.ReadAll(io.LimitReader(ours, loginDumpMax+1))
+		if len(b) > loginDumpMax {
+			// The shell, blocked writing the rest, gets EPIPE and ends
+			// now rather than at the timeout.
+			ours.Close()
+		}
 		read <- b
 	}()
 
