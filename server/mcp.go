@@ -23,7 +23,7 @@ type ShellInput struct {
 	Command   string `json:"command" jsonschema:"The Bash script to run, e.g. 'git status && ls -la'. Every program it starts is checked against the execution policy."`
 	Workdir   string `json:"workdir" jsonschema:"Absolute path of the directory to run the script in."`
 	TimeoutMs *int64 `json:"timeout_ms,omitempty" jsonschema:"Timeout in milliseconds. Time spent waiting for the user to approve a command does not count. Keep it below the client's own limit on a tool call (Codex: tool_timeout_sec, 60 s unless configured), or the result is lost."`
-	Login     *bool  `json:"login,omitempty" jsonschema:"Run Bash as a login shell (bash -lc) so profile files set up the environment. Default true."`
+	Login     *bool  `json:"login,omitempty" jsonschema:"Start Bash with the login environment the user's profile files set up (variables, functions, aliases). Default true; false runs a bare shell."`
 }
 
 const shellDescription = `Runs a Bash script and returns its exit code and combined stdout/stderr.
