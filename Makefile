@@ -33,12 +33,14 @@ VERSION_LDFLAGS := $(if $(VERSION),-X github.com/execgate/execgate/internal/buil
 build:
 	CGO_ENABLED=0 $(GO) build -ldflags='$(VERSION_LDFLAGS)' -o $(BIN) .
 
-# scripts/build-bash.sh is idempotent and cached by patch hash.
+# scripts/build-bash.sh is idempotent and cached by patch hash. make (and so
+# CI) may install what the build needs (as root: apt-get, a deb-src entry);
+# the build `go test` starts on demand never does.
 bash:
-	scripts/build-bash.sh
+	scripts/build-bash.sh --install-deps
 
 $(PATCHED_BASH): scripts/build-bash.sh scripts/bash-exec-wrapper.patch
-	scripts/build-bash.sh
+	scripts/build-bash.sh --install-deps
 
 # The Bash is cached, so this rebuilds only the launcher.
 $(NSEXEC): sandbox/nsexec/nsexec.c $(PATCHED_BASH)

@@ -6,6 +6,9 @@
 // runs scripts/build-bash.sh (serialized across test binaries by a file lock)
 // and uses the path the script prints last. A failed build fails the test: a
 // missing Bash must never turn the interception tests into silent skips.
+// The script runs without --install-deps: a test never changes the system
+// (apt, /etc/apt); when build tools are missing, the failure says to run
+// `make bash`, which may.
 package testbash
 
 import (
