@@ -88,6 +88,11 @@ func TestProtocolJunkLogsOnce(t *testing.T) {
 	eachUser(t, func(t *testing.T, u user) {
 		w := start(t, u, setup{})
 		w.shell(t, forge(t, "junk", "4000"))
+		// The server logs the count before it answers the call, but its
+		// stderr reaches w.Stderr through a pipe and a copying goroutine:
+		// only once the server has exited (stop waits for it, and so for
+		// the copy) is all it wrote there.
+		w.stop()
 		log := w.Stderr.String()
 		if n := escalateLogLines(w); n != 2 {
 			t.Errorf("%d escalate log lines for thousands of protocol errors, want 2:\n%.2000s", n, log)
