@@ -113,9 +113,10 @@ func NewServer(opts *Options, engine Engine, log *slog.Logger, dlog *DecisionLog
 		Instructions: "execgate provides a sandboxed `shell` tool whose every program start is checked against the user's execution policy.",
 		Logger:       sdkLogger(log, opts.LogLevel),
 		Capabilities: &mcp.ServerCapabilities{
-			// Non-nil Capabilities replaces the SDK's default {"logging":{}}.
-			Logging: &mcp.LoggingCapabilities{},
-			Tools:   &mcp.ToolCapabilities{},
+			// Non-nil Capabilities replaces the SDK's default {"logging":{}}:
+			// the server logs to stderr and sends no log notifications, so
+			// it does not offer them.
+			Tools: &mcp.ToolCapabilities{},
 			// Codex sends codex/sandbox-state/update to servers declaring the
 			// first, and puts the state in each tools/call _meta for servers
 			// declaring the second (later builds).
@@ -127,6 +128,9 @@ func NewServer(opts *Options, engine Engine, log *slog.Logger, dlog *DecisionLog
 		InitializedHandler: func(_ context.Context, req *mcp.InitializedRequest) {
 			s.state(req.Session).markRootsStale()
 		},
+		// Roots are deprecated from protocol version 2026-07-28 on, but
+		// clients of earlier versions name their workspace only that way.
+		//lint:ignore SA1019 supported for clients of earlier protocol versions
 		RootsListChangedHandler: func(_ context.Context, req *mcp.RootsListChangedRequest) {
 			s.state(req.Session).markRootsStale()
 		},
@@ -320,11 +324,13 @@ func (st *sessionState) clientRoots(ctx context.Context, ss *mcp.ServerSession, 
 	roots := st.roots
 	st.mu.Unlock()
 	p := ss.InitializeParams()
+	//lint:ignore SA1019 roots: see RootsListChangedHandler in NewServer
 	if !stale || p == nil || p.Capabilities == nil || p.Capabilities.RootsV2 == nil {
 		return roots
 	}
 	lctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
+	//lint:ignore SA1019 roots: see RootsListChangedHandler in NewServer
 	res, err := ss.ListRoots(lctx, nil)
 	if err != nil {
 		log.Warn("roots/list failed; keeping the previous workspace", "error", err)
