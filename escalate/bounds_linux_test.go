@@ -111,6 +111,18 @@ func TestEscalationBound(t *testing.T) {
 	}
 }
 
+// TestEscalationSlotFreeOnResult: an escalation's slot is free by the time
+// its wrapper has the result, so that a shell running escalated commands
+// one after another at the limit is never refused.
+func TestEscalationSlotFreeOnResult(t *testing.T) {
+	ts := startSession(t, fixed(Escalate, ""), Options{Limits: &Limits{Escalations: 1}})
+	for i := range 50 {
+		if res, _, _ := ts.escalate(t, shReq("true", nil), "").wait(); res.ExitCode != 0 {
+			t.Fatalf("escalation %d after %d finished ones: %+v", i+1, i, res)
+		}
+	}
+}
+
 // TestRequestBytesBound: a request larger than the bytes the server lets
 // its sessions receive at once gets the error answer.
 func TestRequestBytesBound(t *testing.T) {

@@ -28,10 +28,11 @@ func forwardable(sig unix.Signal) bool {
 // the name the rule matched) and the pinned workdir. It holds one of the
 // session's escalation slots until released.
 type launch struct {
-	path string
-	argv []string
-	wd   *workdir
-	s    *Session
+	path     string
+	argv     []string
+	wd       *workdir
+	s        *Session
+	released bool
 }
 
 // prepareEscalation checks what e would run under d. An error is either a
@@ -53,7 +54,12 @@ func (s *Session) prepareEscalation(e Exec, d Decision) (*launch, error) {
 	return &launch{path: path, argv: argv, wd: wd, s: s}, nil
 }
 
+// release gives the slot back; only the first call does anything.
 func (l *launch) release() {
+	if l.released {
+		return
+	}
+	l.released = true
 	l.wd.Close()
 	l.s.bounds.giveEscalation()
 }

@@ -113,6 +113,9 @@ func (s *Session) serveExec(ctx context.Context, c *pollConn) (string, error) {
 		return e.File, err
 	}
 	res, err := s.runEscalated(ctx, c, e, l, setEnv(s.opts.env().Environ(e.Env), d.Env), stdio)
+	// The command has ended: its slot is free before the wrapper hears
+	// so, or the shell's next escalation could find it still taken.
+	l.release()
 	if err != nil {
 		return e.File, err
 	}

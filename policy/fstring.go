@@ -107,6 +107,7 @@ func parseFormat(s string) (format string, captures []capture, err error) {
 			}
 			i = next
 		case s[i] == '}':
+			//lint:ignore ST1005 Codex's (starlark-rust's) message, word for word
 			return "", captures, fmt.Errorf("Standalone '}' in format string `%s`", s)
 		default:
 			b.WriteByte(s[i])
@@ -119,6 +120,7 @@ func parseFormat(s string) (format string, captures []capture, err error) {
 // parseCapture reads the capture whose '{' is s[open]; next is the offset
 // after its '}'.
 func parseCapture(s string, open int) (c capture, next int, err error) {
+	//lint:ignore ST1005 Codex's (starlark-rust's) message, word for word
 	unmatched := fmt.Errorf("Unmatched '{' in format string `%s`", s)
 	for j := open + 1; j < len(s); j++ {
 		switch s[j] {
@@ -136,8 +138,10 @@ func parseCapture(s string, open int) (c capture, next int, err error) {
 			case 'r', 's':
 				c.repr = conv == 'r'
 			case '}':
+				//lint:ignore ST1005 Codex's (starlark-rust's) message, word for word
 				return capture{}, 0, fmt.Errorf("Missing conversion character in format string `%s`", s)
 			default:
+				//lint:ignore ST1005 Codex's (starlark-rust's) message, word for word
 				return capture{}, 0, fmt.Errorf("Invalid conversion in format string `%s`", s)
 			}
 			if j+2 >= len(s) || s[j+2] != '}' {

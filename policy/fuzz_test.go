@@ -112,19 +112,3 @@ func FuzzRequirements(f *testing.F) {
 		}
 	})
 }
-
-// describePolicy renders rules (with positions) and host executables in a
-// canonical order for comparisons.
-func describePolicy(p *Policy) string {
-	var lines []string
-	for _, rules := range p.rules {
-		for _, r := range rules {
-			lines = append(lines, r.Pos.String()+" "+r.debugString())
-		}
-	}
-	for name, paths := range p.hosts {
-		lines = append(lines, "host "+name+" "+strings.Join(paths, ","))
-	}
-	slices.Sort(lines)
-	return strings.Join(lines, "\n")
-}

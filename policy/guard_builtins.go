@@ -51,6 +51,7 @@ func guardedUniverse() starlark.StringDict {
 
 func unavailable(name string) *starlark.Builtin {
 	return starlark.NewBuiltin(name, func(*starlark.Thread, *starlark.Builtin, starlark.Tuple, []starlark.Tuple) (starlark.Value, error) {
+		//lint:ignore ST1005 Codex's (starlark-rust's) message, word for word
 		return nil, fmt.Errorf("Variable `%s` not found", name)
 	})
 }

@@ -18,4 +18,5 @@ func (e *UnenforceableError) Error() string {
 		e.Mode, e.Missing, DangerFullAccess)
 }
 
+//lint:ignore ST1005 a proper noun
 var errNoLandlock = errors.New("Landlock is not available (needs Linux 5.13+ with landlock in the lsm= boot parameter)")

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"runtime"
 	"strconv"
 	"unsafe"
 
@@ -78,11 +79,7 @@ func runProbe(name string, a []string) error {
 		unix.Close(int(r))
 		return nil
 	case "ptrace":
-		_, _, errno := unix.RawSyscall(unix.SYS_PTRACE, unix.PTRACE_TRACEME, 0, 0)
-		if errno != 0 {
-			return errno
-		}
-		return nil
+		return traceMe()
 	case "socketpair":
 		return socketpairRights()
 	case "escalate":
@@ -184,6 +181,32 @@ func escalateRoundTrip(fd int) error {
 	}
 	if string(buf[:n]) != "pong" {
 		return errors.New("bad reply " + strconv.Quote(string(buf[:n])))
+	}
+	return nil
+}
+
+// traceMe asks to be traced by the parent (Bash), which seccomp forbids in
+// the sandbox. Once it succeeds the calling thread is a tracee: a signal
+// delivered to it stops it until the tracer, which is no debugger, waits
+// for it, and the Go runtime signals its threads (SIGURG preempts a
+// goroutine), which under load did happen before the probe could exit. So
+// the thread blocks every signal first and the probe ends on it: the
+// goroutine stays locked to it, and nothing unblocks them.
+func traceMe() error {
+	runtime.LockOSThread()
+	var all, old unix.Sigset_t
+	for i := range all.Val {
+		all.Val[i] = ^all.Val[i] // every bit: every signal
+	}
+	if err := unix.PthreadSigmask(unix.SIG_BLOCK, &all, &old); err != nil {
+		runtime.UnlockOSThread()
+		return fmt.Errorf("blocking signals: %w", err)
+	}
+	if _, _, errno := unix.RawSyscall(unix.SYS_PTRACE, unix.PTRACE_TRACEME, 0, 0); errno != 0 {
+		// Not traced: the thread may serve others again.
+		_ = unix.PthreadSigmask(unix.SIG_SETMASK, &old, nil)
+		runtime.UnlockOSThread()
+		return errno
 	}
 	return nil
 }

@@ -376,35 +376,71 @@ func TestSpareNotReadyNotPooled(t *testing.T) {
 
 // TestStartWaitsForStartingSpare: a call that comes while the spare is
 // still starting takes it once ready, rather than starting its own helper.
+//
+// The helper binary is a script that waits at a gate (a FIFO it opens for
+// reading, which blocks until the test opens it) before it execs the real
+// helper, and logs each start. The spare therefore stays "starting" for as
+// long as the test holds the gate, however fast or slow the machine is; a
+// helper the call started for itself would show as a second start.
 func TestStartWaitsForStartingSpare(t *testing.T) {
-	for name, l := range spareLaunchers(t) {
+	for name, base := range spareLaunchers(t) {
 		t.Run(name, func(t *testing.T) {
-			spec := Spec{Policy: Policy{Mode: WorkspaceWrite}, Workspace: t.TempDir()}
-			h, err := l.helperSpec(spec, []string{"-"})
-			if err != nil {
+			dir := t.TempDir()
+			gate, starts := dir+"/gate", dir+"/starts"
+			if err := unix.Mkfifo(gate, 0o600); err != nil {
 				t.Fatal(err)
 			}
-			// The product waits 50 ms; a loaded test machine may take
-			// longer to start a spare, and this test is about waiting.
-			l.spares.wait = 10 * time.Second
+			gated := dir + "/helper"
+			script := "#!/bin/sh\necho start >>" + starts + "\n: <" + gate + "\nexec " + base.self + ` "$@"` + "\n"
+			if err := os.WriteFile(gated, []byte(script), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			l := &Launcher{self: gated, caps: base.caps, nsexec: base.nsexec}
+			t.Cleanup(l.Close)
+			spec := Spec{Policy: Policy{Mode: WorkspaceWrite}, Workspace: t.TempDir()}
+			// The product waits 50 ms; the gate is held longer than
+			// that, and this test is about waiting.
+			l.spares.wait = time.Minute
 			l.Prepare(spec)
-			for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(50 * time.Microsecond) {
-				l.spares.mu.Lock()
-				starting := l.spares.starting[kindIndex(h.Namespaces)] != nil
-				l.spares.mu.Unlock()
-				if starting {
+			// The spare is starting once its script has logged.
+			for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(time.Millisecond) {
+				if b, _ := os.ReadFile(starts); len(b) > 0 {
 					break
 				}
 				if time.Now().After(deadline) {
 					t.Fatal("the spare never started")
 				}
 			}
+			// Open the gate (O_RDWR does not wait for a reader) a
+			// while after the call has begun waiting; kept open, it
+			// lets any later start through at once.
+			const hold = 200 * time.Millisecond
+			begin := time.Now()
+			opened := make(chan *os.File, 1)
+			time.AfterFunc(hold, func() {
+				f, err := os.OpenFile(gate, os.O_RDWR, 0)
+				if err != nil {
+					t.Error(err)
+				}
+				opened <- f
+			})
+			defer func() {
+				if f := <-opened; f != nil {
+					f.Close()
+				}
+			}()
 			cmd, err := l.Start(context.Background(), spec, []string{"/bin/true"}, Proc{})
 			if err != nil {
 				t.Fatal(err)
 			}
 			if err := cmd.Wait(); err != nil || !usedSpare(cmd) {
 				t.Errorf("spare used %v (%v), want the starting spare used", usedSpare(cmd), err)
+			}
+			if waited := time.Since(begin); waited < hold {
+				t.Errorf("the call ran after %v, before the spare was let through (%v)", waited, hold)
+			}
+			if b, _ := os.ReadFile(starts); strings.Count(string(b), "start") != 1 {
+				t.Errorf("helper starts: %q, want only the spare's", b)
 			}
 		})
 	}

@@ -4,12 +4,18 @@
 # next to it the namespace launcher $PREFIX/bin/execgate-nsexec (from
 # sandbox/nsexec/nsexec.c; the server looks for it next to the Bash).
 #
-# Usage: scripts/build-bash.sh [--source TARBALL|DIR|DSC] [--force]
+# Usage: scripts/build-bash.sh [--source TARBALL|DIR|DSC] [--force] [--install-deps]
 #   --source PATH  (or env BASH_SRC) a bash 5.2 source tarball, an unpacked
 #                  source directory, or a Debian .dsc; otherwise the source
 #                  is `apt-get source bash` on Debian/Ubuntu, else the GNU
 #                  release tarball checked against a pinned SHA-256.
 #   --force        rebuild even if the stamp says the build is current.
+#   --install-deps as root on Debian/Ubuntu, change the system for the build:
+#                  apt-get update, install the missing build tools and add a
+#                  deb-src entry under /etc/apt/sources.list.d. `make` and CI
+#                  pass it; without it (e.g. the build `go test` starts on
+#                  demand) the script changes nothing outside the repository
+#                  and fails with the command to run instead.
 #   PREFIX=DIR     install prefix (env).
 #
 # Idempotent: the build is keyed by the patch's SHA-256, the configure recipe
@@ -54,6 +60,7 @@ recipe_version=1
 
 src_arg=${BASH_SRC:-}
 force=0
+install_deps=0
 while [ $# -gt 0 ]; do
   case $1 in
     --source)
@@ -67,6 +74,10 @@ while [ $# -gt 0 ]; do
       ;;
     --force)
       force=1
+      shift
+      ;;
+    --install-deps)
+      install_deps=1
       shift
       ;;
     -h | --help)
@@ -176,6 +187,9 @@ fi
 
 is_root() { [ "$(id -u)" = 0 ]; }
 have() { command -v "$1" >/dev/null 2>&1; }
+# May this run change the system (apt lists, packages, /etc/apt)?
+may_install() { [ "$install_deps" = 1 ] && is_root && have apt-get; }
+install_hint="run \`make bash\` (or scripts/build-bash.sh --install-deps as root) once"
 
 export DEBIAN_FRONTEND=noninteractive
 apt_opts=(-q -y)
@@ -198,14 +212,14 @@ ensure_tools() {
   local missing=() t
   for t in "$@"; do have "$t" || missing+=("$t"); done
   [ ${#missing[@]} -eq 0 ] && return 0
-  if is_root && have apt-get; then
+  if may_install; then
     log "installing build tools (missing: ${missing[*]})"
     apt_update
     apt-get "${apt_opts[@]}" install --no-install-recommends \
       build-essential dpkg-dev bison patch >&2 </dev/null
     for t in "${missing[@]}"; do have "$t" || die "still missing after apt-get install: $t"; done
   else
-    die "missing build tools: ${missing[*]} (install gcc, make, patch; e.g. apt-get install build-essential patch)"
+    die "missing build tools: ${missing[*]} (install gcc, make, patch, e.g. apt-get install build-essential patch dpkg-dev; or $install_hint)"
   fi
 }
 
@@ -309,14 +323,17 @@ get_apt_source() {
   rm -rf "$dest"
   mkdir -p "$dest"
   chmod 755 "$dest"
-  if is_root; then
+  if may_install; then
     ensure_tools gcc make patch dpkg-source
     if ! has_deb_src; then add_deb_src || return 1; fi
+  elif ! has_deb_src; then
+    log "no deb-src entry in /etc/apt: not using apt-get source ($install_hint to add one)"
+    return 1
   fi
   have dpkg-source || { log "dpkg-source missing (install dpkg-dev)"; return 1; }
   log "apt-get source bash"
   if ! (cd "$dest" && apt-get "${apt_opts[@]}" source --download-only bash >&2 </dev/null); then
-    if is_root && [ "$apt_updated" = 0 ]; then
+    if may_install && [ "$apt_updated" = 0 ]; then
       apt_update
       (cd "$dest" && apt-get "${apt_opts[@]}" source --download-only bash >&2 </dev/null) || return 1
     else
@@ -350,7 +367,7 @@ get_gnu_source() {
       fi
       rm -f "$file.part"
     done
-    [ -f "$file.part" ] || die "could not download $gnu_tarball (offline? pass --source PATH or BASH_SRC)"
+    [ -f "$file.part" ] || die "could not download $gnu_tarball (offline? pass --source PATH or BASH_SRC, or $install_hint to build from Debian's source package)"
     got=$(sha256_of "$file.part")
     if [ "$got" != "$gnu_sha256" ]; then
       rm -f "$file.part"

@@ -62,11 +62,18 @@ func TestBigFramesAreBounded(t *testing.T) {
 // TestEscalationFloodIsBounded: 100 escalated commands at once, each
 // blocked on its input. Beyond the call's bound they fail closed with the
 // server's reason, and the server does not spend an OS thread on each.
+//
+// Each cat reads a FIFO whose only writer is the script (fd 9), which
+// closes it once a cat has been refused (or after a minute): the cats that
+// were let through hold their slots until then however slowly the machine
+// starts the others. The script waits with builtins only.
 func TestEscalationFloodIsBounded(t *testing.T) {
 	eachUser(t, func(t *testing.T, u user) {
 		w := start(t, u, setup{Rules: `prefix_rule(pattern=["cat"], decision="allow")` + "\n"})
 		stats := w.sample(t)
-		res := w.shell(t, "for i in $(seq 100); do (sleep 8 | cat; echo cat=$?) & done; wait")
+		res := w.shell(t, "mkfifo hold pause; exec 8<> pause 9<> hold; "+
+			"for i in $(seq 100); do ( exec 9>&-; cat < hold; r=$?; [[ $r = 126 ]] && echo >> refused; echo cat=$r ) & done; "+
+			"for ((i = 0; i < 600; i++)); do [[ -s refused ]] && break; read -t 0.1 -u 8; done; exec 9>&-; wait")
 		s := stats()
 		refused := strings.Count(res.Output, "cat=126")
 		t.Logf("100 blocked escalated cat: server threads max %d, RSS max %d KiB, %d refused", s.threads, s.rssKiB, refused)
@@ -88,6 +95,11 @@ func TestProtocolJunkLogsOnce(t *testing.T) {
 	eachUser(t, func(t *testing.T, u user) {
 		w := start(t, u, setup{})
 		w.shell(t, forge(t, "junk", "4000"))
+		// The server logs the count before it answers the call, but its
+		// stderr reaches w.Stderr through a pipe and a copying goroutine:
+		// only once the server has exited (stop waits for it, and so for
+		// the copy) is all it wrote there.
+		w.stop()
 		log := w.Stderr.String()
 		if n := escalateLogLines(w); n != 2 {
 			t.Errorf("%d escalate log lines for thousands of protocol errors, want 2:\n%.2000s", n, log)

@@ -244,9 +244,25 @@ func (w *world) shellIn(t *testing.T, dir, command string) shellResult {
 	return res
 }
 
+// shellLogin runs one `shell` call in the workspace with login true.
+func (w *world) shellLogin(t *testing.T, command string) shellResult {
+	t.Helper()
+	res, toolErr := w.callLogin(t, w.WS, command, nil, true)
+	if toolErr != "" {
+		t.Fatalf("tools/call %q: tool error: %s", command, toolErr)
+	}
+	return res
+}
+
 // call runs one `shell` call with workdir dir and the given _meta (nil for
 // none). A tool error is returned as its text, not failed on.
 func (w *world) call(t *testing.T, dir, command string, meta mcp.Meta) (shellResult, string) {
+	t.Helper()
+	return w.callLogin(t, dir, command, meta, false)
+}
+
+// callLogin is call with the given login argument.
+func (w *world) callLogin(t *testing.T, dir, command string, meta mcp.Meta, login bool) (shellResult, string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
@@ -254,7 +270,7 @@ func (w *world) call(t *testing.T, dir, command string, meta mcp.Meta) (shellRes
 		meta = w.meta
 	}
 	res, err := w.client.CallTool(ctx, &mcp.CallToolParams{Name: "shell", Meta: meta, Arguments: map[string]any{
-		"command": command, "workdir": dir, "login": false, "timeout_ms": 20000,
+		"command": command, "workdir": dir, "login": login, "timeout_ms": 20000,
 	}})
 	if err != nil {
 		t.Fatalf("tools/call %q: %v", command, err)

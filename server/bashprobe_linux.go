@@ -17,6 +17,8 @@ import (
 
 // ErrUnpatchedBash is returned (wrapped) for a Bash that does not route its
 // execs through EXEC_WRAPPER: with it the policy would silently not apply.
+//
+//lint:ignore ST1005 a proper noun
 var ErrUnpatchedBash = errors.New("Bash does not honour EXEC_WRAPPER (not execgate's patched Bash)")
 
 // BashProbe is what the startup probe found out about a Bash.

@@ -12,7 +12,7 @@ type Call struct {
 	ID      string // for logs and the audit file
 	Command string // the Bash script
 	Workdir string // absolute, an existing directory (checked)
-	Login   bool   // bash -lc rather than -c
+	Login   bool   // start from the login environment (login_linux.go), not bare
 
 	// Mode is the sandbox mode from the flags (a Mode* constant); Sandbox,
 	// when non-nil, is Codex's sandbox state for this call (per-call _meta,

@@ -143,3 +143,44 @@ func (l latencies) report(b *testing.B) {
 	b.ReportMetric(float64(l[0].Microseconds())/1000, "min-ms")
 	b.ReportMetric(float64(l[len(l)/2].Microseconds())/1000, "p50-ms")
 }
+
+// BenchmarkBinaryLoginCall: a trivial call with login true and with login
+// false, alternating against one server in workspace-write (target: login
+// true at most 0.5 ms more; see docs/architecture.md). The server's HOME is the
+// machine's, so its real profile is what the snapshot replays; the first
+// login call, which takes the snapshot, is not timed.
+func BenchmarkBinaryLoginCall(b *testing.B) {
+	for _, c := range []struct{ name, command string }{
+		{"builtin", "true"},
+		{"exec", "/bin/true"},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			cmd := exec.Command(execgateSelf(b), "server", "--sandbox", "workspace-write")
+			cmd.Env = serverEnv(b, privateDir(b))
+			cs := connect(b, cmd, nil)
+			ws := b.TempDir()
+			call := func(login bool) time.Duration {
+				start := time.Now()
+				res, err := cs.CallTool(context.Background(), &mcp.CallToolParams{Name: "shell", Arguments: map[string]any{"command": c.command, "workdir": ws, "login": login}})
+				if err != nil || res.IsError {
+					b.Fatalf("%v %v", err, res)
+				}
+				return time.Since(start)
+			}
+			call(true)
+			var on, off latencies
+			for b.Loop() {
+				on = append(on, call(true))
+				time.Sleep(5 * time.Millisecond)
+				off = append(off, call(false))
+				time.Sleep(5 * time.Millisecond)
+			}
+			slices.Sort(on)
+			slices.Sort(off)
+			p50 := func(l latencies) float64 { return float64(l[len(l)/2].Microseconds()) / 1000 }
+			b.ReportMetric(p50(on), "login-p50-ms")
+			b.ReportMetric(p50(off), "bare-p50-ms")
+			b.ReportMetric(p50(on)-p50(off), "extra-p50-ms")
+		})
+	}
+}

@@ -73,6 +73,9 @@ type engine struct {
 	// directory an agent names as workdir may have one.
 	noted onceSet
 
+	// logins are the login-environment snapshots login calls start from.
+	logins *loginEnvs
+
 	// startRules is the policy a call in the server's directory got at
 	// startup, for the startup log line (logRules).
 	startRules *policy.Policy
@@ -204,6 +207,7 @@ func newEngine(opts *Options, log *slog.Logger, self string) (*engine, error) {
 	e.launcher.Prepare(e.defaultSpec(log))
 
 	e.env = shellBaseEnv(os.Environ())
+	e.logins = newLoginEnvs(e.runDir, e.bash.Path, e.env, log)
 	// An escalated command finds its helpers and its configuration the
 	// way the server would, not the way the sandboxed script says.
 	if e.escEnv, err = escalate.NewEnvPolicy(os.Environ(), cfg.Execgate.EscalatedEnvAllow); err != nil {

@@ -9,13 +9,16 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/execgate/execgate/escalate"
 	"github.com/execgate/execgate/sandbox"
 )
 
-// Exec implements Engine: `execgate sandbox SPEC -- BASH -c|-lc COMMAND`
+// Exec implements Engine: `execgate sandbox SPEC -- BASH -c COMMAND`
+// (BASH_ENV the login environment for a login call, or -lc where there is
+// none; see login_linux.go)
 // with the call's escalate session as fd 3, every exec decided by the
 // policy.
 func (e *engine) Exec(ctx context.Context, call *Call) (Outcome, error) {
@@ -73,24 +76,57 @@ func (e *engine) Exec(ctx context.Context, call *Call) (Outcome, error) {
 		}
 		return e.stores.amend(store, tokens)
 	}
-	d := newDecider(call, store, amend, &e.approvals, &e.warned, trust, e.opts.PreserveProgramPaths, log)
-	d.repos = repoTrust{reg: e.repos, confined: spec.Policy.Sandboxed(), ask: e.askUntrusted, env: e.escEnv.Environ}
-	d.dangers = dangerPolicy{confined: spec.Policy.Sandboxed(), askConfined: e.askDangerous}
-	gate := e.newGateRunner(d, log)
-	defer gate.end()
-	sopts := escalate.Options{Logger: log, Env: e.escEnv, OnDecision: d.record,
-		WritableRoots: trust, Reaper: e.reaper, Limits: &e.limits}
-	if spec.KernelGate {
-		sopts.OnGate = gate.start
+	// A session deciding the execs of c (the call, or the login shell
+	// that captures the login environment) under this call's policy, with
+	// its own kernel gate when the sandbox has one (the gate's end is
+	// deferred past the end of the session's processes).
+	newSession := func(c *Call) (sess *escalate.Session, gate *gateRunner, err error) {
+		d := newDecider(c, store, amend, &e.approvals, &e.warned, trust, e.opts.PreserveProgramPaths, log)
+		d.repos = repoTrust{reg: e.repos, confined: spec.Policy.Sandboxed(), ask: e.askUntrusted, env: e.escEnv.Environ}
+		d.dangers = dangerPolicy{confined: spec.Policy.Sandboxed(), askConfined: e.askDangerous}
+		sessLog := log
+		if c != call {
+			sessLog = c.Log
+		}
+		gate = e.newGateRunner(d, sessLog)
+		sopts := escalate.Options{Logger: sessLog, Env: e.escEnv, OnDecision: d.record,
+			WritableRoots: trust, Reaper: e.reaper, Limits: &e.limits}
+		if spec.KernelGate {
+			sopts.OnGate = gate.start
+		}
+		sess, err = escalate.NewSession(auditGate{d, c.Decisions}, sopts)
+		if err != nil {
+			gate.end()
+			return nil, nil, err
+		}
+		return sess, gate, nil
 	}
-	sess, err := escalate.NewSession(auditGate{d, call.Decisions}, sopts)
+	flag, bashEnv := "-c", ""
+	if call.Login {
+		var dlog *DecisionLog // where the profile's execs are logged and audited
+		if call.Decisions != nil {
+			dlog = call.Decisions.log
+		}
+		ls := e.logins.start(ctx, spec, written, func(ctx context.Context) (captured, error) {
+			return e.captureLogin(ctx, spec, call.ID+"/login", newSession, dlog)
+		})
+		switch {
+		case ls.BashEnv != "":
+			bashEnv = ls.BashEnv
+			// Readable under a permission profile that grants nothing
+			// around it (like Bash and the wrapper).
+			spec.Programs = append(slices.Clip(spec.Programs), bashEnv)
+		case ls.Profile:
+			flag = "-lc"
+		default:
+			notes = append(notes, ls.Note)
+		}
+	}
+	sess, gate, err := newSession(call)
 	if err != nil {
 		return Outcome{}, err
 	}
-	flag := "-c"
-	if call.Login {
-		flag = "-lc"
-	}
+	defer gate.end()
 	// helperCtx ends the helper (SIGTERM: it kills every process of the
 	// call at once); runCall cancels it on timeout and cancellation.
 	helperCtx, stopHelper := context.WithCancel(context.Background())
@@ -109,7 +145,7 @@ func (e *engine) Exec(ctx context.Context, call *Call) (Outcome, error) {
 	start := func(out *os.File) (*exec.Cmd, error) {
 		return e.launcher.Start(helperCtx, spec, argv, sandbox.Proc{
 			Dir:    call.Workdir,
-			Env:    append(slices.Clip(e.env), escalate.ShellEnv(3, e.wrapper)...),
+			Env:    e.callEnv(bashEnv),
 			Stdin:  stdin,
 			Stdout: out,
 			Stderr: out,
@@ -121,6 +157,18 @@ func (e *engine) Exec(ctx context.Context, call *Call) (Outcome, error) {
 		oc.Note = joinNotes(append(append(notes, gate.note(spec)), oc.Note)...)
 	}
 	return oc, err
+}
+
+// callEnv is the environment of a call's Bash: the server's, the escalate
+// wiring, and BASH_ENV naming the login environment to start from when
+// bashEnv is set (the user's own BASH_ENV is restored by that file).
+func (e *engine) callEnv(bashEnv string) []string {
+	env := append(slices.Clip(e.env), escalate.ShellEnv(3, e.wrapper)...)
+	if bashEnv == "" {
+		return env
+	}
+	env = slices.DeleteFunc(env, func(kv string) bool { return strings.HasPrefix(kv, "BASH_ENV=") })
+	return append(env, "BASH_ENV="+bashEnv)
 }
 
 // prepareSpare has the next call's sandbox helper started a moment after

@@ -19,7 +19,7 @@ func NewLogger(w io.Writer, level slog.Level) *slog.Logger {
 	if f, ok := w.(*os.File); ok {
 		color = isTerminal(f)
 	}
-	return slog.New(tint.NewHandler(w, &tint.Options{
+	return slog.New(tint.NewTextHandler(w, &tint.Options{
 		Level:       level,
 		TimeFormat:  time.TimeOnly,
 		NoColor:     !color,

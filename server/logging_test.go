@@ -48,7 +48,7 @@ func TestLoggerPrintable(t *testing.T) {
 	const evil = "x\r\x1b[2J\nINF forged line `\\x1b[5m`"
 	for _, color := range []bool{false, true} {
 		var buf bytes.Buffer
-		log := slog.New(tint.NewHandler(&buf, &tint.Options{NoColor: !color, ReplaceAttr: printableAttrs(color)}))
+		log := slog.New(tint.NewTextHandler(&buf, &tint.Options{NoColor: !color, ReplaceAttr: printableAttrs(color)}))
 		log.Warn("ignoring rules in /ws/"+evil, "argv", []string{"ls", evil}, "workdir", evil)
 		out := buf.String()
 		if strings.Contains(out, "\x1b[2J") || strings.Contains(out, "\x1b[5m") || strings.Contains(out, "\r") || strings.Count(out, "\n") != 1 {

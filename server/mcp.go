@@ -23,7 +23,7 @@ type ShellInput struct {
 	Command   string `json:"command" jsonschema:"The Bash script to run, e.g. 'git status && ls -la'. Every program it starts is checked against the execution policy."`
 	Workdir   string `json:"workdir" jsonschema:"Absolute path of the directory to run the script in."`
 	TimeoutMs *int64 `json:"timeout_ms,omitempty" jsonschema:"Timeout in milliseconds. Time spent waiting for the user to approve a command does not count. Keep it below the client's own limit on a tool call (Codex: tool_timeout_sec, 60 s unless configured), or the result is lost."`
-	Login     *bool  `json:"login,omitempty" jsonschema:"Run Bash as a login shell (bash -lc) so profile files set up the environment. Default true."`
+	Login     *bool  `json:"login,omitempty" jsonschema:"Start Bash with the login environment the user's profile files set up (variables, functions, aliases). Default true; false runs a bare shell."`
 }
 
 const shellDescription = `Runs a Bash script and returns its exit code and combined stdout/stderr.
@@ -113,9 +113,10 @@ func NewServer(opts *Options, engine Engine, log *slog.Logger, dlog *DecisionLog
 		Instructions: "execgate provides a sandboxed `shell` tool whose every program start is checked against the user's execution policy.",
 		Logger:       sdkLogger(log, opts.LogLevel),
 		Capabilities: &mcp.ServerCapabilities{
-			// Non-nil Capabilities replaces the SDK's default {"logging":{}}.
-			Logging: &mcp.LoggingCapabilities{},
-			Tools:   &mcp.ToolCapabilities{},
+			// Non-nil Capabilities replaces the SDK's default {"logging":{}}:
+			// the server logs to stderr and sends no log notifications, so
+			// it does not offer them.
+			Tools: &mcp.ToolCapabilities{},
 			// Codex sends codex/sandbox-state/update to servers declaring the
 			// first, and puts the state in each tools/call _meta for servers
 			// declaring the second (later builds).
@@ -127,6 +128,9 @@ func NewServer(opts *Options, engine Engine, log *slog.Logger, dlog *DecisionLog
 		InitializedHandler: func(_ context.Context, req *mcp.InitializedRequest) {
 			s.state(req.Session).markRootsStale()
 		},
+		// Roots are deprecated from protocol version 2026-07-28 on, but
+		// clients of earlier versions name their workspace only that way.
+		//lint:ignore SA1019 supported for clients of earlier protocol versions
 		RootsListChangedHandler: func(_ context.Context, req *mcp.RootsListChangedRequest) {
 			s.state(req.Session).markRootsStale()
 		},
@@ -320,11 +324,13 @@ func (st *sessionState) clientRoots(ctx context.Context, ss *mcp.ServerSession, 
 	roots := st.roots
 	st.mu.Unlock()
 	p := ss.InitializeParams()
+	//lint:ignore SA1019 roots: see RootsListChangedHandler in NewServer
 	if !stale || p == nil || p.Capabilities == nil || p.Capabilities.RootsV2 == nil {
 		return roots
 	}
 	lctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
+	//lint:ignore SA1019 roots: see RootsListChangedHandler in NewServer
 	res, err := ss.ListRoots(lctx, nil)
 	if err != nil {
 		log.Warn("roots/list failed; keeping the previous workspace", "error", err)

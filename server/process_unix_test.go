@@ -69,16 +69,21 @@ func TestRunProcess(t *testing.T) {
 		t.Skip("no bash")
 	}
 	tests := []struct {
-		name      string
-		script    string
-		timeout   time.Duration
-		cancel    time.Duration // cancel ctx after this long (0: never)
+		name    string
+		script  string
+		timeout time.Duration
+		cancel  time.Duration // cancel ctx after this long (0: never)
+		// started, if set, is output the script prints once it runs: the
+		// budget and the cancel timer start only then, so that a slow
+		// start on a loaded machine neither eats the time the script is
+		// given nor cuts it short of its first line.
+		started   string
 		wantCode  int
 		wantOut   string
 		wantTO    bool
 		wantNote  string
-		maxTime   time.Duration
-		checkGone bool // the script wrote a background pid to $PIDFILE
+		maxTime   time.Duration // from the start of the clock to the outcome
+		checkGone bool          // the script wrote a background pid to $PIDFILE
 	}{
 		{name: "exit code and interleaved output", script: "echo out; echo err >&2; echo out2; exit 3",
 			timeout: 10 * time.Second, wantCode: 3, wantOut: "out\nerr\nout2\n", maxTime: 5 * time.Second},
@@ -87,13 +92,13 @@ func TestRunProcess(t *testing.T) {
 		{name: "stdin is empty", script: "cat; echo done", timeout: 10 * time.Second,
 			wantOut: "done\n", maxTime: 5 * time.Second},
 		{name: "timeout keeps partial output", script: "echo start; sleep 30 & echo $! > $PIDFILE; sleep 30",
-			timeout: 300 * time.Millisecond, wantCode: 137, wantOut: "start\n", wantTO: true, maxTime: 1300 * time.Millisecond, checkGone: true},
+			timeout: 300 * time.Millisecond, started: "start\n", wantCode: 137, wantOut: "start\n", wantTO: true, maxTime: 1300 * time.Millisecond, checkGone: true},
 		{name: "background job holding the pipe is killed", script: "sleep 30 & echo $! > $PIDFILE; echo bye",
 			timeout: 10 * time.Second, wantOut: "bye\n", wantNote: NoteBackgroundKilled, maxTime: 2 * time.Second, checkGone: true},
 		{name: "quiet background job is killed too", script: "sleep 30 >/dev/null 2>&1 & echo $! > $PIDFILE",
 			timeout: 10 * time.Second, maxTime: 2 * time.Second, checkGone: true},
 		{name: "cancellation", script: "echo a; sleep 30", timeout: 10 * time.Second, cancel: 300 * time.Millisecond,
-			wantCode: 137, wantOut: "a\n", wantNote: "cancelled: context canceled", maxTime: 2 * time.Second},
+			started: "a\n", wantCode: 137, wantOut: "a\n", wantNote: "cancelled: context canceled", maxTime: 2 * time.Second},
 		{name: "setsid escapee does not hold the call", script: "setsid sleep 30 & echo $! > $PIDFILE; echo ok",
 			timeout: 10 * time.Second, wantOut: "ok\n", wantNote: NoteBackgroundKilled, maxTime: 2 * time.Second},
 	}
@@ -106,15 +111,32 @@ func TestRunProcess(t *testing.T) {
 			budget := NewBudget(tt.timeout)
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
-			if tt.cancel > 0 {
-				time.AfterFunc(tt.cancel, cancel)
+			clock := make(chan time.Time, 1)
+			if tt.started != "" {
+				budget.Pause()
+				go func() {
+					for !strings.Contains(out.String(), tt.started) && ctx.Err() == nil {
+						time.Sleep(time.Millisecond)
+					}
+					clock <- time.Now()
+					budget.Resume()
+					if tt.cancel > 0 {
+						time.AfterFunc(tt.cancel, cancel)
+					}
+				}()
+			} else {
+				clock <- time.Now()
+				if tt.cancel > 0 {
+					time.AfterFunc(tt.cancel, cancel)
+				}
 			}
-			start := time.Now()
 			oc, err := RunProcess(ctx, cmd, out, budget, DefaultGrace)
-			took := time.Since(start)
+			done := time.Now()
 			if err != nil {
 				t.Fatal(err)
 			}
+			cancel() // a script that never printed tt.started stops the wait
+			took := done.Sub(<-clock)
 			if oc.ExitCode != tt.wantCode || oc.TimedOut != tt.wantTO || oc.Note != tt.wantNote {
 				t.Errorf("outcome %+v, want code %d timedOut %v note %q", oc, tt.wantCode, tt.wantTO, tt.wantNote)
 			}

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 )
@@ -323,5 +324,36 @@ func BenchmarkProjectStore(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// `execgate doctor` reports a broken shared rules file also when the
+// sandbox roots of the server's directory cannot be worked out (and so its
+// project rules cannot be looked up): both errors are shown.
+func TestEngineReportKeepsRulesError(t *testing.T) {
+	root := privateDir(t)
+	ws, elsewhere := filepath.Join(root, "ws"), filepath.Join(root, "elsewhere")
+	for _, d := range []string{ws, filepath.Join(elsewhere, "sub")} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A writable root reached through a symlink inside the workspace (a
+	// writable root itself) is refused.
+	if err := os.Symlink(elsewhere, filepath.Join(ws, "link")); err != nil {
+		t.Fatal(err)
+	}
+	te := newTestEngine(t, `prefix_rule(pattern=["ls"], decision="allow")`+"\n", func(o *Options) {
+		o.WritableRoots = []string{filepath.Join(ws, "link", "sub")}
+	})
+	te.cwd = ws
+	writeTestFile(t, filepath.Join(te.home, "rules", "test.rules"), "prefix_rule(\n")
+	time.Sleep(rulesCheckInterval + 50*time.Millisecond) // past the change checks' rate limit
+	var b strings.Builder
+	te.report(&b)
+	for _, w := range []string{"rules not reloaded, keeping the previous policy", "goes through symlink"} {
+		if !strings.Contains(b.String(), w) {
+			t.Errorf("report lacks %q:\n%s", w, b.String())
+		}
 	}
 }

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -59,15 +60,19 @@ func (e *engine) report(w io.Writer) {
 	// The rules a call starting in the server's cwd gets, as before
 	// project rules followed each call.
 	var notes []note
+	// Until the project's rules are found, the shared ones and their
+	// error: the errors met on the way add to it.
 	p, err := e.stores.base.Policy(context.Background())
 	if roots, rerr := trustRoots(e.defaultSpec(e.log)); rerr != nil {
-		err = rerr
+		err = errors.Join(err, rerr)
 	} else {
 		var dirs []string
 		dirs, notes = e.projectRules(e.cwd, roots)
 		if store, gerr := e.stores.get(context.Background(), dirs); gerr != nil {
-			err = gerr
+			err = errors.Join(err, gerr)
 		} else {
+			// The project's store reads the shared files too: its
+			// policy and error replace the shared ones.
 			p, err = store.Policy(context.Background())
 		}
 	}

@@ -149,6 +149,7 @@ func TestRootsAreTheWorkspace(t *testing.T) {
 		t.Fatalf("workspace = %v after update, want the client roots", r.Workspace)
 	}
 	// roots/list_changed makes the next call fetch them again.
+	//lint:ignore SA1019 the server supports clients that send roots
 	h.client.AddRoots(&mcp.Root{URI: "file:///srv/c"})
 	// The notification is asynchronous: poll a few calls.
 	for deadline := 50; ; {

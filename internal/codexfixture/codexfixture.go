@@ -5,12 +5,12 @@ package codexfixture
 
 import (
 	"encoding/json"
-	"errors"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/execgate/execgate/internal/modroot"
 )
 
 // Paths replace the placeholders of the captures.
@@ -80,32 +80,12 @@ func read(t testing.TB, name string, p Paths) []byte {
 	return []byte(p.replace(string(File(t, name))))
 }
 
-// dir finds testdata/codex-0171 from the test's working directory (a
-// package directory of the module).
+// dir is testdata/codex-0171 of the module the test started in.
 func dir(t testing.TB) string {
 	t.Helper()
-	d, err := repoRoot()
+	d, err := modroot.Dir()
 	if err != nil {
 		t.Fatalf("codexfixture: %v", err)
 	}
 	return filepath.Join(d, "testdata", "codex-0171")
-}
-
-func repoRoot() (string, error) {
-	d, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
-			return d, nil
-		} else if !errors.Is(err, os.ErrNotExist) {
-			return "", err
-		}
-		parent := filepath.Dir(d)
-		if parent == d {
-			return "", fmt.Errorf("no go.mod above the working directory")
-		}
-		d = parent
-	}
 }

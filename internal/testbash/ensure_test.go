@@ -4,9 +4,13 @@ package testbash
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/execgate/execgate/internal/modroot"
 )
 
 // fakeRepo lays out a repository whose build script is script, so the
@@ -103,6 +107,77 @@ func TestEnsureBuiltReportsFailures(t *testing.T) {
 				if !strings.Contains(err.Error(), w) {
 					t.Errorf("error %q does not mention %q", err, w)
 				}
+			}
+		})
+	}
+}
+
+// TestBuildScriptInstallsNothing: the build `go test` starts on demand (the
+// real scripts/build-bash.sh, without --install-deps) must not change the
+// system, even as root on a machine with apt-get and missing build tools:
+// no apt-get update or install (nor, after them, a deb-src entry). It
+// fails and names the command that may. The machine's apt-get is replaced
+// by one that logs its arguments and fails, and gcc and make are hidden,
+// so that the script would otherwise reach its install steps.
+func TestBuildScriptInstallsNothing(t *testing.T) {
+	root, err := modroot.Dir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	script, err := os.ReadFile(filepath.Join(root, scriptRel))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tools := t.TempDir()
+	entries, err := os.ReadDir("/usr/bin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	hidden := map[string]bool{"gcc": true, "make": true, "apt-get": true, "curl": true, "wget": true}
+	for _, e := range entries {
+		if !hidden[e.Name()] {
+			if err := os.Symlink(filepath.Join("/usr/bin", e.Name()), filepath.Join(tools, e.Name())); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	aptLog := filepath.Join(t.TempDir(), "apt-get.log")
+	aptGet := "#!/bin/sh\necho \"$*\" >>" + aptLog + "\nexit 1\n"
+	if err := os.WriteFile(filepath.Join(tools, "apt-get"), []byte(aptGet), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	// A source tree the script accepts as bash 5.2 (it fails at the build
+	// tools, before configure).
+	src := t.TempDir()
+	for name, body := range map[string]string{"configure": "PACKAGE_VERSION='5.2'\n", "execute_cmd.c": ""} {
+		if err := os.WriteFile(filepath.Join(src, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, tc := range []struct {
+		name string
+		args []string
+		hint bool // the failure names the command that may install
+	}{
+		{"apt source", nil, false},
+		{"given source", []string{"--source", src}, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			repo := fakeRepo(t, string(script))
+			cmd := exec.CommandContext(t.Context(), "/bin/bash", append([]string{filepath.Join(repo, scriptRel)}, tc.args...)...)
+			cmd.Env = []string{"PATH=" + tools, "HOME=" + t.TempDir(), "PREFIX=" + filepath.Join(repo, prefixRel)}
+			out, err := cmd.CombinedOutput()
+			if err == nil {
+				t.Fatalf("the build succeeded without gcc and make:\n%s", out)
+			}
+			calls, _ := os.ReadFile(aptLog)
+			for _, l := range strings.Split(string(calls), "\n") {
+				if f := strings.Fields(l); slices.Contains(f, "update") || slices.Contains(f, "install") {
+					t.Errorf("the script ran apt-get %s\n%s", l, out)
+				}
+			}
+			if tc.hint && !strings.Contains(string(out), "--install-deps") {
+				t.Errorf("the failure does not name --install-deps:\n%s", out)
 			}
 		})
 	}

@@ -6,6 +6,9 @@
 // runs scripts/build-bash.sh (serialized across test binaries by a file lock)
 // and uses the path the script prints last. A failed build fails the test: a
 // missing Bash must never turn the interception tests into silent skips.
+// The script runs without --install-deps: a test never changes the system
+// (apt, /etc/apt); when build tools are missing, the failure says to run
+// `make bash`, which may.
 package testbash
 
 import (
@@ -22,6 +25,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/execgate/execgate/internal/modroot"
 )
 
 // EnvTestBash names a prebuilt patched Bash to use instead of building one.
@@ -52,11 +57,9 @@ func Path(t testing.TB) string {
 		}
 		return abs
 	}
-	wd, err := os.Getwd()
-	if err != nil {
-		t.Fatalf("testbash: working directory: %v", err)
-	}
-	root, err := findRepoRoot(wd)
+	// The module the test binary started in: the test may have changed
+	// directory since.
+	root, err := modroot.Dir()
 	if err != nil {
 		t.Fatalf("testbash: %v", err)
 	}
@@ -75,26 +78,6 @@ func Plain(t testing.TB) string {
 		t.Fatalf("testbash: system bash: %v", err)
 	}
 	return p
-}
-
-// findRepoRoot walks up from dir to the first directory holding go.mod.
-func findRepoRoot(dir string) (string, error) {
-	dir, err := filepath.Abs(dir)
-	if err != nil {
-		return "", fmt.Errorf("absolute path of %q: %w", dir, err)
-	}
-	for d := dir; ; {
-		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
-			return d, nil
-		} else if !errors.Is(err, os.ErrNotExist) {
-			return "", fmt.Errorf("looking for go.mod in %s: %w", d, err)
-		}
-		parent := filepath.Dir(d)
-		if parent == d {
-			return "", fmt.Errorf("no go.mod in %s or any parent directory", dir)
-		}
-		d = parent
-	}
 }
 
 // ensureBuilt returns the repo's patched Bash, running the build script

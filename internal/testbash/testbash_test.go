@@ -6,33 +6,9 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
-)
 
-func TestFindRepoRoot(t *testing.T) {
-	root := t.TempDir()
-	deep := filepath.Join(root, "a", "b", "c")
-	if err := os.MkdirAll(deep, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(root, "go.mod"), []byte("module x\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	for _, dir := range []string{root, filepath.Join(root, "a"), deep} {
-		got, err := findRepoRoot(dir)
-		if err != nil || got != root {
-			t.Errorf("findRepoRoot(%s) = %q, %v; want %q", dir, got, err, root)
-		}
-	}
-	// This package lives in the real repository.
-	wd, _ := os.Getwd()
-	got, err := findRepoRoot(wd)
-	if err != nil {
-		t.Fatalf("findRepoRoot(%s): %v", wd, err)
-	}
-	if _, err := os.Stat(filepath.Join(got, patchRel)); err != nil {
-		t.Errorf("repo root %s has no %s: %v", got, patchRel, err)
-	}
-}
+	"github.com/execgate/execgate/internal/modroot"
+)
 
 func TestStampMatches(t *testing.T) {
 	dir := t.TempDir()
@@ -105,5 +81,22 @@ func TestLastLineAndTail(t *testing.T) {
 	}
 	if got := tail("1\n2\n3\n", 2); got != "2\n3" {
 		t.Errorf("tail = %q", got)
+	}
+}
+
+// TestPathAfterChdir: a test that changed directory first (t.Chdir, as the
+// server's project rules tests do) still gets the repository's Bash.
+func TestPathAfterChdir(t *testing.T) {
+	root, err := modroot.Dir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(root, patchRel)); err != nil {
+		t.Fatalf("repo root %s has no %s: %v", root, patchRel, err)
+	}
+	t.Setenv(EnvTestBash, "")
+	t.Chdir(t.TempDir())
+	if got, want := Path(t), filepath.Join(root, binaryRel); got != want {
+		t.Errorf("Path = %q, want %q", got, want)
 	}
 }

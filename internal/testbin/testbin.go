@@ -6,15 +6,15 @@
 package testbin
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/execgate/execgate/internal/modroot"
 )
 
 // Execgate is the package tests build.
@@ -58,6 +58,10 @@ func Build(pkg string, flags ...string) (string, error) {
 	}
 	args := append(append([]string{"build", "-o", out}, flags...), pkg)
 	cmd := exec.Command("go", args...)
+	// In the module, whatever directory the test has changed to.
+	if cmd.Dir, r.err = modroot.Dir(); r.err != nil {
+		return "", r.err
+	}
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if b, err := cmd.CombinedOutput(); err != nil {
 		r.err = fmt.Errorf("go %s: %w\n%s", strings.Join(args, " "), err, b)
@@ -82,11 +86,11 @@ func buildNsexec(dir string) error {
 	if err != nil {
 		return nil
 	}
-	_, file, _, ok := runtime.Caller(0)
-	if !ok {
-		return errors.New("testbin: cannot locate the source tree")
+	root, err := modroot.Dir()
+	if err != nil {
+		return err
 	}
-	src := filepath.Join(filepath.Dir(file), "..", "..", "sandbox", "nsexec", "nsexec.c")
+	src := filepath.Join(root, "sandbox", "nsexec", "nsexec.c")
 	out := filepath.Join(dir, "execgate-nsexec")
 	if b, err := exec.Command(cc, "-std=gnu11", "-O2", "-Wall", "-Wextra", "-Werror", "-static", "-o", out, src).CombinedOutput(); err != nil {
 		return fmt.Errorf("%s %s: %w\n%s", cc, src, err, b)

@@ -124,10 +124,9 @@ func lastLine(s string) string {
 
 // env is one Codex home, workspace and mock model.
 type env struct {
-	c                  codex
-	codex              string
-	home, work, logf   string
-	serverArgs, prefix []string
+	c                codex
+	codex            string
+	home, work, logf string
 }
 
 func newEnv(t *testing.T, c codex, bin string) *env {
