@@ -48,7 +48,7 @@ $(PATCHED_BASH): scripts/build-bash.sh scripts/bash-exec-wrapper.patch
 
 # The Bash is cached, so this rebuilds only the launcher.
 $(NSEXEC): sandbox/nsexec/nsexec.c $(PATCHED_BASH)
-	scripts/build-bash.sh --install-deps
+	PREFIX=$(BASH_PREFIX) scripts/build-bash.sh --install-deps
 
 run: $(PATCHED_BASH) $(NSEXEC) build
 	EXECGATE_BASH=$(abspath $(PATCHED_BASH)) $(BIN) server
