@@ -37,7 +37,7 @@ build:
 bash:
 	scripts/build-bash.sh
 
-$(PATCHED_BASH): scripts/build-bash.sh scripts/bash-exec-wrapper.patch
+$(PATCHED_BASH): scripts/build-bash.sh scripts/bash-exec-wrapper.patch $(wildcard scripts/bash/*)
 	scripts/build-bash.sh
 
 # The Bash is cached, so this rebuilds only the launcher.
