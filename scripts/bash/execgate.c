@@ -332,10 +332,13 @@ put_string (b, str, lossy)
   buf_put (b, "\"", 1);
   while (n > 0)
     {
-      if (*s >= 0x20 && *s != '"' && *s != '\\' && *s < 0x80)
+      /* The longest run that needs no escape goes in at once. */
+      for (k = 0; (size_t)k < n && s[k] >= 0x20 && s[k] < 0x80 && s[k] != '"' && s[k] != '\\'; k++)
+	;
+      if (k > 0)
 	{
-	  buf_put (b, (const char *)s, 1);
-	  s++; n--;
+	  buf_put (b, (const char *)s, k);
+	  s += k; n -= k;
 	  continue;
 	}
       switch (*s)
