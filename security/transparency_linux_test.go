@@ -46,6 +46,9 @@ func TestInShellTransparency(t *testing.T) {
 			{name: "closed stdout", command: "/bin/echo x >&-; echo status $?", want: []string{"status 1\n"}},
 			{name: "failed start keeps the line", command: ":\n/no/such/prog", want: []string{"bash: line 2: /no/such/prog: No such file or directory"}, status: 127},
 			{name: "deleted workdir", command: "mkdir gone && cd gone && rmdir ../gone && /bin/echo ok", want: []string{"ok\n"}, program: "/bin/echo"},
+			// An escalation there is refused, and says why.
+			{name: "deleted workdir, escalation", command: "mkdir gone2 && cd gone2 && rmdir ../gone2 && /usr/bin/false; echo $?",
+				want: []string{"Execution denied: workdir ", "does not exist\n", "1\n"}},
 			{name: "deny", command: "touch " + shq(made) + "; echo $?", want: []string{"Execution denied: no touching\n", "1\n"}},
 			{name: "escalated status", command: "/usr/bin/false; echo $?", want: []string{"1\n"}, program: "/usr/bin/false"},
 			// A script without #! runs in a copy of this shell, so its
