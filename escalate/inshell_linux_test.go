@@ -120,6 +120,8 @@ func TestInShellAnswers(t *testing.T) {
 		{"trailing data", `{"action":"Run"}x`, 0, []string{"malformed answer", "after 126\n"}},
 		{"no action", `{}`, 0, []string{"malformed answer", "after 126\n"}},
 		{"two actions in Deny", `{"action":{"Deny":{},"Run":{}}}`, 0, []string{"malformed answer", "after 126\n"}},
+		{"Deny then Run", `{"action":{"Deny":{"reason":"no"}},"action":"Run"}`, 0, []string{"malformed answer", "after 126\n"}},
+		{"Run with a NUL after it", `{"action":"Run\u0000x"}`, 0, []string{"malformed answer", "after 126\n"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -502,6 +502,8 @@ json_string (j, out)
 	  if (j->end - j->p < 4 || (u = hex4 (j->p)) < 0)
 	    goto bad;
 	  j->p += 4;
+	  if (u == 0)
+	    goto bad;	/* no C string holds it: "Run\u0000x" must not read as "Run" */
 	  if (u >= 0xd800 && u <= 0xdbff && j->end - j->p >= 6 && j->p[0] == '\\' && j->p[1] == 'u'
 	      && (lo = hex4 (j->p + 2)) >= 0xdc00 && lo <= 0xdfff)
 	    {
@@ -710,11 +712,14 @@ parse_answer (p, n, a)
   first = 1;
   while ((r = json_field (&j, &first, &key)) == 1)
     {
-      if (strcmp (key, "action") == 0)
+      if (strcmp (key, "action") == 0 && a->action != A_NONE)
+	ok = 0;		/* a second action: which one would be meant? */
+      else if (strcmp (key, "action") == 0)
 	{
 	  json_ws (&j);
 	  if (j.p < j.end && *j.p == '"')
 	    {
+	      name = NULL;
 	      ok = json_string (&j, &name);
 	      if (ok && strcmp (name, "Run") == 0)
 		a->action = A_RUN;
@@ -722,10 +727,7 @@ parse_answer (p, n, a)
 		a->action = A_ESCALATE;
 	      else
 		ok = 0;
-	      if (name && ok == 0)
-		free (name);
-	      else if (name)
-		free (name);
+	      free (name);
 	    }
 	  else
 	    ok = parse_deny (&j, a);
