@@ -51,6 +51,10 @@ func TestInShellTransparency(t *testing.T) {
 				want: []string{"Execution denied: workdir ", "does not exist\n", "1\n"}},
 			{name: "deny", command: "touch " + shq(made) + "; echo $?", want: []string{"Execution denied: no touching\n", "1\n"}},
 			{name: "escalated status", command: "/usr/bin/false; echo $?", want: []string{"1\n"}, program: "/usr/bin/false"},
+			// A nested patched Bash finds the socket through the variable,
+			// also when another program starts it.
+			{name: "nested Bash", command: `/usr/bin/env "$BASH" -c 'touch ` + shq(made) + `; echo nested $?'`,
+				want: []string{"Execution denied: no touching\n", "nested 1\n"}},
 			// A script without #! runs in a copy of this shell, so its
 			// programs are decided too, also after `exec`.
 			{name: "script without #!", command: "./noshebang a",
