@@ -39,7 +39,7 @@ build:
 bash:
 	scripts/build-bash.sh --install-deps
 
-$(PATCHED_BASH): scripts/build-bash.sh scripts/bash-exec-wrapper.patch
+$(PATCHED_BASH): scripts/build-bash.sh scripts/bash-exec-wrapper.patch $(wildcard scripts/bash/*)
 	scripts/build-bash.sh --install-deps
 
 # The Bash is cached, so this rebuilds only the launcher.
