@@ -43,7 +43,7 @@ build:
 bash:
 	PREFIX=$(BASH_PREFIX) scripts/build-bash.sh --install-deps
 
-$(PATCHED_BASH): scripts/build-bash.sh scripts/bash-exec-wrapper.patch
+$(PATCHED_BASH): scripts/build-bash.sh scripts/bash-exec-wrapper.patch $(wildcard scripts/bash/*)
 	PREFIX=$(BASH_PREFIX) scripts/build-bash.sh --install-deps
 
 # The Bash is cached, so this rebuilds only the launcher.

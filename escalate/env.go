@@ -25,7 +25,10 @@ const (
 
 // ShellEnv returns the variables that wire a shell to a session: fd is the
 // number the child end has in the shell (3 when it is ExtraFiles[0]) and
-// wrapper the path of the execve wrapper.
+// wrapper the path of the execve wrapper. execgate's patched Bash moves the
+// socket to a high descriptor of its own at startup and rewrites the
+// variable to match (scripts/bash/execgate.c), so scripts keep fd 3;
+// Codex's patched Bash and the wrapper use the socket where it is named.
 func ShellEnv(fd int, wrapper string) []string {
 	return []string{
 		EnvSocket + "=" + strconv.Itoa(fd),

@@ -18,7 +18,8 @@
 #                  and fails with the command to run instead.
 #   PREFIX=DIR     install prefix (env).
 #
-# Idempotent: the build is keyed by the patch's SHA-256, the configure recipe
+# Idempotent: the build is keyed by the SHA-256 of the patch and of the files
+# it adds (scripts/bash/), the configure recipe
 # and the source identity, recorded in $PREFIX/bin/bash.stamp. A second run with
 # the same inputs does nothing. Work trees live under <repo>/build/bash-src.
 #
@@ -39,6 +40,11 @@ script_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$script_dir/.." && pwd)
 patch_file=$script_dir/bash-exec-wrapper.patch
 [ -r "$patch_file" ] || die "patch not found: $patch_file"
+# Source files the patch adds to Bash's build (the in-shell client), copied
+# into the tree before the patch is applied.
+shopt -s nullglob
+added_sources=("$script_dir"/bash/*)
+shopt -u nullglob
 
 # GNU release used when no Debian source is available. The SHA-256 was not
 # downloaded here (this network cannot reach GNU); it was cross-checked against
@@ -125,7 +131,9 @@ else
 fi
 sha256_of() { sha256_stream <"$1"; }
 
-patch_sha=$(sha256_of "$patch_file")
+# The patch's identity covers the files it adds: the patch, then each of
+# scripts/bash/ in name order (internal/testbash computes the same).
+patch_sha=$(cat "$patch_file" "${added_sources[@]}" | sha256_stream)
 recipe="v$recipe_version ${configure_flags[*]}"
 
 # Identity of a user-given source: a file by its SHA-256, a directory by the
@@ -397,6 +405,7 @@ log "source: $source_id ($tree)"
 ensure_tools gcc make patch
 
 log "applying $(basename "$patch_file")"
+if [ ${#added_sources[@]} -gt 0 ]; then cp "${added_sources[@]}" "$tree/"; fi
 patch -d "$tree" -p1 --batch --forward <"$patch_file" >&2 ||
   die "$patch_file does not apply to $source_id"
 
@@ -426,6 +435,12 @@ out=$(env -i PATH=/usr/bin:/bin PROBE_LOG="$probe_dir/log" EXEC_WRAPPER="$probe_
   "$tree/bash" -c 'unset EXEC_WRAPPER; /bin/true && /bin/echo x; :' 2>&1) || die "probe failed: $out"
 [ "$out" = x ] || die "probe: patched bash printed '$out', want 'x'"
 grep -qx '/bin/echo /bin/echo x' "$probe_dir/log" || die "probe: the wrapper did not see /bin/echo x"
+# The in-shell client (execgate.c): with CODEX_ESCALATE_SOCKET naming a
+# descriptor that is not the server's socket, a program must not run.
+status=0
+out=$(env -i PATH=/usr/bin:/bin CODEX_ESCALATE_SOCKET=3 "$tree/bash" -c '/bin/echo ran' 3</dev/null 2>&1) || status=$?
+[ "$status" = 126 ] && [[ $out == *"execgate: CODEX_ESCALATE_SOCKET=3 is not a socket"* ]] ||
+  die "probe: the in-shell client did not refuse an exec without a server (status $status, output '$out')"
 
 install -m 0755 "$tree/bash" "$bin.tmp"
 mv -f "$bin.tmp" "$bin"

@@ -528,12 +528,15 @@ func TestNoexec(t *testing.T) {
 }
 
 // Each call's Bash holds stdio and its own escalate socket, nothing else of
-// the server's, even while other calls run.
+// the server's, even while other calls run. The patched Bash keeps the
+// socket on a high descriptor of its own (10 or above, out of the scripts'
+// way) and CODEX_ESCALATE_SOCKET names it.
 func TestEngineBashDescriptors(t *testing.T) {
 	te := newTestEngine(t, "", nil)
 	ws := t.TempDir()
 	// No glob over /proc/$$/fd: reading the directory opens one more.
-	script := `for n in {0..255}; do [ -e /proc/$$/fd/$n ] && printf '%s ' $n; done; echo; readlink /proc/$$/fd/3; sleep 0.2`
+	script := `for n in {0..255}; do [ -e /proc/$$/fd/$n ] && printf '%s ' $n; done; echo; ` +
+		`readlink /proc/$$/fd/$CODEX_ESCALATE_SOCKET; echo $CODEX_ESCALATE_SOCKET; sleep 0.2`
 	results := make(chan string, 4)
 	for range 4 {
 		go func() {
@@ -549,8 +552,12 @@ func TestEngineBashDescriptors(t *testing.T) {
 	for range 4 {
 		out := <-results
 		lines := strings.Split(strings.TrimSpace(out), "\n")
-		if len(lines) != 2 || lines[0] != "0 1 2 3 " || !strings.HasPrefix(lines[1], "socket:[") {
-			t.Errorf("Bash's descriptors: %q, want 0 1 2 3 with 3 a socket", out)
+		if len(lines) != 3 || !strings.HasPrefix(lines[1], "socket:[") {
+			t.Errorf("Bash's descriptors: %q, want 0 1 2 and the socket CODEX_ESCALATE_SOCKET names", out)
+			continue
+		}
+		if fd, err := strconv.Atoi(lines[2]); err != nil || fd < 10 || lines[0] != "0 1 2 "+lines[2]+" " {
+			t.Errorf("Bash's descriptors: %q, want 0 1 2 and the socket on a descriptor of 10 or above", out)
 			continue
 		}
 		sockets[lines[1]] = true

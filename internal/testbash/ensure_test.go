@@ -83,6 +83,44 @@ func TestEnsureBuiltRunsScriptOnce(t *testing.T) {
 	}
 }
 
+// The files the patch adds to Bash's build (scripts/bash/) are part of its
+// identity, as scripts/build-bash.sh records it: editing one rebuilds.
+func TestEnsureBuiltTracksAddedSources(t *testing.T) {
+	t.Setenv("PREFIX", filepath.Join(t.TempDir(), "elsewhere"))
+	root := fakeRepo(t, strings.Replace(okScript, "sha256sum scripts/bash-exec-wrapper.patch",
+		"cat scripts/bash-exec-wrapper.patch scripts/bash/* | sha256sum", 1))
+	added := filepath.Join(root, "scripts", "bash")
+	if err := os.MkdirAll(added, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for name, body := range map[string]string{"client.c": "int x;\n", "client.h": "extern int x;\n"} {
+		if err := os.WriteFile(filepath.Join(added, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	runs := func() int {
+		b, _ := os.ReadFile(filepath.Join(root, "runs.log"))
+		return strings.Count(string(b), "run")
+	}
+	for range 2 {
+		if _, err := ensureBuilt(t.Context(), root); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := runs(); n != 1 {
+		t.Fatalf("build script ran %d times, want 1 (the stamp should match the patch and its sources)", n)
+	}
+	if err := os.WriteFile(filepath.Join(added, "client.c"), []byte("int y;\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ensureBuilt(t.Context(), root); err != nil {
+		t.Fatal(err)
+	}
+	if n := runs(); n != 2 {
+		t.Errorf("after an added source changed the build script ran %d times in all, want 2", n)
+	}
+}
+
 func TestEnsureBuiltReportsFailures(t *testing.T) {
 	tests := []struct {
 		name   string

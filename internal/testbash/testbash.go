@@ -138,15 +138,37 @@ func runBuild(ctx context.Context, root string) (string, error) {
 	return p, nil
 }
 
-// stampMatches reports whether the build stamp records the patch's SHA-256.
-// A missing stamp or patch is "no match" for the stamp, an error for the patch.
-func stampMatches(stampPath, patchPath string) (bool, error) {
+// patchIdentity is the SHA-256 scripts/build-bash.sh records for the patch:
+// of the patch followed by the files it adds to Bash's build (the bash/
+// directory beside it, in name order).
+func patchIdentity(patchPath string) (string, error) {
+	h := sha256.New()
 	patch, err := os.ReadFile(patchPath)
 	if err != nil {
-		return false, fmt.Errorf("reading patch: %w", err)
+		return "", fmt.Errorf("reading patch: %w", err)
 	}
-	sum := sha256.Sum256(patch)
-	want := hex.EncodeToString(sum[:])
+	h.Write(patch)
+	added, err := filepath.Glob(filepath.Join(filepath.Dir(patchPath), "bash", "*"))
+	if err != nil {
+		return "", fmt.Errorf("listing the patch's added sources: %w", err)
+	}
+	for _, p := range added { // Glob sorts by name
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return "", fmt.Errorf("reading the patch's added source: %w", err)
+		}
+		h.Write(b)
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// stampMatches reports whether the build stamp records the patch's identity.
+// A missing stamp or patch is "no match" for the stamp, an error for the patch.
+func stampMatches(stampPath, patchPath string) (bool, error) {
+	want, err := patchIdentity(patchPath)
+	if err != nil {
+		return false, err
+	}
 
 	f, err := os.Open(stampPath)
 	if errors.Is(err, os.ErrNotExist) {
