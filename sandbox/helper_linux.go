@@ -81,7 +81,7 @@ func runSpec(h helperSpec, argv []string) int {
 // confineSelf pins the paths Landlock will grant, sets up the namespaces
 // when h has them, and confines this process.
 func confineSelf(h helperSpec) error {
-	if !h.Namespaces && len(h.Mounts) > 0 {
+	if !h.Namespaces && (len(h.Mounts) > 0 || h.Shell != nil) {
 		return errors.New("bad spec: mounts without namespaces")
 	}
 	pinned, err := pinRoots(h.Roots)
@@ -133,6 +133,9 @@ func (g grants) close() {
 // still reach the writable one).
 func setupNamespaces(h helperSpec, pinned []pinnedRoot) error {
 	if err := applyMounts(h.Mounts, pinned); err != nil {
+		return err
+	}
+	if err := mountShell(h.Shell); err != nil {
 		return err
 	}
 	if h.Proc {

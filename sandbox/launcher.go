@@ -98,7 +98,12 @@ func (l *Launcher) helperSpec(spec Spec, argv []string) (helperSpec, error) {
 	if err != nil {
 		return helperSpec{}, err
 	}
+	var shell *shellMount
+	if o.namespaces {
+		shell = nestedShell(spec.Shell, lay.Roots)
+	}
 	return helperSpec{
+		Shell:       shell,
 		Mode:        spec.Policy.Mode,
 		Network:     spec.Policy.Network(),
 		Read:        lay.Read,

@@ -56,6 +56,7 @@ type launchRequest struct {
 	LeakFD       bool   // let the helper inherit a stray fd, as a careless server might
 	Spare        bool   // run the command in a spare helper started ahead (Prepare)
 	Programs     []string
+	Shell        string // the patched Bash to mount over the system's
 	Argv         []string
 }
 
@@ -82,7 +83,7 @@ func launchMain(args []string) int {
 	if req.NoNamespaces {
 		l.caps.Namespaces = false
 	}
-	spec := Spec{Policy: req.Policy, Workspace: req.Workspace, TmpDir: req.TmpDir, Programs: req.Programs, landlockABI: req.LandlockABI}
+	spec := Spec{Policy: req.Policy, Workspace: req.Workspace, TmpDir: req.TmpDir, Programs: req.Programs, Shell: req.Shell, landlockABI: req.LandlockABI}
 	if req.Spare {
 		l.Prepare(spec)
 		if err := waitForSpare(l, spec); err != nil {

@@ -37,6 +37,9 @@ func (e *engine) Exec(ctx context.Context, call *Call) (Outcome, error) {
 	}
 	log := e.callLog(call)
 	spec, notes := e.spec(call, log)
+	if spec.Policy.Sandboxed() && !e.launcher.Capabilities().Namespaces {
+		notes = append(notes, NoteNestedBashUnpatched)
+	}
 	defer e.prepareSpare(spec)
 	var lay *sandbox.Layout
 	if spec.Policy.Profile != nil {
@@ -243,7 +246,7 @@ func (e *engine) spec(call *Call, log *slog.Logger) (spec sandbox.Spec, notes []
 		})
 	}
 	spec = sandbox.Spec{Policy: pol, Workspace: ws[0], TmpDir: os.Getenv("TMPDIR"), Programs: []string{e.bash.Path, e.wrapper},
-		KernelGate: !e.opts.NoKernelGate}
+		Shell: e.bash.Path, KernelGate: !e.opts.NoKernelGate}
 	return spec, notes
 }
 
