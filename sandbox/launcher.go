@@ -13,6 +13,7 @@ type Launcher struct {
 	// NamespaceLauncher).
 	nsexec string
 	caps   Capabilities
+	pids   pidsBound // the bound on each call's processes
 
 	spares sparePool // helpers started ahead of calls (see Prepare)
 	// observe, if set, learns every started call's Protection (Observe).
@@ -40,6 +41,7 @@ func NewLauncher(self string, log *slog.Logger, opts ...Option) *Launcher {
 		o(l)
 	}
 	l.caps = probe(self, l.nsexec)
+	l.probePids()
 	if l.nsexec != "" && !l.caps.Namespaces {
 		// Perhaps only the launcher fails here: then os/exec makes the
 		// namespaces, and the failure is logged.
@@ -111,6 +113,7 @@ func (l *Launcher) helperSpec(spec Spec, argv []string) (helperSpec, error) {
 		WriteFiles:  lay.WriteFiles,
 		Mounts:      lay.mounts,
 		Namespaces:  o.namespaces,
+		MaxProcs:    l.pids.max,
 		Proc:        l.caps.ProcMount,
 		LandlockABI: spec.landlockABI,
 		Gate:        spec.KernelGate,

@@ -58,6 +58,14 @@ type helperSpec struct {
 	Stage2 bool `json:"stage2,omitempty"`
 	// Gate asks for the kernel gate (Spec.KernelGate).
 	Gate bool `json:"gate,omitempty"`
+	// MaxProcs bounds the call's processes and threads (0: no bound),
+	// in PidsCgroup when set (the helper joins it first), and with
+	// RLIMIT_NPROC in the call's user namespace.
+	MaxProcs   int    `json:"nproc,omitempty"`
+	PidsCgroup string `json:"pids,omitempty"`
+	// PidsHome is the cgroup the helper starts in, which it returns to
+	// once the program has started in PidsCgroup.
+	PidsHome string `json:"pidshome,omitempty"`
 	// LandlockABI overrides the kernel's ABI when non-zero (tests).
 	LandlockABI int `json:"abi,omitempty"`
 }

@@ -152,7 +152,9 @@ func (e *engine) Exec(ctx context.Context, call *Call) (Outcome, error) {
 		defer stdin.Close()
 	}
 	argv := append([]string{e.bash.Path}, args...)
-	start := func(out *os.File) (*exec.Cmd, error) {
+	var helper *exec.Cmd
+	start := func(out *os.File) (cmd *exec.Cmd, err error) {
+		defer func() { helper = cmd }()
 		return e.launcher.Start(helperCtx, spec, argv, sandbox.Proc{
 			Dir:    call.Workdir,
 			Env:    e.callEnv(bashEnv),
@@ -163,6 +165,11 @@ func (e *engine) Exec(ctx context.Context, call *Call) (Outcome, error) {
 		})
 	}
 	oc, err := runCall(ctx, call, start, sess, stopHelper)
+	if helper != nil {
+		if n := e.launcher.ProcessStartsRefused(helper); n > 0 {
+			notes = append(notes, fmt.Sprintf("the call reached its limit of %d processes (max_processes): %d process starts were refused", e.opts.MaxProcesses, n))
+		}
+	}
 	if err == nil {
 		oc.Note = joinNotes(append(append(notes, gate.note(spec)), oc.Note)...)
 	}

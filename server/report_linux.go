@@ -99,6 +99,7 @@ func (e *engine) report(w io.Writer) {
 	}
 	_ = sandbox.Report(w, caps)
 	e.reportNestedBash(w)
+	fmt.Fprintf(w, "process bound:      %s\n\n", e.launcher.ProcessBound())
 	e.reportDangerous(w)
 	e.reportRepoTrust(w)
 }

@@ -1,0 +1,334 @@
+package sandbox
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+
+	"golang.org/x/sys/unix"
+)
+
+// cgroupSet is the pids cgroups a launcher made, one per helper, removed
+// once empty (the next time one is made, and on Close).
+type cgroupSet struct {
+	mu   sync.Mutex
+	seq  uint64
+	made []string
+	of   map[*exec.Cmd]string // the cgroup of each started helper, until asked about
+}
+
+// probePids finds where l can make pids cgroups.
+func (l *Launcher) probePids() {
+	b := &l.pids
+	b.root = os.Geteuid() == 0
+	if b.max == 0 {
+		return
+	}
+	dir, err := ownPidsCgroup()
+	if err == nil {
+		var probe string
+		if probe, err = b.makeGroup(dir, "probe"); err == nil {
+			err = unix.Rmdir(probe)
+		}
+	}
+	if err != nil {
+		b.cgroupErr = "no pids cgroup: " + err.Error()
+		return
+	}
+	b.cgroup = dir
+}
+
+// newGroup makes a fresh pids cgroup for one helper, after removing the
+// empty ones earlier helpers left; "" when there is no cgroup to make.
+func (b *pidsBound) newGroup() (string, error) {
+	if b.cgroup == "" || b.max == 0 {
+		return "", nil
+	}
+	b.groups.mu.Lock()
+	b.groups.seq++
+	name := strconv.FormatUint(b.groups.seq, 10)
+	b.groups.mu.Unlock()
+	b.sweep()
+	dir, err := b.makeGroup(b.cgroup, name)
+	if err != nil {
+		return "", fmt.Errorf("sandbox: pids cgroup for the call: %w", err)
+	}
+	b.groups.mu.Lock()
+	b.groups.made = append(b.groups.made, dir)
+	b.groups.mu.Unlock()
+	return dir, nil
+}
+
+// makeGroup makes parent/execgate-PID-name with pids.max set.
+func (b *pidsBound) makeGroup(parent, name string) (string, error) {
+	dir := filepath.Join(parent, fmt.Sprintf("execgate-%d-%s", os.Getpid(), name))
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		return "", err
+	}
+	// A cgroup v2 child has the pids controller only when its parent
+	// hands it down; v1 children always have it.
+	if err := os.WriteFile(filepath.Join(dir, "pids.max"), []byte(strconv.Itoa(b.max)), 0); err != nil {
+		unix.Rmdir(dir)
+		return "", fmt.Errorf("set %s/pids.max: %w", dir, err)
+	}
+	return dir, nil
+}
+
+// sweep removes the cgroups whose helpers are gone (rmdir fails on one
+// that still has processes).
+func (b *pidsBound) sweep() {
+	b.groups.mu.Lock()
+	defer b.groups.mu.Unlock()
+	asked := map[string]bool{}
+	for _, d := range b.groups.of {
+		asked[d] = true // its count is still to be read
+	}
+	kept := b.groups.made[:0]
+	for _, d := range b.groups.made {
+		if asked[d] {
+			kept = append(kept, d)
+			continue
+		}
+		if err := unix.Rmdir(d); err != nil && !errors.Is(err, unix.ENOENT) {
+			kept = append(kept, d)
+		}
+	}
+	b.groups.made = kept
+}
+
+// ownPidsCgroup is the directory of this process's pids cgroup: the v1
+// pids hierarchy's, else the unified (v2) one's.
+func ownPidsCgroup() (string, error) {
+	data, err := os.ReadFile("/proc/self/cgroup")
+	if err != nil {
+		return "", err
+	}
+	var v1, v2 string
+	haveV1, haveV2 := false, false
+	for _, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+		parts := strings.SplitN(line, ":", 3)
+		if len(parts) != 3 {
+			continue
+		}
+		switch {
+		case parts[0] == "0" && parts[1] == "":
+			v2, haveV2 = parts[2], true
+		case hasField(parts[1], "pids"):
+			v1, haveV1 = parts[2], true
+		}
+	}
+	mounts, err := cgroupMounts()
+	if err != nil {
+		return "", err
+	}
+	switch {
+	case haveV1 && mounts.v1 != "":
+		return mountedPath(mounts.v1, mounts.v1Root, v1)
+	case haveV2 && mounts.v2 != "":
+		return mountedPath(mounts.v2, mounts.v2Root, v2)
+	}
+	return "", errors.New("no pids controller is mounted")
+}
+
+func hasField(list, name string) bool {
+	for _, f := range strings.Split(list, ",") {
+		if f == name {
+			return true
+		}
+	}
+	return false
+}
+
+// mountedPath is the directory of cgroup path under a hierarchy mounted at
+// mnt whose root is root (a container may see a subtree only).
+func mountedPath(mnt, root, path string) (string, error) {
+	rel, err := filepath.Rel(root, path)
+	if err != nil || !filepath.IsLocal(rel) {
+		return "", fmt.Errorf("our cgroup %s is outside the mounted hierarchy %s", path, root)
+	}
+	return filepath.Join(mnt, rel), nil
+}
+
+type cgroupMountInfo struct {
+	v1, v1Root, v2, v2Root string
+}
+
+// cgroupMounts finds the v1 pids hierarchy and the v2 one in mountinfo.
+func cgroupMounts() (cgroupMountInfo, error) {
+	var m cgroupMountInfo
+	f, err := os.Open("/proc/self/mountinfo")
+	if err != nil {
+		return m, err
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		// ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTS [OPTIONAL...] - FSTYPE SOURCE SUPEROPTS
+		pre, post, ok := strings.Cut(sc.Text(), " - ")
+		if !ok {
+			continue
+		}
+		pf, qf := strings.Fields(pre), strings.Fields(post)
+		if len(pf) < 5 || len(qf) < 3 {
+			continue
+		}
+		root, mnt := unescapeMount(pf[3]), unescapeMount(pf[4])
+		switch {
+		case qf[0] == "cgroup" && hasField(qf[2], "pids") && m.v1 == "":
+			m.v1, m.v1Root = mnt, root
+		case qf[0] == "cgroup2" && m.v2 == "":
+			m.v2, m.v2Root = mnt, root
+		}
+	}
+	return m, sc.Err()
+}
+
+// unescapeMount undoes mountinfo's octal escapes (\040 for a space).
+func unescapeMount(s string) string {
+	if !strings.Contains(s, `\`) {
+		return s
+	}
+	var out bytes.Buffer
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\\' && i+3 < len(s) {
+			if n, err := strconv.ParseUint(s[i+1:i+4], 8, 8); err == nil {
+				out.WriteByte(byte(n))
+				i += 3
+				continue
+			}
+		}
+		out.WriteByte(s[i])
+	}
+	return out.String()
+}
+
+// close removes the cgroups left (their helpers must be gone).
+func (b *pidsBound) close() {
+	b.groups.mu.Lock()
+	b.groups.of = nil
+	b.groups.mu.Unlock()
+	b.sweep()
+}
+
+// processBound is what the helper applies to the program it starts.
+type processBound struct {
+	max int
+	// cgroup and home are the cgroup.procs files, opened before Landlock
+	// forbids it, of the call's pids cgroup and of the one the helper
+	// started in (the server's), which it returns to; -1 without.
+	cgroup, home int
+	// rlimit: set RLIMIT_NPROC, which counts in the call's own user
+	// namespace only (Linux 5.14; earlier kernels count the user's
+	// processes everywhere, a bound still).
+	rlimit bool
+}
+
+// openBound opens what the bound of h needs; it runs before the helper
+// confines itself.
+func openBound(h helperSpec) (processBound, error) {
+	b := processBound{max: h.MaxProcs, cgroup: -1, home: -1, rlimit: h.MaxProcs > 0 && h.Namespaces}
+	if h.PidsCgroup == "" || h.Stage2 {
+		return b, nil
+	}
+	var err error
+	if b.cgroup, err = unix.Open(filepath.Join(h.PidsCgroup, "cgroup.procs"), unix.O_WRONLY|unix.O_CLOEXEC, 0); err != nil {
+		return b, fmt.Errorf("the call's pids cgroup %s: %w", h.PidsCgroup, err)
+	}
+	if b.home, err = unix.Open(filepath.Join(h.PidsHome, "cgroup.procs"), unix.O_WRONLY|unix.O_CLOEXEC, 0); err != nil {
+		unix.Close(b.cgroup)
+		return b, fmt.Errorf("the helper's own pids cgroup %s: %w", h.PidsHome, err)
+	}
+	return b, nil
+}
+
+// start runs start (a fork and exec of the program) inside the bound.
+// The helper joins the call's cgroup only for the fork, which the program
+// inherits, and then goes back: nothing of the call runs yet during that
+// moment, and afterwards a full cgroup cannot keep the helper (a Go
+// program, which starts threads when it needs them) from working, and so
+// from ending the call. RLIMIT_NPROC is the helper's too: the hard limit,
+// which the program must not raise again, cannot be raised back without
+// privileges, and the program cannot get it any other way. The helper's
+// threads are up before the program starts.
+func (b processBound) start(start func() (int, error)) (int, error) {
+	if b.cgroup >= 0 {
+		if err := joinCgroup(b.cgroup); err != nil {
+			return 0, fmt.Errorf("join the call's pids cgroup: %w", err)
+		}
+	}
+	if b.rlimit {
+		lim := unix.Rlimit{Cur: uint64(b.max), Max: uint64(b.max)}
+		if err := unix.Setrlimit(unix.RLIMIT_NPROC, &lim); err != nil {
+			return 0, fmt.Errorf("setrlimit(RLIMIT_NPROC, %d): %w", b.max, err)
+		}
+	}
+	pid, err := start()
+	if b.cgroup >= 0 {
+		if jerr := joinCgroup(b.home); jerr != nil && err == nil {
+			err = fmt.Errorf("leave the call's pids cgroup: %w", jerr)
+		}
+	}
+	if err != nil && pid > 0 {
+		_ = unix.Kill(pid, unix.SIGKILL)
+	}
+	return pid, err
+}
+
+// joinCgroup moves this process into the cgroup whose cgroup.procs is
+// open as fd.
+func joinCgroup(fd int) error {
+	_, err := unix.Write(fd, []byte("0"))
+	return err
+}
+
+// refused is how many process starts the pids cgroup dir refused.
+func refused(dir string) int {
+	data, err := os.ReadFile(filepath.Join(dir, "pids.events"))
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if v, ok := strings.CutPrefix(line, "max "); ok {
+			n, _ := strconv.Atoi(v)
+			return n
+		}
+	}
+	return 0
+}
+
+// attach remembers that cmd is the helper in the cgroup dir.
+func (b *pidsBound) attach(dir string, cmd *exec.Cmd) {
+	if dir == "" {
+		return
+	}
+	b.groups.mu.Lock()
+	defer b.groups.mu.Unlock()
+	if b.groups.of == nil {
+		b.groups.of = map[*exec.Cmd]string{}
+	}
+	b.groups.of[cmd] = dir
+}
+
+// ProcessStartsRefused is how many process starts the bound refused in
+// the call cmd runs (a command Start returned, once it has been waited
+// for). It counts with a pids cgroup only: RLIMIT_NPROC keeps no count,
+// and there the script's own errors (fork: Resource temporarily
+// unavailable) are what tells.
+func (l *Launcher) ProcessStartsRefused(cmd *exec.Cmd) int {
+	b := &l.pids
+	b.groups.mu.Lock()
+	dir, ok := b.groups.of[cmd]
+	delete(b.groups.of, cmd)
+	b.groups.mu.Unlock()
+	if !ok {
+		return 0
+	}
+	return refused(dir)
+}
