@@ -114,6 +114,7 @@ func (l *Launcher) helperSpec(spec Spec, argv []string) (helperSpec, error) {
 		Mounts:      lay.mounts,
 		Namespaces:  o.namespaces,
 		MaxProcs:    l.pids.max,
+		NProc:       o.namespaces && l.pids.rlimit(l.caps),
 		Proc:        l.caps.ProcMount,
 		LandlockABI: spec.landlockABI,
 		Gate:        spec.KernelGate,

@@ -24,8 +24,10 @@ func (l *Launcher) ProcessBound() string {
 		return "none (max_processes = 0)"
 	case b.cgroup != "":
 		return fmt.Sprintf("%d per call (a pids cgroup of its own under %s)", b.max, b.cgroup)
-	case l.caps.Namespaces && !b.root:
+	case b.rlimit(l.caps):
 		return fmt.Sprintf("%d per call (RLIMIT_NPROC, counted in the call's own user namespace; %s)", b.max, b.cgroupErr)
+	case l.caps.Namespaces && b.oldKernel:
+		return fmt.Sprintf("NONE: RLIMIT_NPROC counts every process of this user before Linux 5.14, and no pids cgroup can be made (%s)", b.cgroupErr)
 	case l.caps.Namespaces:
 		return fmt.Sprintf("NONE: RLIMIT_NPROC does not apply to root, and no pids cgroup can be made (%s)", b.cgroupErr)
 	default:
@@ -45,5 +47,15 @@ type pidsBound struct {
 	cgroup    string
 	cgroupErr string
 	root      bool // the sandbox runs as root, whom RLIMIT_NPROC exempts
+	// oldKernel: before Linux 5.14 RLIMIT_NPROC counts all the user's
+	// processes, not the namespace's: a call could not start anything
+	// while the user has max processes elsewhere.
+	oldKernel bool
 	groups    cgroupSet
+}
+
+// rlimit reports whether calls get RLIMIT_NPROC: when there is no cgroup,
+// in their own user namespace, on Linux 5.14 or later, not as root.
+func (b *pidsBound) rlimit(c Capabilities) bool {
+	return b.max > 0 && b.cgroup == "" && c.Namespaces && !b.root && !b.oldKernel
 }

@@ -28,6 +28,7 @@ type cgroupSet struct {
 func (l *Launcher) probePids() {
 	b := &l.pids
 	b.root = os.Geteuid() == 0
+	b.oldKernel = !kernelAtLeast(5, 14)
 	if b.max == 0 {
 		return
 	}
@@ -233,7 +234,7 @@ type processBound struct {
 // openBound opens what the bound of h needs; it runs before the helper
 // confines itself.
 func openBound(h helperSpec) (processBound, error) {
-	b := processBound{max: h.MaxProcs, cgroup: -1, home: -1, rlimit: h.MaxProcs > 0 && h.Namespaces}
+	b := processBound{max: h.MaxProcs, cgroup: -1, home: -1, rlimit: h.MaxProcs > 0 && h.Namespaces && h.NProc}
 	if h.PidsCgroup == "" || h.Stage2 {
 		return b, nil
 	}
@@ -331,4 +332,17 @@ func (l *Launcher) ProcessStartsRefused(cmd *exec.Cmd) int {
 		return 0
 	}
 	return refused(dir)
+}
+
+// kernelAtLeast reports whether the running kernel is major.minor or later.
+func kernelAtLeast(major, minor int) bool {
+	var u unix.Utsname
+	if err := unix.Uname(&u); err != nil {
+		return false
+	}
+	var ma, mi int
+	if _, err := fmt.Sscanf(unix.ByteSliceToString(u.Release[:]), "%d.%d", &ma, &mi); err != nil {
+		return false
+	}
+	return ma > major || ma == major && mi >= minor
 }

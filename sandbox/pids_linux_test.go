@@ -34,7 +34,11 @@ func TestProcessBoundReport(t *testing.T) {
 		{&Launcher{caps: Capabilities{Namespaces: true}, pids: pidsBound{max: 64}}, "64 per call (RLIMIT_NPROC"},
 		{&Launcher{caps: Capabilities{Namespaces: true}, pids: pidsBound{max: 64, root: true}}, "NONE: RLIMIT_NPROC does not apply to root"},
 		{&Launcher{pids: pidsBound{max: 64}}, "NONE: RLIMIT_NPROC would count every process of this user"},
+		{&Launcher{caps: Capabilities{Namespaces: true}, pids: pidsBound{max: 64, oldKernel: true}}, "NONE: RLIMIT_NPROC counts every process of this user before Linux 5.14"},
 	} {
+		if !kernelAtLeast(2, 6) || kernelAtLeast(99, 0) {
+			t.Fatal("kernelAtLeast is wrong")
+		}
 		if got := tc.l.ProcessBound(); !strings.HasPrefix(got, tc.want) {
 			t.Errorf("ProcessBound() = %q, want %q...", got, tc.want)
 		}

@@ -63,6 +63,9 @@ type helperSpec struct {
 	// RLIMIT_NPROC in the call's user namespace.
 	MaxProcs   int    `json:"nproc,omitempty"`
 	PidsCgroup string `json:"pids,omitempty"`
+	// NProc: bound with RLIMIT_NPROC too (in the helper's own user
+	// namespace, on Linux 5.14 or later).
+	NProc bool `json:"rlimit,omitempty"`
 	// PidsHome is the cgroup the helper starts in, which it returns to
 	// once the program has started in PidsCgroup.
 	PidsHome string `json:"pidshome,omitempty"`
