@@ -35,11 +35,11 @@ func TestForkBombIsBounded(t *testing.T) {
 		if strings.HasPrefix(bound, "NONE") {
 			t.Skipf("no way to bound a call's processes for %s here: %s", u.name, bound)
 		}
-		// sleep 1000.25 marks the call's pid namespace for the watcher.
-		const marker = "1000.25"
-		watch := watchNamespace(t, "sleep\x00"+marker+"\x00")
-		// The bomb first tries to lift the bound it may see (ulimit -u).
-		res := w.callFor(t, "ulimit -u unlimited 2>/dev/null; sleep "+marker+" & bomb() { bomb | bomb & }; bomb; wait", 8*time.Second)
+		watch := watchCalls(t, w.serverPid)
+		// The bomb first tries to lift the bound it may see (ulimit -u);
+		// the sleep keeps Bash, and so the call, alive until its timeout
+		// (the bomb's processes die with the call's Bash).
+		res := w.callFor(t, "ulimit -u unlimited 2>/dev/null; sleep 60 & bomb() { bomb | bomb & }; bomb; wait", 8*time.Second)
 		peak, ns := watch()
 		t.Logf("fork bomb as %s: at most %d processes in the call's pid namespace (bound %d); timed out %v; note %q; output %d bytes, ends with %q",
 			u.name, peak, forkBombBound, res.TimedOut, res.Note, len(res.Output), tail(res.Output, 300))
@@ -104,13 +104,13 @@ func (w *world) callFor(t *testing.T, command string, timeout time.Duration) she
 	return out
 }
 
-// watchNamespace polls the host's processes until stopped: it finds the
-// pid namespace of the process whose command line is cmdline and records
-// the most processes seen in it at once. Stopping returns that peak and
-// the namespace ("" if never found).
-func watchNamespace(t *testing.T, cmdline string) func() (int, string) {
+// watchCalls polls the host's processes until stopped, recording for each
+// pid namespace whose init (the sandbox helper) descends from the server
+// the most processes seen in it at once. Stopping returns the largest such
+// peak and its namespace ("" if none was seen).
+func watchCalls(t *testing.T, serverPid int) func() (int, string) {
 	var mu sync.Mutex
-	peak, ns := 0, ""
+	peaks := map[string]int{}
 	done := make(chan struct{})
 	stopped := make(chan struct{})
 	go func() {
@@ -121,18 +121,11 @@ func watchNamespace(t *testing.T, cmdline string) func() (int, string) {
 				return
 			case <-time.After(100 * time.Millisecond):
 			}
+			counts := callNamespaces(serverPid)
 			mu.Lock()
-			cur := ns
-			mu.Unlock()
-			if cur == "" {
-				cur = findNamespace(cmdline)
+			for ns, n := range counts {
+				peaks[ns] = max(peaks[ns], n)
 			}
-			if cur == "" {
-				continue
-			}
-			n := countInNamespace(cur)
-			mu.Lock()
-			ns, peak = cur, max(peak, n)
 			mu.Unlock()
 		}
 	}()
@@ -141,24 +134,75 @@ func watchNamespace(t *testing.T, cmdline string) func() (int, string) {
 		<-stopped
 		mu.Lock()
 		defer mu.Unlock()
+		peak, ns := 0, ""
+		for k, n := range peaks {
+			if n > peak {
+				peak, ns = n, k
+			}
+		}
 		return peak, ns
 	}
 }
 
-// findNamespace is the pid namespace of a process with cmdline.
-func findNamespace(cmdline string) string {
+// callNamespaces counts the host's processes in each pid namespace whose
+// init descends from serverPid.
+func callNamespaces(serverPid int) map[string]int {
+	type proc struct {
+		ppid int
+		init bool // pid 1 of its namespace
+		ns   string
+	}
+	procs := map[int]proc{}
 	ents, _ := os.ReadDir("/proc")
 	for _, e := range ents {
-		if _, err := strconv.Atoi(e.Name()); err != nil {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
 			continue
 		}
-		if b, err := os.ReadFile("/proc/" + e.Name() + "/cmdline"); err == nil && string(b) == cmdline {
-			if l, err := os.Readlink("/proc/" + e.Name() + "/ns/pid"); err == nil {
-				return l
+		b, err := os.ReadFile("/proc/" + e.Name() + "/status")
+		if err != nil {
+			continue
+		}
+		var p proc
+		for _, line := range strings.Split(string(b), "\n") {
+			if v, ok := strings.CutPrefix(line, "PPid:"); ok {
+				p.ppid, _ = strconv.Atoi(strings.TrimSpace(v))
+			}
+			if v, ok := strings.CutPrefix(line, "NSpid:"); ok {
+				f := strings.Fields(v)
+				p.init = len(f) > 1 && f[len(f)-1] == "1"
 			}
 		}
+		if p.ns, err = os.Readlink("/proc/" + e.Name() + "/ns/pid"); err == nil {
+			procs[pid] = p
+		}
 	}
-	return ""
+	fromServer := func(pid int) bool {
+		for range 8 {
+			p, ok := procs[pid]
+			if !ok {
+				return false
+			}
+			if p.ppid == serverPid {
+				return true
+			}
+			pid = p.ppid
+		}
+		return false
+	}
+	calls := map[string]bool{}
+	for pid, p := range procs {
+		if p.init && fromServer(pid) {
+			calls[p.ns] = true
+		}
+	}
+	counts := map[string]int{}
+	for _, p := range procs {
+		if calls[p.ns] {
+			counts[p.ns]++
+		}
+	}
+	return counts
 }
 
 // countInNamespace counts the host's processes in pid namespace ns.
