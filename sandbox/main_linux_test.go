@@ -57,7 +57,9 @@ type launchRequest struct {
 	Spare        bool   // run the command in a spare helper started ahead (Prepare)
 	Programs     []string
 	Shell        string // the patched Bash to mount over the system's
-	Argv         []string
+	MaxProcs     int    // MaxProcesses; the launcher then reports refused starts and its cgroups
+
+	Argv []string
 }
 
 func launchMain(args []string) int {
@@ -75,7 +77,7 @@ func launchMain(args []string) int {
 		fmt.Fprintln(os.Stderr, "launch:", err)
 		return 200
 	}
-	l := NewLauncher(self, nil, NamespaceLauncher(req.NsExec))
+	l := NewLauncher(self, nil, NamespaceLauncher(req.NsExec), MaxProcesses(req.MaxProcs))
 	if req.NsExec != "" && l.nsexec == "" && !req.NoNamespaces {
 		fmt.Fprintln(os.Stderr, "launch: the namespace launcher failed its probe")
 		return 202
@@ -140,6 +142,11 @@ func launchMain(args []string) int {
 		err = interruptAfterLine(cmd, out)
 	} else {
 		err = cmd.Wait()
+	}
+	if req.MaxProcs > 0 {
+		fmt.Fprintf(os.Stderr, "launch: bound %q, refused %d\n", l.ProcessBound(), l.ProcessStartsRefused(cmd))
+		l.Close()
+		fmt.Fprintf(os.Stderr, "launch: cgroups left %d\n", len(leftCgroups(l)))
 	}
 	if ee, ok := err.(*exec.ExitError); ok {
 		return ee.ExitCode()

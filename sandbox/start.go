@@ -52,6 +52,7 @@ func (l *Launcher) Start(ctx context.Context, spec Spec, argv []string, p Proc) 
 	}
 	cmd, err := l.command(ctx, h, argv)
 	if err != nil {
+		l.pids.release(h.PidsCgroup)
 		return nil, err
 	}
 	cmd.Dir, cmd.Env = p.Dir, p.Env
@@ -70,6 +71,7 @@ func (l *Launcher) Start(ctx context.Context, spec Spec, argv []string, p Proc) 
 		cmd.ExtraFiles = []*os.File{p.Extra}
 	}
 	if err := cmd.Start(); err != nil {
+		l.pids.release(h.PidsCgroup)
 		return nil, fmt.Errorf("starting the sandbox helper %s: %w", cmd.Path, err)
 	}
 	l.pids.attach(h.PidsCgroup, cmd)
