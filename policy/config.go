@@ -66,6 +66,9 @@ type ExecgateConfig struct {
 	// confined or not, and lets an allow rule decide alone, as Codex 0.97
 	// does ("" when unset).
 	DangerousCommands string
+	// MaxProcesses bounds the processes and threads of one call's sandbox
+	// (nil: unset; 0: no bound).
+	MaxProcesses *int64
 }
 
 // TrustLevel returns the configured trust level of a project directory.
@@ -167,9 +170,14 @@ func ParseConfig(name string, data []byte) (*Config, []string, error) {
 		default:
 			d.fail("execgate.dangerous_commands", fmt.Sprintf("unknown value %q (want confine or ask)", e.DangerousCommands))
 		}
+		var maxProcs int64 = -1
+		d.integer(t, "execgate", "max_processes", &maxProcs)
+		if maxProcs >= 0 {
+			e.MaxProcesses = &maxProcs
+		}
 		d.unknown(t, "execgate", "bash", "execve_wrapper", "preserve_program_paths", "rules", "timeout_ms",
 			"max_output_bytes", "prompt_timeout_ms", "audit_log", "log_level", "network", "escalated_env_allow",
-			"repository_programs", "untrusted_repository", "dangerous_commands")
+			"repository_programs", "untrusted_repository", "dangerous_commands", "max_processes")
 		switch e.LogLevel {
 		case "", "debug", "info", "warn", "error":
 		default:

@@ -41,6 +41,7 @@ network = false
 escalated_env_allow = ["PATH", "HOME", "LC_*"]
 untrusted_repository = "ask"
 dangerous_commands = "ask"
+max_processes = 0
 colour = "always"
 
 [execgate.repository_programs]
@@ -52,6 +53,7 @@ make = "workdir"
 		t.Fatal(err)
 	}
 	no := false
+	var unbounded int64
 	want := &Config{
 		SandboxMode: "workspace-write",
 		SandboxWorkspaceWrite: SandboxWorkspaceWrite{
@@ -66,6 +68,7 @@ make = "workdir"
 			EscalatedEnvAllow:   []string{"PATH", "HOME", "LC_*"},
 			UntrustedRepository: "ask",
 			DangerousCommands:   "ask",
+			MaxProcesses:        &unbounded,
 			RepositoryPrograms:  map[string]string{"make": "workdir", "npm*": "workdir"},
 		},
 	}
@@ -93,6 +96,8 @@ func TestParseConfigErrors(t *testing.T) {
 		{`sandbox_mode = "yolo"`, `sandbox_mode: unknown sandbox mode "yolo"`},
 		{"[execgate]\ntimeout_ms = \"10s\"", "execgate.timeout_ms: expected an integer, got a string"},
 		{"[execgate]\ntimeout_ms = -1", "execgate.timeout_ms: must not be negative"},
+		{"[execgate]\nmax_processes = -1", "execgate.max_processes: must not be negative"},
+		{"[execgate]\nmax_processes = \"many\"", "execgate.max_processes: expected an integer, got a string"},
 		{"[execgate]\nrules = \"/x.rules\"", "execgate.rules: expected an array of strings, got a string"},
 		{"[execgate]\nrules = [\"a\", 1]", "execgate.rules[1]: expected a string, got an integer"},
 		{"[execgate]\nescalated_env_allow = \"PATH\"", "execgate.escalated_env_allow: expected an array of strings, got a string"},

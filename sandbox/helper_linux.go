@@ -42,6 +42,10 @@ func runSpec(h helperSpec, argv []string) int {
 	if err := closeExtraFDs(); err != nil {
 		return helperFail(err)
 	}
+	bound, err := openBound(h)
+	if err != nil {
+		return helperFail(err)
+	}
 	switch {
 	case h.Stage2:
 		if err := confineSelf(h); err != nil {
@@ -54,12 +58,12 @@ func runSpec(h helperSpec, argv []string) int {
 		}
 		// pid 1 of the namespace: when it returns, the kernel kills
 		// whatever the call left behind.
-		return supervise(argv, true, &h)
+		return supervise(argv, true, &h, bound)
 	case h.Mode == DangerFullAccess:
 		if err := announceGate(h); err != nil {
 			return helperFail(err)
 		}
-		return supervise(argv, false, nil)
+		return supervise(argv, false, nil, bound)
 	default:
 		// No namespaces: a second helper stage confines itself and execs
 		// the program, so that this one stays outside the Landlock
@@ -74,14 +78,14 @@ func runSpec(h helperSpec, argv []string) int {
 		if err != nil {
 			return helperFail(err)
 		}
-		return supervise(append([]string{self, "sandbox", enc, "--"}, argv...), false, nil)
+		return supervise(append([]string{self, "sandbox", enc, "--"}, argv...), false, nil, bound)
 	}
 }
 
 // confineSelf pins the paths Landlock will grant, sets up the namespaces
 // when h has them, and confines this process.
 func confineSelf(h helperSpec) error {
-	if !h.Namespaces && len(h.Mounts) > 0 {
+	if !h.Namespaces && (len(h.Mounts) > 0 || h.Shell != nil) {
 		return errors.New("bad spec: mounts without namespaces")
 	}
 	pinned, err := pinRoots(h.Roots)
@@ -133,6 +137,9 @@ func (g grants) close() {
 // still reach the writable one).
 func setupNamespaces(h helperSpec, pinned []pinnedRoot) error {
 	if err := applyMounts(h.Mounts, pinned); err != nil {
+		return err
+	}
+	if err := mountShell(h.Shell); err != nil {
 		return err
 	}
 	if h.Proc {

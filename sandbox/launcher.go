@@ -13,6 +13,7 @@ type Launcher struct {
 	// NamespaceLauncher).
 	nsexec string
 	caps   Capabilities
+	pids   pidsBound // the bound on each call's processes
 
 	spares sparePool // helpers started ahead of calls (see Prepare)
 	// observe, if set, learns every started call's Protection (Observe).
@@ -40,6 +41,7 @@ func NewLauncher(self string, log *slog.Logger, opts ...Option) *Launcher {
 		o(l)
 	}
 	l.caps = probe(self, l.nsexec)
+	l.probePids()
 	if l.nsexec != "" && !l.caps.Namespaces {
 		// Perhaps only the launcher fails here: then os/exec makes the
 		// namespaces, and the failure is logged.
@@ -98,7 +100,12 @@ func (l *Launcher) helperSpec(spec Spec, argv []string) (helperSpec, error) {
 	if err != nil {
 		return helperSpec{}, err
 	}
+	var shell *shellMount
+	if o.namespaces {
+		shell = nestedShell(spec.Shell, lay.Roots)
+	}
 	return helperSpec{
+		Shell:       shell,
 		Mode:        spec.Policy.Mode,
 		Network:     spec.Policy.Network(),
 		Read:        lay.Read,
@@ -106,6 +113,8 @@ func (l *Launcher) helperSpec(spec Spec, argv []string) (helperSpec, error) {
 		WriteFiles:  lay.WriteFiles,
 		Mounts:      lay.mounts,
 		Namespaces:  o.namespaces,
+		MaxProcs:    l.pids.max,
+		NProc:       o.namespaces && l.pids.rlimit(l.caps),
 		Proc:        l.caps.ProcMount,
 		LandlockABI: spec.landlockABI,
 		Gate:        spec.KernelGate,

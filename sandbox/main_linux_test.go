@@ -56,7 +56,10 @@ type launchRequest struct {
 	LeakFD       bool   // let the helper inherit a stray fd, as a careless server might
 	Spare        bool   // run the command in a spare helper started ahead (Prepare)
 	Programs     []string
-	Argv         []string
+	Shell        string // the patched Bash to mount over the system's
+	MaxProcs     int    // MaxProcesses; the launcher then reports refused starts and its cgroups
+
+	Argv []string
 }
 
 func launchMain(args []string) int {
@@ -74,7 +77,7 @@ func launchMain(args []string) int {
 		fmt.Fprintln(os.Stderr, "launch:", err)
 		return 200
 	}
-	l := NewLauncher(self, nil, NamespaceLauncher(req.NsExec))
+	l := NewLauncher(self, nil, NamespaceLauncher(req.NsExec), MaxProcesses(req.MaxProcs))
 	if req.NsExec != "" && l.nsexec == "" && !req.NoNamespaces {
 		fmt.Fprintln(os.Stderr, "launch: the namespace launcher failed its probe")
 		return 202
@@ -82,7 +85,7 @@ func launchMain(args []string) int {
 	if req.NoNamespaces {
 		l.caps.Namespaces = false
 	}
-	spec := Spec{Policy: req.Policy, Workspace: req.Workspace, TmpDir: req.TmpDir, Programs: req.Programs, landlockABI: req.LandlockABI}
+	spec := Spec{Policy: req.Policy, Workspace: req.Workspace, TmpDir: req.TmpDir, Programs: req.Programs, Shell: req.Shell, landlockABI: req.LandlockABI}
 	if req.Spare {
 		l.Prepare(spec)
 		if err := waitForSpare(l, spec); err != nil {
@@ -139,6 +142,11 @@ func launchMain(args []string) int {
 		err = interruptAfterLine(cmd, out)
 	} else {
 		err = cmd.Wait()
+	}
+	if req.MaxProcs > 0 {
+		fmt.Fprintf(os.Stderr, "launch: bound %q, refused %d\n", l.ProcessBound(), l.ProcessStartsRefused(cmd))
+		l.Close()
+		fmt.Fprintf(os.Stderr, "launch: cgroups left %d\n", len(leftCgroups(l)))
 	}
 	if ee, ok := err.(*exec.ExitError); ok {
 		return ee.ExitCode()

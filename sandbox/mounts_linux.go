@@ -417,6 +417,12 @@ func bindView(p string, readOnly bool) error {
 	if err := unix.Mount(p, p, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
 		return fmt.Errorf("bind mount: %w", err)
 	}
+	return remount(p, readOnly)
+}
+
+// remount makes the bind mount at p read-only, or keeps it writable,
+// keeping the flags the kernel locks in a user namespace.
+func remount(p string, readOnly bool) error {
 	var st unix.Statfs_t
 	if err := unix.Statfs(p, &st); err != nil {
 		return fmt.Errorf("statfs: %w", err)

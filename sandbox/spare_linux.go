@@ -117,6 +117,7 @@ func (l *Launcher) Close() {
 			s.discard()
 		}
 	}
+	l.pids.close()
 }
 
 // refill starts a spare of the given kind unless one is idle or starting.

@@ -23,6 +23,11 @@ type Spec struct {
 	// the escalate session on fd 3, which must take the announcement
 	// (escalate.Options.OnGate). See gate_linux.go.
 	KernelGate bool
+	// Shell is the patched Bash. With namespaces, the call's `bash`,
+	// /bin/bash and /usr/bin/bash are it too (see shellMount), so a
+	// nested Bash intercepts like the call's own. Empty: they stay the
+	// system's.
+	Shell string
 
 	// landlockABI, when non-zero, replaces the kernel's Landlock ABI
 	// (-1: none). Tests use it to simulate an older or Landlock-less kernel.
@@ -40,6 +45,8 @@ type helperSpec struct {
 	Roots      []Root    `json:"roots,omitempty"`
 	WriteFiles []string  `json:"wfiles,omitempty"`
 	Mounts     []mountOp `json:"mounts,omitempty"`
+	// Shell, mounted after Mounts, makes nested Bash the patched Bash.
+	Shell *shellMount `json:"shell,omitempty"`
 	// Namespaces says the helper was started in new user, mount and pid
 	// namespaces (it is pid 1 there).
 	Namespaces bool `json:"ns,omitempty"`
@@ -51,6 +58,17 @@ type helperSpec struct {
 	Stage2 bool `json:"stage2,omitempty"`
 	// Gate asks for the kernel gate (Spec.KernelGate).
 	Gate bool `json:"gate,omitempty"`
+	// MaxProcs bounds the call's processes and threads (0: no bound),
+	// in PidsCgroup when set (the helper joins it first), and with
+	// RLIMIT_NPROC in the call's user namespace.
+	MaxProcs   int    `json:"nproc,omitempty"`
+	PidsCgroup string `json:"pids,omitempty"`
+	// NProc: bound with RLIMIT_NPROC too (in the helper's own user
+	// namespace, on Linux 5.14 or later).
+	NProc bool `json:"rlimit,omitempty"`
+	// PidsHome is the cgroup the helper starts in, which it returns to
+	// once the program has started in PidsCgroup.
+	PidsHome string `json:"pidshome,omitempty"`
 	// LandlockABI overrides the kernel's ABI when non-zero (tests).
 	LandlockABI int `json:"abi,omitempty"`
 }

@@ -37,14 +37,22 @@ func (l *Launcher) Start(ctx context.Context, spec Spec, argv []string, p Proc) 
 	if err != nil {
 		return nil, err
 	}
+	if h.PidsCgroup, err = l.pids.newGroup(); err != nil {
+		return nil, err
+	}
+	if h.PidsCgroup != "" {
+		h.PidsHome = l.pids.cgroup
+	}
 	if l.observe != nil {
 		l.observe(h.protection())
 	}
 	if cmd := l.activateSpare(ctx, h, argv, p); cmd != nil {
+		l.pids.attach(h.PidsCgroup, cmd)
 		return cmd, nil
 	}
 	cmd, err := l.command(ctx, h, argv)
 	if err != nil {
+		l.pids.release(h.PidsCgroup)
 		return nil, err
 	}
 	cmd.Dir, cmd.Env = p.Dir, p.Env
@@ -63,7 +71,9 @@ func (l *Launcher) Start(ctx context.Context, spec Spec, argv []string, p Proc) 
 		cmd.ExtraFiles = []*os.File{p.Extra}
 	}
 	if err := cmd.Start(); err != nil {
+		l.pids.release(h.PidsCgroup)
 		return nil, fmt.Errorf("starting the sandbox helper %s: %w", cmd.Path, err)
 	}
+	l.pids.attach(h.PidsCgroup, cmd)
 	return cmd, nil
 }

@@ -26,8 +26,9 @@ var relayed = []os.Signal{syscall.SIGINT, syscall.SIGHUP, syscall.SIGQUIT,
 // process is a child subreaper and kills the leftovers itself, setsid'd
 // background jobs included. SIGTERM ends the call at once: everything is
 // killed and the status is 128+SIGTERM. With gate set, the program starts
-// under the kernel gate gate asks for (see announceGate).
-func supervise(argv []string, isInit bool, gate *helperSpec) int {
+// under the kernel gate gate asks for (see announceGate), and always inside
+// bound.
+func supervise(argv []string, isInit bool, gate *helperSpec, bound processBound) int {
 	path, err := exec.LookPath(argv[0])
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "execgate sandbox: %s: %v\n", argv[0], err)
@@ -51,7 +52,7 @@ func supervise(argv []string, isInit bool, gate *helperSpec) int {
 	// only the thread that forks Bash shares Bash's domain. That thread
 	// therefore stays locked to this goroutine, which relays signals.
 	runtime.LockOSThread()
-	pid, err := startChild(path, argv, gate)
+	pid, err := bound.start(func() (int, error) { return startChild(path, argv, gate) })
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "execgate sandbox: exec %s: %v\n", path, err)
 		return exitNoExec

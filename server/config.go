@@ -91,6 +91,12 @@ func mergeConfig(opts *Options, cfg *policy.Config, dir string) error {
 		}
 		opts.MaxOutput = int(e.MaxOutputBytes)
 	}
+	if set("max-processes") && e.MaxProcesses != nil {
+		if *e.MaxProcesses > 1<<22 {
+			return fmt.Errorf("execgate.max_processes: %d is above the kernel's pid space (%d)", *e.MaxProcesses, 1<<22)
+		}
+		opts.MaxProcesses = int(*e.MaxProcesses)
+	}
 	if set("prompt-timeout") && e.PromptTimeoutMs > 0 {
 		opts.PromptTimeout = time.Duration(e.PromptTimeoutMs) * time.Millisecond
 	}

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"fmt"
 	"os/exec"
 	"slices"
 	"sync"
@@ -9,6 +10,8 @@ import (
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/execgate/execgate/sandbox"
 )
 
 // BenchmarkEngineTrivialCall is one `true` call (login=false) through the
@@ -181,6 +184,30 @@ func BenchmarkBinaryLoginCall(b *testing.B) {
 			b.ReportMetric(p50(on), "login-p50-ms")
 			b.ReportMetric(p50(off), "bare-p50-ms")
 			b.ReportMetric(p50(on)-p50(off), "extra-p50-ms")
+		})
+	}
+}
+
+// BenchmarkProcessBound is what the bound on a call's processes costs a
+// trivial workspace-write call (a pids cgroup made, joined for Bash's start
+// and removed, where the server may make one; else RLIMIT_NPROC set), against
+// no bound, in the same run.
+func BenchmarkProcessBound(b *testing.B) {
+	for _, n := range []int{0, sandbox.DefaultMaxProcesses} {
+		b.Run(fmt.Sprintf("max_processes=%d", n), func(b *testing.B) {
+			te := newTestEngine(b, "", func(o *Options) { o.MaxProcesses = n })
+			ws := b.TempDir()
+			req := Request{ID: "bench", Command: "/bin/true", Workdir: ws, Mode: ModeWorkspaceWrite, Workspace: []string{ws}}
+			var lat latencies
+			for b.Loop() {
+				start := time.Now()
+				res, err := Execute(context.Background(), te, te.opts, nil, req)
+				if err != nil || res.ExitCode != 0 {
+					b.Fatalf("%v %+v", err, res)
+				}
+				lat = append(lat, time.Since(start))
+			}
+			lat.report(b)
 		})
 	}
 }

@@ -156,7 +156,7 @@ func newEngine(opts *Options, log *slog.Logger, self string) (*engine, error) {
 			return nil, err
 		}
 	}
-	e.launcher = sandbox.NewLauncher(self, log, sandbox.NamespaceLauncher(e.nsexec))
+	e.launcher = sandbox.NewLauncher(self, log, sandbox.NamespaceLauncher(e.nsexec), sandbox.MaxProcesses(opts.MaxProcesses))
 	if e.repoPrograms, err = repositoryPrograms(cfg); err != nil {
 		return nil, err
 	}

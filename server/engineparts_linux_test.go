@@ -146,6 +146,7 @@ prompt_timeout_ms = 1000
 audit_log = "/var/log/eg.jsonl"
 log_level = "debug"
 preserve_program_paths = true
+max_processes = 300
 `
 	cfg, _, err := policy.ParseConfig("config.toml", []byte(cfgText))
 	if err != nil {
@@ -158,21 +159,21 @@ preserve_program_paths = true
 		}
 		if o.Sandbox != ModeReadOnly || !o.Network || o.Bash != "/opt/bash" || o.Timeout != 2500*time.Millisecond ||
 			o.MaxOutput != 4096 || o.PromptTimeout != time.Second || o.AuditLog != "/var/log/eg.jsonl" ||
-			o.LogLevel.String() != "DEBUG" || !o.PreserveProgramPaths ||
+			o.LogLevel.String() != "DEBUG" || !o.PreserveProgramPaths || o.MaxProcesses != 300 ||
 			strings.Join(o.WritableRoots, ",") != "/srv/data" ||
 			strings.Join(o.Rules, ",") != "/home/u/.codex/extra.rules,/etc/abs.rules" {
 			t.Errorf("options %+v", o)
 		}
 	})
 	t.Run("flags override", func(t *testing.T) {
-		o, err := ParseOptions("server", []string{"--sandbox", "workspace-write", "--timeout", "3s", "--rules", "/x.rules", "--bash", "/b"}, &strings.Builder{})
+		o, err := ParseOptions("server", []string{"--sandbox", "workspace-write", "--timeout", "3s", "--rules", "/x.rules", "--bash", "/b", "--max-processes", "0"}, &strings.Builder{})
 		if err != nil {
 			t.Fatal(err)
 		}
 		if err := mergeConfig(o, cfg, "/h"); err != nil {
 			t.Fatal(err)
 		}
-		if o.Sandbox != ModeWorkspaceWrite || o.Timeout != 3*time.Second || strings.Join(o.Rules, ",") != "/x.rules" || o.Bash != "/b" || o.MaxOutput != 4096 {
+		if o.Sandbox != ModeWorkspaceWrite || o.Timeout != 3*time.Second || strings.Join(o.Rules, ",") != "/x.rules" || o.Bash != "/b" || o.MaxOutput != 4096 || o.MaxProcesses != 0 {
 			t.Errorf("options %+v", o)
 		}
 	})

@@ -30,6 +30,9 @@ func (e *engine) Exec(ctx context.Context, call *Call) (Outcome, error) {
 		return Outcome{}, err
 	}
 	spec, notes := e.spec(call, log)
+	if spec.Policy.Sandboxed() && !e.launcher.Capabilities().Namespaces {
+		notes = append(notes, NoteNestedBashUnpatched)
+	}
 	defer e.prepareSpare(spec)
 	var lay *sandbox.Layout
 	if spec.Policy.Profile != nil {
@@ -142,7 +145,9 @@ func (e *engine) Exec(ctx context.Context, call *Call) (Outcome, error) {
 		defer stdin.Close()
 	}
 	argv := append([]string{e.bash.Path}, args...)
-	start := func(out *os.File) (*exec.Cmd, error) {
+	var helper *exec.Cmd
+	start := func(out *os.File) (cmd *exec.Cmd, err error) {
+		defer func() { helper = cmd }()
 		return e.launcher.Start(helperCtx, spec, argv, sandbox.Proc{
 			Dir:    call.Workdir,
 			Env:    e.callEnv(bashEnv),
@@ -153,6 +158,11 @@ func (e *engine) Exec(ctx context.Context, call *Call) (Outcome, error) {
 		})
 	}
 	oc, err := runCall(ctx, call, start, sess, stopHelper)
+	if helper != nil {
+		if n := e.launcher.ProcessStartsRefused(helper); n > 0 {
+			notes = append(notes, fmt.Sprintf("the call reached its limit of %d processes (max_processes): %d process starts were refused", e.opts.MaxProcesses, n))
+		}
+	}
 	if err == nil {
 		oc.Note = joinNotes(append(append(notes, gate.note(spec)), oc.Note)...)
 	}
@@ -236,7 +246,7 @@ func (e *engine) spec(call *Call, log *slog.Logger) (spec sandbox.Spec, notes []
 		})
 	}
 	spec = sandbox.Spec{Policy: pol, Workspace: ws[0], TmpDir: os.Getenv("TMPDIR"), Programs: []string{e.bash.Path, e.wrapper},
-		KernelGate: !e.opts.NoKernelGate}
+		Shell: e.bash.Path, KernelGate: !e.opts.NoKernelGate}
 	return spec, notes
 }
 

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/execgate/execgate/policy"
+	"github.com/execgate/execgate/sandbox"
 	"github.com/execgate/execgate/server/output"
 )
 
@@ -46,6 +47,7 @@ type Options struct {
 	Timeout              time.Duration
 	MaxOutput            int // bytes of output kept per call (head + tail)
 	PromptTimeout        time.Duration
+	MaxProcesses         int    // processes and threads per call's sandbox; 0: no bound
 	AuditLog             string // append every decision as a JSON line here
 	AuditRequired        bool   // a decision the audit log does not take stops its call and denies later execs
 	CodexHome            string // configuration home (rules, config.toml); empty: policy.Home
@@ -73,6 +75,7 @@ func DefaultOptions() *Options {
 		Timeout:       DefaultTimeout,
 		MaxOutput:     output.DefaultLimit,
 		PromptTimeout: DefaultPromptTimeout,
+		MaxProcesses:  sandbox.DefaultMaxProcesses,
 		LogLevel:      slog.LevelInfo,
 		Explicit:      map[string]bool{},
 	}
@@ -131,6 +134,14 @@ func ParseOptions(cmd string, args []string, stderr io.Writer) (*Options, error)
 			return fmt.Errorf("%q is below the minimum of 1024 bytes", s)
 		}
 		o.MaxOutput = n
+		return nil
+	})
+	fs.Func("max-processes", fmt.Sprintf("processes and threads one call may have at once, 0 for no bound (default %d)", sandbox.DefaultMaxProcesses), func(s string) error {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 0 {
+			return fmt.Errorf("%q is not a count of processes (0 or more)", s)
+		}
+		o.MaxProcesses = n
 		return nil
 	})
 	fs.Func("prompt-timeout", "how long an approval prompt waits before denying (default 5m)", durationFlag(&o.PromptTimeout, 0))

@@ -21,7 +21,8 @@ func TestParseOptions(t *testing.T) {
 	}{
 		{"defaults", "server", nil, func(o *Options) bool {
 			return o.Sandbox == ModeWorkspaceWrite && o.Timeout == 10*time.Second && o.MaxOutput == 1<<20 &&
-				o.PromptTimeout == 5*time.Minute && o.LogLevel == slog.LevelInfo && !o.Network && len(o.Explicit) == 0
+				o.PromptTimeout == 5*time.Minute && o.LogLevel == slog.LevelInfo && !o.Network && len(o.Explicit) == 0 &&
+				o.MaxProcesses == 1024
 		}, ""},
 		{"everything", "server", []string{
 			"--bash", "/b/bash", "--execve", "/b/wrap", "--preserve-program-paths", "--sandbox", "read-only",
@@ -38,6 +39,8 @@ func TestParseOptions(t *testing.T) {
 			return o.Workdir == "/w" && o.Script == "echo hi"
 		}, ""},
 		{"max-output MiB", "server", []string{"--max-output", "2MiB"}, func(o *Options) bool { return o.MaxOutput == 2<<20 }, ""},
+		{"max-processes", "server", []string{"--max-processes", "64"}, func(o *Options) bool { return o.MaxProcesses == 64 }, ""},
+		{"bad max-processes", "server", []string{"--max-processes", "-3"}, nil, `flag -max-processes: "-3" is not a count of processes`},
 		{"bad sandbox", "server", []string{"--sandbox", "yolo"}, nil, `invalid value "yolo" for flag -sandbox`},
 		{"runtime dir", "server", []string{"--runtime-dir", "/run/eg/"}, func(o *Options) bool { return o.RuntimeDir == "/run/eg" }, ""},
 		{"relative runtime dir", "server", []string{"--runtime-dir", "rt"}, nil, `flag -runtime-dir: "rt" is not an absolute path`},

@@ -104,6 +104,8 @@ func (e *engine) report(w io.Writer) {
 		caps.KernelGate, caps.KernelGateError = false, "turned off with --no-kernel-gate"
 	}
 	_ = sandbox.Report(w, caps)
+	e.reportNestedBash(w)
+	fmt.Fprintf(w, "process bound:      %s\n\n", e.launcher.ProcessBound())
 	e.reportDangerous(w)
 	e.reportRepoTrust(w)
 }
@@ -186,4 +188,25 @@ func (e *engine) clientEnv() map[string]string {
 		}
 	}
 	return env
+}
+
+// reportNestedBash says whether a Bash a call starts itself is the patched
+// one, and which system files it replaces.
+func (e *engine) reportNestedBash(w io.Writer) {
+	fmt.Fprintf(w, "nested Bash:\n")
+	if targets := e.launcher.ShellTargets(e.bash.Path); len(targets) > 0 {
+		fmt.Fprintf(w, "  %-20sthe patched Bash, mounted read-only over %s (bash -c and #!/bin/bash scripts are decided like the script's own; sh stays the system's)\n",
+			"sandboxed modes:", printable(strings.Join(targets, ", ")))
+	} else {
+		fmt.Fprintf(w, "  %-20sthe system's Bash, UNPATCHED: the programs a nested bash -c starts are not decided by the rules (%s)\n",
+			"sandboxed modes:", e.nestedBashWhy())
+	}
+	fmt.Fprintf(w, "  %-20sthe system's Bash, unpatched (no mount namespace)\n\n", string(sandbox.DangerFullAccess)+":")
+}
+
+func (e *engine) nestedBashWhy() string {
+	if c := e.launcher.Capabilities(); !c.Namespaces {
+		return "no user namespaces: " + printable(c.NamespacesError)
+	}
+	return "no system Bash found to replace"
 }

@@ -1,0 +1,286 @@
+package sandbox
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+
+	"golang.org/x/sys/unix"
+)
+
+// cgroupSet is the pids cgroups a launcher made, one per helper. Making
+// one costs about 0.1 ms, so the next call's is made ahead, after a call
+// starts, and the empty ones of calls that ended are removed then too.
+type cgroupSet struct {
+	mu     sync.Mutex
+	seq    uint64
+	made   []string // made and not removed yet
+	ready  string   // made ahead for the next call ("" none)
+	inUse  map[string]bool
+	of     map[*exec.Cmd]string // the cgroup of each started helper, until asked about
+	closed bool
+}
+
+// probePids finds where l can make pids cgroups.
+func (l *Launcher) probePids() {
+	b := &l.pids
+	b.root = os.Geteuid() == 0
+	b.oldKernel = !kernelAtLeast(5, 14)
+	if b.max == 0 {
+		return
+	}
+	dir, err := ownPidsCgroup()
+	if err == nil {
+		var probe string
+		if probe, err = b.makeGroup(dir, "probe"); err == nil {
+			err = unix.Rmdir(probe)
+		}
+	}
+	if err != nil {
+		b.cgroupErr = "no pids cgroup: " + err.Error()
+		return
+	}
+	b.cgroup = dir
+	go b.prepare()
+}
+
+// newGroup returns a fresh pids cgroup for one helper ("" when there is
+// no cgroup to make), the one made ahead if there is one, and has the next
+// one made.
+func (b *pidsBound) newGroup() (string, error) {
+	if b.cgroup == "" || b.max == 0 {
+		return "", nil
+	}
+	g := &b.groups
+	g.mu.Lock()
+	dir := g.ready
+	g.ready = ""
+	g.mu.Unlock()
+	if dir == "" {
+		var err error
+		if dir, err = b.make(); err != nil {
+			return "", fmt.Errorf("sandbox: pids cgroup for the call: %w", err)
+		}
+	}
+	g.mu.Lock()
+	if g.inUse == nil {
+		g.inUse = map[string]bool{}
+	}
+	g.inUse[dir] = true
+	g.mu.Unlock()
+	go b.prepare()
+	return dir, nil
+}
+
+// make makes one more cgroup.
+func (b *pidsBound) make() (string, error) {
+	g := &b.groups
+	g.mu.Lock()
+	g.seq++
+	name := strconv.FormatUint(g.seq, 10)
+	g.mu.Unlock()
+	dir, err := b.makeGroup(b.cgroup, name)
+	if err != nil {
+		return "", err
+	}
+	g.mu.Lock()
+	g.made = append(g.made, dir)
+	g.mu.Unlock()
+	return dir, nil
+}
+
+// prepare removes the cgroups of ended calls and makes the next call's.
+func (b *pidsBound) prepare() {
+	b.sweep()
+	g := &b.groups
+	g.mu.Lock()
+	busy := g.closed || g.ready != ""
+	g.mu.Unlock()
+	if busy {
+		return
+	}
+	dir, err := b.make()
+	if err != nil {
+		return // the next call makes its own, and reports the error
+	}
+	g.mu.Lock()
+	if g.ready == "" && !g.closed {
+		g.ready = dir
+	}
+	g.mu.Unlock()
+}
+
+// release gives back the cgroup of a helper that did not start or whose
+// count has been read: the next sweep removes it.
+func (b *pidsBound) release(dir string) {
+	g := &b.groups
+	g.mu.Lock()
+	delete(g.inUse, dir)
+	g.mu.Unlock()
+}
+
+// makeGroup makes parent/execgate-PID-name with pids.max set.
+func (b *pidsBound) makeGroup(parent, name string) (string, error) {
+	dir := filepath.Join(parent, fmt.Sprintf("execgate-%d-%s", os.Getpid(), name))
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		return "", err
+	}
+	// A cgroup v2 child has the pids controller only when its parent
+	// hands it down; v1 children always have it.
+	if err := os.WriteFile(filepath.Join(dir, "pids.max"), []byte(strconv.Itoa(b.max)), 0); err != nil {
+		unix.Rmdir(dir)
+		return "", fmt.Errorf("set %s/pids.max: %w", dir, err)
+	}
+	return dir, nil
+}
+
+// sweep removes the cgroups no helper uses any more (rmdir fails on one
+// that still has processes).
+func (b *pidsBound) sweep() {
+	g := &b.groups
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	kept := g.made[:0]
+	for _, d := range g.made {
+		if g.inUse[d] || d == g.ready {
+			kept = append(kept, d)
+			continue
+		}
+		if err := unix.Rmdir(d); err != nil && !errors.Is(err, unix.ENOENT) {
+			kept = append(kept, d)
+		}
+	}
+	g.made = kept
+}
+
+// close removes the cgroups left (their helpers must be gone) and stops
+// making new ones ahead.
+func (b *pidsBound) close() {
+	g := &b.groups
+	g.mu.Lock()
+	g.closed, g.of, g.inUse, g.ready = true, nil, nil, ""
+	g.mu.Unlock()
+	b.sweep()
+}
+
+// processBound is what the helper applies to the program it starts.
+type processBound struct {
+	max int
+	// cgroup and home are the cgroup.procs files, opened before Landlock
+	// forbids it, of the call's pids cgroup and of the one the helper
+	// started in (the server's), which it returns to; -1 without.
+	cgroup, home int
+	// rlimit: set RLIMIT_NPROC, which counts in the call's own user
+	// namespace only (Linux 5.14; earlier kernels count the user's
+	// processes everywhere, a bound still).
+	rlimit bool
+}
+
+// openBound opens what the bound of h needs; it runs before the helper
+// confines itself.
+func openBound(h helperSpec) (processBound, error) {
+	b := processBound{max: h.MaxProcs, cgroup: -1, home: -1, rlimit: h.MaxProcs > 0 && h.Namespaces && h.NProc}
+	if h.PidsCgroup == "" || h.Stage2 {
+		return b, nil
+	}
+	var err error
+	if b.cgroup, err = unix.Open(filepath.Join(h.PidsCgroup, "cgroup.procs"), unix.O_WRONLY|unix.O_CLOEXEC, 0); err != nil {
+		return b, fmt.Errorf("the call's pids cgroup %s: %w", h.PidsCgroup, err)
+	}
+	if b.home, err = unix.Open(filepath.Join(h.PidsHome, "cgroup.procs"), unix.O_WRONLY|unix.O_CLOEXEC, 0); err != nil {
+		unix.Close(b.cgroup)
+		return b, fmt.Errorf("the helper's own pids cgroup %s: %w", h.PidsHome, err)
+	}
+	return b, nil
+}
+
+// start runs start (a fork and exec of the program) inside the bound.
+// The helper joins the call's cgroup only for the fork, which the program
+// inherits, and then goes back: nothing of the call runs yet during that
+// moment, and afterwards a full cgroup cannot keep the helper (a Go
+// program, which starts threads when it needs them) from working, and so
+// from ending the call. RLIMIT_NPROC is the helper's too: the hard limit,
+// which the program must not raise again, cannot be raised back without
+// privileges, and the program cannot get it any other way. The helper's
+// threads are up before the program starts.
+func (b processBound) start(start func() (int, error)) (int, error) {
+	if b.cgroup >= 0 {
+		if err := joinCgroup(b.cgroup); err != nil {
+			return 0, fmt.Errorf("join the call's pids cgroup: %w", err)
+		}
+	}
+	if b.rlimit {
+		lim := unix.Rlimit{Cur: uint64(b.max), Max: uint64(b.max)}
+		if err := unix.Setrlimit(unix.RLIMIT_NPROC, &lim); err != nil {
+			return 0, fmt.Errorf("setrlimit(RLIMIT_NPROC, %d): %w", b.max, err)
+		}
+	}
+	pid, err := start()
+	if b.cgroup >= 0 {
+		if jerr := joinCgroup(b.home); jerr != nil && err == nil {
+			err = fmt.Errorf("leave the call's pids cgroup: %w", jerr)
+		}
+	}
+	if err != nil && pid > 0 {
+		_ = unix.Kill(pid, unix.SIGKILL)
+	}
+	return pid, err
+}
+
+// joinCgroup moves this process into the cgroup whose cgroup.procs is
+// open as fd.
+func joinCgroup(fd int) error {
+	_, err := unix.Write(fd, []byte("0"))
+	return err
+}
+
+// refused is how many process starts the pids cgroup dir refused.
+func refused(dir string) int {
+	data, err := os.ReadFile(filepath.Join(dir, "pids.events"))
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if v, ok := strings.CutPrefix(line, "max "); ok {
+			n, _ := strconv.Atoi(v)
+			return n
+		}
+	}
+	return 0
+}
+
+// attach remembers that cmd is the helper in the cgroup dir.
+func (b *pidsBound) attach(dir string, cmd *exec.Cmd) {
+	if dir == "" {
+		return
+	}
+	b.groups.mu.Lock()
+	defer b.groups.mu.Unlock()
+	if b.groups.of == nil {
+		b.groups.of = map[*exec.Cmd]string{}
+	}
+	b.groups.of[cmd] = dir
+}
+
+// ProcessStartsRefused is how many process starts the bound refused in
+// the call cmd runs (a command Start returned, once it has been waited
+// for). Ask once per command: the answer lets its cgroup go. It counts with a pids cgroup only: RLIMIT_NPROC keeps no count,
+// and there the script's own errors (fork: Resource temporarily
+// unavailable) are what tells.
+func (l *Launcher) ProcessStartsRefused(cmd *exec.Cmd) int {
+	b := &l.pids
+	b.groups.mu.Lock()
+	dir, ok := b.groups.of[cmd]
+	delete(b.groups.of, cmd)
+	b.groups.mu.Unlock()
+	if !ok {
+		return 0
+	}
+	defer b.release(dir)
+	return refused(dir)
+}
