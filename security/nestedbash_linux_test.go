@@ -1,7 +1,6 @@
 package security
 
 import (
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -56,7 +55,7 @@ func TestNestedBashDecides(t *testing.T) {
 			t.Errorf("sh was replaced by Bash: %q", res.Output)
 		}
 		// The patched Bash is mounted read-only wherever it appears.
-		res = w.shell(t, fmt.Sprintf("for f in /bin/bash /usr/bin/bash; do : >> $f && echo wrote $f; done; true"))
+		res = w.shell(t, "for f in /bin/bash /usr/bin/bash; do : >> $f && echo wrote $f; done; true")
 		if strings.Contains(res.Output, "wrote") {
 			t.Errorf("the sandbox could write a nested Bash: %q", res.Output)
 		}
