@@ -46,38 +46,7 @@ func (l *Launcher) probePids() {
 		return
 	}
 	b.cgroup = dir
-	go func() {
-		removeOrphanGroups(dir)
-		b.prepare()
-	}()
-}
-
-// removeOrphanGroups removes the empty execgate-PID-* cgroups under dir of
-// servers that are gone: one killed without closing its launcher leaves
-// its made-ahead cgroup (and any whose count was never read) behind. A
-// cgroup that still has processes is kept (rmdir refuses it), and so is
-// every one whose PID is alive, even if that PID now belongs to another
-// program.
-func removeOrphanGroups(dir string) {
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		return
-	}
-	for _, e := range entries {
-		rest, ok := strings.CutPrefix(e.Name(), "execgate-")
-		if !ok || !e.IsDir() {
-			continue
-		}
-		pidText, _, ok := strings.Cut(rest, "-")
-		pid, err := strconv.Atoi(pidText)
-		if !ok || err != nil || pid <= 0 || pid == os.Getpid() {
-			continue
-		}
-		if err := unix.Kill(pid, 0); !errors.Is(err, unix.ESRCH) {
-			continue
-		}
-		_ = unix.Rmdir(filepath.Join(dir, e.Name()))
-	}
+	go b.prepare()
 }
 
 // newGroup returns a fresh pids cgroup for one helper ("" when there is

@@ -1,15 +1,11 @@
 package sandbox
 
 import (
-	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"golang.org/x/sys/unix"
 )
 
 func TestMountedPath(t *testing.T) {
@@ -85,42 +81,6 @@ func TestProcessBound(t *testing.T) {
 			if !strings.Contains(out, "cgroups left 0") {
 				t.Errorf("uid %d: cgroups left behind:\n%s", uid, out)
 			}
-		}
-	}
-}
-
-// The cgroups a killed server left behind are removed by the next one to
-// start; those of live servers stay.
-func TestRemoveOrphanGroups(t *testing.T) {
-	parent, err := ownPidsCgroup()
-	if err != nil {
-		t.Skipf("no pids cgroup here: %v", err)
-	}
-	probe := filepath.Join(parent, fmt.Sprintf("execgate-%d-orphantest", os.Getpid()))
-	if err := os.Mkdir(probe, 0o755); err != nil {
-		t.Skipf("cannot make cgroups under %s: %v", parent, err)
-	}
-	defer unix.Rmdir(probe)
-	gone := exec.Command("true")
-	if err := gone.Run(); err != nil {
-		t.Fatal(err)
-	}
-	orphan := filepath.Join(parent, fmt.Sprintf("execgate-%d-7", gone.Process.Pid))
-	alive := filepath.Join(parent, "execgate-1-7") // pid 1 is always alive
-	other := filepath.Join(parent, "someone-else-7")
-	for _, d := range []string{orphan, alive, other} {
-		if err := os.Mkdir(d, 0o755); err != nil {
-			t.Fatal(err)
-		}
-		defer unix.Rmdir(d)
-	}
-	removeOrphanGroups(parent)
-	if _, err := os.Stat(orphan); !errors.Is(err, os.ErrNotExist) {
-		t.Errorf("the cgroup of a gone server is still there (%v)", err)
-	}
-	for _, d := range []string{alive, other, probe} {
-		if _, err := os.Stat(d); err != nil {
-			t.Errorf("%s was removed: %v", d, err)
 		}
 	}
 }
