@@ -136,7 +136,7 @@ func (g grants) close() {
 // that it goes through the new mounts (a cwd inside .git would otherwise
 // still reach the writable one).
 func setupNamespaces(h helperSpec, pinned []pinnedRoot) error {
-	if err := applyMounts(h.Mounts, pinned); err != nil {
+	if err := applyMounts(h.Mounts, pinned, h.WriteFiles); err != nil {
 		return err
 	}
 	if err := mountShell(h.Shell); err != nil {
