@@ -174,7 +174,10 @@ func confine(h helperSpec, pinned []pinnedRoot, g grants) error {
 	if err := applyLandlock(abi, h.Network, pinned, g); err != nil {
 		return err
 	}
-	return installSeccomp(h.Network)
+	// With namespaces the filesystem outside the writable roots is
+	// mounted read-only (see readOnlyOutside); without, the closest
+	// protection is refusing setuid and setgid bits.
+	return installSeccomp(h.Network, !h.Namespaces)
 }
 
 // dropAmbient clears the ambient capabilities of the calling thread, the
