@@ -74,12 +74,21 @@ func readOnlyOutside(roots []pinnedRoot, writeFiles []string) error {
 		}
 		clones[i] = tree
 	}
-	err := unix.MountSetattr(unix.AT_FDCWD, "/", unix.AT_RECURSIVE, &unix.MountAttr{Attr_set: unix.MOUNT_ATTR_RDONLY})
+	ro := &unix.MountAttr{Attr_set: unix.MOUNT_ATTR_RDONLY}
+	err := unix.MountSetattr(unix.AT_FDCWD, "/", unix.AT_RECURSIVE, ro)
+	if errors.Is(err, unix.EBUSY) {
+		// A mount with a file open for writing cannot turn read-only,
+		// and a recursive change is all or nothing: the helper holds
+		// its pids cgroup's cgroup.procs open. Mount by mount instead.
+		err = eachMountReadOnly(keep, func(p string) error {
+			return unix.MountSetattr(unix.AT_FDCWD, p, unix.AT_SYMLINK_NOFOLLOW, ro)
+		})
+	}
 	if oldKernel(err) {
 		return readOnlyOutsideLegacy(keep)
 	}
 	if err != nil {
-		return fmt.Errorf("mount_setattr / read-only: %w", err)
+		return fmt.Errorf("mount_setattr read-only: %w", err)
 	}
 	for i, p := range keep {
 		if err := putBack(clones[i], fds[i], p); err != nil {
@@ -124,6 +133,11 @@ func readOnlyOutsideLegacy(keep []string) error {
 			return fmt.Errorf("bind writable %s: %w", p, err)
 		}
 	}
+	return eachMountReadOnly(keep, func(p string) error { return remount(p, true) })
+}
+
+// eachMountReadOnly applies readOnly to every mount point not in keep.
+func eachMountReadOnly(keep []string, readOnly func(string) error) error {
 	b, err := os.ReadFile("/proc/self/mountinfo")
 	if err != nil {
 		return fmt.Errorf("list mounts: %w", err)
@@ -133,26 +147,33 @@ func readOnlyOutsideLegacy(keep []string) error {
 		return err
 	}
 	for _, mp := range points {
-		if coveredBy(mp, keep) {
+		if coveredBy(mp.path, keep) {
 			continue
 		}
-		err := remount(mp, true)
-		// A mount point hidden by a later mount, or under a directory
-		// we cannot search, is out of the command's reach as well.
-		if errors.Is(err, unix.ENOENT) || errors.Is(err, unix.EACCES) || errors.Is(err, unix.EINVAL) {
-			continue
-		}
-		if err != nil {
-			return fmt.Errorf("read-only %s: %w", mp, err)
+		err := readOnly(mp.path)
+		switch {
+		case err == nil:
+		case errors.Is(err, unix.ENOENT), errors.Is(err, unix.EACCES), errors.Is(err, unix.EINVAL):
+			// A mount point hidden by a later mount, or under a
+			// directory we cannot search, is out of the command's
+			// reach as well.
+		case errors.Is(err, unix.EBUSY) && strings.HasPrefix(mp.fstype, "cgroup"):
+			// The helper's own cgroup.procs, open for writing: the
+			// cgroup files stay as Landlock leaves them (unwritable).
+		default:
+			return fmt.Errorf("read-only %s: %w", mp.path, err)
 		}
 	}
 	return nil
 }
 
+// mountPoint is one line of mountinfo.
+type mountPoint struct{ path, fstype string }
+
 // mountPoints lists the mount points of a /proc/self/mountinfo table, in
 // its order (parents before children).
-func mountPoints(table []byte) ([]string, error) {
-	var out []string
+func mountPoints(table []byte) ([]mountPoint, error) {
+	var out []mountPoint
 	sc := bufio.NewScanner(bytes.NewReader(table))
 	sc.Buffer(nil, 1<<20)
 	for sc.Scan() {
@@ -164,7 +185,12 @@ func mountPoints(table []byte) ([]string, error) {
 		if err != nil {
 			return nil, fmt.Errorf("mountinfo line %q: %w", sc.Text(), err)
 		}
-		out = append(out, p)
+		// The filesystem type follows the " - " separator.
+		fstype := ""
+		if i := slices.Index(f, "-"); i > 0 && i+1 < len(f) {
+			fstype = f[i+1]
+		}
+		out = append(out, mountPoint{p, fstype})
 	}
 	return out, sc.Err()
 }

@@ -19,7 +19,7 @@ func TestMountPoints(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"/", "/mnt/a b\tc\\d", "/proc"}
+	want := []mountPoint{{"/", "ext4"}, {"/mnt/a b\tc\\d", "tmpfs"}, {"/proc", "proc"}}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("mountPoints = %q, want %q", got, want)
 	}
