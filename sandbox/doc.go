@@ -13,7 +13,9 @@
 // the call over a private socket; either way it
 //
 //   - in new user, mount and pid namespaces (when the kernel allows them)
-//     mounts .git, .codex and .agents of every writable root read-only (a
+//     makes every mount read-only but the writable roots and files (so
+//     that chmod, chown, utimes and setxattr, which Landlock does not
+//     confine, fail outside them), mounts .git, .codex and .agents of every writable root read-only (a
 //     missing one is first created as an empty directory, which git and
 //     Codex ignore, so that it cannot be created later) together with the
 //     directory a `.git` file points to and the paths a profile makes
@@ -24,7 +26,8 @@
 //     /dev/null, /dev/zero and /dev/tty; signal and abstract-socket
 //     scoping) and a seccomp filter (no ptrace, process_vm_*, io_uring_*,
 //     foreign architectures or x32; without network no sockets but AF_UNIX
-//     stream and seqpacket ones, and no connect, bind, listen, ...);
+//     stream and seqpacket ones, and no connect, bind, listen, ...;
+//     without namespaces no setuid or setgid bit set by chmod);
 //   - runs Bash as its child and stays as a minimal init (pid 1 of the
 //     namespace, or a child subreaper without one) so that nothing the call
 //     starts outlives it, relays signals and exits with Bash's status.
@@ -32,7 +35,9 @@
 // A mode the kernel cannot enforce is an [UnenforceableError] that names the
 // missing feature and the opt-out, danger-full-access; nothing runs. Without
 // user namespaces (containers, AppArmor) Landlock and seccomp still apply but
-// the protected paths are not enforced: see [Capabilities.ProtectsPaths].
+// the protected paths are not enforced (see [Capabilities.ProtectsPaths]),
+// nor are file attributes outside the writable roots, but for the setid
+// bits ([AttributesUnprotected]).
 //
 // What a call may write, protected paths included, is its [Protection]:
 // [Launcher.Observe] reports each started call's, and

@@ -136,7 +136,7 @@ func (g grants) close() {
 // that it goes through the new mounts (a cwd inside .git would otherwise
 // still reach the writable one).
 func setupNamespaces(h helperSpec, pinned []pinnedRoot) error {
-	if err := applyMounts(h.Mounts, pinned); err != nil {
+	if err := applyMounts(h.Mounts, pinned, h.WriteFiles); err != nil {
 		return err
 	}
 	if err := mountShell(h.Shell); err != nil {
@@ -174,7 +174,10 @@ func confine(h helperSpec, pinned []pinnedRoot, g grants) error {
 	if err := applyLandlock(abi, h.Network, pinned, g); err != nil {
 		return err
 	}
-	return installSeccomp(h.Network)
+	// With namespaces the filesystem outside the writable roots is
+	// mounted read-only (see readOnlyOutside); without, the closest
+	// protection is refusing setuid and setgid bits.
+	return installSeccomp(h.Network, !h.Namespaces)
 }
 
 // dropAmbient clears the ambient capabilities of the calling thread, the

@@ -58,7 +58,7 @@ func NewLauncher(self string, log *slog.Logger, opts ...Option) *Launcher {
 		if err := l.caps.Check(ReadOnly); err != nil {
 			log.Warn("sandboxed modes will be refused", "err", err)
 		} else if !l.caps.Namespaces {
-			log.Warn("sandbox without namespaces: Landlock and seccomp only; .git, .codex and .agents in writable roots are not protected",
+			log.Warn("sandbox without namespaces: Landlock and seccomp only; .git, .codex and .agents in writable roots are not protected, nor are "+AttributesUnprotected,
 				"reason", l.caps.NamespacesError)
 		}
 	}

@@ -129,6 +129,7 @@ func (s Spec) layout(o layoutOptions) (Layout, error) {
 	}
 	if !o.namespaces {
 		entries = slices.DeleteFunc(entries, func(e entry) bool { return e.optional })
+		l.Notes = append(l.Notes, AttributesUnprotected)
 	}
 	l.plan(entries)
 	if !o.namespaces && len(l.mounts) > 0 {

@@ -36,12 +36,9 @@ import (
 // Every original is opened before anything is mounted, as later mounts
 // hide what they cover; each target is opened again when its turn comes and
 // must still be the same file, unless it lies in a mask made here.
-func applyMounts(ops []mountOp, roots []pinnedRoot) error {
+func applyMounts(ops []mountOp, roots []pinnedRoot, writeFiles []string) error {
 	if err := unix.Mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {
 		return fmt.Errorf("make / private: %w", err)
-	}
-	if len(ops) == 0 {
-		return nil
 	}
 	plain := make([]Root, len(roots))
 	for i, r := range roots {
@@ -58,6 +55,15 @@ func applyMounts(ops []mountOp, roots []pinnedRoot) error {
 			// protecting it keeps the path from being created.
 			ops[i].Path = p
 		}
+	}
+	// After the placeholders (made through the roots' pinned fds, on
+	// mounts this makes read-only), before the originals are pinned (so
+	// that views inside writable roots clone the writable copies).
+	if err := readOnlyOutside(roots, writeFiles); err != nil {
+		return fmt.Errorf("read-only outside writable roots: %w", err)
+	}
+	if len(ops) == 0 {
+		return nil
 	}
 	m := &mounter{orig: make([]int, len(ops)), stat: make([]unix.Stat_t, len(ops))}
 	defer m.close()
@@ -412,7 +418,7 @@ func oldKernel(err error) bool {
 
 // bindView bind-mounts p onto itself, read-only or writable. The remount
 // must keep the flags the kernel locks in a user namespace (nosuid, nodev,
-// noexec, atime), or it fails with EPERM.
+// noexec, atime), or it fails with EPERM: see remount.
 func bindView(p string, readOnly bool) error {
 	if err := unix.Mount(p, p, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
 		return fmt.Errorf("bind mount: %w", err)

@@ -69,6 +69,12 @@ func (c Capabilities) check(mode Mode, abiOverride int) error {
 // policy layer should not trust anything those paths configure.
 func (c Capabilities) ProtectsPaths() bool { return c.Namespaces }
 
+// AttributesUnprotected says what a sandbox without namespaces leaves open:
+// Landlock does not confine a file's mode, owner, times or extended
+// attributes, and only a read-only mount (which needs a mount namespace)
+// would.
+const AttributesUnprotected = "file attributes (mode, owner, times, xattrs) outside writable roots NOT protected, only setuid/setgid bits refused (no user namespaces)"
+
 // Report writes the doctor section for the sandbox: the kernel features
 // and what each mode enforces with them.
 func Report(w io.Writer, c Capabilities) error {
@@ -120,6 +126,11 @@ func (c Capabilities) enforcement(m Mode) string {
 		} else {
 			s += ", .git/.codex/.agents NOT protected (no user namespaces)"
 		}
+	}
+	if c.Namespaces {
+		s += ", file attributes outside writable roots read-only (read-only mounts)"
+	} else {
+		s += ", " + AttributesUnprotected
 	}
 	s += ", network off unless enabled, ptrace/io_uring denied"
 	if c.LandlockABI >= 6 {

@@ -16,7 +16,19 @@ const (
 	offArch = 4
 	offArg0 = 16 // low 32 bits on little-endian machines
 	offArg1 = 24
+	offArg2 = 32
 )
+
+// modeArg names a syscall and where its mode argument is.
+type modeArg struct {
+	nr  uint32
+	off uint32
+}
+
+// setidBits are the mode bits a sandbox without a read-only mount view
+// may not set: Landlock does not confine chmod, and a setuid file the
+// command's user owns, outside the writable roots, is what an escape needs.
+const setidBits = unix.S_ISUID | unix.S_ISGID
 
 // sockTypeMask keeps the type of socket(2)'s second argument without the
 // SOCK_NONBLOCK and SOCK_CLOEXEC flags.
@@ -67,7 +79,10 @@ var networkDenied = []uint32{
 // even one end of a connected socketpair does, and sendmsg itself must stay
 // for the escalate protocol (a seqpacket socket, which ignores addresses).
 // Stream and seqpacket sockets reach nothing without connect, denied here.
-func seccompFilter(network bool) ([]bpf.RawInstruction, error) {
+// With noSetid, chmod and its variants may not set the setuid or setgid
+// bit (for a helper without namespaces, whose filesystem outside the
+// writable roots is not mounted read-only).
+func seccompFilter(network, noSetid bool) ([]bpf.RawInstruction, error) {
 	if auditArch == 0 {
 		return nil, fmt.Errorf("seccomp filter: architecture %s is not supported", runtime.GOARCH)
 	}
@@ -107,6 +122,17 @@ func seccompFilter(network bool) ([]bpf.RawInstruction, error) {
 			bpf.RetConstant{Val: peerDenied},
 		)
 	}
+	if noSetid {
+		for _, c := range chmodCalls {
+			prog = append(prog,
+				bpf.JumpIf{Cond: bpf.JumpEqual, Val: c.nr, SkipFalse: 4},
+				bpf.LoadAbsolute{Off: c.off, Size: 4},
+				bpf.JumpIf{Cond: bpf.JumpBitsSet, Val: setidBits, SkipFalse: 1},
+				bpf.RetConstant{Val: deny},
+				bpf.RetConstant{Val: allow}, // no chmod is in denied
+			)
+		}
+	}
 	n := len(denied) + len(sockets)
 	// Tail positions relative to the first instruction after the jumps.
 	const tailAllow, tailDeny, tailSocket = 0, 1, 2
@@ -145,8 +171,8 @@ func seccompFilter(network bool) ([]bpf.RawInstruction, error) {
 // installSeccomp loads the filter on every thread of the process (TSYNC:
 // the Go runtime's other threads would otherwise stay unfiltered). It sets
 // no_new_privs on the calling thread first; TSYNC carries it to the others.
-func installSeccomp(network bool) error {
-	raw, err := seccompFilter(network)
+func installSeccomp(network, noSetid bool) error {
+	raw, err := seccompFilter(network, noSetid)
 	if err != nil {
 		return err
 	}

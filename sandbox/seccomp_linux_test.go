@@ -79,7 +79,7 @@ func TestSeccompFilterDecisions(t *testing.T) {
 		}{native("x32 write", x32Bit|1, 0), deny, deny})
 	}
 	for _, network := range []bool{false, true} {
-		raw, err := seccompFilter(network)
+		raw, err := seccompFilter(network, false)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -7,3 +7,5 @@ const (
 	auditArch = 0
 	x32Bit    = 0
 )
+
+var chmodCalls []modeArg

@@ -52,7 +52,7 @@ func TestEngineDecisions(t *testing.T) {
 				}
 			}},
 		{name: "unmatched runs sandboxed", command: "touch " + out + "/other", wantCode: 1,
-			wantOut: []string{"Permission denied"}, wantVerd: []Verdict{VerdictRun},
+			wantOut: []string{"cannot touch"}, wantVerd: []Verdict{VerdictRun},
 			check: func(t *testing.T) {
 				if exists(filepath.Join(out, "other")) {
 					t.Error("the sandboxed touch wrote outside the writable roots")
@@ -423,7 +423,7 @@ func TestEngineDangerousAskedRunsSandboxed(t *testing.T) {
 	if len(r.Decisions) != 1 || r.Decisions[0].Decision != VerdictRun || r.Decisions[0].Rule != "" {
 		t.Errorf("decisions %+v, want one run without a rule", r.Decisions)
 	}
-	if r.ExitCode == 0 || !strings.Contains(r.Output, "Permission denied") || !exists(victim) {
+	if r.ExitCode == 0 || !strings.Contains(r.Output, "cannot remove") || !exists(victim) {
 		t.Errorf("the approved rm escaped the sandbox: exit %d %q", r.ExitCode, r.Output)
 	}
 	ec.mu.Lock()

@@ -81,7 +81,7 @@ func TestBinaryEngine(t *testing.T) {
 	if !exists(filepath.Join(out, "allowed")) || exists(filepath.Join(out, "other")) {
 		t.Errorf("allowed written %v, other written %v", exists(filepath.Join(out, "allowed")), exists(filepath.Join(out, "other")))
 	}
-	if !strings.Contains(r.Output, "Permission denied") || !strings.Contains(r.Output, "Execution denied: keep it\n") || !strings.HasSuffix(r.Output, "end\n") {
+	if !strings.Contains(r.Output, "cannot touch") || !strings.Contains(r.Output, "Execution denied: keep it\n") || !strings.HasSuffix(r.Output, "end\n") {
 		t.Errorf("output %q", r.Output)
 	}
 }
@@ -321,7 +321,7 @@ func TestBinaryUnprivileged(t *testing.T) {
 	if err != nil {
 		t.Fatalf("run as uid %d: %v\n%s%s", nobody, err, got, stderr.String())
 	}
-	if !strings.HasPrefix(string(got), "65534\n") || !strings.Contains(string(got), "Permission denied") || !strings.Contains(string(got), "ws\n") {
+	if !strings.HasPrefix(string(got), "65534\n") || !strings.Contains(string(got), "cannot touch") || !strings.Contains(string(got), "ws\n") {
 		t.Errorf("output %q", got)
 	}
 	if !exists(filepath.Join(out, "allowed")) || exists(filepath.Join(out, "other")) {
