@@ -53,7 +53,17 @@ func TestBinaryStopsCallsOnSignal(t *testing.T) {
 			case <-time.After(20 * time.Second):
 				t.Fatal("no prompt within 20s")
 			}
-			for deadline := time.Now().Add(10 * time.Second); len(withMarker(marker)) == 0; time.Sleep(20 * time.Millisecond) {
+			// The sleep itself, not its shell (whose command line holds the
+			// marker too, before it has printed "started").
+			sleeping := func() bool {
+				for _, p := range withMarker(marker) {
+					if strings.Contains(p, ": sleep 30") {
+						return true
+					}
+				}
+				return false
+			}
+			for deadline := time.Now().Add(10 * time.Second); !sleeping(); time.Sleep(20 * time.Millisecond) {
 				if time.Now().After(deadline) {
 					t.Fatal("the sleep did not start")
 				}
