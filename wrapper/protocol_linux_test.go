@@ -86,29 +86,12 @@ func runMarked(t *testing.T, m marked, decide func(escalate.Request) reply) mark
 	if err != nil {
 		t.Fatalf("start %s: %v", wrapper, err)
 	}
-	out, err := io.ReadAll(outR)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var ws syscall.WaitStatus
-	for {
-		_, err = syscall.Wait4(pid, &ws, 0, nil)
-		if err != syscall.EINTR {
-			break
-		}
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	stderr, err := os.ReadFile(errFile.Name())
-	if err != nil {
-		t.Fatal(err)
-	}
+	o := collectOutcome(t, pid, outR, errFile)
 	s.stop()
 	if errs := s.errors(); len(errs) > 0 {
 		t.Fatalf("server: %v", errs)
 	}
-	got := markedOutcome{outcome: outcome{stdout: string(out), stderr: string(stderr), status: ws},
+	got := markedOutcome{outcome: o,
 		supers: s.superExecs(), forwards: s.forwarded(), stdio: stdio}
 	if reqs, raws := s.seen(), s.rawRequests(); len(reqs) == 1 {
 		got.req, got.raw = reqs[0], raws[0]
@@ -279,25 +262,7 @@ func directOutcome(t *testing.T, argv, env []string, dir string) (outcome, bool)
 	if err != nil {
 		return outcome{}, false
 	}
-	out, err := io.ReadAll(outR)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var ws syscall.WaitStatus
-	for {
-		_, err = syscall.Wait4(pid, &ws, 0, nil)
-		if err != syscall.EINTR {
-			break
-		}
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	stderr, err := os.ReadFile(errFile.Name())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return outcome{stdout: string(out), stderr: string(stderr), status: ws}, true
+	return collectOutcome(t, pid, outR, errFile), true
 }
 
 // TestRequestPayload: the payload is AppendRequest's shape (its fields in
@@ -423,4 +388,29 @@ func TestUnprivileged(t *testing.T) {
 			}
 		})
 	}
+}
+
+// collectOutcome reads the started wrapper's stdout to EOF, reaps it and
+// reads the stderr it wrote to errFile.
+func collectOutcome(t *testing.T, pid int, outR io.Reader, errFile *os.File) outcome {
+	t.Helper()
+	out, err := io.ReadAll(outR)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ws syscall.WaitStatus
+	for {
+		_, err = syscall.Wait4(pid, &ws, 0, nil)
+		if err != syscall.EINTR {
+			break
+		}
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	stderr, err := os.ReadFile(errFile.Name())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return outcome{stdout: string(out), stderr: string(stderr), status: ws}
 }
