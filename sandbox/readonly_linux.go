@@ -88,7 +88,7 @@ func readOnlyOutside(roots []pinnedRoot, writeFiles []string) error {
 		return readOnlyOutsideLegacy(keep)
 	}
 	if err != nil {
-		return fmt.Errorf("mount_setattr read-only: %w", err)
+		return fmt.Errorf("make the mounts under / outside the writable roots %v read-only: %w", keep, err)
 	}
 	for i, p := range keep {
 		if err := putBack(clones[i], fds[i], p); err != nil {
