@@ -132,13 +132,7 @@ func TestKernelGatePromptAsksOnce(t *testing.T) {
 		if !strings.Contains(res.Output, "ran:") {
 			t.Errorf("the accepted program did not run: %q", res.Output)
 		}
-		found := false
-		for _, d := range res.Decisions {
-			if filepath.Base(d.Program) == "printf" && d.Decision == "run" && strings.Contains(d.Reason, "inside the sandbox") {
-				found = true
-			}
-		}
-		if !found {
+		if !ranWithReason(res, "printf", "inside the sandbox") {
 			t.Errorf("no record of printf run inside the sandbox: %+v", res.Decisions)
 		}
 	})
@@ -155,13 +149,7 @@ func TestKernelGateAllowRunsConfined(t *testing.T) {
 		if !strings.Contains(res.Output, "ran") {
 			t.Errorf("the allowed program did not run: %q", res.Output)
 		}
-		found := false
-		for _, d := range res.Decisions {
-			if filepath.Base(d.Program) == "printf" && d.Decision == "run" && strings.Contains(d.Reason, "only the shell's own program starts can be escalated") {
-				found = true
-			}
-		}
-		if !found {
+		if !ranWithReason(res, "printf", "only the shell's own program starts can be escalated") {
 			t.Errorf("no record of printf run confined: %+v", res.Decisions)
 		}
 	})
@@ -224,4 +212,15 @@ func TestKernelGateNoOwnListener(t *testing.T) {
 			t.Errorf("sandboxed code made a seccomp listener: %q", res.Output)
 		}
 	})
+}
+
+// ranWithReason says whether res records program (by base name) as run
+// with a reason containing why.
+func ranWithReason(res shellResult, program, why string) bool {
+	for _, d := range res.Decisions {
+		if filepath.Base(d.Program) == program && d.Decision == "run" && strings.Contains(d.Reason, why) {
+			return true
+		}
+	}
+	return false
 }
