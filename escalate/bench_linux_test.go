@@ -5,6 +5,7 @@ import (
 	"os"
 	"testing"
 
+	"github.com/execgate/execgate/internal/frame"
 	"golang.org/x/sys/unix"
 )
 
@@ -21,10 +22,10 @@ func BenchmarkRoundTrip(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if err := WriteFrame(fd, buf, nil); err != nil {
+		if err := frame.Write(fd, buf, nil); err != nil {
 			b.Fatal(err)
 		}
-		payload, _, err := ReadFrame(fd)
+		payload, _, err := frame.Read(fd)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -51,12 +52,12 @@ func BenchmarkEscalateTrue(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		WriteFrame(fd, req, nil)
-		if p, _, err := ReadFrame(fd); err != nil || string(p) != `{"action":"Escalate"}` {
+		frame.Write(fd, req, nil)
+		if p, _, err := frame.Read(fd); err != nil || string(p) != `{"action":"Escalate"}` {
 			b.Fatalf("%s %v", p, err)
 		}
-		WriteFrame(fd, []byte(`{"fds":[0,1,2]}`), []int{dn, dn, dn})
-		if p, _, err := ReadFrame(fd); err != nil || string(p) != `{"exit_code":0}` {
+		frame.Write(fd, []byte(`{"fds":[0,1,2]}`), []int{dn, dn, dn})
+		if p, _, err := frame.Read(fd); err != nil || string(p) != `{"exit_code":0}` {
 			b.Fatalf("%s %v", p, err)
 		}
 		unix.Close(fd)
@@ -80,12 +81,12 @@ func BenchmarkFirstEscalation(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		WriteFrame(fd, req, nil)
-		if p, _, err := ReadFrame(fd); err != nil || string(p) != `{"action":"Escalate"}` {
+		frame.Write(fd, req, nil)
+		if p, _, err := frame.Read(fd); err != nil || string(p) != `{"action":"Escalate"}` {
 			b.Fatalf("%s %v", p, err)
 		}
-		WriteFrame(fd, []byte(`{"fds":[0,1,2]}`), []int{dn, dn, dn})
-		if p, _, err := ReadFrame(fd); err != nil || string(p) != `{"exit_code":0}` {
+		frame.Write(fd, []byte(`{"fds":[0,1,2]}`), []int{dn, dn, dn})
+		if p, _, err := frame.Read(fd); err != nil || string(p) != `{"exit_code":0}` {
 			b.Fatalf("%s %v", p, err)
 		}
 		unix.Close(fd)

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/execgate/execgate/internal/frame"
 	"golang.org/x/sys/unix"
 )
 
@@ -20,11 +21,11 @@ func (ts *testSession) askRaw(t *testing.T, req Request) (int, Response, error) 
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := WriteFrame(fd, AppendRequest(nil, &req), nil); err != nil {
+	if err := frame.Write(fd, AppendRequest(nil, &req), nil); err != nil {
 		unix.Close(fd)
 		t.Fatal(err)
 	}
-	payload, _, err := ReadFrame(fd)
+	payload, _, err := frame.Read(fd)
 	if err != nil {
 		unix.Close(fd)
 		t.Fatalf("reading the answer: %v", err)

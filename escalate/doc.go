@@ -1,6 +1,7 @@
 // Package escalate is the wrapper↔server protocol of execgate, compatible with
-// Codex 0.97.0's exec-server: the messages, their framing on a unix stream
-// socket (u32 little-endian length + JSON, file descriptors in SCM_RIGHTS),
+// Codex 0.97.0's exec-server: the messages, sent on a unix stream socket in
+// internal/frame's framing (u32 little-endian length + JSON, file descriptors
+// in SCM_RIGHTS),
 // the datagram handshake that hands each exec its own stream, and the server
 // side that decides each request and runs escalated commands: the file the
 // request names resolved once (internal/resolve), with argv[0] the name the

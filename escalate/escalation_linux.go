@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/execgate/execgate/internal/frame"
 	"golang.org/x/sys/unix"
 )
 
@@ -77,14 +78,14 @@ func (s *Session) runEscalated(ctx context.Context, c *pollConn, e Exec, l *laun
 		cmd, err = r.spawn(l.path, e.File, l.argv, env, l.wd, stdio)
 	}
 	if err != nil {
-		defer closeAll(stdio[:])
+		defer frame.CloseAll(stdio[:])
 		if errors.Is(err, errSessionOver) {
 			return SuperExecResult{}, err
 		}
 		tell(stdio[2], fmt.Sprintf("execgate: %s: %v\n", e.File, err))
 		return SuperExecResult{ExitCode: 126}, nil
 	}
-	closeAll(stdio[:]) // the reaper has its own copies
+	frame.CloseAll(stdio[:]) // the reaper has its own copies
 
 	fwd := make(chan struct{})
 	go func() {
@@ -113,11 +114,11 @@ func (s *Session) runEscalated(ctx context.Context, c *pollConn, e Exec, l *laun
 // ended, the session ended, or the peer left or misbehaved).
 func (s *Session) forwardSignals(c *pollConn, cmd *escalated, file string) {
 	for {
-		payload, fds, err := readFrame(c)
+		payload, fds, err := frame.ReadConn(c, nil)
 		switch {
 		case errors.Is(err, os.ErrDeadlineExceeded):
 			return
-		case errors.Is(err, ErrClosed):
+		case errors.Is(err, frame.ErrClosed):
 			s.log.Debug("escalate: wrapper closed its stream while its command runs", "file", file)
 			return
 		case err != nil:
@@ -125,7 +126,7 @@ func (s *Session) forwardSignals(c *pollConn, cmd *escalated, file string) {
 			return
 		}
 		if len(fds) > 0 {
-			closeAll(fds)
+			frame.CloseAll(fds)
 			s.problem("Forward frame carried fds; closed them", nil, "file", file, "fds", len(fds))
 		}
 		var f Forward

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/execgate/execgate/internal/frame"
 	"golang.org/x/sys/unix"
 )
 
@@ -51,7 +52,7 @@ func AnnounceNoGate(sock int, why string) error {
 
 func sendRetrying(sock int, p, oob []byte) error {
 	for {
-		err := unix.Sendmsg(sock, p, oob, nil, sendFlags)
+		err := unix.Sendmsg(sock, p, oob, nil, frame.SendFlags)
 		if err != unix.EINTR {
 			if err != nil {
 				return fmt.Errorf("escalate: announce the kernel gate on fd %d: %w", sock, err)
@@ -64,14 +65,14 @@ func sendRetrying(sock int, p, oob []byte) error {
 // receiveGate reads the session's first datagram if it is a gate
 // announcement, and reports whether it was. Anything else is left for
 // receiveHandshake.
-func receiveGate(c msgIO) (Gate, bool, error) {
+func receiveGate(c frame.Conn) (Gate, bool, error) {
 	var peek [1]byte
 	var (
 		n   int
 		err error
 	)
 	for {
-		n, _, _, err = c.recvmsg(peek[:], nil, unix.MSG_PEEK)
+		n, _, _, err = c.Recvmsg(peek[:], nil, unix.MSG_PEEK)
 		if err != unix.EINTR {
 			break
 		}
@@ -83,10 +84,10 @@ func receiveGate(c msgIO) (Gate, bool, error) {
 		return Gate{}, false, nil
 	}
 	buf := make([]byte, 1+maxGateWhy+1)
-	oob := make([]byte, unix.CmsgSpace(MaxFds*4))
+	oob := make([]byte, unix.CmsgSpace(frame.MaxFds*4))
 	var oobn, flags int
 	for {
-		n, oobn, flags, err = c.recvmsg(buf, oob, recvFlags)
+		n, oobn, flags, err = c.Recvmsg(buf, oob, frame.RecvFlags)
 		if err != unix.EINTR {
 			break
 		}
@@ -96,20 +97,20 @@ func receiveGate(c msgIO) (Gate, bool, error) {
 	}
 	var fds []int
 	if oobn > 0 {
-		if fds, err = parseRights(oob[:oobn]); err != nil {
+		if fds, err = frame.ParseRights(oob[:oobn]); err != nil {
 			return Gate{}, true, err
 		}
-		markReceived(fds)
+		frame.MarkReceived(fds)
 	}
 	switch {
 	case flags&(unix.MSG_CTRUNC|unix.MSG_TRUNC) != 0:
-		closeAll(fds)
+		frame.CloseAll(fds)
 		return Gate{}, true, fmt.Errorf("escalate: gate announcement truncated")
 	case buf[0] == gateByte && len(fds) == 1 && n == 1:
 		return Gate{Listener: os.NewFile(uintptr(fds[0]), "seccomp-listener")}, true, nil
 	case buf[0] == noGateByte && len(fds) == 0:
 		return Gate{Why: string(buf[1:n])}, true, nil
 	}
-	closeAll(fds)
+	frame.CloseAll(fds)
 	return Gate{}, true, fmt.Errorf("escalate: malformed gate announcement (%d bytes, %d fds)", n, len(fds))
 }

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/execgate/execgate/internal/frame"
 	"golang.org/x/sys/unix"
 )
 
@@ -38,9 +39,9 @@ func (s *Session) handle(ctx context.Context, c *pollConn) {
 
 // serveExec returns the exec's file (once known) for the log.
 func (s *Session) serveExec(ctx context.Context, c *pollConn) (string, error) {
-	payload, fds, err := readFrameReserving(c, s.bounds)
+	payload, fds, err := frame.ReadConn(c, s.bounds)
 	if err != nil {
-		var tooLarge *FrameTooLargeError
+		var tooLarge *frame.TooLargeError
 		var limit *limitError
 		if errors.As(err, &tooLarge) || errors.As(err, &limit) {
 			s.answerError(c, err)
@@ -48,7 +49,7 @@ func (s *Session) serveExec(ctx context.Context, c *pollConn) (string, error) {
 		return "", fmt.Errorf("read request: %w", err)
 	}
 	req, err := decodeRequest(payload, fds)
-	s.bounds.giveBytes(len(payload))
+	s.bounds.GiveBytes(len(payload))
 	if err != nil {
 		return req.File, err
 	}
@@ -101,7 +102,7 @@ func (s *Session) serveExec(ctx context.Context, c *pollConn) (string, error) {
 	if err != nil {
 		return e.File, err
 	}
-	if err := writeFrame(c, b, nil); err != nil {
+	if err := frame.WriteConn(c, b, nil); err != nil {
 		return e.File, fmt.Errorf("send %s answer: %w", d.Action, err)
 	}
 	if d.Action != Escalate {
@@ -123,7 +124,7 @@ func (s *Session) serveExec(ctx context.Context, c *pollConn) (string, error) {
 	if err != nil {
 		return e.File, err
 	}
-	if err := writeFrame(c, b, nil); err != nil {
+	if err := frame.WriteConn(c, b, nil); err != nil {
 		return e.File, fmt.Errorf("send result %s: %w", b, err)
 	}
 	return e.File, nil
@@ -133,7 +134,7 @@ func (s *Session) serveExec(ctx context.Context, c *pollConn) (string, error) {
 func decodeRequest(payload []byte, fds []int) (Request, error) {
 	var req Request
 	if len(fds) > 0 {
-		closeAll(fds)
+		frame.CloseAll(fds)
 		return req, fmt.Errorf("request carried %d fds, want none", len(fds))
 	}
 	if err := strictUnmarshal(payload, &req); err != nil {
@@ -150,7 +151,7 @@ func decodeRequest(payload []byte, fds []int) (Request, error) {
 // session will not decide.
 func (s *Session) answerError(c *pollConn, err error) {
 	b, _ := (&ServerError{Msg: err.Error()}).MarshalJSON()
-	writeFrame(c, b, nil)
+	frame.WriteConn(c, b, nil)
 }
 
 // resolveRequest turns a request into the Exec the Decider sees, or says
@@ -253,7 +254,7 @@ func (s *Session) record(r Record) {
 // fds closed): an escalated command gets exactly the stdio it was given.
 func readSuperExec(c *pollConn) ([3]int, error) {
 	var stdio [3]int
-	payload, fds, err := readFrame(c)
+	payload, fds, err := frame.ReadConn(c, nil)
 	if err != nil {
 		return stdio, fmt.Errorf("read SuperExec: %w", err)
 	}
@@ -268,7 +269,7 @@ func readSuperExec(c *pollConn) ([3]int, error) {
 		err = fmt.Errorf("SuperExec maps fds onto %v, want [0 1 2]", msg.Fds)
 	}
 	if err != nil {
-		closeAll(fds)
+		frame.CloseAll(fds)
 		return stdio, err
 	}
 	copy(stdio[:], fds)

@@ -3,6 +3,7 @@ package escalate
 import (
 	"fmt"
 
+	"github.com/execgate/execgate/internal/frame"
 	"golang.org/x/sys/unix"
 )
 
@@ -17,13 +18,13 @@ const handshakeByte = 0x00
 // Dial performs the wrapper's side of the handshake on the inherited
 // datagram socket and returns the wrapper's end of a fresh stream socket.
 func Dial(dgramFd int) (int, error) {
-	pair, err := socketpair(unix.SOCK_STREAM)
+	pair, err := frame.Socketpair(unix.SOCK_STREAM)
 	if err != nil {
 		return -1, fmt.Errorf("escalate: socketpair: %w", err)
 	}
 	ours, theirs := pair[0], pair[1]
 	for {
-		err = unix.Sendmsg(dgramFd, []byte{handshakeByte}, unix.UnixRights(theirs), nil, sendFlags)
+		err = unix.Sendmsg(dgramFd, []byte{handshakeByte}, unix.UnixRights(theirs), nil, frame.SendFlags)
 		if err != unix.EINTR {
 			break
 		}
@@ -41,21 +42,21 @@ func Dial(dgramFd int) (int, error) {
 // by the caller). A malformed datagram yields an error and leaves nothing
 // open; the caller may keep reading.
 func ReceiveHandshake(dgramFd int) (int, error) {
-	return receiveHandshake(blockingFd(dgramFd))
+	return receiveHandshake(frame.FD(dgramFd))
 }
 
-func receiveHandshake(c msgIO) (int, error) {
+func receiveHandshake(c frame.Conn) (int, error) {
 	// Room for one byte more than expected and more fds than expected, so
 	// oversized or overloaded datagrams are detected rather than truncated
 	// silently.
 	var buf [2]byte
-	oob := make([]byte, unix.CmsgSpace(MaxFds*4))
+	oob := make([]byte, unix.CmsgSpace(frame.MaxFds*4))
 	var (
 		n, oobn, flags int
 		err            error
 	)
 	for {
-		n, oobn, flags, err = c.recvmsg(buf[:], oob, recvFlags)
+		n, oobn, flags, err = c.Recvmsg(buf[:], oob, frame.RecvFlags)
 		if err != unix.EINTR {
 			break
 		}
@@ -65,15 +66,15 @@ func receiveHandshake(c msgIO) (int, error) {
 	}
 	var fds []int
 	if oobn > 0 {
-		fds, err = parseRights(oob[:oobn])
+		fds, err = frame.ParseRights(oob[:oobn])
 		if err != nil {
 			return -1, err
 		}
-		markReceived(fds)
+		frame.MarkReceived(fds)
 	}
 	switch {
 	case flags&unix.MSG_CTRUNC != 0:
-		err = fmt.Errorf("escalate: handshake carried more than %d fds", MaxFds)
+		err = fmt.Errorf("escalate: handshake carried more than %d fds", frame.MaxFds)
 	case flags&unix.MSG_TRUNC != 0 || n != 1:
 		err = fmt.Errorf("escalate: handshake datagram must be 1 byte, got %d", n)
 	case buf[0] != handshakeByte:
@@ -93,7 +94,7 @@ func receiveHandshake(c msgIO) (int, error) {
 		}
 	}
 	if err != nil {
-		closeAll(fds)
+		frame.CloseAll(fds)
 		return -1, err
 	}
 	return fds[0], nil

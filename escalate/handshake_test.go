@@ -5,12 +5,13 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/execgate/execgate/internal/frame"
 	"golang.org/x/sys/unix"
 )
 
 func dgramPair(t testing.TB) (server, child int) {
 	t.Helper()
-	p, err := socketpair(unix.SOCK_DGRAM)
+	p, err := frame.Socketpair(unix.SOCK_DGRAM)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -32,8 +33,8 @@ func TestHandshake(t *testing.T) {
 	defer unix.Close(serverEnd)
 	checkCloexec(t, "wrapper's stream end", wrapperEnd)
 	checkCloexec(t, "stream end received by the server", serverEnd)
-	go WriteFrame(wrapperEnd, []byte("ping"), nil)
-	got, _, err := ReadFrame(serverEnd)
+	go frame.Write(wrapperEnd, []byte("ping"), nil)
+	got, _, err := frame.Read(serverEnd)
 	if err != nil || string(got) != "ping" {
 		t.Fatalf("stream after handshake: %q, %v", got, err)
 	}

@@ -11,6 +11,7 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/execgate/execgate/internal/frame"
 	"golang.org/x/sys/unix"
 )
 
@@ -54,13 +55,13 @@ func TestHelperServer(t *testing.T) {
 	if err != nil {
 		os.Exit(3)
 	}
-	if err := WriteFrame(ctl, []byte("child"), []int{int(s.ChildFile().Fd())}); err != nil {
+	if err := frame.Write(ctl, []byte("child"), []int{int(s.ChildFile().Fd())}); err != nil {
 		os.Exit(3)
 	}
 	s.CloseChild()
 	ctx, cancel := context.WithCancel(context.Background())
 	go func() {
-		ReadFrame(ctl)
+		frame.Read(ctl)
 		cancel()
 	}()
 	if err := s.Serve(ctx); err != nil {
@@ -94,7 +95,7 @@ func helperServer(t *testing.T, mode string, cred *syscall.Credential) (*testSes
 		return string(b)
 	}
 
-	pair, err := socketpair(unix.SOCK_STREAM)
+	pair, err := frame.Socketpair(unix.SOCK_STREAM)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -131,7 +132,7 @@ func helperServer(t *testing.T, mode string, cred *syscall.Credential) (*testSes
 			t.Logf("helper log:\n%s", readLog())
 		}
 	})
-	_, fds, err := ReadFrame(ours)
+	_, fds, err := frame.Read(ours)
 	if err != nil || len(fds) != 1 {
 		t.Fatalf("child end from the helper: %v %v\n%s", fds, err, out.String())
 	}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/execgate/execgate/escalate"
+	"github.com/execgate/execgate/internal/frame"
 	"github.com/execgate/execgate/internal/testbash"
 	"golang.org/x/sys/unix"
 )
@@ -68,7 +69,7 @@ func (p *peer) next() (int, escalate.Request) {
 	if err != nil {
 		p.t.Fatalf("handshake: %v (shell output %q)", err, p.out.String())
 	}
-	payload, fds, err := escalate.ReadFrame(conn)
+	payload, fds, err := frame.Read(conn)
 	if err != nil || len(fds) != 0 {
 		p.t.Fatalf("request: %v, %d fds", err, len(fds))
 	}
@@ -81,7 +82,7 @@ func (p *peer) next() (int, escalate.Request) {
 
 func (p *peer) answer(conn int, payload string, fds ...int) {
 	p.t.Helper()
-	if err := escalate.WriteFrame(conn, []byte(payload), fds); err != nil {
+	if err := frame.Write(conn, []byte(payload), fds); err != nil {
 		p.t.Fatal(err)
 	}
 }
@@ -209,7 +210,7 @@ func TestInShellEscalate(t *testing.T) {
 	superExec := func(t *testing.T, p *peer, conn int) {
 		t.Helper()
 		p.answer(conn, `{"action":"Escalate"}`)
-		payload, fds, err := escalate.ReadFrame(conn)
+		payload, fds, err := frame.Read(conn)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -284,7 +285,7 @@ func TestInShellEscalate(t *testing.T) {
 			if err := syscall.Kill(int(cred.Pid), sig); err != nil {
 				t.Fatal(err)
 			}
-			payload, _, err := escalate.ReadFrame(conn)
+			payload, _, err := frame.Read(conn)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -135,11 +135,11 @@ func (b *bounds) giveEscalation() {
 	b.server.escalations.give(1)
 }
 
-func (b *bounds) takeBytes(n int) error {
+func (b *bounds) TakeBytes(n int) error {
 	return acquire(&b.bytes, &b.server.bytes, int64(n), "request bytes being received")
 }
 
-func (b *bounds) giveBytes(n int) {
+func (b *bounds) GiveBytes(n int) {
 	b.bytes.give(int64(n))
 	b.server.bytes.give(int64(n))
 }

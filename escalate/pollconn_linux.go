@@ -36,7 +36,7 @@ func newPollConn(fd int, name string) (*pollConn, error) {
 	return &pollConn{f: f, rc: rc}, nil
 }
 
-func (c *pollConn) recvmsg(p, oob []byte, flags int) (n, oobn, rflags int, err error) {
+func (c *pollConn) Recvmsg(p, oob []byte, flags int) (n, oobn, rflags int, err error) {
 	rerr := c.rc.Read(func(fd uintptr) bool {
 		n, oobn, rflags, _, err = unix.Recvmsg(int(fd), p, oob, flags|unix.MSG_DONTWAIT)
 		return err != unix.EAGAIN
@@ -47,7 +47,7 @@ func (c *pollConn) recvmsg(p, oob []byte, flags int) (n, oobn, rflags int, err e
 	return n, oobn, rflags, err
 }
 
-func (c *pollConn) sendmsg(p, oob []byte, flags int) (n int, err error) {
+func (c *pollConn) Sendmsg(p, oob []byte, flags int) (n int, err error) {
 	werr := c.rc.Write(func(fd uintptr) bool {
 		n, err = unix.SendmsgN(int(fd), p, oob, nil, flags|unix.MSG_DONTWAIT)
 		return err != unix.EAGAIN

@@ -10,6 +10,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/execgate/execgate/internal/frame"
 	"golang.org/x/sys/unix"
 )
 
@@ -50,7 +51,7 @@ func startReaper(path string, log *slog.Logger) (*reaper, error) {
 		}
 		path = exe
 	}
-	p, err := socketpair(unix.SOCK_STREAM)
+	p, err := frame.Socketpair(unix.SOCK_STREAM)
 	if err != nil {
 		return nil, fmt.Errorf("escalate: reaper socketpair: %w", err)
 	}
@@ -98,14 +99,14 @@ func (r *reaper) read() {
 		close(r.gone)
 	}()
 	for {
-		payload, fds, err := readFrame(r.conn)
+		payload, fds, err := frame.ReadConn(r.conn, nil)
 		if err != nil {
-			if !errors.Is(err, ErrClosed) {
+			if !errors.Is(err, frame.ErrClosed) {
 				r.log.Warn("escalate: reaper connection failed", "err", err)
 			}
 			return
 		}
-		closeAll(fds)
+		frame.CloseAll(fds)
 		var m reaperMsg
 		if err := json.Unmarshal(payload, &m); err != nil {
 			r.log.Warn("escalate: malformed frame from the reaper", "err", err)
@@ -133,7 +134,7 @@ func (r *reaper) send(m reaperMsg, fds []int) error {
 	}
 	r.wmu.Lock()
 	defer r.wmu.Unlock()
-	return writeFrame(r.conn, b, fds)
+	return frame.WriteConn(r.conn, b, fds)
 }
 
 // spawn has the reaper start path (name is the path the script asked

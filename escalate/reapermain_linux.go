@@ -11,6 +11,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/execgate/execgate/internal/frame"
 	"golang.org/x/sys/unix"
 )
 
@@ -112,7 +113,7 @@ type reaperProc struct {
 // which the next read sees too.
 func send(m reaperMsg) {
 	b, _ := json.Marshal(m)
-	WriteFrame(reaperCtl, b, nil)
+	frame.Write(reaperCtl, b, nil)
 }
 
 // serve handles the server's frames and the commands' ends until the
@@ -133,7 +134,7 @@ func (r *reaperProc) serve() {
 			return
 		}
 		if pfds[0].Revents != 0 {
-			payload, fds, err := ReadFrame(reaperCtl)
+			payload, fds, err := frame.Read(reaperCtl)
 			if err != nil {
 				return
 			}
@@ -143,7 +144,7 @@ func (r *reaperProc) serve() {
 			} else if m.Op == "signal" {
 				r.signal(m)
 			}
-			closeAll(fds)
+			frame.CloseAll(fds)
 		}
 		r.reapExited()
 	}

@@ -13,12 +13,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/execgate/execgate/internal/frame"
 	"golang.org/x/sys/unix"
 )
 
 // This file is the test's side of the protocol: a session under test and a
 // client that speaks to it exactly as a wrapper does, through Dial,
-// AppendRequest, WriteFrame and ReadFrame.
+// AppendRequest, frame.Write and frame.Read.
 
 // logBuffer collects a session's log lines for assertions.
 type logBuffer struct {
@@ -111,11 +112,11 @@ func (ts *testSession) ask(t testing.TB, req Request) (int, Response) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := WriteFrame(fd, AppendRequest(nil, &req), nil); err != nil {
+	if err := frame.Write(fd, AppendRequest(nil, &req), nil); err != nil {
 		unix.Close(fd)
 		t.Fatal(err)
 	}
-	payload, _, err := ReadFrame(fd)
+	payload, _, err := frame.Read(fd)
 	if err != nil {
 		unix.Close(fd)
 		t.Fatalf("reading the answer to %v: %v", req.Argv, err)
@@ -171,7 +172,7 @@ func superExec(t testing.TB, fd int, stdin string) *running {
 		inodes[i] = inodeOf(t, r)
 	}
 	theirs := []int{int(pipes[0][0].Fd()), int(pipes[1][1].Fd()), int(pipes[2][1].Fd())}
-	if err := WriteFrame(fd, []byte(`{"fds":[0,1,2]}`), theirs); err != nil {
+	if err := frame.Write(fd, []byte(`{"fds":[0,1,2]}`), theirs); err != nil {
 		t.Fatal(err)
 	}
 	pipes[0][0].Close()
@@ -201,7 +202,7 @@ func superExec(t testing.TB, fd int, stdin string) *running {
 func (r *running) forward(sig unix.Signal) {
 	r.t.Helper()
 	b, _ := json.Marshal(Forward{Signal: int(sig)})
-	if err := WriteFrame(r.fd, b, nil); err != nil {
+	if err := frame.Write(r.fd, b, nil); err != nil {
 		r.t.Fatal(err)
 	}
 }
@@ -210,7 +211,7 @@ func (r *running) forward(sig unix.Signal) {
 func (r *running) wait() (SuperExecResult, string, string) {
 	r.t.Helper()
 	defer unix.Close(r.fd)
-	payload, _, err := ReadFrame(r.fd)
+	payload, _, err := frame.Read(r.fd)
 	if err != nil {
 		r.t.Fatalf("reading SuperExecResult: %v", err)
 	}

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/execgate/execgate/internal/frame"
 	"golang.org/x/sys/unix"
 )
 
@@ -56,7 +57,7 @@ func NewSession(d Decider, opts Options) (*Session, error) {
 	// one would let the sandboxed code sendmsg to any pathname datagram
 	// socket of the host (/dev/log, journald); the sandbox's seccomp
 	// filter refuses new datagram sockets for the same reason.
-	p, err := socketpair(unix.SOCK_SEQPACKET)
+	p, err := frame.Socketpair(unix.SOCK_SEQPACKET)
 	if err != nil {
 		return nil, fmt.Errorf("escalate: seqpacket socketpair: %w", err)
 	}
@@ -217,7 +218,7 @@ func (s *Session) refuse(ctx context.Context, fd int, reason error, wg *sync.Wai
 		return
 	}
 	b, _ := (&ServerError{Msg: reason.Error()}).MarshalJSON()
-	if writeFrame(c, b, nil) != nil {
+	if frame.WriteConn(c, b, nil) != nil {
 		c.Close()
 		return
 	}

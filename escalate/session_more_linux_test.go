@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/execgate/execgate/internal/frame"
 	"golang.org/x/sys/unix"
 )
 
@@ -220,9 +221,9 @@ func TestBadPeersAreLoggedAndSurvived(t *testing.T) {
 		{"oversized frame", func(t *testing.T, ts *testSession) {
 			fd := stream(t, ts)
 			defer unix.Close(fd)
-			unix.Write(fd, header(MaxPayload+1))
+			unix.Write(fd, header(frame.MaxPayload+1))
 			ts.logs.waitFor(t, "over the")
-		}, fmt.Sprintf("over the %d-byte limit", MaxPayload)},
+		}, fmt.Sprintf("over the %d-byte limit", frame.MaxPayload)},
 		{"EOF mid-request", func(t *testing.T, ts *testSession) {
 			fd := stream(t, ts)
 			unix.Write(fd, append(header(100), `{"file":`...))
@@ -231,30 +232,30 @@ func TestBadPeersAreLoggedAndSurvived(t *testing.T) {
 		{"unknown field", func(t *testing.T, ts *testSession) {
 			fd := stream(t, ts)
 			defer unix.Close(fd)
-			WriteFrame(fd, []byte(`{"file":"/bin/true","argv":["true"],"workdir":"/","env":{},"sudo":true}`), nil)
-			ReadFrame(fd) // the server closes without answering
+			frame.Write(fd, []byte(`{"file":"/bin/true","argv":["true"],"workdir":"/","env":{},"sudo":true}`), nil)
+			frame.Read(fd) // the server closes without answering
 		}, `unknown field \"sudo\"`},
 		{"fds with the request", func(t *testing.T, ts *testSession) {
 			fd := stream(t, ts)
 			defer unix.Close(fd)
-			WriteFrame(fd, req, []int{dn})
-			ReadFrame(fd)
+			frame.Write(fd, req, []int{dn})
+			frame.Read(fd)
 		}, "request carried 1 fds"},
 		{"wrong fd count", func(t *testing.T, ts *testSession) {
 			fd := stream(t, ts)
 			defer unix.Close(fd)
-			WriteFrame(fd, AppendRequest(nil, &Request{File: "/bin/true", Argv: []string{"true", "escalate"}, Workdir: "/"}), nil)
-			ReadFrame(fd)
-			WriteFrame(fd, []byte(`{"fds":[0,1,2]}`), []int{dn, dn})
-			ReadFrame(fd)
+			frame.Write(fd, AppendRequest(nil, &Request{File: "/bin/true", Argv: []string{"true", "escalate"}, Workdir: "/"}), nil)
+			frame.Read(fd)
+			frame.Write(fd, []byte(`{"fds":[0,1,2]}`), []int{dn, dn})
+			frame.Read(fd)
 		}, "SuperExec carried 2 fds, want 3"},
 		{"wrong fd mapping", func(t *testing.T, ts *testSession) {
 			fd := stream(t, ts)
 			defer unix.Close(fd)
-			WriteFrame(fd, AppendRequest(nil, &Request{File: "/bin/true", Argv: []string{"true", "escalate"}, Workdir: "/"}), nil)
-			ReadFrame(fd)
-			WriteFrame(fd, []byte(`{"fds":[0,1,5]}`), []int{dn, dn, dn})
-			ReadFrame(fd)
+			frame.Write(fd, AppendRequest(nil, &Request{File: "/bin/true", Argv: []string{"true", "escalate"}, Workdir: "/"}), nil)
+			frame.Read(fd)
+			frame.Write(fd, []byte(`{"fds":[0,1,5]}`), []int{dn, dn, dn})
+			frame.Read(fd)
 		}, "SuperExec maps fds onto [0 1 5], want [0 1 2]"},
 	}
 	d := DeciderFunc(func(_ context.Context, e Exec) Decision {
@@ -457,7 +458,7 @@ func TestDecisionWithdrawnWhenWrapperLeaves(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	WriteFrame(fd, AppendRequest(nil, &Request{File: "/bin/x", Argv: []string{"prompt"}, Workdir: "/"}), nil)
+	frame.Write(fd, AppendRequest(nil, &Request{File: "/bin/x", Argv: []string{"prompt"}, Workdir: "/"}), nil)
 	<-asked
 	unix.Close(fd)
 	if err := <-withdrawn; !errors.Is(err, context.Canceled) {

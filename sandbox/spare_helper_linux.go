@@ -9,7 +9,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/execgate/execgate/escalate"
+	"github.com/execgate/execgate/internal/frame"
 )
 
 // The helper's side of a spare (see spare_linux.go for the server's).
@@ -23,8 +23,8 @@ func runSpare() int {
 	if err := unix.Sendmsg(spareFD, []byte{spareReady}, nil, nil, unix.MSG_NOSIGNAL); err != nil {
 		return 0
 	}
-	payload, fds, err := escalate.ReadFrame(spareFD)
-	if errors.Is(err, escalate.ErrClosed) {
+	payload, fds, err := frame.Read(spareFD)
+	if errors.Is(err, frame.ErrClosed) {
 		return 0 // the server no longer needs this spare
 	}
 	if err != nil {

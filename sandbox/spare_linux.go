@@ -14,7 +14,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/execgate/execgate/escalate"
+	"github.com/execgate/execgate/internal/frame"
 )
 
 // A spare is a helper started ahead of a call. It is the same binary in the
@@ -303,7 +303,7 @@ func (l *Launcher) activateSpare(ctx context.Context, h helperSpec, argv []strin
 		s.discard()
 		return nil
 	}
-	err = escalate.WriteFrame(s.ctl, payload, files)
+	err = frame.Write(s.ctl, payload, files)
 	closeFiles()
 	if err != nil {
 		// It died after takeSpare looked; nothing of the call ran.

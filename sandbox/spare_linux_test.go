@@ -15,7 +15,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/execgate/execgate/escalate"
+	"github.com/execgate/execgate/internal/frame"
 )
 
 // usedSpare reports whether cmd is a spare helper that took the call.
@@ -256,7 +256,7 @@ func TestSpareRejectsBadActivation(t *testing.T) {
 				t.Fatal(err)
 			}
 			files := []int{int(pw.Fd()), int(pw.Fd()), int(pw.Fd()), int(pw.Fd())}[:tc.nfiles]
-			if err := escalate.WriteFrame(sp[0], []byte(tc.payload), files); err != nil {
+			if err := frame.Write(sp[0], []byte(tc.payload), files); err != nil {
 				t.Fatal(err)
 			}
 			pw.Close()

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/execgate/execgate/escalate"
+	"github.com/execgate/execgate/internal/frame"
 	"golang.org/x/sys/unix"
 )
 
@@ -22,10 +23,10 @@ func BenchmarkAskRoundTrip(b *testing.B) {
 		defer unix.Close(pair[1])
 		run := []byte(`{"action":"Run"}`)
 		for {
-			if _, _, err := escalate.ReadFrame(pair[1]); err != nil {
+			if _, _, err := frame.Read(pair[1]); err != nil {
 				return
 			}
-			if escalate.WriteFrame(pair[1], run, nil) != nil {
+			if frame.Write(pair[1], run, nil) != nil {
 				return
 			}
 		}

@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/execgate/execgate/escalate"
+	"github.com/execgate/execgate/internal/frame"
 	"golang.org/x/sys/unix"
 )
 
@@ -35,7 +36,7 @@ func superExec(conn int, req *escalate.Request) int {
 	// The Go runtime opened /dev/null on any of 0, 1, 2 that was closed at
 	// start, so all three exist; the command gets them, as in Codex.
 	fds := []int{0, 1, 2}
-	if err := escalate.WriteFrame(conn, superExecPayload(fds), fds); err != nil {
+	if err := frame.Write(conn, superExecPayload(fds), fds); err != nil {
 		return failClosed("cannot hand stdio to the server: " + err.Error())
 	}
 
@@ -97,7 +98,7 @@ func forwardSignals(conn int, sigs <-chan os.Signal, done <-chan struct{}) {
 			}
 			payload := strconv.AppendInt([]byte(`{"signal":`), int64(n), 10)
 			payload = append(payload, '}')
-			if escalate.WriteFrame(conn, payload, nil) != nil {
+			if frame.Write(conn, payload, nil) != nil {
 				return // the result read reports the broken connection
 			}
 		}
@@ -106,7 +107,7 @@ func forwardSignals(conn int, sigs <-chan os.Signal, done <-chan struct{}) {
 
 // readResult waits for the escalated command's SuperExecResult.
 func readResult(conn int) (escalate.SuperExecResult, error) {
-	payload, fds, err := escalate.ReadFrame(conn)
+	payload, fds, err := frame.Read(conn)
 	if err != nil {
 		return escalate.SuperExecResult{}, errorString("no exit status from the server for the escalated command: " + err.Error())
 	}

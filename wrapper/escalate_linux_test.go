@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/execgate/execgate/escalate"
+	"github.com/execgate/execgate/internal/frame"
 )
 
 func escalateAlways(escalate.Request) reply {
@@ -194,9 +195,9 @@ func TestFailClosed(t *testing.T) {
 		{name: "dead server", dead: true, message: "connection refused"},
 		{name: "server closes without answering", decide: raw([]byte{}), message: "connection closed by peer"},
 		{name: "garbage answer", decide: raw([]byte("\x05\x00\x00\x00hello")), message: "escalate response"},
-		{name: "unknown action", decide: raw(frame(`{"action":"Explode"}`)), message: `unknown action "Explode"`},
-		{name: "oversized frame", decide: raw([]byte{0xff, 0xff, 0xff, 0xff, '{'}), message: fmt.Sprintf("over the %d-byte limit", escalate.MaxPayload)},
-		{name: "closed inside a frame", decide: raw(frame(`{"action":"Run"}`)[:10]), message: "connection closed inside a 16-byte frame"},
+		{name: "unknown action", decide: raw(frameBytes(`{"action":"Explode"}`)), message: `unknown action "Explode"`},
+		{name: "oversized frame", decide: raw([]byte{0xff, 0xff, 0xff, 0xff, '{'}), message: fmt.Sprintf("over the %d-byte limit", frame.MaxPayload)},
+		{name: "closed inside a frame", decide: raw(frameBytes(`{"action":"Run"}`)[:10]), message: "connection closed inside a 16-byte frame"},
 		{name: "closed inside a header", decide: raw([]byte{16, 0}), message: "connection closed inside a frame header"},
 		{name: "descriptors with the answer", decide: func(escalate.Request) reply {
 			return reply{resp: escalate.Response{Action: escalate.Run}, fds: []int{int(devNull.Fd())}}
@@ -205,7 +206,7 @@ func TestFailClosed(t *testing.T) {
 			return reply{resp: escalate.Response{Action: escalate.Escalate}, rawResult: []byte{}}
 		}, message: "no exit status from the server"},
 		{name: "garbage exit status", decide: func(escalate.Request) reply {
-			return reply{resp: escalate.Response{Action: escalate.Escalate}, rawResult: frame(`{"code":1}`)}
+			return reply{resp: escalate.Response{Action: escalate.Escalate}, rawResult: frameBytes(`{"code":1}`)}
 		}, message: "malformed exit status"},
 	}
 	for _, tt := range tests {
@@ -234,8 +235,8 @@ func TestFailClosed(t *testing.T) {
 	}
 }
 
-// frame encodes payload as one frame's bytes.
-func frame(payload string) []byte {
+// frameBytes encodes payload as one frame's bytes.
+func frameBytes(payload string) []byte {
 	n := len(payload)
 	return append([]byte{byte(n), byte(n >> 8), byte(n >> 16), byte(n >> 24)}, payload...)
 }

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/execgate/execgate/escalate"
+	"github.com/execgate/execgate/internal/frame"
 )
 
 // Tests of every way an escalation can end: the wrapper's stdout, stderr
@@ -74,46 +75,46 @@ func TestEscalateResults(t *testing.T) {
 		{"signal 65: 128+65", trueArgv, resultReply(1, 65), "exit 193", ""},
 		{"signal -3: 128-3", trueArgv, resultReply(1, -3), "exit 125", ""},
 		// Other encodings json.Unmarshal accepts.
-		{"space after colon", trueArgv, rawResultReply(frame(`{"exit_code": 4}`)), "exit 4", ""},
-		{"trailing space", trueArgv, rawResultReply(frame(`{"exit_code":4} `)), "exit 4", ""},
-		{"other case", trueArgv, rawResultReply(frame(`{"EXIT_CODE":4}`)), "exit 4", ""},
-		{"fields swapped", trueArgv, rawResultReply(frame(`{"signal":15,"exit_code":143}`)), "signal terminated", ""},
+		{"space after colon", trueArgv, rawResultReply(frameBytes(`{"exit_code": 4}`)), "exit 4", ""},
+		{"trailing space", trueArgv, rawResultReply(frameBytes(`{"exit_code":4} `)), "exit 4", ""},
+		{"other case", trueArgv, rawResultReply(frameBytes(`{"EXIT_CODE":4}`)), "exit 4", ""},
+		{"fields swapped", trueArgv, rawResultReply(frameBytes(`{"signal":15,"exit_code":143}`)), "signal terminated", ""},
 		// Not what the server writes (omitempty), but decoded alike.
-		{"explicit signal 0", trueArgv, rawResultReply(frame(`{"exit_code":5,"signal":0}`)), "exit 5", ""},
-		{"null signal", trueArgv, rawResultReply(frame(`{"exit_code":5,"signal":null}`)), "exit 5", ""},
-		{"minus zero", trueArgv, rawResultReply(frame(`{"exit_code":-0}`)), "exit 0", ""},
-		{"19 digits", trueArgv, rawResultReply(frame(`{"exit_code":1000000000000000001}`)), "exit 1", ""},
-		{"unknown field", trueArgv, rawResultReply(frame(`{"exit_code":6,"why":"x"}`)), "exit 6", ""},
-		{"long payload", trueArgv, rawResultReply(frame(long)), "exit 3", ""},
+		{"explicit signal 0", trueArgv, rawResultReply(frameBytes(`{"exit_code":5,"signal":0}`)), "exit 5", ""},
+		{"null signal", trueArgv, rawResultReply(frameBytes(`{"exit_code":5,"signal":null}`)), "exit 5", ""},
+		{"minus zero", trueArgv, rawResultReply(frameBytes(`{"exit_code":-0}`)), "exit 0", ""},
+		{"19 digits", trueArgv, rawResultReply(frameBytes(`{"exit_code":1000000000000000001}`)), "exit 1", ""},
+		{"unknown field", trueArgv, rawResultReply(frameBytes(`{"exit_code":6,"why":"x"}`)), "exit 6", ""},
+		{"long payload", trueArgv, rawResultReply(frameBytes(long)), "exit 3", ""},
 		// Everything else fails closed with readResult's messages.
-		{"leading zero", trueArgv, rawResultReply(frame(`{"exit_code":01}`)), "exit 126",
+		{"leading zero", trueArgv, rawResultReply(frameBytes(`{"exit_code":01}`)), "exit 126",
 			"execgate-execve-wrapper: malformed exit status from the server: \"{\\\"exit_code\\\":01}\"\n"},
-		{"overflow", trueArgv, rawResultReply(frame(`{"exit_code":99999999999999999999}`)), "exit 126",
+		{"overflow", trueArgv, rawResultReply(frameBytes(`{"exit_code":99999999999999999999}`)), "exit 126",
 			"execgate-execve-wrapper: malformed exit status from the server: \"{\\\"exit_code\\\":99999999999999999999}\"\n"},
-		{"no exit_code", trueArgv, rawResultReply(frame(`{"code":1}`)), "exit 126",
+		{"no exit_code", trueArgv, rawResultReply(frameBytes(`{"code":1}`)), "exit 126",
 			"execgate-execve-wrapper: malformed exit status from the server: \"{\\\"code\\\":1}\"\n"},
-		{"null exit_code", trueArgv, rawResultReply(frame(`{"exit_code":null}`)), "exit 126",
+		{"null exit_code", trueArgv, rawResultReply(frameBytes(`{"exit_code":null}`)), "exit 126",
 			"execgate-execve-wrapper: malformed exit status from the server: \"{\\\"exit_code\\\":null}\"\n"},
-		{"trailing data", trueArgv, rawResultReply(frame(`{"exit_code":3}x`)), "exit 126",
+		{"trailing data", trueArgv, rawResultReply(frameBytes(`{"exit_code":3}x`)), "exit 126",
 			"execgate-execve-wrapper: malformed exit status from the server: \"{\\\"exit_code\\\":3}x\"\n"},
-		{"long malformed", trueArgv, rawResultReply(frame(long[:len(long)-1])), "exit 126",
+		{"long malformed", trueArgv, rawResultReply(frameBytes(long[:len(long)-1])), "exit 126",
 			"execgate-execve-wrapper: malformed exit status from the server: \"" + strings.ReplaceAll(long[:120], `"`, `\"`) + "\"...\n"},
 		{"closed without a result", trueArgv, rawResultReply([]byte{}), "exit 126",
-			"execgate-execve-wrapper: no exit status from the server for the escalated command: escalate: connection closed by peer\n"},
+			"execgate-execve-wrapper: no exit status from the server for the escalated command: frame: connection closed by peer\n"},
 		{"half a header", trueArgv, rawResultReply([]byte{15, 0}), "exit 126",
-			"execgate-execve-wrapper: no exit status from the server for the escalated command: escalate: connection closed inside a frame header\n"},
-		{"cut short", trueArgv, rawResultReply(frame(`{"exit_code":1}`)[:10]), "exit 126",
-			"execgate-execve-wrapper: no exit status from the server for the escalated command: escalate: connection closed inside a 15-byte frame\n"},
+			"execgate-execve-wrapper: no exit status from the server for the escalated command: frame: connection closed inside a frame header\n"},
+		{"cut short", trueArgv, rawResultReply(frameBytes(`{"exit_code":1}`)[:10]), "exit 126",
+			"execgate-execve-wrapper: no exit status from the server for the escalated command: frame: connection closed inside a 15-byte frame\n"},
 		{"oversized", trueArgv, rawResultReply([]byte{0xff, 0xff, 0xff, 0xff, '{'}), "exit 126",
-			fmt.Sprintf("execgate-execve-wrapper: no exit status from the server for the escalated command: escalate: frame announces 4294967295 bytes, over the %d-byte limit\n", escalate.MaxPayload)},
+			fmt.Sprintf("execgate-execve-wrapper: no exit status from the server for the escalated command: frame: 4294967295 bytes announced, over the %d-byte limit\n", frame.MaxPayload)},
 		{"descriptors with the result", trueArgv,
 			escalateReply(reply{result: &escalate.SuperExecResult{}, resultFds: []int{int(devNull.Fd())}}), "exit 126",
 			"execgate-execve-wrapper: server sent file descriptors with the exit status; expected none\n"},
 		// Errors on the stream.
 		{"SuperExec send fails", trueArgv, escalateReply(reply{shutRead: true}), "exit 126",
-			"execgate-execve-wrapper: cannot hand stdio to the server: escalate: send frame: broken pipe\n"},
+			"execgate-execve-wrapper: cannot hand stdio to the server: frame: send frame: broken pipe\n"},
 		{"result read fails", trueArgv, escalateReply(reply{resetAfterForward: true}), "exit 126",
-			"execgate-execve-wrapper: no exit status from the server for the escalated command: escalate: receive frame: connection reset by peer\n"},
+			"execgate-execve-wrapper: no exit status from the server for the escalated command: frame: receive frame: connection reset by peer\n"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

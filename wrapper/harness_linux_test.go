@@ -20,6 +20,7 @@ import (
 	"unsafe"
 
 	"github.com/execgate/execgate/escalate"
+	"github.com/execgate/execgate/internal/frame"
 	"github.com/execgate/execgate/internal/testbin"
 	"golang.org/x/sys/unix"
 )
@@ -205,7 +206,7 @@ func (s *server) fail(err error) {
 }
 
 func (s *server) handle(fd int) error {
-	payload, fds, err := escalate.ReadFrame(fd)
+	payload, fds, err := frame.Read(fd)
 	if err != nil {
 		return fmt.Errorf("read request: %w", err)
 	}
@@ -241,14 +242,14 @@ func (s *server) handle(fd int) error {
 	if err != nil {
 		return err
 	}
-	if err := escalate.WriteFrame(fd, out, r.fds); err != nil {
+	if err := frame.Write(fd, out, r.fds); err != nil {
 		return err
 	}
 	if r.resp.Action != escalate.Escalate || r.shutRead {
 		return nil
 	}
 
-	payload, fds, err = escalate.ReadFrame(fd)
+	payload, fds, err = frame.Read(fd)
 	if err != nil {
 		return fmt.Errorf("read SuperExec: %w", err)
 	}
@@ -280,7 +281,7 @@ func (s *server) handle(fd int) error {
 	if err != nil {
 		return err
 	}
-	return escalate.WriteFrame(fd, out, r.resultFds)
+	return frame.Write(fd, out, r.resultFds)
 }
 
 // fileIDs names each descriptor's open file as device:inode.
@@ -353,7 +354,7 @@ func (s *server) runEscalated(conn int, req *escalate.Request, targets, fds []in
 	}
 	go func() {
 		for {
-			payload, fds, err := escalate.ReadFrame(conn)
+			payload, fds, err := frame.Read(conn)
 			if err != nil {
 				return
 			}

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/execgate/execgate/escalate"
+	"github.com/execgate/execgate/internal/frame"
 	"golang.org/x/sys/unix"
 )
 
@@ -103,7 +104,7 @@ func ask(conn int, req *escalate.Request) (escalate.Response, error) {
 		size += len(k) + len(v) + 6
 	}
 	payload := escalate.AppendRequest(make([]byte, 0, size), req)
-	if err := escalate.WriteFrame(conn, payload, nil); err != nil {
+	if err := frame.Write(conn, payload, nil); err != nil {
 		return escalate.Response{}, err
 	}
 	return receive(conn)
@@ -111,7 +112,7 @@ func ask(conn int, req *escalate.Request) (escalate.Response, error) {
 
 // receive reads the decision from the private stream.
 func receive(conn int) (escalate.Response, error) {
-	reply, fds, err := escalate.ReadFrame(conn)
+	reply, fds, err := frame.Read(conn)
 	if err != nil {
 		return escalate.Response{}, err
 	}

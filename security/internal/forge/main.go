@@ -28,6 +28,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/execgate/execgate/escalate"
+	"github.com/execgate/execgate/internal/frame"
 )
 
 func main() {
@@ -60,10 +61,10 @@ func request(sock int, payload string, between []string) int {
 	if err != nil {
 		fail(err.Error())
 	}
-	if err := escalate.WriteFrame(c, []byte(payload), nil); err != nil {
+	if err := frame.Write(c, []byte(payload), nil); err != nil {
 		fail("send request: " + err.Error())
 	}
-	b, _, err := escalate.ReadFrame(c)
+	b, _, err := frame.Read(c)
 	if err != nil {
 		fmt.Printf("answer: error %v\n", err)
 		return 125
@@ -84,10 +85,10 @@ func request(sock int, payload string, between []string) int {
 			fmt.Printf("between: %v\n", err)
 		}
 	}
-	if err := escalate.WriteFrame(c, []byte(`{"fds":[0,1,2]}`), []int{0, 1, 2}); err != nil {
+	if err := frame.Write(c, []byte(`{"fds":[0,1,2]}`), []int{0, 1, 2}); err != nil {
 		fail("send SuperExec: " + err.Error())
 	}
-	b, _, err = escalate.ReadFrame(c)
+	b, _, err = frame.Read(c)
 	if err != nil {
 		fmt.Printf("result: error %v\n", err)
 		return 125
@@ -122,7 +123,7 @@ func idle(sock, n int) {
 		}
 		refused++
 		if first == "" {
-			b, _, err := escalate.ReadFrame(int(p.Fd))
+			b, _, err := frame.Read(int(p.Fd))
 			first = fmt.Sprintf("%s %v", b, err)
 		}
 	}

@@ -1,4 +1,4 @@
-package escalate
+package frame
 
 import (
 	"bytes"
@@ -13,7 +13,7 @@ import (
 
 func streamPair(t testing.TB) (int, int) {
 	t.Helper()
-	p, err := socketpair(unix.SOCK_STREAM)
+	p, err := Socketpair(unix.SOCK_STREAM)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -26,10 +26,10 @@ func TestFrameRoundTrip(t *testing.T) {
 	payloads := [][]byte{{}, []byte(`{"action":"Run"}`), bytes.Repeat([]byte("x"), 300_000)}
 	for _, p := range payloads {
 		done := make(chan error, 1)
-		go func() { done <- WriteFrame(a, p, nil) }()
-		got, fds, err := ReadFrame(b)
+		go func() { done <- Write(a, p, nil) }()
+		got, fds, err := Read(b)
 		if err != nil {
-			t.Fatalf("ReadFrame(%d bytes): %v", len(p), err)
+			t.Fatalf("Read(%d bytes): %v", len(p), err)
 		}
 		if err := <-done; err != nil {
 			t.Fatal(err)
@@ -47,10 +47,10 @@ func TestFramePassesFds(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	if err := WriteFrame(a, []byte(`{"fds":[0]}`), []int{int(f.Fd()), int(f.Fd())}); err != nil {
+	if err := Write(a, []byte(`{"fds":[0]}`), []int{int(f.Fd()), int(f.Fd())}); err != nil {
 		t.Fatal(err)
 	}
-	_, fds, err := ReadFrame(b)
+	_, fds, err := Read(b)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -110,21 +110,21 @@ func TestFrameErrors(t *testing.T) {
 				t.Fatal(err)
 			}
 			unix.Shutdown(a, unix.SHUT_WR)
-			_, fds, err := ReadFrame(b)
+			_, fds, err := Read(b)
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
-				t.Fatalf("ReadFrame error = %v, want it to contain %q (fds %v)", err, tc.want, fds)
+				t.Fatalf("Read error = %v, want it to contain %q (fds %v)", err, tc.want, fds)
 			}
 		})
 	}
-	if err := WriteFrame(-1, make([]byte, MaxPayload+1), nil); err == nil || !strings.Contains(err.Error(), "exceeds") {
-		t.Errorf("oversized WriteFrame: %v", err)
+	if err := Write(-1, make([]byte, MaxPayload+1), nil); err == nil || !strings.Contains(err.Error(), "exceeds") {
+		t.Errorf("oversized Write: %v", err)
 	}
-	if err := WriteFrame(-1, nil, many); err == nil || !strings.Contains(err.Error(), "exceed the limit") {
-		t.Errorf("WriteFrame with too many fds: %v", err)
+	if err := Write(-1, nil, many); err == nil || !strings.Contains(err.Error(), "exceed the limit") {
+		t.Errorf("Write with too many fds: %v", err)
 	}
-	_, _, err = ReadFrame(-1)
+	_, _, err = Read(-1)
 	if err == nil || errors.Is(err, ErrClosed) {
-		t.Errorf("ReadFrame on a bad fd: %v", err)
+		t.Errorf("Read on a bad fd: %v", err)
 	}
 }
 
@@ -137,7 +137,7 @@ func TestFrameErrorsLeakNoFds(t *testing.T) {
 	hdr := make([]byte, 4)
 	binary.LittleEndian.PutUint32(hdr, MaxPayload+1)
 	unix.Sendmsg(a, hdr, unix.UnixRights(int(devnull.Fd()), int(devnull.Fd())), nil, 0)
-	if _, _, err := ReadFrame(b); err == nil {
+	if _, _, err := Read(b); err == nil {
 		t.Fatal("oversized frame accepted")
 	}
 	devnull.Close()

@@ -1,6 +1,6 @@
 //go:build !linux
 
-package escalate
+package frame
 
 import (
 	"syscall"
@@ -9,18 +9,20 @@ import (
 )
 
 // Without SOCK_CLOEXEC and MSG_CMSG_CLOEXEC the flag is set after the fact.
-// socketpair does it under syscall.ForkLock like the standard library; for
+// Socketpair does it under syscall.ForkLock like the standard library; for
 // received fds that lock cannot be held across a blocking recvmsg, so there
 // is a short window in which a concurrent fork could inherit them. Only the
-// protocol code is portable: the server side (Session) is Linux-only.
+// framing is portable: the escalate server side is Linux-only.
 
 const (
-	recvFlags = 0
-	// The Go runtime already turns SIGPIPE on sockets into EPIPE.
-	sendFlags = 0
+	// RecvFlags: see above.
+	RecvFlags = 0
+	// SendFlags: the Go runtime already turns SIGPIPE on sockets into EPIPE.
+	SendFlags = 0
 )
 
-func socketpair(typ int) ([2]int, error) {
+// Socketpair returns a close-on-exec AF_UNIX socketpair of type typ.
+func Socketpair(typ int) ([2]int, error) {
 	syscall.ForkLock.RLock()
 	defer syscall.ForkLock.RUnlock()
 	p, err := unix.Socketpair(unix.AF_UNIX, typ, 0)
@@ -32,7 +34,8 @@ func socketpair(typ int) ([2]int, error) {
 	return p, nil
 }
 
-func markReceived(fds []int) {
+// MarkReceived makes received descriptors close-on-exec.
+func MarkReceived(fds []int) {
 	for _, fd := range fds {
 		unix.CloseOnExec(fd)
 	}
