@@ -41,6 +41,28 @@ func (a Action) String() string {
 	return fmt.Sprintf("Action(%d)", int(a))
 }
 
+// MarshalText encodes a as its lower-case name ("run", "escalate", "deny"):
+// the form the server's records of decisions use. The wire encodes actions
+// in Response, its own way.
+func (a Action) MarshalText() ([]byte, error) {
+	switch a {
+	case Run, Escalate, Deny:
+		return []byte(a.String()), nil
+	}
+	return nil, fmt.Errorf("escalate: cannot encode unknown action %d", int(a))
+}
+
+// UnmarshalText decodes a name MarshalText wrote.
+func (a *Action) UnmarshalText(b []byte) error {
+	for _, c := range [...]Action{Run, Escalate, Deny} {
+		if string(b) == c.String() {
+			*a = c
+			return nil
+		}
+	}
+	return fmt.Errorf("escalate: unknown action %q, want run, escalate or deny", b)
+}
+
 // Response is Codex's EscalateResponse. On the wire it is serde's externally
 // tagged enum: {"action":"Run"}, {"action":"Escalate"} or
 // {"action":{"Deny":{"reason":"text"}}} where reason may be null.

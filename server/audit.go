@@ -8,6 +8,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/execgate/execgate/escalate"
 )
 
 // DecisionLog reports exec decisions: each one on the logger and, if an
@@ -46,11 +48,11 @@ type auditRecord struct {
 // file did not take it.
 func (l *DecisionLog) Record(callID string, d Decision) error {
 	level := slog.LevelInfo
-	if d.Decision != VerdictDeny && d.Reason == "" {
+	if d.Decision != escalate.Deny && d.Reason == "" {
 		level = l.Routine
 	}
 	l.log.Log(context.Background(), level, "exec decision", "call", callID, "program", d.Program, "argv", d.Argv,
-		"decision", string(d.Decision), "rule", d.Rule, "reason", d.Reason)
+		"decision", d.Decision.String(), "rule", d.Rule, "reason", d.Reason)
 	if l.audit == nil {
 		return nil
 	}

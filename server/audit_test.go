@@ -10,6 +10,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/execgate/execgate/escalate"
 )
 
 func TestDecisionsAndAuditLog(t *testing.T) {
@@ -27,15 +29,15 @@ func TestDecisionsAndAuditLog(t *testing.T) {
 	var wg sync.WaitGroup
 	for i := range 20 {
 		wg.Go(func() {
-			ds.Record(Decision{Program: "/bin/echo", Argv: []string{"echo", string(rune('a' + i))}, Decision: VerdictRun})
+			ds.Record(Decision{Program: "/bin/echo", Argv: []string{"echo", string(rune('a' + i))}, Decision: escalate.Run})
 		})
 	}
 	wg.Wait()
-	ds.Record(Decision{Program: "/usr/bin/git", Argv: []string{"git", "push"}, Decision: VerdictDeny, Rule: "d.rules:1", Reason: "forbidden"})
+	ds.Record(Decision{Program: "/usr/bin/git", Argv: []string{"git", "push"}, Decision: escalate.Deny, Rule: "d.rules:1", Reason: "forbidden"})
 	if n := len(ds.List()); n != 21 {
 		t.Fatalf("List() has %d decisions, want 21", n)
 	}
-	if last := ds.List()[20]; last.Decision != VerdictDeny {
+	if last := ds.List()[20]; last.Decision != escalate.Deny {
 		t.Errorf("order lost: last is %+v", last)
 	}
 

@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/execgate/execgate/escalate"
 )
 
 // Only a regular file on a disk filesystem is an audit log; the error
@@ -107,7 +109,7 @@ func TestAuditFileFullDisk(t *testing.T) {
 		return
 	}
 	record := func(i int) Decision {
-		return Decision{Program: "/bin/echo", Argv: []string{"echo", fmt.Sprint(i), strings.Repeat("x", 100)}, Decision: VerdictRun}
+		return Decision{Program: "/bin/echo", Argv: []string{"echo", fmt.Sprint(i), strings.Repeat("x", 100)}, Decision: escalate.Run}
 	}
 	line, _ := json.Marshal(auditRecord{Time: "2026-01-02T03:04:05Z", Call: "c1", Decision: record(0)})
 	var saved syscall.Rlimit
@@ -175,7 +177,7 @@ func TestEngineAuditFailures(t *testing.T) {
 	}
 	// The denial's own record fails too, which stops this call as well.
 	r = call("/bin/true; echo after")
-	if len(r.Decisions) != 1 || r.Decisions[0].Decision != VerdictDeny || !strings.HasPrefix(r.Decisions[0].Reason, "the audit log "+path+" cannot be written") {
+	if len(r.Decisions) != 1 || r.Decisions[0].Decision != escalate.Deny || !strings.HasPrefix(r.Decisions[0].Reason, "the audit log "+path+" cannot be written") {
 		t.Errorf("while the audit log is broken: output %q, decisions %+v", r.Output, r.Decisions)
 	}
 

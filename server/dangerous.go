@@ -37,7 +37,7 @@ func (d *decider) dangerous(ctx context.Context, rec Decision, ex escalate.Exec,
 	prefix := d.dangerousPrefix(ex, args)
 	judged := "judged dangerous (`" + QuoteCommand(prefix) + "`) and no rule covers it"
 	if d.dangers.confined && !d.dangers.askConfined {
-		return verdict(rec, VerdictRun, judged+": runs confined, inside the sandbox, without asking")
+		return verdict(rec, escalate.Run, judged+": runs confined, inside the sandbox, without asking")
 	}
 	where := "there is no sandbox in this call, so it runs unconfined"
 	if d.dangers.confined {
@@ -47,12 +47,12 @@ func (d *decider) dangerous(ctx context.Context, rec Decision, ex escalate.Exec,
 	ans, ok := d.call.Ask(ctx, PromptRequest{Command: cmd, Workdir: ex.Workdir, Env: ex.Env, AlwaysAllow: prefix,
 		Justification: "No rule covers this command and it looks destructive; " + where + ". " + alwaysAllowEffect(prefix)})
 	if !ok {
-		return verdict(rec, VerdictDeny, ans.Reason)
+		return verdict(rec, escalate.Deny, ans.Reason)
 	}
 	if ans.Answer == AlwaysAllow {
 		return d.alwaysAllow(ctx, rec, ex, args, prefix)
 	}
-	return verdict(rec, VerdictRun, judged+"; user approved: "+ans.Answer.String())
+	return verdict(rec, escalate.Run, judged+"; user approved: "+ans.Answer.String())
 }
 
 // uncoveredDanger returns, for an exec an allow rule escalates, the prefix

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/execgate/execgate/escalate"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 )
 
@@ -56,7 +57,7 @@ func TestBinaryConfigureRunsDangerousConfined(t *testing.T) {
 	}
 	dangerous := 0
 	for _, d := range r.Decisions {
-		if d.Decision != VerdictRun {
+		if d.Decision != escalate.Run {
 			t.Errorf("decision %+v, want run", d)
 			continue
 		}
@@ -90,7 +91,7 @@ func TestBinaryDangerousUnconfinedAsks(t *testing.T) {
 	cs := connect(t, cmd, &mcp.ClientOptions{ElicitationHandler: ec.handle})
 
 	r := callShell(t, cs, map[string]any{"command": "rm -f " + filepath.Join(out, "first"), "workdir": cmd.Dir, "login": false})
-	if r.ExitCode != 0 || exists(filepath.Join(out, "first")) || len(r.Decisions) != 1 || r.Decisions[0].Decision != VerdictEscalate {
+	if r.ExitCode != 0 || exists(filepath.Join(out, "first")) || len(r.Decisions) != 1 || r.Decisions[0].Decision != escalate.Escalate {
 		t.Fatalf("first rm -f: exit %d, decisions %+v, output %q", r.ExitCode, r.Decisions, r.Output)
 	}
 	rules, err := os.ReadFile(filepath.Join(home, "rules", "default.rules"))
@@ -99,7 +100,7 @@ func TestBinaryDangerousUnconfinedAsks(t *testing.T) {
 	}
 	r = callShell(t, cs, map[string]any{"command": "rm -f " + filepath.Join(out, "second"), "workdir": cmd.Dir, "login": false})
 	if r.ExitCode != 0 || exists(filepath.Join(out, "second")) || len(r.Decisions) != 1 ||
-		r.Decisions[0].Decision != VerdictEscalate || !strings.Contains(r.Decisions[0].Rule, "default.rules") {
+		r.Decisions[0].Decision != escalate.Escalate || !strings.Contains(r.Decisions[0].Rule, "default.rules") {
 		t.Errorf("second rm -f: exit %d, decisions %+v, want escalated by the added rule", r.ExitCode, r.Decisions)
 	}
 	ec.mu.Lock()

@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/execgate/execgate/escalate"
 )
 
 // An allow rule escalates a dangerous command without asking only when it
@@ -15,13 +17,13 @@ import (
 func TestEngineDangerousAllowRule(t *testing.T) {
 	tests := []struct {
 		name, rules, config string
-		want                Verdict
+		want                escalate.Action
 		wantOut             string
 	}{
-		{name: "rule names the program only", rules: `prefix_rule(pattern=["rm"], decision="allow")`, want: VerdictDeny,
+		{name: "rule names the program only", rules: `prefix_rule(pattern=["rm"], decision="allow")`, want: escalate.Deny,
 			wantOut: `Execution denied: approval needed but the MCP client cannot prompt (no elicitation capability); to allow it, add prefix_rule(pattern=["rm", "-f"], decision="allow")`},
-		{name: "rule names the dangerous prefix", rules: `prefix_rule(pattern=["rm", "-f"], decision="allow")`, want: VerdictEscalate},
-		{name: "Codex's behaviour", rules: `prefix_rule(pattern=["rm"], decision="allow")`, config: "[execgate]\ndangerous_commands = \"ask\"\n", want: VerdictEscalate},
+		{name: "rule names the dangerous prefix", rules: `prefix_rule(pattern=["rm", "-f"], decision="allow")`, want: escalate.Escalate},
+		{name: "Codex's behaviour", rules: `prefix_rule(pattern=["rm"], decision="allow")`, config: "[execgate]\ndangerous_commands = \"ask\"\n", want: escalate.Escalate},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -39,7 +41,7 @@ func TestEngineDangerousAllowRule(t *testing.T) {
 			if len(r.Decisions) != 1 || r.Decisions[0].Decision != tt.want {
 				t.Fatalf("decisions %+v, want one %s", r.Decisions, tt.want)
 			}
-			if exists(victim) != (tt.want != VerdictEscalate) {
+			if exists(victim) != (tt.want != escalate.Escalate) {
 				t.Errorf("victim exists %v after %s", exists(victim), tt.want)
 			}
 			if !strings.Contains(r.Output, tt.wantOut) {

@@ -61,7 +61,7 @@ func (d *decider) Decide(ctx context.Context, ex escalate.Exec) escalate.Decisio
 	d.mu.Lock()
 	d.pending[key] = append(d.pending[key], rec)
 	d.mu.Unlock()
-	return escalate.Decision{Action: actionOf(rec.Decision), Reason: rec.Reason, Note: rec.note, Argv0: rec.argv0, Env: rec.env}
+	return escalate.Decision{Action: rec.Decision, Reason: rec.Reason, Note: rec.note, Argv0: rec.argv0, Env: rec.env}
 }
 
 // record is the session's OnDecision: it reports the answer actually sent,
@@ -69,7 +69,7 @@ func (d *decider) Decide(ctx context.Context, ex escalate.Exec) escalate.Decisio
 // fails its re-check) or never asked (a malformed request).
 func (d *decider) record(r escalate.Record) {
 	key := execKey(r.Exec)
-	verdict := verdictOf(r.Decision.Action)
+	verdict := r.Decision.Action
 	d.mu.Lock()
 	list := d.pending[key]
 	var rec Decision
@@ -90,11 +90,11 @@ func (d *decider) record(r escalate.Record) {
 	if !found || rec.Decision != verdict {
 		rec.Decision, rec.Reason = verdict, r.Decision.Reason
 	}
-	if verdict == VerdictEscalate {
+	if verdict == escalate.Escalate {
 		// What ran: the resolved file, argv[0] the name the rule matched.
 		rec.Executable, rec.Argv = r.Program, r.Argv
 	}
-	if verdict == VerdictRun && d.asked != nil {
+	if verdict == escalate.Run && d.asked != nil {
 		d.asked.add(r.Exec)
 	}
 	d.call.Decisions.Record(rec)
@@ -116,7 +116,7 @@ func (d *decider) decide(ctx context.Context, ex escalate.Exec) Decision {
 		if reason == "" {
 			reason = v.Reason(ex.Argv)
 		}
-		return verdict(rec, VerdictDeny, reason)
+		return verdict(rec, escalate.Deny, reason)
 
 	case v.Decision == policy.Allow:
 		return d.escalateChecked(ctx, rec, ex, v.ResolvedProgram, "allowed by rule", d.uncoveredDanger(ex, args, v))
@@ -132,7 +132,7 @@ func (d *decider) decide(ctx context.Context, ex escalate.Exec) Decision {
 		}
 		ans, ok := d.call.Ask(ctx, PromptRequest{Command: cmd, Workdir: ex.Workdir, Env: ex.Env, Justification: just, Rule: rec.Rule})
 		if !ok {
-			return verdict(rec, VerdictDeny, ans.Reason)
+			return verdict(rec, escalate.Deny, ans.Reason)
 		}
 		if ans.Answer == AlwaysAllow {
 			// A prompt rule outranks any allow rule, so "always" cannot be
@@ -148,7 +148,7 @@ func (d *decider) decide(ctx context.Context, ex escalate.Exec) Decision {
 	case v.Decision == policy.Prompt:
 		return d.dangerous(ctx, rec, ex, args)
 	}
-	return verdict(rec, VerdictRun, "")
+	return verdict(rec, escalate.Run, "")
 }
 
 // evaluate asks the policy about one exec. Program trust judges the file
@@ -169,7 +169,7 @@ func (d *decider) evaluate(ctx context.Context, ex escalate.Exec, args []string)
 func (d *decider) alwaysAllow(ctx context.Context, rec Decision, ex escalate.Exec, args, tokens []string) Decision {
 	if err := d.amend(tokens); err != nil {
 		d.log.Error("always allow: could not add the rule", "error", err)
-		return verdict(rec, VerdictRun, "user approved (always allow), but the rule could not be saved: "+err.Error())
+		return verdict(rec, escalate.Run, "user approved (always allow), but the rule could not be saved: "+err.Error())
 	}
 	v := d.evaluate(ctx, ex, args)
 	rec.Rule = ruleName(v.Rule)
@@ -178,7 +178,7 @@ func (d *decider) alwaysAllow(ctx context.Context, rec Decision, ex escalate.Exe
 		// The user has just answered for what makes it dangerous.
 		return d.escalateChecked(ctx, rec, ex, v.ResolvedProgram, "user approved: always allow (rule added)", nil)
 	}
-	return verdict(rec, VerdictRun, "user approved: always allow (rule added; "+v.Basename.Reason+")")
+	return verdict(rec, escalate.Run, "user approved: always allow (rule added; "+v.Basename.Reason+")")
 }
 
 // escalate answers Escalate: the session runs the exec's resolved program
@@ -187,7 +187,7 @@ func (d *decider) alwaysAllow(ctx context.Context, rec Decision, ex escalate.Exe
 // repository its trust check pinned.
 func (d *decider) escalate(rec Decision, why string, repo repoVerdict) Decision {
 	rec.env = repo.pinEnv()
-	return verdict(rec, VerdictEscalate, why)
+	return verdict(rec, escalate.Escalate, why)
 }
 
 // argv0 is the argv[0] ex gets if the rule of v escalates it: the name that
@@ -213,29 +213,9 @@ func ruleName(r *policy.PrefixRule) string {
 	return r.Pos.String()
 }
 
-func verdict(rec Decision, v Verdict, reason string) Decision {
+func verdict(rec Decision, v escalate.Action, reason string) Decision {
 	rec.Decision, rec.Reason = v, reason
 	return rec
-}
-
-func actionOf(v Verdict) escalate.Action {
-	switch v {
-	case VerdictEscalate:
-		return escalate.Escalate
-	case VerdictRun:
-		return escalate.Run
-	}
-	return escalate.Deny
-}
-
-func verdictOf(a escalate.Action) Verdict {
-	switch a {
-	case escalate.Escalate:
-		return VerdictEscalate
-	case escalate.Run:
-		return VerdictRun
-	}
-	return VerdictDeny
 }
 
 func execKey(ex escalate.Exec) string {

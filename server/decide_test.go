@@ -28,11 +28,11 @@ func TestDeciderRecord(t *testing.T) {
 		want   Decision
 	}{
 		{name: "as decided", decide: true, sent: escalate.Decision{Action: escalate.Escalate},
-			want: Decision{Program: "/usr/bin/git", Argv: []string{"git", "status"}, Decision: VerdictEscalate, Rule: rules + ":1:12", Reason: "allowed by rule"}},
+			want: Decision{Program: "/usr/bin/git", Argv: []string{"git", "status"}, Decision: escalate.Escalate, Rule: rules + ":1:12", Reason: "allowed by rule"}},
 		{name: "overridden by the session", decide: true, sent: escalate.Decision{Action: escalate.Deny, Reason: "workdir / is gone"},
-			want: Decision{Program: "/usr/bin/git", Argv: []string{"git", "status"}, Decision: VerdictDeny, Rule: rules + ":1:12", Reason: "workdir / is gone"}},
+			want: Decision{Program: "/usr/bin/git", Argv: []string{"git", "status"}, Decision: escalate.Deny, Rule: rules + ":1:12", Reason: "workdir / is gone"}},
 		{name: "never decided", sent: escalate.Decision{Action: escalate.Deny, Reason: "invalid request: empty argv"},
-			want: Decision{Program: "/usr/bin/git", Argv: []string{"git", "status"}, Decision: VerdictDeny, Reason: "invalid request: empty argv"}},
+			want: Decision{Program: "/usr/bin/git", Argv: []string{"git", "status"}, Decision: escalate.Deny, Reason: "invalid request: empty argv"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/execgate/execgate/escalate"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 )
 
@@ -41,35 +42,35 @@ func TestEngineDecisions(t *testing.T) {
 		command  string
 		wantCode int
 		wantOut  []string
-		wantVerd []Verdict // of the decisions, in order
+		wantVerd []escalate.Action // of the decisions, in order
 		check    func(t *testing.T)
 	}{
 		{name: "allow rule runs outside the sandbox", command: "touch " + out + "/allowed && echo done",
-			wantOut: []string{"done\n"}, wantVerd: []Verdict{VerdictEscalate},
+			wantOut: []string{"done\n"}, wantVerd: []escalate.Action{escalate.Escalate},
 			check: func(t *testing.T) {
 				if !exists(filepath.Join(out, "allowed")) {
 					t.Error("the escalated touch did not write outside the writable roots")
 				}
 			}},
 		{name: "unmatched runs sandboxed", command: "touch " + out + "/other", wantCode: 1,
-			wantOut: []string{"cannot touch"}, wantVerd: []Verdict{VerdictRun},
+			wantOut: []string{"cannot touch"}, wantVerd: []escalate.Action{escalate.Run},
 			check: func(t *testing.T) {
 				if exists(filepath.Join(out, "other")) {
 					t.Error("the sandboxed touch wrote outside the writable roots")
 				}
 			}},
 		{name: "forbidden is denied", command: "rm " + out + "/keep", wantCode: 1,
-			wantOut: []string{"Execution denied: keep it\n"}, wantVerd: []Verdict{VerdictDeny},
+			wantOut: []string{"Execution denied: keep it\n"}, wantVerd: []escalate.Action{escalate.Deny},
 			check: func(t *testing.T) {
 				if !exists(filepath.Join(out, "keep")) {
 					t.Error("the forbidden rm ran")
 				}
 			}},
 		{name: "workspace is writable", command: "echo hi > " + ws + "/f && cat " + ws + "/f",
-			wantOut: []string{"hi\n"}, wantVerd: []Verdict{VerdictRun}},
+			wantOut: []string{"hi\n"}, wantVerd: []escalate.Action{escalate.Run}},
 		{name: "dangerous command runs confined without a prompt", command: "mkdir " + ws + "/d && rm -rf " + ws + "/d && echo gone",
-			wantOut: []string{"gone\n"}, wantVerd: []Verdict{VerdictRun, VerdictRun}},
-		{name: "exit status passes through", command: "/bin/false || exit 7", wantCode: 7, wantVerd: []Verdict{VerdictRun}},
+			wantOut: []string{"gone\n"}, wantVerd: []escalate.Action{escalate.Run, escalate.Run}},
+		{name: "exit status passes through", command: "/bin/false || exit 7", wantCode: 7, wantVerd: []escalate.Action{escalate.Run}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -82,7 +83,7 @@ func TestEngineDecisions(t *testing.T) {
 					t.Errorf("output %q lacks %q", res.Output, w)
 				}
 			}
-			var got []Verdict
+			var got []escalate.Action
 			for _, d := range res.Decisions {
 				got = append(got, d.Decision)
 			}
@@ -90,7 +91,7 @@ func TestEngineDecisions(t *testing.T) {
 				t.Errorf("decisions %+v, want %v", res.Decisions, tt.wantVerd)
 			}
 			for _, d := range res.Decisions {
-				if d.Decision == VerdictEscalate && !strings.HasPrefix(d.Rule, te.home) {
+				if d.Decision == escalate.Escalate && !strings.HasPrefix(d.Rule, te.home) {
 					t.Errorf("escalation without its rule: %+v", d)
 				}
 				if !filepath.IsAbs(d.Program) {
@@ -116,21 +117,21 @@ func TestEnginePrompts(t *testing.T) {
 		answer     func(string) *mcp.ElicitResult
 		delay      time.Duration
 		wantCode   int
-		wantVerd   Verdict
+		wantVerd   escalate.Action
 		wantReason string
 	}{
-		{name: "allow once escalates", answer: accept("allow_once"), wantVerd: VerdictEscalate},
-		{name: "always allow escalates", answer: accept("always_allow"), wantVerd: VerdictEscalate},
-		{name: "deny choice", answer: accept("deny"), wantCode: 1, wantVerd: VerdictDeny, wantReason: "user denied execution"},
+		{name: "allow once escalates", answer: accept("allow_once"), wantVerd: escalate.Escalate},
+		{name: "always allow escalates", answer: accept("always_allow"), wantVerd: escalate.Escalate},
+		{name: "deny choice", answer: accept("deny"), wantCode: 1, wantVerd: escalate.Deny, wantReason: "user denied execution"},
 		{name: "decline", answer: func(string) *mcp.ElicitResult { return &mcp.ElicitResult{Action: "decline"} }, delay: humanDelay + 100*time.Millisecond,
-			wantCode: 1, wantVerd: VerdictDeny, wantReason: "user declined execution"},
+			wantCode: 1, wantVerd: escalate.Deny, wantReason: "user declined execution"},
 		{name: "cancel", answer: func(string) *mcp.ElicitResult { return &mcp.ElicitResult{Action: "cancel"} }, delay: humanDelay + 100*time.Millisecond,
-			wantCode: 1, wantVerd: VerdictDeny, wantReason: "user cancelled execution"},
+			wantCode: 1, wantVerd: escalate.Deny, wantReason: "user cancelled execution"},
 		{name: "decline at once", answer: func(string) *mcp.ElicitResult { return &mcp.ElicitResult{Action: "decline"} },
-			wantCode: 1, wantVerd: VerdictDeny, wantReason: "the client declined to ask the user"},
-		{name: "client without elicitation", noElicit: true, wantCode: 1, wantVerd: VerdictDeny,
+			wantCode: 1, wantVerd: escalate.Deny, wantReason: "the client declined to ask the user"},
+		{name: "client without elicitation", noElicit: true, wantCode: 1, wantVerd: escalate.Deny,
 			wantReason: "approval needed but the MCP client cannot prompt (no elicitation capability); the rule at "},
-		{name: "never answered", answer: accept("allow_once"), delay: time.Hour, wantCode: 1, wantVerd: VerdictDeny,
+		{name: "never answered", answer: accept("allow_once"), delay: time.Hour, wantCode: 1, wantVerd: escalate.Deny,
 			wantReason: "no answer to the approval prompt within 1.5s"},
 	}
 	for _, tt := range tests {
@@ -157,10 +158,10 @@ func TestEnginePrompts(t *testing.T) {
 			if d.Decision != tt.wantVerd || !strings.HasPrefix(d.Reason, tt.wantReason) || !strings.Contains(d.Rule, "test.rules:3:") {
 				t.Errorf("decision %+v, want %s, reason %q, rule test.rules:3", d, tt.wantVerd, tt.wantReason)
 			}
-			if got := exists(target); got != (tt.wantVerd == VerdictEscalate) {
+			if got := exists(target); got != (tt.wantVerd == escalate.Escalate) {
 				t.Errorf("%s exists = %v after %s", target, got, d.Decision)
 			}
-			if tt.wantVerd == VerdictDeny && !strings.Contains(res.Output, "Execution denied: "+tt.wantReason) {
+			if tt.wantVerd == escalate.Deny && !strings.Contains(res.Output, "Execution denied: "+tt.wantReason) {
 				t.Errorf("output %q lacks the denial", res.Output)
 			}
 			if !tt.noElicit {
@@ -190,10 +191,10 @@ func TestEngineAlwaysAllow(t *testing.T) {
 	tests := []struct {
 		name            string
 		first, second   string // the commands of the first and second call
-		first1, second2 Verdict
+		first1, second2 escalate.Action
 	}{
-		{"dangerous command, allow rule not naming it", "rm -f " + filepath.Join(out, "victim"), "rm -f " + filepath.Join(out, "other"), VerdictEscalate, VerdictEscalate},
-		{"prompt rule", "touch " + filepath.Join(out, "prompted"), "touch " + filepath.Join(out, "prompted"), VerdictEscalate, VerdictEscalate},
+		{"dangerous command, allow rule not naming it", "rm -f " + filepath.Join(out, "victim"), "rm -f " + filepath.Join(out, "other"), escalate.Escalate, escalate.Escalate},
+		{"prompt rule", "touch " + filepath.Join(out, "prompted"), "touch " + filepath.Join(out, "prompted"), escalate.Escalate, escalate.Escalate},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -202,7 +203,7 @@ func TestEngineAlwaysAllow(t *testing.T) {
 			ec.mu.Unlock()
 			for i, c := range []struct {
 				command string
-				want    Verdict
+				want    escalate.Action
 			}{{tt.first, tt.first1}, {tt.second, tt.second2}} {
 				res := structured(t, h.call(t, map[string]any{"command": c.command, "workdir": ws, "login": false}, nil))
 				if len(res.Decisions) != 1 || res.Decisions[0].Decision != c.want {
@@ -341,7 +342,7 @@ func TestEngineBackgroundJobHoldingOutput(t *testing.T) {
 	if d := time.Since(start); d > 1500*time.Millisecond {
 		t.Errorf("call took %v", d)
 	}
-	if r.ExitCode != 0 || r.Output != "started\n" || r.Note != NoteBackgroundKilled || len(r.Decisions) != 2 || r.Decisions[0].Decision != VerdictEscalate {
+	if r.ExitCode != 0 || r.Output != "started\n" || r.Note != NoteBackgroundKilled || len(r.Decisions) != 2 || r.Decisions[0].Decision != escalate.Escalate {
 		t.Errorf("got %+v", r)
 	}
 	assertNoneLeft(t, marker)
@@ -369,20 +370,20 @@ prefix_rule(pattern=["mkdir"], decision="prompt")
 		wg.Go(func() {
 			var cmd, want string
 			var code int
-			var verd Verdict
+			var verd escalate.Action
 			switch i % 4 {
 			case 0:
 				p := filepath.Join(out, fmt.Sprint("t", i))
-				cmd, want, verd = "touch "+p+" && echo touched "+fmt.Sprint(i), fmt.Sprintf("touched %d\n", i), VerdictEscalate
+				cmd, want, verd = "touch "+p+" && echo touched "+fmt.Sprint(i), fmt.Sprintf("touched %d\n", i), escalate.Escalate
 			case 1:
-				cmd, want, code, verd = fmt.Sprintf("rm %s/r%d", out, i), "Execution denied: no rm\n", 1, VerdictDeny
+				cmd, want, code, verd = fmt.Sprintf("rm %s/r%d", out, i), "Execution denied: no rm\n", 1, escalate.Deny
 			case 2:
-				cmd, want, verd = fmt.Sprintf("/bin/echo plain %d", i), fmt.Sprintf("plain %d\n", i), VerdictRun
+				cmd, want, verd = fmt.Sprintf("/bin/echo plain %d", i), fmt.Sprintf("plain %d\n", i), escalate.Run
 			case 3:
 				if i%8 == 3 {
-					cmd, want, verd = fmt.Sprintf("mkdir %s/yes-%d && echo made", out, i), "made\n", VerdictEscalate
+					cmd, want, verd = fmt.Sprintf("mkdir %s/yes-%d && echo made", out, i), "made\n", escalate.Escalate
 				} else {
-					cmd, want, code, verd = fmt.Sprintf("mkdir %s/no-%d", out, i), "Execution denied: user declined execution\n", 1, VerdictDeny
+					cmd, want, code, verd = fmt.Sprintf("mkdir %s/no-%d", out, i), "Execution denied: user declined execution\n", 1, escalate.Deny
 				}
 			}
 			res, err := h.cs.CallTool(context.Background(), &mcp.CallToolParams{Name: "shell", Arguments: map[string]any{"command": cmd, "workdir": ws, "login": false}})
@@ -420,7 +421,7 @@ func TestEngineDangerousAskedRunsSandboxed(t *testing.T) {
 	ws := t.TempDir()
 	h := newHarness(t, te.opts, te, &mcp.ClientOptions{ElicitationHandler: ec.handle}, ws)
 	r := structured(t, h.call(t, map[string]any{"command": "rm -f " + victim, "workdir": ws, "login": false}, nil))
-	if len(r.Decisions) != 1 || r.Decisions[0].Decision != VerdictRun || r.Decisions[0].Rule != "" {
+	if len(r.Decisions) != 1 || r.Decisions[0].Decision != escalate.Run || r.Decisions[0].Rule != "" {
 		t.Errorf("decisions %+v, want one run without a rule", r.Decisions)
 	}
 	if r.ExitCode == 0 || !strings.Contains(r.Output, "cannot remove") || !exists(victim) {

@@ -17,6 +17,7 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/execgate/execgate/escalate"
 	"github.com/execgate/execgate/internal/testbash"
 )
 
@@ -69,7 +70,7 @@ func TestBinaryEngine(t *testing.T) {
 	cmd.Dir = ws
 	cs := connect(t, cmd, nil)
 	r := callShell(t, cs, map[string]any{"command": "touch " + out + "/allowed; touch " + out + "/other; rm " + out + "/keep; echo end", "workdir": ws, "login": false})
-	want := []Verdict{VerdictEscalate, VerdictRun, VerdictDeny}
+	want := []escalate.Action{escalate.Escalate, escalate.Run, escalate.Deny}
 	if len(r.Decisions) != 3 {
 		t.Fatalf("decisions %+v", r.Decisions)
 	}

@@ -14,6 +14,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/execgate/execgate/escalate"
 	"github.com/execgate/execgate/internal/nsexecbin"
 	"github.com/execgate/execgate/internal/testbash"
 	"github.com/execgate/execgate/policy"
@@ -222,7 +223,7 @@ func TestEngineRefusesEscalationThroughWritableSymlink(t *testing.T) {
 	h := newHarness(t, te.opts, te, nil, ws)
 	target := filepath.Join(out, "x")
 	r := structured(t, h.call(t, map[string]any{"command": link + " " + target, "workdir": ws, "login": false}, nil))
-	if r.ExitCode == 0 || len(r.Decisions) != 1 || r.Decisions[0].Decision != VerdictRun {
+	if r.ExitCode == 0 || len(r.Decisions) != 1 || r.Decisions[0].Decision != escalate.Run {
 		t.Errorf("basename rule through the link: %d %q %+v", r.ExitCode, r.Output, r.Decisions)
 	}
 	r = structured(t, h.call(t, map[string]any{"command": link + " -a " + target, "workdir": ws, "login": false}, nil))
@@ -409,11 +410,11 @@ func TestEngineReloadsRules(t *testing.T) {
 	steps := []struct {
 		name  string
 		rules string
-		want  Verdict
+		want  escalate.Action
 	}{
-		{"initial allow", "", VerdictEscalate},
-		{"broken edit keeps the allow", "prefix_rule(pattern=[\"touch\"], decision=\"maybe\")\n", VerdictEscalate},
-		{"fixed edit forbids", "prefix_rule(pattern=[\"touch\"], decision=\"forbidden\")\n", VerdictDeny},
+		{"initial allow", "", escalate.Escalate},
+		{"broken edit keeps the allow", "prefix_rule(pattern=[\"touch\"], decision=\"maybe\")\n", escalate.Escalate},
+		{"fixed edit forbids", "prefix_rule(pattern=[\"touch\"], decision=\"forbidden\")\n", escalate.Deny},
 	}
 	for i, st := range steps {
 		if st.rules != "" {
@@ -489,7 +490,7 @@ func TestEngineEscalatedEnvironment(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(res.Decisions) != 1 || res.Decisions[0].Decision != VerdictEscalate {
+	if len(res.Decisions) != 1 || res.Decisions[0].Decision != escalate.Escalate {
 		t.Fatalf("decisions %+v", res.Decisions)
 	}
 	env := map[string]string{}

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/execgate/execgate/escalate"
 	"github.com/execgate/execgate/internal/testbash"
 )
 
@@ -38,7 +39,7 @@ func TestEngineEscalatedEnv(t *testing.T) {
 			res := structured(t, h.call(t, map[string]any{
 				"command": "EG_KEEP=1 EG_OTHER=2 LC_EG=3 EGP_X=4 TZ=UTC LD_PRELOAD=/x.so CURL_HOME=/ws PATH=/ws:$PATH HOME=/ws env",
 				"workdir": ws, "login": false}, nil))
-			if res.ExitCode != 0 || len(res.Decisions) != 1 || res.Decisions[0].Decision != VerdictEscalate {
+			if res.ExitCode != 0 || len(res.Decisions) != 1 || res.Decisions[0].Decision != escalate.Escalate {
 				t.Fatalf("exit %d decisions %+v output %q", res.ExitCode, res.Decisions, res.Output)
 			}
 			lines := strings.Split(res.Output, "\n")

@@ -219,18 +219,21 @@ func (g *kernelGate) decide(ctx context.Context, id uint64, c execCall, readErr 
 	if len(argv) == 0 {
 		argv = []string{file}
 	}
-	var rec Decision
+	var (
+		rec      Decision
+		recorded bool
+	)
 	for _, ex := range candidates(c, file, argv, workdir) {
-		r, allowed := g.d.decideKernel(ctx, ex, asked)
+		r, allowed, record := g.d.decideKernel(ctx, ex, asked)
 		if !allowed {
 			g.deny(id, c.pid, r, r.Reason)
 			return
 		}
-		if rec.Decision == "" {
-			rec = r
+		if record && !recorded {
+			rec, recorded = r, true
 		}
 	}
-	if rec.Decision != "" {
+	if recorded {
 		g.d.call.Decisions.Record(rec)
 	}
 	g.reply(id, 0)
@@ -263,7 +266,7 @@ func (g *kernelGate) deny(id uint64, pid int, rec Decision, reason string) {
 	if !g.firstDenial(pid, rec.Argv) {
 		return
 	}
-	rec.Decision, rec.Reason, rec.Via = VerdictDeny, reason, viaKernel
+	rec.Decision, rec.Reason, rec.Via = escalate.Deny, reason, viaKernel
 	g.d.call.Decisions.Record(rec)
 	msg := "Execution denied"
 	if reason != "" {
@@ -297,14 +300,14 @@ func (g *kernelGate) reply(id uint64, errno syscall.Errno) {
 
 // decideKernel decides an exec only the kernel gate saw. It can run in
 // place or fail; it cannot be escalated (the process that asked is not a
-// wrapper the server can hand a result to). rec.Decision is empty when
-// there is nothing to record: no rule applied.
+// wrapper the server can hand a result to). record is false when there is
+// nothing to record: no rule applied.
 // With asked (the shell's client was answered Run for this exec), only a
 // forbidden rule can change the answer, and nothing else is recorded.
-func (d *decider) decideKernel(ctx context.Context, ex escalate.Exec, asked bool) (rec Decision, allowed bool) {
+func (d *decider) decideKernel(ctx context.Context, ex escalate.Exec, asked bool) (rec Decision, allowed, record bool) {
 	rec = Decision{Program: ex.File, Argv: ex.Argv, Via: viaKernel}
 	if err := d.call.Decisions.Blocked(); err != nil {
-		return verdict(rec, VerdictDeny, err.Error()), false
+		return verdict(rec, escalate.Deny, err.Error()), false, true
 	}
 	args := ex.Argv[1:]
 	v := d.evaluate(ctx, ex, args)
@@ -317,37 +320,37 @@ func (d *decider) decideKernel(ctx context.Context, ex escalate.Exec, asked bool
 		if reason == "" {
 			reason = v.Reason(ex.Argv)
 		}
-		return verdict(rec, VerdictDeny, reason), false
+		return verdict(rec, escalate.Deny, reason), false, true
 
 	case asked:
-		return Decision{}, true
+		return Decision{}, true, false
 
 	case v.Decision == policy.Allow:
-		return verdict(rec, VerdictRun, "allowed by rule"+inside), true
+		return verdict(rec, escalate.Run, "allowed by rule"+inside), true, true
 
 	case v.Decision == policy.Prompt && v.Source == policy.FromRule:
 		if d.approvals.has(cmd) {
-			return verdict(rec, VerdictRun, "approved earlier (always allow)"+inside), true
+			return verdict(rec, escalate.Run, "approved earlier (always allow)"+inside), true, true
 		}
 		ans, ok := d.call.Ask(ctx, PromptRequest{Command: cmd, Workdir: ex.Workdir, Rule: rec.Rule,
 			Justification: joinSentences(v.Justification(), "Started by a program other than the shell: allowed, it runs inside the sandbox.")})
 		if !ok {
-			return verdict(rec, VerdictDeny, ans.Reason), false
+			return verdict(rec, escalate.Deny, ans.Reason), false, true
 		}
 		if ans.Answer == AlwaysAllow {
 			d.approvals.add(cmd)
 		}
-		return verdict(rec, VerdictRun, "user approved: "+ans.Answer.String()+inside), true
+		return verdict(rec, escalate.Run, "user approved: "+ans.Answer.String()+inside), true, true
 
 	case v.Decision == policy.Prompt && d.dangers.askConfined:
 		r := d.dangerous(ctx, rec, ex, args)
-		if r.Decision == VerdictDeny {
-			return r, false
+		if r.Decision == escalate.Deny {
+			return r, false, true
 		}
-		r.Decision, r.Reason = VerdictRun, r.Reason+inside
-		return r, true
+		r.Decision, r.Reason = escalate.Run, r.Reason+inside
+		return r, true, true
 	}
-	return Decision{}, true
+	return Decision{}, true, false
 }
 
 // isLoader says whether name is the dynamic loader, which runs the program

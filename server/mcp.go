@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"reflect"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -15,6 +16,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/execgate/execgate/escalate"
 	"github.com/execgate/execgate/internal/buildinfo"
 )
 
@@ -188,9 +190,12 @@ func shellInputSchema() (*jsonschema.Schema, error) {
 }
 
 // shellOutputSchema is the inferred schema of the structuredContent, with
-// plain array types: the server always sends arrays there, never null.
+// plain array types: the server always sends arrays there, never null. A
+// decision's action is its name (escalate.Action is a text marshaler).
 func shellOutputSchema() (*jsonschema.Schema, error) {
-	sch, err := jsonschema.For[ShellOutput](nil)
+	sch, err := jsonschema.For[ShellOutput](&jsonschema.ForOptions{TypeSchemas: map[reflect.Type]*jsonschema.Schema{
+		reflect.TypeFor[escalate.Action](): {Type: "string"},
+	}})
 	if err != nil {
 		return nil, fmt.Errorf("shell output schema: %w", err)
 	}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/execgate/execgate/escalate"
 	"github.com/execgate/execgate/internal/buildinfo"
 	"github.com/execgate/execgate/server/stdio"
 )
@@ -35,12 +36,12 @@ func (scriptEngine) Exec(ctx context.Context, call *Call) (Outcome, error) {
 		ans, ok := call.Ask(ctx, PromptRequest{Command: argv, Workdir: call.Workdir, Rule: "test.rules:1", Justification: "test rule"})
 		d := Decision{Program: argv[0], Argv: argv, Rule: "test.rules:1", Reason: ans.Reason}
 		if !ok {
-			d.Decision = VerdictDeny
+			d.Decision = escalate.Deny
 			call.Decisions.Record(d)
 			fmt.Fprintf(call.Output, "Execution denied: %s\n", ans.Reason)
 			return Outcome{ExitCode: 1}, nil
 		}
-		d.Decision = VerdictEscalate
+		d.Decision = escalate.Escalate
 		call.Decisions.Record(d)
 		fmt.Fprintf(call.Output, "ran (%s)\n", ans.Answer)
 		return Outcome{}, nil
@@ -347,33 +348,33 @@ func TestPrompts(t *testing.T) {
 		timeoutMs  int
 		wantCode   int
 		wantOut    string
-		wantVerd   Verdict
+		wantVerd   escalate.Action
 		wantReason string
 	}{
-		{name: "allow once", answer: accept(map[string]any{"decision": "allow_once"}), wantOut: "ran (allow once)\n", wantVerd: VerdictEscalate},
-		{name: "always allow", answer: accept(map[string]any{"decision": "always_allow"}), wantOut: "ran (always allow)\n", wantVerd: VerdictEscalate},
-		{name: "accept without content", answer: accept(nil), wantOut: "ran (allow once)\n", wantVerd: VerdictEscalate},
-		{name: "accept with empty content", answer: accept(map[string]any{}), wantOut: "ran (allow once)\n", wantVerd: VerdictEscalate},
+		{name: "allow once", answer: accept(map[string]any{"decision": "allow_once"}), wantOut: "ran (allow once)\n", wantVerd: escalate.Escalate},
+		{name: "always allow", answer: accept(map[string]any{"decision": "always_allow"}), wantOut: "ran (always allow)\n", wantVerd: escalate.Escalate},
+		{name: "accept without content", answer: accept(nil), wantOut: "ran (allow once)\n", wantVerd: escalate.Escalate},
+		{name: "accept with empty content", answer: accept(map[string]any{}), wantOut: "ran (allow once)\n", wantVerd: escalate.Escalate},
 		{name: "deny choice with reason", answer: accept(map[string]any{"decision": "deny", "reason": "use --dry-run"}),
-			wantCode: 1, wantOut: "Execution denied: user denied execution: use --dry-run\n", wantVerd: VerdictDeny, wantReason: "user denied execution: use --dry-run"},
+			wantCode: 1, wantOut: "Execution denied: user denied execution: use --dry-run\n", wantVerd: escalate.Deny, wantReason: "user denied execution: use --dry-run"},
 		{name: "decline", answer: func(string) *mcp.ElicitResult { return &mcp.ElicitResult{Action: "decline"} }, delay: humanDelay + 100*time.Millisecond,
-			wantCode: 1, wantVerd: VerdictDeny, wantReason: "user declined execution"},
+			wantCode: 1, wantVerd: escalate.Deny, wantReason: "user declined execution"},
 		{name: "cancel", answer: func(string) *mcp.ElicitResult { return &mcp.ElicitResult{Action: "cancel"} }, delay: humanDelay + 100*time.Millisecond,
-			wantCode: 1, wantVerd: VerdictDeny, wantReason: "user cancelled execution"},
+			wantCode: 1, wantVerd: escalate.Deny, wantReason: "user cancelled execution"},
 		{name: "decline at once is the client's", answer: func(string) *mcp.ElicitResult { return &mcp.ElicitResult{Action: "decline"} },
-			wantCode: 1, wantVerd: VerdictDeny, wantReason: "the client declined to ask the user (it declined the prompt after "},
+			wantCode: 1, wantVerd: escalate.Deny, wantReason: "the client declined to ask the user (it declined the prompt after "},
 		{name: "cancel at once is the client's", answer: func(string) *mcp.ElicitResult { return &mcp.ElicitResult{Action: "cancel"} },
-			wantCode: 1, wantVerd: VerdictDeny, wantReason: "the client declined to ask the user (it cancelled the prompt after "},
+			wantCode: 1, wantVerd: escalate.Deny, wantReason: "the client declined to ask the user (it cancelled the prompt after "},
 		{name: "bad content fails closed", answer: accept(map[string]any{"decision": "sudo"}),
-			wantCode: 1, wantVerd: VerdictDeny, wantReason: "could not ask the user: elicitation:"},
-		{name: "no elicitation capability", noElicit: true, wantCode: 1, wantVerd: VerdictDeny,
+			wantCode: 1, wantVerd: escalate.Deny, wantReason: "could not ask the user: elicitation:"},
+		{name: "no elicitation capability", noElicit: true, wantCode: 1, wantVerd: escalate.Deny,
 			wantReason: "approval needed but the MCP client cannot prompt (no elicitation capability); the rule at test.rules:1 requires approval"},
-		{name: "MRTR-only protocol", protocol: "2026-07-28", answer: accept(nil), wantCode: 1, wantVerd: VerdictDeny,
+		{name: "MRTR-only protocol", protocol: "2026-07-28", answer: accept(nil), wantCode: 1, wantVerd: escalate.Deny,
 			wantReason: "approval needed but the MCP client's protocol 2026-07-28 does not allow prompting during a call; the rule at test.rules:1"},
 		{name: "prompt expires", answer: accept(nil), delay: time.Hour, promptTO: 200 * time.Millisecond,
-			wantCode: 1, wantVerd: VerdictDeny, wantReason: "no answer to the approval prompt within 200ms"},
+			wantCode: 1, wantVerd: escalate.Deny, wantReason: "no answer to the approval prompt within 200ms"},
 		{name: "timeout paused while asking", answer: accept(nil), delay: 600 * time.Millisecond, timeoutMs: 300,
-			wantOut: "ran (allow once)\n", wantVerd: VerdictEscalate},
+			wantOut: "ran (allow once)\n", wantVerd: escalate.Escalate},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/execgate/execgate/escalate"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 )
 
@@ -101,46 +102,46 @@ func TestEngineProjectRulesPerCall(t *testing.T) {
 	protects := te.launcher.Capabilities().ProtectsPaths()
 	h := newHarness(t, te.opts, te, nil, ws)
 
-	wEcho := VerdictRun
+	wEcho := escalate.Run
 	if protects {
-		wEcho = VerdictDeny
+		wEcho = escalate.Deny
 	}
 	tests := []struct {
 		name      string
 		workdir   string
-		echo      Verdict // of /bin/echo
+		echo      escalate.Action // of /bin/echo
 		denial    string
-		touch     Verdict // of touch OUT/<name>
+		touch     escalate.Action // of touch OUT/<name>
 		touchFile string
 	}{
-		{"A forbids echo, does not allow touch", A, VerdictDeny, "project A: no echo", VerdictRun, "a"},
-		{"A's subdirectory has A's rules", filepath.Join(A, "sub/deeper"), VerdictDeny, "project A: no echo", VerdictRun, "a-sub"},
-		{"A by another path: A's rules", filepath.Join(alias, "sub"), VerdictDeny, "project A: no echo", VerdictRun, "a-alias"},
-		{"B allows touch, does not forbid echo", B, VerdictRun, "", VerdictEscalate, "b"},
-		{"untrusted C contributes nothing", C, VerdictRun, "", VerdictRun, "c"},
-		{"nor in its subdirectory", filepath.Join(C, "sub"), VerdictRun, "", VerdictRun, "c-sub"},
-		{"outside any project: shared rules only", out, VerdictRun, "", VerdictRun, "none"},
-		{"the workspace's protected .codex counts", ws, wEcho, "project W: no echo", VerdictRun, "w"},
-		{"a .codex the sandbox can write does not", filepath.Join(ws, "sub"), wEcho, "project W: no echo", VerdictRun, "w-sub"},
+		{"A forbids echo, does not allow touch", A, escalate.Deny, "project A: no echo", escalate.Run, "a"},
+		{"A's subdirectory has A's rules", filepath.Join(A, "sub/deeper"), escalate.Deny, "project A: no echo", escalate.Run, "a-sub"},
+		{"A by another path: A's rules", filepath.Join(alias, "sub"), escalate.Deny, "project A: no echo", escalate.Run, "a-alias"},
+		{"B allows touch, does not forbid echo", B, escalate.Run, "", escalate.Escalate, "b"},
+		{"untrusted C contributes nothing", C, escalate.Run, "", escalate.Run, "c"},
+		{"nor in its subdirectory", filepath.Join(C, "sub"), escalate.Run, "", escalate.Run, "c-sub"},
+		{"outside any project: shared rules only", out, escalate.Run, "", escalate.Run, "none"},
+		{"the workspace's protected .codex counts", ws, wEcho, "project W: no echo", escalate.Run, "w"},
+		{"a .codex the sandbox can write does not", filepath.Join(ws, "sub"), wEcho, "project W: no echo", escalate.Run, "w-sub"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			target := filepath.Join(out, tt.touchFile)
 			res := structured(t, h.call(t, map[string]any{"command": "/bin/echo hi; touch " + target, "workdir": tt.workdir, "login": false}, nil))
-			var got []Verdict
+			var got []escalate.Action
 			for _, d := range res.Decisions {
 				got = append(got, d.Decision)
 			}
-			if want := []Verdict{tt.echo, tt.touch}; !slices.Equal(got, want) {
+			if want := []escalate.Action{tt.echo, tt.touch}; !slices.Equal(got, want) {
 				t.Errorf("decisions %+v, want %v", res.Decisions, want)
 			}
-			if tt.echo == VerdictDeny && !strings.Contains(res.Output, "Execution denied: "+tt.denial) {
+			if tt.echo == escalate.Deny && !strings.Contains(res.Output, "Execution denied: "+tt.denial) {
 				t.Errorf("output %q lacks the denial %q", res.Output, tt.denial)
 			}
-			if tt.echo == VerdictRun && !strings.HasPrefix(res.Output, "hi\n") {
+			if tt.echo == escalate.Run && !strings.HasPrefix(res.Output, "hi\n") {
 				t.Errorf("output %q, want hi first", res.Output)
 			}
-			if exists(target) != (tt.touch == VerdictEscalate) {
+			if exists(target) != (tt.touch == escalate.Escalate) {
 				t.Errorf("%s exists = %v after %s", target, exists(target), tt.touch)
 			}
 		})
@@ -219,7 +220,7 @@ func TestEngineProjectAlwaysAllow(t *testing.T) {
 	for _, dir := range []string{A, B, ws, A} {
 		writeFile(t, victim, "")
 		r := structured(t, h.call(t, map[string]any{"command": "rm -f " + victim, "workdir": dir, "login": false}, nil))
-		if len(r.Decisions) != 1 || r.Decisions[0].Decision != VerdictEscalate || exists(victim) {
+		if len(r.Decisions) != 1 || r.Decisions[0].Decision != escalate.Escalate || exists(victim) {
 			t.Errorf("in %s: decisions %+v, victim exists %v", dir, r.Decisions, exists(victim))
 		}
 	}

@@ -117,7 +117,7 @@ func (d *decider) escalateChecked(ctx context.Context, rec Decision, ex escalate
 		if untrusted {
 			ans.Reason += " (" + repo.Reason + ")"
 		}
-		return verdict(rec, VerdictDeny, ans.Reason)
+		return verdict(rec, escalate.Deny, ans.Reason)
 	}
 	approved := ": user approved: " + ans.Answer.String()
 	if ans.Answer == AlwaysAllow {
@@ -139,7 +139,7 @@ func (d *decider) escalateChecked(ctx context.Context, rec Decision, ex escalate
 // runSandboxed answers Run for an exec a rule would have escalated, with a
 // note for the program's stderr saying why.
 func (d *decider) runSandboxed(rec Decision, ex escalate.Exec, why string, repo repoVerdict) Decision {
-	rec = verdict(rec, VerdictRun, why+", but it runs inside the sandbox: "+repo.Reason)
+	rec = verdict(rec, escalate.Run, why+", but it runs inside the sandbox: "+repo.Reason)
 	rec.note = fmt.Sprintf("execgate: %s runs inside the sandbox, not outside it: %s", filepath.Base(ex.File), repo.Reason)
 	return rec
 }

@@ -7,25 +7,17 @@ import (
 	"slices"
 	"time"
 	"unicode/utf8"
-)
 
-// Verdict is what happened to one intercepted exec.
-type Verdict string
-
-// The three exec outcomes, as Codex's wrapper protocol names them (lower case).
-const (
-	VerdictRun      Verdict = "run"      // ran in place, inside the sandbox
-	VerdictEscalate Verdict = "escalate" // ran outside the sandbox on the wrapper's behalf
-	VerdictDeny     Verdict = "deny"     // refused
+	"github.com/execgate/execgate/escalate"
 )
 
 // Decision records one exec decided during a call.
 type Decision struct {
-	Program  string   `json:"program" jsonschema:"absolute path of the program as the script named it (what rules match)"`
-	Argv     []string `json:"argv" jsonschema:"argument vector, argv[0] first; for an escalation, as the program received it (argv[0] is the name the rule matched)"`
-	Decision Verdict  `json:"decision" jsonschema:"run (sandboxed), escalate (outside the sandbox) or deny"`
-	Rule     string   `json:"rule,omitempty" jsonschema:"the rule that decided, as file:line, if any"`
-	Reason   string   `json:"reason,omitempty" jsonschema:"why, for a denial or a prompt answer"`
+	Program  string          `json:"program" jsonschema:"absolute path of the program as the script named it (what rules match)"`
+	Argv     []string        `json:"argv" jsonschema:"argument vector, argv[0] first; for an escalation, as the program received it (argv[0] is the name the rule matched)"`
+	Decision escalate.Action `json:"decision" jsonschema:"run (sandboxed), escalate (outside the sandbox) or deny"`
+	Rule     string          `json:"rule,omitempty" jsonschema:"the rule that decided, as file:line, if any"`
+	Reason   string          `json:"reason,omitempty" jsonschema:"why, for a denial or a prompt answer"`
 	// note goes to the wrapper with a Run answer, which prints it on the
 	// program's stderr; the record says the same in Reason.
 	note string
@@ -132,7 +124,7 @@ func (r *Result) Structured() ShellOutput {
 	ds := []Decision{}
 	omitted, size := 0, 0
 	for i, d := range r.Decisions {
-		if i >= listedFirst && d.Decision == VerdictRun && d.Reason == "" {
+		if i >= listedFirst && d.Decision == escalate.Run && d.Reason == "" {
 			omitted++
 			continue
 		}

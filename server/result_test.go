@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 	"unicode/utf8"
+
+	"github.com/execgate/execgate/escalate"
 )
 
 func TestCodexJSON(t *testing.T) {
@@ -50,7 +52,7 @@ func TestStructured(t *testing.T) {
 	if string(b) != want {
 		t.Errorf("got  %s\nwant %s", b, want)
 	}
-	r.Decisions = []Decision{{Program: "/usr/bin/git", Argv: []string{"git", "push"}, Decision: VerdictDeny, Rule: "default.rules:3", Reason: "no"}}
+	r.Decisions = []Decision{{Program: "/usr/bin/git", Argv: []string{"git", "push"}, Decision: escalate.Deny, Rule: "default.rules:3", Reason: "no"}}
 	r.Note = "killed background job"
 	b, _ = json.Marshal(r.Structured())
 	want = `{"exit_code":2,"output":"x","duration":{"secs":1,"nanos":500000000},"duration_ms":1500,"timed_out":false,` +
@@ -66,9 +68,9 @@ func TestStructured(t *testing.T) {
 func TestStructuredBoundsDecisions(t *testing.T) {
 	var r Result
 	for i := range 150 {
-		d := Decision{Program: "/usr/bin/true", Argv: []string{"true", strconv.Itoa(i)}, Decision: VerdictRun}
+		d := Decision{Program: "/usr/bin/true", Argv: []string{"true", strconv.Itoa(i)}, Decision: escalate.Run}
 		if i%30 == 29 {
-			d = Decision{Program: "/usr/bin/rm", Argv: []string{"rm", "-rf", strconv.Itoa(i)}, Decision: VerdictDeny, Reason: "forbidden by rule"}
+			d = Decision{Program: "/usr/bin/rm", Argv: []string{"rm", "-rf", strconv.Itoa(i)}, Decision: escalate.Deny, Reason: "forbidden by rule"}
 		}
 		r.Decisions = append(r.Decisions, d)
 	}
