@@ -166,3 +166,19 @@ func (o *Options) env() *EnvPolicy {
 	}
 	return &EnvPolicy{}
 }
+
+// Waiting tells the session whose exec is being decided with ctx that the
+// Decider is about to wait for something slow, such as a person's answer.
+// Deciding runs on the goroutine that accepts the shell's execs, so a
+// Decider that may block must call Waiting first: the session then accepts
+// the shell's later execs on another goroutine, and withdraws the decision
+// (ends ctx with a cause saying the wrapper hung up) if the shell stops
+// waiting for it. Calling it again, or with a context that does not come
+// from a session, does nothing.
+func Waiting(ctx context.Context) {
+	if w, ok := ctx.Value(waitingKey{}).(interface{ start() }); ok {
+		w.start()
+	}
+}
+
+type waitingKey struct{}

@@ -10,6 +10,7 @@ import (
 	"runtime/debug"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/execgate/execgate/internal/frame"
 	"golang.org/x/sys/unix"
@@ -73,6 +74,9 @@ func (s *Session) serveExec(ctx context.Context, c *pollConn) (string, error) {
 	rec := Record{Exec: e, Decision: d}
 	var l *launch
 	if d.Action == Escalate {
+		// The command may run for hours: later execs are accepted
+		// elsewhere from here on.
+		c.detach()
 		l, err = s.prepareEscalation(e, d)
 		var limit *limitError
 		switch {
@@ -186,27 +190,46 @@ func resolveRequest(req *Request) (Exec, string) {
 // errPeerGone: the wrapper hung up before its answer (killed, timed out).
 var errPeerGone = errors.New("wrapper hung up before its answer")
 
-// decideWatching asks the Decider with a context that also ends if the
-// wrapper hangs up meanwhile, so a prompt about an exec nobody waits for
-// any more is withdrawn.
+// decideWatching asks the Decider with a context that, once the Decider
+// says it is Waiting, also ends if the wrapper hangs up meanwhile, so a
+// prompt about an exec nobody waits for any more is withdrawn.
 func (s *Session) decideWatching(ctx context.Context, c *pollConn, e Exec) (Decision, error) {
 	dctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	watched := make(chan struct{})
-	go func() {
-		defer close(watched)
-		if c.waitHangup() {
-			cancel(errPeerGone)
-		}
-	}()
-	d := s.decide(dctx, e)
-	c.stopReading()
-	<-watched
-	c.resumeReading(ctx)
+	w := &waiting{c: c, cancel: cancel}
+	d := s.decide(context.WithValue(dctx, waitingKey{}, w), e)
+	w.once.Do(func() {}) // a late Waiting does nothing; w.watched is settled
+	if w.watched != nil {
+		c.stopReading()
+		<-w.watched
+		c.resumeReading(ctx)
+	}
 	if errors.Is(context.Cause(dctx), errPeerGone) {
 		return d, errPeerGone
 	}
 	return d, nil
+}
+
+// waiting is one decision's Waiting state.
+type waiting struct {
+	c       *pollConn
+	cancel  context.CancelCauseFunc
+	once    sync.Once
+	watched chan struct{} // closed when the hangup watch ends; nil if never started
+}
+
+func (w *waiting) start() {
+	w.once.Do(func() {
+		// Joining the netpoller hands accepting over (see accept).
+		w.c.polled()
+		w.watched = make(chan struct{})
+		go func() {
+			defer close(w.watched)
+			if w.c.waitHangup() {
+				w.cancel(errPeerGone)
+			}
+		}()
+	})
 }
 
 // decide asks the Decider, failing closed if it panics or answers nonsense:

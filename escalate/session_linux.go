@@ -8,6 +8,7 @@ import (
 	"os"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/execgate/execgate/internal/frame"
@@ -117,15 +118,20 @@ func (s *Session) Close() error {
 	return err
 }
 
-// Serve answers execs until ctx ends. Each handshake gets its own goroutine,
-// so a Decider that blocks on a prompt delays only its own exec. A peer
-// that breaks the protocol is dropped and the session keeps serving (the
-// first such problem is logged, the others counted and summed up at the
-// end); an exec beyond the session's or the server's bounds gets an error
-// answer. When ctx ends Serve stops accepting, has the reaper kill every
-// escalated process and all their descendants, waits for every exec's
-// goroutine (the Decider must honour ctx) and for the reaper to be done,
-// then returns nil. It returns an error only if the socket itself fails.
+// Serve answers execs until ctx ends. An exec is served on the goroutine
+// that accepted it for as long as nothing has to wait (its request is
+// there, the Decider answers at once, the answer is Run or Deny): most are,
+// and a goroutine handoff costs more than such an exec. The moment one has
+// to wait (the rest of its request, a prompt: see Waiting, an escalated
+// command), accepting moves to a new goroutine, so a slow exec delays only
+// itself. A peer that breaks the protocol is dropped and the session keeps
+// serving (the first such problem is logged, the others counted and summed
+// up at the end); an exec beyond the session's or the server's bounds gets
+// an error answer. When ctx ends Serve stops accepting, has the reaper kill
+// every escalated process and all their descendants, waits for every
+// exec's goroutine (the Decider must honour ctx) and for the reaper to be
+// done, then returns nil. It returns an error only if the socket itself
+// fails.
 func (s *Session) Serve(ctx context.Context) error {
 	s.mu.Lock()
 	if s.served {
@@ -146,50 +152,61 @@ func (s *Session) Serve(ctx context.Context) error {
 		s.opts.OnGate(s.receiveGate())
 	}
 	var wg sync.WaitGroup
-	var serveErr error
+	ended := make(chan error, 1)
+	go s.accept(ctx, &wg, ended)
+	serveErr := <-ended
+	cancel()
+	s.endReaper()
+	wg.Wait()
+	s.problems.summary()
+	return serveErr
+}
+
+// accept takes the shell's handshakes and serves each exec in turn, until
+// the socket ends (it then sends why on ended: nil for the session's end)
+// or an exec has to wait: it then starts a new accept goroutine, finishes
+// that exec as one of wg's, and returns.
+func (s *Session) accept(ctx context.Context, wg *sync.WaitGroup, ended chan<- error) {
 	for {
 		fd, err := receiveHandshake(s.server)
 		if err != nil {
 			if ctx.Err() != nil {
-				break
+				ended <- nil
+				return
 			}
 			if s.server.hungUp() {
 				// Every copy of the shell's end is closed: no
 				// handshake can come, and reads would only return
 				// end of file. The call's end stops the session.
 				<-ctx.Done()
-				break
+				ended <- nil
+				return
 			}
 			if fatalSocketError(err) {
-				serveErr = fmt.Errorf("escalate: datagram socket: %w", err)
-				break
+				ended <- fmt.Errorf("escalate: datagram socket: %w", err)
+				return
 			}
 			s.problem("rejected handshake", err)
 			continue
 		}
 		if err := s.bounds.takeStream(); err != nil {
 			s.problem("refused an exec stream", err)
-			s.refuse(ctx, fd, err, &wg)
+			s.refuse(ctx, fd, err, wg)
 			continue
 		}
-		conn, err := newPollConn(fd, "escalate-stream")
-		if err != nil {
-			s.bounds.giveStream()
-			s.log.Error("escalate: cannot use exec stream", "err", err)
-			continue
+		var handedOff atomic.Bool
+		conn := newLazyConn(fd, "escalate-stream", func() {
+			handedOff.Store(true)
+			wg.Add(1)
+			go s.accept(ctx, wg, ended)
+		})
+		s.handle(ctx, conn)
+		s.bounds.giveStream()
+		if handedOff.Load() {
+			wg.Done()
+			return
 		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			defer s.bounds.giveStream()
-			s.handle(ctx, conn)
-		}()
 	}
-	cancel()
-	s.endReaper()
-	wg.Wait()
-	s.problems.summary()
-	return serveErr
 }
 
 // receiveGate takes the helper's gate announcement, the first datagram.
@@ -223,7 +240,7 @@ func (s *Session) refuse(ctx context.Context, fd int, reason error, wg *sync.Wai
 		return
 	}
 	// Before add: an eviction's stopReading must not be undone.
-	c.f.SetReadDeadline(time.Now().Add(refuseLinger))
+	c.readUntil(time.Now().Add(refuseLinger))
 	s.refused.add(c)
 	wg.Add(1)
 	go func() {

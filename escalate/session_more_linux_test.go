@@ -297,7 +297,9 @@ func TestConcurrentExecs(t *testing.T) {
 	d := DeciderFunc(func(ctx context.Context, e Exec) Decision {
 		i, _ := strconv.Atoi(e.Argv[1])
 		if i == 0 {
-			// A blocking decision (a prompt) must not hold up the others.
+			// A blocking decision (a prompt) must not hold up the others
+			// once it says it is waiting.
+			Waiting(ctx)
 			select {
 			case <-release:
 			case <-ctx.Done():
@@ -444,6 +446,7 @@ func TestDecisionWithdrawnWhenWrapperLeaves(t *testing.T) {
 		if e.Argv[0] != "prompt" {
 			return Decision{Action: Run}
 		}
+		Waiting(ctx)
 		close(asked)
 		select {
 		case <-ctx.Done():
@@ -536,5 +539,67 @@ func TestRejectedHandshakeFloodLogsBounded(t *testing.T) {
 	}
 	if !strings.Contains(log, fmt.Sprintf("problems in this call\" count=%d", flood)) {
 		t.Errorf("no summary line with the count:\n%s", log)
+	}
+}
+
+// TestRequestBeforeHandshake: the in-shell client writes its request into
+// the stream before it hands the stream over, so the session finds the
+// request whole and answers on the goroutine that accepted it. A request
+// whose rest comes only later, and a stream whose request never comes,
+// hold up no other exec.
+func TestRequestBeforeHandshake(t *testing.T) {
+	ts := startSession(t, fixed(Deny, "no"), Options{})
+	payload := AppendRequest(nil, &Request{File: "/bin/true", Argv: []string{"true"}, Workdir: "/"})
+	framed := binary.LittleEndian.AppendUint32(nil, uint32(len(payload)))
+	framed = append(framed, payload...)
+
+	// handOver writes pre into a fresh stream, then hands the stream over.
+	handOver := func(pre []byte) int {
+		t.Helper()
+		pair, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(pre) > 0 {
+			if _, err := unix.Write(pair[0], pre); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := unix.Sendmsg(ts.child, []byte{0}, unix.UnixRights(pair[1]), nil, 0); err != nil {
+			t.Fatal(err)
+		}
+		unix.Close(pair[1])
+		return pair[0]
+	}
+	answer := func(fd int) Response {
+		t.Helper()
+		p, _, err := frame.Read(fd)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, err := ParseResponse(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp
+	}
+
+	whole := handOver(framed)
+	defer unix.Close(whole)
+	if got := answer(whole); got.Action != Deny || got.Reason != "no" {
+		t.Fatalf("request sent whole before the handshake: %+v", got)
+	}
+	split := handOver(framed[:7])
+	defer unix.Close(split)
+	idle := handOver(nil)
+	defer unix.Close(idle)
+	if got := ts.decide(t, Request{File: "/bin/true", Argv: []string{"true"}, Workdir: "/"}); got.Action != Deny {
+		t.Fatalf("an exec behind a half-sent and an idle request: %+v", got)
+	}
+	if _, err := unix.Write(split, framed[7:]); err != nil {
+		t.Fatal(err)
+	}
+	if got := answer(split); got.Action != Deny || got.Reason != "no" {
+		t.Fatalf("request finished after the handshake: %+v", got)
 	}
 }

@@ -60,8 +60,12 @@ gnu_urls=(
 
 # The configure recipe is part of the cache key: changing it forces a rebuild.
 # --without-bash-malloc: glibc malloc (bash's own malloc hides heap bugs from
-# tools and is slower under threads); --disable-nls: no message catalogs.
-configure_flags=(--without-bash-malloc --disable-nls)
+# tools and is slower under threads); --disable-nls: no message catalogs;
+# -z now: every library symbol is bound when the shell starts, as Debian
+# builds its own bash. Lazily bound, each symbol a forked child first calls
+# (socketpair, sendmsg, recvmsg on the way to an exec) would be looked up
+# again in every child, each copy-on-write fault and lookup paid per exec.
+configure_flags=(--without-bash-malloc --disable-nls LDFLAGS=-Wl,-z,now)
 recipe_version=1
 
 src_arg=${BASH_SRC:-}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"io"
 	"log/slog"
+
+	"github.com/execgate/execgate/escalate"
 )
 
 // Call is one validated shell call, as the execution engine receives it from
@@ -87,6 +89,8 @@ func (c *Call) Ask(ctx context.Context, req PromptRequest) (PromptAnswer, bool) 
 	if c.Prompter == nil {
 		return PromptAnswer{Answer: Deny, Reason: "no way to ask the user"}, false
 	}
+	// A person takes a while: the shell's other execs must not wait behind.
+	escalate.Waiting(ctx)
 	ans, err := c.Prompter.Prompt(ctx, req)
 	switch {
 	case err != nil && ctx.Err() != nil:

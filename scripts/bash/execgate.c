@@ -86,6 +86,15 @@ static ino_t gate_ino;
 static char *exec_wrapper;		/* legacy: the wrapper path, or NULL */
 static int reported;			/* the last check said why it failed */
 
+/* The working directory's name and then the request, answer in turn, are
+   put together in the forked child, where every page written costs a
+   copy-on-write or zero-fill fault on the way to each exec.  So they share
+   one area allocated at startup (and never freed): a typical exec writes
+   one or two of its pages, where fresh buffers from malloc would write
+   several, the allocator's own bookkeeping among them. */
+#define SCRATCH_SIZE	(PATH_MAX + 60 * 1024)
+static char *scratch;
+
 /* ------------------------------------------------------------ setup */
 
 static char *
@@ -159,6 +168,7 @@ execgate_capture (env)
   if (fd < 10)
     fd = move_to_high_fd (fd, 1, -1);
   gate_fd = fd;
+  scratch = xmalloc (SCRATCH_SIZE);
   gate_dev = st.st_dev;
   gate_ino = st.st_ino;
   if (fd != (int)n)
@@ -250,6 +260,7 @@ struct buf
   char *s;
   size_t len, cap;
   int lossy;		/* a string was not valid UTF-8 */
+  int borrowed;		/* s is not from malloc: never realloc or free it */
 };
 
 static void
@@ -260,8 +271,27 @@ buf_grow (b, n)
   if (b->len + n <= b->cap)
     return;
   while (b->len + n > b->cap)
-    b->cap = b->cap ? b->cap * 2 : 4096;
-  b->s = xrealloc (b->s, b->cap);
+    b->cap = b->cap ? b->cap * 2 : 64;
+  if (b->borrowed)
+    {
+      char *s = xmalloc (b->cap);
+      memcpy (s, b->s, b->len);
+      b->s = s;
+      b->borrowed = 0;
+    }
+  else
+    b->s = xrealloc (b->s, b->cap);
+}
+
+static void
+buf_free (b)
+     struct buf *b;
+{
+  if (b->borrowed == 0)
+    free (b->s);
+  b->s = NULL;
+  b->len = b->cap = 0;
+  b->borrowed = 0;
 }
 
 static void
@@ -317,18 +347,17 @@ utf8_len (s, n)
    Go's encoder does (the server sees what the Go wrapper would send);
    LOSSY then records that the string did not survive. */
 static void
-put_string (b, str, lossy)
+put_bytes (b, str, n, lossy)
      struct buf *b;
      const char *str;
+     size_t n;
      int *lossy;
 {
   const unsigned char *s;
-  size_t n;
   int k;
   char esc[8];
 
   s = (const unsigned char *)str;
-  n = strlen (str);
   buf_put (b, "\"", 1);
   while (n > 0)
     {
@@ -373,6 +402,8 @@ put_string (b, str, lossy)
   buf_put (b, "\"", 1);
 }
 
+#define put_string(b, str, lossy)	put_bytes ((b), (str), strlen (str), (lossy))
+
 /* The request for COMMAND: file and argv must survive for an escalation
    (LOSSY says they did not); the environment is the one the program gets. */
 static void
@@ -384,7 +415,7 @@ encode_request (b, command, args, env, workdir)
   char *eq;
 
   buf_grow (b, 4 + 64);
-  b->len = 4;		/* the frame header, filled in by send_frame */
+  b->len = 4;		/* the frame header, filled in by seal_frame */
   buf_puts (b, "{\"file\":");
   put_string (b, command, &b->lossy);
   buf_puts (b, ",\"argv\":[");
@@ -404,9 +435,9 @@ encode_request (b, command, args, env, workdir)
 	continue;
       if (b->s[b->len - 1] != '{')
 	buf_put (b, ",", 1);
-      *eq = '\0';
-      put_string (b, env[i], (int *)NULL);
-      *eq = '=';
+      /* Not split in place: the strings are the parent shell's, and a
+	 write would copy their pages into this child. */
+      put_bytes (b, env[i], eq - env[i], (int *)NULL);
       buf_put (b, ":", 1);
       put_string (b, eq + 1, (int *)NULL);
     }
@@ -790,26 +821,40 @@ fail (fmt, arg)
   return -1;
 }
 
-/* Send the frame in B (room for the header at the front) with FDS. */
+/* Put the length header in front of the payload in B (room for it is kept
+   at the front).  Returns 0, or -1 if the payload is over the limit. */
 static int
-send_frame (conn, b, fds, nfds)
-     int conn;
+seal_frame (b)
      struct buf *b;
-     int *fds, nfds;
 {
-  struct msghdr m;
-  struct iovec iov;
-  union { struct cmsghdr h; char space[CMSG_SPACE (3 * sizeof (int))]; } ctl;
-  struct cmsghdr *c;
-  size_t len, off;
-  ssize_t n;
+  size_t len;
 
   len = b->len - 4;
   if (len > MAX_PAYLOAD)
     return fail ("the request exceeds the server's limit of %s bytes", "4194304");
   b->s[0] = len & 0xff; b->s[1] = (len >> 8) & 0xff;
   b->s[2] = (len >> 16) & 0xff; b->s[3] = (len >> 24) & 0xff;
-  for (off = 0; off < b->len; off += n)
+  return 0;
+}
+
+/* Send the sealed frame in B from offset OFF on, with FDS on its first
+   byte (OFF 0 only).  FLAGS adds MSG_DONTWAIT for a send that must not
+   block: it then stops at a full buffer.  Returns the offset reached, or
+   -1. */
+static ssize_t
+send_frame (conn, b, off, fds, nfds, flags)
+     int conn;
+     struct buf *b;
+     size_t off;
+     int *fds, nfds, flags;
+{
+  struct msghdr m;
+  struct iovec iov;
+  union { struct cmsghdr h; char space[CMSG_SPACE (3 * sizeof (int))]; } ctl;
+  struct cmsghdr *c;
+  ssize_t n;
+
+  for (; off < b->len; off += n)
     {
       memset (&m, 0, sizeof (m));
       iov.iov_base = b->s + off;
@@ -827,13 +872,15 @@ send_frame (conn, b, fds, nfds)
 	  c->cmsg_len = CMSG_LEN (nfds * sizeof (int));
 	  memcpy (CMSG_DATA (c), fds, nfds * sizeof (int));
 	}
-      n = sendmsg (conn, &m, MSG_NOSIGNAL);
+      n = sendmsg (conn, &m, MSG_NOSIGNAL | flags);
       if (n < 0 && errno == EINTR)
 	n = 0;
+      else if (n < 0 && errno == EAGAIN && (flags & MSG_DONTWAIT))
+	break;
       else if (n < 0)
 	return fail ("cannot send to the execgate server: %s", (char *)NULL);
     }
-  return 0;
+  return off;
 }
 
 /* Read exactly N bytes; descriptors are refused.  Returns 0 on success. */
@@ -884,14 +931,15 @@ read_full (conn, p, n)
   return 0;
 }
 
-/* Read one frame into a new buffer (NUL-terminated); its length in *LEN. */
+/* Read one frame into B, replacing what it held (NUL-terminated); returns
+   its text, its length in *LEN. */
 static char *
-read_frame (conn, len)
+read_frame (conn, b, len)
      int conn;
+     struct buf *b;
      size_t *len;
 {
   unsigned char h[4];
-  char *p;
   size_t n;
 
   if (read_full (conn, (char *)h, 4) < 0)
@@ -902,22 +950,27 @@ read_frame (conn, len)
       fail ("the execgate server announced a frame over the limit%s", "");
       return NULL;
     }
-  p = xmalloc (n + 1);
-  if (read_full (conn, p, n) < 0)
-    {
-      free (p);
-      return NULL;
-    }
-  p[n] = '\0';
+  b->len = 0;
+  buf_grow (b, n + 1);
+  if (read_full (conn, b->s, n) < 0)
+    return NULL;
+  b->s[n] = '\0';
   *len = n;
-  return p;
+  return b->s;
 }
 
-/* The handshake: a private stream for this exec.  Returns its fd or -1. */
+/* The handshake: a private stream for this exec, carrying the request in
+   the sealed frame B.  As much of the request as the stream's buffer holds
+   is written before the handshake, so the server usually finds it whole the
+   moment it takes the stream and can answer without waiting for more; the
+   rest follows the handshake (the protocol only orders the stream's own
+   bytes, so any server reads the same).  Returns the stream or -1. */
 static int
-dial ()
+dial (b)
+     struct buf *b;
 {
   int sv[2], r;
+  ssize_t sent;
   struct stat st;
   struct msghdr m;
   struct iovec iov;
@@ -933,6 +986,13 @@ dial ()
     }
   if (socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
     return fail ("socketpair: %s", (char *)NULL);
+  sent = send_frame (sv[0], b, 0, (int *)NULL, 0, MSG_DONTWAIT);
+  if (sent < 0)
+    {
+      close (sv[0]);
+      close (sv[1]);
+      return -1;
+    }
   byte = 0;
   memset (&m, 0, sizeof (m));
   memset (&ctl, 0, sizeof (ctl));
@@ -955,6 +1015,11 @@ dial ()
     {
       close (sv[0]);
       return fail ("cannot reach the execgate server: %s", (char *)NULL);
+    }
+  if (send_frame (sv[0], b, sent, (int *)NULL, 0, 0) < 0)
+    {
+      close (sv[0]);
+      return -1;
     }
   return sv[0];
 }
@@ -1004,7 +1069,7 @@ static void
 escalate (conn)
      int conn;
 {
-  struct buf b = { 0 };
+  struct buf b = { 0 }, r = { 0 };
   struct sigaction sa, old[NFORWARDED];
   sigset_t block, saved;
   struct pollfd pfd;
@@ -1050,7 +1115,7 @@ escalate (conn)
   buf_grow (&b, 64);
   b.len = 4;
   buf_puts (&b, "{\"fds\":[0,1,2]}");
-  i = send_frame (conn, &b, fds, 3);
+  i = seal_frame (&b) < 0 ? -1 : (int) send_frame (conn, &b, 0, fds, 3, 0);
   free (b.s);
   if (dn >= 0)
     close (dn);
@@ -1072,13 +1137,14 @@ escalate (conn)
 	  {
 	    caught[k] = 0;
 	    len = sprintf (frame + 4, "{\"signal\":%d}", forwarded[k]);
-	    b.s = frame; b.cap = sizeof (frame); b.len = 4 + len;
-	    send_frame (conn, &b, (int *)NULL, 0);	/* a failure shows in the read */
+	    b.s = frame; b.cap = sizeof (frame); b.len = 4 + len; b.borrowed = 1;
+	    seal_frame (&b);
+	    send_frame (conn, &b, 0, (int *)NULL, 0, 0);	/* a failure shows in the read */
 	  }
       if (pfd.revents)
 	break;
     }
-  res = read_frame (conn, &len);
+  res = read_frame (conn, &r, &len);
   if (res == 0)
     {
       char cause[sizeof (why)];
@@ -1096,6 +1162,7 @@ escalate (conn)
 
 restore:
   /* Failed: the shell (for `exec' with execfail) goes on as before. */
+  buf_free (&r);
   for (k = 0; k < NFORWARDED; k++)
     if (sigismember (&block, forwarded[k]))
       sigaction (forwarded[k], &old[k], (struct sigaction *)NULL);
@@ -1145,8 +1212,8 @@ execgate_check (command, args, env)
 {
   struct buf b = { 0 };
   struct answer a = { A_NONE };
-  char *workdir, *reply, cwd[PATH_MAX];
-  size_t len;
+  char *workdir, *reply;
+  size_t len, used;
   int conn;
 
   reported = 0;
@@ -1165,7 +1232,8 @@ execgate_check (command, args, env)
      directory deleted under the shell has no path any more: its logical
      one ($PWD) is sent, for a Run, and an escalation there fails on the
      server's side, which says so. */
-  workdir = getcwd (cwd, sizeof (cwd));
+  workdir = getcwd (scratch, PATH_MAX);
+  used = workdir ? strlen (workdir) + 1 : 0;
   if (workdir == 0)
     workdir = get_string_value ("PWD");
   if (workdir == 0 || *workdir != '/')
@@ -1174,16 +1242,16 @@ execgate_check (command, args, env)
       return refuse (command);
     }
 
+  b.s = scratch + used;
+  b.cap = SCRATCH_SIZE - used;
+  b.borrowed = 1;
   encode_request (&b, command, args, env, workdir);
-  conn = dial ();
-  if (conn < 0)
+  if (seal_frame (&b) < 0 || (conn = dial (&b)) < 0)
     {
-      free (b.s);
+      buf_free (&b);
       return refuse (command);
     }
-  if (send_frame (conn, &b, (int *)NULL, 0) < 0)
-    goto failed;
-  reply = read_frame (conn, &len);
+  reply = read_frame (conn, &b, &len);
   if (reply == 0)
     goto failed;
   if (parse_answer (reply, len, &a) == 0)
@@ -1204,11 +1272,11 @@ execgate_check (command, args, env)
       close (conn);
       if (a.note)
 	put_line ("", a.note);
-      free (b.s);
+      buf_free (&b);
       return (EXECGATE_RUN);
     case A_DENY:
       close (conn);
-      free (b.s);
+      buf_free (&b);
       /* As the Go wrapper and Codex's print it. */
       if (a.reason && *a.reason)
 	{
@@ -1237,6 +1305,6 @@ execgate_check (command, args, env)
   snprintf (why, sizeof (why), "no decision from the execgate server");
 failed:
   close (conn);
-  free (b.s);
+  buf_free (&b);
   return refuse (command);
 }
