@@ -1,6 +1,9 @@
 package sandbox
 
-import "fmt"
+import (
+	"fmt"
+	"sync"
+)
 
 // DefaultMaxProcesses bounds the processes (threads included) of one call
 // unless configured otherwise: far more than builds and test runs start at
@@ -52,6 +55,12 @@ type pidsBound struct {
 	// while the user has max processes elsewhere.
 	oldKernel bool
 	groups    cgroupSet
+
+	// instance tells this server's cgroups from those of another with
+	// the same pid (in another pid namespace, or one killed before it
+	// could remove its own): made once, at the first cgroup.
+	instanceOnce sync.Once
+	instance     string
 }
 
 // rlimit reports whether calls get RLIMIT_NPROC: when there is no cgroup,

@@ -1,6 +1,8 @@
 package sandbox
 
 import (
+	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -9,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -124,9 +127,17 @@ func (b *pidsBound) release(dir string) {
 	g.mu.Unlock()
 }
 
-// makeGroup makes parent/execgate-PID-name with pids.max set.
+// makeGroup makes parent/execgate-PID-INSTANCE-name with pids.max set.
 func (b *pidsBound) makeGroup(parent, name string) (string, error) {
-	dir := filepath.Join(parent, fmt.Sprintf("execgate-%d-%s", os.Getpid(), name))
+	b.instanceOnce.Do(func() {
+		var r [4]byte
+		if _, err := unix.Getrandom(r[:], 0); err != nil {
+			// Unique enough without randomness: a server's pid and start.
+			binary.LittleEndian.PutUint32(r[:], uint32(time.Now().UnixNano()))
+		}
+		b.instance = hex.EncodeToString(r[:])
+	})
+	dir := filepath.Join(parent, fmt.Sprintf("execgate-%d-%s-%s", os.Getpid(), b.instance, name))
 	if err := os.Mkdir(dir, 0o755); err != nil {
 		return "", err
 	}
