@@ -3,6 +3,7 @@ SHELL := /bin/bash
 GO ?= go
 BUILD := build
 BIN := $(BUILD)/execgate
+HELPER := $(BUILD)/execgate-sandbox
 PATCHED_BASH := $(BUILD)/bash/bin/bash
 NSEXEC := $(BUILD)/bash/bin/execgate-nsexec
 PREFIX ?= $(HOME)/.local
@@ -20,6 +21,10 @@ all: build
 # GOFLAGS=-buildvcs=false); serverInfo.version and `execgate version` show it.
 VERSION := $(shell scripts/version.sh)
 VERSION_LDFLAGS := $(if $(VERSION),-X github.com/execgate/execgate/internal/buildinfo.Version=$(VERSION))
+# One value for the execgate and execgate-sandbox of one build: the server
+# uses the helper only if it carries the same (internal/buildinfo.Pair).
+PAIR := $(shell od -An -N8 -tx8 /dev/urandom | tr -d ' ')
+PAIR_LDFLAGS := -X github.com/execgate/execgate/internal/buildinfo.Pair=$(PAIR)
 
 # execgate is one plain Go program, the same on every architecture:
 # `CGO_ENABLED=0 go build` makes the same binary (only the version stamp
@@ -34,8 +39,14 @@ VERSION_LDFLAGS := $(if $(VERSION),-X github.com/execgate/execgate/internal/buil
 # for the launcher next to the Bash it runs, then next to itself, and
 # without one makes each call's namespaces with os/exec (slower; doctor
 # says which).
+#
+# execgate-sandbox (cmd/execgate-sandbox) is the sandbox helper and escalate
+# reaper alone: the same code, linked without the server's packages, so the
+# helper each call starts costs about half the CPU. Built here beside
+# execgate; without it (a plain `go build`) execgate plays those roles too.
 build:
-	CGO_ENABLED=0 $(GO) build -ldflags='$(VERSION_LDFLAGS)' -o $(BIN) .
+	CGO_ENABLED=0 $(GO) build -ldflags='$(VERSION_LDFLAGS) $(PAIR_LDFLAGS)' -o $(BIN) .
+	CGO_ENABLED=0 $(GO) build -ldflags='$(VERSION_LDFLAGS) $(PAIR_LDFLAGS)' -o $(HELPER) ./cmd/execgate-sandbox
 
 # scripts/build-bash.sh is idempotent and cached by patch hash. make (and so
 # CI) may install what the build needs (as root: apt-get, a deb-src entry);

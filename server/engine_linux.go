@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/execgate/execgate/escalate"
-	"github.com/execgate/execgate/internal/nsexecbin"
+	"github.com/execgate/execgate/internal/companion"
 	"github.com/execgate/execgate/policy"
 	"github.com/execgate/execgate/repotrust"
 	"github.com/execgate/execgate/sandbox"
@@ -65,10 +65,13 @@ type engine struct {
 	// no policy file may lie where one of them lets the sandbox write.
 	roots  rootHistory
 	warned onceSet
-	// reaper plays each call's escalate reaper (execgate); limits bound
+	// reaper plays each call's escalate reaper (the helper's binary); limits bound
 	// the escalate sessions of all calls together.
 	reaper string
-	limits escalate.Limits
+	// helper plays each call's sandbox helper (see sandboxHelper), for
+	// the reason helperWhy gives.
+	helper, helperWhy string
+	limits            escalate.Limits
 	// noted logs each project rules note once; bounded, since every
 	// directory an agent names as workdir may have one.
 	noted onceSet
@@ -134,9 +137,10 @@ func newEngine(opts *Options, log *slog.Logger, self string) (*engine, error) {
 		return nil, err
 	}
 
-	// execgate itself plays the sandbox helper, the escalate reaper and,
-	// under the name codex-execve-wrapper, the wrapper: the link installed
-	// beside execgate, else one in a private runtime directory.
+	// execgate itself plays, under the name codex-execve-wrapper, the
+	// wrapper: the link installed beside execgate, else one in a private
+	// runtime directory. (The sandbox helper and the reaper: see
+	// sandboxHelper below.)
 	e.self = self
 	if e.wrapper, err = e.setupWrapper(self, log); err != nil {
 		return nil, err
@@ -147,7 +151,7 @@ func newEngine(opts *Options, log *slog.Logger, self string) (*engine, error) {
 
 	// Helpers in new namespaces are started through the namespace launcher
 	// when there is one: os/exec would copy the whole server for each.
-	if e.nsexec, err = nsexecbin.Path(e.bash.Path, self); err != nil {
+	if e.nsexec, err = companion.Path(companion.NSExec, e.bash.Path, self); err != nil {
 		log.Warn("no namespace launcher; each call's namespaces are made by a copy of the server (slower)", "error", err)
 		e.nsexec = ""
 	}
@@ -156,7 +160,8 @@ func newEngine(opts *Options, log *slog.Logger, self string) (*engine, error) {
 			return nil, err
 		}
 	}
-	e.launcher = sandbox.NewLauncher(self, log, sandbox.NamespaceLauncher(e.nsexec), sandbox.MaxProcesses(opts.MaxProcesses))
+	e.helper, e.helperWhy = sandboxHelper(self, e.bash.Path, log)
+	e.launcher = sandbox.NewLauncher(e.helper, log, sandbox.NamespaceLauncher(e.nsexec), sandbox.MaxProcesses(opts.MaxProcesses))
 	if e.repoPrograms, err = repositoryPrograms(cfg); err != nil {
 		return nil, err
 	}
@@ -164,7 +169,7 @@ func newEngine(opts *Options, log *slog.Logger, self string) (*engine, error) {
 	e.launcher.Observe(e.repos.Observe)
 	e.askUntrusted = cfg.Execgate.UntrustedRepository == "ask"
 	e.askDangerous = cfg.Execgate.DangerousCommands == "ask"
-	e.reaper = self
+	e.reaper = e.helper
 
 	// The shared layers load once; each call adds the rules of its own
 	// project (projectStore). The server's cwd (e.cwd) is where doctor

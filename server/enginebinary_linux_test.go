@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/execgate/execgate/internal/companion"
 	"io"
 	"os"
 	"os/exec"
@@ -256,6 +257,8 @@ func TestBinaryDoctorReportsTheEngine(t *testing.T) {
 		"execution engine: ready",
 		"patched Bash:       " + testbash.Path(t) + " (found via $EXECGATE_BASH; probe: execs intercepted, even after `unset EXEC_WRAPPER`)",
 		"execve wrapper:", "codex-execve-wrapper (symlink to this binary)",
+		// As `make build` builds them: the helper beside execgate, paired.
+		"sandbox helper:     " + filepath.Join(filepath.Dir(execgateSelf(t)), companion.Sandbox) + " (" + companion.Sandbox + ", built with this binary)",
 		"rules:              3 rules from 1 files", filepath.Join(home, "rules", "test.rules"),
 		"requirements:       /etc/codex/requirements.toml (",
 		"sandbox (linux):", "landlock:",

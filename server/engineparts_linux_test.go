@@ -15,7 +15,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/execgate/execgate/escalate"
-	"github.com/execgate/execgate/internal/nsexecbin"
+	"github.com/execgate/execgate/internal/companion"
 	"github.com/execgate/execgate/internal/testbash"
 	"github.com/execgate/execgate/policy"
 )
@@ -349,7 +349,7 @@ func TestEngineNoticesReplacedBash(t *testing.T) {
 // scripts/build-bash.sh puts it), else the one next to the execgate binary,
 // makes the helpers' namespaces, and one replaced after startup is not used.
 func TestEngineNoticesReplacedNamespaceLauncher(t *testing.T) {
-	launcher := filepath.Join(filepath.Dir(execgateSelf(t)), nsexecbin.Name)
+	launcher := filepath.Join(filepath.Dir(execgateSelf(t)), companion.NSExec)
 	if _, err := os.Stat(launcher); err != nil {
 		t.Skipf("no namespace launcher built (no C compiler?): %v", err)
 	}
@@ -359,10 +359,10 @@ func TestEngineNoticesReplacedNamespaceLauncher(t *testing.T) {
 			self, bash := filepath.Join(selfDir, "execgate"), filepath.Join(bashDir, "bash")
 			// A launcher next to execgate in both cases: the one next to
 			// the Bash must win over it.
-			want := filepath.Join(selfDir, nsexecbin.Name)
+			want := filepath.Join(selfDir, companion.NSExec)
 			files := [][2]string{{execgateSelf(t), self}, {testbash.Path(t), bash}, {launcher, want}}
 			if nextToBash {
-				want = filepath.Join(bashDir, nsexecbin.Name)
+				want = filepath.Join(bashDir, companion.NSExec)
 				files = append(files, [2]string{launcher, want})
 			}
 			for _, f := range files {

@@ -9,7 +9,7 @@ import (
 	"os/exec"
 	"strings"
 
-	"github.com/execgate/execgate/internal/nsexecbin"
+	"github.com/execgate/execgate/internal/companion"
 	"github.com/execgate/execgate/policy"
 	"github.com/execgate/execgate/repotrust"
 	"github.com/execgate/execgate/sandbox"
@@ -31,8 +31,9 @@ func (e *engine) report(w io.Writer) {
 	if e.nsexec != "" {
 		fmt.Fprintf(w, "namespace launcher: %s (next to the patched Bash or this binary)\n", e.nsexec)
 	} else {
-		fmt.Fprintf(w, "namespace launcher: none (scripts/build-bash.sh builds %s next to the patched Bash; without it os/exec makes each call's namespaces, more slowly)\n", nsexecbin.Name)
+		fmt.Fprintf(w, "namespace launcher: none (scripts/build-bash.sh builds %s next to the patched Bash; without it os/exec makes each call's namespaces, more slowly)\n", companion.NSExec)
 	}
+	fmt.Fprintf(w, "sandbox helper:     %s (%s)\n", e.helper, e.helperWhy)
 	if e.helpersFrom == helpersInstalled {
 		fmt.Fprintf(w, "wrapper directory:  %s (installed beside execgate)\n", e.helperDir)
 	} else if e.helpersFrom != "" {

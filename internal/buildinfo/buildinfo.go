@@ -11,6 +11,14 @@ import (
 // `make build` passes what scripts/version.sh prints).
 var Version = ""
 
+// Pair is set at link time by `make build` to one value for execgate and
+// execgate-sandbox built together (and by nothing else). The server hands
+// its calls to that helper only when the helper prints the server's own,
+// non-empty Pair: a helper built apart (older, newer, or from other
+// sources) is never mixed with a server that speaks to it over a private
+// protocol.
+var Pair = ""
+
 // Current returns the version string used in serverInfo and `execgate
 // version`: the linked-in Version, else the main module's version (a
 // release when installed with `go install ...@vX.Y.Z`; from a git clone,

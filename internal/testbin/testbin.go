@@ -1,8 +1,8 @@
 // Package testbin builds the project's binaries for tests that run them as
 // processes, once per test process and set of flags, the way the Makefile
-// builds them (static: CGO_ENABLED=0), execgate with the namespace launcher
-// beside it (where the server looks when the patched Bash has none next to
-// it, as the shared test Bash does not).
+// builds them (static: CGO_ENABLED=0), execgate with its sandbox helper and
+// the namespace launcher beside it (where the server looks when the patched
+// Bash has none next to it, as the shared test Bash does not).
 package testbin
 
 import (
@@ -56,26 +56,59 @@ func Build(pkg string, flags ...string) (string, error) {
 	if r.err = os.MkdirAll(filepath.Dir(out), 0o755); r.err != nil {
 		return "", r.err
 	}
-	args := append(append([]string{"build", "-o", out}, flags...), pkg)
-	cmd := exec.Command("go", args...)
-	// In the module, whatever directory the test has changed to.
-	if cmd.Dir, r.err = modroot.Dir(); r.err != nil {
-		return "", r.err
-	}
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if b, err := cmd.CombinedOutput(); err != nil {
-		r.err = fmt.Errorf("go %s: %w\n%s", strings.Join(args, " "), err, b)
-		return "", r.err
-	}
-	if pkg == Execgate {
-		// What scripts/build-bash.sh builds next to the patched Bash; the
-		// server also finds it next to itself.
-		if r.err = buildNsexec(filepath.Dir(out)); r.err != nil {
+	if pkg != Execgate {
+		if r.err = goBuild(out, pkg, flags); r.err != nil {
 			return "", r.err
 		}
+		r.path = out
+		return out, nil
+	}
+	// As `make build`: execgate and the sandbox helper beside it, paired
+	// (internal/buildinfo.Pair), so tests run the helper users get.
+	flags = withPair(flags, fmt.Sprintf("test-%d-%d", os.Getpid(), len(builds)))
+	if r.err = goBuild(out, pkg, flags); r.err != nil {
+		return "", r.err
+	}
+	if r.err = goBuild(filepath.Join(filepath.Dir(out), "execgate-sandbox"), Execgate+"/cmd/execgate-sandbox", flags); r.err != nil {
+		return "", r.err
+	}
+	// What scripts/build-bash.sh builds next to the patched Bash; the
+	// server also finds it next to itself.
+	if r.err = buildNsexec(filepath.Dir(out)); r.err != nil {
+		return "", r.err
 	}
 	r.path = out
 	return out, nil
+}
+
+// withPair adds the pairing stamp to flags' -ldflags (or adds one).
+func withPair(flags []string, pair string) []string {
+	x := "-X github.com/execgate/execgate/internal/buildinfo.Pair=" + pair
+	out := append([]string(nil), flags...)
+	for i, f := range out {
+		if v, ok := strings.CutPrefix(f, "-ldflags="); ok {
+			out[i] = "-ldflags=" + v + " " + x
+			return out
+		}
+	}
+	return append(out, "-ldflags="+x)
+}
+
+// goBuild builds pkg into out the way the Makefile does (static).
+func goBuild(out, pkg string, flags []string) error {
+	args := append(append([]string{"build", "-o", out}, flags...), pkg)
+	cmd := exec.Command("go", args...)
+	// In the module, whatever directory the test has changed to.
+	dir, err := modroot.Dir()
+	if err != nil {
+		return err
+	}
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if b, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("go %s: %w\n%s", strings.Join(args, " "), err, b)
+	}
+	return nil
 }
 
 // buildNsexec compiles the namespace launcher (sandbox/nsexec/nsexec.c)

@@ -1,4 +1,4 @@
-package nsexecbin
+package companion
 
 import (
 	"os"
@@ -17,7 +17,8 @@ func writeExe(t *testing.T, path string, mode os.FileMode) {
 	}
 }
 
-// The launcher next to the patched Bash wins over one next to execgate;
+// A companion next to the first binary named (the patched Bash) wins over
+// one next to the second (execgate);
 // without it the one next to execgate is used; symlinks to either binary
 // are followed to its real directory; with neither there is none.
 func TestPath(t *testing.T) {
@@ -38,21 +39,21 @@ func TestPath(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	if got, err := Path(bashLink, selfLink); got != "" || err != nil {
+	if got, err := Path(NSExec, bashLink, selfLink); got != "" || err != nil {
 		t.Fatalf("with no launcher: Path = %q, %v; want none", got, err)
 	}
-	writeExe(t, filepath.Join(selfDir, Name), 0o755)
-	if got, err := Path(bashLink, selfLink); got != filepath.Join(selfDir, Name) || err != nil {
+	writeExe(t, filepath.Join(selfDir, NSExec), 0o755)
+	if got, err := Path(NSExec, bashLink, selfLink); got != filepath.Join(selfDir, NSExec) || err != nil {
 		t.Fatalf("launcher next to execgate: Path = %q, %v", got, err)
 	}
-	writeExe(t, filepath.Join(bashDir, Name), 0o755)
-	if got, err := Path(bashLink, selfLink); got != filepath.Join(bashDir, Name) || err != nil {
+	writeExe(t, filepath.Join(bashDir, NSExec), 0o755)
+	if got, err := Path(NSExec, bashLink, selfLink); got != filepath.Join(bashDir, NSExec) || err != nil {
 		t.Fatalf("launcher next to the Bash: Path = %q, %v", got, err)
 	}
-	if err := os.Chmod(filepath.Join(bashDir, Name), 0o644); err != nil {
+	if err := os.Chmod(filepath.Join(bashDir, NSExec), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if got, err := Path(bashLink, selfLink); err == nil || !strings.Contains(err.Error(), "not an executable file") {
+	if got, err := Path(NSExec, bashLink, selfLink); err == nil || !strings.Contains(err.Error(), "not an executable file") {
 		t.Fatalf("non-executable launcher next to the Bash: Path = %q, %v; want an error", got, err)
 	}
 }
