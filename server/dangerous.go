@@ -33,11 +33,11 @@ type dangerPolicy struct {
 // dangerous decides a dangerous command no rule covers: inside the sandbox
 // it runs there without a question (unless askConfined); elsewhere the
 // user is asked first.
-func (d *decider) dangerous(ctx context.Context, rec Decision, ex escalate.Exec, args []string) Decision {
+func (d *decider) dangerous(ctx context.Context, dec escalate.Decision, ex escalate.Exec, args []string) escalate.Decision {
 	prefix := d.dangerousPrefix(ex, args)
 	judged := "judged dangerous (`" + QuoteCommand(prefix) + "`) and no rule covers it"
 	if d.dangers.confined && !d.dangers.askConfined {
-		return verdict(rec, escalate.Run, judged+": runs confined, inside the sandbox, without asking")
+		return answer(dec, escalate.Run, judged+": runs confined, inside the sandbox, without asking")
 	}
 	where := "there is no sandbox in this call, so it runs unconfined"
 	if d.dangers.confined {
@@ -47,12 +47,12 @@ func (d *decider) dangerous(ctx context.Context, rec Decision, ex escalate.Exec,
 	ans, ok := d.call.Ask(ctx, PromptRequest{Command: cmd, Workdir: ex.Workdir, Env: ex.Env, AlwaysAllow: prefix,
 		Justification: "No rule covers this command and it looks destructive; " + where + ". " + alwaysAllowEffect(prefix)})
 	if !ok {
-		return verdict(rec, escalate.Deny, ans.Reason)
+		return answer(dec, escalate.Deny, ans.Reason)
 	}
 	if ans.Answer == AlwaysAllow {
-		return d.alwaysAllow(ctx, rec, ex, args, prefix)
+		return d.alwaysAllow(ctx, dec, ex, args, prefix)
 	}
-	return verdict(rec, escalate.Run, judged+"; user approved: "+ans.Answer.String())
+	return answer(dec, escalate.Run, judged+"; user approved: "+ans.Answer.String())
 }
 
 // uncoveredDanger returns, for an exec an allow rule escalates, the prefix

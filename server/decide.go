@@ -20,7 +20,7 @@ import (
 //	                               there is no sandbox, ask (dangerous.go)
 //	no rule                        Run (sandboxed)
 //
-// and records each answer in the call's Decisions. An Escalate of a program
+// and records each answer the session sent in the call's Decisions. An Escalate of a program
 // that runs repository code (git; see repocheck.go) needs a trusted
 // repository; in another it runs sandboxed, or asks first. An allow rule
 // escalating a dangerous command it does not name asks first too.
@@ -45,70 +45,20 @@ type decider struct {
 	// asked remembers the Run answers the kernel gate must not ask
 	// about again (see askedExecs).
 	asked *askedExecs
-
-	mu      sync.Mutex
-	pending map[string][]Decision // what Decide answered, awaiting the session's record
 }
 
 func newDecider(call *Call, store *policy.Store, amend func([]string) error, ap *approvals, warned *onceSet, roots []string, preserve bool, log *slog.Logger) *decider {
-	return &decider{call: call, store: store, amend: amend, approvals: ap, warned: warned, roots: roots, preserve: preserve, log: log, pending: map[string][]Decision{}}
+	return &decider{call: call, store: store, amend: amend, approvals: ap, warned: warned, roots: roots, preserve: preserve, log: log}
 }
 
 // Decide implements escalate.Decider.
 func (d *decider) Decide(ctx context.Context, ex escalate.Exec) escalate.Decision {
-	rec := d.decide(ctx, ex)
-	key := execKey(ex)
-	d.mu.Lock()
-	d.pending[key] = append(d.pending[key], rec)
-	d.mu.Unlock()
-	return escalate.Decision{Action: rec.Decision, Reason: rec.Reason, Note: rec.note, Argv0: rec.argv0, Env: rec.env}
-}
-
-// record is the session's OnDecision: it reports the answer actually sent,
-// which differs from Decide's when the session overrode it (a workdir that
-// fails its re-check) or never asked (a malformed request).
-func (d *decider) record(r escalate.Record) {
-	key := execKey(r.Exec)
-	verdict := r.Decision.Action
-	d.mu.Lock()
-	list := d.pending[key]
-	var rec Decision
-	found := len(list) > 0
-	if found {
-		// The latest: the exec being answered decided last among identical ones.
-		rec = list[len(list)-1]
-		if len(list) == 1 {
-			delete(d.pending, key)
-		} else {
-			d.pending[key] = list[:len(list)-1]
-		}
-	}
-	d.mu.Unlock()
-	if !found {
-		rec = Decision{Program: r.Exec.File, Argv: r.Exec.Argv}
-	}
-	if !found || rec.Decision != verdict {
-		rec.Decision, rec.Reason = verdict, r.Decision.Reason
-	}
-	if verdict == escalate.Escalate {
-		// What ran: the resolved file, argv[0] the name the rule matched.
-		rec.Executable, rec.Argv = r.Program, r.Argv
-	}
-	if verdict == escalate.Run && d.asked != nil {
-		d.asked.add(r.Exec)
-	}
-	d.call.Decisions.Record(rec)
-}
-
-func (d *decider) decide(ctx context.Context, ex escalate.Exec) Decision {
-	rec := Decision{Program: ex.File, Argv: ex.Argv}
 	var args []string
 	if len(ex.Argv) > 1 {
 		args = ex.Argv[1:]
 	}
 	v := d.evaluate(ctx, ex, args)
-	rec.Rule = ruleName(v.Rule)
-	rec.argv0 = argv0(ex, v)
+	dec := escalate.Decision{Rule: ruleName(v.Rule), Argv0: argv0(ex, v)}
 	cmd := append([]string{ex.File}, args...)
 	switch {
 	case v.Decision == policy.Forbidden:
@@ -116,23 +66,23 @@ func (d *decider) decide(ctx context.Context, ex escalate.Exec) Decision {
 		if reason == "" {
 			reason = v.Reason(ex.Argv)
 		}
-		return verdict(rec, escalate.Deny, reason)
+		return answer(dec, escalate.Deny, reason)
 
 	case v.Decision == policy.Allow:
-		return d.escalateChecked(ctx, rec, ex, v.ResolvedProgram, "allowed by rule", d.uncoveredDanger(ex, args, v))
+		return d.escalateChecked(ctx, dec, ex, v.ResolvedProgram, "allowed by rule", d.uncoveredDanger(ex, args, v))
 
 	case v.Decision == policy.Prompt && v.Source == policy.FromRule:
 		if d.approvals.has(cmd) {
-			return d.escalateChecked(ctx, rec, ex, v.ResolvedProgram, "approved earlier (always allow)", nil)
+			return d.escalateChecked(ctx, dec, ex, v.ResolvedProgram, "approved earlier (always allow)", nil)
 		}
 		repo := d.repos.check(ex, v.ResolvedProgram)
 		just := v.Justification()
 		if repo.untrusted() {
 			just = joinSentences(just, repo.promptWarning(d.repos.ask))
 		}
-		ans, ok := d.call.Ask(ctx, PromptRequest{Command: cmd, Workdir: ex.Workdir, Env: ex.Env, Justification: just, Rule: rec.Rule})
+		ans, ok := d.call.Ask(ctx, PromptRequest{Command: cmd, Workdir: ex.Workdir, Env: ex.Env, Justification: just, Rule: dec.Rule})
 		if !ok {
-			return verdict(rec, escalate.Deny, ans.Reason)
+			return answer(dec, escalate.Deny, ans.Reason)
 		}
 		if ans.Answer == AlwaysAllow {
 			// A prompt rule outranks any allow rule, so "always" cannot be
@@ -141,14 +91,29 @@ func (d *decider) decide(ctx context.Context, ex escalate.Exec) Decision {
 		}
 		why := "user approved: " + ans.Answer.String()
 		if repo.untrusted() && !d.repos.ask {
-			return d.runSandboxed(rec, ex, why, repo)
+			return d.runSandboxed(dec, ex, why, repo)
 		}
-		return d.escalate(rec, why+repo.recordNote(), repo)
+		return d.escalate(dec, why+repo.recordNote(), repo)
 
 	case v.Decision == policy.Prompt:
-		return d.dangerous(ctx, rec, ex, args)
+		return d.dangerous(ctx, dec, ex, args)
 	}
-	return verdict(rec, escalate.Run, "")
+	return answer(dec, escalate.Run, "")
+}
+
+// record is the session's OnDecision: the answer it sent, which is
+// Decide's unless the session overrode or never asked for it, becomes the
+// call's record of the exec, with what ran for an escalation.
+func (d *decider) record(r escalate.Record) {
+	rec := newRecord(r.Exec, r.Decision)
+	if r.Decision.Action == escalate.Escalate {
+		// What ran: the resolved file, argv[0] the name the rule matched.
+		rec.Executable, rec.Argv = r.Program, r.Argv
+	}
+	if r.Decision.Action == escalate.Run && d.asked != nil {
+		d.asked.add(r.Exec)
+	}
+	d.call.Decisions.Record(rec)
 }
 
 // evaluate asks the policy about one exec. Program trust judges the file
@@ -166,28 +131,28 @@ func (d *decider) evaluate(ctx context.Context, ex escalate.Exec, args []string)
 // alwaysAllow writes the allow rule the user asked for with "always allow"
 // on a command no rule covered (tokens: a prefix of it, see
 // dangerousPrefix), then decides the exec by the new rule.
-func (d *decider) alwaysAllow(ctx context.Context, rec Decision, ex escalate.Exec, args, tokens []string) Decision {
+func (d *decider) alwaysAllow(ctx context.Context, dec escalate.Decision, ex escalate.Exec, args, tokens []string) escalate.Decision {
 	if err := d.amend(tokens); err != nil {
 		d.log.Error("always allow: could not add the rule", "error", err)
-		return verdict(rec, escalate.Run, "user approved (always allow), but the rule could not be saved: "+err.Error())
+		return answer(dec, escalate.Run, "user approved (always allow), but the rule could not be saved: "+err.Error())
 	}
 	v := d.evaluate(ctx, ex, args)
-	rec.Rule = ruleName(v.Rule)
-	rec.argv0 = argv0(ex, v)
+	dec.Rule = ruleName(v.Rule)
+	dec.Argv0 = argv0(ex, v)
 	if v.Decision == policy.Allow {
 		// The user has just answered for what makes it dangerous.
-		return d.escalateChecked(ctx, rec, ex, v.ResolvedProgram, "user approved: always allow (rule added)", nil)
+		return d.escalateChecked(ctx, dec, ex, v.ResolvedProgram, "user approved: always allow (rule added)", nil)
 	}
-	return verdict(rec, escalate.Run, "user approved: always allow (rule added; "+v.Basename.Reason+")")
+	return answer(dec, escalate.Run, "user approved: always allow (rule added; "+v.Basename.Reason+")")
 }
 
 // escalate answers Escalate: the session runs the exec's resolved program
 // (escalate.Exec.Program), or denies the exec if there is none, with
-// argv[0] rec.argv0 (see argv0) and, for a repository program, given the
+// argv[0] dec.Argv0 (see argv0) and, for a repository program, given the
 // repository its trust check pinned.
-func (d *decider) escalate(rec Decision, why string, repo repoVerdict) Decision {
-	rec.env = repo.pinEnv()
-	return verdict(rec, escalate.Escalate, why)
+func (d *decider) escalate(dec escalate.Decision, why string, repo repoVerdict) escalate.Decision {
+	dec.Env = repo.pinEnv()
+	return answer(dec, escalate.Escalate, why)
 }
 
 // argv0 is the argv[0] ex gets if the rule of v escalates it: the name that
@@ -213,13 +178,10 @@ func ruleName(r *policy.PrefixRule) string {
 	return r.Pos.String()
 }
 
-func verdict(rec Decision, v escalate.Action, reason string) Decision {
-	rec.Decision, rec.Reason = v, reason
-	return rec
-}
-
-func execKey(ex escalate.Exec) string {
-	return ex.File + "\x00" + ex.Workdir + "\x00" + strings.Join(ex.Argv, "\x00")
+// answer is dec with action a for reason.
+func answer(dec escalate.Decision, a escalate.Action, reason string) escalate.Decision {
+	dec.Action, dec.Reason = a, reason
+	return dec
 }
 
 // approvals are the commands a user answered "always allow" for on a

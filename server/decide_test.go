@@ -11,7 +11,7 @@ import (
 )
 
 // The decision recorded is the answer the session sent: the decider's,
-// unless the session overrode it or never asked.
+// unless the session overrode it (keeping the rule) or never asked.
 func TestDeciderRecord(t *testing.T) {
 	home := t.TempDir()
 	rules := filepath.Join(home, "t.rules")
@@ -22,33 +22,30 @@ func TestDeciderRecord(t *testing.T) {
 	}
 	gitStatus := escalate.Exec{File: "/usr/bin/git", Argv: []string{"git", "status"}, Workdir: "/"}
 	tests := []struct {
-		name   string
-		decide bool // the session asked the decider first
-		sent   escalate.Decision
-		want   Decision
+		name string
+		sent func(decided escalate.Decision) escalate.Decision
+		want Decision
 	}{
-		{name: "as decided", decide: true, sent: escalate.Decision{Action: escalate.Escalate},
+		{name: "as decided", sent: func(d escalate.Decision) escalate.Decision { return d },
 			want: Decision{Program: "/usr/bin/git", Argv: []string{"git", "status"}, Decision: escalate.Escalate, Rule: rules + ":1:12", Reason: "allowed by rule"}},
-		{name: "overridden by the session", decide: true, sent: escalate.Decision{Action: escalate.Deny, Reason: "workdir / is gone"},
+		{name: "overridden by the session", sent: func(d escalate.Decision) escalate.Decision {
+			return escalate.Decision{Action: escalate.Deny, Reason: "workdir / is gone", Rule: d.Rule}
+		},
 			want: Decision{Program: "/usr/bin/git", Argv: []string{"git", "status"}, Decision: escalate.Deny, Rule: rules + ":1:12", Reason: "workdir / is gone"}},
-		{name: "never decided", sent: escalate.Decision{Action: escalate.Deny, Reason: "invalid request: empty argv"},
+		{name: "never decided", sent: func(escalate.Decision) escalate.Decision {
+			return escalate.Decision{Action: escalate.Deny, Reason: "invalid request: empty argv"}
+		},
 			want: Decision{Program: "/usr/bin/git", Argv: []string{"git", "status"}, Decision: escalate.Deny, Reason: "invalid request: empty argv"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			call := &Call{Decisions: NewDecisions("t", nil)}
 			d := newDecider(call, store, store.Amend, &approvals{}, &onceSet{}, nil, false, testLogger(nil))
-			if tt.decide {
-				d.Decide(context.Background(), gitStatus)
-			}
-			d.record(escalate.Record{Exec: gitStatus, Decision: tt.sent})
+			d.record(escalate.Record{Exec: gitStatus, Decision: tt.sent(d.Decide(context.Background(), gitStatus))})
 			got := call.Decisions.List()
 			if len(got) != 1 || got[0].Program != tt.want.Program || got[0].Decision != tt.want.Decision ||
 				got[0].Rule != tt.want.Rule || got[0].Reason != tt.want.Reason {
 				t.Errorf("recorded %+v, want %+v", got, tt.want)
-			}
-			if len(d.pending) != 0 {
-				t.Errorf("pending left: %v", d.pending)
 			}
 		})
 	}

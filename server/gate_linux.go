@@ -224,13 +224,14 @@ func (g *kernelGate) decide(ctx context.Context, id uint64, c execCall, readErr 
 		recorded bool
 	)
 	for _, ex := range candidates(c, file, argv, workdir) {
-		r, allowed, record := g.d.decideKernel(ctx, ex, asked)
-		if !allowed {
-			g.deny(id, c.pid, r, r.Reason)
+		dec, record := g.d.decideKernel(ctx, ex, asked)
+		if dec.Action == escalate.Deny {
+			g.deny(id, c.pid, newRecord(ex, dec), dec.Reason)
 			return
 		}
 		if record && !recorded {
-			rec, recorded = r, true
+			rec, recorded = newRecord(ex, dec), true
+			rec.Via = viaKernel
 		}
 	}
 	if recorded {
@@ -300,18 +301,17 @@ func (g *kernelGate) reply(id uint64, errno syscall.Errno) {
 
 // decideKernel decides an exec only the kernel gate saw. It can run in
 // place or fail; it cannot be escalated (the process that asked is not a
-// wrapper the server can hand a result to). record is false when there is
-// nothing to record: no rule applied.
+// wrapper the server can hand a result to): the answer is Run or Deny.
+// record is false when there is nothing to record: no rule applied.
 // With asked (the shell's client was answered Run for this exec), only a
 // forbidden rule can change the answer, and nothing else is recorded.
-func (d *decider) decideKernel(ctx context.Context, ex escalate.Exec, asked bool) (rec Decision, allowed, record bool) {
-	rec = Decision{Program: ex.File, Argv: ex.Argv, Via: viaKernel}
+func (d *decider) decideKernel(ctx context.Context, ex escalate.Exec, asked bool) (dec escalate.Decision, record bool) {
 	if err := d.call.Decisions.Blocked(); err != nil {
-		return verdict(rec, escalate.Deny, err.Error()), false, true
+		return answer(dec, escalate.Deny, err.Error()), true
 	}
 	args := ex.Argv[1:]
 	v := d.evaluate(ctx, ex, args)
-	rec.Rule = ruleName(v.Rule)
+	dec.Rule = ruleName(v.Rule)
 	cmd := append([]string{ex.File}, args...)
 	const inside = "; started by a program other than the shell, so it ran inside the sandbox (only the shell's own program starts can be escalated)"
 	switch {
@@ -320,37 +320,36 @@ func (d *decider) decideKernel(ctx context.Context, ex escalate.Exec, asked bool
 		if reason == "" {
 			reason = v.Reason(ex.Argv)
 		}
-		return verdict(rec, escalate.Deny, reason), false, true
+		return answer(dec, escalate.Deny, reason), true
 
 	case asked:
-		return Decision{}, true, false
+		return escalate.Decision{Action: escalate.Run}, false
 
 	case v.Decision == policy.Allow:
-		return verdict(rec, escalate.Run, "allowed by rule"+inside), true, true
+		return answer(dec, escalate.Run, "allowed by rule"+inside), true
 
 	case v.Decision == policy.Prompt && v.Source == policy.FromRule:
 		if d.approvals.has(cmd) {
-			return verdict(rec, escalate.Run, "approved earlier (always allow)"+inside), true, true
+			return answer(dec, escalate.Run, "approved earlier (always allow)"+inside), true
 		}
-		ans, ok := d.call.Ask(ctx, PromptRequest{Command: cmd, Workdir: ex.Workdir, Rule: rec.Rule,
+		ans, ok := d.call.Ask(ctx, PromptRequest{Command: cmd, Workdir: ex.Workdir, Rule: dec.Rule,
 			Justification: joinSentences(v.Justification(), "Started by a program other than the shell: allowed, it runs inside the sandbox.")})
 		if !ok {
-			return verdict(rec, escalate.Deny, ans.Reason), false, true
+			return answer(dec, escalate.Deny, ans.Reason), true
 		}
 		if ans.Answer == AlwaysAllow {
 			d.approvals.add(cmd)
 		}
-		return verdict(rec, escalate.Run, "user approved: "+ans.Answer.String()+inside), true, true
+		return answer(dec, escalate.Run, "user approved: "+ans.Answer.String()+inside), true
 
 	case v.Decision == policy.Prompt && d.dangers.askConfined:
-		r := d.dangerous(ctx, rec, ex, args)
-		if r.Decision == escalate.Deny {
-			return r, false, true
+		dec = d.dangerous(ctx, dec, ex, args)
+		if dec.Action == escalate.Deny {
+			return dec, true
 		}
-		r.Decision, r.Reason = escalate.Run, r.Reason+inside
-		return r, true, true
+		return answer(dec, escalate.Run, dec.Reason+inside), true
 	}
-	return Decision{}, true, false
+	return escalate.Decision{Action: escalate.Run}, false
 }
 
 // isLoader says whether name is the dynamic loader, which runs the program

@@ -81,15 +81,15 @@ func (v repoVerdict) promptWarning(ask bool) string {
 // "ask" the user decides. danger, if set, is what makes ex dangerous that
 // the rule allowing it does not name (see uncoveredDanger): the user is
 // asked before it runs outside the sandbox.
-func (d *decider) escalateChecked(ctx context.Context, rec Decision, ex escalate.Exec, resolved, why string, danger []string) Decision {
+func (d *decider) escalateChecked(ctx context.Context, dec escalate.Decision, ex escalate.Exec, resolved, why string, danger []string) escalate.Decision {
 	repo := d.repos.check(ex, resolved)
 	untrusted := repo.untrusted()
 	switch {
 	case untrusted && !d.repos.ask:
 		// Confined: a dangerous command there harms no more than any other.
-		return d.runSandboxed(rec, ex, why, repo)
+		return d.runSandboxed(dec, ex, why, repo)
 	case !untrusted && danger == nil:
-		return d.escalate(rec, why+repo.recordNote(), repo)
+		return d.escalate(dec, why+repo.recordNote(), repo)
 	}
 	cmd := []string{ex.File}
 	if len(ex.Argv) > 1 {
@@ -101,10 +101,10 @@ func (d *decider) escalateChecked(ctx context.Context, rec Decision, ex escalate
 	if untrusted {
 		although = "; outside the sandbox although " + repo.Reason
 		if d.approvals.has(key) {
-			return d.escalate(rec, why+although+": approved earlier (always allow)", repo)
+			return d.escalate(dec, why+although+": approved earlier (always allow)", repo)
 		}
 	}
-	req := PromptRequest{Command: cmd, Workdir: ex.Workdir, Env: ex.Env, Rule: rec.Rule}
+	req := PromptRequest{Command: cmd, Workdir: ex.Workdir, Env: ex.Env, Rule: dec.Rule}
 	if untrusted {
 		req.Justification = repo.promptWarning(true)
 	}
@@ -117,7 +117,7 @@ func (d *decider) escalateChecked(ctx context.Context, rec Decision, ex escalate
 		if untrusted {
 			ans.Reason += " (" + repo.Reason + ")"
 		}
-		return verdict(rec, escalate.Deny, ans.Reason)
+		return answer(dec, escalate.Deny, ans.Reason)
 	}
 	approved := ": user approved: " + ans.Answer.String()
 	if ans.Answer == AlwaysAllow {
@@ -133,15 +133,15 @@ func (d *decider) escalateChecked(ctx context.Context, rec Decision, ex escalate
 			}
 		}
 	}
-	return d.escalate(rec, why+although+approved+repo.recordNote(), repo)
+	return d.escalate(dec, why+although+approved+repo.recordNote(), repo)
 }
 
 // runSandboxed answers Run for an exec a rule would have escalated, with a
 // note for the program's stderr saying why.
-func (d *decider) runSandboxed(rec Decision, ex escalate.Exec, why string, repo repoVerdict) Decision {
-	rec = verdict(rec, escalate.Run, why+", but it runs inside the sandbox: "+repo.Reason)
-	rec.note = fmt.Sprintf("execgate: %s runs inside the sandbox, not outside it: %s", filepath.Base(ex.File), repo.Reason)
-	return rec
+func (d *decider) runSandboxed(dec escalate.Decision, ex escalate.Exec, why string, repo repoVerdict) escalate.Decision {
+	dec = answer(dec, escalate.Run, why+", but it runs inside the sandbox: "+repo.Reason)
+	dec.Note = fmt.Sprintf("execgate: %s runs inside the sandbox, not outside it: %s", filepath.Base(ex.File), repo.Reason)
+	return dec
 }
 
 // joinSentences joins two prompt texts, either possibly empty.

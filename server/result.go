@@ -18,18 +18,18 @@ type Decision struct {
 	Decision escalate.Action `json:"decision" jsonschema:"run (sandboxed), escalate (outside the sandbox) or deny"`
 	Rule     string          `json:"rule,omitempty" jsonschema:"the rule that decided, as file:line, if any"`
 	Reason   string          `json:"reason,omitempty" jsonschema:"why, for a denial or a prompt answer"`
-	// note goes to the wrapper with a Run answer, which prints it on the
-	// program's stderr; the record says the same in Reason.
-	note string
 	// Executable is set for escalations only.
 	Executable string `json:"executable,omitempty" jsonschema:"for an escalation: the file that ran outside the sandbox, every symbolic link resolved"`
 	// Via is "kernel" for a program start the shell did not see, which
 	// the kernel gate checked (it can run inside the sandbox or be denied,
 	// never escalated).
 	Via string `json:"via,omitempty" jsonschema:"kernel: a program start the shell did not see (started by another program), checked by the kernel gate; it ran inside the sandbox or was denied"`
+}
 
-	argv0 string   // for an escalation: the argv[0] Decide chose (escalate.Decision.Argv0)
-	env   []string // for an escalation: what Decide sets in its environment (escalate.Decision.Env)
+// newRecord is the record of ex answered with dec. For an escalation the
+// caller sets what ran (Executable, Argv).
+func newRecord(ex escalate.Exec, dec escalate.Decision) Decision {
+	return Decision{Program: ex.File, Argv: ex.Argv, Decision: dec.Action, Rule: dec.Rule, Reason: dec.Reason}
 }
 
 // Result is everything a shell call reports.
