@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/execgate/execgate/engine"
 	"github.com/lmittmann/tint"
 )
 
@@ -38,7 +39,7 @@ func printableAttrs(color bool) func([]string, slog.Attr) slog.Attr {
 		if len(groups) == 0 {
 			switch a.Key {
 			case slog.MessageKey:
-				a.Value = slog.StringValue(printable(a.Value.String()))
+				a.Value = slog.StringValue(engine.Printable(a.Value.String()))
 				return a
 			case slog.TimeKey, slog.LevelKey, slog.SourceKey:
 				return a
@@ -61,7 +62,7 @@ func printableAttrs(color bool) func([]string, slog.Attr) slog.Attr {
 // turns every `\x1b` in the quoted text back into ESC, whether it came
 // from an ESC or from those four characters, so none may be left.
 func colorSafe(s string) string {
-	return strings.ReplaceAll(printable(s), `\x1b`, `\u001b`)
+	return strings.ReplaceAll(engine.Printable(s), `\x1b`, `\u001b`)
 }
 
 // atLeast drops records below min: the MCP SDK reports every connection at

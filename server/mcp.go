@@ -16,6 +16,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/execgate/execgate/engine"
 	"github.com/execgate/execgate/escalate"
 	"github.com/execgate/execgate/internal/buildinfo"
 )
@@ -36,10 +37,10 @@ Long output is shortened around a "[... N bytes omitted ...]" line. A script tha
 // Server is the MCP front end: the shell tool and Codex's sandbox-state
 // extension, over any transport.
 type Server struct {
-	opts   *Options
-	engine Engine
+	opts   *engine.Options
+	engine engine.Executor
 	log    *slog.Logger
-	dlog   *DecisionLog
+	dlog   *engine.DecisionLog
 	mcp    *mcp.Server
 	cwd    string
 	nextID atomic.Uint64
@@ -53,9 +54,9 @@ type Server struct {
 // the calls it has running.
 type sessionState struct {
 	mu         sync.Mutex
-	sandbox    *SandboxState // last codex/sandbox-state/update, nil before any
-	roots      []string      // client roots as absolute paths
-	rootsStale bool          // roots must be (re)fetched before the next call
+	sandbox    *engine.SandboxState // last codex/sandbox-state/update, nil before any
+	roots      []string             // client roots as absolute paths
+	rootsStale bool                 // roots must be (re)fetched before the next call
 
 	// Calls of the session end when it does: a call never outlives its client.
 	ctx    context.Context
@@ -97,7 +98,7 @@ func (st *sessionState) shutdown(cause error) {
 }
 
 // NewServer returns a Server running calls on engine.
-func NewServer(opts *Options, engine Engine, log *slog.Logger, dlog *DecisionLog) (*Server, error) {
+func NewServer(opts *engine.Options, engine engine.Executor, log *slog.Logger, dlog *engine.DecisionLog) (*Server, error) {
 	cwd, err := os.Getwd()
 	if err != nil {
 		return nil, fmt.Errorf("current directory: %w", err)
@@ -183,7 +184,7 @@ func shellInputSchema() (*jsonschema.Schema, error) {
 	plainType(sch.Properties["timeout_ms"], "integer")
 	plainType(sch.Properties["login"], "boolean")
 	sch.Properties["timeout_ms"].Minimum = jsonschema.Ptr(1.0)
-	sch.Properties["timeout_ms"].Maximum = jsonschema.Ptr(float64(MaxTimeout.Milliseconds()))
+	sch.Properties["timeout_ms"].Maximum = jsonschema.Ptr(float64(engine.MaxTimeout.Milliseconds()))
 	sch.Properties["login"].Default = []byte("true")
 	sch.Properties["command"].MinLength = jsonschema.Ptr(1)
 	return sch, nil
@@ -193,7 +194,7 @@ func shellInputSchema() (*jsonschema.Schema, error) {
 // plain array types: the server always sends arrays there, never null. A
 // decision's action is its name (escalate.Action is a text marshaler).
 func shellOutputSchema() (*jsonschema.Schema, error) {
-	sch, err := jsonschema.For[ShellOutput](&jsonschema.ForOptions{TypeSchemas: map[reflect.Type]*jsonschema.Schema{
+	sch, err := jsonschema.For[engine.ShellOutput](&jsonschema.ForOptions{TypeSchemas: map[reflect.Type]*jsonschema.Schema{
 		reflect.TypeFor[escalate.Action](): {Type: "string"},
 	}})
 	if err != nil {
@@ -279,7 +280,7 @@ func (s *Server) handleSandboxState(_ context.Context, ss *mcp.ServerSession, p 
 	// field, so the client learns it now; it is still kept, so later calls
 	// fail closed (read-only, with a note) rather than run under the
 	// previous, possibly wider, sandbox.
-	if err := st.checkPolicy(); err != nil {
+	if err := st.CheckPolicy(); err != nil {
 		s.log.Warn("sandbox state refused; calls run read-only until the next update", "error", err)
 		return nil, &jsonrpc.Error{Code: jsonrpc.CodeInvalidParams, Message: err.Error()}
 	}
@@ -290,14 +291,14 @@ func (s *Server) handleSandboxState(_ context.Context, ss *mcp.ServerSession, p 
 // sandboxStateResult is the empty reply Codex expects.
 type sandboxStateResult struct{ mcp.ResultBase }
 
-func (st *sessionState) setSandbox(sb *SandboxState) {
+func (st *sessionState) setSandbox(sb *engine.SandboxState) {
 	st.mu.Lock()
 	st.sandbox = sb
 	st.mu.Unlock()
 }
 
 // workspace returns the sandbox state and workspace for a call on ss.
-func (s *Server) workspace(ctx context.Context, ss *mcp.ServerSession, perCall *SandboxState) (*SandboxState, []string) {
+func (s *Server) workspace(ctx context.Context, ss *mcp.ServerSession, perCall *engine.SandboxState) (*engine.SandboxState, []string) {
 	st := s.state(ss)
 	roots := st.clientRoots(ctx, ss, s.log)
 	st.mu.Lock()
@@ -343,7 +344,7 @@ func (st *sessionState) clientRoots(ctx context.Context, ss *mcp.ServerSession, 
 	}
 	var paths []string
 	for _, r := range res.Roots {
-		path, err := pathFromURIOrPath(r.URI)
+		path, err := engine.PathFromURIOrPath(r.URI)
 		if err != nil {
 			log.Warn("ignoring client root", "uri", r.URI, "error", err)
 			continue

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/execgate/execgate/engine"
 )
 
 // TTYPrompter asks on the controlling terminal (for `execgate run`):
@@ -24,7 +26,7 @@ type TTYPrompter struct {
 }
 
 // Prompt implements Prompter.
-func (p *TTYPrompter) Prompt(ctx context.Context, req PromptRequest) (PromptAnswer, error) {
+func (p *TTYPrompter) Prompt(ctx context.Context, req engine.PromptRequest) (engine.PromptAnswer, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	path := p.Path
@@ -33,7 +35,7 @@ func (p *TTYPrompter) Prompt(ctx context.Context, req PromptRequest) (PromptAnsw
 	}
 	tty, err := os.OpenFile(path, os.O_RDWR|noCTTY, 0)
 	if err != nil {
-		return NoPrompter{RulesFile: p.RulesFile, Why: fmt.Sprintf("no terminal to ask on (%v)", err)}.Prompt(ctx, req)
+		return engine.NoPrompter{RulesFile: p.RulesFile, Why: fmt.Sprintf("no terminal to ask on (%v)", err)}.Prompt(ctx, req)
 	}
 	defer tty.Close()
 
@@ -50,20 +52,20 @@ func (p *TTYPrompter) Prompt(ctx context.Context, req PromptRequest) (PromptAnsw
 		if err != nil {
 			if ctx.Err() != nil {
 				fmt.Fprintln(tty)
-				return PromptAnswer{Answer: Deny, Reason: "prompt ended: " + context.Cause(ctx).Error()}, nil
+				return engine.PromptAnswer{Answer: engine.Deny, Reason: "prompt ended: " + context.Cause(ctx).Error()}, nil
 			}
 			if err == io.EOF {
-				return PromptAnswer{Answer: Deny, Reason: "terminal closed without an answer"}, nil
+				return engine.PromptAnswer{Answer: engine.Deny, Reason: "terminal closed without an answer"}, nil
 			}
-			return PromptAnswer{}, fmt.Errorf("reading answer from %s: %w", path, err)
+			return engine.PromptAnswer{}, fmt.Errorf("reading answer from %s: %w", path, err)
 		}
 		switch strings.ToLower(strings.TrimSpace(line)) {
 		case "y", "yes":
-			return PromptAnswer{Answer: AllowOnce}, nil
+			return engine.PromptAnswer{Answer: engine.AllowOnce}, nil
 		case "a", "always":
-			return PromptAnswer{Answer: AlwaysAllow}, nil
+			return engine.PromptAnswer{Answer: engine.AlwaysAllow}, nil
 		case "n", "no":
-			return PromptAnswer{Answer: Deny, Reason: "user denied execution"}, nil
+			return engine.PromptAnswer{Answer: engine.Deny, Reason: "user denied execution"}, nil
 		}
 	}
 }
