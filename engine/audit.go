@@ -93,8 +93,8 @@ type Decisions struct {
 	lostFirst error // the first of those errors
 }
 
-// NewDecisions returns the collector for call callID.
-func NewDecisions(callID string, log *DecisionLog) *Decisions {
+// newDecisions returns the collector for call callID.
+func newDecisions(callID string, log *DecisionLog) *Decisions {
 	return &Decisions{callID: callID, log: log}
 }
 

@@ -25,7 +25,7 @@ func TestDecisionsAndAuditLog(t *testing.T) {
 	dl := NewDecisionLog(slog.New(slog.NewTextHandler(&logs, nil)), f)
 	dl.now = func() time.Time { return time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC) }
 
-	ds := NewDecisions("call-7", dl)
+	ds := newDecisions("call-7", dl)
 	var wg sync.WaitGroup
 	for i := range 20 {
 		wg.Go(func() {

@@ -13,11 +13,11 @@ import (
 // (after the --bash flag). CODEX_BASH_PATH keeps Codex setups working.
 const (
 	EnvBash      = "EXECGATE_BASH"
-	EnvCodexBash = "CODEX_BASH_PATH"
+	envCodexBash = "CODEX_BASH_PATH"
 )
 
-// BashBuildHint says how to get a Bash that honours the execve wrapper.
-const BashBuildHint = "build the patched Bash with scripts/build-bash.sh (or `make bash`) and pass it with --bash or $" + EnvBash
+// bashBuildHint says how to get a Bash that honours the execve wrapper.
+const bashBuildHint = "build the patched Bash with scripts/build-bash.sh (or `make bash`) and pass it with --bash or $" + EnvBash
 
 // bashCandidate is one place the patched Bash may be, and who said so.
 type bashCandidate struct {
@@ -36,7 +36,7 @@ func findBash(flag string, getenv func(string) string, exe, cwd string) (bashCan
 	for _, c := range []bashCandidate{
 		{flag, "flag --bash"},
 		{getenv(EnvBash), "$" + EnvBash},
-		{getenv(EnvCodexBash), "$" + EnvCodexBash},
+		{getenv(envCodexBash), "$" + envCodexBash},
 	} {
 		if c.path == "" {
 			continue
@@ -78,12 +78,12 @@ func findBash(flag string, getenv func(string) string, exe, cwd string) (bashCan
 			}
 		}
 	}
-	hint := BashBuildHint
+	hint := bashBuildHint
 	if checkout != "" {
 		hint = fmt.Sprintf("build it with `make bash` in %s (or pass one with --bash or $%s)", checkout, EnvBash)
 	}
 	return bashCandidate{}, fmt.Errorf("no patched Bash found (looked at --bash, $%s, $%s, %v): %s",
-		EnvBash, EnvCodexBash, searched, hint)
+		EnvBash, envCodexBash, searched, hint)
 }
 
 // libexecDir is where `make install` puts what the execgate binary exe

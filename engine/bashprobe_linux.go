@@ -15,14 +15,14 @@ import (
 	"github.com/execgate/execgate/escalate"
 )
 
-// ErrUnpatchedBash is returned (wrapped) for a Bash that does not route its
+// errUnpatchedBash is returned (wrapped) for a Bash that does not route its
 // execs through EXEC_WRAPPER: with it the policy would silently not apply.
 //
 //lint:ignore ST1005 a proper noun
-var ErrUnpatchedBash = errors.New("Bash does not honour EXEC_WRAPPER (not execgate's patched Bash)")
+var errUnpatchedBash = errors.New("Bash does not honour EXEC_WRAPPER (not execgate's patched Bash)")
 
-// BashProbe is what the startup probe found out about a Bash.
-type BashProbe struct {
+// bashProbe is what the startup probe found out about a Bash.
+type bashProbe struct {
 	Path string
 	// Sticky is true when the Bash keeps intercepting after the script
 	// unsets EXEC_WRAPPER (execgate's patch reads it once at startup;
@@ -38,10 +38,10 @@ const probeMarker = "execgate-wrapper-probe:"
 // directly is refused. The script lives in memory (probeScript), so the
 // probe needs no directory: a server using installed helpers may have no
 // private directory it can write.
-func probeBash(ctx context.Context, bash string) (BashProbe, error) {
+func probeBash(ctx context.Context, bash string) (bashProbe, error) {
 	script, err := probeScript("#!/bin/sh\nprintf '%s' '" + probeMarker + "'\nprintf '%s|' \"$@\"\nprintf '\\n'\n")
 	if err != nil {
-		return BashProbe{}, fmt.Errorf("probing %s: %w", bash, err)
+		return bashProbe{}, fmt.Errorf("probing %s: %w", bash, err)
 	}
 	defer script.Close()
 	// Bash has the script as fd 3, so does the wrapper it forks, and so
@@ -65,15 +65,15 @@ func probeBash(ctx context.Context, bash string) (BashProbe, error) {
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Run(); err != nil {
-		return BashProbe{}, fmt.Errorf("probing %s: %w (output %q); %s", bash, err, truncateString(out.String(), 200), BashBuildHint)
+		return bashProbe{}, fmt.Errorf("probing %s: %w (output %q); %s", bash, err, truncateString(out.String(), 200), bashBuildHint)
 	}
 	lines := strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n")
 	first := probeMarker + "/bin/echo|/bin/echo|one|two words|"
 	if len(lines) != 2 || lines[0] != first {
-		return BashProbe{}, fmt.Errorf("%s: %w: probe printed %q, want %q first; %s",
-			bash, ErrUnpatchedBash, truncateString(out.String(), 200), first, BashBuildHint)
+		return bashProbe{}, fmt.Errorf("%s: %w: probe printed %q, want %q first; %s",
+			bash, errUnpatchedBash, truncateString(out.String(), 200), first, bashBuildHint)
 	}
-	return BashProbe{Path: bash, Sticky: strings.HasPrefix(lines[1], probeMarker)}, nil
+	return bashProbe{Path: bash, Sticky: strings.HasPrefix(lines[1], probeMarker)}, nil
 }
 
 func truncateString(s string, n int) string {

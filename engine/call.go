@@ -72,14 +72,14 @@ func Execute(ctx context.Context, eng Executor, opts *Options, dlog *DecisionLog
 	out := output.NewCapture(opts.MaxOutput, opt...)
 	budget := NewBudget(timeout)
 	defer budget.Stop()
-	decisions := NewDecisions(req.ID, dlog)
+	decisions := newDecisions(req.ID, dlog)
 	ctx, stop := context.WithCancelCause(ctx)
 	defer stop(nil)
 	decisions.onAuditFailure = stop
 	// Without a prompter, Call.Ask denies every prompt, saying so.
 	var prompter Prompter
 	if req.Prompter != nil {
-		prompter = Pausing{P: Expiring{P: req.Prompter, Timeout: opts.PromptTimeout}, Budget: budget}
+		prompter = pausing{P: Expiring{P: req.Prompter, Timeout: opts.PromptTimeout}, Budget: budget}
 	}
 	call := &Call{
 		ID:        req.ID,

@@ -22,7 +22,7 @@ func BenchmarkDecide(b *testing.B) {
 	if out, err := exec.Command("git", "init", "-q", ws).CombinedOutput(); err != nil {
 		b.Skipf("git init: %v: %s", err, out)
 	}
-	call := &Call{ID: "b", Decisions: NewDecisions("b", nil), Log: testhelp.Logger(nil)}
+	call := &Call{ID: "b", Decisions: newDecisions("b", nil), Log: testhelp.Logger(nil)}
 	spec, _ := te.spec(&Call{Workspace: []string{ws}, Workdir: ws}, testhelp.Logger(nil))
 	roots, err := trustRoots(spec)
 	if err != nil {

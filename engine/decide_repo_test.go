@@ -115,7 +115,7 @@ prefix_rule(pattern=["git", "push"], decision="prompt", justification="pushing p
 			p := protect
 			p.Enforced = tt.enforced
 			reg.Observe(p)
-			call := &Call{Decisions: NewDecisions("t", nil)}
+			call := &Call{Decisions: newDecisions("t", nil)}
 			if tt.prompter != nil {
 				call.Prompter = tt.prompter
 			}

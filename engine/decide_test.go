@@ -39,7 +39,7 @@ func TestDeciderRecord(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			call := &Call{Decisions: NewDecisions("t", nil)}
+			call := &Call{Decisions: newDecisions("t", nil)}
 			d := newDecider(call, store, store.Amend, &approvals{}, &onceSet{}, nil, false, testhelp.Logger(nil))
 			d.record(escalate.Record{Exec: gitStatus, Decision: tt.sent(d.Decide(context.Background(), gitStatus))})
 			got := call.Decisions.List()
@@ -70,7 +70,7 @@ func TestDeciderArgv0(t *testing.T) {
 		{[]string{"git-archive", "status"}, "/usr/bin/git"},
 		{[]string{"git-push", "log"}, ""},
 	} {
-		call := &Call{Decisions: NewDecisions("t", nil)}
+		call := &Call{Decisions: newDecisions("t", nil)}
 		d := newDecider(call, store, store.Amend, &approvals{}, &onceSet{}, nil, false, testhelp.Logger(nil))
 		ex := escalate.Exec{File: "/usr/bin/git", Argv: tt.argv, Workdir: "/"}
 		got := d.Decide(context.Background(), ex)

@@ -24,7 +24,7 @@ type Engine struct {
 	log      *slog.Logger
 	cfg      *policy.Config
 	home     string // configuration home (rules, always-allow)
-	bash     BashProbe
+	bash     bashProbe
 	bashFrom string // where the Bash was found
 	bashID   fileID
 	self     string // the execgate binary
@@ -128,7 +128,7 @@ func newEngine(opts *Options, log *slog.Logger, self string) (*Engine, error) {
 		return nil, err
 	}
 	if !e.bash.Sticky {
-		log.Warn("this Bash stops intercepting execs when a script unsets EXEC_WRAPPER; execgate's patch does not", "bash", e.bash.Path, "hint", BashBuildHint)
+		log.Warn("this Bash stops intercepting execs when a script unsets EXEC_WRAPPER; execgate's patch does not", "bash", e.bash.Path, "hint", bashBuildHint)
 	}
 	if e.bashID, err = statID(e.bash.Path); err != nil {
 		return nil, err

@@ -66,8 +66,8 @@ func TestFindBash(t *testing.T) {
 	}{
 		{name: "flag wins", flag: patched, env: map[string]string{EnvBash: "/nope"}, want: patched, wantSource: "flag --bash"},
 		{name: "missing flag is an error", flag: "/no/such/bash", exe: filepath.Join(prefix, "bin", "execgate"), wantErr: "flag --bash"},
-		{name: "EXECGATE_BASH", env: map[string]string{EnvBash: patched, EnvCodexBash: "/nope"}, want: patched, wantSource: "$EXECGATE_BASH"},
-		{name: "CODEX_BASH_PATH", env: map[string]string{EnvCodexBash: patched}, want: patched, wantSource: "$CODEX_BASH_PATH"},
+		{name: "EXECGATE_BASH", env: map[string]string{EnvBash: patched, envCodexBash: "/nope"}, want: patched, wantSource: "$EXECGATE_BASH"},
+		{name: "CODEX_BASH_PATH", env: map[string]string{envCodexBash: patched}, want: patched, wantSource: "$CODEX_BASH_PATH"},
 		{name: "not executable", env: map[string]string{EnvBash: filepath.Join(checkout, "go.mod")}, wantErr: "not executable"},
 		{name: "install prefix", exe: filepath.Join(prefix, "bin", "execgate"), want: installed, wantSource: "install prefix"},
 		{name: "source checkout, build/execgate", exe: filepath.Join(checkout, "build", "execgate"), want: built, wantSource: "source checkout"},
@@ -112,8 +112,8 @@ func TestProbeBash(t *testing.T) {
 		wantText   string
 	}{
 		{name: "patched", bash: testbash.Path(t), wantSticky: true},
-		{name: "stock Bash", bash: testbash.SystemBash, wantErr: ErrUnpatchedBash, wantText: testbash.SystemBash},
-		{name: "wrong output", bash: liar, wantErr: ErrUnpatchedBash, wantText: "scripts/build-bash.sh"},
+		{name: "stock Bash", bash: testbash.SystemBash, wantErr: errUnpatchedBash, wantText: testbash.SystemBash},
+		{name: "wrong output", bash: liar, wantErr: errUnpatchedBash, wantText: "scripts/build-bash.sh"},
 		{name: "not a program", bash: filepath.Join(dir, "missing"), wantText: "probing"},
 	}
 	for _, tt := range tests {

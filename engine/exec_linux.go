@@ -31,7 +31,7 @@ func (e *Engine) Exec(ctx context.Context, call *Call) (Outcome, error) {
 	}
 	spec, notes := e.spec(call, log)
 	if spec.Policy.Sandboxed() && !e.launcher.Capabilities().Namespaces {
-		notes = append(notes, NoteNestedBashUnpatched)
+		notes = append(notes, noteNestedBashUnpatched)
 	}
 	defer e.prepareSpare(spec)
 	var lay *sandbox.Layout

@@ -467,14 +467,14 @@ func (r *gateRunner) note(spec sandbox.Spec) string {
 	case r.on:
 		return ""
 	case !spec.KernelGate:
-		return NoteNoKernelGate + " (the kernel gate is turned off: --no-kernel-gate)"
+		return noteNoKernelGate + " (the kernel gate is turned off: --no-kernel-gate)"
 	case spec.Policy.Mode == sandbox.DangerFullAccess:
 		return ""
 	case r.why != "":
-		return NoteNoKernelGate + " (the kernel gate is unavailable: " + r.why + ")"
+		return noteNoKernelGate + " (the kernel gate is unavailable: " + r.why + ")"
 	}
-	return NoteNoKernelGate
+	return noteNoKernelGate
 }
 
-// NoteNoKernelGate is a call's note when its sandbox had no kernel gate.
-const NoteNoKernelGate = "rules were checked for the shell's own program starts only, not for programs started by other programs"
+// noteNoKernelGate is a call's note when its sandbox had no kernel gate.
+const noteNoKernelGate = "rules were checked for the shell's own program starts only, not for programs started by other programs"

@@ -323,7 +323,7 @@ func specKey(spec sandbox.Spec) string {
 // mix into it.
 func (e *Engine) captureLogin(ctx context.Context, spec sandbox.Spec, id string, newSession func(*Call) (*escalate.Session, *gateRunner, error), dlog *DecisionLog) (captured, error) {
 	noise := output.NewCapture(2048)
-	call := &Call{ID: id, Workdir: spec.Workspace, Output: noise, Decisions: NewDecisions(id, dlog), Log: e.log.With("call", id)}
+	call := &Call{ID: id, Workdir: spec.Workspace, Output: noise, Decisions: newDecisions(id, dlog), Log: e.log.With("call", id)}
 	sess, gate, err := newSession(call)
 	if err != nil {
 		return captured{}, err

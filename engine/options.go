@@ -26,8 +26,8 @@ const (
 
 // Defaults for the flags.
 const (
-	DefaultTimeout       = 10 * time.Second
-	DefaultPromptTimeout = 5 * time.Minute
+	defaultTimeout       = 10 * time.Second
+	defaultPromptTimeout = 5 * time.Minute
 	// MaxTimeout caps a call's timeout_ms: a forgotten call must not hold
 	// processes for days.
 	MaxTimeout = 24 * time.Hour
@@ -77,17 +77,17 @@ type Options struct {
 func DefaultOptions() *Options {
 	return &Options{
 		Sandbox:       ModeWorkspaceWrite,
-		Timeout:       DefaultTimeout,
+		Timeout:       defaultTimeout,
 		MaxOutput:     output.DefaultLimit,
-		PromptTimeout: DefaultPromptTimeout,
+		PromptTimeout: defaultPromptTimeout,
 		MaxProcesses:  sandbox.DefaultMaxProcesses,
 		LogLevel:      slog.LevelInfo,
 		Explicit:      map[string]bool{},
 	}
 }
 
-// ErrUsage marks a command-line error (exit status 2); the message names the flag.
-var ErrUsage = errors.New("usage error")
+// errUsage marks a command-line error (exit status 2); the message names the flag.
+var errUsage = errors.New("usage error")
 
 // ParseOptions parses the flags of `execgate CMD` (cmd is "server" or
 // "run"). Flag errors and usage go to stderr; -h yields flag.ErrHelp.
@@ -190,20 +190,20 @@ func ParseOptions(cmd string, args []string, stderr io.Writer) (*Options, error)
 			return nil, err
 		}
 		// The flag package has printed the message (naming the flag) and usage.
-		return nil, fmt.Errorf("%w: %w", ErrUsage, err)
+		return nil, fmt.Errorf("%w: %w", errUsage, err)
 	}
 	fs.Visit(func(f *flag.Flag) { o.Explicit[f.Name] = true })
 	rest := fs.Args()
 	switch {
 	case cmd == "run" && len(rest) == 0:
 		fmt.Fprintln(stderr, "execgate run: missing SCRIPT (usage: execgate run [flags] -- SCRIPT)")
-		return nil, fmt.Errorf("%w: missing SCRIPT", ErrUsage)
+		return nil, fmt.Errorf("%w: missing SCRIPT", errUsage)
 	case cmd == "run":
 		// Several words are joined like `bash -c "$*"` would see them.
 		o.Script = strings.Join(rest, " ")
 	case len(rest) > 0:
 		fmt.Fprintf(stderr, "execgate %s: unexpected argument %q\n", cmd, rest[0])
-		return nil, fmt.Errorf("%w: unexpected argument %q", ErrUsage, rest[0])
+		return nil, fmt.Errorf("%w: unexpected argument %q", errUsage, rest[0])
 	}
 	return o, nil
 }

@@ -62,7 +62,7 @@ func TestParseOptions(t *testing.T) {
 			var stderr strings.Builder
 			o, err := ParseOptions(tt.cmd, tt.args, &stderr)
 			if tt.wantErr != "" {
-				if !errors.Is(err, ErrUsage) {
+				if !errors.Is(err, errUsage) {
 					t.Fatalf("err = %v, want a usage error", err)
 				}
 				if !strings.Contains(stderr.String(), tt.wantErr) {

@@ -14,9 +14,9 @@ const DefaultGrace = 250 * time.Millisecond
 // output after the script exited had to be killed.
 const NoteBackgroundKilled = "the script exited but background processes kept its output open; they were killed"
 
-// NoteNestedBashUnpatched is the Outcome.Note of a sandboxed call on a
+// noteNestedBashUnpatched is the Outcome.Note of a sandboxed call on a
 // machine without user namespaces: the sandbox cannot mount the patched Bash
 // over the system's, so a Bash the script starts itself does not ask the
 // server before it runs a program.
-const NoteNestedBashUnpatched = "nested Bash (bash -c, /bin/bash, #!/bin/bash scripts) is the system's unpatched Bash here " +
+const noteNestedBashUnpatched = "nested Bash (bash -c, /bin/bash, #!/bin/bash scripts) is the system's unpatched Bash here " +
 	"(no user namespaces): the rules do not decide the programs it starts, and allow rules do not escalate them"

@@ -144,15 +144,15 @@ func (e Expiring) Prompt(ctx context.Context, req PromptRequest) (PromptAnswer, 
 	return ans, err
 }
 
-// Pausing stops Budget while P's prompt is open, so the time the user takes
+// pausing stops Budget while P's prompt is open, so the time the user takes
 // to answer is not charged to the command's timeout.
-type Pausing struct {
+type pausing struct {
 	P      Prompter
 	Budget *Budget
 }
 
 // Prompt implements Prompter.
-func (p Pausing) Prompt(ctx context.Context, req PromptRequest) (PromptAnswer, error) {
+func (p pausing) Prompt(ctx context.Context, req PromptRequest) (PromptAnswer, error) {
 	p.Budget.Pause()
 	defer p.Budget.Resume()
 	return p.P.Prompt(ctx, req)

@@ -149,7 +149,7 @@ func TestExpiring(t *testing.T) {
 func TestPausingStopsBudget(t *testing.T) {
 	b := NewBudget(150 * time.Millisecond)
 	defer b.Stop()
-	p := Pausing{P: waitPrompter{300 * time.Millisecond, PromptAnswer{Answer: AllowOnce}}, Budget: b}
+	p := pausing{P: waitPrompter{300 * time.Millisecond, PromptAnswer{Answer: AllowOnce}}, Budget: b}
 	if _, err := p.Prompt(context.Background(), PromptRequest{}); err != nil {
 		t.Fatal(err)
 	}

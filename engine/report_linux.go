@@ -21,7 +21,7 @@ func (e *Engine) Report(w io.Writer) {
 	if e.bash.Sticky {
 		fmt.Fprintf(w, ", even after `unset EXEC_WRAPPER`)\n")
 	} else {
-		fmt.Fprintf(w, "; WARNING: a script can switch this off with `unset EXEC_WRAPPER`: %s)\n", BashBuildHint)
+		fmt.Fprintf(w, "; WARNING: a script can switch this off with `unset EXEC_WRAPPER`: %s)\n", bashBuildHint)
 	}
 	kind := "symlink to this binary"
 	if e.opts.Execve != "" {
@@ -171,7 +171,7 @@ func (e *Engine) ClientEnv() map[string]string {
 	}
 	env := map[string]string{}
 	switch e.bashFrom {
-	case "$" + EnvBash, "$" + EnvCodexBash:
+	case "$" + EnvBash, "$" + envCodexBash:
 		env[e.bashFrom[1:]] = e.bash.Path
 	}
 	for _, k := range []string{"EXECGATE_HOME", "CODEX_HOME"} {

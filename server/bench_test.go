@@ -25,7 +25,7 @@ func (instantEngine) Exec(_ context.Context, call *engine.Call) (engine.Outcome,
 
 func benchHarness(b *testing.B) *mcp.ClientSession {
 	log := testhelp.Logger(nil)
-	srv, err := NewServer(engine.DefaultOptions(), instantEngine{}, log, engine.NewDecisionLog(log, nil))
+	srv, err := newServer(engine.DefaultOptions(), instantEngine{}, log, engine.NewDecisionLog(log, nil))
 	if err != nil {
 		b.Fatal(err)
 	}

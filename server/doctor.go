@@ -58,7 +58,7 @@ func doctor(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		exe = ""
 	}
-	eng, err := engine.New(opts, NewLogger(stderr, opts.LogLevel))
+	eng, err := engine.New(opts, newLogger(stderr, opts.LogLevel))
 	if err != nil {
 		fmt.Fprintf(stdout, "\nexecution engine: FAILED: %s\n", engine.Printable(err.Error()))
 		status = 1

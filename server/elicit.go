@@ -11,9 +11,9 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 )
 
-// Elicitor prompts through MCP elicitation on the session of the tool call.
+// elicitor prompts through MCP elicitation on the session of the tool call.
 // Use it only when whyNoElicit finds nothing against that session.
-type Elicitor struct {
+type elicitor struct {
 	Session *mcp.ServerSession
 	// RulesFile is where an allow rule would go, for the hint given when
 	// the client refuses to ask anyone.
@@ -101,10 +101,10 @@ func elicitSchema(protocol string) *jsonschema.Schema {
 // the denial says so instead of blaming a user who was never asked.
 const humanDelay = 500 * time.Millisecond
 
-// ElicitMessage is the text shown to the user, one line per item: every
+// elicitMessage is the text shown to the user, one line per item: every
 // string in it is made printable (see printable), so no part of it can add
 // a line or rewrite another.
-func ElicitMessage(req engine.PromptRequest) string {
+func elicitMessage(req engine.PromptRequest) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Allow the agent to run `%s` in `%s`?", engine.QuoteCommand(req.Command), engine.Printable(req.Workdir))
 	if len(req.Env) > 0 {
@@ -120,7 +120,7 @@ func ElicitMessage(req engine.PromptRequest) string {
 }
 
 // Prompt implements Prompter.
-func (e Elicitor) Prompt(ctx context.Context, req engine.PromptRequest) (engine.PromptAnswer, error) {
+func (e elicitor) Prompt(ctx context.Context, req engine.PromptRequest) (engine.PromptAnswer, error) {
 	protocol := ""
 	if p := e.Session.InitializeParams(); p != nil {
 		protocol = p.ProtocolVersion
@@ -128,7 +128,7 @@ func (e Elicitor) Prompt(ctx context.Context, req engine.PromptRequest) (engine.
 	start := time.Now()
 	res, err := e.Session.Elicit(ctx, &mcp.ElicitParams{
 		Mode:            "form",
-		Message:         ElicitMessage(req),
+		Message:         elicitMessage(req),
 		RequestedSchema: elicitSchema(protocol),
 	})
 	if err != nil {

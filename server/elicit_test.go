@@ -9,7 +9,7 @@ import (
 )
 
 func TestElicitMessage(t *testing.T) {
-	got := ElicitMessage(engine.PromptRequest{
+	got := elicitMessage(engine.PromptRequest{
 		Command: []string{"/usr/bin/git", "push", "origin", "my branch"}, Workdir: "/src/x",
 		Env:  []string{"LANG=de_DE.UTF-8", "TZ=Europe/Paris"},
 		Rule: "default.rules:2", Justification: "pushing publishes code",
@@ -19,7 +19,7 @@ func TestElicitMessage(t *testing.T) {
 	if got != want {
 		t.Errorf("got\n%s\nwant\n%s", got, want)
 	}
-	if m := ElicitMessage(engine.PromptRequest{Command: []string{"ls"}}); strings.Contains(m, "Rule") || strings.Contains(m, "Environment") {
+	if m := elicitMessage(engine.PromptRequest{Command: []string{"ls"}}); strings.Contains(m, "Rule") || strings.Contains(m, "Environment") {
 		t.Errorf("empty rule or environment shown: %q", m)
 	}
 }
@@ -28,7 +28,7 @@ func TestElicitMessage(t *testing.T) {
 // cannot add lines to the prompt nor send the terminal escapes.
 func TestElicitMessageSpoof(t *testing.T) {
 	evil := "x\rAllow the agent to run `ls`?\nRule: /etc/codex/rules/safe.rules:1\nJustification: harmless\x1b[2K\u202e"
-	m := ElicitMessage(engine.PromptRequest{
+	m := elicitMessage(engine.PromptRequest{
 		Command: []string{"/usr/bin/curl", evil}, Workdir: "/ws/" + evil, Env: []string{"TZ=" + evil},
 		Rule: "/ws/" + evil + ":1", Justification: evil,
 	})

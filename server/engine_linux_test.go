@@ -226,12 +226,12 @@ func TestEngineSandboxState(t *testing.T) {
 	}
 	update := func(t *testing.T, body string) {
 		t.Helper()
-		if _, err := mcp.CallCustomMethod[*rawParams, *emptyResult](context.Background(), h.cs, SandboxStateMethod, &rawParams{Body: json.RawMessage(body)}); err != nil {
+		if _, err := mcp.CallCustomMethod[*rawParams, *emptyResult](context.Background(), h.cs, sandboxStateMethod, &rawParams{Body: json.RawMessage(body)}); err != nil {
 			t.Fatal(err)
 		}
 	}
 	meta := func(policy string) mcp.Meta {
-		return mcp.Meta{SandboxStateMetaKey: map[string]any{"sandboxPolicy": json.RawMessage(policy), "sandboxCwd": ws}}
+		return mcp.Meta{sandboxStateMetaKey: map[string]any{"sandboxPolicy": json.RawMessage(policy), "sandboxCwd": ws}}
 	}
 
 	update(t, `{"sandboxPolicy":{"type":"read-only"},"sandboxCwd":"`+ws+`"}`)
@@ -256,7 +256,7 @@ func TestEngineSandboxState(t *testing.T) {
 	}
 	// Refused with an error, and calls then run read-only, not under the
 	// previous workspace-write.
-	if _, err := mcp.CallCustomMethod[*rawParams, *emptyResult](context.Background(), h.cs, SandboxStateMethod,
+	if _, err := mcp.CallCustomMethod[*rawParams, *emptyResult](context.Background(), h.cs, sandboxStateMethod,
 		&rawParams{Body: json.RawMessage(`{"sandboxPolicy":{"type":"no-such-mode"},"sandboxCwd":"` + ws + `"}`)}); err == nil || !strings.Contains(err.Error(), "sandboxPolicy") {
 		t.Errorf("unknown mode accepted: %v", err)
 	}
@@ -288,7 +288,7 @@ func TestEngineEndsEveryProcess(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			args := map[string]any{"command": script, "workdir": ws, "login": false, "timeout_ms": 1000}
-			meta := mcp.Meta{SandboxStateMetaKey: map[string]any{"sandboxPolicy": map[string]any{"type": tt.mode}, "sandboxCwd": ws}}
+			meta := mcp.Meta{sandboxStateMetaKey: map[string]any{"sandboxPolicy": map[string]any{"type": tt.mode}, "sandboxCwd": ws}}
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
 			if tt.cancel {

@@ -35,7 +35,7 @@ func FuzzServerRequests(f *testing.F) {
 	f.Add([]byte(`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"shell","arguments":null}}` + "\n"))
 	f.Fuzz(func(t *testing.T, input []byte) {
 		log := testhelp.Logger(nil)
-		srv, err := NewServer(engine.DefaultOptions(), inertEngine{}, log, engine.NewDecisionLog(log, nil))
+		srv, err := newServer(engine.DefaultOptions(), inertEngine{}, log, engine.NewDecisionLog(log, nil))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -13,9 +13,9 @@ import (
 	"github.com/lmittmann/tint"
 )
 
-// NewLogger returns the process logger: tint on w (stderr), coloured only
+// newLogger returns the process logger: tint on w (stderr), coloured only
 // when w is a terminal. stdout is never used: it carries the protocol.
-func NewLogger(w io.Writer, level slog.Level) *slog.Logger {
+func newLogger(w io.Writer, level slog.Level) *slog.Logger {
 	color := false
 	if f, ok := w.(*os.File); ok {
 		color = isTerminal(f)

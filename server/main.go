@@ -39,7 +39,7 @@ func setup(cmd string, args []string, stderr io.Writer) (opts *engine.Options, l
 	// config.toml may set the log level and the audit log: apply it before
 	// either is set up (NewEngine applies it again, reporting problems).
 	_, _, _ = engine.ApplyConfig(opts)
-	log = NewLogger(stderr, opts.LogLevel)
+	log = newLogger(stderr, opts.LogLevel)
 	cleanup = func() {}
 	var audit *engine.AuditFile
 	if opts.AuditLog != "" {
@@ -82,7 +82,7 @@ func ServeMain(args []string) int {
 		return code
 	}
 	defer cleanup()
-	srv, err := NewServer(opts, eng, log, dlog)
+	srv, err := newServer(opts, eng, log, dlog)
 	if err != nil {
 		log.Error("cannot create the MCP server", "error", err)
 		return 1
@@ -134,8 +134,8 @@ func InstallHelpersMain(args []string) int {
 // Exit statuses of `execgate run` besides the script's own (and
 // engine.ExitTimeout).
 const (
-	ExitCannotRun = 126 // the engine could not run the script at all
-	ExitSignal    = 130 // interrupted
+	exitCannotRun = 126 // the engine could not run the script at all
+	exitSignal    = 130 // interrupted
 )
 
 // RunMain is `execgate run [flags] -- SCRIPT`: runs one script through the
@@ -167,12 +167,12 @@ func RunMain(args []string) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	return runScript(ctx, eng, opts, dlog, workdir, &TTYPrompter{RulesFile: opts.DefaultRulesFile()}, os.Stdout, os.Stderr)
+	return runScript(ctx, eng, opts, dlog, workdir, &ttyPrompter{RulesFile: opts.DefaultRulesFile()}, os.Stdout, os.Stderr)
 }
 
 // runScript is RunMain after setup: it runs opts.Script in workdir, streams
 // output to tee and returns the exit status.
-func runScript(ctx context.Context, eng engine.Executor, opts *engine.Options, dlog *engine.DecisionLog, workdir string, tty *TTYPrompter, tee, stderr io.Writer) int {
+func runScript(ctx context.Context, eng engine.Executor, opts *engine.Options, dlog *engine.DecisionLog, workdir string, tty *ttyPrompter, tee, stderr io.Writer) int {
 	cwd, err := os.Getwd()
 	if err != nil {
 		cwd = workdir
@@ -190,7 +190,7 @@ func runScript(ctx context.Context, eng engine.Executor, opts *engine.Options, d
 	// Errors and notes may quote the script's paths and commands.
 	if err != nil {
 		fmt.Fprintf(stderr, "execgate run: %s\n", engine.Printable(err.Error()))
-		return ExitCannotRun
+		return exitCannotRun
 	}
 	if res.Note != "" {
 		fmt.Fprintf(stderr, "execgate run: %s\n", engine.Printable(res.Note))
@@ -200,7 +200,7 @@ func runScript(ctx context.Context, eng engine.Executor, opts *engine.Options, d
 		fmt.Fprintf(stderr, "execgate run: timed out after %v\n", opts.Timeout)
 		return engine.ExitTimeout
 	case ctx.Err() != nil:
-		return ExitSignal
+		return exitSignal
 	}
 	return res.ExitCode
 }

@@ -59,7 +59,7 @@ func (scriptEngine) Exec(ctx context.Context, call *engine.Call) (engine.Outcome
 }
 
 type harness struct {
-	srv    *Server
+	srv    *mcpServer
 	client *mcp.Client
 	cs     *mcp.ClientSession
 	opts   *engine.Options
@@ -79,7 +79,7 @@ func newHarnessVersion(t *testing.T, version string, opts *engine.Options, eng e
 		opts = engine.DefaultOptions()
 	}
 	log := testhelp.Logger(t)
-	srv, err := NewServer(opts, eng, log, engine.NewDecisionLog(log, nil))
+	srv, err := newServer(opts, eng, log, engine.NewDecisionLog(log, nil))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -92,7 +92,7 @@ func newHarnessVersion(t *testing.T, version string, opts *engine.Options, eng e
 		//lint:ignore SA1019 the server supports clients that send roots
 		client.AddRoots(&mcp.Root{URI: "file://" + r})
 	}
-	if err := mcp.AddSendingCustomMethod[*rawParams, *emptyResult](client, SandboxStateMethod); err != nil {
+	if err := mcp.AddSendingCustomMethod[*rawParams, *emptyResult](client, sandboxStateMethod); err != nil {
 		t.Fatal(err)
 	}
 	cs, err := client.Connect(ctx, ct, &mcp.ClientSessionOptions{ProtocolVersion: version})
@@ -464,7 +464,7 @@ func TestConcurrentCallsAreIndependent(t *testing.T) {
 
 func TestClientDisconnectKillsCalls(t *testing.T) {
 	log := testhelp.Logger(t)
-	srv, err := NewServer(engine.DefaultOptions(), scriptEngine{}, log, engine.NewDecisionLog(log, nil))
+	srv, err := newServer(engine.DefaultOptions(), scriptEngine{}, log, engine.NewDecisionLog(log, nil))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -21,7 +21,7 @@ func newRawServer(t testing.TB, opts *engine.Options, eng engine.Executor) *serv
 		opts = engine.DefaultOptions()
 	}
 	log := testhelp.Logger(nil)
-	srv, err := NewServer(opts, eng, log, engine.NewDecisionLog(log, nil))
+	srv, err := newServer(opts, eng, log, engine.NewDecisionLog(log, nil))
 	if err != nil {
 		t.Fatal(err)
 	}

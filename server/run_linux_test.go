@@ -35,7 +35,7 @@ func TestRunScript(t *testing.T) {
 			if tt.timeout > 0 {
 				opts.Timeout = tt.timeout
 			}
-			prompter := &TTYPrompter{Path: filepath.Join(t.TempDir(), "no-tty")}
+			prompter := &ttyPrompter{Path: filepath.Join(t.TempDir(), "no-tty")}
 			if tt.tty == "pty" {
 				m, path := openPTY(t)
 				prompter.Path = path

@@ -9,21 +9,21 @@ import (
 	"github.com/execgate/execgate/engine"
 )
 
-// Where Codex sends its sandbox state. 0.97 sends SandboxStateMethod when
+// Where Codex sends its sandbox state. 0.97 sends sandboxStateMethod when
 // its settings change (and once after startup) to servers declaring
-// SandboxStateCapability; 0.171 sends no such request but puts the state in
+// sandboxStateCapability; 0.171 sends no such request but puts the state in
 // every tools/call's _meta, under SandboxStateKey and, identical,
-// SandboxStateMetaKey. A call uses, in this order: _meta[SandboxStateKey],
-// _meta[SandboxStateMetaKey], the last update request, then the client's
+// SandboxStateMetaKey. A call uses, in this order: _meta[sandboxStateKey],
+// _meta[sandboxStateMetaKey], the last update request, then the client's
 // MCP roots and the server's flags.
 const (
-	SandboxStateCapability = "codex/sandbox-state"
-	SandboxStateMethod     = "codex/sandbox-state/update"
-	// SandboxStateKey is the tools/call _meta key of the per-call state.
-	SandboxStateKey = "codex/sandbox-state"
-	// SandboxStateMetaKey is the other _meta key carrying it, and the
+	sandboxStateCapability = "codex/sandbox-state"
+	sandboxStateMethod     = "codex/sandbox-state/update"
+	// sandboxStateKey is the tools/call _meta key of the per-call state.
+	sandboxStateKey = "codex/sandbox-state"
+	// sandboxStateMetaKey is the other _meta key carrying it, and the
 	// experimental capability asking for it.
-	SandboxStateMetaKey = "codex/sandbox-state-meta"
+	sandboxStateMetaKey = "codex/sandbox-state-meta"
 )
 
 // sandboxStateParams is the params of SandboxStateMethod.
@@ -50,7 +50,7 @@ func (p *sandboxStateParams) UnmarshalJSON(data []byte) error {
 // stateFromMeta returns the per-call sandbox state in a tools/call _meta,
 // if any: under SandboxStateKey, else SandboxStateMetaKey.
 func stateFromMeta(meta map[string]any) (*engine.SandboxState, error) {
-	for _, key := range []string{SandboxStateKey, SandboxStateMetaKey} {
+	for _, key := range []string{sandboxStateKey, sandboxStateMetaKey} {
 		v, ok := meta[key]
 		if !ok || v == nil {
 			continue

@@ -31,7 +31,7 @@ func (h *harness) state(t *testing.T, meta mcp.Meta) stateReport {
 
 func (h *harness) update(t *testing.T, body string) error {
 	t.Helper()
-	_, err := mcp.CallCustomMethod[*rawParams, *emptyResult](context.Background(), h.cs, SandboxStateMethod, &rawParams{Body: json.RawMessage(body)})
+	_, err := mcp.CallCustomMethod[*rawParams, *emptyResult](context.Background(), h.cs, sandboxStateMethod, &rawParams{Body: json.RawMessage(body)})
 	return err
 }
 
@@ -61,7 +61,7 @@ func TestSandboxStateOverMCP(t *testing.T) {
 	}
 
 	// Per-call _meta wins for that call only.
-	meta := mcp.Meta{SandboxStateMetaKey: map[string]any{"sandboxPolicy": map[string]any{"type": "workspace-write"}, "sandboxCwd": "file:///srv/meta"}}
+	meta := mcp.Meta{sandboxStateMetaKey: map[string]any{"sandboxPolicy": map[string]any{"type": "workspace-write"}, "sandboxCwd": "file:///srv/meta"}}
 	r = h.state(t, meta)
 	if string(r.Sandbox.Policy) != `{"type":"workspace-write"}` || r.Workspace[0] != "/srv/meta" {
 		t.Fatalf("with _meta: %+v", r)
@@ -71,8 +71,8 @@ func TestSandboxStateOverMCP(t *testing.T) {
 	}
 	// Codex 0.171 sends the state under both keys; the first wins.
 	meta = mcp.Meta{
-		SandboxStateKey:     map[string]any{"permissionProfile": map[string]any{"type": "disabled"}, "sandboxCwd": "file:///srv/state"},
-		SandboxStateMetaKey: map[string]any{"permissionProfile": map[string]any{"type": "managed"}, "sandboxCwd": "file:///srv/state-meta"},
+		sandboxStateKey:     map[string]any{"permissionProfile": map[string]any{"type": "disabled"}, "sandboxCwd": "file:///srv/state"},
+		sandboxStateMetaKey: map[string]any{"permissionProfile": map[string]any{"type": "managed"}, "sandboxCwd": "file:///srv/state-meta"},
 	}
 	r = h.state(t, meta)
 	if string(r.Sandbox.PermissionProfile) != `{"type":"disabled"}` || r.Workspace[0] != "/srv/state" {
@@ -88,8 +88,8 @@ func TestSandboxStateOverMCP(t *testing.T) {
 		t.Fatalf("bad update changed state: %+v", r)
 	}
 	// A bad _meta fails the call, naming the key.
-	res := h.call(t, map[string]any{"command": "state", "workdir": "/"}, mcp.Meta{SandboxStateMetaKey: map[string]any{"sandboxCwd": 3}})
-	if !res.IsError || !strings.Contains(text(res), SandboxStateMetaKey) {
+	res := h.call(t, map[string]any{"command": "state", "workdir": "/"}, mcp.Meta{sandboxStateMetaKey: map[string]any{"sandboxCwd": 3}})
+	if !res.IsError || !strings.Contains(text(res), sandboxStateMetaKey) {
 		t.Errorf("bad _meta: %v %s", res.IsError, text(res))
 	}
 }

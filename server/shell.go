@@ -14,7 +14,7 @@ import (
 // were checked against the input schema by the SDK; the rest (the timeout
 // here, the workdir in Execute) is checked before anything runs. Errors
 // become isError results naming the argument.
-func (s *Server) handleShell(ctx context.Context, req *mcp.CallToolRequest, in ShellInput) (*mcp.CallToolResult, *engine.ShellOutput, error) {
+func (s *mcpServer) handleShell(ctx context.Context, req *mcp.CallToolRequest, in shellInput) (*mcp.CallToolResult, *engine.ShellOutput, error) {
 	sessCtx, ok := s.state(req.Session).begin()
 	if !ok {
 		return nil, nil, errClientGone
@@ -39,7 +39,7 @@ func (s *Server) handleShell(ctx context.Context, req *mcp.CallToolRequest, in S
 	login := in.Login == nil || *in.Login
 	sandbox, workspace := s.workspace(ctx, req.Session, perCall)
 
-	var prompter engine.Prompter = Elicitor{Session: req.Session, RulesFile: s.opts.DefaultRulesFile()}
+	var prompter engine.Prompter = elicitor{Session: req.Session, RulesFile: s.opts.DefaultRulesFile()}
 	if why := whyNoElicit(req.Session); why != "" {
 		prompter = engine.NoPrompter{RulesFile: s.opts.DefaultRulesFile(), Why: why}
 	}
@@ -62,7 +62,7 @@ func (s *Server) handleShell(ctx context.Context, req *mcp.CallToolRequest, in S
 	}
 	out := res.Structured()
 	result := &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: res.CodexJSON()}}}
-	if cause := context.Cause(sessCtx); errors.Is(cause, ErrStopping) {
+	if cause := context.Cause(sessCtx); errors.Is(cause, errStopping) {
 		// The call did not end on its own: an error, with what it did.
 		result.IsError = true
 		result.Content = append([]mcp.Content{&mcp.TextContent{Text: cause.Error() + ": the call was stopped and its processes killed"}}, result.Content...)

@@ -13,10 +13,10 @@ import (
 	"github.com/execgate/execgate/engine"
 )
 
-// TTYPrompter asks on the controlling terminal (for `execgate run`):
+// ttyPrompter asks on the controlling terminal (for `execgate run`):
 // y = allow once, a = always allow, n = deny. Without a terminal it denies.
 // Prompts are serialized: two execs asking at once would interleave.
-type TTYPrompter struct {
+type ttyPrompter struct {
 	// Path is the terminal to open; empty means /dev/tty.
 	Path string
 	// RulesFile is shown in the denial when no terminal is available.
@@ -26,7 +26,7 @@ type TTYPrompter struct {
 }
 
 // Prompt implements Prompter.
-func (p *TTYPrompter) Prompt(ctx context.Context, req engine.PromptRequest) (engine.PromptAnswer, error) {
+func (p *ttyPrompter) Prompt(ctx context.Context, req engine.PromptRequest) (engine.PromptAnswer, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	path := p.Path
@@ -44,7 +44,7 @@ func (p *TTYPrompter) Prompt(ctx context.Context, req engine.PromptRequest) (eng
 	stop := context.AfterFunc(ctx, func() { tty.SetReadDeadline(time.Now()) })
 	defer stop()
 
-	fmt.Fprintf(tty, "\nexecgate: %s\n", strings.ReplaceAll(ElicitMessage(req), "\n", "\n  "))
+	fmt.Fprintf(tty, "\nexecgate: %s\n", strings.ReplaceAll(elicitMessage(req), "\n", "\n  "))
 	r := bufio.NewReader(tty)
 	for {
 		fmt.Fprint(tty, "[y] allow once  [a] always allow  [n] deny: ")

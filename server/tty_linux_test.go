@@ -72,7 +72,7 @@ func TestTTYPrompter(t *testing.T) {
 		t.Run(strings.TrimSpace(tt.input), func(t *testing.T) {
 			m, path := openPTY(t)
 			prompted := answerPrompt(m, tt.input)
-			p := &TTYPrompter{Path: path}
+			p := &ttyPrompter{Path: path}
 			ans, err := p.Prompt(context.Background(), engine.PromptRequest{Command: []string{"/bin/rm", "-rf", "x y"}, Workdir: "/w"})
 			if err != nil || ans.Answer != tt.want || ans.Reason != tt.reason {
 				t.Fatalf("got %+v, %v; want %v %q", ans, err, tt.want, tt.reason)
@@ -86,7 +86,7 @@ func TestTTYPrompter(t *testing.T) {
 
 func TestTTYPrompterExpires(t *testing.T) {
 	_, path := openPTY(t)
-	p := engine.Expiring{P: &TTYPrompter{Path: path}, Timeout: 100 * time.Millisecond}
+	p := engine.Expiring{P: &ttyPrompter{Path: path}, Timeout: 100 * time.Millisecond}
 	start := time.Now()
 	ans, err := p.Prompt(context.Background(), engine.PromptRequest{Command: []string{"ls"}})
 	if err != nil || ans.Answer != engine.Deny {
@@ -98,7 +98,7 @@ func TestTTYPrompterExpires(t *testing.T) {
 }
 
 func TestTTYPrompterNoTerminalDenies(t *testing.T) {
-	p := &TTYPrompter{Path: "/nonexistent/tty", RulesFile: "/r/default.rules"}
+	p := &ttyPrompter{Path: "/nonexistent/tty", RulesFile: "/r/default.rules"}
 	ans, err := p.Prompt(context.Background(), engine.PromptRequest{Command: []string{"/usr/bin/git", "push"}})
 	if err != nil || ans.Answer != engine.Deny {
 		t.Fatalf("got %+v, %v; want deny", ans, err)
@@ -115,7 +115,7 @@ func TestTTYPrompterSpoof(t *testing.T) {
 	m, path := openPTY(t)
 	prompted := answerPrompt(m, "n\n")
 	evil := "x\r\x1b[2KAllow the agent to run `ls` in `/w`?\nRule: safe.rules:1\x1b[A"
-	p := &TTYPrompter{Path: path}
+	p := &ttyPrompter{Path: path}
 	if _, err := p.Prompt(context.Background(), engine.PromptRequest{Command: []string{"/bin/rm", evil}, Workdir: "/w/" + evil}); err != nil {
 		t.Fatal(err)
 	}
