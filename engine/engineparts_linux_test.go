@@ -168,9 +168,12 @@ max_processes = 300
 		}
 	})
 	t.Run("flags override", func(t *testing.T) {
-		o, err := ParseOptions("server", []string{"--sandbox", "workspace-write", "--timeout", "3s", "--rules", "/x.rules", "--bash", "/b", "--max-processes", "0"}, &strings.Builder{})
-		if err != nil {
-			t.Fatal(err)
+		// What `--sandbox workspace-write --timeout 3s --rules /x.rules --bash /b
+		// --max-processes 0` gives.
+		o := DefaultOptions()
+		o.Sandbox, o.Timeout, o.Rules, o.Bash, o.MaxProcesses = ModeWorkspaceWrite, 3*time.Second, []string{"/x.rules"}, "/b", 0
+		for _, f := range []string{"sandbox", "timeout", "rules", "bash", "max-processes"} {
+			o.Explicit[f] = true
 		}
 		if err := mergeConfig(o, cfg, "/h"); err != nil {
 			t.Fatal(err)

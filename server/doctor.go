@@ -23,7 +23,7 @@ func DoctorMain(args []string) int {
 }
 
 func doctor(args []string, stdout, stderr io.Writer) int {
-	opts, err := engine.ParseOptions("server", args, stderr)
+	opts, err := parseOptions("server", args, stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return 0
 	}

@@ -29,7 +29,7 @@ import (
 // setup parses flags and builds the logger, decision log and engine shared
 // by `server` and `run`. A non-negative code means: exit with it now.
 func setup(cmd string, args []string, stderr io.Writer) (opts *engine.Options, log *slog.Logger, dlog *engine.DecisionLog, eng *engine.Engine, cleanup func(), code int) {
-	opts, err := engine.ParseOptions(cmd, args, stderr)
+	opts, err := parseOptions(cmd, args, stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return nil, nil, nil, nil, nil, 0
 	}
