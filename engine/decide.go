@@ -20,10 +20,11 @@ import (
 //	                               there is no sandbox, ask (dangerous.go)
 //	no rule                        Run (sandboxed)
 //
-// and records each answer the session sent in the call's Decisions. An Escalate of a program
-// that runs repository code (git; see repocheck.go) needs a trusted
-// repository; in another it runs sandboxed, or asks first. An allow rule
-// escalating a dangerous command it does not name asks first too.
+// and records each answer the session sent in the call's Decisions. An
+// Escalate of a program that runs repository code (git; see repocheck.go)
+// needs a trusted repository; in another it runs sandboxed, or asks first.
+// An allow rule escalating a dangerous command it does not name asks first
+// too.
 type decider struct {
 	call  *Call
 	store *policy.Store // the call's: shared rules and its project's
