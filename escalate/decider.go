@@ -66,12 +66,18 @@ func resolveProgram(file string, roots []string) (string, error) {
 	return f.Path, nil
 }
 
-// Decision is a Decider's answer. Reason is sent to the wrapper only for
-// Deny (it prints "Execution denied: REASON"); for Run and Escalate it is
-// kept for the record (for example the rule that matched). Note is sent
-// only with Run: an execgate wrapper prints it on the program's stderr.
+// Decision is the answer for one exec: the Decider's, which the session
+// sends (unless it overrides it, see Record) and hands to OnDecision, so
+// the record of an exec is made from the very answer the shell got.
+// Reason is sent to the wrapper only for Deny (it prints "Execution
+// denied: REASON"); for Run and Escalate it is kept for the record (for
+// example why a prompt was answered). Note is sent only with Run: an
+// execgate wrapper prints it on the program's stderr.
 type Decision struct {
 	Action Action
+	// Rule names the rule that decided, as FILE:LINE:COL, for the record;
+	// it is never sent.
+	Rule   string
 	Reason string
 	Note   string
 	// Argv0 is, for Escalate, the argv[0] the program gets: the name the
@@ -85,6 +91,12 @@ type Decision struct {
 	// must use. Nothing from the shell overrides them. An invalid entry
 	// makes the session deny the exec.
 	Env []string
+}
+
+// denied is d overridden by the session: Deny for reason, keeping the rule
+// that had decided for the record.
+func (d Decision) denied(reason string) Decision {
+	return Decision{Action: Deny, Reason: reason, Rule: d.Rule}
 }
 
 // argv0 is the argv[0] an escalated e gets under d.
@@ -109,10 +121,10 @@ type DeciderFunc func(ctx context.Context, e Exec) Decision
 func (f DeciderFunc) Decide(ctx context.Context, e Exec) Decision { return f(ctx, e) }
 
 // Record is what Options.OnDecision receives for every exec that got an
-// answer. Decision is the answer actually sent: it differs from the
-// Decider's when the session overrode it (a program or workdir that fails
-// its check, or a limit reached, turns Escalate into Deny; so does an
-// invalid request).
+// answer. Decision is the answer actually sent: the Decider's, unless the
+// session overrode it (a program or workdir that fails its check, or a
+// limit reached, turns Escalate into a Deny that keeps the Decider's Rule)
+// or never asked (an invalid request is a Deny with no rule).
 type Record struct {
 	Exec     Exec
 	Decision Decision

@@ -81,13 +81,13 @@ func (s *Session) serveExec(ctx context.Context, c *pollConn) (string, error) {
 		var limit *limitError
 		switch {
 		case errors.As(err, &limit):
-			rec.Decision = Decision{Action: Deny, Reason: err.Error()}
+			rec.Decision = d.denied(err.Error())
 			s.record(rec)
 			s.answerError(c, err)
 			s.problem("refused an escalation", err, "file", e.File)
 			return e.File, nil
 		case err != nil:
-			d = Decision{Action: Deny, Reason: err.Error()}
+			d = d.denied(err.Error())
 			rec.Decision = d
 		default:
 			defer l.release()

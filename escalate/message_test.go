@@ -106,3 +106,28 @@ func TestServerErrorAnswer(t *testing.T) {
 		t.Errorf("MarshalJSON = %s, want %s", b, wire)
 	}
 }
+
+// An Action's text form is what records of decisions say: the lower-case
+// name, read back exactly; anything else is refused rather than taken for
+// Run, the zero value.
+func TestActionText(t *testing.T) {
+	for a, name := range map[Action]string{Run: "run", Escalate: "escalate", Deny: "deny"} {
+		b, err := json.Marshal(a)
+		if err != nil || string(b) != `"`+name+`"` {
+			t.Errorf("%v encodes as %s, %v; want %q", a, b, err, name)
+		}
+		var back Action = 42
+		if err := json.Unmarshal(b, &back); err != nil || back != a {
+			t.Errorf("%s decodes as %v, %v", b, back, err)
+		}
+	}
+	if b, _ := Action(42).MarshalText(); string(b) != "Action(42)" {
+		t.Errorf("an unknown action encodes as %q, want it named in logs", b)
+	}
+	for _, bad := range []string{`"Action(42)"`, `"Run"`, `""`, `0`} {
+		var a Action = Deny
+		if err := json.Unmarshal([]byte(bad), &a); err == nil {
+			t.Errorf("%s decoded as %v, want an error", bad, a)
+		}
+	}
+}

@@ -83,6 +83,26 @@ func TestSessionAnswers(t *testing.T) {
 	}
 }
 
+// TestSessionOverrideKeepsRule: an Escalate the session cannot carry out
+// (here: no such program) is sent as a Deny, and the record of it keeps the
+// rule that had decided, so the audit says which rule allowed what was then
+// refused.
+func TestSessionOverrideKeepsRule(t *testing.T) {
+	d := DeciderFunc(func(context.Context, Exec) Decision {
+		return Decision{Action: Escalate, Rule: "t.rules:1:12", Reason: "allowed by rule"}
+	})
+	recs := make(chan Record, 1)
+	ts := startSession(t, d, Options{OnDecision: func(r Record) { recs <- r }})
+	got := ts.decide(t, Request{File: "/nonexistent/prog", Argv: []string{"prog"}, Workdir: "/"})
+	rec := <-recs
+	if got.Action != Deny || got.Reason == "" {
+		t.Fatalf("answer %+v, want a Deny saying why", got)
+	}
+	if rec.Decision.Action != Deny || rec.Decision.Reason != got.Reason || rec.Decision.Rule != "t.rules:1:12" || rec.Program != "" {
+		t.Errorf("record %+v, want the Deny sent with the rule that had decided", rec)
+	}
+}
+
 func TestEscalateStdio(t *testing.T) {
 	ts := startSession(t, fixed(Escalate, ""), Options{})
 	r := ts.escalate(t, shReq(`read x; echo "got $x"; echo oops >&2; exit 3`, nil), "hello\n")

@@ -9,6 +9,8 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/execgate/execgate/engine"
+	"github.com/execgate/execgate/internal/testhelp"
 	"github.com/execgate/execgate/server/stdio"
 )
 
@@ -16,14 +18,14 @@ import (
 // (validation, budget, prompter setup, capture, result encoding, MCP).
 type instantEngine struct{}
 
-func (instantEngine) Exec(_ context.Context, call *Call) (Outcome, error) {
+func (instantEngine) Exec(_ context.Context, call *engine.Call) (engine.Outcome, error) {
 	io.WriteString(call.Output, "ok\n")
-	return Outcome{}, nil
+	return engine.Outcome{}, nil
 }
 
 func benchHarness(b *testing.B) *mcp.ClientSession {
-	log := testLogger(nil)
-	srv, err := NewServer(DefaultOptions(), instantEngine{}, log, NewDecisionLog(log, nil))
+	log := testhelp.Logger(nil)
+	srv, err := newServer(engine.DefaultOptions(), instantEngine{}, log, engine.NewDecisionLog(log, nil))
 	if err != nil {
 		b.Fatal(err)
 	}

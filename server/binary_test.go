@@ -17,8 +17,10 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/execgate/execgate/engine"
 	"github.com/execgate/execgate/internal/testbash"
 	"github.com/execgate/execgate/internal/testbin"
+	"github.com/execgate/execgate/internal/testhelp"
 )
 
 // These tests drive the real binary over real pipes, as an MCP client does.
@@ -36,19 +38,7 @@ func execgateBinary(t *testing.T) string {
 // serverEnv is the binary's environment: the patched Bash and a private
 // configuration home (never the user's ~/.codex).
 func serverEnv(t testing.TB, home string) []string {
-	return append(os.Environ(), EnvBash+"="+testbash.Path(t), "EXECGATE_HOME="+home)
-}
-
-// privateDir is a temporary directory outside every writable root of the
-// sandbox (/tmp and $TMPDIR are writable in workspace-write mode).
-func privateDir(t testing.TB) string {
-	t.Helper()
-	dir, err := os.MkdirTemp("/var/tmp", "execgate-test-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	return dir
+	return append(os.Environ(), engine.EnvBash+"="+testbash.Path(t), "EXECGATE_HOME="+home)
 }
 
 // serverProc is `execgate server` with raw access to its stdio.
@@ -62,7 +52,7 @@ type serverProc struct {
 
 func startBinary(t *testing.T, args ...string) *serverProc {
 	t.Helper()
-	return startBinaryHome(t, privateDir(t), args...)
+	return startBinaryHome(t, testhelp.PrivateDir(t), args...)
 }
 
 // startBinaryHome is startBinary with home as the configuration home.
@@ -90,23 +80,6 @@ func startBinaryHome(t *testing.T, home string, args ...string) *serverProc {
 		cmd.Wait()
 	})
 	return p
-}
-
-type lockedBuilder struct {
-	mu sync.Mutex
-	b  *strings.Builder
-}
-
-func (l *lockedBuilder) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuilder) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 func (p *serverProc) send(s string) {
@@ -242,7 +215,7 @@ func TestBinaryFlagErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
 			cmd := exec.Command(execgateBinary(t), tt.args...)
-			cmd.Env = serverEnv(t, privateDir(t))
+			cmd.Env = serverEnv(t, testhelp.PrivateDir(t))
 			out, err := cmd.CombinedOutput()
 			if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 2 {
 				t.Fatalf("err = %v, want exit status 2 (output %s)", err, out)
@@ -258,7 +231,7 @@ func TestBinaryFlagErrors(t *testing.T) {
 // list, and a call that runs.
 func TestBinaryWithSDKClient(t *testing.T) {
 	cmd := exec.Command(execgateBinary(t), "server", "--log-level", "debug")
-	cmd.Env = serverEnv(t, privateDir(t))
+	cmd.Env = serverEnv(t, testhelp.PrivateDir(t))
 	var stderr strings.Builder
 	cmd.Stderr = &lockedBuilder{b: &stderr}
 	client := mcp.NewClient(&mcp.Implementation{Name: "sdk-test", Version: "0"}, nil)
@@ -295,7 +268,7 @@ func TestBinaryWithSDKClient(t *testing.T) {
 func TestBinaryRefusesUnpatchedBash(t *testing.T) {
 	marker := filepath.Join(t.TempDir(), "ran")
 	cmd := exec.Command(execgateBinary(t), "run", "--bash", testbash.SystemBash, "--workdir", "/", "--", "touch", marker)
-	cmd.Env = serverEnv(t, privateDir(t))
+	cmd.Env = serverEnv(t, testhelp.PrivateDir(t))
 	out, err := cmd.CombinedOutput()
 	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 {
 		t.Fatalf("err = %v, want exit status 1 (output %s)", err, out)
@@ -342,4 +315,21 @@ func TestBinarySandboxStateUpdateReply(t *testing.T) {
 			t.Errorf("update %s: error %+v, want -32602 naming %s", params, r.Error, field)
 		}
 	}
+}
+
+type lockedBuilder struct {
+	mu sync.Mutex
+	b  *strings.Builder
+}
+
+func (l *lockedBuilder) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuilder) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/execgate/execgate/internal/testhelp"
 )
 
 // readMessage reads the next line the server writes, request or reply.
@@ -38,7 +40,7 @@ func (p *serverProc) readMessage() map[string]json.RawMessage {
 // which must be reported as the client's refusal to ask, with the way to
 // run the command without a prompt.
 func TestCodexElicitationAnswers(t *testing.T) {
-	home := privateDir(t)
+	home := testhelp.PrivateDir(t)
 	if err := os.MkdirAll(filepath.Join(home, "rules"), 0o755); err != nil {
 		t.Fatal(err)
 	}

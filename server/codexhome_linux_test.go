@@ -8,14 +8,15 @@ import (
 	"testing"
 
 	"github.com/execgate/execgate/internal/testbash"
+	"github.com/execgate/execgate/internal/testhelp"
 )
 
 // Codex starts MCP servers with only HOME, LANG, PATH, SHELL and TERM: a
 // rules home other than ~/.codex is named with --codex-home, the server
 // logs what it loaded from where, and without it says it found nothing.
 func TestBinaryCodexHomeFlag(t *testing.T) {
-	home := rulesHome(t, `prefix_rule(pattern=["rm"], decision="forbidden", justification="rules from the flag")`+"\n")
-	userHome := privateDir(t) // no .codex in it
+	home := testhelp.RulesHome(t, `prefix_rule(pattern=["rm"], decision="forbidden", justification="rules from the flag")`+"\n")
+	userHome := testhelp.PrivateDir(t) // no .codex in it
 	for _, tt := range []struct {
 		name   string
 		flags  []string
@@ -26,7 +27,7 @@ func TestBinaryCodexHomeFlag(t *testing.T) {
 		{"stripped environment", nil, false, []string{"no rules files found", "--codex-home", filepath.Join(userHome, ".codex")}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			cmd := exec.Command(execgateSelf(t), append([]string{"server", "--bash", testbash.Path(t)}, tt.flags...)...)
+			cmd := exec.Command(testhelp.Execgate(t), append([]string{"server", "--bash", testbash.Path(t)}, tt.flags...)...)
 			cmd.Env = []string{"HOME=" + userHome, "LANG=C.UTF-8", "PATH=" + os.Getenv("PATH"), "SHELL=/bin/bash", "TERM=dumb"}
 			stderr := &lockedBuilder{b: &strings.Builder{}}
 			cmd.Stderr = stderr

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/execgate/execgate/internal/codexfixture"
+	"github.com/execgate/execgate/internal/testhelp"
 )
 
 // codexSession is the real binary driven as Codex 0.171 drives it: its
@@ -23,7 +24,7 @@ type codexSession struct {
 
 func startCodex171(t *testing.T) *codexSession {
 	t.Helper()
-	return startCodex171Home(t, privateDir(t))
+	return startCodex171Home(t, testhelp.PrivateDir(t))
 }
 
 // startCodex171Home is startCodex171 with home as the configuration home.

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/execgate/execgate/escalate"
+	"github.com/execgate/execgate/internal/testhelp"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 )
 
@@ -39,21 +40,21 @@ echo "config.status: creating Makefile"
 // runs confined, without a question, and each decision says so.
 func TestBinaryConfigureRunsDangerousConfined(t *testing.T) {
 	const tests = 150
-	out := privateDir(t)
+	out := testhelp.PrivateDir(t)
 	victim := filepath.Join(out, "victim")
-	writeTestFile(t, victim, "")
+	testhelp.WriteFile(t, victim, "")
 	ws := t.TempDir()
-	writeTestFile(t, filepath.Join(ws, "configure"), configureScript(out, tests))
+	testhelp.WriteFile(t, filepath.Join(ws, "configure"), configureScript(out, tests))
 	cmd := exec.Command(execgateBinary(t), "server")
-	cmd.Env = serverEnv(t, privateDir(t))
+	cmd.Env = serverEnv(t, testhelp.PrivateDir(t))
 	cmd.Dir = ws
 	cs := connect(t, cmd, nil) // no elicitation: a question would be a denial
 	r := callShell(t, cs, map[string]any{"command": `"$BASH" ./configure`, "workdir": ws, "login": false, "timeout_ms": 120000})
-	if r.ExitCode != 0 || !strings.Contains(r.Output, "config.status: creating Makefile") || !exists(filepath.Join(ws, "Makefile")) {
+	if r.ExitCode != 0 || !strings.Contains(r.Output, "config.status: creating Makefile") || !testhelp.Exists(filepath.Join(ws, "Makefile")) {
 		t.Fatalf("configure failed: exit %d, output %q", r.ExitCode, r.Output)
 	}
-	if !exists(victim) || !strings.Contains(r.Output, "could not remove the victim (confined)") {
-		t.Errorf("the rm -f outside the writable roots was not confined (victim exists %v): %q", exists(victim), r.Output)
+	if !testhelp.Exists(victim) || !strings.Contains(r.Output, "could not remove the victim (confined)") {
+		t.Errorf("the rm -f outside the writable roots was not confined (victim exists %v): %q", testhelp.Exists(victim), r.Output)
 	}
 	dangerous := 0
 	for _, d := range r.Decisions {
@@ -77,10 +78,10 @@ func TestBinaryConfigureRunsDangerousConfined(t *testing.T) {
 // user is asked; "always allow" writes a rule for the command's prefix, not
 // its files, and the next `rm -f` of another file runs without a question.
 func TestBinaryDangerousUnconfinedAsks(t *testing.T) {
-	out := privateDir(t)
-	home := privateDir(t)
+	out := testhelp.PrivateDir(t)
+	home := testhelp.PrivateDir(t)
 	for _, f := range []string{"first", "second"} {
-		writeTestFile(t, filepath.Join(out, f), "")
+		testhelp.WriteFile(t, filepath.Join(out, f), "")
 	}
 	ec := &elicitClient{answer: func(string) *mcp.ElicitResult {
 		return &mcp.ElicitResult{Action: "accept", Content: map[string]any{"decision": "always_allow"}}
@@ -91,7 +92,7 @@ func TestBinaryDangerousUnconfinedAsks(t *testing.T) {
 	cs := connect(t, cmd, &mcp.ClientOptions{ElicitationHandler: ec.handle})
 
 	r := callShell(t, cs, map[string]any{"command": "rm -f " + filepath.Join(out, "first"), "workdir": cmd.Dir, "login": false})
-	if r.ExitCode != 0 || exists(filepath.Join(out, "first")) || len(r.Decisions) != 1 || r.Decisions[0].Decision != escalate.Escalate {
+	if r.ExitCode != 0 || testhelp.Exists(filepath.Join(out, "first")) || len(r.Decisions) != 1 || r.Decisions[0].Decision != escalate.Escalate {
 		t.Fatalf("first rm -f: exit %d, decisions %+v, output %q", r.ExitCode, r.Decisions, r.Output)
 	}
 	rules, err := os.ReadFile(filepath.Join(home, "rules", "default.rules"))
@@ -99,7 +100,7 @@ func TestBinaryDangerousUnconfinedAsks(t *testing.T) {
 		t.Errorf("default.rules = %q (%v), want %q", rules, err, want)
 	}
 	r = callShell(t, cs, map[string]any{"command": "rm -f " + filepath.Join(out, "second"), "workdir": cmd.Dir, "login": false})
-	if r.ExitCode != 0 || exists(filepath.Join(out, "second")) || len(r.Decisions) != 1 ||
+	if r.ExitCode != 0 || testhelp.Exists(filepath.Join(out, "second")) || len(r.Decisions) != 1 ||
 		r.Decisions[0].Decision != escalate.Escalate || !strings.Contains(r.Decisions[0].Rule, "default.rules") {
 		t.Errorf("second rm -f: exit %d, decisions %+v, want escalated by the added rule", r.ExitCode, r.Decisions)
 	}

@@ -6,7 +6,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/execgate/execgate/engine"
 	"github.com/execgate/execgate/escalate"
+	"github.com/execgate/execgate/internal/testhelp"
 )
 
 // An allow rule escalates a dangerous command without asking only when it
@@ -27,12 +29,12 @@ func TestEngineDangerousAllowRule(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			out := privateDir(t)
+			out := testhelp.PrivateDir(t)
 			victim := filepath.Join(out, "victim")
-			writeTestFile(t, victim, "")
-			te := newTestEngine(t, tt.rules+"\n", func(*Options) {
+			testhelp.WriteFile(t, victim, "")
+			te := newTestEngine(t, tt.rules+"\n", func(*engine.Options) {
 				if tt.config != "" {
-					writeTestFile(t, filepath.Join(os.Getenv("EXECGATE_HOME"), "config.toml"), tt.config)
+					testhelp.WriteFile(t, filepath.Join(os.Getenv("EXECGATE_HOME"), "config.toml"), tt.config)
 				}
 			})
 			ws := t.TempDir()
@@ -41,8 +43,8 @@ func TestEngineDangerousAllowRule(t *testing.T) {
 			if len(r.Decisions) != 1 || r.Decisions[0].Decision != tt.want {
 				t.Fatalf("decisions %+v, want one %s", r.Decisions, tt.want)
 			}
-			if exists(victim) != (tt.want != escalate.Escalate) {
-				t.Errorf("victim exists %v after %s", exists(victim), tt.want)
+			if testhelp.Exists(victim) != (tt.want != escalate.Escalate) {
+				t.Errorf("victim exists %v after %s", testhelp.Exists(victim), tt.want)
 			}
 			if !strings.Contains(r.Output, tt.wantOut) {
 				t.Errorf("output %q lacks %q", r.Output, tt.wantOut)

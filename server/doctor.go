@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/execgate/execgate/engine"
 	"github.com/execgate/execgate/internal/buildinfo"
 )
 
@@ -22,7 +23,7 @@ func DoctorMain(args []string) int {
 }
 
 func doctor(args []string, stdout, stderr io.Writer) int {
-	opts, err := ParseOptions("server", args, stderr)
+	opts, err := parseOptions("server", args, stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return 0
 	}
@@ -30,7 +31,7 @@ func doctor(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	// The options as config.toml leaves them (errors are reported below).
-	_, _, _ = ApplyConfig(opts)
+	_, _, _ = engine.ApplyConfig(opts)
 	fmt.Fprintf(stdout, "%s\n\n", buildinfo.String())
 	fmt.Fprintf(stdout, "options in effect:\n")
 	fmt.Fprintf(stdout, "  sandbox mode:     %s (network %s)\n", opts.Sandbox, onOff(opts.Network))
@@ -40,14 +41,14 @@ func doctor(args []string, stdout, stderr io.Writer) int {
 	fmt.Fprintf(stdout, "  max output:       %d bytes\n", opts.MaxOutput)
 	fmt.Fprintf(stdout, "  always-allow file: %s\n", opts.DefaultRulesFile())
 	status := 0
-	switch state, err := CheckAuditFile(opts.AuditLog); {
+	switch state, err := engine.CheckAuditFile(opts.AuditLog); {
 	case opts.AuditLog == "":
 		fmt.Fprintf(stdout, "  audit log:        none (flag --audit-log or [execgate] audit_log)\n")
 	case err != nil:
-		fmt.Fprintf(stdout, "  audit log:        REFUSED: %s\n", printable(err.Error()))
+		fmt.Fprintf(stdout, "  audit log:        REFUSED: %s\n", engine.Printable(err.Error()))
 		status = 1
 	default:
-		fmt.Fprintf(stdout, "  audit log:        %s (%s; required: %s)\n", printable(opts.AuditLog), state, onOff(opts.AuditRequired))
+		fmt.Fprintf(stdout, "  audit log:        %s (%s; required: %s)\n", engine.Printable(opts.AuditLog), state, onOff(opts.AuditRequired))
 		// A running server is another process: what it failed to write
 		// shows in its calls' notes and its log, not here.
 		fmt.Fprintf(stdout, "                    records a running server cannot write are reported in each call's note and logged as errors\n")
@@ -57,14 +58,14 @@ func doctor(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		exe = ""
 	}
-	eng, err := newEngine(opts, NewLogger(stderr, opts.LogLevel), "")
+	eng, err := engine.New(opts, newLogger(stderr, opts.LogLevel))
 	if err != nil {
-		fmt.Fprintf(stdout, "\nexecution engine: FAILED: %s\n", printable(err.Error()))
+		fmt.Fprintf(stdout, "\nexecution engine: FAILED: %s\n", engine.Printable(err.Error()))
 		status = 1
 	} else {
 		defer eng.Close()
 		fmt.Fprintf(stdout, "\nexecution engine: ready\n")
-		eng.report(stdout)
+		eng.Report(stdout)
 	}
 
 	if exe == "" {
@@ -72,7 +73,7 @@ func doctor(args []string, stdout, stderr io.Writer) int {
 	}
 	entry := map[string]any{"command": exe, "args": append([]string{"server"}, args...)}
 	// What this shell's environment told the engine, the client's will not.
-	env := eng.clientEnv()
+	env := eng.ClientEnv()
 	if len(env) > 0 {
 		entry["env"] = env
 	}

@@ -6,13 +6,14 @@ import (
 	"strings"
 	"time"
 
+	"github.com/execgate/execgate/engine"
 	"github.com/google/jsonschema-go/jsonschema"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 )
 
-// Elicitor prompts through MCP elicitation on the session of the tool call.
+// elicitor prompts through MCP elicitation on the session of the tool call.
 // Use it only when whyNoElicit finds nothing against that session.
-type Elicitor struct {
+type elicitor struct {
 	Session *mcp.ServerSession
 	// RulesFile is where an allow rule would go, for the hint given when
 	// the client refuses to ask anyone.
@@ -100,26 +101,26 @@ func elicitSchema(protocol string) *jsonschema.Schema {
 // the denial says so instead of blaming a user who was never asked.
 const humanDelay = 500 * time.Millisecond
 
-// ElicitMessage is the text shown to the user, one line per item: every
+// elicitMessage is the text shown to the user, one line per item: every
 // string in it is made printable (see printable), so no part of it can add
 // a line or rewrite another.
-func ElicitMessage(req PromptRequest) string {
+func elicitMessage(req engine.PromptRequest) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "Allow the agent to run `%s` in `%s`?", QuoteCommand(req.Command), printable(req.Workdir))
+	fmt.Fprintf(&b, "Allow the agent to run `%s` in `%s`?", engine.QuoteCommand(req.Command), engine.Printable(req.Workdir))
 	if len(req.Env) > 0 {
-		fmt.Fprintf(&b, "\nEnvironment set by the agent: %s", QuoteCommand(req.Env))
+		fmt.Fprintf(&b, "\nEnvironment set by the agent: %s", engine.QuoteCommand(req.Env))
 	}
 	if req.Rule != "" {
-		fmt.Fprintf(&b, "\nRule: %s", printable(req.Rule))
+		fmt.Fprintf(&b, "\nRule: %s", engine.Printable(req.Rule))
 	}
 	if req.Justification != "" {
-		fmt.Fprintf(&b, "\nJustification: %s", printable(req.Justification))
+		fmt.Fprintf(&b, "\nJustification: %s", engine.Printable(req.Justification))
 	}
 	return b.String()
 }
 
 // Prompt implements Prompter.
-func (e Elicitor) Prompt(ctx context.Context, req PromptRequest) (PromptAnswer, error) {
+func (e elicitor) Prompt(ctx context.Context, req engine.PromptRequest) (engine.PromptAnswer, error) {
 	protocol := ""
 	if p := e.Session.InitializeParams(); p != nil {
 		protocol = p.ProtocolVersion
@@ -127,11 +128,11 @@ func (e Elicitor) Prompt(ctx context.Context, req PromptRequest) (PromptAnswer, 
 	start := time.Now()
 	res, err := e.Session.Elicit(ctx, &mcp.ElicitParams{
 		Mode:            "form",
-		Message:         ElicitMessage(req),
+		Message:         elicitMessage(req),
 		RequestedSchema: elicitSchema(protocol),
 	})
 	if err != nil {
-		return PromptAnswer{}, fmt.Errorf("elicitation: %w", err)
+		return engine.PromptAnswer{}, fmt.Errorf("elicitation: %w", err)
 	}
 	return answerOf(res, time.Since(start), req, e.RulesFile), nil
 }
@@ -139,21 +140,21 @@ func (e Elicitor) Prompt(ctx context.Context, req PromptRequest) (PromptAnswer, 
 // answerOf reads an elicitation result that came back after took. A
 // client may send a "reason" the form does not ask for; it reaches the
 // agent with a denial.
-func answerOf(res *mcp.ElicitResult, took time.Duration, req PromptRequest, rulesFile string) PromptAnswer {
+func answerOf(res *mcp.ElicitResult, took time.Duration, req engine.PromptRequest, rulesFile string) engine.PromptAnswer {
 	reason, _ := res.Content["reason"].(string)
 	switch res.Action {
 	case "accept":
 		choice, _ := res.Content["decision"].(string)
 		switch choice {
 		case choiceAlways:
-			return PromptAnswer{Answer: AlwaysAllow, Reason: reason}
+			return engine.PromptAnswer{Answer: engine.AlwaysAllow, Reason: reason}
 		case choiceDeny:
-			return PromptAnswer{Answer: Deny, Reason: withUserReason("user denied execution", reason)}
+			return engine.PromptAnswer{Answer: engine.Deny, Reason: withUserReason("user denied execution", reason)}
 		default:
 			// Accept with no choice (Codex's TUI sends {} or no
 			// content): the form's default, allow once. The SDK has
 			// already refused a choice that is not one of the values.
-			return PromptAnswer{Answer: AllowOnce, Reason: reason}
+			return engine.PromptAnswer{Answer: engine.AllowOnce, Reason: reason}
 		}
 	}
 	what := "cancelled" // "cancel" and anything unknown
@@ -161,10 +162,10 @@ func answerOf(res *mcp.ElicitResult, took time.Duration, req PromptRequest, rule
 		what = "declined"
 	}
 	if took < humanDelay {
-		return PromptAnswer{Answer: Deny, Reason: fmt.Sprintf("the client declined to ask the user (it %s the prompt after %v, before anyone could read it); %s",
-			what, took.Truncate(time.Microsecond), AllowHint(req, rulesFile))}
+		return engine.PromptAnswer{Answer: engine.Deny, Reason: fmt.Sprintf("the client declined to ask the user (it %s the prompt after %v, before anyone could read it); %s",
+			what, took.Truncate(time.Microsecond), engine.AllowHint(req, rulesFile))}
 	}
-	return PromptAnswer{Answer: Deny, Reason: withUserReason("user "+what+" execution", reason)}
+	return engine.PromptAnswer{Answer: engine.Deny, Reason: withUserReason("user "+what+" execution", reason)}
 }
 
 func withUserReason(what, reason string) string {

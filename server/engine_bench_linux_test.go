@@ -11,6 +11,8 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/execgate/execgate/engine"
+	"github.com/execgate/execgate/internal/testhelp"
 	"github.com/execgate/execgate/sandbox"
 )
 
@@ -19,24 +21,24 @@ import (
 // output pipe, cleanup (target: under 5 ms in workspace-write; see
 // "Performance budget" in docs/architecture.md).
 func BenchmarkEngineTrivialCall(b *testing.B) {
-	benchTrivialCall(b, execgateSelf(b))
+	benchTrivialCall(b, testhelp.Execgate(b))
 }
 
 func benchTrivialCall(b *testing.B, self string) {
 	te := newTestEngineWith(b, self, `prefix_rule(pattern=["true"], decision="allow")`+"\n", nil)
 	ws := b.TempDir()
-	for _, mode := range []string{ModeReadOnly, ModeWorkspaceWrite, ModeDangerFullAccess} {
+	for _, mode := range []string{engine.ModeReadOnly, engine.ModeWorkspaceWrite, engine.ModeDangerFullAccess} {
 		for _, c := range []struct{ name, command string }{
 			{"builtin", "true"},
 			{"exec", "/bin/true"},            // one intercepted exec, run in place
 			{"escalated", "/usr/bin/true 1"}, // one exec escalated by the allow rule
 		} {
 			b.Run(mode+"/"+c.name, func(b *testing.B) {
-				req := Request{ID: "bench", Command: c.command, Workdir: ws, Mode: mode, Workspace: []string{ws}}
+				req := engine.Request{ID: "bench", Command: c.command, Workdir: ws, Mode: mode, Workspace: []string{ws}}
 				var lat latencies
 				for b.Loop() {
 					start := time.Now()
-					res, err := Execute(context.Background(), te, te.opts, nil, req)
+					res, err := engine.Execute(context.Background(), te, te.opts, nil, req)
 					if err != nil || res.ExitCode != 0 {
 						b.Fatalf("%v %+v", err, res)
 					}
@@ -64,10 +66,10 @@ func BenchmarkBinaryTrivialCall(b *testing.B) {
 }
 
 func benchBinaryTrivialCall(b *testing.B, pace time.Duration) {
-	for _, mode := range []string{ModeReadOnly, ModeWorkspaceWrite, ModeDangerFullAccess} {
+	for _, mode := range []string{engine.ModeReadOnly, engine.ModeWorkspaceWrite, engine.ModeDangerFullAccess} {
 		b.Run(mode, func(b *testing.B) {
-			cmd := exec.Command(execgateSelf(b), "server", "--sandbox", mode)
-			cmd.Env = serverEnv(b, privateDir(b))
+			cmd := exec.Command(testhelp.Execgate(b), "server", "--sandbox", mode)
+			cmd.Env = serverEnv(b, testhelp.PrivateDir(b))
 			cs := connect(b, cmd, nil)
 			args := map[string]any{"command": "true", "workdir": b.TempDir(), "login": false}
 			var lat latencies
@@ -90,11 +92,11 @@ func benchBinaryTrivialCall(b *testing.B, pace time.Duration) {
 // as they can; reports calls per second overall.
 func BenchmarkBinaryConcurrentClients(b *testing.B) {
 	const clients = 8
-	home := privateDir(b)
+	home := testhelp.PrivateDir(b)
 	ws := b.TempDir()
 	sessions := make([]*mcp.ClientSession, clients)
 	for i := range sessions {
-		cmd := exec.Command(execgateSelf(b), "server")
+		cmd := exec.Command(testhelp.Execgate(b), "server")
 		cmd.Env = serverEnv(b, home)
 		sessions[i] = connect(b, cmd, nil)
 	}
@@ -121,8 +123,8 @@ func BenchmarkBinaryConcurrentClients(b *testing.B) {
 // TestBinaryIdleRSSWithEngine reports the server's RSS once the engine is
 // up and one call has run (target: under 15 MB idle).
 func TestBinaryIdleRSSWithEngine(t *testing.T) {
-	cmd := exec.Command(execgateSelf(t), "server")
-	cmd.Env = serverEnv(t, privateDir(t))
+	cmd := exec.Command(testhelp.Execgate(t), "server")
+	cmd.Env = serverEnv(t, testhelp.PrivateDir(t))
 	cs := connect(t, cmd, nil)
 	pid := cmd.Process.Pid
 	idle := procStatusKB(t, pid, "VmRSS")
@@ -158,8 +160,8 @@ func BenchmarkBinaryLoginCall(b *testing.B) {
 		{"exec", "/bin/true"},
 	} {
 		b.Run(c.name, func(b *testing.B) {
-			cmd := exec.Command(execgateSelf(b), "server", "--sandbox", "workspace-write")
-			cmd.Env = serverEnv(b, privateDir(b))
+			cmd := exec.Command(testhelp.Execgate(b), "server", "--sandbox", "workspace-write")
+			cmd.Env = serverEnv(b, testhelp.PrivateDir(b))
 			cs := connect(b, cmd, nil)
 			ws := b.TempDir()
 			call := func(login bool) time.Duration {
@@ -195,13 +197,13 @@ func BenchmarkBinaryLoginCall(b *testing.B) {
 func BenchmarkProcessBound(b *testing.B) {
 	for _, n := range []int{0, sandbox.DefaultMaxProcesses} {
 		b.Run(fmt.Sprintf("max_processes=%d", n), func(b *testing.B) {
-			te := newTestEngine(b, "", func(o *Options) { o.MaxProcesses = n })
+			te := newTestEngine(b, "", func(o *engine.Options) { o.MaxProcesses = n })
 			ws := b.TempDir()
-			req := Request{ID: "bench", Command: "/bin/true", Workdir: ws, Mode: ModeWorkspaceWrite, Workspace: []string{ws}}
+			req := engine.Request{ID: "bench", Command: "/bin/true", Workdir: ws, Mode: engine.ModeWorkspaceWrite, Workspace: []string{ws}}
 			var lat latencies
 			for b.Loop() {
 				start := time.Now()
-				res, err := Execute(context.Background(), te, te.opts, nil, req)
+				res, err := engine.Execute(context.Background(), te, te.opts, nil, req)
 				if err != nil || res.ExitCode != 0 {
 					b.Fatalf("%v %+v", err, res)
 				}

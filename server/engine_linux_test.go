@@ -6,32 +6,21 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/execgate/execgate/engine"
 	"github.com/execgate/execgate/escalate"
+	"github.com/execgate/execgate/internal/testhelp"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 )
 
-// engineRules allows, forbids and prompts for touch/rm on paths in out,
-// a directory outside every writable root.
-func engineRules(out string) string {
-	return fmt.Sprintf(`prefix_rule(pattern=["touch", %[1]q], decision="allow")
-prefix_rule(pattern=["rm", %[2]q], decision="forbidden", justification="keep it")
-prefix_rule(pattern=["touch", %[3]q], decision="prompt", justification="needs a human")
-`, filepath.Join(out, "allowed"), filepath.Join(out, "keep"), filepath.Join(out, "prompted"))
-}
-
-func exists(p string) bool {
-	_, err := os.Stat(p)
-	return err == nil
-}
-
 func TestEngineDecisions(t *testing.T) {
-	out := privateDir(t)
-	te := newTestEngine(t, engineRules(out), nil)
+	out := testhelp.PrivateDir(t)
+	te := newTestEngine(t, testhelp.EngineRules(out), nil)
 	if err := os.WriteFile(filepath.Join(out, "keep"), nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -48,21 +37,21 @@ func TestEngineDecisions(t *testing.T) {
 		{name: "allow rule runs outside the sandbox", command: "touch " + out + "/allowed && echo done",
 			wantOut: []string{"done\n"}, wantVerd: []escalate.Action{escalate.Escalate},
 			check: func(t *testing.T) {
-				if !exists(filepath.Join(out, "allowed")) {
+				if !testhelp.Exists(filepath.Join(out, "allowed")) {
 					t.Error("the escalated touch did not write outside the writable roots")
 				}
 			}},
 		{name: "unmatched runs sandboxed", command: "touch " + out + "/other", wantCode: 1,
 			wantOut: []string{"cannot touch"}, wantVerd: []escalate.Action{escalate.Run},
 			check: func(t *testing.T) {
-				if exists(filepath.Join(out, "other")) {
+				if testhelp.Exists(filepath.Join(out, "other")) {
 					t.Error("the sandboxed touch wrote outside the writable roots")
 				}
 			}},
 		{name: "forbidden is denied", command: "rm " + out + "/keep", wantCode: 1,
 			wantOut: []string{"Execution denied: keep it\n"}, wantVerd: []escalate.Action{escalate.Deny},
 			check: func(t *testing.T) {
-				if !exists(filepath.Join(out, "keep")) {
+				if !testhelp.Exists(filepath.Join(out, "keep")) {
 					t.Error("the forbidden rm ran")
 				}
 			}},
@@ -136,9 +125,9 @@ func TestEnginePrompts(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			out := privateDir(t)
+			out := testhelp.PrivateDir(t)
 			// Longer than a person's decline (humanDelay) takes.
-			te := newTestEngine(t, engineRules(out), func(o *Options) { o.PromptTimeout = 1500 * time.Millisecond })
+			te := newTestEngine(t, testhelp.EngineRules(out), func(o *engine.Options) { o.PromptTimeout = 1500 * time.Millisecond })
 			ec := &elicitClient{answer: tt.answer, delay: tt.delay}
 			copts := &mcp.ClientOptions{ElicitationHandler: ec.handle}
 			if tt.noElicit {
@@ -158,7 +147,7 @@ func TestEnginePrompts(t *testing.T) {
 			if d.Decision != tt.wantVerd || !strings.HasPrefix(d.Reason, tt.wantReason) || !strings.Contains(d.Rule, "test.rules:3:") {
 				t.Errorf("decision %+v, want %s, reason %q, rule test.rules:3", d, tt.wantVerd, tt.wantReason)
 			}
-			if got := exists(target); got != (tt.wantVerd == escalate.Escalate) {
+			if got := testhelp.Exists(target); got != (tt.wantVerd == escalate.Escalate) {
 				t.Errorf("%s exists = %v after %s", target, got, d.Decision)
 			}
 			if tt.wantVerd == escalate.Deny && !strings.Contains(res.Output, "Execution denied: "+tt.wantReason) {
@@ -181,8 +170,8 @@ func TestEnginePrompts(t *testing.T) {
 // outrank) it holds for the server's lifetime. Either way the next call
 // does not ask.
 func TestEngineAlwaysAllow(t *testing.T) {
-	out := privateDir(t)
-	te := newTestEngine(t, engineRules(out)+`prefix_rule(pattern=["rm"], decision="allow")`+"\n", nil)
+	out := testhelp.PrivateDir(t)
+	te := newTestEngine(t, testhelp.EngineRules(out)+`prefix_rule(pattern=["rm"], decision="allow")`+"\n", nil)
 	ec := &elicitClient{answer: func(string) *mcp.ElicitResult {
 		return &mcp.ElicitResult{Action: "accept", Content: map[string]any{"decision": "always_allow"}}
 	}}
@@ -227,22 +216,22 @@ func TestEngineAlwaysAllow(t *testing.T) {
 }
 
 func TestEngineSandboxState(t *testing.T) {
-	out := privateDir(t)
+	out := testhelp.PrivateDir(t)
 	te := newTestEngine(t, "", nil)
 	ws := t.TempDir()
 	h := newHarness(t, te.opts, te, nil)
-	write := func(t *testing.T, dir string, meta mcp.Meta) ShellOutput {
+	write := func(t *testing.T, dir string, meta mcp.Meta) engine.ShellOutput {
 		t.Helper()
 		return structured(t, h.call(t, map[string]any{"command": "echo x > " + dir + "/f && echo wrote", "workdir": ws, "login": false}, meta))
 	}
 	update := func(t *testing.T, body string) {
 		t.Helper()
-		if _, err := mcp.CallCustomMethod[*rawParams, *emptyResult](context.Background(), h.cs, SandboxStateMethod, &rawParams{Body: json.RawMessage(body)}); err != nil {
+		if _, err := mcp.CallCustomMethod[*rawParams, *emptyResult](context.Background(), h.cs, sandboxStateMethod, &rawParams{Body: json.RawMessage(body)}); err != nil {
 			t.Fatal(err)
 		}
 	}
 	meta := func(policy string) mcp.Meta {
-		return mcp.Meta{SandboxStateMetaKey: map[string]any{"sandboxPolicy": json.RawMessage(policy), "sandboxCwd": ws}}
+		return mcp.Meta{sandboxStateMetaKey: map[string]any{"sandboxPolicy": json.RawMessage(policy), "sandboxCwd": ws}}
 	}
 
 	update(t, `{"sandboxPolicy":{"type":"read-only"},"sandboxCwd":"`+ws+`"}`)
@@ -267,7 +256,7 @@ func TestEngineSandboxState(t *testing.T) {
 	}
 	// Refused with an error, and calls then run read-only, not under the
 	// previous workspace-write.
-	if _, err := mcp.CallCustomMethod[*rawParams, *emptyResult](context.Background(), h.cs, SandboxStateMethod,
+	if _, err := mcp.CallCustomMethod[*rawParams, *emptyResult](context.Background(), h.cs, sandboxStateMethod,
 		&rawParams{Body: json.RawMessage(`{"sandboxPolicy":{"type":"no-such-mode"},"sandboxCwd":"` + ws + `"}`)}); err == nil || !strings.Contains(err.Error(), "sandboxPolicy") {
 		t.Errorf("unknown mode accepted: %v", err)
 	}
@@ -279,13 +268,13 @@ func TestEngineSandboxState(t *testing.T) {
 // A timeout or a cancellation ends every process of the call: sandboxed,
 // setsid'd and escalated ones, and keeps the output so far.
 func TestEngineEndsEveryProcess(t *testing.T) {
-	marker := uniqueMarker(t)
+	marker := testhelp.UniqueMarker(t)
 	te := newTestEngine(t, `prefix_rule(pattern=["sleep"], decision="allow")`+"\n", nil)
 	ws := t.TempDir()
 	h := newHarness(t, te.opts, te, nil, ws)
 	// Escalated: the sleeps run by Bash. Sandboxed: the setsid'd one, the
 	// one env starts, the nested Bash's.
-	script := fmt.Sprintf("export %s=%s; echo partial; sleep 30 & setsid sleep 31 & /usr/bin/env sleep 32 & bash --norc -c 'sleep 33; :' & sleep 34", markEnv, marker)
+	script := fmt.Sprintf("export %s=%s; echo partial; sleep 30 & setsid sleep 31 & /usr/bin/env sleep 32 & bash --norc -c 'sleep 33; :' & sleep 34", testhelp.MarkEnv, marker)
 	tests := []struct {
 		name   string
 		mode   string
@@ -299,7 +288,7 @@ func TestEngineEndsEveryProcess(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			args := map[string]any{"command": script, "workdir": ws, "login": false, "timeout_ms": 1000}
-			meta := mcp.Meta{SandboxStateMetaKey: map[string]any{"sandboxPolicy": map[string]any{"type": tt.mode}, "sandboxCwd": ws}}
+			meta := mcp.Meta{sandboxStateMetaKey: map[string]any{"sandboxPolicy": map[string]any{"type": tt.mode}, "sandboxCwd": ws}}
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
 			if tt.cancel {
@@ -321,11 +310,11 @@ func TestEngineEndsEveryProcess(t *testing.T) {
 					t.Fatal(err)
 				}
 				r := structured(t, res)
-				if !r.TimedOut || r.ExitCode != ExitTimeout || r.Output != "partial\n" {
+				if !r.TimedOut || r.ExitCode != engine.ExitTimeout || r.Output != "partial\n" {
 					t.Errorf("got %+v, want timed out, exit 124, partial output", r)
 				}
 			}
-			assertNoneLeft(t, marker)
+			testhelp.AssertNoneLeft(t, marker)
 		})
 	}
 }
@@ -333,25 +322,25 @@ func TestEngineEndsEveryProcess(t *testing.T) {
 // A background job that still holds the output when Bash exits is killed
 // after a short grace, and the result says so.
 func TestEngineBackgroundJobHoldingOutput(t *testing.T) {
-	marker := uniqueMarker(t)
+	marker := testhelp.UniqueMarker(t)
 	te := newTestEngine(t, `prefix_rule(pattern=["sleep"], decision="allow")`+"\n", nil)
 	ws := t.TempDir()
 	h := newHarness(t, te.opts, te, nil, ws)
 	start := time.Now()
-	r := structured(t, h.call(t, map[string]any{"command": "export " + markEnv + "=" + marker + "; sleep 30 & sleep 0.2; echo started", "workdir": ws, "login": false}, nil))
+	r := structured(t, h.call(t, map[string]any{"command": "export " + testhelp.MarkEnv + "=" + marker + "; sleep 30 & sleep 0.2; echo started", "workdir": ws, "login": false}, nil))
 	if d := time.Since(start); d > 1500*time.Millisecond {
 		t.Errorf("call took %v", d)
 	}
-	if r.ExitCode != 0 || r.Output != "started\n" || r.Note != NoteBackgroundKilled || len(r.Decisions) != 2 || r.Decisions[0].Decision != escalate.Escalate {
+	if r.ExitCode != 0 || r.Output != "started\n" || r.Note != engine.NoteBackgroundKilled || len(r.Decisions) != 2 || r.Decisions[0].Decision != escalate.Escalate {
 		t.Errorf("got %+v", r)
 	}
-	assertNoneLeft(t, marker)
+	testhelp.AssertNoneLeft(t, marker)
 }
 
 // 16 concurrent calls mixing allow, deny, sandboxed and prompted execs each
 // get their own result.
 func TestEngineConcurrentCalls(t *testing.T) {
-	out := privateDir(t)
+	out := testhelp.PrivateDir(t)
 	rules := `prefix_rule(pattern=["touch"], decision="allow")
 prefix_rule(pattern=["rm"], decision="forbidden", justification="no rm")
 prefix_rule(pattern=["mkdir"], decision="prompt")
@@ -407,13 +396,13 @@ prefix_rule(pattern=["mkdir"], decision="prompt")
 // no rule covers asks even inside the sandbox, and runs, once approved,
 // inside it: the approval is not an escalation.
 func TestEngineDangerousAskedRunsSandboxed(t *testing.T) {
-	out := privateDir(t)
+	out := testhelp.PrivateDir(t)
 	victim := filepath.Join(out, "victim")
 	if err := os.WriteFile(victim, nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	te := newTestEngine(t, "", func(*Options) {
-		writeTestFile(t, filepath.Join(os.Getenv("EXECGATE_HOME"), "config.toml"), "[execgate]\ndangerous_commands = \"ask\"\n")
+	te := newTestEngine(t, "", func(*engine.Options) {
+		testhelp.WriteFile(t, filepath.Join(os.Getenv("EXECGATE_HOME"), "config.toml"), "[execgate]\ndangerous_commands = \"ask\"\n")
 	})
 	ec := &elicitClient{answer: func(string) *mcp.ElicitResult {
 		return &mcp.ElicitResult{Action: "accept", Content: map[string]any{"decision": "allow_once"}}
@@ -424,7 +413,7 @@ func TestEngineDangerousAskedRunsSandboxed(t *testing.T) {
 	if len(r.Decisions) != 1 || r.Decisions[0].Decision != escalate.Run || r.Decisions[0].Rule != "" {
 		t.Errorf("decisions %+v, want one run without a rule", r.Decisions)
 	}
-	if r.ExitCode == 0 || !strings.Contains(r.Output, "cannot remove") || !exists(victim) {
+	if r.ExitCode == 0 || !strings.Contains(r.Output, "cannot remove") || !testhelp.Exists(victim) {
 		t.Errorf("the approved rm escaped the sandbox: exit %d %q", r.ExitCode, r.Output)
 	}
 	ec.mu.Lock()
@@ -432,4 +421,107 @@ func TestEngineDangerousAskedRunsSandboxed(t *testing.T) {
 	if len(ec.messages) != 1 || !strings.Contains(ec.messages[0], "looks destructive") || !strings.Contains(ec.messages[0], "commands starting `rm -f`") {
 		t.Errorf("prompts %q", ec.messages)
 	}
+}
+
+// A symlink the sandbox can write must not become the path an escalated
+// command is run by: in the server's view it leads to a trusted program,
+// but the sandbox could re-point it before the command starts. A basename
+// rule does not apply through it (the command runs sandboxed); a rule
+// naming the link's path is denied, saying why.
+func TestEngineRefusesEscalationThroughWritableSymlink(t *testing.T) {
+	out := testhelp.PrivateDir(t)
+	ws := t.TempDir()
+	link := filepath.Join(ws, "touch")
+	if err := os.Symlink("/usr/bin/touch", link); err != nil {
+		t.Fatal(err)
+	}
+	te := newTestEngine(t, `prefix_rule(pattern=["touch"], decision="allow")`+"\n"+
+		`prefix_rule(pattern=[`+strconv.Quote(link)+`, "-a"], decision="allow")`+"\n", nil)
+	h := newHarness(t, te.opts, te, nil, ws)
+	target := filepath.Join(out, "x")
+	r := structured(t, h.call(t, map[string]any{"command": link + " " + target, "workdir": ws, "login": false}, nil))
+	if r.ExitCode == 0 || len(r.Decisions) != 1 || r.Decisions[0].Decision != escalate.Run {
+		t.Errorf("basename rule through the link: %d %q %+v", r.ExitCode, r.Output, r.Decisions)
+	}
+	r = structured(t, h.call(t, map[string]any{"command": link + " -a " + target, "workdir": ws, "login": false}, nil))
+	if r.ExitCode != 1 || !strings.Contains(r.Output, "Execution denied: "+link+": reached through the symbolic link "+link+" inside the writable root") {
+		t.Errorf("path rule naming the link: %d %q", r.ExitCode, r.Output)
+	}
+	if testhelp.Exists(target) {
+		t.Error("escalated through a writable symlink")
+	}
+	// The real path is fine.
+	r = structured(t, h.call(t, map[string]any{"command": "/usr/bin/touch " + target, "workdir": ws, "login": false}, nil))
+	if r.ExitCode != 0 || !testhelp.Exists(target) {
+		t.Errorf("by its real path: %d %q", r.ExitCode, r.Output)
+	}
+}
+
+// "Always allow" answered in one project takes effect in the others' calls
+// (and outside any project) without asking again.
+func TestEngineProjectAlwaysAllow(t *testing.T) {
+	out := testhelp.PrivateDir(t)
+	root := testhelp.PrivateDir(t)
+	A, B := filepath.Join(root, "A"), filepath.Join(root, "B")
+	testhelp.ProjectTree(t, root, []string{"A", "B"}, map[string]string{
+		"A/.codex/rules/a.rules": `prefix_rule(pattern=["echo"], decision="forbidden")` + "\n",
+		"B/.codex/rules/b.rules": `prefix_rule(pattern=["touch"], decision="allow")` + "\n",
+	})
+	// rm is allowed, but not rm -f: "always allow" adds that.
+	te := newTestEngine(t, `prefix_rule(pattern=["rm"], decision="allow")`+"\n", trustProjects(map[string]string{A: "trusted", B: "trusted"}))
+	ec := &elicitClient{answer: func(string) *mcp.ElicitResult {
+		return &mcp.ElicitResult{Action: "accept", Content: map[string]any{"decision": "always_allow"}}
+	}}
+	ws := t.TempDir()
+	h := newHarness(t, te.opts, te, &mcp.ClientOptions{ElicitationHandler: ec.handle}, ws)
+	victim := filepath.Join(out, "victim")
+	// B's store is loaded before the rule exists.
+	if r := structured(t, h.call(t, map[string]any{"command": "/bin/true", "workdir": B, "login": false}, nil)); r.ExitCode != 0 {
+		t.Fatalf("warm-up in B: %+v", r)
+	}
+	for _, dir := range []string{A, B, ws, A} {
+		testhelp.WriteFile(t, victim, "")
+		r := structured(t, h.call(t, map[string]any{"command": "rm -f " + victim, "workdir": dir, "login": false}, nil))
+		if len(r.Decisions) != 1 || r.Decisions[0].Decision != escalate.Escalate || testhelp.Exists(victim) {
+			t.Errorf("in %s: decisions %+v, victim exists %v", dir, r.Decisions, testhelp.Exists(victim))
+		}
+	}
+	ec.mu.Lock()
+	defer ec.mu.Unlock()
+	if len(ec.messages) != 1 {
+		t.Errorf("asked %d times, want once: %q", len(ec.messages), ec.messages)
+	}
+}
+
+// A script Bash cannot take is a tool error saying why, not the text of a
+// failed fork/exec.
+func TestEngineRefusesUnrunnableScripts(t *testing.T) {
+	te := newTestEngine(t, "", nil)
+	ws := t.TempDir()
+	h := newHarness(t, te.opts, te, nil, ws)
+	for _, tt := range []struct {
+		name, script string
+		want         []string
+	}{
+		{"NUL byte", "echo a\x00b", []string{"command", "NUL byte", "offset 6"}},
+		{"over the limit", strings.Repeat("#", engine.MaxCommandBytes+1), []string{"command", "1048577 bytes", "limit of 1048576"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			res := h.call(t, map[string]any{"command": tt.script, "workdir": ws, "login": false}, nil)
+			if !res.IsError {
+				t.Fatalf("not a tool error: %s", text(res))
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(text(res), w) {
+					t.Errorf("%q does not say %q", text(res), w)
+				}
+			}
+		})
+	}
+}
+
+// trustProjects is an edit for newTestEngine writing the project trust
+// levels into the configuration home (EXECGATE_HOME, set before edit runs).
+func trustProjects(levels map[string]string) func(*engine.Options) {
+	return func(*engine.Options) { testhelp.TrustProjects(levels) }
 }

@@ -18,8 +18,10 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/execgate/execgate/engine"
 	"github.com/execgate/execgate/escalate"
 	"github.com/execgate/execgate/internal/testbash"
+	"github.com/execgate/execgate/internal/testhelp"
 )
 
 // These tests drive the built binary over real pipes.
@@ -38,7 +40,7 @@ func connect(t testing.TB, cmd *exec.Cmd, copts *mcp.ClientOptions) *mcp.ClientS
 	return cs
 }
 
-func callShell(t testing.TB, cs *mcp.ClientSession, args map[string]any) ShellOutput {
+func callShell(t testing.TB, cs *mcp.ClientSession, args map[string]any) engine.ShellOutput {
 	t.Helper()
 	res, err := cs.CallTool(context.Background(), &mcp.CallToolParams{Name: "shell", Arguments: args})
 	if err != nil {
@@ -47,7 +49,7 @@ func callShell(t testing.TB, cs *mcp.ClientSession, args map[string]any) ShellOu
 	if res.IsError {
 		t.Fatalf("tool error: %s", text(res))
 	}
-	var out ShellOutput
+	var out engine.ShellOutput
 	b, _ := json.Marshal(res.StructuredContent)
 	if err := json.Unmarshal(b, &out); err != nil {
 		t.Fatal(err)
@@ -63,10 +65,10 @@ func callShell(t testing.TB, cs *mcp.ClientSession, args map[string]any) ShellOu
 }
 
 func TestBinaryEngine(t *testing.T) {
-	out := privateDir(t)
-	home := rulesHome(t, engineRules(out))
+	out := testhelp.PrivateDir(t)
+	home := testhelp.RulesHome(t, testhelp.EngineRules(out))
 	ws := t.TempDir()
-	cmd := exec.Command(execgateSelf(t), "server")
+	cmd := exec.Command(testhelp.Execgate(t), "server")
 	cmd.Env = serverEnv(t, home)
 	cmd.Dir = ws
 	cs := connect(t, cmd, nil)
@@ -80,8 +82,8 @@ func TestBinaryEngine(t *testing.T) {
 			t.Errorf("decision %d: %+v, want %s", i, d, want[i])
 		}
 	}
-	if !exists(filepath.Join(out, "allowed")) || exists(filepath.Join(out, "other")) {
-		t.Errorf("allowed written %v, other written %v", exists(filepath.Join(out, "allowed")), exists(filepath.Join(out, "other")))
+	if !testhelp.Exists(filepath.Join(out, "allowed")) || testhelp.Exists(filepath.Join(out, "other")) {
+		t.Errorf("allowed written %v, other written %v", testhelp.Exists(filepath.Join(out, "allowed")), testhelp.Exists(filepath.Join(out, "other")))
 	}
 	if !strings.Contains(r.Output, "cannot touch") || !strings.Contains(r.Output, "Execution denied: keep it\n") || !strings.HasSuffix(r.Output, "end\n") {
 		t.Errorf("output %q", r.Output)
@@ -91,14 +93,14 @@ func TestBinaryEngine(t *testing.T) {
 // Timeout and client disconnect end every process of a call, escalated
 // and setsid'd ones included; the server exits after a disconnect.
 func TestBinaryEndsEveryProcess(t *testing.T) {
-	home := rulesHome(t, `prefix_rule(pattern=["sleep"], decision="allow")`+"\n")
+	home := testhelp.RulesHome(t, `prefix_rule(pattern=["sleep"], decision="allow")`+"\n")
 	ws := t.TempDir()
 	script := func(marker string) string {
-		return fmt.Sprintf("export %s=%s; echo partial; sleep 30 & setsid sleep 31 & /usr/bin/env sleep 32 & sleep 33", markEnv, marker)
+		return fmt.Sprintf("export %s=%s; echo partial; sleep 30 & setsid sleep 31 & /usr/bin/env sleep 32 & sleep 33", testhelp.MarkEnv, marker)
 	}
 	t.Run("timeout", func(t *testing.T) {
-		marker := uniqueMarker(t)
-		cmd := exec.Command(execgateSelf(t), "server")
+		marker := testhelp.UniqueMarker(t)
+		cmd := exec.Command(testhelp.Execgate(t), "server")
 		cmd.Env = serverEnv(t, home)
 		cs := connect(t, cmd, nil)
 		start := time.Now()
@@ -106,14 +108,14 @@ func TestBinaryEndsEveryProcess(t *testing.T) {
 		if d := time.Since(start); d > 2*time.Second {
 			t.Errorf("result after %v", d)
 		}
-		if !r.TimedOut || r.ExitCode != ExitTimeout || r.Output != "partial\n" {
+		if !r.TimedOut || r.ExitCode != engine.ExitTimeout || r.Output != "partial\n" {
 			t.Errorf("got %+v", r)
 		}
-		assertNoneLeft(t, marker)
+		testhelp.AssertNoneLeft(t, marker)
 	})
 	t.Run("stdin closed", func(t *testing.T) {
-		marker := uniqueMarker(t)
-		cmd := exec.Command(execgateSelf(t), "server")
+		marker := testhelp.UniqueMarker(t)
+		cmd := exec.Command(testhelp.Execgate(t), "server")
 		cmd.Env = serverEnv(t, home)
 		stdin, stdout := startPiped(t, cmd)
 		go bufio.NewReader(stdout).WriteTo(discard{})
@@ -125,9 +127,9 @@ func TestBinaryEndsEveryProcess(t *testing.T) {
 		} {
 			fmt.Fprintln(stdin, line)
 		}
-		for deadline := time.Now().Add(5 * time.Second); len(withMarker(marker)) < 4; time.Sleep(20 * time.Millisecond) {
+		for deadline := time.Now().Add(5 * time.Second); len(testhelp.WithMarker(marker)) < 4; time.Sleep(20 * time.Millisecond) {
 			if time.Now().After(deadline) {
-				t.Fatalf("the call's processes never started: %q", withMarker(marker))
+				t.Fatalf("the call's processes never started: %q", testhelp.WithMarker(marker))
 			}
 		}
 		start := time.Now()
@@ -145,7 +147,7 @@ func TestBinaryEndsEveryProcess(t *testing.T) {
 		if d := time.Since(start); d > 2*time.Second {
 			t.Errorf("exit took %v", d)
 		}
-		assertNoneLeft(t, marker)
+		testhelp.AssertNoneLeft(t, marker)
 	})
 }
 
@@ -156,15 +158,15 @@ func (discard) Write(p []byte) (int, error) { return len(p), nil }
 // 50 MB of output: capped with the omission marker, and the server's peak
 // RSS stays far below the output size.
 func TestBinaryFiftyMegabytes(t *testing.T) {
-	cmd := exec.Command(execgateSelf(t), "server")
-	cmd.Env = serverEnv(t, privateDir(t))
+	cmd := exec.Command(testhelp.Execgate(t), "server")
+	cmd.Env = serverEnv(t, testhelp.PrivateDir(t))
 	cs := connect(t, cmd, nil)
 	ws := t.TempDir()
 	r := callShell(t, cs, map[string]any{"command": "echo BEGIN; head -c 52428800 /dev/zero | tr '\\0' x; echo; echo END", "workdir": ws, "login": false, "timeout_ms": 60000})
 	if r.ExitCode != 0 || !strings.HasPrefix(r.Output, "BEGIN\nxxx") || !strings.HasSuffix(r.Output, "xxx\nEND\n") || !strings.Contains(r.Output, " bytes omitted ...]") {
 		t.Errorf("exit %d, %d bytes of output", r.ExitCode, len(r.Output))
 	}
-	if len(r.Output) > DefaultOptions().MaxOutput+200 {
+	if len(r.Output) > engine.DefaultOptions().MaxOutput+200 {
 		t.Errorf("output of %d bytes exceeds the cap", len(r.Output))
 	}
 	hwm := procStatusKB(t, cmd.Process.Pid, "VmHWM")
@@ -193,7 +195,7 @@ func procStatusKB(t testing.TB, pid int, field string) int {
 // `execgate run` asks on its controlling terminal (y, a, n) and denies
 // without one.
 func TestBinaryRunPrompts(t *testing.T) {
-	out := privateDir(t)
+	out := testhelp.PrivateDir(t)
 	tests := []struct {
 		name     string
 		answer   string // "" : no terminal
@@ -208,10 +210,10 @@ func TestBinaryRunPrompts(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			home := rulesHome(t, engineRules(out))
+			home := testhelp.RulesHome(t, testhelp.EngineRules(out))
 			target := filepath.Join(out, "prompted")
 			os.Remove(target)
-			cmd := exec.Command(execgateSelf(t), "run", "--workdir", t.TempDir(), "--", "touch "+target+" && echo done")
+			cmd := exec.Command(testhelp.Execgate(t), "run", "--workdir", t.TempDir(), "--", "touch "+target+" && echo done")
 			cmd.Env = append(serverEnv(t, home), "HOME=/nonexistent") // no login profile noise
 			var stdout strings.Builder
 			cmd.Stdout = &stdout
@@ -238,16 +240,16 @@ func TestBinaryRunPrompts(t *testing.T) {
 			if code != tt.wantCode || !strings.Contains(stdout.String(), tt.wantOut) {
 				t.Errorf("exit %d output %q, want %d %q", code, stdout.String(), tt.wantCode, tt.wantOut)
 			}
-			if exists(target) != tt.written {
-				t.Errorf("%s written = %v, want %v", target, exists(target), tt.written)
+			if testhelp.Exists(target) != tt.written {
+				t.Errorf("%s written = %v, want %v", target, testhelp.Exists(target), tt.written)
 			}
 		})
 	}
 }
 
 func TestBinaryDoctorReportsTheEngine(t *testing.T) {
-	home := rulesHome(t, engineRules("/srv"))
-	cmd := exec.Command(execgateSelf(t), "doctor")
+	home := testhelp.RulesHome(t, testhelp.EngineRules("/srv"))
+	cmd := exec.Command(testhelp.Execgate(t), "doctor")
 	cmd.Env = serverEnv(t, home)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
@@ -258,7 +260,7 @@ func TestBinaryDoctorReportsTheEngine(t *testing.T) {
 		"patched Bash:       " + testbash.Path(t) + " (found via $EXECGATE_BASH; probe: execs intercepted, even after `unset EXEC_WRAPPER`)",
 		"execve wrapper:", "codex-execve-wrapper (symlink to this binary)",
 		// As `make build` builds them: the helper beside execgate, paired.
-		"sandbox helper:     " + filepath.Join(filepath.Dir(execgateSelf(t)), companion.Sandbox) + " (" + companion.Sandbox + ", built with this binary)",
+		"sandbox helper:     " + filepath.Join(filepath.Dir(testhelp.Execgate(t)), companion.Sandbox) + " (" + companion.Sandbox + ", built with this binary)",
 		"rules:              3 rules from 1 files", filepath.Join(home, "rules", "test.rules"),
 		"requirements:       /etc/codex/requirements.toml (",
 		"sandbox (linux):", "landlock:",
@@ -277,12 +279,12 @@ func TestBinaryUnprivileged(t *testing.T) {
 		t.Skip("needs root to switch to uid 65534")
 	}
 	const nobody = 65534
-	base := privateDir(t)
+	base := testhelp.PrivateDir(t)
 	if err := os.Chmod(base, 0o755); err != nil {
 		t.Fatal(err)
 	}
 	bin := filepath.Join(base, "execgate")
-	data, err := os.ReadFile(execgateSelf(t))
+	data, err := os.ReadFile(testhelp.Execgate(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -304,7 +306,7 @@ func TestBinaryUnprivileged(t *testing.T) {
 	if err := os.Mkdir(rules, 0o700); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(rules, "r.rules"), []byte(engineRules(dirs["out"])), 0o600); err != nil {
+	if err := os.WriteFile(filepath.Join(rules, "r.rules"), []byte(testhelp.EngineRules(dirs["out"])), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	for _, p := range []string{rules, filepath.Join(rules, "r.rules")} {
@@ -316,7 +318,7 @@ func TestBinaryUnprivileged(t *testing.T) {
 	cmd := exec.Command(bin, "run", "--workdir", dirs["ws"], "--",
 		"id -u; touch "+out+"/allowed; touch "+out+"/other; echo ws > "+dirs["ws"]+"/f && cat "+dirs["ws"]+"/f")
 	cmd.Env = []string{"PATH=/usr/bin:/bin", "HOME=" + dirs["home"], "XDG_RUNTIME_DIR=" + dirs["run"],
-		"EXECGATE_HOME=" + dirs["home"], EnvBash + "=" + testbash.Path(t)}
+		"EXECGATE_HOME=" + dirs["home"], engine.EnvBash + "=" + testbash.Path(t)}
 	cmd.Dir = dirs["ws"] // the workspace of `execgate run` is its current directory
 	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: nobody, Gid: nobody}}
 	var stderr strings.Builder
@@ -328,8 +330,8 @@ func TestBinaryUnprivileged(t *testing.T) {
 	if !strings.HasPrefix(string(got), "65534\n") || !strings.Contains(string(got), "cannot touch") || !strings.Contains(string(got), "ws\n") {
 		t.Errorf("output %q", got)
 	}
-	if !exists(filepath.Join(out, "allowed")) || exists(filepath.Join(out, "other")) {
-		t.Errorf("allowed written %v, other written %v", exists(filepath.Join(out, "allowed")), exists(filepath.Join(out, "other")))
+	if !testhelp.Exists(filepath.Join(out, "allowed")) || testhelp.Exists(filepath.Join(out, "other")) {
+		t.Errorf("allowed written %v, other written %v", testhelp.Exists(filepath.Join(out, "allowed")), testhelp.Exists(filepath.Join(out, "other")))
 	}
 	if entries, _ := os.ReadDir(dirs["run"]); len(entries) != 0 {
 		t.Errorf("runtime directory left behind: %v", entries)
@@ -338,7 +340,7 @@ func TestBinaryUnprivileged(t *testing.T) {
 
 // config.toml in the configuration home sets what flags do not.
 func TestBinaryConfigFile(t *testing.T) {
-	home := privateDir(t)
+	home := testhelp.PrivateDir(t)
 	cfg := "sandbox_mode = \"read-only\"\n[execgate]\ntimeout_ms = 700\n"
 	if err := os.WriteFile(filepath.Join(home, "config.toml"), []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
@@ -354,7 +356,7 @@ func TestBinaryConfigFile(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			cmd := exec.Command(execgateSelf(t), append([]string{"server"}, tt.args...)...)
+			cmd := exec.Command(testhelp.Execgate(t), append([]string{"server"}, tt.args...)...)
 			cmd.Env = serverEnv(t, home)
 			cmd.Dir = ws
 			cs := connect(t, cmd, nil)
@@ -375,19 +377,19 @@ func TestBinaryConfigFile(t *testing.T) {
 func TestBinaryRemovesRuntimeDir(t *testing.T) {
 	for _, how := range []string{"stdin closed", "SIGTERM"} {
 		t.Run(how, func(t *testing.T) {
-			run := privateDir(t)
+			run := testhelp.PrivateDir(t)
 			if err := os.Chmod(run, 0o700); err != nil {
 				t.Fatal(err)
 			}
-			cmd := exec.Command(execgateSelf(t), "server")
-			cmd.Env = append(serverEnv(t, privateDir(t)), "XDG_RUNTIME_DIR="+run)
+			cmd := exec.Command(testhelp.Execgate(t), "server")
+			cmd.Env = append(serverEnv(t, testhelp.PrivateDir(t)), "XDG_RUNTIME_DIR="+run)
 			stdin, stdout := startPiped(t, cmd)
 			fmt.Fprintln(stdin, `{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"x","version":"0"}}}`)
 			if _, err := bufio.NewReader(stdout).ReadString('\n'); err != nil {
 				t.Fatal(err)
 			}
 			entries, _ := os.ReadDir(run)
-			if len(entries) != 1 || !exists(filepath.Join(run, entries[0].Name(), "codex-execve-wrapper")) {
+			if len(entries) != 1 || !testhelp.Exists(filepath.Join(run, entries[0].Name(), "codex-execve-wrapper")) {
 				t.Fatalf("runtime dir %s holds %v, want one run-* dir with the wrapper", run, entries)
 			}
 			if how == "SIGTERM" {

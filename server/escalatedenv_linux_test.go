@@ -6,8 +6,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/execgate/execgate/engine"
 	"github.com/execgate/execgate/escalate"
 	"github.com/execgate/execgate/internal/testbash"
+	"github.com/execgate/execgate/internal/testhelp"
 )
 
 // TestEngineEscalatedEnv: an escalated command gets the server's
@@ -29,9 +31,9 @@ func TestEngineEscalatedEnv(t *testing.T) {
 			absent: []string{"EG_OTHER=", "LD_PRELOAD=", "CURL_HOME=", "PATH=/ws", "HOME=/ws"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			te := newTestEngine(t, `prefix_rule(pattern=["env"], decision="allow")`+"\n", func(*Options) {
+			te := newTestEngine(t, `prefix_rule(pattern=["env"], decision="allow")`+"\n", func(*engine.Options) {
 				if tc.config != "" {
-					writeFile(t, filepath.Join(os.Getenv("EXECGATE_HOME"), "config.toml"), tc.config)
+					testhelp.WriteFile(t, filepath.Join(os.Getenv("EXECGATE_HOME"), "config.toml"), tc.config)
 				}
 			})
 			ws := t.TempDir()
@@ -68,12 +70,13 @@ func TestEngineEscalatedEnv(t *testing.T) {
 // TestEngineEscalatedEnvAllowPinned: escalated_env_allow cannot take PATH
 // or HOME from the shell; the server refuses to start, naming the key.
 func TestEngineEscalatedEnvAllowPinned(t *testing.T) {
-	home := rulesHome(t, "")
+	home := testhelp.RulesHome(t, "")
 	t.Setenv("EXECGATE_HOME", home)
-	writeFile(t, filepath.Join(home, "config.toml"), "[execgate]\nescalated_env_allow = [\"LC_*\", \"PATH\"]\n")
-	opts := DefaultOptions()
+	testhelp.WriteFile(t, filepath.Join(home, "config.toml"), "[execgate]\nescalated_env_allow = [\"LC_*\", \"PATH\"]\n")
+	opts := engine.DefaultOptions()
 	opts.Bash, opts.Explicit["bash"] = testbash.Path(t), true
-	e, err := newEngine(opts, testLogger(nil), execgateSelf(t))
+	opts.Executable = testhelp.Execgate(t)
+	e, err := engine.New(opts, testhelp.Logger(nil))
 	if err == nil {
 		e.Close()
 		t.Fatal("the engine started with PATH in escalated_env_allow")

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/execgate/execgate/engine"
+	"github.com/execgate/execgate/internal/testhelp"
 	"github.com/execgate/execgate/server/stdio"
 )
 
@@ -18,9 +20,9 @@ import (
 // middleware, argument checks, Execute) is the real server.
 type inertEngine struct{}
 
-func (inertEngine) Exec(_ context.Context, call *Call) (Outcome, error) {
+func (inertEngine) Exec(_ context.Context, call *engine.Call) (engine.Outcome, error) {
 	fmt.Fprintf(call.Output, "%d bytes of script\n", len(call.Command))
-	return Outcome{}, nil
+	return engine.Outcome{}, nil
 }
 
 // FuzzServerRequests feeds arbitrary input lines to a fresh server session
@@ -32,8 +34,8 @@ func FuzzServerRequests(f *testing.F) {
 		`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"shell","arguments":{"command":"true","workdir":"/"}}}` + "\n"))
 	f.Add([]byte(`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"shell","arguments":null}}` + "\n"))
 	f.Fuzz(func(t *testing.T, input []byte) {
-		log := testLogger(nil)
-		srv, err := NewServer(DefaultOptions(), inertEngine{}, log, NewDecisionLog(log, nil))
+		log := testhelp.Logger(nil)
+		srv, err := newServer(engine.DefaultOptions(), inertEngine{}, log, engine.NewDecisionLog(log, nil))
 		if err != nil {
 			t.Fatal(err)
 		}

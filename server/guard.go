@@ -20,7 +20,7 @@ import (
 //   - a second initialize is an invalid request (the SDK answers it without
 //     an error code);
 //   - the request counts as work in progress for idleMemory.
-func (s *Server) guard(next mcp.MethodHandler) mcp.MethodHandler {
+func (s *mcpServer) guard(next mcp.MethodHandler) mcp.MethodHandler {
 	return func(ctx context.Context, method string, req mcp.Request) (res mcp.Result, err error) {
 		defer s.memory.serving()()
 		defer func() {

@@ -9,12 +9,13 @@ import (
 	"strings"
 	"time"
 
+	"github.com/execgate/execgate/engine"
 	"github.com/lmittmann/tint"
 )
 
-// NewLogger returns the process logger: tint on w (stderr), coloured only
+// newLogger returns the process logger: tint on w (stderr), coloured only
 // when w is a terminal. stdout is never used: it carries the protocol.
-func NewLogger(w io.Writer, level slog.Level) *slog.Logger {
+func newLogger(w io.Writer, level slog.Level) *slog.Logger {
 	color := false
 	if f, ok := w.(*os.File); ok {
 		color = isTerminal(f)
@@ -38,7 +39,7 @@ func printableAttrs(color bool) func([]string, slog.Attr) slog.Attr {
 		if len(groups) == 0 {
 			switch a.Key {
 			case slog.MessageKey:
-				a.Value = slog.StringValue(printable(a.Value.String()))
+				a.Value = slog.StringValue(engine.Printable(a.Value.String()))
 				return a
 			case slog.TimeKey, slog.LevelKey, slog.SourceKey:
 				return a
@@ -61,7 +62,7 @@ func printableAttrs(color bool) func([]string, slog.Attr) slog.Attr {
 // turns every `\x1b` in the quoted text back into ESC, whether it came
 // from an ESC or from those four characters, so none may be left.
 func colorSafe(s string) string {
-	return strings.ReplaceAll(printable(s), `\x1b`, `\u001b`)
+	return strings.ReplaceAll(engine.Printable(s), `\x1b`, `\u001b`)
 }
 
 // atLeast drops records below min: the MCP SDK reports every connection at

@@ -15,7 +15,7 @@ func TestLoggerColourOnTerminal(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer tty.Close()
-	NewLogger(tty, slog.LevelInfo).Warn("coloured")
+	newLogger(tty, slog.LevelInfo).Warn("coloured")
 	line, err := bufio.NewReader(m).ReadString('\n')
 	if err != nil {
 		t.Fatal(err)

@@ -12,8 +12,8 @@ import (
 
 func TestLoggerColourOnlyOnTerminal(t *testing.T) {
 	var buf bytes.Buffer
-	NewLogger(&buf, slog.LevelInfo).Info("hello", "k", "v")
-	NewLogger(&buf, slog.LevelInfo).Debug("hidden")
+	newLogger(&buf, slog.LevelInfo).Info("hello", "k", "v")
+	newLogger(&buf, slog.LevelInfo).Debug("hidden")
 	if strings.Contains(buf.String(), "\x1b[") || !strings.Contains(buf.String(), "hello k=v") || strings.Contains(buf.String(), "hidden") {
 		t.Errorf("plain log = %q", buf.String())
 	}
@@ -22,7 +22,7 @@ func TestLoggerColourOnlyOnTerminal(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	NewLogger(f, slog.LevelInfo).Warn("to a file")
+	newLogger(f, slog.LevelInfo).Warn("to a file")
 	data, _ := os.ReadFile(f.Name())
 	if strings.Contains(string(data), "\x1b[") {
 		t.Errorf("colour written to a regular file: %q", data)
@@ -31,7 +31,7 @@ func TestLoggerColourOnlyOnTerminal(t *testing.T) {
 
 func TestQuieter(t *testing.T) {
 	var buf bytes.Buffer
-	log := quieter(NewLogger(&buf, slog.LevelDebug), slog.LevelWarn).With("component", "mcp")
+	log := quieter(newLogger(&buf, slog.LevelDebug), slog.LevelWarn).With("component", "mcp")
 	log.Info("session connected")
 	log.Warn("trouble")
 	if strings.Contains(buf.String(), "session connected") || !strings.Contains(buf.String(), "trouble component=mcp") {

@@ -12,7 +12,9 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/execgate/execgate/engine"
 	"github.com/execgate/execgate/internal/testbash"
+	"github.com/execgate/execgate/internal/testhelp"
 )
 
 // These tests run `execgate server` (the real binary, sandbox and patched
@@ -62,7 +64,7 @@ func loginUsers(t *testing.T) []loginUser {
 // HOME holding profile as .profile.
 func startLoginServer(t *testing.T, uid int, profile string, env ...string) *loginServer {
 	t.Helper()
-	base := privateDir(t)
+	base := testhelp.PrivateDir(t)
 	if err := os.Chmod(base, 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -94,7 +96,7 @@ func startLoginServer(t *testing.T, uid int, profile string, env ...string) *log
 	s.ws = mkdir(filepath.Join(wsBase, "ws"))
 	s.writeProfile(t, profile)
 	bin := filepath.Join(base, "execgate")
-	data, err := os.ReadFile(execgateSelf(t))
+	data, err := os.ReadFile(testhelp.Execgate(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,7 +106,7 @@ func startLoginServer(t *testing.T, uid int, profile string, env ...string) *log
 	cmd := exec.Command(bin, "server", "--sandbox", "workspace-write")
 	cmd.Dir = s.ws
 	cmd.Env = append([]string{"PATH=/usr/local/bin:/usr/bin:/bin", "HOME=" + s.home, "XDG_RUNTIME_DIR=" + s.runDir,
-		"EXECGATE_HOME=" + s.home, EnvBash + "=" + testbash.Path(t), "LANG=C.UTF-8",
+		"EXECGATE_HOME=" + s.home, engine.EnvBash + "=" + testbash.Path(t), "LANG=C.UTF-8",
 		"RUNS=" + filepath.Join(s.ws, "runs"), "DROPPED_BY_PROFILE=1"}, env...)
 	cmd.Stderr = s.stderr
 	if uid != os.Geteuid() {
@@ -130,7 +132,7 @@ func (s *loginServer) writeProfile(t *testing.T, profile string) {
 	}
 }
 
-func (s *loginServer) call(t *testing.T, command string, login bool) ShellOutput {
+func (s *loginServer) call(t *testing.T, command string, login bool) engine.ShellOutput {
 	t.Helper()
 	return callShell(t, s.cs, map[string]any{"command": command, "workdir": s.ws, "login": login, "timeout_ms": 30000})
 }

@@ -22,13 +22,14 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/execgate/execgate/engine"
 	"github.com/execgate/execgate/server/stdio"
 )
 
 // setup parses flags and builds the logger, decision log and engine shared
 // by `server` and `run`. A non-negative code means: exit with it now.
-func setup(cmd string, args []string, stderr io.Writer) (opts *Options, log *slog.Logger, dlog *DecisionLog, eng Engine, cleanup func(), code int) {
-	opts, err := ParseOptions(cmd, args, stderr)
+func setup(cmd string, args []string, stderr io.Writer) (opts *engine.Options, log *slog.Logger, dlog *engine.DecisionLog, eng *engine.Engine, cleanup func(), code int) {
+	opts, err := parseOptions(cmd, args, stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return nil, nil, nil, nil, nil, 0
 	}
@@ -37,12 +38,12 @@ func setup(cmd string, args []string, stderr io.Writer) (opts *Options, log *slo
 	}
 	// config.toml may set the log level and the audit log: apply it before
 	// either is set up (NewEngine applies it again, reporting problems).
-	_, _, _ = ApplyConfig(opts)
-	log = NewLogger(stderr, opts.LogLevel)
+	_, _, _ = engine.ApplyConfig(opts)
+	log = newLogger(stderr, opts.LogLevel)
 	cleanup = func() {}
-	var audit *AuditFile
+	var audit *engine.AuditFile
 	if opts.AuditLog != "" {
-		f, err := OpenAuditFile(opts.AuditLog)
+		f, err := engine.OpenAuditFile(opts.AuditLog)
 		if err != nil {
 			log.Error("cannot open the audit log (flag --audit-log)", "error", err)
 			return nil, nil, nil, nil, nil, 1
@@ -52,25 +53,23 @@ func setup(cmd string, args []string, stderr io.Writer) (opts *Options, log *slo
 		log.Error("flag --audit-required needs an audit log (flag --audit-log or [execgate] audit_log)")
 		return nil, nil, nil, nil, nil, 2
 	}
-	dlog = NewDecisionLog(log, audit)
+	dlog = engine.NewDecisionLog(log, audit)
 	dlog.Required = opts.AuditRequired
-	eng, err = NewEngine(opts, log)
+	eng, err = engine.New(opts, log)
 	if err != nil {
 		log.Error("cannot start the execution engine", "error", err)
 		cleanup()
 		return nil, nil, nil, nil, nil, 1
 	}
-	if e, ok := eng.(*engine); ok && cmd == "server" {
-		e.logRules(log)
+	if cmd == "server" {
+		eng.LogRules(log)
 	}
-	if c, ok := eng.(io.Closer); ok {
-		closeAudit := cleanup
-		cleanup = func() {
-			if err := c.Close(); err != nil {
-				log.Warn("cleaning up the execution engine", "error", err)
-			}
-			closeAudit()
+	closeAudit := cleanup
+	cleanup = func() {
+		if err := eng.Close(); err != nil {
+			log.Warn("cleaning up the execution engine", "error", err)
 		}
+		closeAudit()
 	}
 	return opts, log, dlog, eng, cleanup, -1
 }
@@ -83,7 +82,7 @@ func ServeMain(args []string) int {
 		return code
 	}
 	defer cleanup()
-	srv, err := NewServer(opts, eng, log, dlog)
+	srv, err := newServer(opts, eng, log, dlog)
 	if err != nil {
 		log.Error("cannot create the MCP server", "error", err)
 		return 1
@@ -123,7 +122,7 @@ func InstallHelpersMain(args []string) int {
 		err = os.MkdirAll(args[0], 0o755)
 	}
 	if err == nil {
-		err = installHelpers(args[0], self)
+		err = engine.InstallHelpers(args[0], self)
 	}
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "execgate install-helpers %s: %v\n", args[0], err)
@@ -132,11 +131,11 @@ func InstallHelpersMain(args []string) int {
 	return 0
 }
 
-// Exit statuses of `execgate run` besides the script's own.
+// Exit statuses of `execgate run` besides the script's own (and
+// engine.ExitTimeout).
 const (
-	ExitTimeout   = 124 // as timeout(1)
-	ExitCannotRun = 126 // the engine could not run the script at all
-	ExitSignal    = 130 // interrupted
+	exitCannotRun = 126 // the engine could not run the script at all
+	exitSignal    = 130 // interrupted
 )
 
 // RunMain is `execgate run [flags] -- SCRIPT`: runs one script through the
@@ -162,23 +161,23 @@ func RunMain(args []string) int {
 		fmt.Fprintf(os.Stderr, "execgate run: flag --workdir: %v\n", err)
 		return 2
 	}
-	if err := ValidateWorkdir(workdir); err != nil {
+	if err := engine.ValidateWorkdir(workdir); err != nil {
 		fmt.Fprintf(os.Stderr, "execgate run: flag --%v\n", err)
 		return 2
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	return runScript(ctx, eng, opts, dlog, workdir, &TTYPrompter{RulesFile: opts.DefaultRulesFile()}, os.Stdout, os.Stderr)
+	return runScript(ctx, eng, opts, dlog, workdir, &ttyPrompter{RulesFile: opts.DefaultRulesFile()}, os.Stdout, os.Stderr)
 }
 
 // runScript is RunMain after setup: it runs opts.Script in workdir, streams
 // output to tee and returns the exit status.
-func runScript(ctx context.Context, eng Engine, opts *Options, dlog *DecisionLog, workdir string, tty *TTYPrompter, tee, stderr io.Writer) int {
+func runScript(ctx context.Context, eng engine.Executor, opts *engine.Options, dlog *engine.DecisionLog, workdir string, tty *ttyPrompter, tee, stderr io.Writer) int {
 	cwd, err := os.Getwd()
 	if err != nil {
 		cwd = workdir
 	}
-	res, err := Execute(ctx, eng, opts, dlog, Request{
+	res, err := engine.Execute(ctx, eng, opts, dlog, engine.Request{
 		ID:        "run",
 		Command:   opts.Script,
 		Workdir:   workdir,
@@ -190,18 +189,18 @@ func runScript(ctx context.Context, eng Engine, opts *Options, dlog *DecisionLog
 	})
 	// Errors and notes may quote the script's paths and commands.
 	if err != nil {
-		fmt.Fprintf(stderr, "execgate run: %s\n", printable(err.Error()))
-		return ExitCannotRun
+		fmt.Fprintf(stderr, "execgate run: %s\n", engine.Printable(err.Error()))
+		return exitCannotRun
 	}
 	if res.Note != "" {
-		fmt.Fprintf(stderr, "execgate run: %s\n", printable(res.Note))
+		fmt.Fprintf(stderr, "execgate run: %s\n", engine.Printable(res.Note))
 	}
 	switch {
 	case res.TimedOut:
 		fmt.Fprintf(stderr, "execgate run: timed out after %v\n", opts.Timeout)
-		return ExitTimeout
+		return engine.ExitTimeout
 	case ctx.Err() != nil:
-		return ExitSignal
+		return exitSignal
 	}
 	return res.ExitCode
 }

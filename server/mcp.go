@@ -16,12 +16,13 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/execgate/execgate/engine"
 	"github.com/execgate/execgate/escalate"
 	"github.com/execgate/execgate/internal/buildinfo"
 )
 
-// ShellInput is the arguments of the shell tool, named as Codex names them.
-type ShellInput struct {
+// shellInput is the arguments of the shell tool, named as Codex names them.
+type shellInput struct {
 	Command   string `json:"command" jsonschema:"The Bash script to run, e.g. 'git status && ls -la'. Every program it starts is checked against the execution policy."`
 	Workdir   string `json:"workdir" jsonschema:"Absolute path of the directory to run the script in."`
 	TimeoutMs *int64 `json:"timeout_ms,omitempty" jsonschema:"Timeout in milliseconds. Time spent waiting for the user to approve a command does not count. Keep it below the client's own limit on a tool call (Codex: tool_timeout_sec, 60 s unless configured), or the result is lost."`
@@ -33,13 +34,13 @@ The script runs in a sandbox: by default it may write only inside the workspace 
 Each program the script starts is checked against the user's execution policy: some run outside the sandbox, some need the user's approval, some are refused ("Execution denied: ...", exit 1).
 Long output is shortened around a "[... N bytes omitted ...]" line. A script that runs past its timeout is killed and reported with timed_out true.`
 
-// Server is the MCP front end: the shell tool and Codex's sandbox-state
+// mcpServer is the MCP front end: the shell tool and Codex's sandbox-state
 // extension, over any transport.
-type Server struct {
-	opts   *Options
-	engine Engine
+type mcpServer struct {
+	opts   *engine.Options
+	engine engine.Executor
 	log    *slog.Logger
-	dlog   *DecisionLog
+	dlog   *engine.DecisionLog
 	mcp    *mcp.Server
 	cwd    string
 	nextID atomic.Uint64
@@ -53,9 +54,9 @@ type Server struct {
 // the calls it has running.
 type sessionState struct {
 	mu         sync.Mutex
-	sandbox    *SandboxState // last codex/sandbox-state/update, nil before any
-	roots      []string      // client roots as absolute paths
-	rootsStale bool          // roots must be (re)fetched before the next call
+	sandbox    *engine.SandboxState // last codex/sandbox-state/update, nil before any
+	roots      []string             // client roots as absolute paths
+	rootsStale bool                 // roots must be (re)fetched before the next call
 
 	// Calls of the session end when it does: a call never outlives its client.
 	ctx    context.Context
@@ -67,9 +68,9 @@ type sessionState struct {
 // errClientGone ends the calls of a session whose client disconnected.
 var errClientGone = errors.New("client disconnected")
 
-// ErrStopping is the cause of the calls a stopping server (SIGINT,
+// errStopping is the cause of the calls a stopping server (SIGINT,
 // SIGTERM) cancels; they are answered as tool errors.
-var ErrStopping = errors.New("execgate is stopping")
+var errStopping = errors.New("execgate is stopping")
 
 // begin registers a call; it returns a context that ends with the session,
 // or false if the session is over.
@@ -96,15 +97,15 @@ func (st *sessionState) shutdown(cause error) {
 	st.calls.Wait()
 }
 
-// NewServer returns a Server running calls on engine.
-func NewServer(opts *Options, engine Engine, log *slog.Logger, dlog *DecisionLog) (*Server, error) {
+// newServer returns the front end running calls on eng.
+func newServer(opts *engine.Options, eng engine.Executor, log *slog.Logger, dlog *engine.DecisionLog) (*mcpServer, error) {
 	cwd, err := os.Getwd()
 	if err != nil {
 		return nil, fmt.Errorf("current directory: %w", err)
 	}
-	s := &Server{
+	s := &mcpServer{
 		opts:     opts,
-		engine:   engine,
+		engine:   eng,
 		log:      log,
 		dlog:     dlog,
 		cwd:      cwd,
@@ -123,8 +124,8 @@ func NewServer(opts *Options, engine Engine, log *slog.Logger, dlog *DecisionLog
 			// first, and puts the state in each tools/call _meta for servers
 			// declaring the second (later builds).
 			Experimental: map[string]any{
-				SandboxStateCapability: map[string]any{"version": "1.0.0"},
-				SandboxStateMetaKey:    map[string]any{"version": "1.0.0"},
+				sandboxStateCapability: map[string]any{"version": "1.0.0"},
+				sandboxStateMetaKey:    map[string]any{"version": "1.0.0"},
 			},
 		},
 		InitializedHandler: func(_ context.Context, req *mcp.InitializedRequest) {
@@ -154,8 +155,8 @@ func NewServer(opts *Options, engine Engine, log *slog.Logger, dlog *DecisionLog
 		OutputSchema: outSchema,
 		Annotations:  &mcp.ToolAnnotations{OpenWorldHint: new(true), DestructiveHint: new(true)},
 	}, s.handleShell)
-	if err := mcp.AddReceivingCustomMethod(s.mcp, SandboxStateMethod, s.handleSandboxState); err != nil {
-		return nil, fmt.Errorf("registering %s: %w", SandboxStateMethod, err)
+	if err := mcp.AddReceivingCustomMethod(s.mcp, sandboxStateMethod, s.handleSandboxState); err != nil {
+		return nil, fmt.Errorf("registering %s: %w", sandboxStateMethod, err)
 	}
 	return s, nil
 }
@@ -176,14 +177,14 @@ func sdkLogger(log *slog.Logger, level slog.Level) *slog.Logger {
 // being optional is what "required" says. A null sent anyway is accepted
 // as absent (normalizeArguments).
 func shellInputSchema() (*jsonschema.Schema, error) {
-	sch, err := jsonschema.For[ShellInput](nil)
+	sch, err := jsonschema.For[shellInput](nil)
 	if err != nil {
 		return nil, fmt.Errorf("shell input schema: %w", err)
 	}
 	plainType(sch.Properties["timeout_ms"], "integer")
 	plainType(sch.Properties["login"], "boolean")
 	sch.Properties["timeout_ms"].Minimum = jsonschema.Ptr(1.0)
-	sch.Properties["timeout_ms"].Maximum = jsonschema.Ptr(float64(MaxTimeout.Milliseconds()))
+	sch.Properties["timeout_ms"].Maximum = jsonschema.Ptr(float64(engine.MaxTimeout.Milliseconds()))
 	sch.Properties["login"].Default = []byte("true")
 	sch.Properties["command"].MinLength = jsonschema.Ptr(1)
 	return sch, nil
@@ -193,7 +194,7 @@ func shellInputSchema() (*jsonschema.Schema, error) {
 // plain array types: the server always sends arrays there, never null. A
 // decision's action is its name (escalate.Action is a text marshaler).
 func shellOutputSchema() (*jsonschema.Schema, error) {
-	sch, err := jsonschema.For[ShellOutput](&jsonschema.ForOptions{TypeSchemas: map[reflect.Type]*jsonschema.Schema{
+	sch, err := jsonschema.For[engine.ShellOutput](&jsonschema.ForOptions{TypeSchemas: map[reflect.Type]*jsonschema.Schema{
 		reflect.TypeFor[escalate.Action](): {Type: "string"},
 	}})
 	if err != nil {
@@ -211,13 +212,13 @@ func plainType(sch *jsonschema.Schema, typ string) {
 }
 
 // MCP returns the underlying go-sdk server (for tests and transports).
-func (s *Server) MCP() *mcp.Server { return s.mcp }
+func (s *mcpServer) MCP() *mcp.Server { return s.mcp }
 
 // Run serves one client on t until it disconnects or ctx ends. When ctx
 // ends (the server is stopping) every call of the session is cancelled,
 // its processes killed, and answered with an error before the connection
 // closes.
-func (s *Server) Run(ctx context.Context, t mcp.Transport) error {
+func (s *mcpServer) Run(ctx context.Context, t mcp.Transport) error {
 	pending := &pendingTransport{Transport: t}
 	coded := &codedTransport{Transport: pending}
 	ss, err := s.mcp.Connect(context.WithoutCancel(ctx), coded, nil)
@@ -234,7 +235,7 @@ func (s *Server) Run(ctx context.Context, t mcp.Transport) error {
 	select {
 	case err = <-done:
 	case <-ctx.Done():
-		st.shutdown(fmt.Errorf("%w (%w)", ErrStopping, context.Cause(ctx)))
+		st.shutdown(fmt.Errorf("%w (%w)", errStopping, context.Cause(ctx)))
 		pending.answered(stopAnswerWait)
 		ss.Close()
 		<-done
@@ -252,7 +253,7 @@ func (s *Server) Run(ctx context.Context, t mcp.Transport) error {
 // to the requests it was serving to be written.
 const stopAnswerWait = 300 * time.Millisecond
 
-func (s *Server) state(ss *mcp.ServerSession) *sessionState {
+func (s *mcpServer) state(ss *mcp.ServerSession) *sessionState {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	st, ok := s.sessions[ss]
@@ -272,14 +273,14 @@ func (st *sessionState) markRootsStale() {
 
 // handleSandboxState serves codex/sandbox-state/update: later calls of the
 // session use this state (unless a call carries its own in _meta).
-func (s *Server) handleSandboxState(_ context.Context, ss *mcp.ServerSession, p *sandboxStateParams) (*sandboxStateResult, error) {
+func (s *mcpServer) handleSandboxState(_ context.Context, ss *mcp.ServerSession, p *sandboxStateParams) (*sandboxStateResult, error) {
 	st := p.State
 	s.state(ss).setSandbox(&st)
 	// A sandbox execgate cannot use is answered with an error naming the
 	// field, so the client learns it now; it is still kept, so later calls
 	// fail closed (read-only, with a note) rather than run under the
 	// previous, possibly wider, sandbox.
-	if err := st.checkPolicy(); err != nil {
+	if err := st.CheckPolicy(); err != nil {
 		s.log.Warn("sandbox state refused; calls run read-only until the next update", "error", err)
 		return nil, &jsonrpc.Error{Code: jsonrpc.CodeInvalidParams, Message: err.Error()}
 	}
@@ -290,14 +291,14 @@ func (s *Server) handleSandboxState(_ context.Context, ss *mcp.ServerSession, p 
 // sandboxStateResult is the empty reply Codex expects.
 type sandboxStateResult struct{ mcp.ResultBase }
 
-func (st *sessionState) setSandbox(sb *SandboxState) {
+func (st *sessionState) setSandbox(sb *engine.SandboxState) {
 	st.mu.Lock()
 	st.sandbox = sb
 	st.mu.Unlock()
 }
 
 // workspace returns the sandbox state and workspace for a call on ss.
-func (s *Server) workspace(ctx context.Context, ss *mcp.ServerSession, perCall *SandboxState) (*SandboxState, []string) {
+func (s *mcpServer) workspace(ctx context.Context, ss *mcp.ServerSession, perCall *engine.SandboxState) (*engine.SandboxState, []string) {
 	st := s.state(ss)
 	roots := st.clientRoots(ctx, ss, s.log)
 	st.mu.Lock()
@@ -329,13 +330,13 @@ func (st *sessionState) clientRoots(ctx context.Context, ss *mcp.ServerSession, 
 	roots := st.roots
 	st.mu.Unlock()
 	p := ss.InitializeParams()
-	//lint:ignore SA1019 roots: see RootsListChangedHandler in NewServer
+	//lint:ignore SA1019 roots: see RootsListChangedHandler in newServer
 	if !stale || p == nil || p.Capabilities == nil || p.Capabilities.RootsV2 == nil {
 		return roots
 	}
 	lctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	//lint:ignore SA1019 roots: see RootsListChangedHandler in NewServer
+	//lint:ignore SA1019 roots: see RootsListChangedHandler in newServer
 	res, err := ss.ListRoots(lctx, nil)
 	if err != nil {
 		log.Warn("roots/list failed; keeping the previous workspace", "error", err)
@@ -343,7 +344,7 @@ func (st *sessionState) clientRoots(ctx context.Context, ss *mcp.ServerSession, 
 	}
 	var paths []string
 	for _, r := range res.Roots {
-		path, err := pathFromURIOrPath(r.URI)
+		path, err := engine.PathFromURIOrPath(r.URI)
 		if err != nil {
 			log.Warn("ignoring client root", "uri", r.URI, "error", err)
 			continue
@@ -356,6 +357,6 @@ func (st *sessionState) clientRoots(ctx context.Context, ss *mcp.ServerSession, 
 	return paths
 }
 
-func (s *Server) newCallID() string {
+func (s *mcpServer) newCallID() string {
 	return "c" + strconv.FormatUint(s.nextID.Add(1), 10)
 }

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,8 +15,10 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/execgate/execgate/engine"
 	"github.com/execgate/execgate/escalate"
 	"github.com/execgate/execgate/internal/buildinfo"
+	"github.com/execgate/execgate/internal/testhelp"
 	"github.com/execgate/execgate/server/stdio"
 )
 
@@ -29,60 +30,56 @@ import (
 //   - "state": print the sandbox state and workspace the call received.
 type scriptEngine struct{}
 
-func (scriptEngine) Exec(ctx context.Context, call *Call) (Outcome, error) {
+func (scriptEngine) Exec(ctx context.Context, call *engine.Call) (engine.Outcome, error) {
 	switch {
 	case strings.HasPrefix(call.Command, "ask "):
 		argv := strings.Fields(strings.TrimPrefix(call.Command, "ask "))
-		ans, ok := call.Ask(ctx, PromptRequest{Command: argv, Workdir: call.Workdir, Rule: "test.rules:1", Justification: "test rule"})
-		d := Decision{Program: argv[0], Argv: argv, Rule: "test.rules:1", Reason: ans.Reason}
+		ans, ok := call.Ask(ctx, engine.PromptRequest{Command: argv, Workdir: call.Workdir, Rule: "test.rules:1", Justification: "test rule"})
+		d := engine.Record{Program: argv[0], Argv: argv, Rule: "test.rules:1", Reason: ans.Reason}
 		if !ok {
 			d.Decision = escalate.Deny
 			call.Decisions.Record(d)
 			fmt.Fprintf(call.Output, "Execution denied: %s\n", ans.Reason)
-			return Outcome{ExitCode: 1}, nil
+			return engine.Outcome{ExitCode: 1}, nil
 		}
 		d.Decision = escalate.Escalate
 		call.Decisions.Record(d)
 		fmt.Fprintf(call.Output, "ran (%s)\n", ans.Answer)
-		return Outcome{}, nil
+		return engine.Outcome{}, nil
 	case call.Command == "state":
 		b, _ := json.Marshal(map[string]any{"mode": call.Mode, "sandbox": call.Sandbox, "workspace": call.Workspace, "login": call.Login})
 		call.Output.Write(b)
-		return Outcome{}, nil
+		return engine.Outcome{}, nil
 	}
 	// Never a login shell here: this machine's profile files are slow and
 	// not what these tests are about (call.Login is reported by "state").
 	cmd := exec.Command("bash", "--noprofile", "--norc", "-c", call.Command)
 	cmd.Dir = call.Workdir
-	return RunProcess(ctx, cmd, call.Output, call.Budget, DefaultGrace)
-}
-
-func testLogger(t *testing.T) *slog.Logger {
-	return slog.New(slog.NewTextHandler(io.Discard, nil))
+	return RunProcess(ctx, cmd, call.Output, call.Budget, engine.DefaultGrace)
 }
 
 type harness struct {
-	srv    *Server
+	srv    *mcpServer
 	client *mcp.Client
 	cs     *mcp.ClientSession
-	opts   *Options
+	opts   *engine.Options
 }
 
 // testProtocol is what Codex and Claude Code speak; the go-sdk client would
 // otherwise ask for 2026-07-28, where a server cannot elicit during a call.
 const testProtocol = "2025-06-18"
 
-func newHarness(t *testing.T, opts *Options, eng Engine, copts *mcp.ClientOptions, roots ...string) *harness {
+func newHarness(t *testing.T, opts *engine.Options, eng engine.Executor, copts *mcp.ClientOptions, roots ...string) *harness {
 	return newHarnessVersion(t, testProtocol, opts, eng, copts, roots...)
 }
 
-func newHarnessVersion(t *testing.T, version string, opts *Options, eng Engine, copts *mcp.ClientOptions, roots ...string) *harness {
+func newHarnessVersion(t *testing.T, version string, opts *engine.Options, eng engine.Executor, copts *mcp.ClientOptions, roots ...string) *harness {
 	t.Helper()
 	if opts == nil {
-		opts = DefaultOptions()
+		opts = engine.DefaultOptions()
 	}
-	log := testLogger(t)
-	srv, err := NewServer(opts, eng, log, NewDecisionLog(log, nil))
+	log := testhelp.Logger(t)
+	srv, err := newServer(opts, eng, log, engine.NewDecisionLog(log, nil))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,7 +92,7 @@ func newHarnessVersion(t *testing.T, version string, opts *Options, eng Engine, 
 		//lint:ignore SA1019 the server supports clients that send roots
 		client.AddRoots(&mcp.Root{URI: "file://" + r})
 	}
-	if err := mcp.AddSendingCustomMethod[*rawParams, *emptyResult](client, SandboxStateMethod); err != nil {
+	if err := mcp.AddSendingCustomMethod[*rawParams, *emptyResult](client, sandboxStateMethod); err != nil {
 		t.Fatal(err)
 	}
 	cs, err := client.Connect(ctx, ct, &mcp.ClientSessionOptions{ProtocolVersion: version})
@@ -136,7 +133,7 @@ func text(res *mcp.CallToolResult) string {
 }
 
 // structured decodes a successful result, checking the Codex text agrees.
-func structured(t *testing.T, res *mcp.CallToolResult) ShellOutput {
+func structured(t *testing.T, res *mcp.CallToolResult) engine.ShellOutput {
 	t.Helper()
 	if res.IsError {
 		t.Fatalf("unexpected tool error: %s", text(res))
@@ -145,15 +142,24 @@ func structured(t *testing.T, res *mcp.CallToolResult) ShellOutput {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var out ShellOutput
+	var out engine.ShellOutput
 	if err := json.Unmarshal(raw, &out); err != nil {
 		t.Fatalf("structuredContent %s: %v", raw, err)
 	}
-	var codex codexResult
+	var codex struct {
+		ExitCode int    `json:"exit_code"`
+		Output   string `json:"output"`
+		Duration struct {
+			Secs  uint64 `json:"secs"`
+			Nanos uint32 `json:"nanos"`
+		} `json:"duration"`
+		TimedOut bool `json:"timed_out"`
+	}
 	if err := json.Unmarshal([]byte(text(res)), &codex); err != nil {
 		t.Fatalf("text content %q is not Codex JSON: %v", text(res), err)
 	}
-	if codex.ExitCode != out.ExitCode || codex.Output != out.Output || codex.TimedOut != out.TimedOut || codex.Duration != out.Duration {
+	if codex.ExitCode != out.ExitCode || codex.Output != out.Output || codex.TimedOut != out.TimedOut ||
+		codex.Duration.Secs != out.Duration.Secs || codex.Duration.Nanos != out.Duration.Nanos {
 		t.Errorf("text %s disagrees with structuredContent %s", text(res), raw)
 	}
 	return out
@@ -310,7 +316,7 @@ func TestCancellationKillsTheCall(t *testing.T) {
 	if err == nil {
 		t.Fatal("cancelled call returned no error")
 	}
-	waitGone(t, pidFile)
+	testhelp.WaitGone(t, pidFile)
 }
 
 // elicitClient answers every elicitation with answer (after delay), and
@@ -383,7 +389,7 @@ func TestPrompts(t *testing.T) {
 			if tt.noElicit {
 				copts = nil
 			}
-			opts := DefaultOptions()
+			opts := engine.DefaultOptions()
 			if tt.promptTO > 0 {
 				opts.PromptTimeout = tt.promptTO
 			}
@@ -457,8 +463,8 @@ func TestConcurrentCallsAreIndependent(t *testing.T) {
 }
 
 func TestClientDisconnectKillsCalls(t *testing.T) {
-	log := testLogger(t)
-	srv, err := NewServer(DefaultOptions(), scriptEngine{}, log, NewDecisionLog(log, nil))
+	log := testhelp.Logger(t)
+	srv, err := newServer(engine.DefaultOptions(), scriptEngine{}, log, engine.NewDecisionLog(log, nil))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -496,7 +502,7 @@ func TestClientDisconnectKillsCalls(t *testing.T) {
 	if d := time.Since(start); d > 2*time.Second {
 		t.Errorf("shutdown took %v", d)
 	}
-	waitGone(t, pidFile)
+	testhelp.WaitGone(t, pidFile)
 }
 
 func TestFiftyMegabytesThroughACall(t *testing.T) {

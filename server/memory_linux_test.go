@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/execgate/execgate/internal/testhelp"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 )
 
@@ -37,8 +38,8 @@ func TestBinaryIdleMemory(t *testing.T) {
 	if testing.Short() {
 		t.Skip("2,000 calls")
 	}
-	cmd := exec.Command(execgateSelf(t), "server")
-	cmd.Env = serverEnv(t, privateDir(t))
+	cmd := exec.Command(testhelp.Execgate(t), "server")
+	cmd.Env = serverEnv(t, testhelp.PrivateDir(t))
 	cs := connect(t, cmd, nil)
 	pid := cmd.Process.Pid
 	ws := t.TempDir()

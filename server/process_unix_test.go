@@ -13,56 +13,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/execgate/execgate/server/output"
+	"github.com/execgate/execgate/engine"
+	"github.com/execgate/execgate/engine/output"
+	"github.com/execgate/execgate/internal/testhelp"
 )
-
-// procStat returns the fields of /proc/PID/stat after the command name
-// (state, ppid, ...), nil when it cannot be read (no such process, no /proc).
-func procStat(pid string) []string {
-	data, err := os.ReadFile("/proc/" + pid + "/stat")
-	if err != nil {
-		return nil
-	}
-	// The fields follow the ")" closing the command name, which may hold
-	// spaces and parentheses.
-	s := string(data)
-	return strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
-}
-
-// zombie reports whether the stat fields are those of a zombie, which runs
-// nothing and awaits its reaper.
-func zombie(stat []string) bool {
-	return len(stat) > 0 && stat[0] == "Z"
-}
-
-// gone reports whether pid has exited (absent or a zombie awaiting its reaper).
-func gone(pid int) bool {
-	stat := procStat(strconv.Itoa(pid))
-	if stat == nil {
-		return syscall.Kill(pid, 0) == syscall.ESRCH
-	}
-	return zombie(stat)
-}
-
-func waitGone(t *testing.T, pidFile string) {
-	t.Helper()
-	data, err := os.ReadFile(pidFile)
-	if err != nil {
-		t.Fatalf("pid file: %v", err)
-	}
-	pid, err := strconv.Atoi(strings.TrimSpace(string(data)))
-	if err != nil {
-		t.Fatalf("pid file %q: %v", data, err)
-	}
-	deadline := time.Now().Add(3 * time.Second)
-	for !gone(pid) {
-		if time.Now().After(deadline) {
-			syscall.Kill(pid, syscall.SIGKILL)
-			t.Fatalf("process %d outlived the call", pid)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
 
 func TestRunProcess(t *testing.T) {
 	if _, err := exec.LookPath("bash"); err != nil {
@@ -94,13 +48,13 @@ func TestRunProcess(t *testing.T) {
 		{name: "timeout keeps partial output", script: "echo start; sleep 30 & echo $! > $PIDFILE; sleep 30",
 			timeout: 300 * time.Millisecond, started: "start\n", wantCode: 137, wantOut: "start\n", wantTO: true, maxTime: 1300 * time.Millisecond, checkGone: true},
 		{name: "background job holding the pipe is killed", script: "sleep 30 & echo $! > $PIDFILE; echo bye",
-			timeout: 10 * time.Second, wantOut: "bye\n", wantNote: NoteBackgroundKilled, maxTime: 2 * time.Second, checkGone: true},
+			timeout: 10 * time.Second, wantOut: "bye\n", wantNote: engine.NoteBackgroundKilled, maxTime: 2 * time.Second, checkGone: true},
 		{name: "quiet background job is killed too", script: "sleep 30 >/dev/null 2>&1 & echo $! > $PIDFILE",
 			timeout: 10 * time.Second, maxTime: 2 * time.Second, checkGone: true},
 		{name: "cancellation", script: "echo a; sleep 30", timeout: 10 * time.Second, cancel: 300 * time.Millisecond,
 			started: "a\n", wantCode: 137, wantOut: "a\n", wantNote: "cancelled: context canceled", maxTime: 2 * time.Second},
 		{name: "setsid escapee does not hold the call", script: "setsid sleep 30 & echo $! > $PIDFILE; echo ok",
-			timeout: 10 * time.Second, wantOut: "ok\n", wantNote: NoteBackgroundKilled, maxTime: 2 * time.Second},
+			timeout: 10 * time.Second, wantOut: "ok\n", wantNote: engine.NoteBackgroundKilled, maxTime: 2 * time.Second},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -108,7 +62,7 @@ func TestRunProcess(t *testing.T) {
 			cmd := exec.Command("bash", "-c", tt.script)
 			cmd.Env = append(os.Environ(), "PIDFILE="+pidFile)
 			out := output.NewCapture(0)
-			budget := NewBudget(tt.timeout)
+			budget := engine.NewBudget(tt.timeout)
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
 			clock := make(chan time.Time, 1)
@@ -130,7 +84,7 @@ func TestRunProcess(t *testing.T) {
 					time.AfterFunc(tt.cancel, cancel)
 				}
 			}
-			oc, err := RunProcess(ctx, cmd, out, budget, DefaultGrace)
+			oc, err := RunProcess(ctx, cmd, out, budget, engine.DefaultGrace)
 			done := time.Now()
 			if err != nil {
 				t.Fatal(err)
@@ -147,7 +101,7 @@ func TestRunProcess(t *testing.T) {
 				t.Errorf("took %v, want at most %v", took, tt.maxTime)
 			}
 			if tt.checkGone {
-				waitGone(t, pidFile)
+				testhelp.WaitGone(t, pidFile)
 			}
 			if strings.Contains(tt.name, "setsid") {
 				// Out of RunProcess's reach by design (the sandbox's PID
@@ -165,7 +119,7 @@ func TestRunProcess(t *testing.T) {
 func TestRunProcessRejectsOwnOutput(t *testing.T) {
 	cmd := exec.Command("true")
 	cmd.Stdout = os.Stdout
-	if _, err := RunProcess(context.Background(), cmd, output.NewCapture(0), NewBudget(time.Second), DefaultGrace); err == nil {
+	if _, err := RunProcess(context.Background(), cmd, output.NewCapture(0), engine.NewBudget(time.Second), engine.DefaultGrace); err == nil {
 		t.Error("RunProcess accepted a cmd with Stdout set")
 	}
 }

@@ -7,19 +7,21 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/execgate/execgate/engine"
+	"github.com/execgate/execgate/internal/testhelp"
 	"github.com/execgate/execgate/server/stdio"
 )
 
 // newRawServer serves one in-process Server over execgate's own stdio
 // transport on pipes, and returns the client side as raw lines: the exact
 // bytes a client sends go through the real transport and the real SDK.
-func newRawServer(t testing.TB, opts *Options, eng Engine) *serverProc {
+func newRawServer(t testing.TB, opts *engine.Options, eng engine.Executor) *serverProc {
 	t.Helper()
 	if opts == nil {
-		opts = DefaultOptions()
+		opts = engine.DefaultOptions()
 	}
-	log := testLogger(nil)
-	srv, err := NewServer(opts, eng, log, NewDecisionLog(log, nil))
+	log := testhelp.Logger(nil)
+	srv, err := newServer(opts, eng, log, engine.NewDecisionLog(log, nil))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+
+	"github.com/execgate/execgate/engine"
 )
 
 // toolResult decodes a tools/call reply's result.
@@ -147,7 +149,9 @@ func TestInitializeOrderErrorCodes(t *testing.T) {
 // panicEngine panics in the call's own goroutine, as a bug would.
 type panicEngine struct{}
 
-func (panicEngine) Exec(context.Context, *Call) (Outcome, error) { panic("bug in the engine") }
+func (panicEngine) Exec(context.Context, *engine.Call) (engine.Outcome, error) {
+	panic("bug in the engine")
+}
 
 // A panic while serving one request is that request's internal error; the
 // server keeps serving.

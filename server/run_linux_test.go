@@ -8,6 +8,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/execgate/execgate/engine"
+	"github.com/execgate/execgate/internal/testhelp"
 )
 
 func TestRunScript(t *testing.T) {
@@ -27,12 +30,12 @@ func TestRunScript(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			opts := DefaultOptions()
+			opts := engine.DefaultOptions()
 			opts.Script = tt.script
 			if tt.timeout > 0 {
 				opts.Timeout = tt.timeout
 			}
-			prompter := &TTYPrompter{Path: filepath.Join(t.TempDir(), "no-tty")}
+			prompter := &ttyPrompter{Path: filepath.Join(t.TempDir(), "no-tty")}
 			if tt.tty == "pty" {
 				m, path := openPTY(t)
 				prompter.Path = path
@@ -45,7 +48,7 @@ func TestRunScript(t *testing.T) {
 			streamed := make(chan string, 1)
 			go func() { b, _ := io.ReadAll(teeR); streamed <- string(b) }()
 			var stderr strings.Builder
-			code := runScript(context.Background(), scriptEngine{}, opts, NewDecisionLog(testLogger(t), nil), t.TempDir(), prompter, teeW, &stderr)
+			code := runScript(context.Background(), scriptEngine{}, opts, engine.NewDecisionLog(testhelp.Logger(t), nil), t.TempDir(), prompter, teeW, &stderr)
 			teeW.Close()
 			out := <-streamed
 			if code != tt.wantCode {

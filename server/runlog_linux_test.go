@@ -4,18 +4,20 @@ import (
 	"os/exec"
 	"strings"
 	"testing"
+
+	"github.com/execgate/execgate/internal/testhelp"
 )
 
 // `execgate run` keeps the terminal for the script: a denial is logged,
 // a program that simply ran is not, unless -v.
 func TestBinaryRunLogsOnlyWhatMatters(t *testing.T) {
-	home := rulesHome(t, `prefix_rule(pattern=["rm"], decision="forbidden", justification="no rm here")`+"\n")
+	home := testhelp.RulesHome(t, `prefix_rule(pattern=["rm"], decision="forbidden", justification="no rm here")`+"\n")
 	for _, tt := range []struct {
 		flags   []string
 		wantRun bool
 	}{{nil, false}, {[]string{"-v"}, true}} {
 		args := append(append([]string{"run"}, tt.flags...), "--workdir", t.TempDir(), "--", "/bin/true; rm -f nothing; echo done")
-		cmd := exec.Command(execgateSelf(t), args...)
+		cmd := exec.Command(testhelp.Execgate(t), args...)
 		cmd.Env = append(serverEnv(t, home), "HOME=/nonexistent") // no login profile noise
 		var stdout, stderr strings.Builder
 		cmd.Stdout, cmd.Stderr = &stdout, &stderr

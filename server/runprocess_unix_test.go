@@ -11,6 +11,8 @@ import (
 	"os/exec"
 	"syscall"
 	"time"
+
+	"github.com/execgate/execgate/engine"
 )
 
 // RunProcess is the test engine's way to run a call (mcp_test.go): it
@@ -23,13 +25,13 @@ import (
 // escalated itself; a process that left the group (setsid) and the sandbox's
 // PID namespace both is beyond RunProcess's reach, which is why the sandbox
 // helper puts the call in its own PID namespace.
-func RunProcess(ctx context.Context, cmd *exec.Cmd, out io.Writer, budget *Budget, grace time.Duration) (Outcome, error) {
+func RunProcess(ctx context.Context, cmd *exec.Cmd, out io.Writer, budget *engine.Budget, grace time.Duration) (engine.Outcome, error) {
 	if cmd.Stdout != nil || cmd.Stderr != nil {
-		return Outcome{}, errors.New("RunProcess: cmd.Stdout and cmd.Stderr must be unset (RunProcess owns the output pipe)")
+		return engine.Outcome{}, errors.New("RunProcess: cmd.Stdout and cmd.Stderr must be unset (RunProcess owns the output pipe)")
 	}
 	pr, pw, err := os.Pipe()
 	if err != nil {
-		return Outcome{}, fmt.Errorf("output pipe: %w", err)
+		return engine.Outcome{}, fmt.Errorf("output pipe: %w", err)
 	}
 	defer pr.Close()
 	cmd.Stdout, cmd.Stderr = pw, pw
@@ -41,7 +43,7 @@ func RunProcess(ctx context.Context, cmd *exec.Cmd, out io.Writer, budget *Budge
 	err = cmd.Start()
 	pw.Close() // the children hold the only write ends now
 	if err != nil {
-		return Outcome{}, fmt.Errorf("starting %s: %w", cmd.Path, err)
+		return engine.Outcome{}, fmt.Errorf("starting %s: %w", cmd.Path, err)
 	}
 	pgid := cmd.Process.Pid
 	killGroup := func() { _ = syscall.Kill(-pgid, syscall.SIGKILL) }
@@ -56,7 +58,7 @@ func RunProcess(ctx context.Context, cmd *exec.Cmd, out io.Writer, budget *Budge
 	waited := make(chan error, 1)
 	go func() { waited <- cmd.Wait() }()
 
-	var oc Outcome
+	var oc engine.Outcome
 	var waitErr error
 	select {
 	case waitErr = <-waited:
@@ -77,7 +79,7 @@ func RunProcess(ctx context.Context, cmd *exec.Cmd, out io.Writer, budget *Budge
 	case <-time.After(grace):
 		killGroup()
 		if oc.Note == "" && !oc.TimedOut {
-			oc.Note = NoteBackgroundKilled
+			oc.Note = engine.NoteBackgroundKilled
 		}
 		select {
 		case <-copied:
@@ -89,6 +91,6 @@ func RunProcess(ctx context.Context, cmd *exec.Cmd, out io.Writer, budget *Budge
 	}
 	// Nothing of the call outlives it, even a job that closed its output.
 	killGroup()
-	oc.ExitCode = exitCode(cmd.ProcessState, waitErr)
+	oc.ExitCode = engine.ExitCode(cmd.ProcessState, waitErr)
 	return oc, nil
 }

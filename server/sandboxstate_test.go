@@ -8,57 +8,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/execgate/execgate/engine"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 )
 
-func TestDecodeSandboxState(t *testing.T) {
-	tests := []struct {
-		name    string
-		in      string
-		want    SandboxState
-		wantErr string
-	}{
-		{"camelCase", `{"sandboxPolicy":{"type":"workspace-write","network_access":true},"codexLinuxSandboxExe":"/x/codex-linux-sandbox","sandboxCwd":"/src/app","useLinuxSandboxBwrap":true}`,
-			SandboxState{Policy: json.RawMessage(`{"type":"workspace-write","network_access":true}`), LinuxSandboxExe: "/x/codex-linux-sandbox", Cwd: "/src/app", UseLinuxSandboxBwrap: true}, ""},
-		{"snake_case", `{"sandbox_policy":{"type":"read-only"},"codex_linux_sandbox_exe":null,"sandbox_cwd":"/src/app/","use_legacy_landlock":true}`,
-			SandboxState{Policy: json.RawMessage(`{"type":"read-only"}`), Cwd: "/src/app", UseLegacyLandlock: true}, ""},
-		{"file URI cwd and permission profile", `{"permissionProfile":{"name":"x"},"sandboxCwd":"file:///src/my%20app"}`,
-			SandboxState{PermissionProfile: json.RawMessage(`{"name":"x"}`), Cwd: "/src/my app"}, ""},
-		{"localhost file URI", `{"sandboxCwd":"file://localhost/srv"}`, SandboxState{Cwd: "/srv"}, ""},
-		{"camelCase wins over snake_case", `{"sandboxCwd":"/a","sandbox_cwd":"/b"}`, SandboxState{Cwd: "/a"}, ""},
-		{"null camel falls back to snake", `{"sandboxCwd":null,"sandbox_cwd":"/b"}`, SandboxState{Cwd: "/b"}, ""},
-		{"empty", `{}`, SandboxState{}, ""},
-		{"unknown keys ignored", `{"somethingNew":1}`, SandboxState{}, ""},
-		{"relative cwd", `{"sandboxCwd":"src"}`, SandboxState{}, `sandboxCwd: "src" is not an absolute path`},
-		{"remote URI", `{"sandbox_cwd":"file://host/x"}`, SandboxState{}, `sandbox_cwd: "file://host/x": file URI names a remote host`},
-		{"http URI", `{"sandboxCwd":"http://x/y"}`, SandboxState{}, "only file:// URIs"},
-		{"wrong type", `{"useLegacyLandlock":"yes"}`, SandboxState{}, "useLegacyLandlock"},
-		{"not an object", `[1]`, SandboxState{}, "sandbox state"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got, err := DecodeSandboxState([]byte(tt.in))
-			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("err = %v, want %q", err, tt.wantErr)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !reflect.DeepEqual(got, tt.want) {
-				t.Errorf("got %+v\nwant %+v", got, tt.want)
-			}
-		})
-	}
-}
-
 type stateReport struct {
-	Mode      string        `json:"mode"`
-	Sandbox   *SandboxState `json:"sandbox"`
-	Workspace []string      `json:"workspace"`
-	Login     bool          `json:"login"`
+	Mode      string               `json:"mode"`
+	Sandbox   *engine.SandboxState `json:"sandbox"`
+	Workspace []string             `json:"workspace"`
+	Login     bool                 `json:"login"`
 }
 
 func (h *harness) state(t *testing.T, meta mcp.Meta) stateReport {
@@ -73,7 +31,7 @@ func (h *harness) state(t *testing.T, meta mcp.Meta) stateReport {
 
 func (h *harness) update(t *testing.T, body string) error {
 	t.Helper()
-	_, err := mcp.CallCustomMethod[*rawParams, *emptyResult](context.Background(), h.cs, SandboxStateMethod, &rawParams{Body: json.RawMessage(body)})
+	_, err := mcp.CallCustomMethod[*rawParams, *emptyResult](context.Background(), h.cs, sandboxStateMethod, &rawParams{Body: json.RawMessage(body)})
 	return err
 }
 
@@ -82,7 +40,7 @@ func TestSandboxStateOverMCP(t *testing.T) {
 	cwd := h.srv.cwd
 
 	r := h.state(t, nil)
-	if r.Mode != ModeWorkspaceWrite || r.Sandbox != nil || !reflect.DeepEqual(r.Workspace, []string{cwd}) || !r.Login {
+	if r.Mode != engine.ModeWorkspaceWrite || r.Sandbox != nil || !reflect.DeepEqual(r.Workspace, []string{cwd}) || !r.Login {
 		t.Fatalf("before any update: %+v", r)
 	}
 
@@ -103,7 +61,7 @@ func TestSandboxStateOverMCP(t *testing.T) {
 	}
 
 	// Per-call _meta wins for that call only.
-	meta := mcp.Meta{SandboxStateMetaKey: map[string]any{"sandboxPolicy": map[string]any{"type": "workspace-write"}, "sandboxCwd": "file:///srv/meta"}}
+	meta := mcp.Meta{sandboxStateMetaKey: map[string]any{"sandboxPolicy": map[string]any{"type": "workspace-write"}, "sandboxCwd": "file:///srv/meta"}}
 	r = h.state(t, meta)
 	if string(r.Sandbox.Policy) != `{"type":"workspace-write"}` || r.Workspace[0] != "/srv/meta" {
 		t.Fatalf("with _meta: %+v", r)
@@ -113,8 +71,8 @@ func TestSandboxStateOverMCP(t *testing.T) {
 	}
 	// Codex 0.171 sends the state under both keys; the first wins.
 	meta = mcp.Meta{
-		SandboxStateKey:     map[string]any{"permissionProfile": map[string]any{"type": "disabled"}, "sandboxCwd": "file:///srv/state"},
-		SandboxStateMetaKey: map[string]any{"permissionProfile": map[string]any{"type": "managed"}, "sandboxCwd": "file:///srv/state-meta"},
+		sandboxStateKey:     map[string]any{"permissionProfile": map[string]any{"type": "disabled"}, "sandboxCwd": "file:///srv/state"},
+		sandboxStateMetaKey: map[string]any{"permissionProfile": map[string]any{"type": "managed"}, "sandboxCwd": "file:///srv/state-meta"},
 	}
 	r = h.state(t, meta)
 	if string(r.Sandbox.PermissionProfile) != `{"type":"disabled"}` || r.Workspace[0] != "/srv/state" {
@@ -130,8 +88,8 @@ func TestSandboxStateOverMCP(t *testing.T) {
 		t.Fatalf("bad update changed state: %+v", r)
 	}
 	// A bad _meta fails the call, naming the key.
-	res := h.call(t, map[string]any{"command": "state", "workdir": "/"}, mcp.Meta{SandboxStateMetaKey: map[string]any{"sandboxCwd": 3}})
-	if !res.IsError || !strings.Contains(text(res), SandboxStateMetaKey) {
+	res := h.call(t, map[string]any{"command": "state", "workdir": "/"}, mcp.Meta{sandboxStateMetaKey: map[string]any{"sandboxCwd": 3}})
+	if !res.IsError || !strings.Contains(text(res), sandboxStateMetaKey) {
 		t.Errorf("bad _meta: %v %s", res.IsError, text(res))
 	}
 }

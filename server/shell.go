@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/execgate/execgate/engine"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 )
 
@@ -13,7 +14,7 @@ import (
 // were checked against the input schema by the SDK; the rest (the timeout
 // here, the workdir in Execute) is checked before anything runs. Errors
 // become isError results naming the argument.
-func (s *Server) handleShell(ctx context.Context, req *mcp.CallToolRequest, in ShellInput) (*mcp.CallToolResult, *ShellOutput, error) {
+func (s *mcpServer) handleShell(ctx context.Context, req *mcp.CallToolRequest, in shellInput) (*mcp.CallToolResult, *engine.ShellOutput, error) {
 	sessCtx, ok := s.state(req.Session).begin()
 	if !ok {
 		return nil, nil, errClientGone
@@ -33,18 +34,18 @@ func (s *Server) handleShell(ctx context.Context, req *mcp.CallToolRequest, in S
 		if *in.TimeoutMs <= 0 {
 			return nil, nil, fmt.Errorf("timeout_ms: %d is not positive", *in.TimeoutMs)
 		}
-		timeout = min(time.Duration(*in.TimeoutMs)*time.Millisecond, MaxTimeout)
+		timeout = min(time.Duration(*in.TimeoutMs)*time.Millisecond, engine.MaxTimeout)
 	}
 	login := in.Login == nil || *in.Login
 	sandbox, workspace := s.workspace(ctx, req.Session, perCall)
 
-	var prompter Prompter = Elicitor{Session: req.Session, RulesFile: s.opts.DefaultRulesFile()}
+	var prompter engine.Prompter = elicitor{Session: req.Session, RulesFile: s.opts.DefaultRulesFile()}
 	if why := whyNoElicit(req.Session); why != "" {
-		prompter = NoPrompter{RulesFile: s.opts.DefaultRulesFile(), Why: why}
+		prompter = engine.NoPrompter{RulesFile: s.opts.DefaultRulesFile(), Why: why}
 	}
 	id := s.newCallID()
 	s.log.Debug("shell call", "call", id, "workdir", in.Workdir, "login", login, "timeout", timeout, "workspace", workspace)
-	res, err := Execute(ctx, s.engine, s.opts, s.dlog, Request{
+	res, err := engine.Execute(ctx, s.engine, s.opts, s.dlog, engine.Request{
 		ID:        id,
 		Command:   in.Command,
 		Workdir:   in.Workdir,
@@ -61,7 +62,7 @@ func (s *Server) handleShell(ctx context.Context, req *mcp.CallToolRequest, in S
 	}
 	out := res.Structured()
 	result := &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: res.CodexJSON()}}}
-	if cause := context.Cause(sessCtx); errors.Is(cause, ErrStopping) {
+	if cause := context.Cause(sessCtx); errors.Is(cause, errStopping) {
 		// The call did not end on its own: an error, with what it did.
 		result.IsError = true
 		result.Content = append([]mcp.Content{&mcp.TextContent{Text: cause.Error() + ": the call was stopped and its processes killed"}}, result.Content...)

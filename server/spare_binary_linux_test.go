@@ -7,6 +7,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/execgate/execgate/internal/testhelp"
 )
 
 // sparesOf lists the spare sandbox helpers whose parent is pid.
@@ -22,7 +24,7 @@ func sparesOf(pid int) []int {
 		if err != nil || !bytes.Contains(cmdline, []byte("\x00sandbox\x00--spare")) {
 			continue
 		}
-		if stat := procStat(e.Name()); len(stat) > 1 && stat[1] == strconv.Itoa(pid) && !zombie(stat) {
+		if stat := testhelp.ProcStat(e.Name()); len(stat) > 1 && stat[1] == strconv.Itoa(pid) && !testhelp.Zombie(stat) {
 			out = append(out, n)
 		}
 	}
@@ -51,7 +53,7 @@ func TestBinarySparesEndWithServer(t *testing.T) {
 			}
 			p.cmd.Wait()
 			for _, pid := range spares {
-				for deadline := time.Now().Add(3 * time.Second); !gone(pid); time.Sleep(10 * time.Millisecond) {
+				for deadline := time.Now().Add(3 * time.Second); !testhelp.Gone(pid); time.Sleep(10 * time.Millisecond) {
 					if time.Now().After(deadline) {
 						syscall.Kill(pid, syscall.SIGKILL)
 						t.Fatalf("spare helper %d outlived the server", pid)

@@ -6,14 +6,17 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/execgate/execgate/engine"
+	"github.com/execgate/execgate/internal/testhelp"
 )
 
 // TestEngineSpareHelper: a call that runs in a spare sandbox helper (one
 // the engine started ahead, after the previous call) is decided and
 // confined exactly like one whose helper started for it.
 func TestEngineSpareHelper(t *testing.T) {
-	out := privateDir(t)
-	te := newTestEngine(t, engineRules(out), nil)
+	out := testhelp.PrivateDir(t)
+	te := newTestEngine(t, testhelp.EngineRules(out), nil)
 	if err := os.WriteFile(filepath.Join(out, "keep"), nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -24,7 +27,7 @@ touch ` + out + `/allowed && echo escalated
 touch ` + out + `/other 2>/dev/null || echo sandboxed
 rm ` + out + `/keep || echo denied
 echo hi > ` + ws + `/f && echo workspace-ok`
-	var res ShellOutput
+	var res engine.ShellOutput
 	// The first call may start its helper cold; each one leaves a spare
 	// for the next a moment after it ends.
 	for i := range 20 {
@@ -42,8 +45,8 @@ echo hi > ` + ws + `/f && echo workspace-ok`
 			t.Errorf("output lacks %q:\n%s", want, res.Output)
 		}
 	}
-	if !exists(filepath.Join(out, "allowed")) || exists(filepath.Join(out, "other")) || !exists(filepath.Join(out, "keep")) {
+	if !testhelp.Exists(filepath.Join(out, "allowed")) || testhelp.Exists(filepath.Join(out, "other")) || !testhelp.Exists(filepath.Join(out, "keep")) {
 		t.Errorf("files outside the roots: allowed %v (want true), other %v (want false), keep %v (want true)",
-			exists(filepath.Join(out, "allowed")), exists(filepath.Join(out, "other")), exists(filepath.Join(out, "keep")))
+			testhelp.Exists(filepath.Join(out, "allowed")), testhelp.Exists(filepath.Join(out, "other")), testhelp.Exists(filepath.Join(out, "keep")))
 	}
 }

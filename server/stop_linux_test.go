@@ -6,6 +6,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/execgate/execgate/internal/testhelp"
 )
 
 // SIGTERM or SIGINT while a call runs a program and another waits for the
@@ -14,8 +16,8 @@ import (
 func TestBinaryStopsCallsOnSignal(t *testing.T) {
 	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGINT} {
 		t.Run(sig.String(), func(t *testing.T) {
-			marker := uniqueMarker(t)
-			home := rulesHome(t, `prefix_rule(pattern=["touch"], decision="prompt", justification="test")`+"\n")
+			marker := testhelp.UniqueMarker(t)
+			home := testhelp.RulesHome(t, `prefix_rule(pattern=["touch"], decision="prompt", justification="test")`+"\n")
 			p := startBinaryHome(t, home)
 			p.send(`{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{"elicitation":{}},"clientInfo":{"name":"stop-test","version":"0"}}}` + "\n")
 			if r := p.recv(); r.Error != nil {
@@ -27,7 +29,7 @@ func TestBinaryStopsCallsOnSignal(t *testing.T) {
 				args, _ := json.Marshal(map[string]any{"command": script, "workdir": ws, "login": false, "timeout_ms": 60000})
 				p.send(`{"jsonrpc":"2.0","id":"` + id + `","method":"tools/call","params":{"name":"shell","arguments":` + string(args) + `}}` + "\n")
 			}
-			call("sleeper", "export "+markEnv+"="+marker+"; echo started; sleep 30; echo not-reached")
+			call("sleeper", "export "+testhelp.MarkEnv+"="+marker+"; echo started; sleep 30; echo not-reached")
 			call("asker", "touch "+ws+"/approved")
 
 			// The prompt reaches the client (and is never answered); then
@@ -56,7 +58,7 @@ func TestBinaryStopsCallsOnSignal(t *testing.T) {
 			// The sleep itself, not its shell (whose command line holds the
 			// marker too, before it has printed "started").
 			sleeping := func() bool {
-				for _, p := range withMarker(marker) {
+				for _, p := range testhelp.WithMarker(marker) {
 					if strings.Contains(p, ": sleep 30") {
 						return true
 					}
@@ -114,7 +116,7 @@ func TestBinaryStopsCallsOnSignal(t *testing.T) {
 			if d := time.Since(start); d > time.Second {
 				t.Errorf("stopping took %v, want at most 1s", d)
 			}
-			assertNoneLeft(t, marker)
+			testhelp.AssertNoneLeft(t, marker)
 		})
 	}
 }

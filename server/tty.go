@@ -9,12 +9,14 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/execgate/execgate/engine"
 )
 
-// TTYPrompter asks on the controlling terminal (for `execgate run`):
+// ttyPrompter asks on the controlling terminal (for `execgate run`):
 // y = allow once, a = always allow, n = deny. Without a terminal it denies.
 // Prompts are serialized: two execs asking at once would interleave.
-type TTYPrompter struct {
+type ttyPrompter struct {
 	// Path is the terminal to open; empty means /dev/tty.
 	Path string
 	// RulesFile is shown in the denial when no terminal is available.
@@ -24,7 +26,7 @@ type TTYPrompter struct {
 }
 
 // Prompt implements Prompter.
-func (p *TTYPrompter) Prompt(ctx context.Context, req PromptRequest) (PromptAnswer, error) {
+func (p *ttyPrompter) Prompt(ctx context.Context, req engine.PromptRequest) (engine.PromptAnswer, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	path := p.Path
@@ -33,7 +35,7 @@ func (p *TTYPrompter) Prompt(ctx context.Context, req PromptRequest) (PromptAnsw
 	}
 	tty, err := os.OpenFile(path, os.O_RDWR|noCTTY, 0)
 	if err != nil {
-		return NoPrompter{RulesFile: p.RulesFile, Why: fmt.Sprintf("no terminal to ask on (%v)", err)}.Prompt(ctx, req)
+		return engine.NoPrompter{RulesFile: p.RulesFile, Why: fmt.Sprintf("no terminal to ask on (%v)", err)}.Prompt(ctx, req)
 	}
 	defer tty.Close()
 
@@ -42,7 +44,7 @@ func (p *TTYPrompter) Prompt(ctx context.Context, req PromptRequest) (PromptAnsw
 	stop := context.AfterFunc(ctx, func() { tty.SetReadDeadline(time.Now()) })
 	defer stop()
 
-	fmt.Fprintf(tty, "\nexecgate: %s\n", strings.ReplaceAll(ElicitMessage(req), "\n", "\n  "))
+	fmt.Fprintf(tty, "\nexecgate: %s\n", strings.ReplaceAll(elicitMessage(req), "\n", "\n  "))
 	r := bufio.NewReader(tty)
 	for {
 		fmt.Fprint(tty, "[y] allow once  [a] always allow  [n] deny: ")
@@ -50,20 +52,20 @@ func (p *TTYPrompter) Prompt(ctx context.Context, req PromptRequest) (PromptAnsw
 		if err != nil {
 			if ctx.Err() != nil {
 				fmt.Fprintln(tty)
-				return PromptAnswer{Answer: Deny, Reason: "prompt ended: " + context.Cause(ctx).Error()}, nil
+				return engine.PromptAnswer{Answer: engine.Deny, Reason: "prompt ended: " + context.Cause(ctx).Error()}, nil
 			}
 			if err == io.EOF {
-				return PromptAnswer{Answer: Deny, Reason: "terminal closed without an answer"}, nil
+				return engine.PromptAnswer{Answer: engine.Deny, Reason: "terminal closed without an answer"}, nil
 			}
-			return PromptAnswer{}, fmt.Errorf("reading answer from %s: %w", path, err)
+			return engine.PromptAnswer{}, fmt.Errorf("reading answer from %s: %w", path, err)
 		}
 		switch strings.ToLower(strings.TrimSpace(line)) {
 		case "y", "yes":
-			return PromptAnswer{Answer: AllowOnce}, nil
+			return engine.PromptAnswer{Answer: engine.AllowOnce}, nil
 		case "a", "always":
-			return PromptAnswer{Answer: AlwaysAllow}, nil
+			return engine.PromptAnswer{Answer: engine.AlwaysAllow}, nil
 		case "n", "no":
-			return PromptAnswer{Answer: Deny, Reason: "user denied execution"}, nil
+			return engine.PromptAnswer{Answer: engine.Deny, Reason: "user denied execution"}, nil
 		}
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/execgate/execgate/engine"
 	"golang.org/x/sys/unix"
 )
 
@@ -59,20 +60,20 @@ func answerPrompt(m *os.File, answer string) <-chan string {
 func TestTTYPrompter(t *testing.T) {
 	tests := []struct {
 		input  string
-		want   Answer
+		want   engine.Answer
 		reason string
 	}{
-		{"y\n", AllowOnce, ""},
-		{"a\n", AlwaysAllow, ""},
-		{"n\n", Deny, "user denied execution"},
-		{"what\nYES\n", AllowOnce, ""},
+		{"y\n", engine.AllowOnce, ""},
+		{"a\n", engine.AlwaysAllow, ""},
+		{"n\n", engine.Deny, "user denied execution"},
+		{"what\nYES\n", engine.AllowOnce, ""},
 	}
 	for _, tt := range tests {
 		t.Run(strings.TrimSpace(tt.input), func(t *testing.T) {
 			m, path := openPTY(t)
 			prompted := answerPrompt(m, tt.input)
-			p := &TTYPrompter{Path: path}
-			ans, err := p.Prompt(context.Background(), PromptRequest{Command: []string{"/bin/rm", "-rf", "x y"}, Workdir: "/w"})
+			p := &ttyPrompter{Path: path}
+			ans, err := p.Prompt(context.Background(), engine.PromptRequest{Command: []string{"/bin/rm", "-rf", "x y"}, Workdir: "/w"})
 			if err != nil || ans.Answer != tt.want || ans.Reason != tt.reason {
 				t.Fatalf("got %+v, %v; want %v %q", ans, err, tt.want, tt.reason)
 			}
@@ -85,10 +86,10 @@ func TestTTYPrompter(t *testing.T) {
 
 func TestTTYPrompterExpires(t *testing.T) {
 	_, path := openPTY(t)
-	p := Expiring{P: &TTYPrompter{Path: path}, Timeout: 100 * time.Millisecond}
+	p := engine.Expiring{P: &ttyPrompter{Path: path}, Timeout: 100 * time.Millisecond}
 	start := time.Now()
-	ans, err := p.Prompt(context.Background(), PromptRequest{Command: []string{"ls"}})
-	if err != nil || ans.Answer != Deny {
+	ans, err := p.Prompt(context.Background(), engine.PromptRequest{Command: []string{"ls"}})
+	if err != nil || ans.Answer != engine.Deny {
 		t.Fatalf("got %+v, %v; want deny", ans, err)
 	}
 	if d := time.Since(start); d > 3*time.Second {
@@ -97,9 +98,9 @@ func TestTTYPrompterExpires(t *testing.T) {
 }
 
 func TestTTYPrompterNoTerminalDenies(t *testing.T) {
-	p := &TTYPrompter{Path: "/nonexistent/tty", RulesFile: "/r/default.rules"}
-	ans, err := p.Prompt(context.Background(), PromptRequest{Command: []string{"/usr/bin/git", "push"}})
-	if err != nil || ans.Answer != Deny {
+	p := &ttyPrompter{Path: "/nonexistent/tty", RulesFile: "/r/default.rules"}
+	ans, err := p.Prompt(context.Background(), engine.PromptRequest{Command: []string{"/usr/bin/git", "push"}})
+	if err != nil || ans.Answer != engine.Deny {
 		t.Fatalf("got %+v, %v; want deny", ans, err)
 	}
 	if !strings.Contains(ans.Reason, "no terminal") || !strings.Contains(ans.Reason, `prefix_rule(pattern=["git", "push"]`) {
@@ -114,8 +115,8 @@ func TestTTYPrompterSpoof(t *testing.T) {
 	m, path := openPTY(t)
 	prompted := answerPrompt(m, "n\n")
 	evil := "x\r\x1b[2KAllow the agent to run `ls` in `/w`?\nRule: safe.rules:1\x1b[A"
-	p := &TTYPrompter{Path: path}
-	if _, err := p.Prompt(context.Background(), PromptRequest{Command: []string{"/bin/rm", evil}, Workdir: "/w/" + evil}); err != nil {
+	p := &ttyPrompter{Path: path}
+	if _, err := p.Prompt(context.Background(), engine.PromptRequest{Command: []string{"/bin/rm", evil}, Workdir: "/w/" + evil}); err != nil {
 		t.Fatal(err)
 	}
 	out := <-prompted

@@ -13,6 +13,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/execgate/execgate/internal/testbin"
+	"github.com/execgate/execgate/internal/testhelp"
 )
 
 // goVersion matches what `go build` stamps from git: a tag, or a
@@ -47,7 +48,7 @@ func TestServerInfoVersion(t *testing.T) {
 	// ... and the binary built so reports it.
 	bin := testbin.Must(t, testbin.Execgate, "-ldflags=-X github.com/execgate/execgate/internal/buildinfo.Version="+want)
 	cmd := exec.Command(bin, "server")
-	cmd.Env = serverEnv(t, privateDir(t))
+	cmd.Env = serverEnv(t, testhelp.PrivateDir(t))
 	client := mcp.NewClient(&mcp.Implementation{Name: "version-test", Version: "0"}, nil)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
