@@ -97,6 +97,9 @@ func mergeConfig(opts *Options, cfg *policy.Config, dir string) error {
 		}
 		opts.MaxProcesses = int(*e.MaxProcesses)
 	}
+	if set("no-kernel-gate") && e.KernelGate != nil {
+		opts.NoKernelGate = !*e.KernelGate
+	}
 	if set("prompt-timeout") && e.PromptTimeoutMs > 0 {
 		opts.PromptTimeout = time.Duration(e.PromptTimeoutMs) * time.Millisecond
 	}

@@ -149,6 +149,7 @@ audit_log = "/var/log/eg.jsonl"
 log_level = "debug"
 preserve_program_paths = true
 max_processes = 300
+kernel_gate = false
 `
 	cfg, _, err := policy.ParseConfig("config.toml", []byte(cfgText))
 	if err != nil {
@@ -161,7 +162,7 @@ max_processes = 300
 		}
 		if o.Sandbox != ModeReadOnly || !o.Network || o.Bash != "/opt/bash" || o.Timeout != 2500*time.Millisecond ||
 			o.MaxOutput != 4096 || o.PromptTimeout != time.Second || o.AuditLog != "/var/log/eg.jsonl" ||
-			o.LogLevel.String() != "DEBUG" || !o.PreserveProgramPaths || o.MaxProcesses != 300 ||
+			o.LogLevel.String() != "DEBUG" || !o.PreserveProgramPaths || o.MaxProcesses != 300 || !o.NoKernelGate ||
 			strings.Join(o.WritableRoots, ",") != "/srv/data" ||
 			strings.Join(o.Rules, ",") != "/home/u/.codex/extra.rules,/etc/abs.rules" {
 			t.Errorf("options %+v", o)
@@ -172,13 +173,14 @@ max_processes = 300
 		// --max-processes 0` gives.
 		o := DefaultOptions()
 		o.Sandbox, o.Timeout, o.Rules, o.Bash, o.MaxProcesses = ModeWorkspaceWrite, 3*time.Second, []string{"/x.rules"}, "/b", 0
-		for _, f := range []string{"sandbox", "timeout", "rules", "bash", "max-processes"} {
+		// --no-kernel-gate=false given explicitly keeps the gate on.
+		for _, f := range []string{"sandbox", "timeout", "rules", "bash", "max-processes", "no-kernel-gate"} {
 			o.Explicit[f] = true
 		}
 		if err := mergeConfig(o, cfg, "/h"); err != nil {
 			t.Fatal(err)
 		}
-		if o.Sandbox != ModeWorkspaceWrite || o.Timeout != 3*time.Second || strings.Join(o.Rules, ",") != "/x.rules" || o.Bash != "/b" || o.MaxOutput != 4096 || o.MaxProcesses != 0 {
+		if o.Sandbox != ModeWorkspaceWrite || o.Timeout != 3*time.Second || strings.Join(o.Rules, ",") != "/x.rules" || o.Bash != "/b" || o.MaxOutput != 4096 || o.MaxProcesses != 0 || o.NoKernelGate {
 			t.Errorf("options %+v", o)
 		}
 	})

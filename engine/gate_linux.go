@@ -467,7 +467,7 @@ func (r *gateRunner) note(spec sandbox.Spec) string {
 	case r.on:
 		return ""
 	case !spec.KernelGate:
-		return noteNoKernelGate + " (the kernel gate is turned off: --no-kernel-gate)"
+		return noteNoKernelGate + " (the kernel gate is turned off: --no-kernel-gate or kernel_gate = false)"
 	case spec.Policy.Mode == sandbox.DangerFullAccess:
 		return ""
 	case r.why != "":

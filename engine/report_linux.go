@@ -102,7 +102,7 @@ func (e *Engine) Report(w io.Writer) {
 	fmt.Fprintln(w)
 	caps := e.launcher.Capabilities()
 	if e.opts.NoKernelGate {
-		caps.KernelGate, caps.KernelGateError = false, "turned off with --no-kernel-gate"
+		caps.KernelGate, caps.KernelGateError = false, "turned off (--no-kernel-gate or kernel_gate = false in config.toml)"
 	}
 	_ = sandbox.Report(w, caps)
 	e.reportNestedBash(w)

@@ -69,6 +69,9 @@ type ExecgateConfig struct {
 	// MaxProcesses bounds the processes and threads of one call's sandbox
 	// (nil: unset; 0: no bound).
 	MaxProcesses *int64
+	// KernelGate, when false, turns the kernel gate off: rules then hold
+	// for the shell's own program starts only (nil: unset, on).
+	KernelGate *bool
 }
 
 // TrustLevel returns the configured trust level of a project directory.
@@ -170,6 +173,10 @@ func ParseConfig(name string, data []byte) (*Config, []string, error) {
 		default:
 			d.fail("execgate.dangerous_commands", fmt.Sprintf("unknown value %q (want confine or ask)", e.DangerousCommands))
 		}
+		var gate bool
+		if configField(d, t, "execgate", "kernel_gate", "a boolean", &gate) {
+			e.KernelGate = &gate
+		}
 		var maxProcs int64 = -1
 		d.integer(t, "execgate", "max_processes", &maxProcs)
 		if maxProcs >= 0 {
@@ -177,7 +184,7 @@ func ParseConfig(name string, data []byte) (*Config, []string, error) {
 		}
 		d.unknown(t, "execgate", "bash", "execve_wrapper", "preserve_program_paths", "rules", "timeout_ms",
 			"max_output_bytes", "prompt_timeout_ms", "audit_log", "log_level", "network", "escalated_env_allow",
-			"repository_programs", "untrusted_repository", "dangerous_commands", "max_processes")
+			"repository_programs", "untrusted_repository", "dangerous_commands", "max_processes", "kernel_gate")
 		switch e.LogLevel {
 		case "", "debug", "info", "warn", "error":
 		default:

@@ -42,6 +42,7 @@ escalated_env_allow = ["PATH", "HOME", "LC_*"]
 untrusted_repository = "ask"
 dangerous_commands = "ask"
 max_processes = 0
+kernel_gate = false
 colour = "always"
 
 [execgate.repository_programs]
@@ -69,6 +70,7 @@ make = "workdir"
 			UntrustedRepository: "ask",
 			DangerousCommands:   "ask",
 			MaxProcesses:        &unbounded,
+			KernelGate:          &no,
 			RepositoryPrograms:  map[string]string{"make": "workdir", "npm*": "workdir"},
 		},
 	}
@@ -97,6 +99,7 @@ func TestParseConfigErrors(t *testing.T) {
 		{"[execgate]\ntimeout_ms = \"10s\"", "execgate.timeout_ms: expected an integer, got a string"},
 		{"[execgate]\ntimeout_ms = -1", "execgate.timeout_ms: must not be negative"},
 		{"[execgate]\nmax_processes = -1", "execgate.max_processes: must not be negative"},
+		{"[execgate]\nkernel_gate = \"off\"", "execgate.kernel_gate: expected a boolean, got a string"},
 		{"[execgate]\nmax_processes = \"many\"", "execgate.max_processes: expected an integer, got a string"},
 		{"[execgate]\nrules = \"/x.rules\"", "execgate.rules: expected an array of strings, got a string"},
 		{"[execgate]\nrules = [\"a\", 1]", "execgate.rules[1]: expected a string, got an integer"},

@@ -155,16 +155,25 @@ func TestKernelGateAllowRunsConfined(t *testing.T) {
 	})
 }
 
-// TestKernelGateOffSaysSo: without the gate, a call's result says the rules
-// held for the shell's own program starts only.
+// TestKernelGateOffSaysSo: without the gate (the flag, or the config key),
+// a call's result says the rules held for the shell's own program starts
+// only, and a program another program starts is no longer checked.
 func TestKernelGateOffSaysSo(t *testing.T) {
-	eachUser(t, func(t *testing.T, u user) {
-		w := start(t, u, setup{Rules: printfForbidden, Args: []string{"--no-kernel-gate"}})
-		res := w.shell(t, "true")
-		if !strings.Contains(res.Note, "shell's own program starts only") {
-			t.Errorf("note %q does not say the rules held for the shell's program starts only", res.Note)
-		}
-	})
+	for _, off := range []setup{
+		{Rules: printfForbidden, Args: []string{"--no-kernel-gate"}},
+		{Rules: printfForbidden, Config: "[execgate]\nkernel_gate = false\n"},
+	} {
+		eachUser(t, func(t *testing.T, u user) {
+			w := start(t, u, off)
+			res := w.shell(t, "/usr/bin/env printf unchecked")
+			if !strings.Contains(res.Note, "shell's own program starts only") {
+				t.Errorf("note %q does not say the rules held for the shell's program starts only", res.Note)
+			}
+			if !strings.Contains(res.Output, "unchecked") {
+				t.Errorf("with the gate off, env's printf was stopped: %q", res.Output)
+			}
+		})
+	}
 }
 
 // listenerC tries to make a seccomp listener of its own for execve, which
