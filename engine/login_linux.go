@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -102,6 +103,25 @@ func newLoginEnvs(dir, bash string, env []string, log *slog.Logger) *loginEnvs {
 	}
 	return &loginEnvs{dir: dir, realDir: real, bash: bash, env: env, files: loginenv.ProfileFiles(env),
 		replayable: loginenv.Replayable(env), log: log, entries: map[string]*loginEntry{}}
+}
+
+// describe says, for doctor, how login calls get the user's profile.
+func (l *loginEnvs) describe() string {
+	if !l.replayable {
+		return "the profile runs in every login call (Bash reads no BASH_ENV in POSIX mode, so no snapshot can be replayed)"
+	}
+	var existing []string
+	for _, f := range l.files {
+		if _, err := os.Stat(f); err == nil {
+			existing = append(existing, f)
+		}
+	}
+	watched := "none of " + strings.Join(l.files, ", ") + " exists"
+	if len(existing) > 0 {
+		watched = "taken again when one of " + strings.Join(existing, ", ") + " changes"
+	}
+	return fmt.Sprintf("the profile runs once per sandbox policy, sandboxed, and login calls start from that snapshot (kept in %s; %s; a failed capture is logged and retried after %v)",
+		l.dir, watched, loginRetry)
 }
 
 // loginStart is how a login call's Bash starts: with BASHENV (the

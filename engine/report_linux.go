@@ -40,6 +40,7 @@ func (e *Engine) Report(w io.Writer) {
 		fmt.Fprintf(w, "wrapper directory:  %s (%s, made again if removed; none installed in %s: `make install` puts one there)\n",
 			e.helperDir, e.helpersFrom, libexecDir(e.self))
 	}
+	fmt.Fprintf(w, "login calls:        %s\n", e.logins.describe())
 	if cfgPath, err := e.opts.ConfigFile(); err == nil {
 		state := "not present"
 		if _, err := os.Stat(cfgPath); err == nil {
