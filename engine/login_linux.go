@@ -120,8 +120,8 @@ func (l *loginEnvs) describe() string {
 	if len(existing) > 0 {
 		watched = "taken again when one of " + strings.Join(existing, ", ") + " changes"
 	}
-	return fmt.Sprintf("the profile runs once per sandbox policy, sandboxed, and login calls start from that snapshot (kept in %s; %s; a failed capture is logged and retried after %v)",
-		l.dir, watched, loginRetry)
+	return fmt.Sprintf("the profile runs once per sandbox policy, sandboxed, and login calls start from that snapshot (kept in the server's runtime directory; %s; a failed capture is logged and retried after %v)",
+		watched, loginRetry)
 }
 
 // loginStart is how a login call's Bash starts: with BASHENV (the
