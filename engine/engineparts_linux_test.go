@@ -546,7 +546,7 @@ func TestEngineBashDescriptors(t *testing.T) {
 // arguments, or make install.
 func TestEngineWarnsOfWritableWrapper(t *testing.T) {
 	ws := t.TempDir()
-	logged := &logBuffer{}
+	logged := &testhelp.LogBuffer{}
 	log := slog.New(slog.NewTextHandler(logged, nil))
 	te := newTestEngineLog(t, testhelp.Execgate(t), "", func(o *Options) { o.RuntimeDir = filepath.Join(ws, "rt") }, log)
 	if !underDir(te.wrapper, ws) {

@@ -7,32 +7,12 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/execgate/execgate/escalate"
 	"github.com/execgate/execgate/internal/testhelp"
 )
-
-// logBuffer collects an engine's log lines; the engine logs from the
-// calls' goroutines.
-type logBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // Each call is decided by the rules of the trusted project its workdir is
 // in: A's in A and below, B's in B, neither in an untrusted project C nor
@@ -64,7 +44,7 @@ func TestEngineProjectRulesPerCall(t *testing.T) {
 		filepath.Base(ws) + "/.codex/rules/w.rules":     `prefix_rule(pattern=["echo"], decision="forbidden", justification="project W: no echo")` + "\n",
 		filepath.Base(ws) + "/sub/.codex/rules/x.rules": `prefix_rule(pattern=["touch"], decision="allow")` + "\n",
 	})
-	logs := &logBuffer{}
+	logs := &testhelp.LogBuffer{}
 	self := testhelp.Execgate(t) // built from the module, before leaving it
 	t.Chdir(C)                   // the server starts in the untrusted project
 	te := newTestEngineLog(t, self, "", trustProjects(map[string]string{A: "trusted", B: "trusted", C: "untrusted", ws: "trusted"}),

@@ -7,6 +7,8 @@ import (
 
 	"github.com/execgate/execgate/internal/frame"
 	"golang.org/x/sys/unix"
+
+	"github.com/execgate/execgate/internal/testhelp"
 )
 
 func dgramPair(t testing.TB) (server, child int) {
@@ -31,8 +33,8 @@ func TestHandshake(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer unix.Close(serverEnd)
-	checkCloexec(t, "wrapper's stream end", wrapperEnd)
-	checkCloexec(t, "stream end received by the server", serverEnd)
+	testhelp.CheckCloexec(t, "wrapper's stream end", wrapperEnd)
+	testhelp.CheckCloexec(t, "stream end received by the server", serverEnd)
 	go frame.Write(wrapperEnd, []byte("ping"), nil)
 	got, _, err := frame.Read(serverEnd)
 	if err != nil || string(got) != "ping" {
@@ -71,7 +73,7 @@ func TestHandshakeRejectsMalformed(t *testing.T) {
 			if fds := tc.fds(); len(fds) > 0 {
 				oob = unix.UnixRights(fds...)
 			}
-			before := openFds(t)
+			before := testhelp.OpenFds(t)
 			if err := unix.Sendmsg(child, tc.msg, oob, nil, 0); err != nil {
 				t.Fatal(err)
 			}
@@ -79,7 +81,7 @@ func TestHandshakeRejectsMalformed(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("ReceiveHandshake = %d, %v; want error containing %q", fd, err, tc.want)
 			}
-			if after := openFds(t); after != before {
+			if after := testhelp.OpenFds(t); after != before {
 				t.Fatalf("fds before %d after %d: rejected handshake leaked", before, after)
 			}
 			// The socket still serves a good handshake afterwards.

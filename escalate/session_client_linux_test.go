@@ -2,19 +2,19 @@ package escalate
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
 	"log/slog"
 	"os"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/execgate/execgate/internal/frame"
 	"golang.org/x/sys/unix"
+
+	"github.com/execgate/execgate/internal/testhelp"
 )
 
 // This file is the test's side of the protocol: a session under test and a
@@ -22,22 +22,7 @@ import (
 // AppendRequest, frame.Write and frame.Read.
 
 // logBuffer collects a session's log lines for assertions.
-type logBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
+type logBuffer struct{ testhelp.LogBuffer }
 
 // waitFor polls the log until it contains want.
 func (l *logBuffer) waitFor(t testing.TB, want string) {

@@ -16,6 +16,8 @@ import (
 
 	"github.com/execgate/execgate/internal/frame"
 	"golang.org/x/sys/unix"
+
+	"github.com/execgate/execgate/internal/testhelp"
 )
 
 func TestEscalateWorkdir(t *testing.T) {
@@ -267,7 +269,7 @@ func TestBadPeersAreLoggedAndSurvived(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			ts := startSession(t, d, Options{})
-			before := openFds(t)
+			before := testhelp.OpenFds(t)
 			tc.bad(t, ts)
 			ts.logs.waitFor(t, tc.wantLog)
 			if file := "file=/bin/true"; (strings.Contains(tc.name, "fd ") || tc.name == "unknown field") && !strings.Contains(ts.logs.String(), file) {
@@ -279,10 +281,10 @@ func TestBadPeersAreLoggedAndSurvived(t *testing.T) {
 			// Rejected descriptors are closed, not leaked (allow the stream
 			// of an exec still being torn down a moment to go).
 			deadline := time.Now().Add(2 * time.Second)
-			for openFds(t) > before && time.Now().Before(deadline) {
+			for testhelp.OpenFds(t) > before && time.Now().Before(deadline) {
 				time.Sleep(10 * time.Millisecond)
 			}
-			if after := openFds(t); after > before {
+			if after := testhelp.OpenFds(t); after > before {
 				t.Errorf("fds before %d, after %d", before, after)
 			}
 		})
@@ -405,9 +407,9 @@ func TestSessionLifecycle(t *testing.T) {
 		t.Fatal(err)
 	}
 	f := s.ChildFile()
-	checkCloexec(t, "child end (in the parent)", int(f.Fd()))
+	testhelp.CheckCloexec(t, "child end (in the parent)", int(f.Fd()))
 	// Through Control, not Fd: Fd would make the server end blocking.
-	s.server.rc.Control(func(fd uintptr) { checkCloexec(t, "server end", int(fd)) })
+	s.server.rc.Control(func(fd uintptr) { testhelp.CheckCloexec(t, "server end", int(fd)) })
 	if typ, err := unix.GetsockoptInt(int(f.Fd()), unix.SOL_SOCKET, unix.SO_TYPE); err != nil || typ != unix.SOCK_SEQPACKET {
 		t.Errorf("child end type %d, %v; want SOCK_SEQPACKET", typ, err)
 	}

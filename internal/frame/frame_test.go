@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/execgate/execgate/internal/testhelp"
 )
 
 func streamPair(t testing.TB) (int, int) {
@@ -58,7 +60,7 @@ func TestFramePassesFds(t *testing.T) {
 		t.Fatalf("got %d fds, want 2", len(fds))
 	}
 	for _, fd := range fds {
-		checkCloexec(t, "received fd", fd)
+		testhelp.CheckCloexec(t, "received fd", fd)
 		var st1, st2 unix.Stat_t
 		unix.Fstat(fd, &st1)
 		unix.Fstat(int(f.Fd()), &st2)
@@ -132,7 +134,7 @@ func TestFrameErrorsLeakNoFds(t *testing.T) {
 	// Opened before counting: the first os.Open also creates the netpoller's
 	// two descriptors, which are not a leak.
 	devnull, _ := os.Open(os.DevNull)
-	before := openFds(t) - 1
+	before := testhelp.OpenFds(t) - 1
 	a, b := streamPair(t)
 	hdr := make([]byte, 4)
 	binary.LittleEndian.PutUint32(hdr, MaxPayload+1)
@@ -143,24 +145,7 @@ func TestFrameErrorsLeakNoFds(t *testing.T) {
 	devnull.Close()
 	unix.Close(a)
 	unix.Close(b)
-	if after := openFds(t); after > before {
+	if after := testhelp.OpenFds(t); after > before {
 		t.Fatalf("fds open before %d, after %d: a rejected frame leaked its fds", before, after)
-	}
-}
-
-func openFds(t testing.TB) int {
-	entries, err := os.ReadDir("/proc/self/fd")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return len(entries)
-}
-
-// checkCloexec fails the test unless fd is close-on-exec.
-func checkCloexec(t testing.TB, what string, fd int) {
-	t.Helper()
-	flags, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0)
-	if err != nil || flags&unix.FD_CLOEXEC == 0 {
-		t.Errorf("%s %d is not close-on-exec (flags %#x, err %v)", what, fd, flags, err)
 	}
 }

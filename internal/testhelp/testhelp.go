@@ -12,9 +12,12 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/execgate/execgate/internal/testbin"
 )
@@ -210,4 +213,42 @@ func EngineRules(out string) string {
 prefix_rule(pattern=["rm", %[2]q], decision="forbidden", justification="keep it")
 prefix_rule(pattern=["touch", %[3]q], decision="prompt", justification="needs a human")
 `, filepath.Join(out, "allowed"), filepath.Join(out, "keep"), filepath.Join(out, "prompted"))
+}
+
+// OpenFds counts this process's open descriptors, to check that something
+// leaks none.
+func OpenFds(t testing.TB) int {
+	t.Helper()
+	entries, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(entries)
+}
+
+// CheckCloexec fails the test unless fd is close-on-exec.
+func CheckCloexec(t testing.TB, what string, fd int) {
+	t.Helper()
+	flags, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0)
+	if err != nil || flags&unix.FD_CLOEXEC == 0 {
+		t.Errorf("%s %d is not close-on-exec (flags %#x, err %v)", what, fd, flags, err)
+	}
+}
+
+// LogBuffer collects log lines written from many goroutines.
+type LogBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *LogBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *LogBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
