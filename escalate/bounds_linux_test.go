@@ -37,9 +37,9 @@ func (ts *testSession) askRaw(t *testing.T, req Request) (int, Response, error) 
 // wantServerError checks that err is the error answer, with want in it.
 func wantServerError(t *testing.T, err error, want string) {
 	t.Helper()
-	var se *ServerError
+	var se *serverError
 	if !errors.As(err, &se) || !strings.Contains(err.Error(), want) {
-		t.Errorf("answer error %v, want a ServerError with %q", err, want)
+		t.Errorf("answer error %v, want a serverError with %q", err, want)
 	}
 }
 

@@ -151,10 +151,10 @@ func decodeRequest(payload []byte, fds []int) (Request, error) {
 	return req, nil
 }
 
-// answerError sends the error answer (see ServerError) for an exec the
+// answerError sends the error answer (see serverError) for an exec the
 // session will not decide.
 func (s *Session) answerError(c *pollConn, err error) {
-	b, _ := (&ServerError{Msg: err.Error()}).MarshalJSON()
+	b, _ := (&serverError{Msg: err.Error()}).MarshalJSON()
 	frame.WriteConn(c, b, nil)
 }
 

@@ -102,7 +102,7 @@ func (r Response) MarshalJSON() ([]byte, error) {
 }
 
 // UnmarshalJSON accepts exactly the three Codex forms. The error answer
-// (see ServerError) decodes to a *ServerError.
+// (see serverError) decodes to a *serverError.
 func (r *Response) UnmarshalJSON(data []byte) error {
 	var outer struct {
 		Action json.RawMessage `json:"action"`
@@ -113,7 +113,7 @@ func (r *Response) UnmarshalJSON(data []byte) error {
 		return fmt.Errorf("escalate response: %w", err)
 	}
 	if outer.Error != nil {
-		return &ServerError{Msg: *outer.Error}
+		return &serverError{Msg: *outer.Error}
 	}
 	if outer.Action == nil {
 		return fmt.Errorf("escalate response: missing field \"action\"")
@@ -145,17 +145,17 @@ func (r *Response) UnmarshalJSON(data []byte) error {
 	return nil
 }
 
-// ServerError is execgate's answer for an exec the server will not decide
+// serverError is execgate's answer for an exec the server will not decide
 // (too many at once, a request too large): {"error":"text"} on the wire,
 // instead of an EscalateResponse. It is not a denial by the policy: the
 // wrapper reports it and fails closed (exit 126) like any protocol failure.
 // A Codex wrapper, which does not know the form, fails closed too.
-type ServerError struct{ Msg string }
+type serverError struct{ Msg string }
 
-func (e *ServerError) Error() string { return "execgate server: " + e.Msg }
+func (e *serverError) Error() string { return "execgate server: " + e.Msg }
 
 // MarshalJSON writes the wire form.
-func (e *ServerError) MarshalJSON() ([]byte, error) {
+func (e *serverError) MarshalJSON() ([]byte, error) {
 	b := appendJSONString([]byte(`{"error":`), e.Msg)
 	return append(b, '}'), nil
 }

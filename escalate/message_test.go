@@ -93,12 +93,12 @@ func TestLossless(t *testing.T) {
 	}
 }
 
-// TestServerErrorAnswer: the error answer decodes to a *ServerError (the
+// TestServerErrorAnswer: the error answer decodes to a *serverError (the
 // wrapper prints it and fails closed), and encodes back to its wire form.
 func TestServerErrorAnswer(t *testing.T) {
 	wire := `{"error":"too many \"execs\""}`
 	_, err := ParseResponse([]byte(wire))
-	var se *ServerError
+	var se *serverError
 	if !errors.As(err, &se) || se.Msg != `too many "execs"` || err.Error() != `execgate server: too many "execs"` {
 		t.Fatalf("ParseResponse(%s): %v", wire, err)
 	}

@@ -234,7 +234,7 @@ func (s *Session) refuse(ctx context.Context, fd int, reason error, wg *sync.Wai
 	if err != nil {
 		return
 	}
-	b, _ := (&ServerError{Msg: reason.Error()}).MarshalJSON()
+	b, _ := (&serverError{Msg: reason.Error()}).MarshalJSON()
 	if frame.WriteConn(c, b, nil) != nil {
 		c.Close()
 		return
