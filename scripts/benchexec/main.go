@@ -14,6 +14,7 @@ import (
 	"sort"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/execgate/execgate/escalate"
@@ -31,32 +32,66 @@ func main() {
 	runs := flag.Int("runs", 7, "runs; the median is reported")
 	flag.Parse()
 
-	var samples []float64
+	var samples, shellCPU, serverCPU []float64
 	for i := 0; i < *runs; i++ {
-		d, err := once(*bash, *wrapper, *mode, *loops)
+		r, err := once(*bash, *wrapper, *mode, *loops)
 		if err != nil {
 			fmt.Fprintf(os.Stderr, "benchexec: %v\n", err)
 			os.Exit(1)
 		}
-		samples = append(samples, float64(d.Microseconds())/float64(*loops))
+		per := func(d time.Duration) float64 { return float64(d.Nanoseconds()) / 1e3 / float64(*loops) }
+		samples = append(samples, per(r.wall))
+		shellCPU = append(shellCPU, per(r.shellCPU))
+		serverCPU = append(serverCPU, per(r.serverCPU))
 	}
-	sort.Float64s(samples)
 	parts := make([]string, len(samples))
-	for i, s := range samples {
+	for i, s := range sorted(samples) {
 		parts[i] = fmt.Sprintf("%.0f", s)
 	}
-	fmt.Printf("%.1f\t%s\n", samples[len(samples)/2], strings.Join(parts, " "))
+	// Wall time, the runs, then CPU per exec of the shell's process tree
+	// and of the server (this process): CPU time is what a loaded machine
+	// inflates least.
+	fmt.Printf("%.1f\t%s\t%.1f\t%.1f\n", median(samples), strings.Join(parts, " "), median(shellCPU), median(serverCPU))
 }
 
-func once(bash, wrapper, mode string, n int) (time.Duration, error) {
+func sorted(v []float64) []float64 {
+	s := append([]float64(nil), v...)
+	sort.Float64s(s)
+	return s
+}
+
+func median(v []float64) float64 { return sorted(v)[len(v)/2] }
+
+// result is one run: its wall time, the CPU time of this process's
+// children meanwhile (the shell and everything it started, the reaper and
+// the escalated programs), and this process's own (the server's side).
+type result struct {
+	wall, shellCPU, serverCPU time.Duration
+}
+
+// selfCPU is this process's user and system time so far.
+func selfCPU() time.Duration { return cpu(syscall.RUSAGE_SELF) }
+
+// childrenCPU is that of its children waited for so far (and of theirs).
+func childrenCPU() time.Duration { return cpu(syscall.RUSAGE_CHILDREN) }
+
+func cpu(who int) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(who, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+func once(bash, wrapper, mode string, n int) (result, error) {
 	script := fmt.Sprintf("for ((i=0;i<%d;i++)); do /bin/true; done", n)
 	cmd := exec.Command(bash, "--norc", "--noprofile", "-c", script)
 	cmd.Env = []string{"PATH=/usr/bin:/bin", "HOME=" + os.Getenv("HOME")}
 	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
 	if mode == "plain" {
-		start := time.Now()
+		start, kids := time.Now(), childrenCPU()
 		err := cmd.Run()
-		return time.Since(start), err
+		return result{wall: time.Since(start), shellCPU: childrenCPU() - kids}, err
 	}
 	action := escalate.Run
 	switch mode {
@@ -64,17 +99,17 @@ func once(bash, wrapper, mode string, n int) (time.Duration, error) {
 	case "escalate":
 		action = escalate.Escalate
 	default:
-		return 0, fmt.Errorf("unknown -mode %q", mode)
+		return result{}, fmt.Errorf("unknown -mode %q", mode)
 	}
 	if wrapper == "" {
-		return 0, fmt.Errorf("-mode %s needs -wrapper", mode)
+		return result{}, fmt.Errorf("-mode %s needs -wrapper", mode)
 	}
 	var decisions atomic.Int64
 	sess, err := escalate.NewSession(escalate.DeciderFunc(func(ctx context.Context, e escalate.Exec) escalate.Decision {
 		return escalate.Decision{Action: action}
 	}), escalate.Options{OnDecision: func(escalate.Record) { decisions.Add(1) }})
 	if err != nil {
-		return 0, err
+		return result{}, err
 	}
 	defer sess.Close()
 	ctx, cancel := context.WithCancel(context.Background())
@@ -82,21 +117,22 @@ func once(bash, wrapper, mode string, n int) (time.Duration, error) {
 	go func() { served <- sess.Serve(ctx) }()
 	cmd.ExtraFiles = []*os.File{sess.ChildFile()}
 	cmd.Env = append(cmd.Env, escalate.ShellEnv(3, wrapper)...)
-	start := time.Now()
+	start, kids, self := time.Now(), childrenCPU(), selfCPU()
 	if err := cmd.Start(); err != nil {
 		cancel()
-		return 0, err
+		return result{}, err
 	}
 	sess.CloseChild()
 	err = cmd.Wait()
 	elapsed := time.Since(start)
 	cancel()
-	<-served
+	<-served // the reaper, and so every escalated program, has been waited for
+	r := result{wall: elapsed, shellCPU: childrenCPU() - kids, serverCPU: selfCPU() - self}
 	if err != nil {
-		return 0, fmt.Errorf("%s loop (-mode %s): %w", bash, mode, err)
+		return result{}, fmt.Errorf("%s loop (-mode %s): %w", bash, mode, err)
 	}
 	if int(decisions.Load()) != n {
-		return 0, fmt.Errorf("%d execs decided, want %d: interception is not working", decisions.Load(), n)
+		return result{}, fmt.Errorf("%d execs decided, want %d: interception is not working", decisions.Load(), n)
 	}
-	return elapsed, nil
+	return r, nil
 }
