@@ -85,6 +85,10 @@ type setup struct {
 	// the server with each call, as Codex's per-call sandbox state
 	// (sandboxCwd), rather than as its cwd.
 	ServerDir string
+	// NoUserNamespaces starts the server where user namespaces cannot be
+	// made (see withoutUserNamespaces): every call then runs in the
+	// sandbox's layout without namespaces.
+	NoUserNamespaces bool
 }
 
 // world is one running server with its directories:
@@ -190,7 +194,17 @@ func (w *world) serve(t *testing.T, s setup) error {
 	client := mcp.NewClient(&mcp.Implementation{Name: "execgate-security-test", Version: "0"}, &copts)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	cs, err := client.Connect(ctx, &mcp.CommandTransport{Command: cmd, TerminateDuration: 5 * time.Second}, &sopts)
+	var cs *mcp.ClientSession
+	connect := func() (err error) {
+		cs, err = client.Connect(ctx, &mcp.CommandTransport{Command: cmd, TerminateDuration: 5 * time.Second}, &sopts)
+		return err
+	}
+	var err error
+	if s.NoUserNamespaces {
+		err = withoutUserNamespaces(connect)
+	} else {
+		err = connect()
+	}
 	if err != nil {
 		return fmt.Errorf("starting execgate server as %s: %w\nstderr:\n%s", u.name, err, w.Stderr)
 	}

@@ -54,55 +54,91 @@ func compileExecve(t *testing.T, w *world) string {
 	return bin
 }
 
+// forbiddenRoutes are the ways to reach printf without the agent's shell
+// starting it; "EXECVE_PRINTF" stands for compileExecve's program.
+var forbiddenRoutes = []struct{ name, script string }{
+	{"env", "env printf GATE-RAN"},
+	{"/usr/bin/env", "/usr/bin/env printf GATE-RAN"},
+	{"env -i", "env -i printf GATE-RAN"},
+	{"xargs", "echo GATE-RAN | xargs printf"},
+	{"find -exec", "find /etc/hostname -exec printf GATE-RAN \\;"},
+	{"timeout", "timeout 5 printf GATE-RAN"},
+	{"nohup", "nohup printf GATE-RAN"},
+	{"python os.execv", `python3 -c 'import os; os.execv("/usr/bin/printf", ["printf", "GATE-RAN"])'`},
+	{"perl exec", `perl -e 'exec "printf", "GATE-RAN"'`},
+	{"perl system", `perl -e 'system("printf", "GATE-RAN")'`},
+	{"dynamic loader", "/lib64/ld-linux-x86-64.so.2 /usr/bin/printf GATE-RAN"},
+	{"symlink", "ln -s /usr/bin/printf ./pf && ./pf GATE-RAN"},
+	{"symlink via env", "ln -s /usr/bin/printf ./pf && env ./pf GATE-RAN"},
+	{"compiled execve", "EXECVE_PRINTF"},
+	{"/bin/bash -c", "/bin/bash -c 'exec printf GATE-RAN'"},
+	{"bash -c", "bash -c 'exec printf GATE-RAN'"},
+	{"sh -c", "sh -c 'exec printf GATE-RAN'"},
+	{"shebang", "printf '#!/bin/sh\\nexec printf GATE-RAN\\n' > s.sh && chmod +x s.sh && ./s.sh"},
+	{"exported function", "f() { exec printf GATE-RAN; }; export -f f; /bin/bash -c f"},
+	{"BASH_ENV", "echo 'exec printf GATE-RAN' > env.sh && BASH_ENV=./env.sh /bin/bash -c true"},
+	{"EXEC_WRAPPER", "EXEC_WRAPPER=/usr/bin/env bash -c '/usr/bin/printf GATE-RAN'"},
+}
+
 // TestKernelGateForbiddenRoutes: with printf forbidden, every route to it
 // is denied, recorded and told on the program's stderr, as root and as an
 // unprivileged user.
 func TestKernelGateForbiddenRoutes(t *testing.T) {
-	routes := []struct{ name, script string }{
-		{"env", "env printf GATE-RAN"},
-		{"env -i", "env -i printf GATE-RAN"},
-		{"xargs", "echo GATE-RAN | xargs printf"},
-		{"find -exec", "find /etc/hostname -exec printf GATE-RAN \\;"},
-		{"timeout", "timeout 5 printf GATE-RAN"},
-		{"nohup", "nohup printf GATE-RAN"},
-		{"python os.execv", `python3 -c 'import os; os.execv("/usr/bin/printf", ["printf", "GATE-RAN"])'`},
-		{"perl exec", `perl -e 'exec "printf", "GATE-RAN"'`},
-		{"perl system", `perl -e 'system("printf", "GATE-RAN")'`},
-		{"dynamic loader", "/lib64/ld-linux-x86-64.so.2 /usr/bin/printf GATE-RAN"},
-		{"symlink", "ln -s /usr/bin/printf ./pf && ./pf GATE-RAN"},
-		{"symlink via env", "ln -s /usr/bin/printf ./pf && env ./pf GATE-RAN"},
-		{"compiled execve", "EXECVE_PRINTF"},
-		{"/bin/bash -c", "/bin/bash -c 'exec printf GATE-RAN'"},
-		{"bash -c", "bash -c 'exec printf GATE-RAN'"},
-		{"sh -c", "sh -c 'exec printf GATE-RAN'"},
-		{"shebang", "printf '#!/bin/sh\\nexec printf GATE-RAN\\n' > s.sh && chmod +x s.sh && ./s.sh"},
-		{"exported function", "f() { exec printf GATE-RAN; }; export -f f; /bin/bash -c f"},
-		{"BASH_ENV", "echo 'exec printf GATE-RAN' > env.sh && BASH_ENV=./env.sh /bin/bash -c true"},
-		{"EXEC_WRAPPER", "EXEC_WRAPPER=/usr/bin/env bash -c '/usr/bin/printf GATE-RAN'"},
-	}
 	eachUser(t, func(t *testing.T, u user) {
-		w := start(t, u, setup{Rules: printfForbidden})
-		execve := compileExecve(t, w)
-		for _, r := range routes {
-			t.Run(r.name, func(t *testing.T) {
-				dir := filepath.Join(w.WS, strings.NewReplacer(" ", "_", "/", "_").Replace(r.name))
-				script := "mkdir -p " + shq(dir) + " && cd " + shq(dir) + " && " +
-					strings.ReplaceAll(r.script, "EXECVE_PRINTF", shq(execve))
-				res := w.shell(t, script)
-				if strings.Contains(res.Output, ranMarker) {
-					t.Errorf("the forbidden printf ran: %q\ndecisions: %+v", res.Output, res.Decisions)
-				}
-				if !strings.Contains(res.Output, printfDenied) {
-					t.Errorf("no %q on stderr: %q", printfDenied, res.Output)
-				}
-				if !deniedPrintf(res.Decisions) {
-					t.Errorf("no printf denial recorded: %+v", res.Decisions)
-				}
-			})
-		}
+		assertRoutesDenied(t, start(t, u, setup{Rules: printfForbidden}))
 	})
 }
 
+// assertRoutesDenied runs each of forbiddenRoutes on w, whose rules forbid
+// printf, and fails for each one by which printf ran, or whose denial is
+// missing from the program's stderr or from the call's record.
+func assertRoutesDenied(t *testing.T, w *world) {
+	t.Helper()
+	execve := compileExecve(t, w)
+	for _, r := range forbiddenRoutes {
+		t.Run(r.name, func(t *testing.T) {
+			dir := filepath.Join(w.WS, strings.NewReplacer(" ", "_", "/", "_").Replace(r.name))
+			script := "mkdir -p " + shq(dir) + " && cd " + shq(dir) + " && " +
+				strings.ReplaceAll(r.script, "EXECVE_PRINTF", shq(execve))
+			res := w.shell(t, script)
+			if strings.Contains(res.Output, ranMarker) {
+				t.Errorf("the forbidden printf ran: %q\ndecisions: %+v", res.Output, res.Decisions)
+			}
+			if !strings.Contains(res.Output, printfDenied) {
+				t.Errorf("no %q on stderr: %q", printfDenied, res.Output)
+			}
+			if !deniedPrintf(res.Decisions) {
+				t.Errorf("no printf denial recorded: %+v", res.Decisions)
+			}
+			if strings.Contains(res.Note, "shell's own program starts only") {
+				t.Errorf("the note says the kernel gate is off: %q", res.Note)
+			}
+		})
+	}
+}
+
+// TestKernelGateWithoutNamespaces: where user namespaces cannot be made
+// (a container's seccomp profile, a distribution that turns them off), the
+// helper runs in two stages, Landlock and seccomp only; the kernel gate
+// must hold there too, as root and as an unprivileged user.
+func TestKernelGateWithoutNamespaces(t *testing.T) {
+	ownNS, err := os.Readlink("/proc/self/ns/user")
+	if err != nil {
+		t.Fatal(err)
+	}
+	eachUser(t, func(t *testing.T, u user) {
+		w := start(t, u, setup{Rules: printfForbidden, NoUserNamespaces: true})
+		// The layout under test: the call shares the test's user and pid
+		// namespaces, and is confined all the same.
+		res := w.shell(t, "readlink /proc/self/ns/user; grep -c '^Seccomp:.2' /proc/self/status; grep '^NSpid:' /proc/self/status")
+		lines := strings.Split(strings.TrimSpace(res.Output), "\n")
+		if len(lines) != 3 || lines[0] != ownNS || lines[1] != "1" || len(strings.Fields(lines[2])) != 2 {
+			t.Fatalf("the call did not run confined without namespaces (want user namespace %s, seccomp on, one pid namespace): %q\nserver stderr:\n%s",
+				ownNS, res.Output, w.Stderr)
+		}
+		assertRoutesDenied(t, w)
+	})
+}
 func deniedPrintf(ds []decision) bool {
 	for _, d := range ds {
 		if d.Decision == "deny" && filepath.Base(d.Program) == "printf" {

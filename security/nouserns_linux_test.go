@@ -1,0 +1,96 @@
+package security
+
+import (
+	"fmt"
+	"runtime"
+	"unsafe"
+
+	"golang.org/x/net/bpf"
+	"golang.org/x/sys/unix"
+)
+
+// Without user namespaces: the server started the way a container's
+// default seccomp profile (Docker's, for one) starts it, with clone and
+// unshare refused EPERM when they ask for a new user namespace and clone3
+// refused ENOSYS (its flags are out of a filter's reach). The server's own
+// probe then finds no namespaces, and every call runs in the two-stage
+// layout of Landlock and seccomp alone, as it does on such machines.
+
+// noUserNSFilter is that filter, for the architecture the tests run on.
+func noUserNSFilter() ([]unix.SockFilter, error) {
+	var arch uint32
+	switch runtime.GOARCH {
+	case "amd64":
+		arch = unix.AUDIT_ARCH_X86_64
+	case "arm64":
+		arch = unix.AUDIT_ARCH_AARCH64
+	default:
+		return nil, fmt.Errorf("no seccomp architecture for %s", runtime.GOARCH)
+	}
+	const (
+		offNr   = 0
+		offArch = 4
+		offArg0 = 16 // low 32 bits of args[0] on little-endian
+		allow   = unix.SECCOMP_RET_ALLOW
+		eperm   = unix.SECCOMP_RET_ERRNO | uint32(unix.EPERM)
+		enosys  = unix.SECCOMP_RET_ERRNO | uint32(unix.ENOSYS)
+	)
+	prog := []bpf.Instruction{
+		bpf.LoadAbsolute{Off: offArch, Size: 4},
+		bpf.JumpIf{Cond: bpf.JumpEqual, Val: arch, SkipTrue: 1},
+		bpf.RetConstant{Val: allow},
+		bpf.LoadAbsolute{Off: offNr, Size: 4},
+		bpf.JumpIf{Cond: bpf.JumpEqual, Val: unix.SYS_CLONE3, SkipFalse: 1},
+		bpf.RetConstant{Val: enosys},
+		bpf.JumpIf{Cond: bpf.JumpEqual, Val: unix.SYS_CLONE, SkipTrue: 2},
+		bpf.JumpIf{Cond: bpf.JumpEqual, Val: unix.SYS_UNSHARE, SkipTrue: 1},
+		bpf.RetConstant{Val: allow},
+		bpf.LoadAbsolute{Off: offArg0, Size: 4},
+		bpf.JumpIf{Cond: bpf.JumpBitsSet, Val: unix.CLONE_NEWUSER, SkipFalse: 1},
+		bpf.RetConstant{Val: eperm},
+		bpf.RetConstant{Val: allow},
+	}
+	raw, err := bpf.Assemble(prog)
+	if err != nil {
+		return nil, fmt.Errorf("assemble the no-user-namespace filter: %w", err)
+	}
+	filter := make([]unix.SockFilter, len(raw))
+	for i, ins := range raw {
+		filter[i] = unix.SockFilter{Code: ins.Op, Jt: ins.Jt, Jf: ins.Jf, K: ins.K}
+	}
+	return filter, nil
+}
+
+// withoutUserNamespaces runs start on a fresh OS thread that has the
+// no-user-namespace filter: a process start must fork from that thread, so
+// that the child (the server) inherits the filter. The filter is per
+// thread, and the thread is thrown away afterwards (the goroutine exits
+// locked to it), so nothing else in the test binary runs under it.
+func withoutUserNamespaces(start func() error) error {
+	filter, err := noUserNSFilter()
+	if err != nil {
+		return err
+	}
+	done := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread() // never unlocked: the thread dies with the goroutine
+		// no_new_privs lets an unprivileged test install a filter; as
+		// root, the server does not get it.
+		if unix.Geteuid() != 0 {
+			if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
+				done <- fmt.Errorf("prctl(PR_SET_NO_NEW_PRIVS): %w", err)
+				return
+			}
+		}
+		prog := unix.SockFprog{Len: uint16(len(filter)), Filter: &filter[0]}
+		// Without SECCOMP_FILTER_FLAG_TSYNC: this thread only.
+		_, _, errno := unix.Syscall(unix.SYS_SECCOMP, unix.SECCOMP_SET_MODE_FILTER, 0, uintptr(unsafe.Pointer(&prog)))
+		runtime.KeepAlive(filter)
+		if errno != 0 {
+			done <- fmt.Errorf("seccomp(SECCOMP_SET_MODE_FILTER) for the no-user-namespace filter: %w", errno)
+			return
+		}
+		done <- start()
+	}()
+	return <-done
+}
