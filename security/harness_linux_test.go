@@ -86,9 +86,13 @@ type setup struct {
 	// (sandboxCwd), rather than as its cwd.
 	ServerDir string
 	// NoUserNamespaces starts the server where user namespaces cannot be
-	// made (see withoutUserNamespaces): every call then runs in the
+	// made (see container.noUserNS): every call then runs in the
 	// sandbox's layout without namespaces.
 	NoUserNamespaces bool
+	// NoSeccompListener starts the server where no seccomp listener can
+	// be made (see container.noListener): the kernel gate cannot be
+	// installed.
+	NoSeccompListener bool
 }
 
 // world is one running server with its directories:
@@ -200,8 +204,8 @@ func (w *world) serve(t *testing.T, s setup) error {
 		return err
 	}
 	var err error
-	if s.NoUserNamespaces {
-		err = withoutUserNamespaces(connect)
+	if c := (container{noUserNS: s.NoUserNamespaces, noListener: s.NoSeccompListener}); c != (container{}) {
+		err = c.run(connect)
 	} else {
 		err = connect()
 	}

@@ -269,3 +269,38 @@ func ranWithReason(res shellResult, program, why string) bool {
 	}
 	return false
 }
+
+// TestKernelGateUnavailableSaysSo: where the gate cannot be installed (a
+// container that refuses seccomp listeners), with user namespaces and
+// without, the call still runs, the shell's own program starts still obey
+// the rules, and the result says that they alone did.
+func TestKernelGateUnavailableSaysSo(t *testing.T) {
+	for _, layout := range []struct {
+		name   string
+		noNS   bool
+		wantNS bool
+	}{{"namespaces", false, true}, {"no namespaces", true, false}} {
+		t.Run(layout.name, func(t *testing.T) {
+			eachUser(t, func(t *testing.T, u user) {
+				w := start(t, u, setup{Rules: printfForbidden, NoUserNamespaces: layout.noNS, NoSeccompListener: true})
+				res := w.shell(t, "/usr/bin/printf SHELL-RAN; /usr/bin/env printf unchecked; readlink /proc/self/ns/user")
+				own, err := os.Readlink("/proc/self/ns/user")
+				if err != nil {
+					t.Fatal(err)
+				}
+				if gotNS := !strings.Contains(res.Output, own); gotNS != layout.wantNS {
+					t.Fatalf("the call ran with user namespace %v, want %v: %q", gotNS, layout.wantNS, res.Output)
+				}
+				if !strings.Contains(res.Note, "shell's own program starts only") || !strings.Contains(res.Note, "NEW_LISTENER") {
+					t.Errorf("note %q does not say the rules held for the shell's program starts only, nor why", res.Note)
+				}
+				if !strings.Contains(res.Output, "unchecked") {
+					t.Errorf("without the gate, env's printf was stopped: %q", res.Output)
+				}
+				if strings.Contains(res.Output, "SHELL-RAN") || !strings.Contains(res.Output, printfDenied) || !deniedPrintf(res.Decisions) {
+					t.Errorf("the shell's own printf was not denied: %q\ndecisions: %+v", res.Output, res.Decisions)
+				}
+			})
+		})
+	}
+}

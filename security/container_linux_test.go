@@ -1,0 +1,121 @@
+package security
+
+import (
+	"fmt"
+	"runtime"
+	"unsafe"
+
+	"golang.org/x/net/bpf"
+	"golang.org/x/sys/unix"
+)
+
+// A container's restrictions, for the server to start under: what a
+// container runtime's seccomp profile refuses, inherited by the server and
+// everything it starts, the sandbox included.
+type container struct {
+	// noUserNS refuses user namespaces as a container's default seccomp
+	// profile (Docker's, for one) does: clone and unshare fail EPERM when
+	// they ask for a new user namespace, clone3 fails ENOSYS (its flags are
+	// out of a filter's reach). The server's own probe then finds no
+	// namespaces, and every call runs in the two-stage layout of Landlock
+	// and seccomp alone, as it does on such machines.
+	noUserNS bool
+	// noListener refuses a seccomp filter with a user notification
+	// listener (EPERM): the kernel gate cannot be installed, while the
+	// sandbox's own filters can.
+	noListener bool
+}
+
+// filter is c's seccomp filter, for the architecture the tests run on.
+func (c container) filter() ([]unix.SockFilter, error) {
+	var arch uint32
+	switch runtime.GOARCH {
+	case "amd64":
+		arch = unix.AUDIT_ARCH_X86_64
+	case "arm64":
+		arch = unix.AUDIT_ARCH_AARCH64
+	default:
+		return nil, fmt.Errorf("no seccomp architecture for %s", runtime.GOARCH)
+	}
+	const (
+		offNr   = 0
+		offArch = 4
+		offArg0 = 16 // the low 32 bits of args[0] (little-endian)
+		offArg1 = 24
+		allow   = unix.SECCOMP_RET_ALLOW
+		eperm   = unix.SECCOMP_RET_ERRNO | uint32(unix.EPERM)
+		enosys  = unix.SECCOMP_RET_ERRNO | uint32(unix.ENOSYS)
+	)
+	prog := []bpf.Instruction{
+		bpf.LoadAbsolute{Off: offArch, Size: 4},
+		bpf.JumpIf{Cond: bpf.JumpEqual, Val: arch, SkipTrue: 1},
+		bpf.RetConstant{Val: allow},
+	}
+	if c.noUserNS {
+		prog = append(prog,
+			bpf.LoadAbsolute{Off: offNr, Size: 4},
+			bpf.JumpIf{Cond: bpf.JumpEqual, Val: unix.SYS_CLONE3, SkipFalse: 1},
+			bpf.RetConstant{Val: enosys},
+			bpf.JumpIf{Cond: bpf.JumpEqual, Val: unix.SYS_CLONE, SkipTrue: 1},
+			bpf.JumpIf{Cond: bpf.JumpEqual, Val: unix.SYS_UNSHARE, SkipFalse: 3},
+			bpf.LoadAbsolute{Off: offArg0, Size: 4},
+			bpf.JumpIf{Cond: bpf.JumpBitsSet, Val: unix.CLONE_NEWUSER, SkipFalse: 1},
+			bpf.RetConstant{Val: eperm},
+		)
+	}
+	if c.noListener {
+		prog = append(prog,
+			bpf.LoadAbsolute{Off: offNr, Size: 4},
+			bpf.JumpIf{Cond: bpf.JumpEqual, Val: unix.SYS_SECCOMP, SkipFalse: 5},
+			bpf.LoadAbsolute{Off: offArg0, Size: 4},
+			bpf.JumpIf{Cond: bpf.JumpEqual, Val: unix.SECCOMP_SET_MODE_FILTER, SkipFalse: 3},
+			bpf.LoadAbsolute{Off: offArg1, Size: 4},
+			bpf.JumpIf{Cond: bpf.JumpBitsSet, Val: unix.SECCOMP_FILTER_FLAG_NEW_LISTENER, SkipFalse: 1},
+			bpf.RetConstant{Val: eperm},
+		)
+	}
+	prog = append(prog, bpf.RetConstant{Val: allow})
+	raw, err := bpf.Assemble(prog)
+	if err != nil {
+		return nil, fmt.Errorf("assemble the container filter %+v: %w", c, err)
+	}
+	filter := make([]unix.SockFilter, len(raw))
+	for i, ins := range raw {
+		filter[i] = unix.SockFilter{Code: ins.Op, Jt: ins.Jt, Jf: ins.Jf, K: ins.K}
+	}
+	return filter, nil
+}
+
+// run runs start on a fresh OS thread that has c's filter: a process
+// start must fork from that thread, so
+// that the child (the server) inherits the filter. The filter is per
+// thread, and the thread is thrown away afterwards (the goroutine exits
+// locked to it), so nothing else in the test binary runs under it.
+func (c container) run(start func() error) error {
+	filter, err := c.filter()
+	if err != nil {
+		return err
+	}
+	done := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread() // never unlocked: the thread dies with the goroutine
+		// no_new_privs lets an unprivileged test install a filter; as
+		// root, the server does not get it.
+		if unix.Geteuid() != 0 {
+			if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
+				done <- fmt.Errorf("prctl(PR_SET_NO_NEW_PRIVS): %w", err)
+				return
+			}
+		}
+		prog := unix.SockFprog{Len: uint16(len(filter)), Filter: &filter[0]}
+		// Without SECCOMP_FILTER_FLAG_TSYNC: this thread only.
+		_, _, errno := unix.Syscall(unix.SYS_SECCOMP, unix.SECCOMP_SET_MODE_FILTER, 0, uintptr(unsafe.Pointer(&prog)))
+		runtime.KeepAlive(filter)
+		if errno != 0 {
+			done <- fmt.Errorf("seccomp(SECCOMP_SET_MODE_FILTER) for the container filter %+v: %w", c, errno)
+			return
+		}
+		done <- start()
+	}()
+	return <-done
+}
