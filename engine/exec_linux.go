@@ -30,9 +30,9 @@ func (e *Engine) Exec(ctx context.Context, call *Call) (Outcome, error) {
 		return Outcome{}, err
 	}
 	spec, notes := e.spec(call, log)
-	if spec.Policy.Sandboxed() && !e.launcher.Capabilities().Namespaces {
-		notes = append(notes, noteNestedBashUnpatched)
-	}
+	// Said first in the note once the call is over: what it says depends
+	// on whether the call's kernel gate came up.
+	nestedUnpatched := spec.Policy.Sandboxed() && !e.launcher.Capabilities().Namespaces
 	defer e.prepareSpare(spec)
 	var lay *sandbox.Layout
 	if spec.Policy.Profile != nil {
@@ -164,6 +164,9 @@ func (e *Engine) Exec(ctx context.Context, call *Call) (Outcome, error) {
 		}
 	}
 	if err == nil {
+		if nestedUnpatched {
+			notes = append([]string{nestedBashNote(gate.active())}, notes...)
+		}
 		oc.Note = joinNotes(append(append(notes, gate.note(spec)), oc.Note)...)
 	}
 	return oc, err

@@ -457,6 +457,13 @@ func (r *gateRunner) end() {
 	}
 }
 
+// active says whether the call's programs started under the gate.
+func (r *gateRunner) active() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.on
+}
+
 // note is what the call's result says about the gate: nothing when it was
 // on; otherwise that the rules held for the shell's own program starts
 // only.

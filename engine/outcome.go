@@ -17,6 +17,18 @@ const NoteBackgroundKilled = "the script exited but background processes kept it
 // noteNestedBashUnpatched is the Outcome.Note of a sandboxed call on a
 // machine without user namespaces: the sandbox cannot mount the patched Bash
 // over the system's, so a Bash the script starts itself does not ask the
-// server before it runs a program.
+// server before it runs a program. What still decides those programs
+// depends on the call's kernel gate (see nestedBashNote).
 const noteNestedBashUnpatched = "nested Bash (bash -c, /bin/bash, #!/bin/bash scripts) is the system's unpatched Bash here " +
-	"(no user namespaces): the rules do not decide the programs it starts, and allow rules do not escalate them"
+	"(no user namespaces): "
+
+// nestedBashNote is noteNestedBashUnpatched completed with what the rules
+// still do to the programs such a Bash starts: with the kernel gate they
+// are checked as any program another program starts (forbidden and prompt
+// rules hold), but only the shell's own program starts can be escalated.
+func nestedBashNote(gated bool) string {
+	if gated {
+		return noteNestedBashUnpatched + "the kernel gate applies the rules to the programs it starts, but allow rules do not escalate them (they run in the sandbox)"
+	}
+	return noteNestedBashUnpatched + "the rules do not decide the programs it starts, and allow rules do not escalate them"
+}

@@ -106,7 +106,7 @@ func (e *Engine) Report(w io.Writer) {
 		caps.KernelGate, caps.KernelGateError = false, "turned off (--no-kernel-gate or kernel_gate = false in config.toml)"
 	}
 	_ = sandbox.Report(w, caps)
-	e.reportNestedBash(w)
+	e.reportNestedBash(w, caps.KernelGate)
 	fmt.Fprintf(w, "process bound:      %s\n\n", e.launcher.ProcessBound())
 	e.reportDangerous(w)
 	e.reportRepoTrust(w)
@@ -193,12 +193,16 @@ func (e *Engine) ClientEnv() map[string]string {
 }
 
 // reportNestedBash says whether a Bash a call starts itself is the patched
-// one, and which system files it replaces.
-func (e *Engine) reportNestedBash(w io.Writer) {
+// one, and which system files it replaces; if not, what decides the
+// programs it starts (the kernel gate, when calls get one).
+func (e *Engine) reportNestedBash(w io.Writer, gate bool) {
 	fmt.Fprintf(w, "nested Bash:\n")
 	if targets := e.launcher.ShellTargets(e.bash.Path); len(targets) > 0 {
 		fmt.Fprintf(w, "  %-20sthe patched Bash, mounted read-only over %s (bash -c and #!/bin/bash scripts are decided like the script's own; sh stays the system's)\n",
 			"sandboxed modes:", Printable(strings.Join(targets, ", ")))
+	} else if gate {
+		fmt.Fprintf(w, "  %-20sthe system's Bash, UNPATCHED: the kernel gate applies the rules to the programs a nested bash -c starts, but allow rules do not escalate them (%s)\n",
+			"sandboxed modes:", e.nestedBashWhy())
 	} else {
 		fmt.Fprintf(w, "  %-20sthe system's Bash, UNPATCHED: the programs a nested bash -c starts are not decided by the rules (%s)\n",
 			"sandboxed modes:", e.nestedBashWhy())

@@ -231,6 +231,20 @@ func head(s string, n int) string {
 // configuration, says of the bound on a call's processes.
 func (w *world) processBound(t *testing.T) string {
 	t.Helper()
+	out, err := w.doctor(t, container{})
+	for _, line := range strings.Split(out, "\n") {
+		if v, ok := strings.CutPrefix(line, "process bound:"); ok {
+			return strings.TrimSpace(v)
+		}
+	}
+	t.Fatalf("execgate doctor says nothing of the process bound (%v):\n%s", err, out)
+	return ""
+}
+
+// doctor is the output of `execgate doctor`, run as w's user with w's
+// configuration, in container c (none: container{}).
+func (w *world) doctor(t *testing.T, c container) (string, error) {
+	t.Helper()
 	cmd := exec.Command(testbin.Must(t, testbin.Execgate), "doctor")
 	cmd.Dir = w.WS
 	cmd.Env = []string{"PATH=/usr/local/bin:/usr/bin:/bin", "HOME=" + w.Home, "CODEX_HOME=" + w.Home,
@@ -238,14 +252,13 @@ func (w *world) processBound(t *testing.T) string {
 	if w.User.uid != os.Geteuid() {
 		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: uint32(w.User.uid), Gid: uint32(w.User.uid)}}
 	}
-	out, err := cmd.CombinedOutput()
-	for _, line := range strings.Split(string(out), "\n") {
-		if v, ok := strings.CutPrefix(line, "process bound:"); ok {
-			return strings.TrimSpace(v)
-		}
+	var out strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &out
+	err := c.run(cmd.Start)
+	if err == nil {
+		err = cmd.Wait()
 	}
-	t.Fatalf("execgate doctor says nothing of the process bound (%v):\n%s", err, out)
-	return ""
+	return out.String(), err
 }
 
 func tail(s string, n int) string {

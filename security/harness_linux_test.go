@@ -203,13 +203,7 @@ func (w *world) serve(t *testing.T, s setup) error {
 		cs, err = client.Connect(ctx, &mcp.CommandTransport{Command: cmd, TerminateDuration: 5 * time.Second}, &sopts)
 		return err
 	}
-	var err error
-	if c := (container{noUserNS: s.NoUserNamespaces, noListener: s.NoSeccompListener}); c != (container{}) {
-		err = c.run(connect)
-	} else {
-		err = connect()
-	}
-	if err != nil {
+	if err := (container{noUserNS: s.NoUserNamespaces, noListener: s.NoSeccompListener}).run(connect); err != nil {
 		return fmt.Errorf("starting execgate server as %s: %w\nstderr:\n%s", u.name, err, w.Stderr)
 	}
 	w.client = cs

@@ -136,7 +136,17 @@ func TestKernelGateWithoutNamespaces(t *testing.T) {
 			t.Fatalf("the call did not run confined without namespaces (want user namespace %s, seccomp on, one pid namespace): %q\nserver stderr:\n%s",
 				ownNS, res.Output, w.Stderr)
 		}
+		// The note on the nested Bash (the system's here) says what holds:
+		// the gate checks what it starts, only escalation is lost.
+		if !strings.Contains(res.Note, "the kernel gate applies the rules to the programs it starts") || strings.Contains(res.Note, "do not decide") {
+			t.Errorf("the note misstates what the rules do to a nested Bash's programs: %q", res.Note)
+		}
 		assertRoutesDenied(t, w)
+		// doctor, in the same container, says the same.
+		out, err := w.doctor(t, container{noUserNS: true})
+		if want := "sandboxed modes:    the system's Bash, UNPATCHED: the kernel gate applies the rules to the programs a nested bash -c starts"; !strings.Contains(out, want) {
+			t.Errorf("doctor (%v) lacks %q:\n%s", err, want, out)
+		}
 	})
 }
 func deniedPrintf(ds []decision) bool {
@@ -296,6 +306,9 @@ func TestKernelGateUnavailableSaysSo(t *testing.T) {
 				}
 				if !strings.Contains(res.Output, "unchecked") {
 					t.Errorf("without the gate, env's printf was stopped: %q", res.Output)
+				}
+				if nested := strings.Contains(res.Note, "the rules do not decide the programs it starts"); nested != layout.noNS {
+					t.Errorf("the note says a nested Bash's programs are undecided: %v, want %v: %q", nested, layout.noNS, res.Note)
 				}
 				if strings.Contains(res.Output, "SHELL-RAN") || !strings.Contains(res.Output, printfDenied) || !deniedPrintf(res.Decisions) {
 					t.Errorf("the shell's own printf was not denied: %q\ndecisions: %+v", res.Output, res.Decisions)
