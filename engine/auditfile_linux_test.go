@@ -172,9 +172,17 @@ func TestEngineAuditFailures(t *testing.T) {
 	}
 
 	dl.Required = true
-	r := call("/bin/true; sleep 5; echo not-reached")
-	if strings.Contains(r.Output, "not-reached") || !strings.Contains(r.Note, "--audit-required stopped the call") {
-		t.Errorf("required: output %q, note %q", r.Output, r.Note)
+	// The failed record of /bin/true's denial stops the call, but the stop
+	// (ending the helper and its processes) lands a moment after Bash has
+	// its answer. Bash must therefore be kept busy until then by itself:
+	// a program (sleep) is denied at once while the audit log is blocked,
+	// and Bash would race on to the echo. A read from a pipe that never
+	// gets data (opened read-write, Bash holds its writer) waits without
+	// starting a program; only the call's stop ends it before 5 s, well
+	// within the call's timeout.
+	r := call("/bin/true; read -t 5 <> <(:); echo not-reached")
+	if strings.Contains(r.Output, "not-reached") || r.TimedOut || !strings.Contains(r.Note, "--audit-required stopped the call") {
+		t.Errorf("required: output %q, timed out %v, note %q", r.Output, r.TimedOut, r.Note)
 	}
 	// The denial's own record fails too, which stops this call as well.
 	r = call("/bin/true; echo after")
