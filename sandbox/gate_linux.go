@@ -10,6 +10,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/execgate/execgate/escalate"
+	"github.com/execgate/execgate/internal/disposable"
 )
 
 // The kernel gate: a second seccomp filter that hands every execve and
@@ -71,6 +72,29 @@ func gateAvailable() error {
 		return errors.New("pidfd_getfd is not available (Linux 5.6 or later needed)")
 	}
 	return nil
+}
+
+// listenerAllowed makes a seccomp listener, to learn whether something
+// refuses one where the kernel has the feature (a container's seccomp
+// profile, which calls would otherwise find out one at a time). It does so
+// on a disposable thread: the filter it loads (allow everything) and
+// no_new_privs end with that thread.
+func listenerAllowed() error {
+	return disposable.Thread(func() error {
+		// An unprivileged process needs no_new_privs to load a filter.
+		if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
+			return fmt.Errorf("prctl(PR_SET_NO_NEW_PRIVS): %w", err)
+		}
+		filter := []unix.SockFilter{{Code: unix.BPF_RET | unix.BPF_K, K: unix.SECCOMP_RET_ALLOW}}
+		prog := unix.SockFprog{Len: 1, Filter: &filter[0]}
+		fd, _, errno := unix.Syscall(unix.SYS_SECCOMP, unix.SECCOMP_SET_MODE_FILTER,
+			unix.SECCOMP_FILTER_FLAG_NEW_LISTENER, uintptr(unsafe.Pointer(&prog)))
+		runtime.KeepAlive(filter)
+		if errno != 0 {
+			return fmt.Errorf("seccomp(SECCOMP_SET_MODE_FILTER, NEW_LISTENER): %w", errno)
+		}
+		return unix.Close(int(fd))
+	})
 }
 
 // installGate loads the gate on the calling thread, which the caller has

@@ -2,7 +2,10 @@ package sandbox
 
 import (
 	"encoding/binary"
+	"os"
+	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/net/bpf"
 	"golang.org/x/sys/unix"
@@ -59,6 +62,45 @@ func TestGateFilter(t *testing.T) {
 		}
 		if uint32(got) != tc.want {
 			t.Errorf("%s: action %#x, want %#x", tc.name, uint32(got), tc.want)
+		}
+	}
+}
+
+// TestListenerProbeLeavesNoTrace: the probe that makes a seccomp listener
+// succeeds here, and its filter and no_new_privs stay on the thread it
+// threw away: no thread of this process is left with either (the server's
+// escalated commands must not inherit them).
+func TestListenerProbeLeavesNoTrace(t *testing.T) {
+	if err := gateAvailable(); err != nil {
+		t.Skip(err)
+	}
+	if err := listenerAllowed(); err != nil {
+		t.Fatalf("listenerAllowed: %v", err)
+	}
+	var marked []string
+	// The thrown-away thread exits just after the probe returns.
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		marked = marked[:0]
+		tasks, err := os.ReadDir("/proc/self/task")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, task := range tasks {
+			b, err := os.ReadFile("/proc/self/task/" + task.Name() + "/status")
+			if err != nil {
+				continue // exited meanwhile
+			}
+			for _, line := range strings.Split(string(b), "\n") {
+				if f := strings.Fields(line); len(f) == 2 && (f[0] == "Seccomp:" || f[0] == "NoNewPrivs:") && f[1] != "0" {
+					marked = append(marked, task.Name()+" "+line)
+				}
+			}
+		}
+		if len(marked) == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("threads left with the probe's filter or no_new_privs: %v", marked)
 		}
 	}
 }

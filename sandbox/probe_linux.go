@@ -28,6 +28,8 @@ func probe(self, nsexec string) Capabilities {
 	}
 	if err := gateAvailable(); err != nil {
 		c.KernelGateError = err.Error()
+	} else if err := listenerAllowed(); err != nil {
+		c.KernelGateError = err.Error()
 	} else {
 		c.KernelGate = c.Seccomp
 	}

@@ -7,6 +7,8 @@ import (
 
 	"golang.org/x/net/bpf"
 	"golang.org/x/sys/unix"
+
+	"github.com/execgate/execgate/internal/disposable"
 )
 
 // A container's restrictions, for the server to start under: what a
@@ -86,12 +88,11 @@ func (c container) filter() ([]unix.SockFilter, error) {
 	return filter, nil
 }
 
-// run runs start on a fresh OS thread that has c's filter (the calling
+// run runs start on a disposable thread that has c's filter (the calling
 // one for container{}, which has none): a process start must fork from
-// that thread, so
-// that the child (the server) inherits the filter. The filter is per
-// thread, and the thread is thrown away afterwards (the goroutine exits
-// locked to it), so nothing else in the test binary runs under it.
+// that thread, so that the child (the server) inherits the filter. The
+// filter is that thread's alone, and ends with it, so nothing else in the
+// test binary runs under it.
 func (c container) run(start func() error) error {
 	if c == (container{}) {
 		return start()
@@ -100,15 +101,12 @@ func (c container) run(start func() error) error {
 	if err != nil {
 		return err
 	}
-	done := make(chan error, 1)
-	go func() {
-		runtime.LockOSThread() // never unlocked: the thread dies with the goroutine
+	return disposable.Thread(func() error {
 		// no_new_privs lets an unprivileged test install a filter; as
 		// root, the server does not get it.
 		if unix.Geteuid() != 0 {
 			if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
-				done <- fmt.Errorf("prctl(PR_SET_NO_NEW_PRIVS): %w", err)
-				return
+				return fmt.Errorf("prctl(PR_SET_NO_NEW_PRIVS): %w", err)
 			}
 		}
 		prog := unix.SockFprog{Len: uint16(len(filter)), Filter: &filter[0]}
@@ -116,10 +114,8 @@ func (c container) run(start func() error) error {
 		_, _, errno := unix.Syscall(unix.SYS_SECCOMP, unix.SECCOMP_SET_MODE_FILTER, 0, uintptr(unsafe.Pointer(&prog)))
 		runtime.KeepAlive(filter)
 		if errno != 0 {
-			done <- fmt.Errorf("seccomp(SECCOMP_SET_MODE_FILTER) for the container filter %+v: %w", c, errno)
-			return
+			return fmt.Errorf("seccomp(SECCOMP_SET_MODE_FILTER) for the container filter %+v: %w", c, errno)
 		}
-		done <- start()
-	}()
-	return <-done
+		return start()
+	})
 }

@@ -313,6 +313,11 @@ func TestKernelGateUnavailableSaysSo(t *testing.T) {
 				if strings.Contains(res.Output, "SHELL-RAN") || !strings.Contains(res.Output, printfDenied) || !deniedPrintf(res.Decisions) {
 					t.Errorf("the shell's own printf was not denied: %q\ndecisions: %+v", res.Output, res.Decisions)
 				}
+				// doctor, in the same container, says so before any call.
+				out, err := w.doctor(t, container{noUserNS: layout.noNS, noListener: true})
+				if want := "kernel exec gate:   no (seccomp(SECCOMP_SET_MODE_FILTER, NEW_LISTENER): operation not permitted): rules hold for the shell's own program starts only"; !strings.Contains(out, want) {
+					t.Errorf("doctor (%v) lacks %q:\n%s", err, want, out)
+				}
 			})
 		})
 	}
