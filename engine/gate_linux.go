@@ -466,7 +466,8 @@ func (r *gateRunner) active() bool {
 
 // note is what the call's result says about the gate: nothing when it was
 // on; otherwise that the rules held for the shell's own program starts
-// only.
+// only, and why (danger-full-access included: the helper announces it has
+// no sandbox to hold a gate, and its programs are no less unchecked).
 func (r *gateRunner) note(spec sandbox.Spec) string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -475,8 +476,6 @@ func (r *gateRunner) note(spec sandbox.Spec) string {
 		return ""
 	case !spec.KernelGate:
 		return noteNoKernelGate + " (the kernel gate is turned off: --no-kernel-gate or kernel_gate = false)"
-	case spec.Policy.Mode == sandbox.DangerFullAccess:
-		return ""
 	case r.why != "":
 		return noteNoKernelGate + " (the kernel gate is unavailable: " + r.why + ")"
 	}

@@ -113,7 +113,7 @@ func Report(w io.Writer, c Capabilities) error {
 // enforcement describes in one line what mode gets on this machine.
 func (c Capabilities) enforcement(m Mode) string {
 	if m == DangerFullAccess {
-		return "no confinement (explicit opt-out); processes still end with the call"
+		return "no confinement (explicit opt-out), no kernel gate (" + NoGateEffect + "); processes still end with the call"
 	}
 	if err := c.Check(m); err != nil {
 		return "REFUSED: " + err.(*UnenforceableError).Missing

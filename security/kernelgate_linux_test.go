@@ -322,3 +322,38 @@ func TestKernelGateUnavailableSaysSo(t *testing.T) {
 		})
 	}
 }
+
+// TestKernelGateDangerFullAccessSaysSo: a danger-full-access call has no
+// sandbox to hold the gate, with user namespaces and without: a program
+// another program starts is not checked, and the result says the rules
+// held for the shell's own program starts only.
+func TestKernelGateDangerFullAccessSaysSo(t *testing.T) {
+	for _, layout := range []struct {
+		name string
+		noNS bool
+	}{{"namespaces", false}, {"no namespaces", true}} {
+		t.Run(layout.name, func(t *testing.T) {
+			eachUser(t, func(t *testing.T, u user) {
+				w := start(t, u, setup{Rules: printfForbidden, NoUserNamespaces: layout.noNS})
+				full := mcp.Meta{"codex/sandbox-state-meta": map[string]any{"sandboxPolicy": map[string]any{"type": "danger-full-access"}, "sandboxCwd": w.WS}}
+				res, toolErr := w.call(t, w.WS, "/usr/bin/printf SHELL-RAN; /usr/bin/env printf unchecked", full)
+				if toolErr != "" {
+					t.Fatalf("tool error: %s", toolErr)
+				}
+				if !strings.Contains(res.Note, "shell's own program starts only") || !strings.Contains(res.Note, "danger-full-access") {
+					t.Errorf("note %q does not say the rules held for the shell's program starts only, nor why", res.Note)
+				}
+				if !strings.Contains(res.Output, "unchecked") {
+					t.Errorf("env's printf did not run: %q", res.Output)
+				}
+				if strings.Contains(res.Output, "SHELL-RAN") || !deniedPrintf(res.Decisions) {
+					t.Errorf("the shell's own printf was not denied: %q\ndecisions: %+v", res.Output, res.Decisions)
+				}
+				out, err := w.doctor(t, container{noUserNS: layout.noNS})
+				if want := "no kernel gate (rules hold for the shell's own program starts only)"; !strings.Contains(out, want) {
+					t.Errorf("doctor (%v) lacks %q:\n%s", err, want, out)
+				}
+			})
+		})
+	}
+}
