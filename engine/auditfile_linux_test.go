@@ -201,3 +201,53 @@ func TestEngineAuditFailures(t *testing.T) {
 		t.Errorf("audit log has %d records, want the denial and the echo:\n%s", n, data)
 	}
 }
+
+// TestAuditRequiredDeniesKernelGateStarts: once a required audit log
+// refuses a record, a program another program starts is denied too (the
+// kernel gate's fast path, for starts no rule names, does not let it
+// through), in a call that was already running.
+func TestAuditRequiredDeniesKernelGateStarts(t *testing.T) {
+	te := newTestEngine(t, "", nil)
+	ws := t.TempDir()
+	path := filepath.Join(testhelp.PrivateDir(t), "audit.jsonl")
+	a, err := OpenAuditFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	dl := NewDecisionLog(testhelp.Logger(nil), a)
+	dl.Required = true
+	run := func(id, script string) *Result {
+		res, err := Execute(context.Background(), te, te.opts, dl, Request{ID: id, Command: script, Workdir: ws, Mode: ModeWorkspaceWrite, Workspace: []string{ws}, Timeout: time.Minute})
+		if err != nil {
+			t.Error(err)
+			return &Result{}
+		}
+		return res
+	}
+	// The system sh (not the patched Bash) starts /bin/true over and over:
+	// starts only the kernel gate sees, and no rule names.
+	loop := filepath.Join(ws, "started")
+	done := make(chan *Result, 1)
+	go func() {
+		done <- run("loop", `/bin/sh -c 'touch `+loop+`; i=0; while [ $i -lt 2000 ]; do /bin/true || exit 3; i=$((i+1)); done'`)
+	}()
+	for !testhelp.Exists(loop) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	os.Remove(path)
+	if err := os.Mkdir(path, 0o700); err != nil { // the audit log cannot be opened now
+		t.Fatal(err)
+	}
+	run("breaker", "/bin/true") // its record fails: the log is blocked
+	r := <-done
+	denied := false
+	for _, d := range r.Decisions {
+		if d.Via == viaKernel && d.Decision == escalate.Deny && strings.Contains(d.Reason, "--audit-required") && strings.HasSuffix(d.Program, "true") {
+			denied = true
+		}
+	}
+	if !denied {
+		t.Errorf("no kernel-gate denial of /bin/true while the audit log was blocked: exit %d, output %q, decisions %+v", r.ExitCode, r.Output, r.Decisions)
+	}
+}

@@ -87,8 +87,11 @@ func (g *kernelGate) serve(ctx context.Context) {
 // program (the fast path, on this goroutine), else from a goroutine of its
 // own, since a prompt may keep it waiting.
 func (g *kernelGate) handle(ctx context.Context, n *seccompNotif) {
+	// While a required audit log refuses records, every program start is
+	// denied (decideKernel says why), those no rule names included.
+	blocked := g.d.call.Decisions.Blocked() != nil
 	p, _ := g.d.store.Policy(ctx) // a failed reload keeps the last good rules
-	if p.Len() == 0 && !g.d.dangers.askConfined {
+	if !blocked && p.Len() == 0 && !g.d.dangers.askConfined {
 		g.reply(n.ID, 0) // no rule at all: nothing to read
 		return
 	}
@@ -96,7 +99,7 @@ func (g *kernelGate) handle(ctx context.Context, n *seccompNotif) {
 	// its only answer is "continue", which the kernel drops if the
 	// process has died (and a pid read after that may name another).
 	c, err := readExecCall(n)
-	if err == nil && !g.concerns(p, c) {
+	if !blocked && err == nil && !g.concerns(p, c) {
 		g.reply(n.ID, 0)
 		return
 	}
