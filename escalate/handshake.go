@@ -18,11 +18,34 @@ const handshakeByte = 0x00
 // Dial performs the wrapper's side of the handshake on the inherited
 // datagram socket and returns the wrapper's end of a fresh stream socket.
 func Dial(dgramFd int) (int, error) {
+	return DialRequest(dgramFd, nil)
+}
+
+// preSendMax is the largest request DialRequest writes before the
+// handshake: well under a fresh stream's buffer, so the write cannot block
+// while nobody reads yet.
+const preSendMax = 64 << 10
+
+// DialRequest is Dial with the request frame (payload) sent too: before
+// the handshake when it is small enough (the server then finds it whole
+// and can answer at once), else after. A nil payload sends none.
+func DialRequest(dgramFd int, payload []byte) (int, error) {
 	pair, err := frame.Socketpair(unix.SOCK_STREAM)
 	if err != nil {
 		return -1, fmt.Errorf("escalate: socketpair: %w", err)
 	}
 	ours, theirs := pair[0], pair[1]
+	fail := func(err error) (int, error) {
+		unix.Close(ours)
+		return -1, err
+	}
+	early := payload != nil && len(payload) <= preSendMax
+	if early {
+		if err := frame.Write(ours, payload, nil); err != nil {
+			unix.Close(theirs)
+			return fail(err)
+		}
+	}
 	for {
 		err = unix.Sendmsg(dgramFd, []byte{handshakeByte}, unix.UnixRights(theirs), nil, frame.SendFlags)
 		if err != unix.EINTR {
@@ -31,8 +54,12 @@ func Dial(dgramFd int) (int, error) {
 	}
 	unix.Close(theirs)
 	if err != nil {
-		unix.Close(ours)
-		return -1, fmt.Errorf("escalate: handshake on fd %d: %w", dgramFd, err)
+		return fail(fmt.Errorf("escalate: handshake on fd %d: %w", dgramFd, err))
+	}
+	if payload != nil && !early {
+		if err := frame.Write(ours, payload, nil); err != nil {
+			return fail(err)
+		}
 	}
 	return ours, nil
 }

@@ -605,3 +605,25 @@ func TestRequestBeforeHandshake(t *testing.T) {
 		t.Fatalf("request finished after the handshake: %+v", got)
 	}
 }
+
+// TestDialRequest: the Go client's request goes out with its handshake,
+// before it when small, after it when larger than a stream buffer may
+// hold unread; both are answered.
+func TestDialRequest(t *testing.T) {
+	ts := startSession(t, fixed(Deny, "no"), Options{})
+	for _, size := range []int{10, preSendMax + 1, 1 << 20} {
+		req := Request{File: "/bin/true", Argv: []string{"true"}, Workdir: "/", Env: map[string]string{"BIG": strings.Repeat("x", size)}}
+		fd, err := DialRequest(ts.child, AppendRequest(nil, &req))
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, _, err := frame.Read(fd)
+		unix.Close(fd)
+		if err != nil {
+			t.Fatalf("%d-byte variable: %v", size, err)
+		}
+		if resp, err := ParseResponse(p); err != nil || resp.Action != Deny || resp.Reason != "no" {
+			t.Errorf("%d-byte variable: %+v %v", size, resp, err)
+		}
+	}
+}

@@ -39,7 +39,10 @@ func BenchmarkAskRoundTrip(b *testing.B) {
 	req := escalate.Request{File: "/usr/bin/git", Argv: []string{"git", "status", "--short"}, Workdir: "/home/user/project", Env: env}
 	b.ReportAllocs()
 	for b.Loop() {
-		resp, err := ask(pair[0], &req)
+		if err := frame.Write(pair[0], requestPayload(&req), nil); err != nil {
+			b.Fatal(err)
+		}
+		resp, err := receive(pair[0])
 		if err != nil || resp.Action != escalate.Run {
 			b.Fatal(resp, err)
 		}

@@ -79,14 +79,20 @@ func Main(args []string) int {
 	return failClosed("server answered with unknown action " + resp.Action.String())
 }
 
-// decide gets the server's answer to req on a private stream. On error the
-// stream is closed.
+// decide gets the server's answer to req on a private stream, the request
+// sent with the handshake (see escalate.DialRequest). On error the stream
+// is closed.
 func decide(dgram int, req *escalate.Request) (int, escalate.Response, error) {
-	conn, err := escalate.Dial(dgram)
+	payload := requestPayload(req)
+	if len(payload) > frame.MaxPayload {
+		return -1, escalate.Response{}, errorString("the request (file, argv, workdir and environment) is " + strconv.Itoa(len(payload)) +
+			" bytes, over the server's limit of " + strconv.Itoa(frame.MaxPayload))
+	}
+	conn, err := escalate.DialRequest(dgram, payload)
 	if err != nil {
 		return -1, escalate.Response{}, errorString("cannot reach the execgate server: " + err.Error())
 	}
-	resp, err := ask(conn, req)
+	resp, err := receive(conn)
 	if err != nil {
 		unix.Close(conn)
 		return -1, resp, err
@@ -94,8 +100,8 @@ func decide(dgram int, req *escalate.Request) (int, escalate.Response, error) {
 	return conn, resp, nil
 }
 
-// ask sends the request on the private stream and reads the decision.
-func ask(conn int, req *escalate.Request) (escalate.Response, error) {
+// requestPayload encodes req for the request frame.
+func requestPayload(req *escalate.Request) []byte {
 	size := 64 + len(req.File) + len(req.Workdir)
 	for _, a := range req.Argv {
 		size += len(a) + 3
@@ -103,11 +109,7 @@ func ask(conn int, req *escalate.Request) (escalate.Response, error) {
 	for k, v := range req.Env {
 		size += len(k) + len(v) + 6
 	}
-	payload := escalate.AppendRequest(make([]byte, 0, size), req)
-	if err := frame.Write(conn, payload, nil); err != nil {
-		return escalate.Response{}, err
-	}
-	return receive(conn)
+	return escalate.AppendRequest(make([]byte, 0, size), req)
 }
 
 // receive reads the decision from the private stream.
