@@ -18,11 +18,9 @@ func BenchmarkRoundTrip(b *testing.B) {
 	buf := AppendRequest(nil, &req)
 	b.ReportAllocs()
 	for b.Loop() {
-		fd, err := Dial(ts.child)
+		// As the in-shell client does: the request goes with the handshake.
+		fd, err := DialRequest(ts.child, buf)
 		if err != nil {
-			b.Fatal(err)
-		}
-		if err := frame.Write(fd, buf, nil); err != nil {
 			b.Fatal(err)
 		}
 		payload, _, err := frame.Read(fd)
