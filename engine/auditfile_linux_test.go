@@ -141,16 +141,23 @@ func TestAuditFileFullDisk(t *testing.T) {
 // A decision the audit log does not take is reported in its call's note;
 // with --audit-required it also stops the call, and every program start
 // is denied until a record can be written again.
-func TestEngineAuditFailures(t *testing.T) {
-	te := newTestEngine(t, "", nil)
-	ws := t.TempDir()
-	path := filepath.Join(testhelp.PrivateDir(t), "audit.jsonl")
+// auditedEngine is an engine without rules, a workspace, and a decision
+// log writing to an audit file at path.
+func auditedEngine(t *testing.T) (te *testEngine, ws, path string, dl *DecisionLog) {
+	t.Helper()
+	te = newTestEngine(t, "", nil)
+	ws = t.TempDir()
+	path = filepath.Join(testhelp.PrivateDir(t), "audit.jsonl")
 	a, err := OpenAuditFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer a.Close()
-	dl := NewDecisionLog(testhelp.Logger(nil), a)
+	t.Cleanup(func() { a.Close() })
+	return te, ws, path, NewDecisionLog(testhelp.Logger(nil), a)
+}
+
+func TestEngineAuditFailures(t *testing.T) {
+	te, ws, path, dl := auditedEngine(t)
 	call := func(script string) *Result {
 		t.Helper()
 		res, err := Execute(context.Background(), te, te.opts, dl, Request{ID: "c", Command: script, Workdir: ws, Mode: ModeWorkspaceWrite, Workspace: []string{ws}})
@@ -207,15 +214,7 @@ func TestEngineAuditFailures(t *testing.T) {
 // kernel gate's fast path, for starts no rule names, does not let it
 // through), in a call that was already running.
 func TestAuditRequiredDeniesKernelGateStarts(t *testing.T) {
-	te := newTestEngine(t, "", nil)
-	ws := t.TempDir()
-	path := filepath.Join(testhelp.PrivateDir(t), "audit.jsonl")
-	a, err := OpenAuditFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.Close()
-	dl := NewDecisionLog(testhelp.Logger(nil), a)
+	te, ws, path, dl := auditedEngine(t)
 	dl.Required = true
 	run := func(id, script string) *Result {
 		res, err := Execute(context.Background(), te, te.opts, dl, Request{ID: id, Command: script, Workdir: ws, Mode: ModeWorkspaceWrite, Workspace: []string{ws}, Timeout: time.Minute})
