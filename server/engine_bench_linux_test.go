@@ -34,17 +34,7 @@ func benchTrivialCall(b *testing.B, self string) {
 			{"escalated", "/usr/bin/true 1"}, // one exec escalated by the allow rule
 		} {
 			b.Run(mode+"/"+c.name, func(b *testing.B) {
-				req := engine.Request{ID: "bench", Command: c.command, Workdir: ws, Mode: mode, Workspace: []string{ws}}
-				var lat latencies
-				for b.Loop() {
-					start := time.Now()
-					res, err := engine.Execute(context.Background(), te, te.opts, nil, req)
-					if err != nil || res.ExitCode != 0 {
-						b.Fatalf("%v %+v", err, res)
-					}
-					lat = append(lat, time.Since(start))
-				}
-				lat.report(b)
+				timeCalls(b, te, engine.Request{ID: "bench", Command: c.command, Workdir: ws, Mode: mode, Workspace: []string{ws}})
 			})
 		}
 	}
@@ -199,17 +189,23 @@ func BenchmarkProcessBound(b *testing.B) {
 		b.Run(fmt.Sprintf("max_processes=%d", n), func(b *testing.B) {
 			te := newTestEngine(b, "", func(o *engine.Options) { o.MaxProcesses = n })
 			ws := b.TempDir()
-			req := engine.Request{ID: "bench", Command: "/bin/true", Workdir: ws, Mode: engine.ModeWorkspaceWrite, Workspace: []string{ws}}
-			var lat latencies
-			for b.Loop() {
-				start := time.Now()
-				res, err := engine.Execute(context.Background(), te, te.opts, nil, req)
-				if err != nil || res.ExitCode != 0 {
-					b.Fatalf("%v %+v", err, res)
-				}
-				lat = append(lat, time.Since(start))
-			}
-			lat.report(b)
+			timeCalls(b, te, engine.Request{ID: "bench", Command: "/bin/true", Workdir: ws, Mode: engine.ModeWorkspaceWrite, Workspace: []string{ws}})
 		})
 	}
+}
+
+// timeCalls runs req on te once per benchmark iteration, each checked to
+// succeed, and reports the latencies.
+func timeCalls(b *testing.B, te *testEngine, req engine.Request) {
+	b.Helper()
+	var lat latencies
+	for b.Loop() {
+		start := time.Now()
+		res, err := engine.Execute(context.Background(), te, te.opts, nil, req)
+		if err != nil || res.ExitCode != 0 {
+			b.Fatalf("%v %+v", err, res)
+		}
+		lat = append(lat, time.Since(start))
+	}
+	lat.report(b)
 }
