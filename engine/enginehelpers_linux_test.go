@@ -78,3 +78,11 @@ func (te *testEngine) shell(t *testing.T, command, workdir string, ws ...string)
 	}
 	return res.Structured()
 }
+
+// trivialCall runs one /bin/true in workdir ws with the engine's defaults
+// and returns only the error: what the tests of an engine refusing to
+// start a call look at.
+func (te *testEngine) trivialCall(ws string) error {
+	_, err := Execute(context.Background(), te, te.opts, nil, Request{ID: "t", Command: "/bin/true", Workdir: ws, Workspace: []string{ws}})
+	return err
+}

@@ -299,11 +299,7 @@ func TestEngineNoticesReplacedBash(t *testing.T) {
 	}
 	te := newTestEngine(t, "", func(o *Options) { o.Bash = bash })
 	ws := t.TempDir()
-	call := func() error {
-		_, err := Execute(context.Background(), te, te.opts, nil, Request{ID: "t", Command: "true", Workdir: ws, Workspace: []string{ws}})
-		return err
-	}
-	if err := call(); err != nil {
+	if err := te.trivialCall(ws); err != nil {
 		t.Fatalf("before: %v", err)
 	}
 	if err := os.WriteFile(bash+".new", []byte("#!/bin/sh\n"), 0o755); err != nil {
@@ -312,7 +308,7 @@ func TestEngineNoticesReplacedBash(t *testing.T) {
 	if err := os.Rename(bash+".new", bash); err != nil {
 		t.Fatal(err)
 	}
-	if err := call(); err == nil || !strings.Contains(err.Error(), "changed since the server started") {
+	if err := te.trivialCall(ws); err == nil || !strings.Contains(err.Error(), "changed since the server started") {
 		t.Errorf("after replacing the Bash: err = %v", err)
 	}
 }
@@ -352,11 +348,7 @@ func TestEngineNoticesReplacedNamespaceLauncher(t *testing.T) {
 				t.Fatalf("namespace launcher %q, want %q", te.nsexec, want)
 			}
 			ws := t.TempDir()
-			call := func() error {
-				_, err := Execute(context.Background(), te, te.opts, nil, Request{ID: "t", Command: "true", Workdir: ws, Workspace: []string{ws}})
-				return err
-			}
-			if err := call(); err != nil {
+			if err := te.trivialCall(ws); err != nil {
 				t.Fatalf("before: %v", err)
 			}
 			if err := os.WriteFile(te.nsexec+".new", []byte("#!/bin/sh\n"), 0o755); err != nil {
@@ -365,7 +357,7 @@ func TestEngineNoticesReplacedNamespaceLauncher(t *testing.T) {
 			if err := os.Rename(te.nsexec+".new", te.nsexec); err != nil {
 				t.Fatal(err)
 			}
-			if err := call(); err == nil || !strings.Contains(err.Error(), "namespace launcher") {
+			if err := te.trivialCall(ws); err == nil || !strings.Contains(err.Error(), "namespace launcher") {
 				t.Errorf("after replacing the namespace launcher: err = %v", err)
 			}
 		})

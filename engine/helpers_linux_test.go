@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -17,14 +16,10 @@ func TestEngineRemakesRuntimeDirBase(t *testing.T) {
 	base := filepath.Join(testhelp.PrivateDir(t), "rt")
 	te := newTestEngine(t, "", func(o *Options) { o.RuntimeDir = base })
 	ws := t.TempDir()
-	call := func() error {
-		_, err := Execute(context.Background(), te, te.opts, nil, Request{ID: "t", Command: "/bin/true", Workdir: ws, Workspace: []string{ws}})
-		return err
-	}
 	if err := os.RemoveAll(base); err != nil {
 		t.Fatal(err)
 	}
-	if err := call(); err != nil {
+	if err := te.trivialCall(ws); err != nil {
 		t.Fatalf("after removing %s: %v", base, err)
 	}
 	if !ownedPrivateDir(te.runDir) || abandoned(te.runDir) {
@@ -36,7 +31,7 @@ func TestEngineRemakesRuntimeDirBase(t *testing.T) {
 	if err := os.Symlink("/bin/true", te.wrapper); err != nil {
 		t.Fatal(err)
 	}
-	if err := call(); err == nil || !strings.Contains(err.Error(), "changed since the server started") {
+	if err := te.trivialCall(ws); err == nil || !strings.Contains(err.Error(), "changed since the server started") {
 		t.Errorf("after replacing the wrapper: err = %v, want a refusal", err)
 	}
 }
