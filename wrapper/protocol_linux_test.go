@@ -51,22 +51,8 @@ type marked struct {
 func runMarked(t *testing.T, m marked, decide func(escalate.Request) reply) markedOutcome {
 	t.Helper()
 	wrapper, argv, env, dir := m.wrapper, m.argv, m.env, m.dir
-	errFile, err := os.CreateTemp(t.TempDir(), "stderr")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer errFile.Close()
+	devNull, outR, outW, errFile := childStdio(t)
 	s := newServer(t, decide)
-	devNull, err := os.Open(os.DevNull)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer devNull.Close()
-	outR, outW, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer outR.Close()
 	fullEnv := append(append([]string(nil), env...), "CODEX_ESCALATE_SOCKET=3")
 	stdin, stdout := devNull.Fd(), outW.Fd()
 	if m.closeStdin {
@@ -234,21 +220,7 @@ func directOutcome(t *testing.T, argv, env []string, dir string) (outcome, bool)
 		seen[name] = true
 		goEnv = append(goEnv, kv)
 	}
-	errFile, err := os.CreateTemp(t.TempDir(), "stderr")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer errFile.Close()
-	devNull, err := os.Open(os.DevNull)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer devNull.Close()
-	outR, outW, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer outR.Close()
+	devNull, outR, outW, errFile := childStdio(t)
 	file := argv[0]
 	if !strings.Contains(file, "/") {
 		file = filepath.Join(dir, file)
@@ -263,6 +235,29 @@ func directOutcome(t *testing.T, argv, env []string, dir string) (outcome, bool)
 		return outcome{}, false
 	}
 	return collectOutcome(t, pid, outR, errFile), true
+}
+
+// childStdio is a child's stdio for the tests that start one: /dev/null
+// as stdin, a pipe for stdout (read outR; the caller closes outW once the
+// child has it) and a file for stderr, closed when the test ends.
+func childStdio(t *testing.T) (devNull, outR, outW, errFile *os.File) {
+	t.Helper()
+	errFile, err := os.CreateTemp(t.TempDir(), "stderr")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { errFile.Close() })
+	devNull, err = os.Open(os.DevNull)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { devNull.Close() })
+	outR, outW, err = os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { outR.Close(); outW.Close() })
+	return devNull, outR, outW, errFile
 }
 
 // TestRequestPayload: the payload is AppendRequest's shape (its fields in
