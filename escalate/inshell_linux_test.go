@@ -225,54 +225,35 @@ func TestInShellEscalate(t *testing.T) {
 		// The command writes where the shell's stdout is.
 		unix.Write(fds[1], []byte("from the server\n"))
 	}
-	t.Run("status", func(t *testing.T) {
-		p := startShell(t, unix.SOCK_SEQPACKET, "/bin/false; echo after $?")
-		conn, _ := p.next()
-		superExec(t, p, conn)
-		p.answer(conn, `{"exit_code":7}`)
-		unix.Close(conn)
-		status, out := p.wait()
-		checkOutput(t, status, out, 0, []string{"from the server\n", "after 7\n"})
-	})
-	t.Run("killed by a signal", func(t *testing.T) {
-		p := startShell(t, unix.SOCK_SEQPACKET, "/bin/false; echo after $?")
-		conn, _ := p.next()
-		superExec(t, p, conn)
-		p.answer(conn, `{"exit_code":143,"signal":15}`)
-		unix.Close(conn)
-		status, out := p.wait()
+	// How the escalated command ends, as the server reports it (result ""
+	// sends none), and what the shell then does.
+	for _, tt := range []struct {
+		name, script, result string
+		status               int
+		want                 []string
+	}{
+		{"status", "/bin/false; echo after $?", `{"exit_code":7}`, 0, []string{"from the server\n", "after 7\n"}},
 		// Bash reports a child it saw die of SIGTERM.
-		checkOutput(t, status, out, 0, []string{"Terminated", "after 143\n"})
-	})
-	t.Run("exec", func(t *testing.T) {
-		p := startShell(t, unix.SOCK_SEQPACKET, "exec /bin/false; echo not reached")
-		conn, _ := p.next()
-		superExec(t, p, conn)
-		p.answer(conn, `{"exit_code":3}`)
-		unix.Close(conn)
-		status, out := p.wait()
-		checkOutput(t, status, out, 3, []string{"from the server\n"})
-		if strings.Contains(out, "not reached") {
-			t.Errorf("the shell went on after an escalated exec: %q", out)
-		}
-	})
-	t.Run("no result", func(t *testing.T) {
-		p := startShell(t, unix.SOCK_SEQPACKET, "/bin/false; echo after $?")
-		conn, _ := p.next()
-		superExec(t, p, conn)
-		unix.Close(conn)
-		status, out := p.wait()
-		checkOutput(t, status, out, 0, []string{"no exit status from the server for the escalated command", "after 126\n"})
-	})
-	t.Run("malformed result", func(t *testing.T) {
-		p := startShell(t, unix.SOCK_SEQPACKET, "/bin/false; echo after $?")
-		conn, _ := p.next()
-		superExec(t, p, conn)
-		p.answer(conn, `{"exit_code":"7"}`)
-		unix.Close(conn)
-		status, out := p.wait()
-		checkOutput(t, status, out, 0, []string{"malformed exit status from the server", "after 126\n"})
-	})
+		{"killed by a signal", "/bin/false; echo after $?", `{"exit_code":143,"signal":15}`, 0, []string{"Terminated", "after 143\n"}},
+		{"exec", "exec /bin/false; echo not reached", `{"exit_code":3}`, 3, []string{"from the server\n"}},
+		{"no result", "/bin/false; echo after $?", "", 0, []string{"no exit status from the server for the escalated command", "after 126\n"}},
+		{"malformed result", "/bin/false; echo after $?", `{"exit_code":"7"}`, 0, []string{"malformed exit status from the server", "after 126\n"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			p := startShell(t, unix.SOCK_SEQPACKET, tt.script)
+			conn, _ := p.next()
+			superExec(t, p, conn)
+			if tt.result != "" {
+				p.answer(conn, tt.result)
+			}
+			unix.Close(conn)
+			status, out := p.wait()
+			checkOutput(t, status, out, tt.status, tt.want)
+			if strings.Contains(out, "not reached") {
+				t.Errorf("the shell went on after an escalated exec: %q", out)
+			}
+		})
+	}
 	t.Run("forwarded signals", func(t *testing.T) {
 		p := startShell(t, unix.SOCK_SEQPACKET, "/bin/false; echo after $?")
 		conn, _ := p.next()
