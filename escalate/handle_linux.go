@@ -220,8 +220,7 @@ type waiting struct {
 
 func (w *waiting) start() {
 	w.once.Do(func() {
-		// Joining the netpoller hands accepting over (see accept).
-		w.c.polled()
+		w.c.detach() // accepting moves to another goroutine (see accept)
 		w.watched = make(chan struct{})
 		go func() {
 			defer close(w.watched)
