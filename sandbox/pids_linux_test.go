@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"golang.org/x/sys/unix"
 )
 
 func TestMountedPath(t *testing.T) {
@@ -82,5 +84,31 @@ func TestProcessBound(t *testing.T) {
 				t.Errorf("uid %d: cgroups left behind:\n%s", uid, out)
 			}
 		}
+	}
+}
+
+// TestPidsCgroupNameIsThisServers: a cgroup left by another server with
+// this process's pid (one killed before it removed its own, or one in
+// another pid namespace) does not stand in the way of this one's.
+func TestPidsCgroupNameIsThisServers(t *testing.T) {
+	dir, err := ownPidsCgroup()
+	if err != nil || os.Geteuid() != 0 {
+		t.Skipf("no pids cgroup to make children in (root: %v): %v", os.Geteuid() == 0, err)
+	}
+	// What a server with this pid named its first cgroup before this
+	// server's instance part.
+	stale := filepath.Join(dir, fmt.Sprintf("execgate-%d-1", os.Getpid()))
+	if err := os.Mkdir(stale, 0o755); err != nil {
+		t.Skipf("cannot make a cgroup in %s: %v", dir, err)
+	}
+	defer unix.Rmdir(stale)
+	b := &pidsBound{max: 64, cgroup: dir}
+	made, err := b.make()
+	if err != nil {
+		t.Fatalf("a stale cgroup of the same pid stopped this one: %v", err)
+	}
+	defer unix.Rmdir(made)
+	if made == stale {
+		t.Fatalf("made %s, the stale cgroup's name", made)
 	}
 }
