@@ -142,6 +142,29 @@ func TestInShellAnswers(t *testing.T) {
 	}
 }
 
+// TestInShellLargeRequest: a request larger than the area the shell sets
+// aside for it at startup and than a stream's buffer (three 100 KB
+// arguments) arrives whole, the part that did not fit before the
+// handshake after it, and the program then runs.
+func TestInShellLargeRequest(t *testing.T) {
+	p := startShell(t, unix.SOCK_SEQPACKET, `x=$(printf '%*s' 100000 ''); /bin/echo "$x" "$x" "$x" | wc -c; echo after $?`)
+	// echo and wc start together, in either order.
+	var echo escalate.Request
+	for range 2 {
+		conn, req := p.next()
+		if req.File == "/bin/echo" {
+			echo = req
+		}
+		p.answer(conn, `{"action":"Run"}`)
+		unix.Close(conn)
+	}
+	if len(echo.Argv) != 4 || len(echo.Argv[1])+len(echo.Argv[2])+len(echo.Argv[3]) != 300000 || strings.Trim(echo.Argv[3], " ") != "" {
+		t.Errorf("request for echo with %d arguments", len(echo.Argv)-1)
+	}
+	status, out := p.wait()
+	checkOutput(t, status, out, 0, []string{"300003\n", "after 0\n"})
+}
+
 func checkOutput(t *testing.T, status int, out string, wantStatus int, want []string) {
 	t.Helper()
 	if status != wantStatus {
