@@ -60,13 +60,46 @@ gnu_urls=(
 
 # The configure recipe is part of the cache key: changing it forces a rebuild.
 # --without-bash-malloc: glibc malloc (bash's own malloc hides heap bugs from
-# tools and is slower under threads); --disable-nls: no message catalogs;
-# -z now: every library symbol is bound when the shell starts, as Debian
-# builds its own bash. Lazily bound, each symbol a forked child first calls
-# (socketpair, sendmsg, recvmsg on the way to an exec) would be looked up
-# again in every child, each copy-on-write fault and lookup paid per exec.
-configure_flags=(--without-bash-malloc --disable-nls LDFLAGS=-Wl,-z,now)
-recipe_version=1
+# tools and is slower under threads); --disable-nls: no message catalogs.
+#
+# Linked statically when the C library allows it (libc.a: Debian's libc6-dev,
+# part of build-essential). A Bash starts for every call, and a dynamically
+# linked one spends a third of its start in the dynamic loader: measured on a
+# 2-core VM, `bash -c true` took 3.8 ms of CPU and 122 page faults dynamic,
+# 1.9 ms and 72 static. Static, nothing is bound lazily either, so a forked
+# child on its way to an exec (socketpair, sendmsg, recvmsg in the in-shell
+# client) looks nothing up and copies no page for it. glibc's getpw*/getgr*
+# still reach NSS modules other than files through dlopen; Bash only needs
+# them for `~user` and completion, and falls back when a lookup fails.
+#
+# Without a static libc, dynamically with -z now (every symbol bound at start,
+# as Debian builds its own bash) for the same reason about forked children.
+configure_base=(--without-bash-malloc --disable-nls)
+static_flags=(--enable-static-link)
+dynamic_flags=(LDFLAGS=-Wl,-z,now)
+recipe_version=2
+
+# can_link_static: whether the C compiler links a static program here.
+can_link_static() {
+  command -v "${CC:-cc}" >/dev/null 2>&1 || return 1
+  local d rc=0
+  d=$(mktemp -d)
+  printf 'int main(void){return 0;}\n' >"$d/t.c"
+  "${CC:-cc}" -static -o "$d/t" "$d/t.c" >/dev/null 2>&1 || rc=1
+  rm -rf "$d"
+  return $rc
+}
+
+# choose_link sets configure_flags and link for this machine.
+choose_link() {
+  if can_link_static; then
+    link=static
+    configure_flags=("${configure_base[@]}" "${static_flags[@]}")
+  else
+    link=dynamic
+    configure_flags=("${configure_base[@]}" "${dynamic_flags[@]}")
+  fi
+}
 
 src_arg=${BASH_SRC:-}
 force=0
@@ -138,6 +171,7 @@ sha256_of() { sha256_stream <"$1"; }
 # The patch's identity covers the files it adds: the patch, then each of
 # scripts/bash/ in name order (internal/testbash computes the same).
 patch_sha=$(cat "$patch_file" "${added_sources[@]}" | sha256_stream)
+choose_link
 recipe="v$recipe_version ${configure_flags[*]}"
 
 # Identity of a user-given source: a file by its SHA-256, a directory by the
@@ -407,6 +441,11 @@ fi
 log "source: $source_id ($tree)"
 
 ensure_tools gcc make patch
+# Again now that the compiler is surely there (it may just have been
+# installed).
+choose_link
+recipe="v$recipe_version ${configure_flags[*]}"
+[ "$link" = static ] || log "no static C library here (libc.a; apt-get install libc6-dev): linking Bash dynamically, which costs about 2 ms more per call"
 
 log "applying $(basename "$patch_file")"
 if [ ${#added_sources[@]} -gt 0 ]; then cp "${added_sources[@]}" "$tree/"; fi
