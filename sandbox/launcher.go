@@ -41,7 +41,7 @@ func NewLauncher(self string, log *slog.Logger, opts ...Option) *Launcher {
 		o(l)
 	}
 	l.caps = probe(self, l.nsexec)
-	l.probePids()
+	l.probePids(log)
 	if l.nsexec != "" && !l.caps.Namespaces {
 		// Perhaps only the launcher fails here: then os/exec makes the
 		// namespaces, and the failure is logged.

@@ -61,6 +61,10 @@ type pidsBound struct {
 	// could remove its own): made once, at the first cgroup.
 	instanceOnce sync.Once
 	instance     string
+
+	// orphansSwept is closed once the empty cgroups of servers that are
+	// gone have been removed (nil: no sweep, no cgroup parent).
+	orphansSwept chan struct{}
 }
 
 // rlimit reports whether calls get RLIMIT_NPROC: when there is no cgroup,

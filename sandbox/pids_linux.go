@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -20,17 +21,22 @@ import (
 // one costs about 0.1 ms, so the next call's is made ahead, after a call
 // starts, and the empty ones of calls that ended are removed then too.
 type cgroupSet struct {
-	mu     sync.Mutex
-	seq    uint64
-	made   []string // made and not removed yet
-	ready  string   // made ahead for the next call ("" none)
+	mu   sync.Mutex
+	seq  uint64
+	made []string // made and not removed yet
+	// locks holds, for each cgroup made and not removed yet, the fd of
+	// its shared lock, which tells a server sweeping the cgroups of dead
+	// ones (orphans_linux.go) that this one is alive.
+	locks  map[string]int
+	ready  string // made ahead for the next call ("" none)
 	inUse  map[string]bool
 	of     map[*exec.Cmd]string // the cgroup of each started helper, until asked about
 	closed bool
 }
 
-// probePids finds where l can make pids cgroups.
-func (l *Launcher) probePids() {
+// probePids finds where l can make pids cgroups, and has the empty ones
+// of servers that are gone removed from there.
+func (l *Launcher) probePids(log *slog.Logger) {
 	b := &l.pids
 	b.root = os.Geteuid() == 0
 	b.oldKernel = !kernelAtLeast(5, 14)
@@ -40,8 +46,10 @@ func (l *Launcher) probePids() {
 	dir, err := ownPidsCgroup()
 	if err == nil {
 		var probe string
-		if probe, err = b.makeGroup(dir, "probe"); err == nil {
+		var lock int
+		if probe, lock, err = b.makeGroup(dir, "probe"); err == nil {
 			err = unix.Rmdir(probe)
+			unix.Close(lock)
 		}
 	}
 	if err != nil {
@@ -49,6 +57,11 @@ func (l *Launcher) probePids() {
 		return
 	}
 	b.cgroup = dir
+	b.orphansSwept = make(chan struct{})
+	go func() {
+		defer close(b.orphansSwept)
+		b.sweepOrphans(log)
+	}()
 	go b.prepare()
 }
 
@@ -87,13 +100,23 @@ func (b *pidsBound) make() (string, error) {
 	g.seq++
 	name := strconv.FormatUint(g.seq, 10)
 	g.mu.Unlock()
-	dir, err := b.makeGroup(b.cgroup, name)
+	dir, lock, err := b.makeGroup(b.cgroup, name)
 	if err != nil {
 		return "", err
 	}
 	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.closed {
+		// close has swept already: this one would be left behind.
+		unix.Rmdir(dir)
+		unix.Close(lock)
+		return "", errors.New("sandbox: the launcher is closed")
+	}
 	g.made = append(g.made, dir)
-	g.mu.Unlock()
+	if g.locks == nil {
+		g.locks = map[string]int{}
+	}
+	g.locks[dir] = lock
 	return dir, nil
 }
 
@@ -127,8 +150,9 @@ func (b *pidsBound) release(dir string) {
 	g.mu.Unlock()
 }
 
-// makeGroup makes parent/execgate-PID-INSTANCE-name with pids.max set.
-func (b *pidsBound) makeGroup(parent, name string) (string, error) {
+// ownPrefix is how the names of this server's cgroups start:
+// execgate-PID-INSTANCE-.
+func (b *pidsBound) ownPrefix() string {
 	b.instanceOnce.Do(func() {
 		var r [4]byte
 		if _, err := unix.Getrandom(r[:], 0); err != nil {
@@ -137,17 +161,30 @@ func (b *pidsBound) makeGroup(parent, name string) (string, error) {
 		}
 		b.instance = hex.EncodeToString(r[:])
 	})
-	dir := filepath.Join(parent, fmt.Sprintf("execgate-%d-%s-%s", os.Getpid(), b.instance, name))
+	return fmt.Sprintf("execgate-%d-%s-", os.Getpid(), b.instance)
+}
+
+// makeGroup makes parent/execgate-PID-INSTANCE-name with pids.max set,
+// and returns it with the fd of its shared lock, which the caller holds
+// until it has removed the cgroup.
+func (b *pidsBound) makeGroup(parent, name string) (string, int, error) {
+	dir := filepath.Join(parent, b.ownPrefix()+name)
 	if err := os.Mkdir(dir, 0o755); err != nil {
-		return "", err
+		return "", -1, err
+	}
+	lock, err := lockGroup(dir, unix.LOCK_SH)
+	if err != nil {
+		unix.Rmdir(dir)
+		return "", -1, err
 	}
 	// A cgroup v2 child has the pids controller only when its parent
 	// hands it down; v1 children always have it.
 	if err := os.WriteFile(filepath.Join(dir, "pids.max"), []byte(strconv.Itoa(b.max)), 0); err != nil {
 		unix.Rmdir(dir)
-		return "", fmt.Errorf("set %s/pids.max: %w", dir, err)
+		unix.Close(lock)
+		return "", -1, fmt.Errorf("set %s/pids.max: %w", dir, err)
 	}
-	return dir, nil
+	return dir, lock, nil
 }
 
 // sweep removes the cgroups no helper uses any more (rmdir fails on one
@@ -164,19 +201,32 @@ func (b *pidsBound) sweep() {
 		}
 		if err := unix.Rmdir(d); err != nil && !errors.Is(err, unix.ENOENT) {
 			kept = append(kept, d)
+			continue
 		}
+		unix.Close(g.locks[d])
+		delete(g.locks, d)
 	}
 	g.made = kept
 }
 
 // close removes the cgroups left (their helpers must be gone) and stops
-// making new ones ahead.
+// making new ones ahead. It lets go of the locks of those it could not
+// remove, so that another server removes them once they are empty.
 func (b *pidsBound) close() {
+	if b.orphansSwept != nil {
+		<-b.orphansSwept
+	}
 	g := &b.groups
 	g.mu.Lock()
 	g.closed, g.of, g.inUse, g.ready = true, nil, nil, ""
 	g.mu.Unlock()
 	b.sweep()
+	g.mu.Lock()
+	for d, fd := range g.locks {
+		unix.Close(fd)
+		delete(g.locks, d)
+	}
+	g.mu.Unlock()
 }
 
 // processBound is what the helper applies to the program it starts.

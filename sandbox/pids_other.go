@@ -2,12 +2,15 @@
 
 package sandbox
 
-import "os/exec"
+import (
+	"log/slog"
+	"os/exec"
+)
 
 // cgroupSet is empty here: pids cgroups are Linux's.
 type cgroupSet struct{}
 
-func (l *Launcher) probePids() {
+func (l *Launcher) probePids(*slog.Logger) {
 	l.pids.cgroupErr = "pids cgroups are Linux's"
 }
 
