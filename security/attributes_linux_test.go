@@ -73,27 +73,36 @@ func TestAttributesOutsideWritableRootsAreReadOnly(t *testing.T) {
 		t.Run(mode, func(t *testing.T) {
 			eachUser(t, func(t *testing.T, u user) {
 				w := start(t, u, setup{Args: []string{"--sandbox", mode}})
-				uid := u.uid
-				if uid == 0 {
-					uid = os.Geteuid()
-				}
-				for i, a := range attributeAttacks {
-					p := victim(t, w, w.Out, fmt.Sprintf("victim%d", i))
-					before := readAttrs(t, p)
-					res := w.shell(t, fmt.Sprintf(a.command, shq(p), uid)+"; echo status=$?")
-					after := readAttrs(t, p)
-					if after != before {
-						t.Errorf("ATTACK %s SUCCEEDED as %s: %s changed from %+v to %+v\noutput: %s",
-							a.name, u.name, p, before, after, res.Output)
-					}
-					// Refused by the read-only mount, not by some other
-					// accident of the call.
-					if strings.Contains(res.Output, "status=0") || !strings.Contains(res.Output, "Read-only file system") {
-						t.Errorf("%s on %s as %s: want a failure with EROFS; output: %s", a.name, p, u.name, res.Output)
-					}
-				}
+				attributesStayReadOnly(t, w, w.Out)
 			})
 		})
+	}
+}
+
+// attributesStayReadOnly runs the attribute attacks in w on files in dir,
+// outside every writable root: each must fail with EROFS and change
+// nothing.
+func attributesStayReadOnly(t *testing.T, w *world, dir string) {
+	t.Helper()
+	u := w.User
+	uid := u.uid
+	if uid == 0 {
+		uid = os.Geteuid()
+	}
+	for i, a := range attributeAttacks {
+		p := victim(t, w, dir, fmt.Sprintf("victim%d", i))
+		before := readAttrs(t, p)
+		res := w.shell(t, fmt.Sprintf(a.command, shq(p), uid)+"; echo status=$?")
+		after := readAttrs(t, p)
+		if after != before {
+			t.Errorf("ATTACK %s SUCCEEDED as %s: %s changed from %+v to %+v\noutput: %s",
+				a.name, u.name, p, before, after, res.Output)
+		}
+		// Refused by the read-only mount, not by some other accident of
+		// the call.
+		if strings.Contains(res.Output, "status=0") || !strings.Contains(res.Output, "Read-only file system") {
+			t.Errorf("%s on %s as %s: want a failure with EROFS; output: %s", a.name, p, u.name, res.Output)
+		}
 	}
 }
 
@@ -103,29 +112,38 @@ func TestAttributesOutsideWritableRootsAreReadOnly(t *testing.T) {
 func TestAttributesInsideWritableRootsStayWritable(t *testing.T) {
 	eachUser(t, func(t *testing.T, u user) {
 		w := start(t, u, setup{})
-		uid := u.uid
-		if uid == 0 {
-			uid = os.Geteuid()
-		}
-		for i, a := range attributeAttacks {
-			p := victim(t, w, w.WS, fmt.Sprintf("file%d", i))
-			before := readAttrs(t, p)
-			res := w.shell(t, fmt.Sprintf(a.command, shq(p), uid)+"; echo status=$?")
-			if !strings.Contains(res.Output, "status=0") {
-				t.Errorf("%s in the workspace failed as %s; output: %s", a.name, u.name, res.Output)
-				continue
-			}
-			// Every one of them changes the inode's ctime.
-			if after := readAttrs(t, p); after.ctime == before.ctime {
-				t.Errorf("%s in the workspace changed nothing: %+v", a.name, after)
-			}
-		}
-		res := w.shell(t, "printf 'echo ran-script\\n' > s.sh && chmod +x s.sh && ./s.sh && echo hi > /dev/null && echo devnull-ok")
-		if !strings.Contains(res.Output, "ran-script") || !strings.Contains(res.Output, "devnull-ok") {
-			t.Errorf("chmod +x and run a script, write /dev/null, as %s: exit %d, output %q", u.name, res.ExitCode, res.Output)
-		}
-		if fi, err := os.Stat(filepath.Join(w.WS, "s.sh")); err != nil || fi.Mode().Perm()&0o100 == 0 {
-			t.Errorf("s.sh not executable: %v %v", fi, err)
-		}
+		attributesStayWritable(t, w)
 	})
+}
+
+// attributesStayWritable runs the attribute changes in w's workspace,
+// where each must work, and makes a script executable there and runs it,
+// and writes /dev/null.
+func attributesStayWritable(t *testing.T, w *world) {
+	t.Helper()
+	u := w.User
+	uid := u.uid
+	if uid == 0 {
+		uid = os.Geteuid()
+	}
+	for i, a := range attributeAttacks {
+		p := victim(t, w, w.WS, fmt.Sprintf("file%d", i))
+		before := readAttrs(t, p)
+		res := w.shell(t, fmt.Sprintf(a.command, shq(p), uid)+"; echo status=$?")
+		if !strings.Contains(res.Output, "status=0") {
+			t.Errorf("%s in the workspace failed as %s; output: %s", a.name, u.name, res.Output)
+			continue
+		}
+		// Every one of them changes the inode's ctime.
+		if after := readAttrs(t, p); after.ctime == before.ctime {
+			t.Errorf("%s in the workspace changed nothing: %+v", a.name, after)
+		}
+	}
+	res := w.shell(t, "printf 'echo ran-script\\n' > s.sh && chmod +x s.sh && ./s.sh && echo hi > /dev/null && echo devnull-ok")
+	if !strings.Contains(res.Output, "ran-script") || !strings.Contains(res.Output, "devnull-ok") {
+		t.Errorf("chmod +x and run a script, write /dev/null, as %s: exit %d, output %q", u.name, res.ExitCode, res.Output)
+	}
+	if fi, err := os.Stat(filepath.Join(w.WS, "s.sh")); err != nil || fi.Mode().Perm()&0o100 == 0 {
+		t.Errorf("s.sh not executable: %v %v", fi, err)
+	}
 }
