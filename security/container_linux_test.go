@@ -26,6 +26,13 @@ type container struct {
 	// listener (EPERM): the kernel gate cannot be installed, while the
 	// sandbox's own filters can.
 	noListener bool
+	// oldMountAPI is a kernel without the new mount API's open_tree and
+	// mount_setattr (ENOSYS, as before Linux 5.2): the sandbox then
+	// makes its mounts with mount(2) alone.
+	oldMountAPI bool
+	// noMountSetattr is a kernel without mount_setattr alone (ENOSYS, as
+	// from Linux 5.2 to 5.11): open_tree works, mount_setattr does not.
+	noMountSetattr bool
 }
 
 // filter is c's seccomp filter, for the architecture the tests run on.
@@ -74,6 +81,20 @@ func (c container) filter() ([]unix.SockFilter, error) {
 			bpf.LoadAbsolute{Off: offArg1, Size: 4},
 			bpf.JumpIf{Cond: bpf.JumpBitsSet, Val: unix.SECCOMP_FILTER_FLAG_NEW_LISTENER, SkipFalse: 1},
 			bpf.RetConstant{Val: eperm},
+		)
+	}
+	if c.oldMountAPI || c.noMountSetattr {
+		prog = append(prog,
+			bpf.LoadAbsolute{Off: offNr, Size: 4},
+			bpf.JumpIf{Cond: bpf.JumpEqual, Val: unix.SYS_MOUNT_SETATTR, SkipFalse: 1},
+			bpf.RetConstant{Val: enosys},
+		)
+	}
+	if c.oldMountAPI {
+		prog = append(prog,
+			bpf.LoadAbsolute{Off: offNr, Size: 4},
+			bpf.JumpIf{Cond: bpf.JumpEqual, Val: unix.SYS_OPEN_TREE, SkipFalse: 1},
+			bpf.RetConstant{Val: enosys},
 		)
 	}
 	prog = append(prog, bpf.RetConstant{Val: allow})

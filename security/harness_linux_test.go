@@ -93,6 +93,10 @@ type setup struct {
 	// be made (see container.noListener): the kernel gate cannot be
 	// installed.
 	NoSeccompListener bool
+	// OldMountAPI starts the server where open_tree and mount_setattr
+	// fail ENOSYS (see container.oldMountAPI); NoMountSetattr where
+	// mount_setattr alone does (container.noMountSetattr).
+	OldMountAPI, NoMountSetattr bool
 }
 
 // world is one running server with its directories:
@@ -203,7 +207,8 @@ func (w *world) serve(t *testing.T, s setup) error {
 		cs, err = client.Connect(ctx, &mcp.CommandTransport{Command: cmd, TerminateDuration: 5 * time.Second}, &sopts)
 		return err
 	}
-	if err := (container{noUserNS: s.NoUserNamespaces, noListener: s.NoSeccompListener}).run(connect); err != nil {
+	if err := (container{noUserNS: s.NoUserNamespaces, noListener: s.NoSeccompListener,
+		oldMountAPI: s.OldMountAPI, noMountSetattr: s.NoMountSetattr}).run(connect); err != nil {
 		return fmt.Errorf("starting execgate server as %s: %w\nstderr:\n%s", u.name, err, w.Stderr)
 	}
 	w.client = cs
