@@ -426,8 +426,14 @@ func bindView(p string, readOnly bool) error {
 	return remount(p, readOnly)
 }
 
+// stNoSymFollow is statfs's flag of a nosymfollow mount (Linux 5.10),
+// which golang.org/x/sys/unix lacks.
+const stNoSymFollow = 0x2000
+
 // remount makes the bind mount at p read-only, or keeps it writable,
-// keeping the flags the kernel locks in a user namespace.
+// keeping the flags the kernel locks in a user namespace, and nosymfollow,
+// which it does not lock but a remount without it would drop (where
+// mount_setattr, which changes only the flags it is given, would keep it).
 func remount(p string, readOnly bool) error {
 	var st unix.Statfs_t
 	if err := unix.Statfs(p, &st); err != nil {
@@ -444,6 +450,7 @@ func remount(p string, readOnly bool) error {
 		{unix.ST_NOATIME, unix.MS_NOATIME},
 		{unix.ST_NODIRATIME, unix.MS_NODIRATIME},
 		{unix.ST_RELATIME, unix.MS_RELATIME},
+		{stNoSymFollow, unix.MS_NOSYMFOLLOW},
 	} {
 		if uintptr(st.Flags)&f.st != 0 {
 			flags |= f.ms

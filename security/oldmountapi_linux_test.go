@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"golang.org/x/sys/unix"
 )
 
 // mountSyscalls says, for each syscall of the new mount API the sandbox
@@ -20,19 +22,23 @@ for name, nr in (("open_tree", 428), ("mount_setattr", 442)):
     print(name, "ENOSYS" if r < 0 and ctypes.get_errno() == errno.ENOSYS else "present")
 '`
 
-// TestReadOnlyOutsideWithoutNewMountAPI: on a kernel without the new mount
+// TestReadOnlyOutsideOnEveryMountAPI: on a kernel without the new mount
 // API (no open_tree nor mount_setattr, as before Linux 5.2; or no
 // mount_setattr, as before 5.12), or in a container that refuses it, the
 // sandbox makes its mounts with mount(2) alone and must keep what it keeps
 // with the new API: outside the writable roots, files can be neither
 // written nor changed in their attributes (EROFS), the workspace's .git is
-// read-only, and the workspace is writable.
-func TestReadOnlyOutsideWithoutNewMountAPI(t *testing.T) {
+// read-only, and the workspace is writable. A mount made read-only keeps
+// its other flags (nosymfollow: a symlink there is still not followed).
+// The new mount API's case, first, is what the others must match.
+func TestReadOnlyOutsideOnEveryMountAPI(t *testing.T) {
+	noSymFollow := noSymFollowMount(t)
 	for _, kernel := range []struct {
 		name   string
 		s      setup
 		enosys string // mountSyscalls' output
 	}{
+		{"new mount API", setup{}, "open_tree present\nmount_setattr present\n"},
 		{"no open_tree", setup{OldMountAPI: true}, "open_tree ENOSYS\nmount_setattr ENOSYS\n"},
 		{"no mount_setattr", setup{NoMountSetattr: true}, "open_tree present\nmount_setattr ENOSYS\n"},
 	} {
@@ -81,7 +87,45 @@ func TestReadOnlyOutsideWithoutNewMountAPI(t *testing.T) {
 				}
 
 				attributesStayWritable(t, w)
+
+				if noSymFollow != "" {
+					res := w.shell(t, "cat "+shq(filepath.Join(noSymFollow, "link"))+"; echo status=$?")
+					if strings.Contains(res.Output, "target") || !strings.Contains(res.Output, "Too many levels of symbolic links") {
+						t.Errorf("a symlink on a nosymfollow mount was followed as %s: %q", u.name, res.Output)
+					}
+				}
 			})
 		})
 	}
+}
+
+// noSymFollowMount mounts, for the test, a tmpfs with nosymfollow holding
+// the symlink link to the file target beside it, and returns where ("" if
+// it cannot: not root, or a kernel before 5.10).
+func noSymFollowMount(t *testing.T) string {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Log("not root: no nosymfollow mount to check")
+		return ""
+	}
+	dir, err := os.MkdirTemp("/var/tmp", "execgate-sec-nosymfollow-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.Remove(dir) })
+	if err := unix.Mount("execgate-test", dir, "tmpfs", unix.MS_NOSYMFOLLOW, "size=64k,mode=0755"); err != nil {
+		t.Logf("no nosymfollow mount here: %v", err)
+		return ""
+	}
+	t.Cleanup(func() { unix.Unmount(dir, unix.MNT_DETACH) })
+	if err := os.WriteFile(filepath.Join(dir, "target"), []byte("target\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("target", filepath.Join(dir, "link")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.ReadFile(filepath.Join(dir, "link")); err == nil {
+		t.Fatal("nosymfollow does not hold outside the sandbox")
+	}
+	return dir
 }
