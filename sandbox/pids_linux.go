@@ -21,13 +21,12 @@ import (
 // one costs about 0.1 ms, so the next call's is made ahead, after a call
 // starts, and the empty ones of calls that ended are removed then too.
 type cgroupSet struct {
-	mu   sync.Mutex
-	seq  uint64
-	made []string // made and not removed yet
-	// locks holds, for each cgroup made and not removed yet, the fd of
-	// its shared lock, which tells a server sweeping the cgroups of dead
-	// ones (orphans_linux.go) that this one is alive.
-	locks  map[string]int
+	mu  sync.Mutex
+	seq uint64
+	// made holds the cgroups made and not removed yet, each with the fd
+	// of its shared lock, which tells a server sweeping the cgroups of
+	// dead ones (orphans_linux.go) that this one is alive.
+	made   map[string]int
 	ready  string // made ahead for the next call ("" none)
 	inUse  map[string]bool
 	of     map[*exec.Cmd]string // the cgroup of each started helper, until asked about
@@ -112,11 +111,10 @@ func (b *pidsBound) make() (string, error) {
 		unix.Close(lock)
 		return "", errors.New("sandbox: the launcher is closed")
 	}
-	g.made = append(g.made, dir)
-	if g.locks == nil {
-		g.locks = map[string]int{}
+	if g.made == nil {
+		g.made = map[string]int{}
 	}
-	g.locks[dir] = lock
+	g.made[dir] = lock
 	return dir, nil
 }
 
@@ -193,20 +191,16 @@ func (b *pidsBound) sweep() {
 	g := &b.groups
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	kept := g.made[:0]
-	for _, d := range g.made {
+	for d, lock := range g.made {
 		if g.inUse[d] || d == g.ready {
-			kept = append(kept, d)
 			continue
 		}
 		if err := unix.Rmdir(d); err != nil && !errors.Is(err, unix.ENOENT) {
-			kept = append(kept, d)
 			continue
 		}
-		unix.Close(g.locks[d])
-		delete(g.locks, d)
+		unix.Close(lock)
+		delete(g.made, d)
 	}
-	g.made = kept
 }
 
 // close removes the cgroups left (their helpers must be gone) and stops
@@ -222,9 +216,9 @@ func (b *pidsBound) close() {
 	g.mu.Unlock()
 	b.sweep()
 	g.mu.Lock()
-	for d, fd := range g.locks {
-		unix.Close(fd)
-		delete(g.locks, d)
+	for d, lock := range g.made {
+		unix.Close(lock)
+		delete(g.made, d)
 	}
 	g.mu.Unlock()
 }
