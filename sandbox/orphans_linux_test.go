@@ -1,7 +1,9 @@
 package sandbox
 
 import (
+	"bufio"
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -149,6 +151,69 @@ func TestOrphanCgroupsSwept(t *testing.T) {
 	other.Close()
 	if _, err := os.Stat(otherReady); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("the other launcher left %s (stat: %v)", otherReady, err)
+	}
+}
+
+// TestKilledServerCgroupsRemoved: a server killed with SIGKILL during a
+// call leaves its cgroups (the call's, the next one's made ahead); the
+// next launcher removes them once the call's processes are gone.
+func TestKilledServerCgroupsRemoved(t *testing.T) {
+	parent, err := ownPidsCgroup()
+	if err != nil || os.Geteuid() != 0 {
+		t.Skipf("no pids cgroup to make children in (root: %v): %v", os.Geteuid() == 0, err)
+	}
+	e := newTestEnv(t, 0)
+	req, err := json.Marshal(launchRequest{Policy: Policy{Mode: WorkspaceWrite}, Workspace: e.ws, NsExec: defaultNsexec(t), MaxProcs: 64,
+		Argv: []string{"/bin/sh", "-c", "echo started; exec /bin/sleep 600"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	server := exec.Command(e.bin, "launch", string(req))
+	server.Dir = e.ws
+	out, err := server.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := server.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer server.Process.Kill()
+	line, err := bufio.NewReader(out).ReadString('\n')
+	if line != "started\n" {
+		server.Process.Kill()
+		server.Wait()
+		t.Fatalf("the call did not start: %q, %v", line, err)
+	}
+	left := func() []string {
+		l, _ := filepath.Glob(filepath.Join(parent, fmt.Sprintf("execgate-%d-*", server.Process.Pid)))
+		return l
+	}
+	if len(left()) == 0 {
+		t.Fatal("the server made no cgroup for its call")
+	}
+	server.Process.Kill()
+	server.Wait()
+	// The helper dies with its parent, and the call with the helper.
+	for _, d := range left() {
+		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+			procs, err := os.ReadFile(filepath.Join(d, "cgroup.procs"))
+			if err != nil || len(procs) == 0 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s still has processes %q", d, procs)
+			}
+		}
+	}
+	killed := left()
+	if len(killed) == 0 {
+		t.Fatal("the killed server left no cgroup: nothing to test")
+	}
+	l := NewLauncher(e.bin, nil, MaxProcesses(64))
+	defer l.Close()
+	<-l.pids.orphansSwept
+	if still := left(); len(still) != 0 {
+		t.Errorf("the killed server's cgroups %v are left of %v", still, killed)
 	}
 }
 
