@@ -26,9 +26,10 @@ type container struct {
 	// listener (EPERM): the kernel gate cannot be installed, while the
 	// sandbox's own filters can.
 	noListener bool
-	// oldMountAPI is a kernel without the new mount API's open_tree and
-	// mount_setattr (ENOSYS, as before Linux 5.2): the sandbox then
-	// makes its mounts with mount(2) alone.
+	// oldMountAPI is a kernel without the new mount API (open_tree,
+	// move_mount, fsopen, fsconfig, fsmount, fspick and mount_setattr
+	// fail ENOSYS, as before Linux 5.2): the sandbox then makes its
+	// mounts with mount(2) alone.
 	oldMountAPI bool
 	// noMountSetattr is a kernel without mount_setattr alone (ENOSYS, as
 	// from Linux 5.2 to 5.11): open_tree works, mount_setattr does not.
@@ -83,17 +84,17 @@ func (c container) filter() ([]unix.SockFilter, error) {
 			bpf.RetConstant{Val: eperm},
 		)
 	}
+	var missing []uint32
 	if c.oldMountAPI || c.noMountSetattr {
-		prog = append(prog,
-			bpf.LoadAbsolute{Off: offNr, Size: 4},
-			bpf.JumpIf{Cond: bpf.JumpEqual, Val: unix.SYS_MOUNT_SETATTR, SkipFalse: 1},
-			bpf.RetConstant{Val: enosys},
-		)
+		missing = append(missing, unix.SYS_MOUNT_SETATTR)
 	}
 	if c.oldMountAPI {
+		missing = append(missing, unix.SYS_OPEN_TREE, unix.SYS_MOVE_MOUNT, unix.SYS_FSOPEN, unix.SYS_FSCONFIG, unix.SYS_FSMOUNT, unix.SYS_FSPICK)
+	}
+	for _, nr := range missing {
 		prog = append(prog,
 			bpf.LoadAbsolute{Off: offNr, Size: 4},
-			bpf.JumpIf{Cond: bpf.JumpEqual, Val: unix.SYS_OPEN_TREE, SkipFalse: 1},
+			bpf.JumpIf{Cond: bpf.JumpEqual, Val: nr, SkipFalse: 1},
 			bpf.RetConstant{Val: enosys},
 		)
 	}

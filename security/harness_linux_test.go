@@ -93,7 +93,7 @@ type setup struct {
 	// be made (see container.noListener): the kernel gate cannot be
 	// installed.
 	NoSeccompListener bool
-	// OldMountAPI starts the server where open_tree and mount_setattr
+	// OldMountAPI starts the server where the new mount API's syscalls
 	// fail ENOSYS (see container.oldMountAPI); NoMountSetattr where
 	// mount_setattr alone does (container.noMountSetattr).
 	OldMountAPI, NoMountSetattr bool

@@ -23,14 +23,13 @@ for name, nr in (("open_tree", 428), ("mount_setattr", 442)):
 '`
 
 // TestReadOnlyOutsideOnEveryMountAPI: on a kernel without the new mount
-// API (no open_tree nor mount_setattr, as before Linux 5.2; or no
-// mount_setattr, as before 5.12), or in a container that refuses it, the
-// sandbox makes its mounts with mount(2) alone and must keep what it keeps
-// with the new API: outside the writable roots, files can be neither
-// written nor changed in their attributes (EROFS), the workspace's .git is
-// read-only, and the workspace is writable. A mount made read-only keeps
-// its other flags (nosymfollow: a symlink there is still not followed).
-// The new mount API's case, first, is what the others must match.
+// API (none of it, as before Linux 5.2; or no mount_setattr, as before
+// 5.12), as in a container that refuses it, the sandbox makes its mounts
+// with mount(2) and must keep what it keeps with the new API (the first
+// case): outside the writable roots, files can be neither written nor
+// changed in their attributes (EROFS), the workspace's .git is read-only,
+// the workspace is writable, and a mount made read-only keeps its other
+// flags (nosymfollow: a symlink there is still not followed).
 func TestReadOnlyOutsideOnEveryMountAPI(t *testing.T) {
 	noSymFollow := noSymFollowMount(t)
 	for _, kernel := range []struct {
@@ -39,7 +38,7 @@ func TestReadOnlyOutsideOnEveryMountAPI(t *testing.T) {
 		enosys string // mountSyscalls' output
 	}{
 		{"new mount API", setup{}, "open_tree present\nmount_setattr present\n"},
-		{"no open_tree", setup{OldMountAPI: true}, "open_tree ENOSYS\nmount_setattr ENOSYS\n"},
+		{"no new mount API", setup{OldMountAPI: true}, "open_tree ENOSYS\nmount_setattr ENOSYS\n"},
 		{"no mount_setattr", setup{NoMountSetattr: true}, "open_tree present\nmount_setattr ENOSYS\n"},
 	} {
 		t.Run(kernel.name, func(t *testing.T) {
