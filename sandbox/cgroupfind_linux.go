@@ -2,12 +2,10 @@ package sandbox
 
 import (
 	"bufio"
-	"bytes"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 
 	"golang.org/x/sys/unix"
@@ -92,7 +90,14 @@ func cgroupMounts() (cgroupMountInfo, error) {
 		if len(pf) < 5 || len(qf) < 3 {
 			continue
 		}
-		root, mnt := unescapeMount(pf[3]), unescapeMount(pf[4])
+		root, err := unescapeMountPath(pf[3])
+		if err != nil {
+			continue
+		}
+		mnt, err := unescapeMountPath(pf[4])
+		if err != nil {
+			continue
+		}
 		switch {
 		case qf[0] == "cgroup" && hasField(qf[2], "pids") && m.v1 == "":
 			m.v1, m.v1Root = mnt, root
@@ -101,25 +106,6 @@ func cgroupMounts() (cgroupMountInfo, error) {
 		}
 	}
 	return m, sc.Err()
-}
-
-// unescapeMount undoes mountinfo's octal escapes (\040 for a space).
-func unescapeMount(s string) string {
-	if !strings.Contains(s, `\`) {
-		return s
-	}
-	var out bytes.Buffer
-	for i := 0; i < len(s); i++ {
-		if s[i] == '\\' && i+3 < len(s) {
-			if n, err := strconv.ParseUint(s[i+1:i+4], 8, 8); err == nil {
-				out.WriteByte(byte(n))
-				i += 3
-				continue
-			}
-		}
-		out.WriteByte(s[i])
-	}
-	return out.String()
 }
 
 // kernelAtLeast reports whether the running kernel is major.minor or later.

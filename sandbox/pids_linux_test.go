@@ -22,8 +22,8 @@ func TestMountedPath(t *testing.T) {
 			t.Errorf("mountedPath(%q, %q, %q) = %q, %v; want %q", tc.mnt, tc.root, tc.path, got, err, tc.want)
 		}
 	}
-	if got := unescapeMount(`/a\040b\134c`); got != `/a b\c` {
-		t.Errorf("unescapeMount = %q", got)
+	if got, err := unescapeMountPath(`/a\040b\134c`); err != nil || got != `/a b\c` {
+		t.Errorf("unescapeMountPath = %q, %v", got, err)
 	}
 }
 
