@@ -167,12 +167,12 @@ func rusage(who int) time.Duration {
 }
 
 // BenchmarkSpareCall: what the server does per sandboxed call, with the
-// namespace launcher and a spare prepared ahead: activate it with
-// `bash -c true`, wait for it. Reports the CPU, page faults and context
-// switches of the whole child tree per call (launcher, helper, Bash),
-// which is what the helper's own start and work cost on top of Bash's.
-// Set EXECGATE_HELPER_BIN to build/execgate-sandbox to measure the helper
-// the server runs.
+// namespace launcher and a spare prepared ahead: activate it, wait for it.
+// Reports the CPU, page faults and context switches of the whole child
+// tree per call (launcher, helper, program): "bash" runs `bash -c true`
+// as a trivial call does, "true" runs /bin/true, so that the helper's own
+// share stands out. Set EXECGATE_HELPER_BIN to build/execgate-sandbox to
+// measure the helper the server runs.
 func BenchmarkSpareCall(b *testing.B) {
 	self := os.Getenv("EXECGATE_HELPER_BIN")
 	if self == "" {
@@ -184,32 +184,41 @@ func BenchmarkSpareCall(b *testing.B) {
 		b.Skip("no user namespaces here")
 	}
 	spec := Spec{Policy: Policy{Mode: WorkspaceWrite}, Workspace: b.TempDir()}
-	argv := []string{"/bin/bash", "-c", "true"}
-	var ru0, ru1 unix.Rusage
-	var cpu time.Duration
-	var faults, switches int64
-	for b.Loop() {
-		l.Prepare(spec)
-		if err := waitForSpare(l, spec); err != nil {
-			b.Fatal(err)
-		}
-		_ = unix.Getrusage(unix.RUSAGE_CHILDREN, &ru0)
-		cmd, err := l.Start(context.Background(), spec, argv, Proc{})
-		if err != nil {
-			b.Fatal(err)
-		}
-		if err := cmd.Wait(); err != nil {
-			b.Fatal(err)
-		}
-		if !usedSpare(cmd) {
-			b.Fatal("no spare used")
-		}
-		_ = unix.Getrusage(unix.RUSAGE_CHILDREN, &ru1)
-		cpu += time.Duration(ru1.Utime.Nano() + ru1.Stime.Nano() - ru0.Utime.Nano() - ru0.Stime.Nano())
-		faults += ru1.Minflt - ru0.Minflt
-		switches += ru1.Nvcsw + ru1.Nivcsw - ru0.Nvcsw - ru0.Nivcsw
+	for _, tc := range []struct {
+		name string
+		argv []string
+	}{
+		{"bash", []string{"/bin/bash", "-c", "true"}},
+		{"true", []string{"/bin/true"}},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			var ru0, ru1 unix.Rusage
+			var cpu time.Duration
+			var faults, switches int64
+			for b.Loop() {
+				l.Prepare(spec)
+				if err := waitForSpare(l, spec); err != nil {
+					b.Fatal(err)
+				}
+				_ = unix.Getrusage(unix.RUSAGE_CHILDREN, &ru0)
+				cmd, err := l.Start(context.Background(), spec, tc.argv, Proc{})
+				if err != nil {
+					b.Fatal(err)
+				}
+				if err := cmd.Wait(); err != nil {
+					b.Fatal(err)
+				}
+				if !usedSpare(cmd) {
+					b.Fatal("no spare used")
+				}
+				_ = unix.Getrusage(unix.RUSAGE_CHILDREN, &ru1)
+				cpu += time.Duration(ru1.Utime.Nano() + ru1.Stime.Nano() - ru0.Utime.Nano() - ru0.Stime.Nano())
+				faults += ru1.Minflt - ru0.Minflt
+				switches += ru1.Nvcsw + ru1.Nivcsw - ru0.Nvcsw - ru0.Nivcsw
+			}
+			b.ReportMetric(float64(cpu.Microseconds())/float64(b.N), "child-cpu-us/op")
+			b.ReportMetric(float64(faults)/float64(b.N), "child-faults/op")
+			b.ReportMetric(float64(switches)/float64(b.N), "child-ctxsw/op")
+		})
 	}
-	b.ReportMetric(float64(cpu.Microseconds())/float64(b.N), "child-cpu-us/op")
-	b.ReportMetric(float64(faults)/float64(b.N), "child-faults/op")
-	b.ReportMetric(float64(switches)/float64(b.N), "child-ctxsw/op")
 }
