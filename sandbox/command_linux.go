@@ -14,11 +14,7 @@ import (
 )
 
 func (l *Launcher) command(ctx context.Context, h helperSpec, argv []string) (*exec.Cmd, error) {
-	enc, err := h.encode()
-	if err != nil {
-		return nil, err
-	}
-	cmd := l.helperCommand(ctx, h.Namespaces, append([]string{"sandbox", enc, "--"}, argv...)...)
+	cmd := l.helperCommand(ctx, h.Namespaces, append([]string{"sandbox", h.encode(), "--"}, argv...)...)
 	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
 	// If the helper does not end promptly after SIGTERM, os/exec kills it.
 	cmd.WaitDelay = 2 * time.Second

@@ -43,15 +43,12 @@ func TestUnenforceableModeRunsNothing(t *testing.T) {
 		if ns && !l.caps.Namespaces {
 			continue
 		}
-		enc, err := helperSpec{Mode: WorkspaceWrite, LandlockABI: -1, Namespaces: ns}.encode()
-		if err != nil {
-			t.Fatal(err)
-		}
+		enc := helperSpec{Mode: WorkspaceWrite, LandlockABI: -1, Namespaces: ns}.encode()
 		cmd := exec.Command(self, append([]string{"sandbox", enc, "--"}, argv...)...)
 		cmd.SysProcAttr = sysProcAttr(ns)
 		var stderr bytes.Buffer
 		cmd.Stderr = &stderr
-		err = cmd.Run()
+		err := cmd.Run()
 		var ee *exec.ExitError
 		if !errors.As(err, &ee) || ee.ExitCode() != exitSetup {
 			t.Errorf("ns=%v: helper: err = %v, want exit %d", ns, err, exitSetup)
@@ -174,11 +171,8 @@ func TestRootSwappedForSymlinkFailsClosed(t *testing.T) {
 		}
 		// With namespaces the helper runs the program itself; without,
 		// its second stage does: test both.
-		enc, err := helperSpec{Mode: WorkspaceWrite, Roots: []Root{{Path: link, Protected: []string{link + "/.git"}}},
+		enc := helperSpec{Mode: WorkspaceWrite, Roots: []Root{{Path: link, Protected: []string{link + "/.git"}}},
 			Namespaces: ns, Stage2: !ns}.encode()
-		if err != nil {
-			t.Fatal(err)
-		}
 		cmd := exec.Command(self, "sandbox", enc, "--", "/bin/bash", "-c", "touch "+target+"/ran")
 		cmd.SysProcAttr = sysProcAttr(ns)
 		out, err := cmd.CombinedOutput()

@@ -74,11 +74,7 @@ func runSpec(h helperSpec, argv []string) int {
 			return helperFail(err)
 		}
 		h.Stage2 = true
-		enc, err := h.encode()
-		if err != nil {
-			return helperFail(err)
-		}
-		return supervise(append([]string{self, "sandbox", enc, "--"}, argv...), false, nil, bound)
+		return supervise(append([]string{self, "sandbox", h.encode(), "--"}, argv...), false, nil, bound)
 	}
 }
 

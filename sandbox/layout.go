@@ -41,14 +41,14 @@ type Layout struct {
 // mountOp is one mount the helper makes, in order, in its private mount
 // namespace before it applies Landlock.
 type mountOp struct {
-	Path string `json:"path"`
-	Kind string `json:"kind"`
+	Path string
+	Kind string
 	// Create: when Path is missing, create it as an empty directory first
 	// so that the sandbox cannot create it (a protected name).
-	Create bool `json:"create,omitempty"`
+	Create bool
 	// Keep lists, for a mask, the paths below it that later operations
 	// mount on: the mask gets an empty directory or file at each.
-	Keep []string `json:"keep,omitempty"`
+	Keep []string
 	// optional marks execgate's own protected paths, which without
 	// namespaces are left unenforced (documented) rather than refused.
 	optional bool

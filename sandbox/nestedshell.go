@@ -14,8 +14,8 @@ import (
 // socket and the wrapper in the environment it inherits). `sh` is left
 // alone: it stays whatever the system's shell is.
 type shellMount struct {
-	Source  string   `json:"src"`
-	Targets []string `json:"targets"`
+	Source  string
+	Targets []string
 }
 
 // systemShellNames are where programs look for Bash by absolute path

@@ -1,7 +1,6 @@
 package sandbox
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -38,8 +37,8 @@ func runSpare() int {
 	if err := takeFiles(fds); err != nil {
 		return helperFail(err)
 	}
-	var a activation
-	if err := json.Unmarshal(payload, &a); err != nil {
+	a, err := decodeActivation(payload)
+	if err != nil {
 		return helperFail(fmt.Errorf("spare: bad activation: %w", err))
 	}
 	if len(a.Argv) == 0 {

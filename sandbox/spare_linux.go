@@ -2,7 +2,6 @@ package sandbox
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -46,14 +45,6 @@ const spareStartTimeout = 5 * time.Second
 // spareWait bounds how long a call waits for a spare that is starting; a
 // spare is normally ready within a few milliseconds.
 const spareWait = 50 * time.Millisecond
-
-// activation is the one message a spare receives.
-type activation struct {
-	Spec helperSpec `json:"spec"`
-	Argv []string   `json:"argv"`
-	Env  []string   `json:"env"`
-	Dir  string     `json:"dir"`
-}
 
 // spare is the server's handle on one waiting spare.
 type spare struct {
@@ -293,11 +284,7 @@ func (l *Launcher) activateSpare(ctx context.Context, h helperSpec, argv []strin
 	if s == nil {
 		return nil
 	}
-	payload, err := json.Marshal(activation{Spec: h, Argv: argv, Env: p.Env, Dir: p.Dir})
-	if err != nil {
-		s.discard()
-		return nil
-	}
+	payload := encodeActivation(activation{Spec: h, Argv: argv, Env: p.Env, Dir: p.Dir})
 	files, closeFiles, err := activationFiles(p)
 	if err != nil {
 		s.discard()

@@ -217,6 +217,8 @@ func TestCloseEndsSpares(t *testing.T) {
 	}
 }
 
+func activationPayload(a activation) string { return string(encodeActivation(a)) }
+
 // TestSpareRejectsBadActivation: the spare role fails closed on an
 // activation it cannot use, running nothing.
 func TestSpareRejectsBadActivation(t *testing.T) {
@@ -226,11 +228,12 @@ func TestSpareRejectsBadActivation(t *testing.T) {
 		nfiles  int
 		want    string
 	}{
-		{"not json", "{", 3, "bad activation"},
-		{"two files", `{"spec":{"mode":"read-only"},"argv":["/bin/true"]}`, 2, "with 2 files"},
-		{"no command", `{"spec":{"mode":"read-only"}}`, 3, "without a command"},
-		{"bad mode", `{"spec":{"mode":"none"},"argv":["/bin/true"]}`, 3, "bad spec"},
-		{"ns outside a pid namespace", `{"spec":{"mode":"read-only","ns":true},"argv":["/bin/true"]}`, 3, "not pid 1"},
+		{"garbage", "{", 3, "bad activation"},
+		{"cut short", activationPayload(activation{Spec: helperSpec{Mode: ReadOnly}, Argv: []string{"/bin/true"}})[:20], 3, "bad activation"},
+		{"two files", activationPayload(activation{Spec: helperSpec{Mode: ReadOnly}, Argv: []string{"/bin/true"}}), 2, "with 2 files"},
+		{"no command", activationPayload(activation{Spec: helperSpec{Mode: ReadOnly}}), 3, "without a command"},
+		{"bad mode", activationPayload(activation{Spec: helperSpec{Mode: "none"}, Argv: []string{"/bin/true"}}), 3, "bad spec"},
+		{"ns outside a pid namespace", activationPayload(activation{Spec: helperSpec{Mode: ReadOnly, Namespaces: true}, Argv: []string{"/bin/true"}}), 3, "not pid 1"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			sp, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)

@@ -1,7 +1,6 @@
 package sandbox
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 )
@@ -34,61 +33,57 @@ type Spec struct {
 	landlockABI int
 }
 
-// helperSpec is the spec as the helper receives it on its command line.
+// helperSpec is the spec as the helper receives it on its command line
+// or in a spare's activation, encoded as specwire.go says.
 // The parent resolves the roots so the helper has little to do before Bash
 // starts.
 type helperSpec struct {
-	Mode    Mode `json:"mode"`
-	Network bool `json:"network,omitempty"`
+	Mode    Mode
+	Network bool
 	// Read, Roots, WriteFiles and Mounts are the call's Layout.
-	Read       []string  `json:"read,omitempty"`
-	Roots      []Root    `json:"roots,omitempty"`
-	WriteFiles []string  `json:"wfiles,omitempty"`
-	Mounts     []mountOp `json:"mounts,omitempty"`
+	Read       []string
+	Roots      []Root
+	WriteFiles []string
+	Mounts     []mountOp
 	// Shell, mounted after Mounts, makes nested Bash the patched Bash.
-	Shell *shellMount `json:"shell,omitempty"`
+	Shell *shellMount
 	// Namespaces says the helper was started in new user, mount and pid
 	// namespaces (it is pid 1 there).
-	Namespaces bool `json:"ns,omitempty"`
+	Namespaces bool
 	// Proc asks for a /proc of the new pid namespace.
-	Proc bool `json:"proc,omitempty"`
+	Proc bool
 	// Stage2 marks the second stage of a helper without namespaces: it
 	// confines itself and execs Bash, while the first stage stays outside
 	// the sandbox to reap and clean up.
-	Stage2 bool `json:"stage2,omitempty"`
+	Stage2 bool
 	// Gate asks for the kernel gate (Spec.KernelGate).
-	Gate bool `json:"gate,omitempty"`
+	Gate bool
 	// MaxProcs bounds the call's processes and threads (0: no bound),
 	// in PidsCgroup when set (the helper joins it first), and with
 	// RLIMIT_NPROC in the call's user namespace.
-	MaxProcs   int    `json:"nproc,omitempty"`
-	PidsCgroup string `json:"pids,omitempty"`
+	MaxProcs   int
+	PidsCgroup string
 	// NProc: bound with RLIMIT_NPROC too (in the helper's own user
 	// namespace, on Linux 5.14 or later).
-	NProc bool `json:"rlimit,omitempty"`
+	NProc bool
 	// PidsHome is the cgroup the helper starts in, which it returns to
 	// once the program has started in PidsCgroup.
-	PidsHome string `json:"pidshome,omitempty"`
+	PidsHome string
 	// LandlockABI overrides the kernel's ABI when non-zero (tests).
-	LandlockABI int `json:"abi,omitempty"`
+	LandlockABI int
 }
 
-func (h helperSpec) encode() (string, error) {
-	b, err := json.Marshal(h)
-	if err != nil {
-		return "", fmt.Errorf("sandbox: encode helper spec: %w", err)
-	}
-	return string(b), nil
-}
+// encode is h as the helper's SPEC argument (see specwire.go).
+func (h helperSpec) encode() string { return encodeSpec(h) }
 
 // parseHelperArgs splits `SPEC -- ARGV...`. runSpec checks the spec, as it
 // does one a spare received.
 func parseHelperArgs(args []string) (helperSpec, []string, error) {
-	var h helperSpec
 	if len(args) < 3 || args[1] != "--" {
-		return h, nil, errors.New("usage: execgate sandbox SPEC -- PROGRAM [ARGS...]")
+		return helperSpec{}, nil, errors.New("usage: execgate sandbox SPEC -- PROGRAM [ARGS...]")
 	}
-	if err := json.Unmarshal([]byte(args[0]), &h); err != nil {
+	h, err := decodeSpec(args[0])
+	if err != nil {
 		return h, nil, fmt.Errorf("bad spec %q: %w", args[0], err)
 	}
 	return h, args[2:], nil

@@ -1,0 +1,112 @@
+package sandbox
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+)
+
+// fullSpec sets every field of helperSpec, with strings that would trip a
+// careless reader (separators, digits, empty ones, newlines, non-ASCII).
+func fullSpec() helperSpec {
+	return helperSpec{
+		Mode:       WorkspaceWrite,
+		Network:    true,
+		Read:       []string{"/", "/opt/a:b", ""},
+		Roots:      []Root{{Path: "/work/ws", Protected: []string{"/work/ws/.git", "/work/ws/.codex"}}, {Path: "/tmp"}},
+		WriteFiles: []string{"/dev/12:34"},
+		Mounts: []mountOp{
+			{Path: "/work/ws/.git", Kind: opReadOnly, Create: true},
+			{Path: "/home/u/.ssh", Kind: opMask, Keep: []string{"/home/u/.ssh/known hosts\n"}},
+		},
+		Shell:       &shellMount{Source: "/opt/bash", Targets: []string{"/bin/bash", "/usr/bin/bash"}},
+		Namespaces:  true,
+		Proc:        true,
+		Stage2:      true,
+		Gate:        true,
+		MaxProcs:    1024,
+		PidsCgroup:  "/sys/fs/cgroup/execgate-1-ab-2",
+		NProc:       true,
+		PidsHome:    "/sys/fs/cgroup/é",
+		LandlockABI: -1,
+	}
+}
+
+func TestSpecWireRoundTrip(t *testing.T) {
+	for _, h := range []helperSpec{fullSpec(), {Mode: ReadOnly}, {}} {
+		got, err := decodeSpec(h.encode())
+		if err != nil {
+			t.Fatalf("%+v: %v", h, err)
+		}
+		if !reflect.DeepEqual(got, h) {
+			t.Errorf("spec round trip:\n got %+v\nwant %+v", got, h)
+		}
+	}
+	a := activation{Spec: fullSpec(), Argv: []string{"/bin/bash", "-c", "echo 3:abc"}, Env: []string{"A=1", "B="}, Dir: "/work/ws"}
+	got, err := decodeActivation(encodeActivation(a))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, a) {
+		t.Errorf("activation round trip:\n got %+v\nwant %+v", got, a)
+	}
+}
+
+// TestSpecWireFitsArgv: the SPEC argument must survive execve, which ends
+// an argument at its first NUL.
+func TestSpecWireFitsArgv(t *testing.T) {
+	if strings.ContainsRune(fullSpec().encode(), 0) {
+		t.Fatal("encoded spec contains a NUL byte")
+	}
+}
+
+// TestSpecWireRejects: every cut of a message, data after it, the other
+// kind of message and non-canonical numbers are errors, never a spec
+// with fields missing.
+func TestSpecWireRejects(t *testing.T) {
+	enc := fullSpec().encode()
+	for i := range len(enc) {
+		if _, err := decodeSpec(enc[:i]); err == nil {
+			t.Fatalf("decoded a spec cut at %d of %d bytes", i, len(enc))
+		}
+	}
+	act := encodeActivation(activation{Spec: fullSpec(), Argv: []string{"true"}})
+	for i := range len(act) {
+		if _, err := decodeActivation(act[:i]); err == nil {
+			t.Fatalf("decoded an activation cut at %d of %d bytes", i, len(act))
+		}
+	}
+	for name, bad := range map[string]string{
+		"trailing data":    enc + "0:",
+		"activation":       string(act),
+		"json":             `{"mode":"read-only"}`,
+		"leading zero":     strings.Replace(enc, "5:spec1", "05:spec1", 1),
+		"plus sign number": strings.Replace(helperSpec{MaxProcs: 7}.encode(), "1:7", "2:+7", 1),
+		"boolean 2":        strings.Replace(helperSpec{Network: true}.encode(), "1:1", "1:2", 1),
+		"huge list":        strings.Replace(helperSpec{Read: []string{"/"}}.encode(), "1:11:/", "9:99999999", 1),
+	} {
+		if h, err := decodeSpec(bad); err == nil {
+			t.Errorf("%s: decoded %+v", name, h)
+		}
+	}
+	if _, err := decodeActivation([]byte(enc)); err == nil {
+		t.Error("a spec decoded as an activation")
+	}
+}
+
+// FuzzSpecWire: any input decodes without panicking, and whatever decodes
+// encodes back to the same bytes.
+func FuzzSpecWire(f *testing.F) {
+	f.Add(encodeActivation(activation{Spec: fullSpec(), Argv: []string{"/bin/true"}, Env: []string{"X=1"}, Dir: "/"}))
+	f.Add(encodeActivation(activation{}))
+	f.Add([]byte("11:activation1"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		a, err := decodeActivation(b)
+		if err != nil {
+			return
+		}
+		if back := encodeActivation(a); string(back) != string(b) {
+			t.Fatalf("%q decoded and encoded back as %q", b, back)
+		}
+	})
+}
