@@ -448,3 +448,22 @@ func TestStartWaitsForStartingSpare(t *testing.T) {
 		})
 	}
 }
+
+// TestSpareEnv: a spare gets the runtime's variables of the server's
+// environment only, its own GODEBUG settings before the server's (which
+// win, being last), and one processor.
+func TestSpareEnv(t *testing.T) {
+	for _, tc := range []struct {
+		env, want []string
+	}{
+		{[]string{"PATH=/bin", "HOME=/root", "GOGC=50"},
+			[]string{"GOGC=50", "GODEBUG=" + spareGODEBUG, "GOMAXPROCS=1"}},
+		{[]string{"GODEBUG=asyncpreemptoff=0", "SECRET=x", "GOMAXPROCS=8"},
+			[]string{"GODEBUG=" + spareGODEBUG + ",asyncpreemptoff=0", "GOMAXPROCS=1"}},
+		{[]string{"GODEBUG="}, []string{"GODEBUG=" + spareGODEBUG, "GOMAXPROCS=1"}},
+	} {
+		if got := spareEnv(tc.env); !slices.Equal(got, tc.want) {
+			t.Errorf("spareEnv(%q) = %q, want %q", tc.env, got, tc.want)
+		}
+	}
+}
