@@ -141,3 +141,38 @@ func TestNonInteractiveBashSkipsBashrc(t *testing.T) {
 		}
 	}
 }
+
+// TestOrphansReapedDuringCall: orphans that exit while the call runs are
+// reaped at once by the helper they were handed to (pid 1 of the call's
+// namespace, or the subreaper without one), not left as zombies, which
+// would count against the call's process bound until it ends.
+func TestOrphansReapedDuringCall(t *testing.T) {
+	e := newTestEnv(t, nobody)
+	nsOK := Probe(selfExe(t)).Namespaces
+	// Bash's parent is the helper in both cases; zombies are counted
+	// among its children.
+	script := `for i in $(seq 20); do (true &); done
+for t in $(seq 250); do
+  z=0
+  for f in /proc/[0-9]*/stat; do
+    { read -r s < "$f"; } 2>/dev/null || continue
+    set -- ${s##*) }
+    [ "$1" = Z ] && [ "$2" = "$PPID" ] && z=$((z+1))
+  done
+  [ $z = 0 ] && break
+  sleep 0.02
+done
+echo zombies=$z`
+	for _, noNS := range []bool{false, true} {
+		for _, spare := range []bool{false, true} {
+			if !noNS && !nsOK {
+				continue
+			}
+			out, code := e.launch(t, launchRequest{Policy: Policy{Mode: WorkspaceWrite}, NoNamespaces: noNS, Spare: spare,
+				Argv: []string{"/bin/bash", "-c", script}})
+			if code != 0 || !strings.Contains(out, "zombies=0") {
+				t.Errorf("no-ns=%v spare=%v: exit %d, want no zombie left:\n%s", noNS, spare, code, out)
+			}
+		}
+	}
+}

@@ -47,6 +47,15 @@ func supervise(argv []string, isInit bool, gate *helperSpec, bound processBound)
 			signal.Notify(sigs, s)
 		}
 	}
+	// Children are reaped here, on SIGCHLD, rather than by a goroutine
+	// blocked in wait4: that goroutine holds an OS thread of its own (a
+	// clone, a thread more for the exit to tear down) and has the
+	// runtime hand its processor over while it waits. One pending
+	// SIGCHLD stands for any number of exited children, as the kernel
+	// merges them too: each is answered by reaping until none is left,
+	// so a full channel loses nothing.
+	chld := make(chan os.Signal, 1)
+	signal.Notify(chld, syscall.SIGCHLD)
 	// Without Landlock's TSYNC (ABI < 8) every thread of this process
 	// got its own Landlock domain, and signal scoping tells them apart:
 	// only the thread that forks Bash shares Bash's domain. That thread
@@ -57,15 +66,17 @@ func supervise(argv []string, isInit bool, gate *helperSpec, bound processBound)
 		fmt.Fprintf(os.Stderr, "execgate sandbox: exec %s: %v\n", path, err)
 		return exitNoExec
 	}
-	exited := make(chan int, 1)
-	go func() { exited <- waitFor(pid) }()
 	for {
-		select {
-		case status := <-exited:
+		// Before the first SIGCHLD too: the program may have exited
+		// already.
+		if status, done := reap(pid); done {
 			if !isInit {
 				killDescendants()
 			}
 			return status
+		}
+		select {
+		case <-chld:
 		case sig := <-sigs:
 			if sig != syscall.SIGTERM {
 				_ = syscall.Kill(pid, sig.(syscall.Signal))
@@ -111,22 +122,22 @@ func inheritedFD3() bool {
 	return err == nil && flags&unix.FD_CLOEXEC == 0
 }
 
-// waitFor reaps children, orphans included, until pid exits, and returns
-// its status.
-func waitFor(pid int) int {
+// reap reaps the children that have exited, orphans included, without
+// waiting, and returns pid's status once it is one of them.
+func reap(pid int) (status int, done bool) {
 	for {
 		var ws syscall.WaitStatus
-		wpid, err := syscall.Wait4(-1, &ws, 0, nil)
+		wpid, err := syscall.Wait4(-1, &ws, syscall.WNOHANG, nil)
 		switch {
 		case err == syscall.EINTR:
-		case err == syscall.ECHILD:
-			// Only after SIGTERM, when killDescendants reaped pid.
-			return exitSetup
 		case err != nil:
+			// ECHILD: pid is gone unreaped, which nothing here does.
 			fmt.Fprintf(os.Stderr, "execgate sandbox: wait: %v\n", err)
-			return exitSetup
+			return exitSetup, true
+		case wpid == 0:
+			return 0, false // children left, none exited
 		case wpid == pid:
-			return exitStatus(ws)
+			return exitStatus(ws), true
 		}
 	}
 }
@@ -153,8 +164,7 @@ func killDescendants() {
 		for _, k := range kids {
 			_ = syscall.Kill(k, syscall.SIGKILL)
 		}
-		// Wait for these very pids: another goroutine may be reaping
-		// with wait4(-1), and then ours ends at once with ECHILD.
+		// Wait for these very pids, so that each is known gone.
 		for _, k := range kids {
 			for {
 				if _, err := syscall.Wait4(k, nil, 0, nil); err != syscall.EINTR {
