@@ -168,20 +168,34 @@ func rusage(who int) time.Duration {
 
 // BenchmarkSpareCall: what the server does per sandboxed call, with the
 // namespace launcher and a spare prepared ahead: activate it, wait for it.
-// Reports the CPU, page faults and context switches of the whole child
-// tree per call (launcher, helper, program): "bash" runs `bash -c true`
-// as a trivial call does, "true" runs /bin/true, so that the helper's own
-// share stands out. Set EXECGATE_HELPER_BIN to build/execgate-sandbox to
-// measure the helper the server runs.
+// Reports the CPU (mean and median), page faults and context switches of
+// the whole child tree per call (launcher, helper, program): "bash" runs
+// `bash -c true` as a trivial call does, "true" runs /bin/true, so that the
+// helper's own share stands out. Set EXECGATE_HELPER_BIN to
+// build/execgate-sandbox to measure the helper the server runs.
+//
+// On a shared machine the load of the neighbours moves these figures by
+// more than most changes do. To compare two helpers, set
+// EXECGATE_HELPER_BIN_BASE to the other one: every iteration then makes a
+// call through each, in alternating order, and the base's figures are
+// reported beside (base-*). Both must read the activation this test binary
+// writes (the same encoding, see specwire.go).
 func BenchmarkSpareCall(b *testing.B) {
 	self := os.Getenv("EXECGATE_HELPER_BIN")
 	if self == "" {
 		self = selfExe(b)
 	}
-	l := NewLauncher(self, nil, NamespaceLauncher(testNsexec(b)))
+	nsexec := testNsexec(b)
+	l := NewLauncher(self, nil, NamespaceLauncher(nsexec))
 	defer l.Close()
 	if !l.caps.Namespaces {
 		b.Skip("no user namespaces here")
+	}
+	launchers := []*Launcher{l}
+	if base := os.Getenv("EXECGATE_HELPER_BIN_BASE"); base != "" {
+		lb := NewLauncher(base, nil, NamespaceLauncher(nsexec))
+		defer lb.Close()
+		launchers = append(launchers, lb)
 	}
 	spec := Spec{Policy: Policy{Mode: WorkspaceWrite}, Workspace: b.TempDir()}
 	for _, tc := range []struct {
@@ -192,33 +206,75 @@ func BenchmarkSpareCall(b *testing.B) {
 		{"true", []string{"/bin/true"}},
 	} {
 		b.Run(tc.name, func(b *testing.B) {
-			var ru0, ru1 unix.Rusage
-			var cpu time.Duration
-			var faults, switches int64
+			costs := make([]childCost, len(launchers))
+			i := 0
 			for b.Loop() {
-				l.Prepare(spec)
-				if err := waitForSpare(l, spec); err != nil {
-					b.Fatal(err)
+				for j := range launchers {
+					k := (i + j) % len(launchers)
+					costs[k].add(spareCall(b, launchers[k], spec, tc.argv))
 				}
-				_ = unix.Getrusage(unix.RUSAGE_CHILDREN, &ru0)
-				cmd, err := l.Start(context.Background(), spec, tc.argv, Proc{})
-				if err != nil {
-					b.Fatal(err)
-				}
-				if err := cmd.Wait(); err != nil {
-					b.Fatal(err)
-				}
-				if !usedSpare(cmd) {
-					b.Fatal("no spare used")
-				}
-				_ = unix.Getrusage(unix.RUSAGE_CHILDREN, &ru1)
-				cpu += time.Duration(ru1.Utime.Nano() + ru1.Stime.Nano() - ru0.Utime.Nano() - ru0.Stime.Nano())
-				faults += ru1.Minflt - ru0.Minflt
-				switches += ru1.Nvcsw + ru1.Nivcsw - ru0.Nvcsw - ru0.Nivcsw
+				i++
 			}
-			b.ReportMetric(float64(cpu.Microseconds())/float64(b.N), "child-cpu-us/op")
-			b.ReportMetric(float64(faults)/float64(b.N), "child-faults/op")
-			b.ReportMetric(float64(switches)/float64(b.N), "child-ctxsw/op")
+			for k, c := range costs {
+				prefix := []string{"", "base-"}[k]
+				b.ReportMetric(c.meanCPU(), prefix+"child-cpu-us/op")
+				b.ReportMetric(c.medianCPU(), prefix+"child-cpu-p50-us/op")
+				b.ReportMetric(float64(c.faults)/float64(len(c.cpu)), prefix+"child-faults/op")
+				b.ReportMetric(float64(c.switches)/float64(len(c.cpu)), prefix+"child-ctxsw/op")
+			}
 		})
+	}
+}
+
+// childCost sums what the child trees of several calls cost.
+type childCost struct {
+	cpu              []time.Duration
+	faults, switches int64
+}
+
+func (c *childCost) add(d childCost) {
+	c.cpu = append(c.cpu, d.cpu...)
+	c.faults += d.faults
+	c.switches += d.switches
+}
+
+func (c *childCost) meanCPU() float64 {
+	var sum time.Duration
+	for _, d := range c.cpu {
+		sum += d
+	}
+	return float64(sum.Microseconds()) / float64(len(c.cpu))
+}
+
+func (c *childCost) medianCPU() float64 {
+	s := slices.Clone(c.cpu)
+	slices.Sort(s)
+	return float64(s[len(s)/2].Microseconds())
+}
+
+// spareCall makes one call through a spare of l, prepared beforehand as
+// the server does after each call, and returns what its child tree cost.
+func spareCall(b *testing.B, l *Launcher, spec Spec, argv []string) childCost {
+	l.Prepare(spec)
+	if err := waitForSpare(l, spec); err != nil {
+		b.Fatal(err)
+	}
+	var ru0, ru1 unix.Rusage
+	_ = unix.Getrusage(unix.RUSAGE_CHILDREN, &ru0)
+	cmd, err := l.Start(context.Background(), spec, argv, Proc{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := cmd.Wait(); err != nil {
+		b.Fatal(err)
+	}
+	if !usedSpare(cmd) {
+		b.Fatal("no spare used")
+	}
+	_ = unix.Getrusage(unix.RUSAGE_CHILDREN, &ru1)
+	return childCost{
+		cpu:      []time.Duration{time.Duration(ru1.Utime.Nano() + ru1.Stime.Nano() - ru0.Utime.Nano() - ru0.Stime.Nano())},
+		faults:   ru1.Minflt - ru0.Minflt,
+		switches: ru1.Nvcsw + ru1.Nivcsw - ru0.Nvcsw - ru0.Nivcsw,
 	}
 }
