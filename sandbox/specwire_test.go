@@ -32,6 +32,26 @@ func fullSpec() helperSpec {
 	}
 }
 
+// TestSpecWireCoversEveryField: fullSpec sets every exported field, so
+// that a field added to the spec without its place in specwire.go fails
+// the round trip below rather than being dropped on the way to the helper.
+func TestSpecWireCoversEveryField(t *testing.T) {
+	h := fullSpec()
+	for _, v := range []reflect.Value{reflect.ValueOf(h), reflect.ValueOf(h.Roots[0]),
+		reflect.ValueOf(h.Mounts[0]), reflect.ValueOf(h.Mounts[1]), reflect.ValueOf(*h.Shell)} {
+		for i := range v.NumField() {
+			f := v.Type().Field(i)
+			if f.IsExported() && v.Field(i).IsZero() && !(f.Name == "Keep" || f.Name == "Create") {
+				t.Errorf("fullSpec leaves %s.%s unset", v.Type().Name(), f.Name)
+			}
+		}
+	}
+	// Create and Keep are set on one mount each.
+	if !h.Mounts[0].Create || len(h.Mounts[1].Keep) == 0 {
+		t.Error("fullSpec's mounts leave Create or Keep unset")
+	}
+}
+
 func TestSpecWireRoundTrip(t *testing.T) {
 	for _, h := range []helperSpec{fullSpec(), {Mode: ReadOnly}, {}} {
 		got, err := decodeSpec(h.encode())
