@@ -200,3 +200,36 @@ func TestNamespaceLauncherLeavesNothing(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// TestEveryHelperThreadConfined: with namespaces the helper stays as pid 1
+// beside the program, so each of its threads, not only the one that starts
+// the program, must carry no_new_privs and the seccomp filter (the helper
+// sets no_new_privs through the filter's thread sync, not separately), as
+// must the program; as root and as an unprivileged user, in a helper started
+// for the call and in a spare.
+func TestEveryHelperThreadConfined(t *testing.T) {
+	nsexec := testNsexec(t)
+	if !Probe(selfExe(t)).Namespaces {
+		t.Skip("no user namespaces here")
+	}
+	const script = `for f in /proc/self/status /proc/1/task/*/status; do printf '%s ' "$f"; grep -E '^(NoNewPrivs|Seccomp):' "$f" | tr '\n\t' '  '; echo; done`
+	for _, uid := range []int{0, nobody} {
+		e := newTestEnv(t, uid)
+		for _, spare := range []bool{false, true} {
+			out, code := e.launch(t, launchRequest{Policy: Policy{Mode: WorkspaceWrite}, NsExec: nsexec, Spare: spare,
+				Argv: []string{"/bin/bash", "-c", script}})
+			if code != 0 {
+				t.Fatalf("uid %d, spare %v: exit %d:\n%s", uid, spare, code, out)
+			}
+			lines := strings.Split(strings.TrimSpace(out), "\n")
+			if len(lines) < 3 { // the program and at least two helper threads
+				t.Fatalf("uid %d, spare %v: want the program's and the helper's threads:\n%s", uid, spare, out)
+			}
+			for _, l := range lines {
+				if !strings.Contains(l, "NoNewPrivs: 1") || !strings.Contains(l, "Seccomp: 2") {
+					t.Errorf("uid %d, spare %v: not confined: %s", uid, spare, l)
+				}
+			}
+		}
+	}
+}
