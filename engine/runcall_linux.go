@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/execgate/execgate/escalate"
+	"github.com/execgate/execgate/internal/parked"
 )
 
 // killDelay is how long the sandbox helper gets to end the call's processes
@@ -55,7 +56,13 @@ func runCall(ctx context.Context, call *Call, start func(out *os.File) (*exec.Cm
 		_, _ = io.Copy(call.Output, pr) // Output never fails; pr closing ends it
 	}()
 	waited := make(chan error, 1)
-	go func() { waited <- cmd.Wait() }()
+	go func() {
+		// Parked until the helper exits, so that no thread sits in
+		// waitid for the whole call (see internal/parked); where that
+		// cannot be done, Wait blocks as before.
+		_ = parked.Exited(cmd.Process.Pid)
+		waited <- cmd.Wait()
+	}()
 
 	// end stops everything: the helper kills the sandboxed processes (it is
 	// their pid 1 or subreaper), a helper that does not exit in time is
