@@ -1,24 +1,16 @@
 package sandbox
 
 import (
-	"time"
-
 	"golang.org/x/sys/unix"
 )
 
-// pollNow polls fd for events without waiting.
+// pollNow polls fd for events without waiting. The Go runtime interrupts
+// system calls with its preemption signal: EINTR is retried, not taken
+// for an answer.
 func pollNow(fd int, events int16) (revents int16, err error) {
-	return pollWait(fd, events, 0)
-}
-
-// pollWait polls fd for events for up to timeout; no event by then is
-// revents 0. The Go runtime interrupts system calls with its preemption
-// signal: EINTR is retried (with the time left), not taken for an answer.
-func pollWait(fd int, events int16, timeout time.Duration) (revents int16, err error) {
-	deadline := time.Now().Add(timeout)
 	for {
 		pfd := []unix.PollFd{{Fd: int32(fd), Events: events}}
-		n, err := unix.Poll(pfd, int(max(time.Until(deadline), 0)/time.Millisecond))
+		n, err := unix.Poll(pfd, 0)
 		switch {
 		case err == unix.EINTR:
 			continue

@@ -14,6 +14,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/execgate/execgate/internal/frame"
+	"github.com/execgate/execgate/internal/parked"
 )
 
 // A spare is a helper started ahead of a call. It is the same binary in the
@@ -234,11 +235,12 @@ func (l *Launcher) startSpare(ns bool) (*spare, error) {
 
 // awaitReady waits for the spare's ready byte.
 func (s *spare) awaitReady() error {
-	revents, err := pollWait(s.ctl, unix.POLLIN, spareStartTimeout)
+	// Parked rather than in poll(2): see internal/parked.
+	ready, err := parked.Readable(s.ctl, spareStartTimeout)
 	if err != nil {
 		return fmt.Errorf("sandbox: spare helper: %w", err)
 	}
-	if revents&unix.POLLIN == 0 {
+	if !ready {
 		return errors.New("sandbox: spare helper did not start")
 	}
 	var b [1]byte

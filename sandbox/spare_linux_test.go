@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -466,4 +467,74 @@ func TestSpareEnv(t *testing.T) {
 			t.Errorf("spareEnv(%q) = %q, want %q", tc.env, got, tc.want)
 		}
 	}
+}
+
+// TestSpareStartWaitsParked: while a spare starts, the server waits for its
+// ready byte parked in the netpoller, not with a thread blocked in poll(2),
+// which kept the Go runtime's monitor waking every 20 µs for as long as
+// the spare took (internal/parked). The spare is held at a gate as in
+// TestStartWaitsForStartingSpare.
+func TestSpareStartWaitsParked(t *testing.T) {
+	dir := t.TempDir()
+	gate, starts := dir+"/gate", dir+"/starts"
+	if err := unix.Mkfifo(gate, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	gated := dir + "/helper"
+	script := "#!/bin/sh\necho start >>" + starts + "\n: <" + gate + "\nexec " + selfExe(t) + ` "$@"` + "\n"
+	if err := os.WriteFile(gated, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	base := NewLauncher(selfExe(t), nil)
+	l := &Launcher{self: gated, caps: base.caps}
+	l.caps.Namespaces = false
+	t.Cleanup(l.Close)
+	spec := Spec{Policy: Policy{Mode: WorkspaceWrite}, Workspace: t.TempDir()}
+	l.Prepare(spec)
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(time.Millisecond) {
+		if b, _ := os.ReadFile(starts); len(b) > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the spare never started")
+		}
+	}
+	// The spare is held: whatever state the waiting goroutine is in now,
+	// it stays in while the gate is shut.
+	var state string
+	for deadline := time.Now().Add(10 * time.Second); state == "" || strings.HasPrefix(state, "running"); time.Sleep(10 * time.Millisecond) {
+		state = goroutineState("(*spare).awaitReady")
+		if time.Now().After(deadline) {
+			t.Fatal("no goroutine seen waiting for the spare")
+		}
+	}
+	gateFile, err := os.OpenFile(gate, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer gateFile.Close()
+	if strings.HasPrefix(state, "syscall") {
+		t.Errorf("waiting for the spare, the goroutine was in state %q, want parked in the netpoller", state)
+	}
+	if err := waitForSpare(l, spec); err != nil {
+		t.Errorf("the spare let through: %v", err)
+	}
+}
+
+// goroutineState is the state, as a goroutine dump shows it ("IO wait",
+// "syscall", ...), of the goroutine whose stack holds fn; "" if none.
+func goroutineState(fn string) string {
+	buf := make([]byte, 1<<20)
+	buf = buf[:runtime.Stack(buf, true)]
+	for _, g := range strings.Split(string(buf), "\n\n") {
+		if !strings.Contains(g, fn) {
+			continue
+		}
+		if head, _, ok := strings.Cut(g, "]"); ok {
+			if _, state, ok := strings.Cut(head, "["); ok {
+				return state
+			}
+		}
+	}
+	return ""
 }
