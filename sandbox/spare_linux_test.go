@@ -6,7 +6,6 @@ import (
 	"io"
 	"os"
 	"os/exec"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -17,6 +16,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/execgate/execgate/internal/frame"
+	"github.com/execgate/execgate/internal/testhelp"
 )
 
 // usedSpare reports whether cmd is a spare helper that took the call.
@@ -503,7 +503,7 @@ func TestSpareStartWaitsParked(t *testing.T) {
 	// it stays in while the gate is shut.
 	var state string
 	for deadline := time.Now().Add(10 * time.Second); state == "" || strings.HasPrefix(state, "running"); time.Sleep(10 * time.Millisecond) {
-		state = goroutineState("(*spare).awaitReady")
+		state = testhelp.GoroutineState("(*spare).awaitReady")
 		if time.Now().After(deadline) {
 			t.Fatal("no goroutine seen waiting for the spare")
 		}
@@ -519,22 +519,4 @@ func TestSpareStartWaitsParked(t *testing.T) {
 	if err := waitForSpare(l, spec); err != nil {
 		t.Errorf("the spare let through: %v", err)
 	}
-}
-
-// goroutineState is the state, as a goroutine dump shows it ("IO wait",
-// "syscall", ...), of the goroutine whose stack holds fn; "" if none.
-func goroutineState(fn string) string {
-	buf := make([]byte, 1<<20)
-	buf = buf[:runtime.Stack(buf, true)]
-	for _, g := range strings.Split(string(buf), "\n\n") {
-		if !strings.Contains(g, fn) {
-			continue
-		}
-		if head, _, ok := strings.Cut(g, "]"); ok {
-			if _, state, ok := strings.Cut(head, "["); ok {
-				return state
-			}
-		}
-	}
-	return ""
 }

@@ -3,13 +3,13 @@ package parked
 import (
 	"errors"
 	"os/exec"
-	"regexp"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/execgate/execgate/internal/testhelp"
 )
 
 // Exited returns only once the child has exited, parked meanwhile (not in
@@ -136,7 +136,7 @@ func waitingState(t *testing.T, fn string, done chan error) string {
 		if done != nil && len(done) > 0 {
 			t.Fatal(fn + " returned before it was seen waiting")
 		}
-		state := goroutineState(fn)
+		state := testhelp.GoroutineState(fn)
 		if state != "" && state == last {
 			return state
 		}
@@ -144,18 +144,5 @@ func waitingState(t *testing.T, fn string, done chan error) string {
 		time.Sleep(20 * time.Millisecond)
 	}
 	t.Fatalf("no goroutine seen waiting in %s", fn)
-	return ""
-}
-
-var header = regexp.MustCompile(`^goroutine \d+ \[([^\]]+)\]`)
-
-func goroutineState(fn string) string {
-	buf := make([]byte, 1<<20)
-	buf = buf[:runtime.Stack(buf, true)]
-	for _, g := range strings.Split(string(buf), "\n\n") {
-		if m := header.FindStringSubmatch(g); m != nil && strings.Contains(g, fn) {
-			return m[1]
-		}
-	}
 	return ""
 }

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -251,4 +252,24 @@ func (l *LogBuffer) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.String()
+}
+
+// GoroutineState is the state, as a goroutine dump shows it ("IO wait",
+// "syscall", "running", ...), of the first goroutine of this process whose
+// stack holds fn; "" if none. Tests use it to tell a goroutine parked in
+// the netpoller from one holding a thread in a blocking system call.
+func GoroutineState(fn string) string {
+	buf := make([]byte, 1<<20)
+	buf = buf[:runtime.Stack(buf, true)]
+	for _, g := range strings.Split(string(buf), "\n\n") {
+		if !strings.Contains(g, fn) {
+			continue
+		}
+		if head, _, ok := strings.Cut(g, "]"); ok {
+			if _, state, ok := strings.Cut(head, "["); ok {
+				return state
+			}
+		}
+	}
+	return ""
 }
