@@ -177,12 +177,44 @@ func (b *pidsBound) makeGroup(parent, name string) (string, int, error) {
 	}
 	// A cgroup v2 child has the pids controller only when its parent
 	// hands it down; v1 children always have it.
-	if err := os.WriteFile(filepath.Join(dir, "pids.max"), []byte(strconv.Itoa(b.max)), 0); err != nil {
+	if err := writeCgroupFile(filepath.Join(dir, "pids.max"), strconv.Itoa(b.max)); err != nil {
 		unix.Rmdir(dir)
 		unix.Close(lock)
 		return "", -1, fmt.Errorf("set %s/pids.max: %w", dir, err)
 	}
 	return dir, lock, nil
+}
+
+// writeCgroupFile and readCgroupFile use plain system calls: an os.File
+// would register the (pollable) cgroup file with the netpoller and take it
+// out again, four more system calls for each of the two files every call
+// touches.
+func writeCgroupFile(path, value string) error {
+	fd, err := unix.Open(path, unix.O_WRONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return &os.PathError{Op: "open", Path: path, Err: err}
+	}
+	defer unix.Close(fd)
+	if _, err := unix.Write(fd, []byte(value)); err != nil {
+		return &os.PathError{Op: "write", Path: path, Err: err}
+	}
+	return nil
+}
+
+// readCgroupFile reads a small cgroup file (a few lines of counters),
+// which the kernel hands out whole in one read.
+func readCgroupFile(path string) ([]byte, error) {
+	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, &os.PathError{Op: "open", Path: path, Err: err}
+	}
+	defer unix.Close(fd)
+	buf := make([]byte, 4096)
+	n, err := unix.Read(fd, buf)
+	if err != nil {
+		return nil, &os.PathError{Op: "read", Path: path, Err: err}
+	}
+	return buf[:n], nil
 }
 
 // sweep removes the cgroups no helper uses any more (rmdir fails on one
@@ -296,7 +328,7 @@ func joinCgroup(fd int) error {
 
 // refused is how many process starts the pids cgroup dir refused.
 func refused(dir string) int {
-	data, err := os.ReadFile(filepath.Join(dir, "pids.events"))
+	data, err := readCgroupFile(filepath.Join(dir, "pids.events"))
 	if err != nil {
 		return 0
 	}
