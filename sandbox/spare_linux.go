@@ -225,6 +225,10 @@ func (l *Launcher) startSpare(ns bool) (*spare, error) {
 	// Until the activation gives it the call's files, what it has to
 	// say (it failed to start) goes to the server's log stream.
 	cmd.Stderr = os.Stderr
+	// Given, so that os/exec does not open /dev/null twice for it.
+	if null, err := devNull(); err == nil {
+		cmd.Stdin, cmd.Stdout = null, null
+	}
 	cmd.ExtraFiles = []*os.File{child}
 	if err := cmd.Start(); err != nil {
 		unix.Close(fds[0])
@@ -279,6 +283,13 @@ func spareEnv(env []string) []string {
 	return append(out, godebug, "GOMAXPROCS=1")
 }
 
+// devNull is /dev/null, opened once for the life of the process: what a
+// spare and a call without stdin get there. Opening it each time (as
+// os/exec does for a nil Stdin) cost about five system calls each.
+var devNull = sync.OnceValues(func() (*os.File, error) {
+	return os.OpenFile(os.DevNull, os.O_RDWR, 0)
+})
+
 // runtimeEnv keeps the variables the Go runtime reads at start.
 func runtimeEnv(env []string) []string {
 	out := []string{}
@@ -315,13 +326,12 @@ func (l *Launcher) activateSpare(ctx context.Context, h helperSpec, argv []strin
 		return nil
 	}
 	payload := encodeActivation(activation{Spec: h, Argv: argv, Env: p.Env, Dir: p.Dir})
-	files, closeFiles, err := activationFiles(p)
+	files, err := activationFiles(p)
 	if err != nil {
 		s.discard()
 		return nil
 	}
 	err = frame.Write(s.ctl, payload, files)
-	closeFiles()
 	if err != nil {
 		// It died after takeSpare looked; nothing of the call ran.
 		s.discard()
@@ -336,22 +346,13 @@ func (l *Launcher) activateSpare(ctx context.Context, h helperSpec, argv []strin
 }
 
 // activationFiles lists the fds to send: stdin, stdout, stderr (/dev/null
-// for nil ones) and the escalate socket if any. closeFiles closes the
-// /dev/null opened here.
-func activationFiles(p Proc) (fds []int, closeFiles func(), err error) {
-	var opened []*os.File
-	closeFiles = func() {
-		for _, f := range opened {
-			f.Close()
-		}
-	}
+// for nil ones) and the escalate socket if any.
+func activationFiles(p Proc) (fds []int, err error) {
 	for _, f := range []*os.File{p.Stdin, p.Stdout, p.Stderr} {
 		if f == nil {
-			if f, err = os.OpenFile(os.DevNull, os.O_RDWR, 0); err != nil {
-				closeFiles()
-				return nil, func() {}, fmt.Errorf("sandbox: %w", err)
+			if f, err = devNull(); err != nil {
+				return nil, fmt.Errorf("sandbox: %w", err)
 			}
-			opened = append(opened, f)
 		}
 		// Fd puts the file in blocking mode, as os/exec does for a
 		// child's files: the program must not find O_NONBLOCK on its
@@ -361,5 +362,5 @@ func activationFiles(p Proc) (fds []int, closeFiles func(), err error) {
 	if p.Extra != nil {
 		fds = append(fds, int(p.Extra.Fd()))
 	}
-	return fds, closeFiles, nil
+	return fds, nil
 }
