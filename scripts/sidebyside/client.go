@@ -165,30 +165,32 @@ func closeAll(cs []*client) {
 // cpuTicks is the CPU time the process has used and that of its children
 // it has waited for (which includes their own waited-for children), in
 // clock ticks: the whole process tree of a server whose calls leave nothing
-// behind.
-func cpuTicks(pid int) (int64, error) {
+// behind. self is the process's own part (its threads alone).
+func cpuTicks(pid int) (tree, self int64, err error) {
 	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	s := string(b)
 	i := strings.LastIndexByte(s, ')')
 	if i < 0 {
-		return 0, errors.New("bad /proc stat")
+		return 0, 0, errors.New("bad /proc stat")
 	}
 	// After the command: state ppid pgrp session tty tpgid flags minflt
 	// cminflt majflt cmajflt utime stime cutime cstime (fields 3..17).
 	f := strings.Fields(s[i+1:])
 	if len(f) < 15 {
-		return 0, errors.New("short /proc stat")
+		return 0, 0, errors.New("short /proc stat")
 	}
-	var sum int64
-	for _, x := range f[11:15] {
+	for k, x := range f[11:15] {
 		n, err := strconv.ParseInt(x, 10, 64)
 		if err != nil {
-			return 0, err
+			return 0, 0, err
 		}
-		sum += n
+		tree += n
+		if k < 2 {
+			self += n
+		}
 	}
-	return sum, nil
+	return tree, self, nil
 }

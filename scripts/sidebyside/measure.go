@@ -23,9 +23,17 @@ func ticks(n int64) time.Duration { return time.Duration(n) * time.Second / user
 type group interface {
 	call(i int) error
 	size() int
-	cpu() (time.Duration, error)
+	cpu() (cpuTime, error)
 	close()
 }
+
+// cpuTime is the CPU time of servers' process trees, and of the server
+// processes alone (their own threads, not the helpers and shells they
+// start): what the front end and engine cost apart from the sandbox.
+type cpuTime struct{ tree, self time.Duration }
+
+func (c cpuTime) sub(d cpuTime) cpuTime { return cpuTime{c.tree - d.tree, c.self - d.self} }
+func (c cpuTime) add(d cpuTime) cpuTime { return cpuTime{c.tree + d.tree, c.self + d.self} }
 
 // servers is a group of servers, one client each.
 type servers struct {
@@ -37,16 +45,16 @@ func (s *servers) call(i int) error { return s.cs[i].shell(s.args) }
 func (s *servers) size() int        { return len(s.cs) }
 func (s *servers) close()           { closeAll(s.cs) }
 
-func (s *servers) cpu() (time.Duration, error) {
-	var sum int64
+func (s *servers) cpu() (cpuTime, error) {
+	var tree, self int64
 	for _, c := range s.cs {
-		t, err := cpuTicks(c.cmd.Process.Pid)
+		t, o, err := cpuTicks(c.cmd.Process.Pid)
 		if err != nil {
-			return 0, err
+			return cpuTime{}, err
 		}
-		sum += t
+		tree, self = tree+t, self+o
 	}
-	return ticks(sum), nil
+	return cpuTime{ticks(tree), ticks(self)}, nil
 }
 
 // bashes is the fallback baseline: `bash -c COMMAND` started by this
@@ -68,12 +76,13 @@ func (b *bashes) call(int) error {
 	return cmd.Run()
 }
 
-func (b *bashes) cpu() (time.Duration, error) {
+// No server: self stays 0.
+func (b *bashes) cpu() (cpuTime, error) {
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_CHILDREN, &ru); err != nil {
-		return 0, err
+		return cpuTime{}, err
 	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()), nil
+	return cpuTime{tree: time.Duration(ru.Utime.Nano() + ru.Stime.Nano())}, nil
 }
 
 // open starts n clients of t (servers, or the bash -c stand-in) working in
@@ -104,14 +113,19 @@ func open(t target, c config, ws string, n, warm int) (group, error) {
 // and the CPU per call of the target's process tree.
 type latency struct {
 	calls []time.Duration
-	spent time.Duration
+	spent cpuTime
 }
 
-func (l latency) cpu() time.Duration {
-	if len(l.calls) == 0 {
+func (l latency) cpu() time.Duration { return perCall(l.spent.tree, len(l.calls)) }
+
+// serverCPU is the server process's own CPU per call.
+func (l latency) serverCPU() time.Duration { return perCall(l.spent.self, len(l.calls)) }
+
+func perCall[N int | int64](d time.Duration, n N) time.Duration {
+	if n == 0 {
 		return 0
 	}
-	return l.spent / time.Duration(len(l.calls))
+	return d / time.Duration(n)
 }
 
 // block makes n timed calls through g's first client, sleeping pace after
@@ -132,15 +146,16 @@ func block(g group, n int, pace time.Duration, l *latency) error {
 		}
 	}
 	after, err := g.cpu()
-	l.spent += after - before
+	l.spent = l.spent.add(after.sub(before))
 	return err
 }
 
 // throughput is calls per second of several clients calling as fast as
 // they can, and the CPU spent per call.
 type throughput struct {
-	calls          int64
-	elapsed, spent time.Duration
+	calls   int64
+	elapsed time.Duration
+	spent   cpuTime
 }
 
 func (t throughput) perSecond() float64 {
@@ -150,12 +165,10 @@ func (t throughput) perSecond() float64 {
 	return float64(t.calls) / t.elapsed.Seconds()
 }
 
-func (t throughput) cpu() time.Duration {
-	if t.calls == 0 {
-		return 0
-	}
-	return t.spent / time.Duration(t.calls)
-}
+func (t throughput) cpu() time.Duration { return perCall(t.spent.tree, t.calls) }
+
+// serverCPU is the server processes' own CPU per call.
+func (t throughput) serverCPU() time.Duration { return perCall(t.spent.self, t.calls) }
 
 // window runs every client of g for d and adds the outcome to t.
 func window(g group, d time.Duration, t *throughput) error {
@@ -189,7 +202,7 @@ func window(g group, d time.Duration, t *throughput) error {
 	}
 	after, err := g.cpu()
 	t.calls += calls.Load()
-	t.spent += after - before
+	t.spent = t.spent.add(after.sub(before))
 	return err
 }
 
