@@ -133,7 +133,7 @@ func waitingState(t *testing.T, fn string, done chan error) string {
 	t.Helper()
 	last := ""
 	for range 100 {
-		if done != nil && len(done) > 0 {
+		if len(done) > 0 {
 			t.Fatal(fn + " returned before it was seen waiting")
 		}
 		state := testhelp.GoroutineState(fn)
