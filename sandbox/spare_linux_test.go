@@ -407,14 +407,7 @@ func TestStartWaitsForStartingSpare(t *testing.T) {
 			l.spares.wait = time.Minute
 			l.Prepare(spec)
 			// The spare is starting once its script has logged.
-			for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(time.Millisecond) {
-				if b, _ := os.ReadFile(starts); len(b) > 0 {
-					break
-				}
-				if time.Now().After(deadline) {
-					t.Fatal("the spare never started")
-				}
-			}
+			awaitSpareStart(t, starts)
 			// Open the gate (O_RDWR does not wait for a reader) a
 			// while after the call has begun waiting; kept open, it
 			// lets any later start through at once.
@@ -491,14 +484,7 @@ func TestSpareStartWaitsParked(t *testing.T) {
 	t.Cleanup(l.Close)
 	spec := Spec{Policy: Policy{Mode: WorkspaceWrite}, Workspace: t.TempDir()}
 	l.Prepare(spec)
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(time.Millisecond) {
-		if b, _ := os.ReadFile(starts); len(b) > 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the spare never started")
-		}
-	}
+	awaitSpareStart(t, starts)
 	// The spare is held: whatever state the waiting goroutine is in now,
 	// it stays in while the gate is shut.
 	var state string
@@ -518,5 +504,19 @@ func TestSpareStartWaitsParked(t *testing.T) {
 	}
 	if err := waitForSpare(l, spec); err != nil {
 		t.Errorf("the spare let through: %v", err)
+	}
+}
+
+// awaitSpareStart waits until the gated spare script has logged its start
+// in the file starts.
+func awaitSpareStart(t *testing.T, starts string) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(time.Millisecond) {
+		if b, _ := os.ReadFile(starts); len(b) > 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the spare never started")
+		}
 	}
 }

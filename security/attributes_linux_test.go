@@ -85,10 +85,7 @@ func TestAttributesOutsideWritableRootsAreReadOnly(t *testing.T) {
 func attributesStayReadOnly(t *testing.T, w *world, dir string) {
 	t.Helper()
 	u := w.User
-	uid := u.uid
-	if uid == 0 {
-		uid = os.Geteuid()
-	}
+	uid := ownerUID(u)
 	for i, a := range attributeAttacks {
 		p := victim(t, w, dir, fmt.Sprintf("victim%d", i))
 		before := readAttrs(t, p)
@@ -122,10 +119,7 @@ func TestAttributesInsideWritableRootsStayWritable(t *testing.T) {
 func attributesStayWritable(t *testing.T, w *world) {
 	t.Helper()
 	u := w.User
-	uid := u.uid
-	if uid == 0 {
-		uid = os.Geteuid()
-	}
+	uid := ownerUID(u)
 	for i, a := range attributeAttacks {
 		p := victim(t, w, w.WS, fmt.Sprintf("file%d", i))
 		before := readAttrs(t, p)
@@ -146,4 +140,13 @@ func attributesStayWritable(t *testing.T, w *world) {
 	if fi, err := os.Stat(filepath.Join(w.WS, "s.sh")); err != nil || fi.Mode().Perm()&0o100 == 0 {
 		t.Errorf("s.sh not executable: %v %v", fi, err)
 	}
+}
+
+// ownerUID is the uid the attacks chown files to: the user's own, which for
+// root is the test's effective uid.
+func ownerUID(u user) int {
+	if u.uid == 0 {
+		return os.Geteuid()
+	}
+	return u.uid
 }
