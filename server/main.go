@@ -91,7 +91,7 @@ func ServeMain(args []string) int {
 	defer stop()
 	// A second signal while stopping ends the process at once.
 	context.AfterFunc(ctx, stop)
-	err = srv.Run(ctx, &stdio.Transport{Reader: protocolInput(os.Stdin), Writer: os.Stdout, Logger: log})
+	err = srv.Run(ctx, &stdio.Transport{Reader: os.Stdin, Writer: os.Stdout, Logger: log})
 	switch {
 	case err == nil, errors.Is(err, io.EOF):
 		log.Debug("client disconnected")
