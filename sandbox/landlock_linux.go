@@ -3,7 +3,6 @@ package sandbox
 import (
 	"fmt"
 	"os"
-	"runtime"
 
 	"github.com/landlock-lsm/go-landlock/landlock"
 	ll "github.com/landlock-lsm/go-landlock/landlock/syscall"
@@ -81,69 +80,10 @@ func applyLandlock(abi int, network bool, roots []pinnedRoot, g grants) error {
 		// database) are reachable as TCP would be.
 		rules = append(rules, landlock.PathAccess(ll.AccessFSResolveUnix, "/"))
 	}
-	rules = append(rules, psxRules(abi, all)...)
-	fd, flags, err := cfg.NewRulesetFD(rules...)
-	if err != nil {
-		return fmt.Errorf("landlock (ABI %d): %w", abi, err)
-	}
-	if fd < 0 {
-		return fmt.Errorf("landlock (ABI %d): nothing to restrict", abi)
-	}
-	defer unix.Close(fd)
-	if err := restrictAllThreads(abi, fd, flags); err != nil {
+	if err := cfg.Restrict(rules...); err != nil {
 		return fmt.Errorf("landlock (ABI %d): %w", abi, err)
 	}
 	return nil
-}
-
-// restrictAllThreads enforces the ruleset fd on every thread of the
-// process, as go-landlock's Restrict does, minus one step where it can.
-// Landlock needs no_new_privs or CAP_SYS_ADMIN on each thread it
-// restricts, and Restrict always sets no_new_privs first, on every thread
-// (before ABI 8: a stop of the world and a signal to each thread, whose
-// wait spins in sched_yield on a loaded machine; the costliest part of
-// the helper's confinement). A helper in its own user namespace holds
-// CAP_SYS_ADMIN there, so it skips that pass; no_new_privs reaches every
-// thread right after anyway, with the seccomp filter (installSeccomp).
-func restrictAllThreads(abi, fd int, flags uint32) error {
-	nnp := !effectiveSysAdmin()
-	if abi >= 8 {
-		// The kernel restricts every thread (TSYNC); only this one
-		// needs the privilege.
-		runtime.LockOSThread()
-		defer runtime.UnlockOSThread()
-		if nnp {
-			if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
-				return fmt.Errorf("prctl(PR_SET_NO_NEW_PRIVS): %w", err)
-			}
-		}
-		if err := ll.LandlockRestrictSelf(fd, flags|ll.FlagRestrictSelfTSync); err != nil {
-			return fmt.Errorf("landlock_restrict_self(TSYNC): %w", err)
-		}
-		return nil
-	}
-	if nnp {
-		if err := ll.AllThreadsPrctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
-			return fmt.Errorf("prctl(PR_SET_NO_NEW_PRIVS) on every thread: %w", err)
-		}
-	}
-	if err := ll.AllThreadsLandlockRestrictSelf(fd, flags); err != nil {
-		return fmt.Errorf("landlock_restrict_self on every thread: %w", err)
-	}
-	return nil
-}
-
-// effectiveSysAdmin reports whether this process has CAP_SYS_ADMIN in
-// its user namespace. Threads share it: the helper changes no thread's
-// capabilities before it confines itself (dropAmbient clears only the
-// ambient set, later).
-func effectiveSysAdmin() bool {
-	hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
-	var data [2]unix.CapUserData
-	if err := unix.Capget(&hdr, &data[0]); err != nil {
-		return false
-	}
-	return data[unix.CAP_SYS_ADMIN/32].Effective&(1<<(unix.CAP_SYS_ADMIN%32)) != 0
 }
 
 // fdPath names a pinned file for APIs that take a path.
