@@ -22,10 +22,8 @@ func Exited(pid int) error {
 	}
 	f := os.NewFile(uintptr(fd), "pidfd")
 	defer f.Close()
-	return readable(f, func(fd uintptr) (bool, error) {
-		// A pidfd is readable once its process has exited.
-		return pollIn(int(fd))
-	})
+	// A pidfd is readable once its process has exited.
+	return readable(f)
 }
 
 // Readable returns whether fd has data to read (or a hang-up or error to
@@ -48,16 +46,16 @@ func Readable(fd int, timeout time.Duration) (bool, error) {
 	if err := f.SetReadDeadline(time.Now().Add(timeout)); err != nil {
 		return false, fmt.Errorf("fd %d: %w", fd, err)
 	}
-	err = readable(f, func(fd uintptr) (bool, error) { return pollIn(int(fd)) })
+	err = readable(f)
 	if errors.Is(err, os.ErrDeadlineExceeded) {
 		return false, nil
 	}
 	return err == nil, err
 }
 
-// readable parks until ready reports true (or fails), asking it each time
-// the netpoller says f may have become readable.
-func readable(f *os.File, ready func(fd uintptr) (bool, error)) error {
+// readable parks until f is readable (or poll fails), checking each time
+// the netpoller says it may have become so.
+func readable(f *os.File) error {
 	rc, err := f.SyscallConn()
 	if err != nil {
 		return err
@@ -65,7 +63,7 @@ func readable(f *os.File, ready func(fd uintptr) (bool, error)) error {
 	var rerr error
 	err = rc.Read(func(fd uintptr) bool {
 		var ok bool
-		ok, rerr = ready(fd)
+		ok, rerr = pollIn(int(fd))
 		return ok || rerr != nil
 	})
 	if err != nil {
