@@ -1,7 +1,6 @@
 package sandbox
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -181,19 +180,10 @@ const pfKthread = 0x00200000
 
 // readProcStat reads /proc/PID/stat (false if it cannot).
 func readProcStat(pid int, bootOffset time.Duration) (procStat, bool) {
-	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return procStat{}, false
-	}
-	// PID (COMM) STATE ...: COMM may hold spaces and parentheses, the
-	// fields after its last ')' cannot. The flags are field 9, the 7th
-	// after COMM; the start time is field 22, the 20th.
-	i := bytes.LastIndexByte(data, ')')
-	if i < 0 {
-		return procStat{}, false
-	}
-	f := strings.Fields(string(data[i+1:]))
-	if len(f) < 20 {
+	// The flags are field 9, the 7th after the command name; the start
+	// time is field 22, the 20th.
+	f, ok := procStatFields(strconv.Itoa(pid))
+	if !ok || len(f) < 20 {
 		return procStat{}, false
 	}
 	flags, err1 := strconv.ParseUint(f[6], 10, 64)

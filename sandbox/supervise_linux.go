@@ -223,18 +223,8 @@ func childrenByScan() []int {
 		if err != nil {
 			continue
 		}
-		b, err := os.ReadFile("/proc/" + e.Name() + "/stat")
-		if err != nil {
-			continue
-		}
-		// The command name may contain spaces and parentheses: the
-		// fields we want follow the last ')'.
-		i := strings.LastIndexByte(string(b), ')')
-		if i < 0 {
-			continue
-		}
-		f := strings.Fields(string(b[i+1:]))
-		if len(f) > 1 {
+		// The parent's pid is the second field after the name.
+		if f, ok := procStatFields(e.Name()); ok && len(f) > 1 {
 			if ppid, _ := strconv.Atoi(f[1]); ppid == self {
 				out = append(out, n)
 			}
