@@ -77,6 +77,7 @@ func setup(cmd string, args []string, stderr io.Writer) (opts *engine.Options, l
 // ServeMain is `execgate server`: the MCP server on stdin/stdout. It returns
 // 0 when the client closes stdin (or on SIGINT/SIGTERM) after cleanup.
 func ServeMain(args []string) int {
+	oneProcessor()
 	opts, log, dlog, eng, cleanup, code := setup("server", args, os.Stderr)
 	if code >= 0 {
 		return code
@@ -142,6 +143,7 @@ const (
 // same machinery, streaming its output to the terminal and asking approvals
 // on /dev/tty, and exits with the script's status (124 on timeout).
 func RunMain(args []string) int {
+	oneProcessor()
 	opts, _, dlog, eng, cleanup, code := setup("run", args, os.Stderr)
 	if code >= 0 {
 		return code
