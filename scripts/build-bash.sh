@@ -193,16 +193,59 @@ user_source_identity() {
 
 stamp_get() { sed -n "s/^$1=//p" "$stamp" 2>/dev/null | head -n1; }
 
-# The namespace launcher: a small static C program, rebuilt whenever its
-# source is newer (it is not part of the Bash's cache key).
+is_root() { [ "$(id -u)" = 0 ]; }
+have() { command -v "$1" >/dev/null 2>&1; }
+# May this run change the system (apt lists, packages, /etc/apt)?
+may_install() { [ "$install_deps" = 1 ] && is_root && have apt-get; }
+install_hint="run \`make bash\` (or scripts/build-bash.sh --install-deps as root) once"
+
+export DEBIAN_FRONTEND=noninteractive
+apt_opts=(-q -y)
+# As root, apt drops privileges to `_apt` for downloads and warns when that
+# user cannot write the target directory; the files are still verified
+# against the signed archive metadata, so download as root without the noise.
+if is_root; then apt_opts+=(-o APT::Sandbox::User=root); fi
+
+apt_updated=0
+apt_update() {
+  if [ "$apt_updated" = 0 ]; then
+    log "apt-get update"
+    apt-get "${apt_opts[@]}" update >&2 </dev/null
+    apt_updated=1
+  fi
+}
+
+# The namespace launcher: a small static C program started for every call
+# that gets namespaces, so its start is on every call's path. Linked with
+# musl when musl-gcc is here (Debian's musl-tools, installed with
+# --install-deps as root): on the 2-core VM a static musl program starts in
+# 0.2 ms of CPU and 5 page faults, a static glibc one in 0.8 ms and 25.
+# Rebuilt when its source is newer or the compiler changed (recorded in
+# the launcher's stamp, beside it).
 nsexec_src=$repo/sandbox/nsexec/nsexec.c
 nsexec_bin=$prefix/bin/execgate-nsexec
+nsexec_stamp=$nsexec_bin.stamp
 build_nsexec() {
-  if [ -x "$nsexec_bin" ] && [ ! "$nsexec_src" -nt "$nsexec_bin" ]; then return 0; fi
-  log "compiling $nsexec_bin"
-  "${CC:-cc}" -std=gnu11 -O2 -Wall -Wextra -Werror -static -s -o "$nsexec_bin.tmp" "$nsexec_src" ||
-    die "could not compile $nsexec_src (needs a C compiler and a static libc, e.g. apt-get install build-essential)"
+  if ! have musl-gcc && may_install; then
+    log "installing musl-tools for the namespace launcher"
+    apt_update
+    apt-get "${apt_opts[@]}" install --no-install-recommends musl-tools >&2 </dev/null ||
+      log "could not install musl-tools; the launcher is linked with the system C library"
+  fi
+  local cc=${CC:-cc}
+  if have musl-gcc; then cc=musl-gcc; fi
+  if [ -x "$nsexec_bin" ] && [ ! "$nsexec_src" -nt "$nsexec_bin" ] &&
+    [ "$(sed -n 's/^cc=//p' "$nsexec_stamp" 2>/dev/null)" = "$cc" ]; then
+    return 0
+  fi
+  if [ "$cc" != musl-gcc ]; then
+    log "musl-gcc not found: linking the namespace launcher with $cc (apt-get install musl-tools makes each call's launcher start faster)"
+  fi
+  log "compiling $nsexec_bin with $cc"
+  "$cc" -std=gnu11 -O2 -Wall -Wextra -Werror -static -s -o "$nsexec_bin.tmp" "$nsexec_src" ||
+    die "could not compile $nsexec_src with $cc (needs a C compiler and a static libc, e.g. apt-get install build-essential musl-tools)"
   mv -f "$nsexec_bin.tmp" "$nsexec_bin"
+  printf 'cc=%s\n' "$cc" >"$nsexec_stamp"
 }
 
 # Fast path: same patch, same recipe, and either the same user source or (no
@@ -230,28 +273,6 @@ if [ "$force" = 0 ] && [ -x "$bin" ] && [ -f "$stamp" ] &&
     exit 0
   fi
 fi
-
-is_root() { [ "$(id -u)" = 0 ]; }
-have() { command -v "$1" >/dev/null 2>&1; }
-# May this run change the system (apt lists, packages, /etc/apt)?
-may_install() { [ "$install_deps" = 1 ] && is_root && have apt-get; }
-install_hint="run \`make bash\` (or scripts/build-bash.sh --install-deps as root) once"
-
-export DEBIAN_FRONTEND=noninteractive
-apt_opts=(-q -y)
-# As root, apt drops privileges to `_apt` for downloads and warns when that
-# user cannot write the target directory; the files are still verified
-# against the signed archive metadata, so download as root without the noise.
-if is_root; then apt_opts+=(-o APT::Sandbox::User=root); fi
-
-apt_updated=0
-apt_update() {
-  if [ "$apt_updated" = 0 ]; then
-    log "apt-get update"
-    apt-get "${apt_opts[@]}" update >&2 </dev/null
-    apt_updated=1
-  fi
-}
 
 # Build tools: install what is missing when we are root on an apt system.
 ensure_tools() {

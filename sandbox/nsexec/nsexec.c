@@ -38,7 +38,7 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#include <linux/capability.h>
+#include <stdint.h>
 
 #define EXIT_SETUP 125
 
@@ -130,17 +130,33 @@ static void write_maps(pid_t pid)
 		fail("write %s: %s", path, strerror(errno));
 }
 
+/*
+ * The capget/capset ABI, from the kernel's linux/capability.h, declared here
+ * because musl (which makes the launcher start in a quarter of glibc's CPU,
+ * see build_nsexec in scripts/build-bash.sh) ships no kernel headers. It is
+ * version 3: two 32-bit words per set; CAP_SYS_ADMIN (21) is in the first.
+ */
+#define CAPS_VERSION_3 0x20080522
+#define CAP_SYS_ADMIN_NR 21
+struct caps_header {
+	uint32_t version;
+	int pid;
+};
+struct caps_data {
+	uint32_t effective, permitted, inheritable;
+};
+
 /* keep_sys_admin makes CAP_SYS_ADMIN survive execve as an ambient capability. */
 static void keep_sys_admin(void)
 {
-	struct __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
-	struct __user_cap_data_struct data[2];
+	struct caps_header hdr = {CAPS_VERSION_3, 0};
+	struct caps_data data[2];
 	if (syscall(SYS_capget, &hdr, data) < 0)
 		fail("capget: %s", strerror(errno));
-	data[CAP_TO_INDEX(CAP_SYS_ADMIN)].inheritable |= CAP_TO_MASK(CAP_SYS_ADMIN);
+	data[0].inheritable |= UINT32_C(1) << CAP_SYS_ADMIN_NR;
 	if (syscall(SYS_capset, &hdr, data) < 0)
 		fail("capset: %s", strerror(errno));
-	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, CAP_SYS_ADMIN, 0, 0) < 0)
+	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, CAP_SYS_ADMIN_NR, 0, 0) < 0)
 		fail("raise ambient CAP_SYS_ADMIN: %s", strerror(errno));
 }
 
