@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/execgate/execgate/internal/frame"
+	"github.com/execgate/execgate/internal/parked"
 	"golang.org/x/sys/unix"
 )
 
@@ -95,6 +96,9 @@ func startReaper(path string, log *slog.Logger) (*reaper, error) {
 func (r *reaper) read() {
 	defer func() {
 		r.conn.Close()
+		// Parked until the reaper has exited, so that no server thread
+		// sits in waitid meanwhile (see internal/parked).
+		_ = parked.Exited(r.proc.Pid)
 		r.proc.Wait()
 		close(r.gone)
 	}()
