@@ -3,6 +3,7 @@
 package testbash
 
 import (
+	"bytes"
 	"debug/elf"
 	"os"
 	"os/exec"
@@ -36,5 +37,24 @@ func TestPatchedBashIsStaticWhereLibcAllows(t *testing.T) {
 		if p.Type == elf.PT_INTERP {
 			t.Fatalf("%s is dynamically linked (it has a program interpreter), although a static libc is available here", bash)
 		}
+	}
+}
+
+// The namespace launcher starts for every namespaced call; where musl-gcc
+// is installed the build links it with musl, whose static start costs a
+// quarter of glibc's. A static glibc program always carries its tunables
+// parser, which looks for GLIBC_TUNABLES in the environment; a musl one
+// has no such string.
+func TestNamespaceLauncherLinkedWithMuslWhereAvailable(t *testing.T) {
+	if _, err := exec.LookPath("musl-gcc"); err != nil {
+		t.Skip("musl-gcc is not installed: the build links the launcher with the system C library")
+	}
+	nsexec := filepath.Join(filepath.Dir(Path(t)), "execgate-nsexec")
+	b, err := os.ReadFile(nsexec)
+	if err != nil {
+		t.Fatalf("read the namespace launcher: %v", err)
+	}
+	if bytes.Contains(b, []byte("GLIBC_TUNABLES")) {
+		t.Fatalf("%s is linked with glibc although musl-gcc is installed (rebuild it: make bash)", nsexec)
 	}
 }
