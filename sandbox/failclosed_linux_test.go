@@ -185,3 +185,42 @@ func TestRootSwappedForSymlinkFailsClosed(t *testing.T) {
 		}
 	}
 }
+
+// TestHelperRefusesSpecWithoutFilter: the server assembles the seccomp
+// program and the helper only loads it; a sandboxed spec that arrives
+// without one (or with a cut one) must not run the program unfiltered.
+func TestHelperRefusesSpecWithoutFilter(t *testing.T) {
+	self := selfExe(t)
+	l := NewLauncher(self, nil)
+	if err := l.caps.Check(WorkspaceWrite); err != nil {
+		t.Skipf("sandbox not enforceable here: %v", err)
+	}
+	dir := t.TempDir()
+	marker := filepath.Join(dir, "ran")
+	for _, ns := range []bool{false, true} {
+		if ns && !l.caps.Namespaces {
+			continue
+		}
+		h, err := l.helperSpec(Spec{Policy: Policy{Mode: WorkspaceWrite}, Workspace: dir}, []string{"/bin/true"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(h.Seccomp) == 0 {
+			t.Fatal("the launcher made a workspace-write spec without a seccomp program")
+		}
+		h.Namespaces, h.Stage2, h.Mounts, h.Shell = ns, !ns, nil, nil
+		for name, prog := range map[string][]byte{"no program": nil, "cut": h.Seccomp[:len(h.Seccomp)-3]} {
+			h.Seccomp = prog
+			cmd := exec.Command(self, "sandbox", h.encode(), "--", "/bin/bash", "-c", "touch "+marker)
+			cmd.SysProcAttr = sysProcAttr(ns)
+			out, err := cmd.CombinedOutput()
+			var ee *exec.ExitError
+			if !errors.As(err, &ee) || ee.ExitCode() != exitSetup || !strings.Contains(string(out), "seccomp filter") {
+				t.Errorf("ns=%v, %s: err = %v, output %q; want exit %d naming the seccomp filter", ns, name, err, out, exitSetup)
+			}
+			if _, err := os.Stat(marker); err == nil {
+				t.Fatalf("ns=%v, %s: the program ran", ns, name)
+			}
+		}
+	}
+}

@@ -97,21 +97,18 @@ func listenerAllowed() error {
 	})
 }
 
-// installGate loads the gate on the calling thread, which the caller has
-// locked and from which the program is started (forked or exec'd): only
-// that thread's descendants need it. It returns the listener fd
-// (close-on-exec). no_new_privs is already set (installSeccomp).
-func installGate() (int, error) {
+// installGate loads the gate's program (filterBytes, assembled by the
+// server) on the calling thread, which the caller has locked and from
+// which the program is started (forked or exec'd): only that thread's
+// descendants need it. It returns the listener fd (close-on-exec).
+// no_new_privs is already set (installSeccomp).
+func installGate(gate []byte) (int, error) {
 	if err := gateAvailable(); err != nil {
 		return -1, err
 	}
-	raw, err := gateFilter()
+	filter, err := sockFilters(gate)
 	if err != nil {
-		return -1, err
-	}
-	filter := make([]unix.SockFilter, len(raw))
-	for i, ins := range raw {
-		filter[i] = unix.SockFilter{Code: ins.Op, Jt: ins.Jt, Jf: ins.Jf, K: ins.K}
+		return -1, fmt.Errorf("bad spec: kernel gate filter: %w", err)
 	}
 	prog := unix.SockFprog{Len: uint16(len(filter)), Filter: &filter[0]}
 	// WAIT_KILLABLE_RECV (Linux 5.19): once the server has taken a
@@ -143,7 +140,7 @@ func announceGate(h helperSpec) error {
 	if h.Mode == DangerFullAccess {
 		return escalate.AnnounceNoGate(3, "danger-full-access: there is no sandbox to start programs in")
 	}
-	fd, err := installGate()
+	fd, err := installGate(h.GateFilter)
 	if err != nil {
 		return escalate.AnnounceNoGate(3, err.Error())
 	}

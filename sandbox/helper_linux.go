@@ -170,10 +170,11 @@ func confine(h helperSpec, pinned []pinnedRoot, g grants) error {
 	if err := applyLandlock(abi, h.Network, pinned, g); err != nil {
 		return err
 	}
-	// With namespaces the filesystem outside the writable roots is
-	// mounted read-only (see readOnlyOutside); without, the closest
-	// protection is refusing setuid and setgid bits.
-	return installSeccomp(h.Network, !h.Namespaces)
+	// The server assembled the filter (attachFilters). With namespaces
+	// the filesystem outside the writable roots is mounted read-only (see
+	// readOnlyOutside); without, the filter also refuses setuid and setgid
+	// bits, the closest protection there.
+	return installSeccomp(h.Seccomp)
 }
 
 // dropAmbient clears the ambient capabilities of the calling thread, the

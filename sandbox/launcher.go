@@ -104,7 +104,7 @@ func (l *Launcher) helperSpec(spec Spec, argv []string) (helperSpec, error) {
 	if o.namespaces {
 		shell = nestedShell(spec.Shell, lay.Roots)
 	}
-	return helperSpec{
+	h := helperSpec{
 		Shell:       shell,
 		Mode:        spec.Policy.Mode,
 		Network:     spec.Policy.Network(),
@@ -118,5 +118,9 @@ func (l *Launcher) helperSpec(spec Spec, argv []string) (helperSpec, error) {
 		Proc:        l.caps.ProcMount,
 		LandlockABI: spec.landlockABI,
 		Gate:        spec.KernelGate,
-	}, nil
+	}
+	if err := h.attachFilters(); err != nil {
+		return helperSpec{}, err
+	}
+	return h, nil
 }

@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"runtime"
@@ -168,19 +169,79 @@ func seccompFilter(network, noSetid bool) ([]bpf.RawInstruction, error) {
 	return raw, nil
 }
 
-// installSeccomp loads the filter on every thread of the process (TSYNC:
-// the Go runtime's other threads would otherwise stay unfiltered). It sets
-// no_new_privs on the calling thread first; TSYNC carries it to the others.
-func installSeccomp(network, noSetid bool) error {
-	raw, err := seccompFilter(network, noSetid)
+// attachFilters assembles the seccomp programs the helper loads: the main
+// filter for a sandboxed mode (noSetid without namespaces) and the kernel
+// gate's when the spec asks for one. The server assembles them and the
+// helper only loads what it is given, so that the helper, which starts for
+// every call, does no assembling and links no assembler.
+func (h *helperSpec) attachFilters() error {
+	if h.Mode == DangerFullAccess {
+		return nil // no sandbox, no filter; the gate says why it is absent
+	}
+	raw, err := seccompFilter(h.Network, !h.Namespaces)
 	if err != nil {
 		return err
 	}
-	filter := make([]unix.SockFilter, len(raw))
-	for i, ins := range raw {
-		filter[i] = unix.SockFilter{Code: ins.Op, Jt: ins.Jt, Jf: ins.Jf, K: ins.K}
+	h.Seccomp = filterBytes(raw)
+	if h.Gate {
+		if raw, err = gateFilter(); err != nil {
+			return err
+		}
+		h.GateFilter = filterBytes(raw)
 	}
-	prog := unix.SockFprog{Len: uint16(len(filter)), Filter: &filter[0]}
+	return nil
+}
+
+// sockFilterSize is the size of the kernel's struct sock_filter: u16 code,
+// u8 jt, u8 jf, u32 k, in the machine's byte order.
+const sockFilterSize = 8
+
+// maxFilterLen is the kernel's BPF_MAXINSNS.
+const maxFilterLen = 4096
+
+// filterBytes is a program as the array of struct sock_filter the kernel
+// reads.
+func filterBytes(raw []bpf.RawInstruction) []byte {
+	b := make([]byte, 0, len(raw)*sockFilterSize)
+	for _, ins := range raw {
+		b = binary.NativeEndian.AppendUint16(b, ins.Op)
+		b = append(b, ins.Jt, ins.Jf)
+		b = binary.NativeEndian.AppendUint32(b, ins.K)
+	}
+	return b
+}
+
+// sockFilters reads what filterBytes wrote. A spec without a program, or
+// with a cut one, is refused: the helper never runs a sandboxed program
+// unfiltered.
+func sockFilters(b []byte) ([]unix.SockFilter, error) {
+	n := len(b) / sockFilterSize
+	switch {
+	case len(b) == 0:
+		return nil, errors.New("no program")
+	case len(b)%sockFilterSize != 0:
+		return nil, fmt.Errorf("%d bytes is not a whole number of %d-byte instructions", len(b), sockFilterSize)
+	case n > maxFilterLen:
+		return nil, fmt.Errorf("%d instructions, more than the kernel's %d", n, maxFilterLen)
+	}
+	f := make([]unix.SockFilter, n)
+	for i := range f {
+		ins := b[i*sockFilterSize:]
+		f[i] = unix.SockFilter{Code: binary.NativeEndian.Uint16(ins), Jt: ins[2], Jf: ins[3], K: binary.NativeEndian.Uint32(ins[4:])}
+	}
+	return f, nil
+}
+
+// installSeccomp loads prog (filterBytes) on every thread of the process
+// (TSYNC: the Go runtime's other threads would otherwise stay
+// unfiltered). It sets no_new_privs on the calling thread first; TSYNC
+// carries it to the others.
+func installSeccomp(prog []byte) error {
+	filter, err := sockFilters(prog)
+	if err != nil {
+		return fmt.Errorf("bad spec: seccomp filter: %w", err)
+	}
+	fprog := unix.SockFprog{Len: uint16(len(filter)), Filter: &filter[0]}
 
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
@@ -188,7 +249,7 @@ func installSeccomp(network, noSetid bool) error {
 		return fmt.Errorf("prctl(PR_SET_NO_NEW_PRIVS): %w", err)
 	}
 	r, _, errno := unix.Syscall(unix.SYS_SECCOMP, unix.SECCOMP_SET_MODE_FILTER,
-		unix.SECCOMP_FILTER_FLAG_TSYNC, uintptr(unsafe.Pointer(&prog)))
+		unix.SECCOMP_FILTER_FLAG_TSYNC, uintptr(unsafe.Pointer(&fprog)))
 	runtime.KeepAlive(filter)
 	if errno != 0 {
 		return fmt.Errorf("seccomp(SECCOMP_SET_MODE_FILTER, TSYNC): %w", errno)

@@ -71,6 +71,10 @@ type helperSpec struct {
 	PidsHome string
 	// LandlockABI overrides the kernel's ABI when non-zero (tests).
 	LandlockABI int
+	// Seccomp is the main seccomp program and GateFilter the kernel
+	// gate's (when Gate), as the kernel's struct sock_filter array: the
+	// server assembles them (attachFilters), the helper loads them.
+	Seccomp, GateFilter []byte
 }
 
 // encode is h as the helper's SPEC argument (see specwire.go).

@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"strconv"
@@ -108,6 +109,8 @@ func (w *wireWriter) spec(h helperSpec) {
 	w.bool(h.NProc)
 	w.str(h.PidsHome)
 	w.int(h.LandlockABI)
+	w.bytes(h.Seccomp)
+	w.bytes(h.GateFilter)
 }
 
 func (r *wireReader) spec() helperSpec {
@@ -140,6 +143,8 @@ func (r *wireReader) spec() helperSpec {
 	h.NProc = r.bool()
 	h.PidsHome = r.str()
 	h.LandlockABI = r.int()
+	h.Seccomp = r.bytes()
+	h.GateFilter = r.bytes()
 	return h
 }
 
@@ -152,6 +157,9 @@ func (w *wireWriter) str(s string) {
 }
 
 func (w *wireWriter) int(n int) { w.str(strconv.Itoa(n)) }
+
+// bytes writes binary data (a BPF program) in hex: the spec has no NUL.
+func (w *wireWriter) bytes(b []byte) { w.str(hex.EncodeToString(b)) }
 
 func (w *wireWriter) bool(v bool) {
 	if v {
@@ -236,6 +244,20 @@ func (r *wireReader) int() int {
 		return 0
 	}
 	return n
+}
+
+// bytes reads what wireWriter.bytes wrote; empty is nil.
+func (r *wireReader) bytes() []byte {
+	s := r.str()
+	if r.err != nil || s == "" {
+		return nil
+	}
+	b, err := hex.DecodeString(s)
+	if err != nil {
+		r.fail(fmt.Errorf("bad hex field: %w", err))
+		return nil
+	}
+	return b
 }
 
 func (r *wireReader) bool() bool {

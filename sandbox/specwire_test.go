@@ -29,6 +29,8 @@ func fullSpec() helperSpec {
 		NProc:       true,
 		PidsHome:    "/sys/fs/cgroup/é",
 		LandlockABI: -1,
+		Seccomp:     []byte{0x20, 0, 0, 0, 4, 0, 0, 0},
+		GateFilter:  []byte{6, 0, 0, 0, 0, 0, 0xff, 0x7f},
 	}
 }
 
