@@ -43,7 +43,7 @@ func TestUnenforceableModeRunsNothing(t *testing.T) {
 		if ns && !l.caps.Namespaces {
 			continue
 		}
-		enc := helperSpec{Mode: WorkspaceWrite, LandlockABI: -1, Namespaces: ns}.encode()
+		enc := filtered(t, helperSpec{Mode: WorkspaceWrite, LandlockABI: -1, Namespaces: ns}).encode()
 		cmd := exec.Command(self, append([]string{"sandbox", enc, "--"}, argv...)...)
 		cmd.SysProcAttr = sysProcAttr(ns)
 		var stderr bytes.Buffer
@@ -171,8 +171,8 @@ func TestRootSwappedForSymlinkFailsClosed(t *testing.T) {
 		}
 		// With namespaces the helper runs the program itself; without,
 		// its second stage does: test both.
-		enc := helperSpec{Mode: WorkspaceWrite, Roots: []Root{{Path: link, Protected: []string{link + "/.git"}}},
-			Namespaces: ns, Stage2: !ns}.encode()
+		enc := filtered(t, helperSpec{Mode: WorkspaceWrite, Roots: []Root{{Path: link, Protected: []string{link + "/.git"}}},
+			Namespaces: ns, Stage2: !ns}).encode()
 		cmd := exec.Command(self, "sandbox", enc, "--", "/bin/bash", "-c", "touch "+target+"/ran")
 		cmd.SysProcAttr = sysProcAttr(ns)
 		out, err := cmd.CombinedOutput()
@@ -187,8 +187,9 @@ func TestRootSwappedForSymlinkFailsClosed(t *testing.T) {
 }
 
 // TestHelperRefusesSpecWithoutFilter: the server assembles the seccomp
-// program and the helper only loads it; a sandboxed spec that arrives
-// without one (or with a cut one) must not run the program unfiltered.
+// programs and the helper only loads them; a sandboxed spec that arrives
+// without one (or with a cut one) must not run the program unfiltered, nor
+// without the kernel gate it asked for.
 func TestHelperRefusesSpecWithoutFilter(t *testing.T) {
 	self := selfExe(t)
 	l := NewLauncher(self, nil)
@@ -209,18 +210,43 @@ func TestHelperRefusesSpecWithoutFilter(t *testing.T) {
 			t.Fatal("the launcher made a workspace-write spec without a seccomp program")
 		}
 		h.Namespaces, h.Stage2, h.Mounts, h.Shell = ns, !ns, nil, nil
-		for name, prog := range map[string][]byte{"no program": nil, "cut": h.Seccomp[:len(h.Seccomp)-3]} {
-			h.Seccomp = prog
+		good := h.Seccomp
+		gate, err := gateFilter()
+		if err != nil {
+			t.Fatal(err)
+		}
+		cut := func(b []byte) []byte { return b[:len(b)-3] }
+		for name, c := range map[string]struct {
+			main, gate []byte
+			wantGate   bool
+			want       string
+		}{
+			"no program":             {nil, nil, false, "seccomp filter"},
+			"cut":                    {cut(good), nil, false, "seccomp filter"},
+			"gate, no gate program":  {good, nil, true, "kernel gate filter"},
+			"gate, cut gate program": {good, cut(filterBytes(gate)), true, "kernel gate filter"},
+		} {
+			h.Seccomp, h.GateFilter, h.Gate = c.main, c.gate, c.wantGate
 			cmd := exec.Command(self, "sandbox", h.encode(), "--", "/bin/bash", "-c", "touch "+marker)
 			cmd.SysProcAttr = sysProcAttr(ns)
 			out, err := cmd.CombinedOutput()
 			var ee *exec.ExitError
-			if !errors.As(err, &ee) || ee.ExitCode() != exitSetup || !strings.Contains(string(out), "seccomp filter") {
-				t.Errorf("ns=%v, %s: err = %v, output %q; want exit %d naming the seccomp filter", ns, name, err, out, exitSetup)
+			if !errors.As(err, &ee) || ee.ExitCode() != exitSetup || !strings.Contains(string(out), c.want) {
+				t.Errorf("ns=%v, %s: err = %v, output %q; want exit %d naming the %s", ns, name, err, out, exitSetup, c.want)
 			}
 			if _, err := os.Stat(marker); err == nil {
 				t.Fatalf("ns=%v, %s: the program ran", ns, name)
 			}
 		}
 	}
+}
+
+// filtered is h with the seccomp programs the launcher would attach, for
+// tests that hand-make a spec to reach a later check.
+func filtered(t *testing.T, h helperSpec) helperSpec {
+	t.Helper()
+	if err := h.attachFilters(); err != nil {
+		t.Fatal(err)
+	}
+	return h
 }

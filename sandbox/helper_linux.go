@@ -39,6 +39,9 @@ func runSpec(h helperSpec, argv []string) int {
 		// nothing would kill what the call leaves behind.
 		return helperFail(errors.New("spec says namespaces, but this helper is not pid 1 of a new pid namespace"))
 	}
+	if err := h.checkFilters(); err != nil {
+		return helperFail(err)
+	}
 	if err := closeExtraFDs(); err != nil {
 		return helperFail(err)
 	}

@@ -192,6 +192,26 @@ func (h *helperSpec) attachFilters() error {
 	return nil
 }
 
+// checkFilters refuses, before anything is set up, a spec whose programs
+// are missing or cut: a sandboxed mode needs the main filter, and a kernel
+// gate the spec asks for needs the gate's. Without this check a bad gate
+// program would end as "no gate", the answer for a kernel that lacks one,
+// and the call would run with the shell's own checks only.
+func (h helperSpec) checkFilters() error {
+	if h.Mode == DangerFullAccess {
+		return nil
+	}
+	if _, err := sockFilters(h.Seccomp); err != nil {
+		return fmt.Errorf("bad spec: seccomp filter: %w", err)
+	}
+	if h.Gate {
+		if _, err := sockFilters(h.GateFilter); err != nil {
+			return fmt.Errorf("bad spec: kernel gate filter: %w", err)
+		}
+	}
+	return nil
+}
+
 // sockFilterSize is the size of the kernel's struct sock_filter: u16 code,
 // u8 jt, u8 jf, u32 k, in the machine's byte order.
 const sockFilterSize = 8
