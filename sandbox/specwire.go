@@ -246,15 +246,20 @@ func (r *wireReader) int() int {
 	return n
 }
 
-// bytes reads what wireWriter.bytes wrote; empty is nil.
+// bytes reads what wireWriter.bytes wrote; empty is nil. Only lower-case
+// hex is accepted, as int takes only canonical numbers: one value, one
+// encoding.
 func (r *wireReader) bytes() []byte {
 	s := r.str()
 	if r.err != nil || s == "" {
 		return nil
 	}
 	b, err := hex.DecodeString(s)
+	if err == nil && hex.EncodeToString(b) != s {
+		err = errors.New("not lower-case")
+	}
 	if err != nil {
-		r.fail(fmt.Errorf("bad hex field: %w", err))
+		r.fail(fmt.Errorf("bad hex field %.40q: %w", s, err))
 		return nil
 	}
 	return b

@@ -106,6 +106,8 @@ func TestSpecWireRejects(t *testing.T) {
 		"plus sign number": strings.Replace(helperSpec{MaxProcs: 7}.encode(), "1:7", "2:+7", 1),
 		"boolean 2":        strings.Replace(helperSpec{Network: true}.encode(), "1:1", "1:2", 1),
 		"huge list":        strings.Replace(helperSpec{Read: []string{"/"}}.encode(), "1:11:/", "9:99999999", 1),
+		"upper-case hex":   strings.Replace(helperSpec{Seccomp: []byte{0xab}}.encode(), "2:ab", "2:AB", 1),
+		"odd hex":          strings.Replace(helperSpec{Seccomp: []byte{0xab}}.encode(), "2:ab", "1:a", 1),
 	} {
 		if h, err := decodeSpec(bad); err == nil {
 			t.Errorf("%s: decoded %+v", name, h)
