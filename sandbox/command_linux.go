@@ -8,18 +8,9 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
-	"time"
 
 	"golang.org/x/sys/unix"
 )
-
-func (l *Launcher) command(ctx context.Context, h helperSpec, argv []string) (*exec.Cmd, error) {
-	cmd := l.helperCommand(ctx, h.Namespaces, append([]string{"sandbox", h.encode(), "--"}, argv...)...)
-	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
-	// If the helper does not end promptly after SIGTERM, os/exec kills it.
-	cmd.WaitDelay = 2 * time.Second
-	return cmd, nil
-}
 
 // helperCommand is the helper with args, started by os/exec in its own
 // process group with a parent-death signal and, with ns, in new user, mount

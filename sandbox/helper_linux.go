@@ -19,7 +19,9 @@ func runHelper(args []string) int {
 		case probeNamespacesArg:
 			return probeNamespacesChild()
 		case spareArg:
-			return runSpare()
+			return runSpare(true)
+		case startedArg:
+			return runSpare(false)
 		}
 	}
 	h, argv, err := parseHelperArgs(args)

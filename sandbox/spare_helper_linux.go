@@ -7,31 +7,32 @@ import (
 	"strings"
 
 	"golang.org/x/sys/unix"
-
-	"github.com/execgate/execgate/internal/frame"
 )
 
 // The helper's side of a spare (see spare_linux.go for the server's).
 
 // runSpare is the helper side: wait for the activation, take its files,
 // environment and directory, and go on as a helper started for the call.
-func runSpare() int {
-	// Ready: the server puts a spare in its pool only after this byte, so
-	// a call never waits for a spare's start. Failing to send it means
-	// the server has gone or given up on this spare.
-	if err := unix.Sendmsg(spareFD, []byte{spareReady}, nil, nil, unix.MSG_NOSIGNAL); err != nil {
-		return 0
+// A helper started for a call (pooled false) runs the same code and finds
+// its activation already queued.
+func runSpare(pooled bool) int {
+	// Ready: the server puts a spare in its pool only after this message,
+	// so a call never waits for a spare's start. Failing to send it means
+	// the server has gone or given up on this spare. A helper started for
+	// a call sends none: the server, which has closed its end, would
+	// leave it unread, and a socket closed with unread messages resets
+	// its peer, this helper, before it could receive the activation.
+	if pooled {
+		if err := unix.Sendmsg(spareFD, []byte{spareReady}, nil, nil, unix.MSG_NOSIGNAL); err != nil {
+			return 0
+		}
 	}
-	payload, fds, err := frame.Read(spareFD)
-	if errors.Is(err, frame.ErrClosed) {
+	payload, fds, err := receiveActivation(spareFD)
+	if errors.Is(err, errNoActivation) {
 		return 0 // the server no longer needs this spare
 	}
 	if err != nil {
 		return helperFail(fmt.Errorf("spare: %w", err))
-	}
-	if len(fds) != 3 && len(fds) != 4 {
-		closeFDs(fds)
-		return helperFail(fmt.Errorf("spare: activation with %d files, want 3 or 4", len(fds)))
 	}
 	// The call's files first, so that any error below reaches its output.
 	if err := takeFiles(fds); err != nil {

@@ -13,26 +13,31 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/execgate/execgate/internal/frame"
 	"github.com/execgate/execgate/internal/parked"
 )
 
 // A spare is a helper started ahead of a call. It is the same binary in the
 // same role, started the same way (process group, parent-death signal and,
-// for a sandboxed call with namespaces, new user, mount and pid namespaces),
-// but it waits on a control socket (its fd 3) for the call instead of
-// reading it from its command line. The server sends one activation: the
-// helper spec, Bash's argv, environment and working directory, and the
-// call's stdio and escalate socket as SCM_RIGHTS. The spare puts the files
-// on fds 0-3 and goes on exactly like a helper started for the call. Before
-// activation it has done nothing but start: it holds no call's files, has
-// applied no confinement, and exits when the control socket closes.
+// for a sandboxed call with namespaces, new user, mount and pid namespaces)
+// as the helper started for a call when no spare is ready, and it waits, as
+// that one does, on a control socket (its fd 3) for the call: one
+// activation with the helper spec, Bash's argv, environment and working
+// directory, and the call's stdio and escalate socket as SCM_RIGHTS (see
+// control_linux.go). The helper puts the files on fds 0-3 and goes on.
+// Before activation a spare has done nothing but start: it holds no call's
+// files, has applied no confinement, and exits when the control socket
+// closes.
 //
 // This takes the helper's process start (the Go runtime and, with
 // namespaces, creating them), about a millisecond, off the call's path.
 
 // spareArg selects the spare role: `execgate sandbox --spare`.
 const spareArg = "--spare"
+
+// startedArg is the same role for a helper started for a call, whose
+// activation is sent at once: `execgate sandbox --start`. Only the name
+// differs, so that a process listing (and a test) tells them apart.
+const startedArg = "--start"
 
 // spareFD is the spare's end of the control socket.
 const spareFD = 3
@@ -136,7 +141,7 @@ func (l *Launcher) refill(ns bool) {
 	p.mu.Unlock()
 	defer close(started)
 
-	s, err := l.startSpare(ns)
+	s, err := l.startSpare(ns, spareArg)
 	if err == nil {
 		err = s.awaitReady()
 	}
@@ -210,14 +215,17 @@ func (p *sparePool) mountGeneration() (gen uint64, ok bool) {
 	return p.mounts.generation()
 }
 
-func (l *Launcher) startSpare(ns bool) (*spare, error) {
-	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+// startSpare starts a helper that waits for its activation: a pooled
+// spare (arg spareArg) or one started for a call (startedArg), which is
+// activated at once.
+func (l *Launcher) startSpare(ns bool, arg string) (*spare, error) {
+	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
-		return nil, fmt.Errorf("sandbox: control socket for a spare helper: %w", err)
+		return nil, fmt.Errorf("sandbox: control socket for a helper: %w", err)
 	}
-	child := os.NewFile(uintptr(fds[1]), "spare-control")
+	child := os.NewFile(uintptr(fds[1]), "helper-control")
 	defer child.Close()
-	cmd := l.helperCommand(context.Background(), ns, "sandbox", spareArg)
+	cmd := l.helperCommand(context.Background(), ns, "sandbox", arg)
 	// Of the server's environment only what tunes the Go runtime, which
 	// reads it before the activation could bring the call's, with the
 	// settings a helper wants (see spareEnv).
@@ -232,12 +240,12 @@ func (l *Launcher) startSpare(ns bool) (*spare, error) {
 	cmd.ExtraFiles = []*os.File{child}
 	if err := cmd.Start(); err != nil {
 		unix.Close(fds[0])
-		return nil, fmt.Errorf("sandbox: starting a spare helper %s: %w", l.self, err)
+		return nil, fmt.Errorf("sandbox: starting the sandbox helper %s: %w", l.self, err)
 	}
 	return &spare{cmd: cmd, ctl: fds[0]}, nil
 }
 
-// awaitReady waits for the spare's ready byte.
+// awaitReady waits for the spare's ready message.
 func (s *spare) awaitReady() error {
 	// Parked rather than in poll(2): see internal/parked.
 	ready, err := parked.Readable(s.ctl, spareStartTimeout)
@@ -247,7 +255,7 @@ func (s *spare) awaitReady() error {
 	if !ready {
 		return errors.New("sandbox: spare helper did not start")
 	}
-	var b [1]byte
+	var b [2]byte
 	n, _, _, _, err := unix.Recvmsg(s.ctl, b[:], nil, unix.MSG_DONTWAIT)
 	if err != nil || n != 1 || b[0] != spareReady {
 		return fmt.Errorf("sandbox: spare helper did not start (%d bytes, %v)", n, err)
@@ -317,50 +325,45 @@ func (s *spare) discard() {
 	go func() { _ = s.cmd.Wait() }()
 }
 
-// activateSpare hands the call to a spare of the kind h needs and returns
-// the running helper, or nil when no spare was ready (the caller then
-// starts one the usual way).
-func (l *Launcher) activateSpare(ctx context.Context, h helperSpec, argv []string, p Proc) *exec.Cmd {
-	s := l.takeSpare(h.Namespaces)
-	if s == nil {
-		return nil
-	}
-	payload := encodeActivation(activation{Spec: h, Argv: argv, Env: p.Env, Dir: p.Dir})
+// startCall hands the call to a spare of the kind h needs or, when none is
+// ready, to a helper started for it and activated at once: the same code
+// with the same confinement either way, only who started the helper
+// differs. The returned command is running.
+func (l *Launcher) startCall(ctx context.Context, h helperSpec, argv []string, p Proc) (*exec.Cmd, error) {
 	files, err := activationFiles(p)
 	if err != nil {
-		s.discard()
-		return nil
+		return nil, err
 	}
-	err = frame.Write(s.ctl, payload, files)
+	memfd, err := activationFD(encodeActivation(activation{Spec: h, Argv: argv, Env: p.Env, Dir: p.Dir}))
 	if err != nil {
+		return nil, err
+	}
+	defer unix.Close(memfd)
+	if s := l.takeSpare(h.Namespaces); s != nil {
+		if sendActivation(s.ctl, memfd, files) == nil {
+			return s.running(ctx), nil
+		}
 		// It died after takeSpare looked; nothing of the call ran.
 		s.discard()
-		return nil
 	}
+	s, err := l.startSpare(h.Namespaces, startedArg)
+	if err != nil {
+		return nil, err
+	}
+	// Queued on the socket: the helper finds it once its runtime is up.
+	if err := sendActivation(s.ctl, memfd, files); err != nil {
+		s.discard()
+		return nil, err
+	}
+	return s.running(ctx), nil
+}
+
+// running is the activated spare's command, its control socket closed.
+// As with any helper, the end of ctx asks it to end the call.
+func (s *spare) running(ctx context.Context) *exec.Cmd {
 	unix.Close(s.ctl)
 	cmd := s.cmd
-	// As with Command: the end of ctx asks the helper to end the call.
 	// Process.Signal is safe after Wait (it does not reach a reused pid).
 	context.AfterFunc(ctx, func() { _ = cmd.Process.Signal(syscall.SIGTERM) })
 	return cmd
-}
-
-// activationFiles lists the fds to send: stdin, stdout, stderr (/dev/null
-// for nil ones) and the escalate socket if any.
-func activationFiles(p Proc) (fds []int, err error) {
-	for _, f := range []*os.File{p.Stdin, p.Stdout, p.Stderr} {
-		if f == nil {
-			if f, err = devNull(); err != nil {
-				return nil, fmt.Errorf("sandbox: %w", err)
-			}
-		}
-		// Fd puts the file in blocking mode, as os/exec does for a
-		// child's files: the program must not find O_NONBLOCK on its
-		// stdio.
-		fds = append(fds, int(f.Fd()))
-	}
-	if p.Extra != nil {
-		fds = append(fds, int(p.Extra.Fd()))
-	}
-	return fds, nil
 }

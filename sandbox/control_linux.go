@@ -1,0 +1,160 @@
+package sandbox
+
+import (
+	"errors"
+	"fmt"
+	"os"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/execgate/execgate/internal/frame"
+)
+
+// The control socket between the server and a helper is a SOCK_SEQPACKET
+// pair: each message arrives whole or not at all, with its descriptors, so
+// neither side needs framing code. The helper sends spareReady when it
+// waits; the server sends one activation: activationMsg, with SCM_RIGHTS
+// holding a sealed memfd with the encoded activation (spec, argv,
+// environment, directory: no size limit, unlike a socket message), then
+// the call's stdin, stdout, stderr and, optionally, its escalate socket.
+
+// activationMsg is the body of the activation message.
+const activationMsg = 'A'
+
+// maxActivation bounds the memfd a helper reads: far above any real
+// environment (the kernel caps argv and environment at a quarter of the
+// stack limit), low enough that a bad fd cannot exhaust the helper.
+const maxActivation = 64 << 20
+
+// activationFD is a sealed memfd holding payload, close-on-exec: written
+// once, it cannot change while the helper reads it.
+func activationFD(payload []byte) (int, error) {
+	fd, err := unix.MemfdCreate("execgate-activation", unix.MFD_CLOEXEC|unix.MFD_ALLOW_SEALING)
+	if err != nil {
+		return -1, fmt.Errorf("sandbox: memfd for the activation: %w", err)
+	}
+	for rest := payload; len(rest) > 0; {
+		n, err := unix.Write(fd, rest)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			unix.Close(fd)
+			return -1, fmt.Errorf("sandbox: write the activation: %w", err)
+		}
+		rest = rest[n:]
+	}
+	const seals = unix.F_SEAL_SEAL | unix.F_SEAL_SHRINK | unix.F_SEAL_GROW | unix.F_SEAL_WRITE
+	if _, err := unix.FcntlInt(uintptr(fd), unix.F_ADD_SEALS, seals); err != nil {
+		unix.Close(fd)
+		return -1, fmt.Errorf("sandbox: seal the activation: %w", err)
+	}
+	return fd, nil
+}
+
+// sendActivation sends the activation message on ctl: the memfd and the
+// call's files. An error means the helper is gone (EPIPE) or the message
+// was refused; either way nothing of the call ran.
+func sendActivation(ctl, memfd int, files []int) error {
+	rights := unix.UnixRights(append([]int{memfd}, files...)...)
+	for {
+		err := unix.Sendmsg(ctl, []byte{activationMsg}, rights, nil, frame.SendFlags)
+		if err != unix.EINTR {
+			if err != nil {
+				return fmt.Errorf("sandbox: activate the helper: %w", err)
+			}
+			return nil
+		}
+	}
+}
+
+// errNoActivation is what receiveActivation reports when the server closed
+// the control socket without sending one: it no longer needs this spare.
+var errNoActivation = errors.New("control socket closed before an activation")
+
+// receiveActivation waits on ctl for the activation and returns its
+// payload and the call's files (3 or 4, close-on-exec). Every received
+// descriptor not returned is closed.
+func receiveActivation(ctl int) (payload []byte, files []int, err error) {
+	var buf [2]byte
+	oob := make([]byte, unix.CmsgSpace(6*4))
+	var n, oobn, flags int
+	for {
+		n, oobn, flags, _, err = unix.Recvmsg(ctl, buf[:], oob, frame.RecvFlags)
+		if err != unix.EINTR {
+			break
+		}
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("receive the activation: %w", err)
+	}
+	var fds []int
+	if oobn > 0 {
+		if fds, err = frame.ParseRights(oob[:oobn]); err != nil {
+			return nil, nil, err
+		}
+	}
+	switch {
+	case n == 0 && len(fds) == 0:
+		return nil, nil, errNoActivation
+	case flags&(unix.MSG_TRUNC|unix.MSG_CTRUNC) != 0 || n != 1 || buf[0] != activationMsg:
+		frame.CloseAll(fds)
+		return nil, nil, fmt.Errorf("malformed activation message (%d bytes, %d files)", n, len(fds))
+	case len(fds) != 4 && len(fds) != 5:
+		frame.CloseAll(fds)
+		return nil, nil, fmt.Errorf("activation with %d files besides the plan, want 3 or 4", len(fds)-1)
+	}
+	payload, err = readActivationFD(fds[0])
+	unix.Close(fds[0])
+	if err != nil {
+		frame.CloseAll(fds[1:])
+		return nil, nil, err
+	}
+	return payload, fds[1:], nil
+}
+
+// readActivationFD reads the activation memfd whole.
+func readActivationFD(fd int) ([]byte, error) {
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		return nil, fmt.Errorf("activation memfd: %w", err)
+	}
+	if st.Mode&unix.S_IFMT != unix.S_IFREG || st.Size > maxActivation {
+		return nil, fmt.Errorf("activation memfd: not a plan (mode %o, %d bytes)", st.Mode, st.Size)
+	}
+	b := make([]byte, st.Size)
+	for got := 0; got < len(b); {
+		n, err := unix.Pread(fd, b[got:], int64(got))
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("read the activation memfd: %w", err)
+		}
+		if n == 0 {
+			return nil, fmt.Errorf("activation memfd: %d of %d bytes", got, len(b))
+		}
+		got += n
+	}
+	return b, nil
+}
+
+// activationFiles lists the fds to send: stdin, stdout, stderr (/dev/null
+// for nil ones) and the escalate socket if any.
+func activationFiles(p Proc) (fds []int, err error) {
+	for _, f := range []*os.File{p.Stdin, p.Stdout, p.Stderr} {
+		if f == nil {
+			if f, err = devNull(); err != nil {
+				return nil, fmt.Errorf("sandbox: %w", err)
+			}
+		}
+		// Fd puts the file in blocking mode, as os/exec does for a
+		// child's files: the program must not find O_NONBLOCK on its
+		// stdio.
+		fds = append(fds, int(f.Fd()))
+	}
+	if p.Extra != nil {
+		fds = append(fds, int(p.Extra.Fd()))
+	}
+	return fds, nil
+}
