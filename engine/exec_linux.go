@@ -94,9 +94,6 @@ func (e *Engine) Exec(ctx context.Context, call *Call) (Outcome, error) {
 		gate = e.newGateRunner(d, sessLog)
 		sopts := escalate.Options{Logger: sessLog, Env: e.escEnv, OnDecision: d.record,
 			WritableRoots: trust, Reaper: e.reaper, Limits: &e.limits}
-		if spec.KernelGate {
-			sopts.OnGate = gate.start
-		}
 		sess, err = escalate.NewSession(auditGate{d, c.Decisions}, sopts)
 		if err != nil {
 			gate.end()
@@ -155,6 +152,7 @@ func (e *Engine) Exec(ctx context.Context, call *Call) (Outcome, error) {
 			Stdout: out,
 			Stderr: out,
 			Extra:  sess.ChildFile(),
+			OnGate: gate.start,
 		})
 	}
 	oc, err := runCall(ctx, call, start, sess, stopHelper)

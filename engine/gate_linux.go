@@ -402,7 +402,7 @@ func dangerousName(name string) bool {
 	return strings.HasSuffix(name, "git")
 }
 
-// gateRunner starts a call's kernel gate when the sandbox helper announces
+// gateRunner starts a call's kernel gate when the sandbox helper reports
 // one, and ends it with the call.
 type gateRunner struct {
 	d      *decider
@@ -413,7 +413,7 @@ type gateRunner struct {
 	shell  string // the call's Bash (kernelGate.shell)
 
 	mu  sync.Mutex
-	why string // why the call has no gate ("" with one, or before the announcement)
+	why string // why the call has no gate ("" with one, or before the report)
 	on  bool
 }
 
@@ -423,8 +423,8 @@ func (e *Engine) newGateRunner(d *decider, log *slog.Logger) *gateRunner {
 	return &gateRunner{d: d, log: log, ctx: ctx, cancel: cancel, shell: e.bash.Path}
 }
 
-// start is the session's OnGate.
-func (r *gateRunner) start(g escalate.Gate) {
+// start is the call's sandbox.Proc.OnGate.
+func (r *gateRunner) start(g sandbox.Gate) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if g.Listener == nil {
@@ -469,7 +469,7 @@ func (r *gateRunner) active() bool {
 
 // note is what the call's result says about the gate: nothing when it was
 // on; otherwise that the rules held for the shell's own program starts
-// only, and why (danger-full-access included: the helper announces it has
+// only, and why (danger-full-access included: the helper reports it has
 // no sandbox to hold a gate, and its programs are no less unchecked).
 func (r *gateRunner) note(spec sandbox.Spec) string {
 	r.mu.Lock()

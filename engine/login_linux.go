@@ -383,6 +383,7 @@ func (e *Engine) captureLogin(ctx context.Context, spec sandbox.Spec, id string,
 			Stdout: out,
 			Stderr: out,
 			Extra:  sess.ChildFile(),
+			OnGate: gate.start,
 		})
 		theirs.Close()
 		return cmd, err

@@ -147,11 +147,6 @@ type Options struct {
 	// OnDecision, if set, is called once per answered exec, from that exec's
 	// goroutine (so concurrently), before the answer is sent.
 	OnDecision func(Record)
-	// OnGate, if set, receives the sandbox helper's gate announcement
-	// (see gate.go), once, before any exec is served; a socket whose first
-	// datagram is no announcement gives a Gate saying so. The session
-	// waits for OnGate to return, so it must not block.
-	OnGate func(Gate)
 	// WritableRoots are the resolved directories the sandbox can write: an
 	// escalated program or workdir reached through a symbolic link inside
 	// one of them is refused (the sandbox could re-point it).

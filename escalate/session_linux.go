@@ -148,9 +148,6 @@ func (s *Session) Serve(ctx context.Context) error {
 	stop := context.AfterFunc(ctx, s.server.stopReading)
 	defer stop()
 
-	if s.opts.OnGate != nil {
-		s.opts.OnGate(s.receiveGate())
-	}
 	var wg sync.WaitGroup
 	ended := make(chan error, 1)
 	go s.accept(ctx, &wg, ended)
@@ -207,19 +204,6 @@ func (s *Session) accept(ctx context.Context, wg *sync.WaitGroup, ended chan<- e
 			return
 		}
 	}
-}
-
-// receiveGate takes the helper's gate announcement, the first datagram.
-func (s *Session) receiveGate() Gate {
-	g, ok, err := receiveGate(s.server)
-	switch {
-	case ok && err != nil:
-		s.problem("rejected gate announcement", err)
-		return Gate{Why: err.Error()}
-	case !ok:
-		return Gate{Why: "the sandbox helper announced no kernel gate"}
-	}
-	return g
 }
 
 // refuse answers a stream the session will not serve with an error frame

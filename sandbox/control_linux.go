@@ -4,10 +4,12 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"time"
 
 	"golang.org/x/sys/unix"
 
 	"github.com/execgate/execgate/internal/frame"
+	"github.com/execgate/execgate/internal/parked"
 )
 
 // The control socket between the server and a helper is a SOCK_SEQPACKET
@@ -158,3 +160,45 @@ func activationFiles(p Proc) (fds []int, err error) {
 	}
 	return fds, nil
 }
+
+// awaitGate waits on ctl for the helper's gate report (see reportGate),
+// parked in the netpoller. A helper that ends first (it failed to set up,
+// or was ended) reports no gate, and so does a malformed report.
+func awaitGate(ctl int) Gate {
+	buf := make([]byte, 1+maxGateWhy+1)
+	oob := make([]byte, unix.CmsgSpace(4*4))
+	for {
+		n, oobn, flags, _, err := unix.Recvmsg(ctl, buf, oob, frame.RecvFlags|unix.MSG_DONTWAIT)
+		switch {
+		case err == unix.EINTR:
+			continue
+		case err == unix.EAGAIN:
+			if _, err := parked.Readable(ctl, gateReportWait); err != nil {
+				return Gate{Why: fmt.Sprintf("waiting for the sandbox helper's report: %v", err)}
+			}
+			continue
+		case err != nil:
+			return Gate{Why: fmt.Sprintf("the sandbox helper's report: %v", err)}
+		}
+		var fds []int
+		if oobn > 0 {
+			if fds, err = frame.ParseRights(oob[:oobn]); err != nil {
+				return Gate{Why: "the sandbox helper's report: " + err.Error()}
+			}
+		}
+		switch {
+		case n == 0 && len(fds) == 0:
+			return Gate{Why: "the sandbox helper ended before it started the program"}
+		case flags&(unix.MSG_TRUNC|unix.MSG_CTRUNC) == 0 && n == 1 && buf[0] == gateMsg && len(fds) == 1:
+			return Gate{Listener: os.NewFile(uintptr(fds[0]), "seccomp-listener")}
+		case flags&(unix.MSG_TRUNC|unix.MSG_CTRUNC) == 0 && n >= 1 && buf[0] == noGateMsg && len(fds) == 0:
+			return Gate{Why: string(buf[1:n])}
+		}
+		frame.CloseAll(fds)
+		return Gate{Why: fmt.Sprintf("malformed report from the sandbox helper (%d bytes, %d files)", n, len(fds))}
+	}
+}
+
+// gateReportWait is how long awaitGate parks before it looks again; the
+// helper's end (at worst when ctx ends the call) always ends the wait.
+const gateReportWait = time.Minute

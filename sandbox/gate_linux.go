@@ -9,7 +9,6 @@ import (
 	"golang.org/x/net/bpf"
 	"golang.org/x/sys/unix"
 
-	"github.com/execgate/execgate/escalate"
 	"github.com/execgate/execgate/internal/disposable"
 )
 
@@ -128,22 +127,73 @@ func installGate(gate []byte) (int, error) {
 	return int(fd), nil
 }
 
-// announceGate installs the gate on the calling (locked) thread when h
-// asks for one and tells the session on fd 3, the escalate socket, what
-// came of it. Without fd 3 there is nobody to answer a notification, and
-// no gate. A gate that cannot be installed leaves the call running with
-// the rules applied by the shell only; the server tells the agent.
-func announceGate(h helperSpec) error {
-	if !h.Gate || !inheritedFD3() {
+// Reporting the gate. A helper asked for a gate (helperSpec.Gate) keeps
+// its end of the control socket (statusFD) until, just before it starts the
+// program, it has installed the gate on the thread that starts it and sent
+// one message: gateMsg with the listener, or noGateMsg and why there is
+// none. Start waits for that message. The socket is close-on-exec and
+// closed once the report is sent, so nothing of the call ever holds it:
+// the sandboxed code cannot report a gate of its own making.
+
+const (
+	// gateMsg carries the listener in SCM_RIGHTS.
+	gateMsg = 'G'
+	// noGateMsg is followed by why there is no gate, as text.
+	noGateMsg = 'N'
+	// maxGateWhy bounds that text.
+	maxGateWhy = 1024
+)
+
+// statusFD is, in a helper, its end of the control socket while it owes
+// the server a gate report; -1 otherwise.
+var statusFD = -1
+
+// stage2StatusFD is where the no-namespace helper hands statusFD to its
+// second stage, which reports the gate (see runSpec).
+const stage2StatusFD = 4
+
+// reportGate installs the gate h asks for on the calling (locked) thread
+// and reports what came of it to the server. Without an escalate socket
+// (fd 3) nobody would answer a notification, and there is no gate. A gate
+// that cannot be installed leaves the call running with the rules applied
+// by the shell only; the server tells the agent.
+func reportGate(h helperSpec) error {
+	fd := statusFD
+	if fd < 0 {
 		return nil
 	}
-	if h.Mode == DangerFullAccess {
-		return escalate.AnnounceNoGate(3, "danger-full-access: there is no sandbox to start programs in")
-	}
-	fd, err := installGate(h.GateFilter)
-	if err != nil {
-		return escalate.AnnounceNoGate(3, err.Error())
-	}
+	statusFD = -1
 	defer unix.Close(fd)
-	return escalate.AnnounceGate(3, fd)
+	switch {
+	case h.Mode == DangerFullAccess:
+		return sendGateReport(fd, "danger-full-access: there is no sandbox to start programs in", -1)
+	case !inheritedFD3():
+		return sendGateReport(fd, "no escalate socket to answer the program starts", -1)
+	}
+	listener, err := installGate(h.GateFilter)
+	if err != nil {
+		return sendGateReport(fd, err.Error(), -1)
+	}
+	defer unix.Close(listener)
+	return sendGateReport(fd, "", listener)
+}
+
+// sendGateReport sends gateMsg with listener, or (listener -1) noGateMsg
+// and why.
+func sendGateReport(sock int, why string, listener int) error {
+	msg, rights := []byte{gateMsg}, []byte(nil)
+	if listener >= 0 {
+		rights = unix.UnixRights(listener)
+	} else {
+		msg = append([]byte{noGateMsg}, why[:min(len(why), maxGateWhy)]...)
+	}
+	for {
+		err := unix.Sendmsg(sock, msg, rights, nil, unix.MSG_NOSIGNAL)
+		if err != unix.EINTR {
+			if err != nil {
+				return fmt.Errorf("report the kernel gate: %w", err)
+			}
+			return nil
+		}
+	}
 }

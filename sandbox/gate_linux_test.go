@@ -1,11 +1,16 @@
 package sandbox
 
 import (
+	"context"
 	"encoding/binary"
+	"errors"
+	"fmt"
 	"os"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
+	"unsafe"
 
 	"golang.org/x/net/bpf"
 	"golang.org/x/sys/unix"
@@ -102,5 +107,141 @@ func TestListenerProbeLeavesNoTrace(t *testing.T) {
 		if time.Now().After(deadline) {
 			t.Fatalf("threads left with the probe's filter or no_new_privs: %v", marked)
 		}
+	}
+}
+
+// TestGateReportedBeforeStartReturns: a call that asks for the kernel gate
+// gets its listener through Proc.OnGate before Start returns, from a spare
+// and from a helper started for it, with and without namespaces (where the
+// second stage reports). Its program starts wait for the listener's
+// answer. Without OnGate the listener is closed, and the program does not
+// start. A danger-full-access call, and a call without an escalate socket,
+// get a reason instead.
+func TestGateReportedBeforeStartReturns(t *testing.T) {
+	if err := gateAvailable(); err != nil {
+		t.Skip(err)
+	}
+	if err := listenerAllowed(); err != nil {
+		t.Skip(err)
+	}
+	for name, l := range spareLaunchers(t) {
+		for _, pooled := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s/pooled=%v", name, pooled), func(t *testing.T) {
+				ws := t.TempDir()
+				spec := Spec{Policy: Policy{Mode: WorkspaceWrite}, Workspace: ws, KernelGate: true}
+				start := func(p Proc) (*exec.Cmd, error) {
+					if pooled {
+						l.Prepare(spec)
+						idleSpare(t, l, spec)
+					}
+					cmd, err := l.Start(context.Background(), spec, []string{"/bin/sh", "-c", "/bin/true"}, p)
+					if err == nil && usedSpare(cmd) != pooled {
+						t.Errorf("spare used: %v, want %v", usedSpare(cmd), pooled)
+					}
+					return cmd, err
+				}
+				esc := escalateSocket(t)
+
+				var got []Gate
+				cmd, err := start(Proc{Dir: ws, Extra: esc, OnGate: func(g Gate) { got = append(got, g) }})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(got) != 1 || got[0].Listener == nil {
+					t.Fatalf("reported before Start returned: %+v, want one listener", got)
+				}
+				served := make(chan int, 1)
+				go func() { served <- continueEvery(got[0].Listener) }()
+				if err := cmd.Wait(); err != nil {
+					t.Fatalf("under the gate: %v", err)
+				}
+				if n := <-served; n != 2 {
+					t.Errorf("answered %d program starts, want 2 (sh and true)", n)
+				}
+				got[0].Listener.Close()
+
+				cmd, err = start(Proc{Dir: ws, Extra: esc})
+				if err != nil {
+					t.Fatal(err)
+				}
+				var ee *exec.ExitError
+				if err := cmd.Wait(); !errors.As(err, &ee) || ee.ExitCode() != exitNoExec {
+					t.Errorf("without OnGate: %v, want exit %d (nobody answers)", err, exitNoExec)
+				}
+
+				got = nil
+				cmd, err = start(Proc{Dir: ws, OnGate: func(g Gate) { got = append(got, g) }})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := cmd.Wait(); err != nil {
+					t.Errorf("without an escalate socket: %v", err)
+				}
+				if len(got) != 1 || got[0].Listener != nil || !strings.Contains(got[0].Why, "no escalate socket") {
+					t.Errorf("without an escalate socket: %+v", got)
+				}
+			})
+		}
+	}
+	l := NewLauncher(selfExe(t), nil)
+	defer l.Close()
+	var got []Gate
+	cmd, err := l.Start(context.Background(), Spec{Policy: Policy{Mode: DangerFullAccess}, KernelGate: true},
+		[]string{"/bin/true"}, Proc{Extra: escalateSocket(t), OnGate: func(g Gate) { got = append(got, g) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Error(err)
+	}
+	if len(got) != 1 || got[0].Listener != nil || !strings.HasPrefix(got[0].Why, "danger-full-access") {
+		t.Errorf("danger-full-access: %+v", got)
+	}
+}
+
+// escalateSocket is a stand-in for a call's escalate socket.
+func escalateSocket(t *testing.T) *os.File {
+	t.Helper()
+	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	unix.Close(fds[0])
+	f := os.NewFile(uintptr(fds[1]), "escalate")
+	t.Cleanup(func() { f.Close() })
+	return f
+}
+
+// continueEvery lets every program start reported on listener go on, until
+// the listener has no process left, and returns how many there were.
+func continueEvery(listener *os.File) int {
+	type notif struct { // struct seccomp_notif, zeroed for each receive
+		ID    uint64
+		Pid   uint32
+		Flags uint32
+		Data  [64]byte
+	}
+	var resp struct {
+		ID    uint64
+		Val   int64
+		Error int32
+		Flags uint32
+	}
+	n := 0
+	for {
+		pfd := []unix.PollFd{{Fd: int32(listener.Fd()), Events: unix.POLLIN}}
+		if _, err := unix.Poll(pfd, 10000); err != nil && err != unix.EINTR {
+			return n
+		}
+		if pfd[0].Revents&unix.POLLIN == 0 {
+			return n // hung up: no process left under the filter
+		}
+		var got notif
+		if _, _, errno := unix.Syscall(unix.SYS_IOCTL, listener.Fd(), unix.SECCOMP_IOCTL_NOTIF_RECV, uintptr(unsafe.Pointer(&got))); errno != 0 {
+			continue
+		}
+		n++
+		resp.ID, resp.Flags = got.ID, unix.SECCOMP_USER_NOTIF_FLAG_CONTINUE
+		unix.Syscall(unix.SYS_IOCTL, listener.Fd(), unix.SECCOMP_IOCTL_NOTIF_SEND, uintptr(unsafe.Pointer(&resp)))
 	}
 }

@@ -44,6 +44,9 @@ func runSpec(h helperSpec, argv []string) int {
 	if err := h.checkFilters(); err != nil {
 		return helperFail(err)
 	}
+	if h.Stage2 && h.Gate && fdOpen(stage2StatusFD) {
+		statusFD = stage2StatusFD // the first stage handed on its report
+	}
 	if err := closeExtraFDs(); err != nil {
 		return helperFail(err)
 	}
@@ -65,10 +68,7 @@ func runSpec(h helperSpec, argv []string) int {
 		// whatever the call left behind.
 		return supervise(argv, true, &h, bound)
 	case h.Mode == DangerFullAccess:
-		if err := announceGate(h); err != nil {
-			return helperFail(err)
-		}
-		return supervise(argv, false, nil, bound)
+		return supervise(argv, false, &h, bound)
 	default:
 		// No namespaces: a second helper stage confines itself and execs
 		// the program, so that this one stays outside the Landlock
@@ -206,7 +206,7 @@ func execProgram(argv []string, h helperSpec) int {
 	if err := dropAmbient(); err != nil {
 		return helperFail(err)
 	}
-	if err := announceGate(h); err != nil {
+	if err := reportGate(h); err != nil {
 		return helperFail(err)
 	}
 	err = unix.Exec(path, argv, os.Environ())
@@ -236,6 +236,12 @@ func closeExtraFDs() error {
 		}
 	}
 	return nil
+}
+
+// fdOpen reports whether fd is open.
+func fdOpen(fd int) bool {
+	_, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0)
+	return err == nil
 }
 
 // ownPath is the path to re-execute this helper by: the absolute path it was

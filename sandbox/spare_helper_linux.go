@@ -34,6 +34,13 @@ func runSpare(pooled bool) int {
 	if err != nil {
 		return helperFail(fmt.Errorf("spare: %w", err))
 	}
+	// Kept apart from fds 0-3, where the call's files go, in case the
+	// gate is to be reported on it (reportGate).
+	ctl, err := unix.FcntlInt(spareFD, unix.F_DUPFD_CLOEXEC, stage2StatusFD+1)
+	if err != nil {
+		closeFDs(fds)
+		return helperFail(fmt.Errorf("spare: keep the control socket: %w", err))
+	}
 	// The call's files first, so that any error below reaches its output.
 	if err := takeFiles(fds); err != nil {
 		return helperFail(err)
@@ -41,6 +48,11 @@ func runSpare(pooled bool) int {
 	a, err := decodeActivation(payload)
 	if err != nil {
 		return helperFail(fmt.Errorf("spare: bad activation: %w", err))
+	}
+	if a.Spec.Gate {
+		statusFD = ctl
+	} else {
+		unix.Close(ctl)
 	}
 	if len(a.Argv) == 0 {
 		return helperFail(errors.New("spare: activation without a command"))

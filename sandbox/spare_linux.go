@@ -341,7 +341,7 @@ func (l *Launcher) startCall(ctx context.Context, h helperSpec, argv []string, p
 	defer unix.Close(memfd)
 	if s := l.takeSpare(h.Namespaces); s != nil {
 		if sendActivation(s.ctl, memfd, files) == nil {
-			return s.running(ctx), nil
+			return s.running(ctx, h, p), nil
 		}
 		// It died after takeSpare looked; nothing of the call ran.
 		s.discard()
@@ -355,15 +355,25 @@ func (l *Launcher) startCall(ctx context.Context, h helperSpec, argv []string, p
 		s.discard()
 		return nil, err
 	}
-	return s.running(ctx), nil
+	return s.running(ctx, h, p), nil
 }
 
-// running is the activated spare's command, its control socket closed.
-// As with any helper, the end of ctx asks it to end the call.
-func (s *spare) running(ctx context.Context) *exec.Cmd {
-	unix.Close(s.ctl)
+// running is the activated helper's command, once it has reported its
+// kernel gate to p.OnGate when h asks for one. As with any helper, the end
+// of ctx asks it to end the call, also while it is being waited for: its
+// end is the end of the wait.
+func (s *spare) running(ctx context.Context, h helperSpec, p Proc) *exec.Cmd {
 	cmd := s.cmd
 	// Process.Signal is safe after Wait (it does not reach a reused pid).
 	context.AfterFunc(ctx, func() { _ = cmd.Process.Signal(syscall.SIGTERM) })
+	if h.Gate {
+		g := awaitGate(s.ctl)
+		if p.OnGate != nil {
+			p.OnGate(g)
+		} else if g.Listener != nil {
+			g.Listener.Close()
+		}
+	}
+	unix.Close(s.ctl)
 	return cmd
 }

@@ -18,9 +18,8 @@ type Spec struct {
 	// does not make them readable, Landlock does.
 	Programs []string
 	// KernelGate asks for the kernel gate: a seccomp user notification
-	// on every program start of the call, announced to (and answered by)
-	// the escalate session on fd 3, which must take the announcement
-	// (escalate.Options.OnGate). See gate_linux.go.
+	// on every program start of the call, whose listener Start hands to
+	// Proc.OnGate. See gate_linux.go.
 	KernelGate bool
 	// Shell is the patched Bash. With namespaces, the call's `bash`,
 	// /bin/bash and /usr/bin/bash are it too (see shellMount), so a

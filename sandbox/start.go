@@ -14,6 +14,23 @@ type Proc struct {
 	Env                   []string
 	Stdin, Stdout, Stderr *os.File
 	Extra                 *os.File
+	// OnGate, when the spec asks for a kernel gate (Spec.KernelGate),
+	// learns before Start returns whether the program starts under one:
+	// the helper reports it just before it starts the program, whose
+	// program starts then wait for the listener to answer. It takes the
+	// listener; without OnGate the listener is closed, and every program
+	// start of the call fails.
+	OnGate func(Gate)
+}
+
+// Gate is what a helper reported about a call's kernel gate (see
+// gate_linux.go).
+type Gate struct {
+	// Listener is the seccomp notification fd of the call's program
+	// starts (close-on-exec), nil when the call has no gate.
+	Listener *os.File
+	// Why says why there is no gate ("" with a Listener).
+	Why string
 }
 
 // Start starts argv (Bash and its arguments) under spec with p: on Linux a

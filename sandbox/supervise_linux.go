@@ -26,7 +26,7 @@ var relayed = []os.Signal{syscall.SIGINT, syscall.SIGHUP, syscall.SIGQUIT,
 // process is a child subreaper and kills the leftovers itself, setsid'd
 // background jobs included. SIGTERM ends the call at once: everything is
 // killed and the status is 128+SIGTERM. With gate set, the program starts
-// under the kernel gate gate asks for (see announceGate), and always inside
+// under the kernel gate gate asks for (see reportGate), and always inside
 // bound.
 func supervise(argv []string, isInit bool, gate *helperSpec, bound processBound) int {
 	path, err := exec.LookPath(argv[0])
@@ -93,19 +93,29 @@ func supervise(argv []string, isInit bool, gate *helperSpec, bound processBound)
 // startChild forks and execs the program with stdio and, when open, the
 // escalate socket (fd 3). The ambient capabilities and the parent-death
 // signal are per thread: the caller has locked the thread, whose ambient
-// set is cleared here.
+// set is cleared here. With gate set, the gate is installed and reported
+// first (reportGate). Without, a helper that owes the server the gate
+// report hands it on as fd 4: the program is then the second stage, which
+// reports (runSpec).
 func startChild(path string, argv []string, gate *helperSpec) (int, error) {
 	if err := dropAmbient(); err != nil {
 		return 0, err
 	}
 	if gate != nil {
-		if err := announceGate(*gate); err != nil {
+		if err := reportGate(*gate); err != nil {
 			return 0, err
 		}
 	}
 	files := []uintptr{0, 1, 2}
 	if inheritedFD3() {
 		files = append(files, 3)
+	}
+	if statusFD >= 0 {
+		defer func() { unix.Close(statusFD); statusFD = -1 }()
+		if len(files) == 3 {
+			files = append(files, ^uintptr(0)) // -1: fd 3 stays closed
+		}
+		files = append(files, uintptr(statusFD))
 	}
 	return syscall.ForkExec(path, argv, &syscall.ProcAttr{
 		Env:   os.Environ(),
