@@ -145,14 +145,13 @@ func (e *Engine) Exec(ctx context.Context, call *Call) (Outcome, error) {
 	var helper *exec.Cmd
 	start := func(out *os.File) (cmd *exec.Cmd, err error) {
 		defer func() { helper = cmd }()
-		return e.launcher.Start(helperCtx, spec, argv, sandbox.Proc{
+		return e.startSandboxed(helperCtx, spec, argv, gate, sandbox.Proc{
 			Dir:    call.Workdir,
 			Env:    e.callEnv(bashEnv),
 			Stdin:  stdin,
 			Stdout: out,
 			Stderr: out,
 			Extra:  sess.ChildFile(),
-			OnGate: gate.start,
 		})
 	}
 	oc, err := runCall(ctx, call, start, sess, stopHelper)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -412,19 +413,57 @@ type gateRunner struct {
 	done   chan struct{}
 	shell  string // the call's Bash (kernelGate.shell)
 
-	mu  sync.Mutex
-	why string // why the call has no gate ("" with one, or before the report)
-	on  bool
+	// reported is closed once the helper's report is in (start);
+	// expected says a report is coming (expectReport).
+	reported     chan struct{}
+	reportedOnce sync.Once
+
+	mu       sync.Mutex
+	why      string // why the call has no gate ("" with one, or before the report)
+	on       bool
+	expected bool
 }
 
 func (e *Engine) newGateRunner(d *decider, log *slog.Logger) *gateRunner {
 	ctx, cancel := context.WithCancel(context.Background())
 	d.asked = newAskedExecs()
-	return &gateRunner{d: d, log: log, ctx: ctx, cancel: cancel, shell: e.bash.Path}
+	return &gateRunner{d: d, log: log, ctx: ctx, cancel: cancel, shell: e.bash.Path, reported: make(chan struct{})}
+}
+
+// startSandboxed starts argv with p under spec (sandbox.Launcher.Start),
+// with gate taking the helper's kernel gate report.
+func (e *Engine) startSandboxed(ctx context.Context, spec sandbox.Spec, argv []string, gate *gateRunner, p sandbox.Proc) (*exec.Cmd, error) {
+	p.OnGate = gate.start
+	cmd, err := e.launcher.Start(ctx, spec, argv, p)
+	if err == nil && spec.KernelGate {
+		gate.expectReport()
+	}
+	return cmd, err
+}
+
+// expectReport says that a helper was started with this runner's start as
+// its Proc.OnGate (sandbox.Launcher.Start succeeded with a kernel gate
+// asked): end, note and active wait for its report, which comes at the
+// latest when the helper ends.
+func (r *gateRunner) expectReport() {
+	r.mu.Lock()
+	r.expected = true
+	r.mu.Unlock()
+}
+
+// awaitReport waits for the report, if one is coming.
+func (r *gateRunner) awaitReport() {
+	r.mu.Lock()
+	expected := r.expected
+	r.mu.Unlock()
+	if expected {
+		<-r.reported
+	}
 }
 
 // start is the call's sandbox.Proc.OnGate.
 func (r *gateRunner) start(g sandbox.Gate) {
+	defer r.reportedOnce.Do(func() { close(r.reported) })
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if g.Listener == nil {
@@ -451,6 +490,7 @@ func (r *gateRunner) start(g sandbox.Gate) {
 
 // end stops the gate once the call is over and waits for it.
 func (r *gateRunner) end() {
+	r.awaitReport()
 	r.cancel()
 	r.mu.Lock()
 	done := r.done
@@ -462,6 +502,7 @@ func (r *gateRunner) end() {
 
 // active says whether the call's programs started under the gate.
 func (r *gateRunner) active() bool {
+	r.awaitReport()
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.on
@@ -472,6 +513,7 @@ func (r *gateRunner) active() bool {
 // only, and why (danger-full-access included: the helper reports it has
 // no sandbox to hold a gate, and its programs are no less unchecked).
 func (r *gateRunner) note(spec sandbox.Spec) string {
+	r.awaitReport()
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	switch {

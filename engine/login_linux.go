@@ -376,14 +376,13 @@ func (e *Engine) captureLogin(ctx context.Context, spec sandbox.Spec, id string,
 	defer stopHelper()
 	argv := []string{e.bash.Path, "-lc", loginenv.Script}
 	start := func(out *os.File) (*exec.Cmd, error) {
-		cmd, err := e.launcher.Start(helperCtx, spec, argv, sandbox.Proc{
+		cmd, err := e.startSandboxed(helperCtx, spec, argv, gate, sandbox.Proc{
 			Dir:    spec.Workspace,
 			Env:    e.callEnv(""),
 			Stdin:  theirs,
 			Stdout: out,
 			Stderr: out,
 			Extra:  sess.ChildFile(),
-			OnGate: gate.start,
 		})
 		theirs.Close()
 		return cmd, err

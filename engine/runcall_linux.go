@@ -39,11 +39,7 @@ func runCall(ctx context.Context, call *Call, start func(out *os.File) (*exec.Cm
 	served := make(chan error, 1)
 	go func() { served <- sess.Serve(sessCtx) }()
 
-	// Start waits for the helper's set-up (its kernel gate report): the
-	// end of ctx ends that wait too.
-	stopEarly := context.AfterFunc(ctx, stopHelper)
 	cmd, err := start(pw)
-	stopEarly()
 	pw.Close() // the call's processes hold the only write ends now
 	sess.CloseChild()
 	if err != nil {

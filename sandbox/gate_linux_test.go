@@ -110,14 +110,14 @@ func TestListenerProbeLeavesNoTrace(t *testing.T) {
 	}
 }
 
-// TestGateReportedBeforeStartReturns: a call that asks for the kernel gate
-// gets its listener through Proc.OnGate before Start returns, from a spare
+// TestGateReportedToOnGate: a call that asks for the kernel gate gets its
+// listener through Proc.OnGate, once, from a spare
 // and from a helper started for it, with and without namespaces (where the
 // second stage reports). Its program starts wait for the listener's
 // answer. Without OnGate the listener is closed, and the program does not
 // start. A danger-full-access call, and a call without an escalate socket,
 // get a reason instead.
-func TestGateReportedBeforeStartReturns(t *testing.T) {
+func TestGateReportedToOnGate(t *testing.T) {
 	if err := gateAvailable(); err != nil {
 		t.Skip(err)
 	}
@@ -142,13 +142,15 @@ func TestGateReportedBeforeStartReturns(t *testing.T) {
 				}
 				esc := escalateSocket(t)
 
-				var got []Gate
-				cmd, err := start(Proc{Dir: ws, Extra: esc, OnGate: func(g Gate) { got = append(got, g) }})
+				reports := make(chan Gate, 2)
+				onGate := func(g Gate) { reports <- g }
+				cmd, err := start(Proc{Dir: ws, Extra: esc, OnGate: onGate})
 				if err != nil {
 					t.Fatal(err)
 				}
-				if len(got) != 1 || got[0].Listener == nil {
-					t.Fatalf("reported before Start returned: %+v, want one listener", got)
+				got := []Gate{<-reports}
+				if got[0].Listener == nil {
+					t.Fatalf("reported %+v, want a listener", got[0])
 				}
 				served := make(chan int, 1)
 				go func() { served <- continueEvery(got[0].Listener) }()
@@ -169,15 +171,15 @@ func TestGateReportedBeforeStartReturns(t *testing.T) {
 					t.Errorf("without OnGate: %v, want exit %d (nobody answers)", err, exitNoExec)
 				}
 
-				got = nil
-				cmd, err = start(Proc{Dir: ws, OnGate: func(g Gate) { got = append(got, g) }})
+				cmd, err = start(Proc{Dir: ws, OnGate: onGate})
 				if err != nil {
 					t.Fatal(err)
 				}
 				if err := cmd.Wait(); err != nil {
 					t.Errorf("without an escalate socket: %v", err)
 				}
-				if len(got) != 1 || got[0].Listener != nil || !strings.Contains(got[0].Why, "no escalate socket") {
+				got = []Gate{<-reports}
+				if len(reports) != 0 || got[0].Listener != nil || !strings.Contains(got[0].Why, "no escalate socket") {
 					t.Errorf("without an escalate socket: %+v", got)
 				}
 			})
@@ -185,16 +187,17 @@ func TestGateReportedBeforeStartReturns(t *testing.T) {
 	}
 	l := NewLauncher(selfExe(t), nil)
 	defer l.Close()
-	var got []Gate
+	reports := make(chan Gate, 2)
 	cmd, err := l.Start(context.Background(), Spec{Policy: Policy{Mode: DangerFullAccess}, KernelGate: true},
-		[]string{"/bin/true"}, Proc{Extra: escalateSocket(t), OnGate: func(g Gate) { got = append(got, g) }})
+		[]string{"/bin/true"}, Proc{Extra: escalateSocket(t), OnGate: func(g Gate) { reports <- g }})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := cmd.Wait(); err != nil {
 		t.Error(err)
 	}
-	if len(got) != 1 || got[0].Listener != nil || !strings.HasPrefix(got[0].Why, "danger-full-access") {
+	got := []Gate{<-reports}
+	if len(reports) != 0 || got[0].Listener != nil || !strings.HasPrefix(got[0].Why, "danger-full-access") {
 		t.Errorf("danger-full-access: %+v", got)
 	}
 }

@@ -358,22 +358,28 @@ func (l *Launcher) startCall(ctx context.Context, h helperSpec, argv []string, p
 	return s.running(ctx, h, p), nil
 }
 
-// running is the activated helper's command, once it has reported its
-// kernel gate to p.OnGate when h asks for one. As with any helper, the end
-// of ctx asks it to end the call, also while it is being waited for: its
-// end is the end of the wait.
+// running is the activated helper's command. When h asks for a kernel
+// gate, the control socket stays open for the helper's report, which a
+// goroutine waits for (parked) and hands to p.OnGate: the call does not
+// wait for the helper's set-up, and the program's first program start
+// waits for the listener's answer anyway. As with any helper, the end of
+// ctx asks it to end the call.
 func (s *spare) running(ctx context.Context, h helperSpec, p Proc) *exec.Cmd {
 	cmd := s.cmd
 	// Process.Signal is safe after Wait (it does not reach a reused pid).
 	context.AfterFunc(ctx, func() { _ = cmd.Process.Signal(syscall.SIGTERM) })
-	if h.Gate {
-		g := awaitGate(s.ctl)
+	if !h.Gate {
+		unix.Close(s.ctl)
+		return cmd
+	}
+	go func(ctl int) {
+		g := awaitGate(ctl)
+		unix.Close(ctl)
 		if p.OnGate != nil {
 			p.OnGate(g)
 		} else if g.Listener != nil {
 			g.Listener.Close()
 		}
-	}
-	unix.Close(s.ctl)
+	}(s.ctl)
 	return cmd
 }

@@ -14,12 +14,13 @@ type Proc struct {
 	Env                   []string
 	Stdin, Stdout, Stderr *os.File
 	Extra                 *os.File
-	// OnGate, when the spec asks for a kernel gate (Spec.KernelGate),
-	// learns before Start returns whether the program starts under one:
-	// the helper reports it just before it starts the program, whose
-	// program starts then wait for the listener to answer. It takes the
-	// listener; without OnGate the listener is closed, and every program
-	// start of the call fails.
+	// OnGate, when the spec asks for a kernel gate (Spec.KernelGate) and
+	// Start succeeds, is called once, from another goroutine, with the
+	// helper's report: just before the program starts (whose program
+	// starts then wait for the listener's answer), or, when the helper
+	// ends first, with why there is no gate. It takes the listener;
+	// without OnGate the listener is closed, and every program start of
+	// the call fails.
 	OnGate func(Gate)
 }
 
