@@ -54,8 +54,8 @@ func activationFD(payload []byte) (int, error) {
 	return fd, nil
 }
 
-// sendActivation sends the activation message on ctl: the memfd and the
-// call's files. An error means the helper is gone (EPIPE) or the message
+// sendActivation sends the activation message on ctl: the memfd, then
+// the Landlock ruleset if any, then the call's files. An error means the helper is gone (EPIPE) or the message
 // was refused; either way nothing of the call ran.
 func sendActivation(ctl, memfd int, files []int) error {
 	rights := unix.UnixRights(append([]int{memfd}, files...)...)
@@ -75,8 +75,9 @@ func sendActivation(ctl, memfd int, files []int) error {
 var errNoActivation = errors.New("control socket closed before an activation")
 
 // receiveActivation waits on ctl for the activation and returns its
-// payload and the call's files (3 or 4, close-on-exec). Every received
-// descriptor not returned is closed.
+// payload and the files that came with it (close-on-exec): the Landlock
+// ruleset when the payload says so, then the call's 3 or 4. Every
+// received descriptor not returned is closed.
 func receiveActivation(ctl int) (payload []byte, files []int, err error) {
 	var buf [2]byte
 	oob := make([]byte, unix.CmsgSpace(6*4))
@@ -102,9 +103,8 @@ func receiveActivation(ctl int) (payload []byte, files []int, err error) {
 	case flags&(unix.MSG_TRUNC|unix.MSG_CTRUNC) != 0 || n != 1 || buf[0] != activationMsg:
 		frame.CloseAll(fds)
 		return nil, nil, fmt.Errorf("malformed activation message (%d bytes, %d files)", n, len(fds))
-	case len(fds) != 4 && len(fds) != 5:
-		frame.CloseAll(fds)
-		return nil, nil, fmt.Errorf("activation with %d files besides the plan, want 3 or 4", len(fds)-1)
+	case len(fds) == 0:
+		return nil, nil, errors.New("activation without its plan")
 	}
 	payload, err = readActivationFD(fds[0])
 	unix.Close(fds[0])

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"golang.org/x/sys/unix"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -38,12 +39,13 @@ func TestUnenforceableModeRunsNothing(t *testing.T) {
 		t.Errorf("danger-full-access needs no Landlock: %v", err)
 	}
 
-	// The helper checks again: it must not run the program either.
+	// The server builds the Landlock ruleset; a helper that gets none for
+	// a sandboxed call must not run the program either.
 	for _, ns := range []bool{false, true} {
 		if ns && !l.caps.Namespaces {
 			continue
 		}
-		enc := filtered(t, helperSpec{Mode: WorkspaceWrite, LandlockABI: -1, Namespaces: ns}).encode()
+		enc := filtered(t, helperSpec{Mode: WorkspaceWrite, Namespaces: ns, Stage2: !ns}).encode()
 		cmd := exec.Command(self, append([]string{"sandbox", enc, "--"}, argv...)...)
 		cmd.SysProcAttr = sysProcAttr(ns)
 		var stderr bytes.Buffer
@@ -53,7 +55,7 @@ func TestUnenforceableModeRunsNothing(t *testing.T) {
 		if !errors.As(err, &ee) || ee.ExitCode() != exitSetup {
 			t.Errorf("ns=%v: helper: err = %v, want exit %d", ns, err, exitSetup)
 		}
-		if !strings.Contains(stderr.String(), "Landlock is not available") {
+		if !strings.Contains(stderr.String(), "without its Landlock ruleset") {
 			t.Errorf("ns=%v: helper stderr = %q", ns, stderr.String())
 		}
 		if _, err := os.Stat(marker); err == nil {
@@ -152,9 +154,12 @@ func TestReport(t *testing.T) {
 	t.Logf("this machine:\n%s", b.String())
 }
 
-// TestRootSwappedForSymlinkFailsClosed: the parent resolved the roots; if
-// one has become a symlink by the time the helper runs (a concurrent call
-// renamed it and linked the name elsewhere), the helper refuses.
+// TestRootSwappedForSymlinkFailsClosed: the layout resolved the roots; if
+// one has become a symlink by the time the server pins it for the Landlock
+// ruleset, or the helper pins it for its mounts (a concurrent call renamed
+// it and linked the name elsewhere), nothing runs. Nor does it when the
+// root the helper pins is another directory than the one the ruleset
+// grants.
 func TestRootSwappedForSymlinkFailsClosed(t *testing.T) {
 	self := selfExe(t)
 	nsOK := Probe(self).Namespaces
@@ -165,23 +170,37 @@ func TestRootSwappedForSymlinkFailsClosed(t *testing.T) {
 	if err := os.Symlink(target, link); err != nil {
 		t.Fatal(err)
 	}
-	for _, ns := range []bool{false, true} {
-		if ns && !nsOK {
-			continue
-		}
-		// With namespaces the helper runs the program itself; without,
-		// its second stage does: test both.
-		enc := filtered(t, helperSpec{Mode: WorkspaceWrite, Roots: []Root{{Path: link, Protected: []string{link + "/.git"}}},
-			Namespaces: ns, Stage2: !ns}).encode()
-		cmd := exec.Command(self, "sandbox", enc, "--", "/bin/bash", "-c", "touch "+target+"/ran")
-		cmd.SysProcAttr = sysProcAttr(ns)
+	h := filtered(t, helperSpec{Mode: WorkspaceWrite, Roots: []Root{{Path: link, Protected: []string{link + "/.git"}}}})
+	if fd, err := buildRuleset(&h); err == nil || !strings.Contains(err.Error(), "now a symlink") {
+		unix.Close(fd)
+		t.Errorf("server: ruleset on a symlinked root: %v, want an error naming the symlink", err)
+	}
+	if !nsOK {
+		return
+	}
+	var st unix.Stat_t
+	if err := unix.Stat(target, &st); err != nil {
+		t.Fatal(err)
+	}
+	for name, c := range map[string]struct {
+		root string
+		ids  []fileID
+		want string
+	}{
+		"symlink":   {link, []fileID{{st.Dev, st.Ino}}, "now a symlink"},
+		"other dir": {target, []fileID{{st.Dev, st.Ino + 1}}, "replaced while the sandbox was being set up"},
+		"no ids":    {target, nil, "0 root identities"},
+	} {
+		h := filtered(t, helperSpec{Mode: WorkspaceWrite, Roots: []Root{{Path: c.root}}, RootIDs: c.ids, Namespaces: true})
+		cmd := exec.Command(self, "sandbox", h.encode(), "--", "/bin/bash", "-c", "touch "+target+"/ran")
+		cmd.SysProcAttr = sysProcAttr(true)
 		out, err := cmd.CombinedOutput()
 		var ee *exec.ExitError
-		if !errors.As(err, &ee) || ee.ExitCode() != exitSetup || !strings.Contains(string(out), "now a symlink") {
-			t.Errorf("ns=%v: err = %v, output %q; want exit %d naming the symlink", ns, err, out, exitSetup)
+		if !errors.As(err, &ee) || ee.ExitCode() != exitSetup || !strings.Contains(string(out), c.want) {
+			t.Errorf("%s: err = %v, output %q; want exit %d and %q", name, err, out, exitSetup, c.want)
 		}
 		if _, err := os.Stat(target + "/ran"); err == nil {
-			t.Fatalf("ns=%v: the program ran", ns)
+			t.Fatalf("%s: the program ran", name)
 		}
 	}
 }

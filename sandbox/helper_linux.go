@@ -44,8 +44,12 @@ func runSpec(h helperSpec, argv []string) int {
 	if err := h.checkFilters(); err != nil {
 		return helperFail(err)
 	}
+	// What the first stage handed on (see startChild).
 	if h.Stage2 && h.Gate && fdOpen(stage2StatusFD) {
-		statusFD = stage2StatusFD // the first stage handed on its report
+		statusFD = stage2StatusFD
+	}
+	if h.Stage2 && h.Landlock && fdOpen(stage2RulesetFD) {
+		rulesetFD = stage2RulesetFD
 	}
 	if err := closeExtraFDs(); err != nil {
 		return helperFail(err)
@@ -83,96 +87,72 @@ func runSpec(h helperSpec, argv []string) int {
 	}
 }
 
-// confineSelf pins the paths Landlock will grant, sets up the namespaces
-// when h has them, and confines this process.
+// confineSelf sets up the namespaces when h has them and confines this
+// process with the ruleset the server built.
 func confineSelf(h helperSpec) error {
 	if !h.Namespaces && (len(h.Mounts) > 0 || h.Shell != nil) {
 		return errors.New("bad spec: mounts without namespaces")
 	}
-	pinned, err := pinRoots(h.Roots)
-	if err != nil {
-		return err
-	}
-	defer closePinned(pinned)
-	grants, err := pinGrants(h)
-	if err != nil {
-		return err
-	}
-	defer grants.close()
 	if h.Namespaces {
+		pinned, err := pinRoots(h.Roots)
+		if err != nil {
+			return err
+		}
+		defer closePinned(pinned)
+		if err := sameRoots(pinned, h.RootIDs); err != nil {
+			return err
+		}
 		if err := setupNamespaces(h, pinned); err != nil {
 			return err
 		}
 	}
-	return confine(h, pinned, grants)
+	return confine(h)
 }
 
-// grants are the read paths and writable files of a spec, pinned as the
-// writable roots are (see pinRoots); -1 for one that no longer exists.
-type grants struct {
-	read, writeFiles []int
-}
-
-func pinGrants(h helperSpec) (grants, error) {
-	var g grants
-	var err error
-	if g.read, err = pinPaths(h.Read); err != nil {
-		return g, fmt.Errorf("readable path %w", err)
+// sameRoots checks that the roots pinned here for the mounts are the
+// directories the server's ruleset grants (h.RootIDs): a root renamed and
+// replaced in between would get the mounts of one directory and the write
+// access of another.
+func sameRoots(pinned []pinnedRoot, ids []fileID) error {
+	if len(ids) != len(pinned) {
+		return fmt.Errorf("bad spec: %d root identities for %d writable roots", len(ids), len(pinned))
 	}
-	if g.writeFiles, err = pinPaths(h.WriteFiles); err != nil {
-		closePinnedFDs(g.read)
-		return grants{}, fmt.Errorf("writable file %w", err)
-	}
-	return g, nil
-}
-
-func (g grants) close() {
-	closePinnedFDs(g.read)
-	closePinnedFDs(g.writeFiles)
-}
-
-// setupNamespaces runs as root of the new user namespace: the layout's
-// mounts (protected paths read-only, denied paths hidden), /proc showing
-// only this pid namespace, and the working directory looked up again so
-// that it goes through the new mounts (a cwd inside .git would otherwise
-// still reach the writable one).
-func setupNamespaces(h helperSpec, pinned []pinnedRoot) error {
-	if err := applyMounts(h.Mounts, pinned, h.WriteFiles); err != nil {
-		return err
-	}
-	if err := mountShell(h.Shell); err != nil {
-		return err
-	}
-	if h.Proc {
-		if err := mountProc(); err != nil {
-			return err
+	for i, r := range pinned {
+		var st unix.Stat_t
+		if err := unix.Fstat(r.fd, &st); err != nil {
+			return fmt.Errorf("writable root %s: %w", r.Path, err)
 		}
-	}
-	if wd, err := os.Getwd(); err == nil {
-		if err := os.Chdir(wd); err != nil {
-			return fmt.Errorf("re-enter working directory %s: %w", wd, err)
+		if st.Dev != ids[i].Dev || st.Ino != ids[i].Ino {
+			return fmt.Errorf("writable root %s: it was replaced while the sandbox was being set up", r.Path)
 		}
 	}
 	return nil
 }
 
+// rulesetFD is, in a helper, the Landlock ruleset the server built for
+// the call (helperSpec.Landlock), until confine uses it; -1 otherwise.
+var rulesetFD = -1
+
+// stage2RulesetFD is where the no-namespace helper hands rulesetFD to its
+// second stage, which confines itself (see runSpec).
+const stage2RulesetFD = stage2StatusFD + 1
+
 // confine applies Landlock and then the seccomp filter to every thread.
 // Both are irreversible and inherited by everything started afterwards.
-func confine(h helperSpec, pinned []pinnedRoot, g grants) error {
+func confine(h helperSpec) error {
 	if h.Mode == DangerFullAccess {
 		return nil
 	}
-	abi := landlockABI()
-	if h.LandlockABI != 0 {
-		abi = min(max(h.LandlockABI, 0), abi)
-	}
-	if abi < 1 {
-		return &UnenforceableError{Mode: h.Mode, Missing: errNoLandlock.Error()}
+	if !h.Landlock || rulesetFD < 0 {
+		return errors.New("bad spec: a sandboxed call without its Landlock ruleset")
 	}
 	if err := seccompAvailable(); err != nil {
 		return &UnenforceableError{Mode: h.Mode, Missing: "seccomp filters are not available: " + err.Error()}
 	}
-	if err := applyLandlock(abi, h.Network, pinned, g); err != nil {
+	err := restrictLandlock(rulesetFD, uint32(h.LandlockFlags))
+	unix.Close(rulesetFD)
+	rulesetFD = -1
+	if err != nil {
 		return err
 	}
 	// The server assembled the filter (attachFilters). With namespaces

@@ -1,8 +1,10 @@
 package sandbox
 
 import (
+	"errors"
 	"fmt"
 	"os"
+	"runtime"
 
 	"github.com/landlock-lsm/go-landlock/landlock"
 	ll "github.com/landlock-lsm/go-landlock/landlock/syscall"
@@ -29,17 +31,63 @@ func landlockABI() int {
 	return v
 }
 
-// applyLandlock restricts every thread of the process: read and execute on
-// the layout's readable paths ("/" for most policies), every handled right
-// (refer, ioctl on devices, unix socket resolution included) on the writable
-// roots, read and write on the writable files and the harmless devices, and
-// signal and abstract-socket scoping where the ABI has them. The network is
-// left to seccomp (Landlock's TCP rules miss MPTCP and UDP before ABI 10),
-// so no network access right is handled here.
-func applyLandlock(abi int, network bool, roots []pinnedRoot, g grants) error {
-	if abi < 1 {
-		return errNoLandlock
+// The call's Landlock ruleset is built by the server, before the helper
+// starts (stage 3 of docs/c-helper.md): the helper only restricts itself
+// with it (restrictLandlock), so that the rules, the ABI presets and
+// go-landlock stay in one place, the server. Landlock binds a rule to the
+// inode, so a ruleset built in the server's mount namespace holds in the
+// helper's.
+
+// buildRuleset pins h's writable roots, readable paths and writable files
+// (see pinRoots), builds the ruleset on those pins for the ABI the kernel
+// offers (or h's override, tests) and records in h how to restrict with it
+// and which roots it grants. The caller sends the returned fd with the
+// activation and closes it.
+func buildRuleset(h *helperSpec) (int, error) {
+	abi := landlockABI()
+	if h.landlockABI != 0 {
+		abi = min(max(h.landlockABI, 0), abi)
 	}
+	if abi < 1 {
+		return -1, &UnenforceableError{Mode: h.Mode, Missing: errNoLandlock.Error()}
+	}
+	pinned, err := pinRoots(h.Roots)
+	if err != nil {
+		return -1, fmt.Errorf("sandbox: %w", err)
+	}
+	defer closePinned(pinned)
+	g, err := pinGrants(*h)
+	if err != nil {
+		return -1, fmt.Errorf("sandbox: %w", err)
+	}
+	defer g.close()
+	ids := make([]fileID, len(pinned))
+	for i, r := range pinned {
+		var st unix.Stat_t
+		if err := unix.Fstat(r.fd, &st); err != nil {
+			return -1, fmt.Errorf("sandbox: writable root %s: %w", r.Path, err)
+		}
+		ids[i] = fileID{Dev: st.Dev, Ino: st.Ino}
+	}
+	fd, flags, err := landlockRuleset(abi, h.Network, pinned, g)
+	if err != nil {
+		return -1, fmt.Errorf("sandbox: %w", err)
+	}
+	h.Landlock, h.LandlockFlags, h.RootIDs = true, int(flags), ids
+	return fd, nil
+}
+
+// landlockRuleset is the ruleset of a call: read and execute on the
+// layout's readable paths ("/" for most policies), every handled right
+// (refer, ioctl on devices, unix socket resolution included) on the
+// writable roots, read and write on the writable files and the harmless
+// devices, and signal and abstract-socket scoping where the ABI has them.
+// The network is left to seccomp (Landlock's TCP rules miss MPTCP and UDP
+// before ABI 10), so no network access right is handled here. It returns
+// the ruleset fd and the flags to restrict with: on ABI 8 and later,
+// TSYNC, which confines every thread of the helper at once (and sets
+// no_new_privs on all of them from ABI 11).
+func landlockRuleset(abi int, network bool, roots []pinnedRoot, g grants) (int, uint32, error) {
 	cfg := presets[min(abi, len(presets)-1)]
 	cfg.HandledAccessNet = 0
 	all := cfg.HandledAccessFS
@@ -54,7 +102,7 @@ func applyLandlock(abi int, network bool, roots []pinnedRoot, g grants) error {
 		}
 		access, err := fdAccess(fd, roDir, roFile)
 		if err != nil {
-			return err
+			return -1, 0, err
 		}
 		rules = append(rules, landlock.PathAccess(access, fdPath(fd)))
 	}
@@ -80,8 +128,47 @@ func applyLandlock(abi int, network bool, roots []pinnedRoot, g grants) error {
 		// database) are reachable as TCP would be.
 		rules = append(rules, landlock.PathAccess(ll.AccessFSResolveUnix, "/"))
 	}
-	if err := cfg.Restrict(rules...); err != nil {
-		return fmt.Errorf("landlock (ABI %d): %w", abi, err)
+	fd, flags, err := cfg.NewRulesetFD(rules...)
+	if err == nil && fd < 0 {
+		err = errors.New("nothing to restrict")
+	}
+	if err != nil {
+		return -1, 0, fmt.Errorf("landlock (ABI %d): %w", abi, err)
+	}
+	if abi >= 8 {
+		flags |= ll.FlagRestrictSelfTSync
+		if abi >= 11 {
+			flags |= ll.FlagRestrictSelfNoNewPrivs
+		}
+	}
+	return fd, flags, nil
+}
+
+// restrictLandlock confines every thread of the helper with the ruleset
+// fd the server built, as go-landlock's own Restrict would: one call with
+// TSYNC where flags have it, else the call on each thread.
+func restrictLandlock(fd int, flags uint32) error {
+	if flags&ll.FlagRestrictSelfTSync == 0 {
+		if err := allowTaskList(fd); err != nil {
+			return err
+		}
+		if err := ll.AllThreadsPrctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
+			return fmt.Errorf("prctl(PR_SET_NO_NEW_PRIVS): %w", err)
+		}
+		if err := ll.AllThreadsLandlockRestrictSelf(fd, flags); err != nil {
+			return fmt.Errorf("landlock_restrict_self: %w", err)
+		}
+		return nil
+	}
+	// The kernel sets no_new_privs on every thread only with that flag
+	// (ABI 11); before, on this one, as the restriction requires.
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
+		return fmt.Errorf("prctl(PR_SET_NO_NEW_PRIVS): %w", err)
+	}
+	if err := ll.LandlockRestrictSelf(fd, flags); err != nil {
+		return fmt.Errorf("landlock_restrict_self: %w", err)
 	}
 	return nil
 }

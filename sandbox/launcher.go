@@ -116,7 +116,7 @@ func (l *Launcher) helperSpec(spec Spec, argv []string) (helperSpec, error) {
 		MaxProcs:    l.pids.max,
 		NProc:       o.namespaces && l.pids.rlimit(l.caps),
 		Proc:        l.caps.ProcMount,
-		LandlockABI: spec.landlockABI,
+		landlockABI: spec.landlockABI,
 		Gate:        spec.KernelGate,
 	}
 	if err := h.attachFilters(); err != nil {

@@ -34,20 +34,28 @@ func runSpare(pooled bool) int {
 	if err != nil {
 		return helperFail(fmt.Errorf("spare: %w", err))
 	}
+	a, err := decodeActivation(payload)
+	if err != nil {
+		closeFDs(fds)
+		return helperFail(fmt.Errorf("spare: bad activation: %w", err))
+	}
+	if a.Spec.Landlock && len(fds) > 0 {
+		rulesetFD, fds = fds[0], fds[1:]
+	}
+	if len(fds) != 3 && len(fds) != 4 {
+		closeFDs(fds)
+		return helperFail(fmt.Errorf("spare: activation with %d files for the call, want 3 or 4", len(fds)))
+	}
 	// Kept apart from fds 0-3, where the call's files go, in case the
 	// gate is to be reported on it (reportGate).
-	ctl, err := unix.FcntlInt(spareFD, unix.F_DUPFD_CLOEXEC, stage2StatusFD+1)
+	ctl, err := unix.FcntlInt(spareFD, unix.F_DUPFD_CLOEXEC, stage2RulesetFD+1)
 	if err != nil {
 		closeFDs(fds)
 		return helperFail(fmt.Errorf("spare: keep the control socket: %w", err))
 	}
-	// The call's files first, so that any error below reaches its output.
+	// The call's files now, so that any error below reaches its output.
 	if err := takeFiles(fds); err != nil {
 		return helperFail(err)
-	}
-	a, err := decodeActivation(payload)
-	if err != nil {
-		return helperFail(fmt.Errorf("spare: bad activation: %w", err))
 	}
 	if a.Spec.Gate {
 		statusFD = ctl

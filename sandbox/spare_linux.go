@@ -334,6 +334,14 @@ func (l *Launcher) startCall(ctx context.Context, h helperSpec, argv []string, p
 	if err != nil {
 		return nil, err
 	}
+	if h.Mode != DangerFullAccess {
+		ruleset, err := buildRuleset(&h)
+		if err != nil {
+			return nil, err
+		}
+		defer unix.Close(ruleset)
+		files = append([]int{ruleset}, files...)
+	}
 	memfd, err := activationFD(encodeActivation(activation{Spec: h, Argv: argv, Env: p.Env, Dir: p.Dir}))
 	if err != nil {
 		return nil, err

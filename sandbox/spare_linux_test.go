@@ -232,7 +232,7 @@ func TestSpareRejectsBadActivation(t *testing.T) {
 	}{
 		{"garbage", "{", 3, "bad activation"},
 		{"cut short", ok[:20], 3, "bad activation"},
-		{"two files", ok, 2, "with 2 files besides the plan"},
+		{"two files", ok, 2, "with 2 files for the call"},
 		{"no plan", "", 4, "not a plan"},
 		{"no command", activationPayload(activation{Spec: helperSpec{Mode: ReadOnly}}), 3, "without a command"},
 		{"bad mode", activationPayload(activation{Spec: helperSpec{Mode: "none"}, Argv: []string{"/bin/true"}}), 3, "bad spec"},

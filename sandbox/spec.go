@@ -68,13 +68,26 @@ type helperSpec struct {
 	// PidsHome is the cgroup the helper starts in, which it returns to
 	// once the program has started in PidsCgroup.
 	PidsHome string
-	// LandlockABI overrides the kernel's ABI when non-zero (tests).
-	LandlockABI int
+	// landlockABI overrides the kernel's ABI when non-zero (tests): the
+	// server builds the ruleset for it (Spec.landlockABI).
+	landlockABI int
+	// Landlock says the activation carries the call's Landlock ruleset,
+	// which the server built (buildRuleset) and the helper restricts
+	// itself with, using LandlockFlags (landlock_restrict_self's flags).
+	// RootIDs are the writable roots the ruleset grants, as the server
+	// pinned them: the roots the helper pins for its mounts must be the
+	// same directories.
+	Landlock      bool
+	LandlockFlags int
+	RootIDs       []fileID
 	// Seccomp is the main seccomp program and GateFilter the kernel
 	// gate's (when Gate), as the kernel's struct sock_filter array: the
 	// server assembles them (attachFilters), the helper loads them.
 	Seccomp, GateFilter []byte
 }
+
+// fileID is a file's identity: device and inode.
+type fileID struct{ Dev, Ino uint64 }
 
 // encode is h as the helper's SPEC argument (see specwire.go).
 func (h helperSpec) encode() string { return encodeSpec(h) }

@@ -108,7 +108,14 @@ func (w *wireWriter) spec(h helperSpec) {
 	w.str(h.PidsCgroup)
 	w.bool(h.NProc)
 	w.str(h.PidsHome)
-	w.int(h.LandlockABI)
+	w.bool(h.Landlock)
+	w.int(h.LandlockFlags)
+	w.int(len(h.RootIDs))
+	for _, id := range h.RootIDs {
+		// As int: a uint64 above MaxInt64 comes back the same.
+		w.int(int(id.Dev))
+		w.int(int(id.Ino))
+	}
 	w.bytes(h.Seccomp)
 	w.bytes(h.GateFilter)
 }
@@ -142,7 +149,14 @@ func (r *wireReader) spec() helperSpec {
 	h.PidsCgroup = r.str()
 	h.NProc = r.bool()
 	h.PidsHome = r.str()
-	h.LandlockABI = r.int()
+	h.Landlock = r.bool()
+	h.LandlockFlags = r.int()
+	if n := r.count(); n > 0 {
+		h.RootIDs = make([]fileID, n)
+		for i := range h.RootIDs {
+			h.RootIDs[i] = fileID{Dev: uint64(r.int()), Ino: uint64(r.int())}
+		}
+	}
 	h.Seccomp = r.bytes()
 	h.GateFilter = r.bytes()
 	return h

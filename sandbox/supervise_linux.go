@@ -94,9 +94,9 @@ func supervise(argv []string, isInit bool, gate *helperSpec, bound processBound)
 // escalate socket (fd 3). The ambient capabilities and the parent-death
 // signal are per thread: the caller has locked the thread, whose ambient
 // set is cleared here. With gate set, the gate is installed and reported
-// first (reportGate). Without, a helper that owes the server the gate
-// report hands it on as fd 4: the program is then the second stage, which
-// reports (runSpec).
+// first (reportGate). Without, what the helper holds for its second stage
+// (the program then) is handed on: the gate report it owes the server as
+// fd 4, the Landlock ruleset as fd 5 (see runSpec).
 func startChild(path string, argv []string, gate *helperSpec) (int, error) {
 	if err := dropAmbient(); err != nil {
 		return 0, err
@@ -106,16 +106,22 @@ func startChild(path string, argv []string, gate *helperSpec) (int, error) {
 			return 0, err
 		}
 	}
-	files := []uintptr{0, 1, 2}
+	files := []uintptr{0, 1, 2, closedFD}
 	if inheritedFD3() {
-		files = append(files, 3)
+		files[3] = 3
 	}
-	if statusFD >= 0 {
-		defer func() { unix.Close(statusFD); statusFD = -1 }()
-		if len(files) == 3 {
-			files = append(files, ^uintptr(0)) // -1: fd 3 stays closed
+	for i, fd := range []*int{&statusFD, &rulesetFD} {
+		if *fd < 0 {
+			continue
 		}
-		files = append(files, uintptr(statusFD))
+		for len(files) <= stage2StatusFD+i {
+			files = append(files, closedFD)
+		}
+		files[stage2StatusFD+i] = uintptr(*fd)
+		defer func() { unix.Close(*fd); *fd = -1 }()
+	}
+	for len(files) > 3 && files[len(files)-1] == closedFD {
+		files = files[:len(files)-1]
 	}
 	return syscall.ForkExec(path, argv, &syscall.ProcAttr{
 		Env:   os.Environ(),
@@ -123,6 +129,9 @@ func startChild(path string, argv []string, gate *helperSpec) (int, error) {
 		Sys:   &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL},
 	})
 }
+
+// closedFD in syscall.ProcAttr.Files leaves that fd closed in the child.
+const closedFD = ^uintptr(0)
 
 // inheritedFD3 reports whether fd 3 is the escalate socket: an fd our
 // parent passed on (close-on-exec clear), not one the Go runtime opened
