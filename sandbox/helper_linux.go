@@ -129,6 +129,31 @@ func sameRoots(pinned []pinnedRoot, ids []fileID) error {
 	return nil
 }
 
+// setupNamespaces runs as root of the new user namespace: the layout's
+// mounts (protected paths read-only, denied paths hidden), /proc showing
+// only this pid namespace, and the working directory looked up again so
+// that it goes through the new mounts (a cwd inside .git would otherwise
+// still reach the writable one).
+func setupNamespaces(h helperSpec, pinned []pinnedRoot) error {
+	if err := applyMounts(h.Mounts, pinned, h.WriteFiles); err != nil {
+		return err
+	}
+	if err := mountShell(h.Shell); err != nil {
+		return err
+	}
+	if h.Proc {
+		if err := mountProc(); err != nil {
+			return err
+		}
+	}
+	if wd, err := os.Getwd(); err == nil {
+		if err := os.Chdir(wd); err != nil {
+			return fmt.Errorf("re-enter working directory %s: %w", wd, err)
+		}
+	}
+	return nil
+}
+
 // rulesetFD is, in a helper, the Landlock ruleset the server built for
 // the call (helperSpec.Landlock), until confine uses it; -1 otherwise.
 var rulesetFD = -1

@@ -89,31 +89,6 @@ func (g grants) close() {
 	closePinnedFDs(g.writeFiles)
 }
 
-// setupNamespaces runs as root of the new user namespace: the layout's
-// mounts (protected paths read-only, denied paths hidden), /proc showing
-// only this pid namespace, and the working directory looked up again so
-// that it goes through the new mounts (a cwd inside .git would otherwise
-// still reach the writable one).
-func setupNamespaces(h helperSpec, pinned []pinnedRoot) error {
-	if err := applyMounts(h.Mounts, pinned, h.WriteFiles); err != nil {
-		return err
-	}
-	if err := mountShell(h.Shell); err != nil {
-		return err
-	}
-	if h.Proc {
-		if err := mountProc(); err != nil {
-			return err
-		}
-	}
-	if wd, err := os.Getwd(); err == nil {
-		if err := os.Chdir(wd); err != nil {
-			return fmt.Errorf("re-enter working directory %s: %w", wd, err)
-		}
-	}
-	return nil
-}
-
 // openNoSymlinks opens dir (already resolved by the parent) and fails if
 // any component has become a symlink since.
 func openNoSymlinks(dir string) (int, error) {
