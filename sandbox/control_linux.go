@@ -14,11 +14,13 @@ import (
 
 // The control socket between the server and a helper is a SOCK_SEQPACKET
 // pair: each message arrives whole or not at all, with its descriptors, so
-// neither side needs framing code. The helper sends spareReady when it
-// waits; the server sends one activation: activationMsg, with SCM_RIGHTS
+// neither side needs framing code. A pooled spare sends spareReady when it
+// waits (a helper started for a call sends nothing, see runSpare); the
+// server sends one activation: activationMsg, with SCM_RIGHTS
 // holding a sealed memfd with the encoded activation (spec, argv,
-// environment, directory: no size limit, unlike a socket message), then
-// the call's stdin, stdout, stderr and, optionally, its escalate socket.
+// environment, directory: no size limit, unlike a socket message), the
+// Landlock ruleset of a sandboxed call, then the call's stdin, stdout,
+// stderr and, optionally, its escalate socket.
 
 // activationMsg is the body of the activation message.
 const activationMsg = 'A'
@@ -55,8 +57,9 @@ func activationFD(payload []byte) (int, error) {
 }
 
 // sendActivation sends the activation message on ctl: the memfd, then
-// the Landlock ruleset if any, then the call's files. An error means the helper is gone (EPIPE) or the message
-// was refused; either way nothing of the call ran.
+// files (the Landlock ruleset if any, then the call's). An error means the
+// helper is gone (EPIPE) or the message was refused; either way nothing of
+// the call ran.
 func sendActivation(ctl, memfd int, files []int) error {
 	rights := unix.UnixRights(append([]int{memfd}, files...)...)
 	for {

@@ -131,7 +131,8 @@ func installGate(gate []byte) (int, error) {
 // its end of the control socket (statusFD) until, just before it starts the
 // program, it has installed the gate on the thread that starts it and sent
 // one message: gateMsg with the listener, or noGateMsg and why there is
-// none. Start waits for that message. The socket is close-on-exec and
+// none, which the server takes in the background (awaitGate). The socket
+// is close-on-exec and
 // closed once the report is sent, so nothing of the call ever holds it:
 // the sandboxed code cannot report a gate of its own making.
 
@@ -147,10 +148,6 @@ const (
 // statusFD is, in a helper, its end of the control socket while it owes
 // the server a gate report; -1 otherwise.
 var statusFD = -1
-
-// stage2StatusFD is where the no-namespace helper hands statusFD to its
-// second stage, which reports the gate (see runSpec).
-const stage2StatusFD = 4
 
 // reportGate installs the gate h asks for on the calling (locked) thread
 // and reports what came of it to the server. Without an escalate socket

@@ -158,10 +158,6 @@ func setupNamespaces(h helperSpec, pinned []pinnedRoot) error {
 // the call (helperSpec.Landlock), until confine uses it; -1 otherwise.
 var rulesetFD = -1
 
-// stage2RulesetFD is where the no-namespace helper hands rulesetFD to its
-// second stage, which confines itself (see runSpec).
-const stage2RulesetFD = stage2StatusFD + 1
-
 // confine applies Landlock and then the seccomp filter to every thread.
 // Both are irreversible and inherited by everything started afterwards.
 func confine(h helperSpec) error {
@@ -171,9 +167,9 @@ func confine(h helperSpec) error {
 	if !h.Landlock || rulesetFD < 0 {
 		return errors.New("bad spec: a sandboxed call without its Landlock ruleset")
 	}
-	if err := seccompAvailable(); err != nil {
-		return &UnenforceableError{Mode: h.Mode, Missing: "seccomp filters are not available: " + err.Error()}
-	}
+	// Whether seccomp filters are available the server's probe has
+	// checked (Capabilities.check): a filter refused here fails closed in
+	// installSeccomp, naming the errno.
 	err := restrictLandlock(rulesetFD, uint32(h.LandlockFlags))
 	unix.Close(rulesetFD)
 	rulesetFD = -1

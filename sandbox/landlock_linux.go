@@ -156,7 +156,7 @@ func restrictLandlock(fd int, flags uint32) error {
 			return fmt.Errorf("prctl(PR_SET_NO_NEW_PRIVS): %w", err)
 		}
 		if err := ll.AllThreadsLandlockRestrictSelf(fd, flags); err != nil {
-			return fmt.Errorf("landlock_restrict_self: %w", err)
+			return fmt.Errorf("landlock_restrict_self(ruleset fd %d, flags %#x) on every thread: %w", fd, flags, err)
 		}
 		return nil
 	}
@@ -168,7 +168,7 @@ func restrictLandlock(fd int, flags uint32) error {
 		return fmt.Errorf("prctl(PR_SET_NO_NEW_PRIVS): %w", err)
 	}
 	if err := ll.LandlockRestrictSelf(fd, flags); err != nil {
-		return fmt.Errorf("landlock_restrict_self: %w", err)
+		return fmt.Errorf("landlock_restrict_self(ruleset fd %d, flags %#x): %w", fd, flags, err)
 	}
 	return nil
 }

@@ -46,21 +46,17 @@ func runSpare(pooled bool) int {
 		closeFDs(fds)
 		return helperFail(fmt.Errorf("spare: activation with %d files for the call, want 3 or 4", len(fds)))
 	}
-	// Kept apart from fds 0-3, where the call's files go, in case the
-	// gate is to be reported on it (reportGate).
-	ctl, err := unix.FcntlInt(spareFD, unix.F_DUPFD_CLOEXEC, stage2RulesetFD+1)
-	if err != nil {
-		closeFDs(fds)
-		return helperFail(fmt.Errorf("spare: keep the control socket: %w", err))
+	if a.Spec.Gate {
+		// Kept apart from fds 0-3, where the call's files go, for the
+		// gate report (reportGate).
+		if statusFD, err = unix.FcntlInt(spareFD, unix.F_DUPFD_CLOEXEC, stage2RulesetFD+1); err != nil {
+			closeFDs(fds)
+			return helperFail(fmt.Errorf("spare: keep the control socket: %w", err))
+		}
 	}
 	// The call's files now, so that any error below reaches its output.
 	if err := takeFiles(fds); err != nil {
 		return helperFail(err)
-	}
-	if a.Spec.Gate {
-		statusFD = ctl
-	} else {
-		unix.Close(ctl)
 	}
 	if len(a.Argv) == 0 {
 		return helperFail(errors.New("spare: activation without a command"))

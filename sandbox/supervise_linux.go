@@ -106,22 +106,20 @@ func startChild(path string, argv []string, gate *helperSpec) (int, error) {
 			return 0, err
 		}
 	}
-	files := []uintptr{0, 1, 2, closedFD}
+	fd3 := -1
 	if inheritedFD3() {
-		files[3] = 3
+		fd3 = 3
 	}
-	for i, fd := range []*int{&statusFD, &rulesetFD} {
-		if *fd < 0 {
-			continue
-		}
-		for len(files) <= stage2StatusFD+i {
-			files = append(files, closedFD)
-		}
-		files[stage2StatusFD+i] = uintptr(*fd)
-		defer func() { unix.Close(*fd); *fd = -1 }()
+	files := []uintptr{0, 1, 2}
+	if fd3 >= 0 {
+		files = append(files, 3)
 	}
-	for len(files) > 3 && files[len(files)-1] == closedFD {
-		files = files[:len(files)-1]
+	if statusFD >= 0 || rulesetFD >= 0 {
+		// The second stage: at the numbers runSpec looks for them (an
+		// fd of -1 leaves that number closed in the child), and this
+		// stage's copies closed once it has started.
+		files = []uintptr{0, 1, 2, uintptr(fd3), uintptr(statusFD), uintptr(rulesetFD)}
+		defer closeHandedOn()
 	}
 	return syscall.ForkExec(path, argv, &syscall.ProcAttr{
 		Env:   os.Environ(),
@@ -130,8 +128,23 @@ func startChild(path string, argv []string, gate *helperSpec) (int, error) {
 	})
 }
 
-// closedFD in syscall.ProcAttr.Files leaves that fd closed in the child.
-const closedFD = ^uintptr(0)
+// The numbers at which the no-namespace helper hands its second stage the
+// gate report it owes the server (statusFD) and the Landlock ruleset
+// (rulesetFD).
+const (
+	stage2StatusFD  = 4
+	stage2RulesetFD = 5
+)
+
+// closeHandedOn closes what startChild handed on to the second stage.
+func closeHandedOn() {
+	for _, fd := range []*int{&statusFD, &rulesetFD} {
+		if *fd >= 0 {
+			unix.Close(*fd)
+			*fd = -1
+		}
+	}
+}
 
 // inheritedFD3 reports whether fd 3 is the escalate socket: an fd our
 // parent passed on (close-on-exec clear), not one the Go runtime opened
