@@ -1,8 +1,15 @@
 package engine
 
 import (
+	"context"
+	"io"
+	"log/slog"
 	"slices"
+	"strings"
 	"testing"
+	"time"
+
+	"github.com/execgate/execgate/sandbox"
 )
 
 func TestLoaderTarget(t *testing.T) {
@@ -37,4 +44,40 @@ func TestIsLoader(t *testing.T) {
 			t.Errorf("%s is not a loader", name)
 		}
 	}
+}
+
+// TestGateRunnerWaitsForTheReport: the helper's gate report reaches the
+// runner from another goroutine, possibly after the call's program is
+// gone. Once a report is expected, the call's note, active and end wait
+// for it, so that the note says what the report said; without one
+// expected, they do not wait.
+func TestGateRunnerWaitsForTheReport(t *testing.T) {
+	newRunner := func() *gateRunner {
+		ctx, cancel := context.WithCancel(context.Background())
+		return &gateRunner{log: slog.New(slog.NewTextHandler(io.Discard, nil)), ctx: ctx, cancel: cancel, reported: make(chan struct{})}
+	}
+	spec := sandbox.Spec{KernelGate: true}
+	r := newRunner()
+	r.expectReport()
+	go func() {
+		time.Sleep(50 * time.Millisecond)
+		r.start(sandbox.Gate{Why: "reported late"})
+	}()
+	if note := r.note(spec); !strings.Contains(note, "reported late") {
+		t.Errorf("note before the report arrived: %q", note)
+	}
+	if r.active() {
+		t.Error("active without a listener")
+	}
+	r.end()
+
+	r = newRunner()
+	done := make(chan string)
+	go func() { done <- r.note(spec) }()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("note waited for a report nobody expected")
+	}
+	r.end()
 }
