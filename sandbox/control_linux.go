@@ -61,16 +61,47 @@ func activationFD(payload []byte) (int, error) {
 // helper is gone (EPIPE) or the message was refused; either way nothing of
 // the call ran.
 func sendActivation(ctl, memfd int, files []int) error {
-	rights := unix.UnixRights(append([]int{memfd}, files...)...)
+	if err := sendControl(ctl, []byte{activationMsg}, append([]int{memfd}, files...)); err != nil {
+		return fmt.Errorf("sandbox: activate the helper: %w", err)
+	}
+	return nil
+}
+
+// sendControl sends one control-socket message: msg, with fds as
+// SCM_RIGHTS.
+func sendControl(sock int, msg []byte, fds []int) error {
+	var rights []byte
+	if len(fds) > 0 {
+		rights = unix.UnixRights(fds...)
+	}
 	for {
-		err := unix.Sendmsg(ctl, []byte{activationMsg}, rights, nil, frame.SendFlags)
-		if err != unix.EINTR {
-			if err != nil {
-				return fmt.Errorf("sandbox: activate the helper: %w", err)
-			}
-			return nil
+		if err := unix.Sendmsg(sock, msg, rights, nil, frame.SendFlags); err != unix.EINTR {
+			return err
 		}
 	}
+}
+
+// recvControl receives one control-socket message into buf, with at most
+// maxFDs descriptors (close-on-exec); truncated says the message or its
+// descriptors did not fit. flags are recvmsg's (MSG_DONTWAIT).
+func recvControl(ctl int, buf []byte, maxFDs, flags int) (n int, fds []int, truncated bool, err error) {
+	oob := make([]byte, unix.CmsgSpace(maxFDs*4))
+	var oobn, got int
+	for {
+		n, oobn, got, _, err = unix.Recvmsg(ctl, buf, oob, frame.RecvFlags|flags)
+		if err != unix.EINTR {
+			break
+		}
+	}
+	if err != nil {
+		return 0, nil, false, err
+	}
+	if oobn > 0 {
+		if fds, err = frame.ParseRights(oob[:oobn]); err != nil {
+			return 0, nil, false, err
+		}
+	}
+	return n, fds, got&(unix.MSG_TRUNC|unix.MSG_CTRUNC) != 0, nil
 }
 
 // errNoActivation is what receiveActivation reports when the server closed
@@ -83,27 +114,14 @@ var errNoActivation = errors.New("control socket closed before an activation")
 // received descriptor not returned is closed.
 func receiveActivation(ctl int) (payload []byte, files []int, err error) {
 	var buf [2]byte
-	oob := make([]byte, unix.CmsgSpace(6*4))
-	var n, oobn, flags int
-	for {
-		n, oobn, flags, _, err = unix.Recvmsg(ctl, buf[:], oob, frame.RecvFlags)
-		if err != unix.EINTR {
-			break
-		}
-	}
+	n, fds, truncated, err := recvControl(ctl, buf[:], 6, 0)
 	if err != nil {
 		return nil, nil, fmt.Errorf("receive the activation: %w", err)
-	}
-	var fds []int
-	if oobn > 0 {
-		if fds, err = frame.ParseRights(oob[:oobn]); err != nil {
-			return nil, nil, err
-		}
 	}
 	switch {
 	case n == 0 && len(fds) == 0:
 		return nil, nil, errNoActivation
-	case flags&(unix.MSG_TRUNC|unix.MSG_CTRUNC) != 0 || n != 1 || buf[0] != activationMsg:
+	case truncated || n != 1 || buf[0] != activationMsg:
 		frame.CloseAll(fds)
 		return nil, nil, fmt.Errorf("malformed activation message (%d bytes, %d files)", n, len(fds))
 	case len(fds) == 0:
@@ -169,12 +187,9 @@ func activationFiles(p Proc) (fds []int, err error) {
 // or was ended) reports no gate, and so does a malformed report.
 func awaitGate(ctl int) Gate {
 	buf := make([]byte, 1+maxGateWhy+1)
-	oob := make([]byte, unix.CmsgSpace(4*4))
 	for {
-		n, oobn, flags, _, err := unix.Recvmsg(ctl, buf, oob, frame.RecvFlags|unix.MSG_DONTWAIT)
+		n, fds, truncated, err := recvControl(ctl, buf, 4, unix.MSG_DONTWAIT)
 		switch {
-		case err == unix.EINTR:
-			continue
 		case err == unix.EAGAIN:
 			if _, err := parked.Readable(ctl, gateReportWait); err != nil {
 				return Gate{Why: fmt.Sprintf("waiting for the sandbox helper's report: %v", err)}
@@ -182,19 +197,11 @@ func awaitGate(ctl int) Gate {
 			continue
 		case err != nil:
 			return Gate{Why: fmt.Sprintf("the sandbox helper's report: %v", err)}
-		}
-		var fds []int
-		if oobn > 0 {
-			if fds, err = frame.ParseRights(oob[:oobn]); err != nil {
-				return Gate{Why: "the sandbox helper's report: " + err.Error()}
-			}
-		}
-		switch {
 		case n == 0 && len(fds) == 0:
 			return Gate{Why: "the sandbox helper ended before it started the program"}
-		case flags&(unix.MSG_TRUNC|unix.MSG_CTRUNC) == 0 && n == 1 && buf[0] == gateMsg && len(fds) == 1:
+		case !truncated && n == 1 && buf[0] == gateMsg && len(fds) == 1:
 			return Gate{Listener: os.NewFile(uintptr(fds[0]), "seccomp-listener")}
-		case flags&(unix.MSG_TRUNC|unix.MSG_CTRUNC) == 0 && n >= 1 && buf[0] == noGateMsg && len(fds) == 0:
+		case !truncated && n >= 1 && buf[0] == noGateMsg && len(fds) == 0:
 			return Gate{Why: string(buf[1:n])}
 		}
 		frame.CloseAll(fds)

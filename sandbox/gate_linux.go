@@ -178,19 +178,12 @@ func reportGate(h helperSpec) error {
 // sendGateReport sends gateMsg with listener, or (listener -1) noGateMsg
 // and why.
 func sendGateReport(sock int, why string, listener int) error {
-	msg, rights := []byte{gateMsg}, []byte(nil)
-	if listener >= 0 {
-		rights = unix.UnixRights(listener)
-	} else {
-		msg = append([]byte{noGateMsg}, why[:min(len(why), maxGateWhy)]...)
+	msg, fds := []byte{gateMsg}, []int{listener}
+	if listener < 0 {
+		msg, fds = append([]byte{noGateMsg}, why[:min(len(why), maxGateWhy)]...), nil
 	}
-	for {
-		err := unix.Sendmsg(sock, msg, rights, nil, unix.MSG_NOSIGNAL)
-		if err != unix.EINTR {
-			if err != nil {
-				return fmt.Errorf("report the kernel gate: %w", err)
-			}
-			return nil
-		}
+	if err := sendControl(sock, msg, fds); err != nil {
+		return fmt.Errorf("report the kernel gate on the control socket (fd %d): %w", sock, err)
 	}
+	return nil
 }
