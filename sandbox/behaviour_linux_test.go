@@ -81,8 +81,10 @@ func TestSymlinkedProtectedPathFailsClosed(t *testing.T) {
 	marker := e.ws + "/ran"
 	out, code := e.launch(t, launchRequest{Policy: Policy{Mode: WorkspaceWrite},
 		Argv: []string{"/bin/bash", "-c", "touch " + marker}})
-	if code != exitSetup || !strings.Contains(out, fmt.Sprintf("protect %s/.codex: is a symlink", e.ws)) {
-		t.Errorf("exit %d, want %d and a message naming the symlink:\n%s", code, exitSetup, out)
+	// The server finds it (resolveMounts): Start fails, and the launch
+	// harness says so with 201.
+	if code != 201 || !strings.Contains(out, fmt.Sprintf("protect %s/.codex: is a symlink", e.ws)) {
+		t.Errorf("exit %d, want Start to fail (201) with a message naming the symlink:\n%s", code, out)
 	}
 	if _, err := os.Stat(marker); err == nil {
 		t.Error("the program ran")

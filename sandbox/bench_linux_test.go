@@ -300,3 +300,25 @@ func BenchmarkBuildRuleset(b *testing.B) {
 		unix.Close(fd)
 	}
 }
+
+// BenchmarkResolveMounts is what deciding a workspace-write call's mounts
+// costs the server per call (stage 2 of docs/c-helper.md): work the helper
+// did before, with a repository in the workspace (.git protected as it is,
+// .codex and .agents to be made) and the user's home beside it.
+func BenchmarkResolveMounts(b *testing.B) {
+	l := NewLauncher(selfExe(b), nil)
+	l.caps.Namespaces = true
+	ws := b.TempDir()
+	mustMkdir(b, ws+"/.git/hooks")
+	h, err := l.helperSpec(Spec{Policy: Policy{Mode: WorkspaceWrite}, Workspace: ws}, []string{"/bin/true"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		hc := h
+		if err := resolveMounts(&hc); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(len(h.Mounts)), "mounts")
+}

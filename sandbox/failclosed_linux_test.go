@@ -156,10 +156,11 @@ func TestReport(t *testing.T) {
 
 // TestRootSwappedForSymlinkFailsClosed: the layout resolved the roots; if
 // one has become a symlink by the time the server pins it for the Landlock
-// ruleset, or the helper pins it for its mounts (a concurrent call renamed
-// it and linked the name elsewhere), nothing runs. Nor does it when the
-// root the helper pins is another directory than the one the ruleset
-// grants.
+// ruleset, nothing runs. Nor does it when what the helper finds at a path
+// it mounts on or from is not the file the server pinned (a concurrent
+// call renamed it and linked or put something else in its place): a root
+// it keeps writable, a directory a placeholder is made in, or the
+// original of a mount.
 func TestRootSwappedForSymlinkFailsClosed(t *testing.T) {
 	self := selfExe(t)
 	nsOK := Probe(self).Namespaces
@@ -167,6 +168,7 @@ func TestRootSwappedForSymlinkFailsClosed(t *testing.T) {
 	target := filepath.Join(base, "target")
 	link := filepath.Join(base, "root")
 	mustMkdir(t, target)
+	mustMkdir(t, target+"/.git")
 	if err := os.Symlink(target, link); err != nil {
 		t.Fatal(err)
 	}
@@ -182,16 +184,22 @@ func TestRootSwappedForSymlinkFailsClosed(t *testing.T) {
 	if err := unix.Stat(target, &st); err != nil {
 		t.Fatal(err)
 	}
+	id := fileID{st.Dev, st.Ino}
+	other := fileID{st.Dev, st.Ino + 1}
 	for name, c := range map[string]struct {
-		root string
-		ids  []fileID
-		want string
+		writable []pathID
+		mounts   []mountOp
+		want     string
 	}{
-		"symlink":   {link, []fileID{{st.Dev, st.Ino}}, "now a symlink"},
-		"other dir": {target, []fileID{{st.Dev, st.Ino + 1}}, "replaced while the sandbox was being set up"},
-		"no ids":    {target, nil, "0 root identities"},
+		"writable symlink":     {[]pathID{{link, id}}, nil, "now a symlink"},
+		"writable other dir":   {[]pathID{{target, other}}, nil, "writable " + target + ": it was replaced while the sandbox was being set up"},
+		"placeholder dir":      {nil, []mountOp{{Path: target + "/.codex", Kind: opReadOnly, Dir: true, MakeIn: pathID{target, other}, Make: []string{".codex"}}}, "protect " + target + "/.codex: " + target + ": it was replaced"},
+		"placeholder symlink":  {nil, []mountOp{{Path: link + "/.codex", Kind: opReadOnly, Dir: true, MakeIn: pathID{link, id}, Make: []string{".codex"}}}, "now a symlink"},
+		"original other":       {nil, []mountOp{{Path: target + "/.git", Kind: opReadOnly, Dir: true, ID: id}}, "protect " + target + "/.git: it was replaced"},
+		"original now symlink": {nil, []mountOp{{Path: link + "/.git", Kind: opMask, Dir: true, ID: id}}, "deny " + link + "/.git: a path component is now a symlink"},
 	} {
-		h := filtered(t, helperSpec{Mode: WorkspaceWrite, Roots: []Root{{Path: c.root}}, RootIDs: c.ids, Namespaces: true})
+		h := filtered(t, helperSpec{Mode: WorkspaceWrite, Roots: []Root{{Path: target}}, Namespaces: true,
+			ReadOnlyRest: c.writable != nil, Writable: c.writable, Mounts: c.mounts})
 		cmd := exec.Command(self, "sandbox", h.encode(), "--", "/bin/bash", "-c", "touch "+target+"/ran")
 		cmd.SysProcAttr = sysProcAttr(true)
 		out, err := cmd.CombinedOutput()
@@ -202,6 +210,9 @@ func TestRootSwappedForSymlinkFailsClosed(t *testing.T) {
 		if _, err := os.Stat(target + "/ran"); err == nil {
 			t.Fatalf("%s: the program ran", name)
 		}
+	}
+	if _, err := os.Stat(target + "/.codex"); err == nil {
+		t.Error("a placeholder was made in a replaced directory")
 	}
 }
 

@@ -94,39 +94,11 @@ func confineSelf(h helperSpec) error {
 		return errors.New("bad spec: mounts without namespaces")
 	}
 	if h.Namespaces {
-		pinned, err := pinRoots(h.Roots)
-		if err != nil {
-			return err
-		}
-		defer closePinned(pinned)
-		if err := sameRoots(pinned, h.RootIDs); err != nil {
-			return err
-		}
-		if err := setupNamespaces(h, pinned); err != nil {
+		if err := setupNamespaces(h); err != nil {
 			return err
 		}
 	}
 	return confine(h)
-}
-
-// sameRoots checks that the roots pinned here for the mounts are the
-// directories the server's ruleset grants (h.RootIDs): a root renamed and
-// replaced in between would get the mounts of one directory and the write
-// access of another.
-func sameRoots(pinned []pinnedRoot, ids []fileID) error {
-	if len(ids) != len(pinned) {
-		return fmt.Errorf("bad spec: %d root identities for %d writable roots", len(ids), len(pinned))
-	}
-	for i, r := range pinned {
-		var st unix.Stat_t
-		if err := unix.Fstat(r.fd, &st); err != nil {
-			return fmt.Errorf("writable root %s: %w", r.Path, err)
-		}
-		if st.Dev != ids[i].Dev || st.Ino != ids[i].Ino {
-			return fmt.Errorf("writable root %s: it was replaced while the sandbox was being set up", r.Path)
-		}
-	}
-	return nil
 }
 
 // setupNamespaces runs as root of the new user namespace: the layout's
@@ -134,8 +106,8 @@ func sameRoots(pinned []pinnedRoot, ids []fileID) error {
 // only this pid namespace, and the working directory looked up again so
 // that it goes through the new mounts (a cwd inside .git would otherwise
 // still reach the writable one).
-func setupNamespaces(h helperSpec, pinned []pinnedRoot) error {
-	if err := applyMounts(h.Mounts, pinned, h.WriteFiles); err != nil {
+func setupNamespaces(h helperSpec) error {
+	if err := applyMounts(h.Mounts, h.Writable, h.ReadOnlyRest); err != nil {
 		return err
 	}
 	if err := mountShell(h.Shell); err != nil {

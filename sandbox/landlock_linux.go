@@ -41,7 +41,7 @@ func landlockABI() int {
 // buildRuleset pins h's writable roots, readable paths and writable files
 // (see pinRoots), builds the ruleset on those pins for the ABI the kernel
 // offers (or h's override, tests) and records in h how to restrict with it
-// and which roots it grants. The caller sends the returned fd with the
+// and, with namespaces, which mounts the helper keeps writable. The caller sends the returned fd with the
 // activation and closes it.
 func buildRuleset(h *helperSpec) (int, error) {
 	abi := landlockABI()
@@ -61,19 +61,18 @@ func buildRuleset(h *helperSpec) (int, error) {
 		return -1, fmt.Errorf("sandbox: %w", err)
 	}
 	defer g.close()
-	ids := make([]fileID, len(pinned))
-	for i, r := range pinned {
-		var st unix.Stat_t
-		if err := unix.Fstat(r.fd, &st); err != nil {
-			return -1, fmt.Errorf("sandbox: writable root %s: %w", r.Path, err)
+	if h.Namespaces {
+		// From these very pins: what the helper keeps writable must be
+		// what the ruleset grants.
+		if h.Writable, h.ReadOnlyRest, err = writableMounts(pinned, h.WriteFiles, g.writeFiles); err != nil {
+			return -1, fmt.Errorf("sandbox: %w", err)
 		}
-		ids[i] = fileID{Dev: st.Dev, Ino: st.Ino}
 	}
 	fd, flags, err := landlockRuleset(abi, h.Network, pinned, g)
 	if err != nil {
 		return -1, fmt.Errorf("sandbox: %w", err)
 	}
-	h.Landlock, h.LandlockFlags, h.RootIDs = true, int(flags), ids
+	h.Landlock, h.LandlockFlags = true, int(flags)
 	return fd, nil
 }
 

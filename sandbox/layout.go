@@ -52,6 +52,26 @@ type mountOp struct {
 	// optional marks execgate's own protected paths, which without
 	// namespaces are left unenforced (documented) rather than refused.
 	optional bool
+
+	// The rest the server decides when the call starts (resolveMounts),
+	// so that the helper only checks identities and mounts.
+	//
+	// ID is the original's identity, which the helper's open of Path
+	// must find; Dir says it is a directory (a mask over anything else
+	// is an empty file). Make, for a missing protected name: the helper
+	// creates the directories Make[0], Make[0]/Make[1], ... below
+	// MakeIn, which must still be the directory the server pinned, as
+	// far as it may, and mounts over the deepest it made (ID is then
+	// zero). InMask says Path lies in an earlier mask, so that when its
+	// turn comes it is the mask's skeleton entry, not the original.
+	// KeepFile[i] says Keep[i] is a file (the mask gets an empty file
+	// there, else a directory).
+	ID       fileID
+	Dir      bool
+	MakeIn   pathID
+	Make     []string
+	InMask   bool
+	KeepFile []bool
 }
 
 // The kinds of mountOp.

@@ -3,12 +3,9 @@ package sandbox
 import (
 	"errors"
 	"fmt"
-	"io/fs"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
-	"syscall"
 
 	"golang.org/x/sys/unix"
 )
@@ -27,27 +24,27 @@ import (
 //     shallower mask or read-only view hid it.
 //
 // A protected name that does not exist is first created as an empty
-// directory so that there is something to mount over; an empty directory
-// is the harmless placeholder: git skips an empty `.git` when it looks for
-// a repository and does not list empty directories, and Codex finds no
-// config in an empty `.codex`. It stays on the host so later calls reuse
-// it.
+// directory, where the server says (mountOp.Make), so that there is
+// something to mount over; an empty directory is the harmless
+// placeholder: git skips an empty `.git` when it looks for a repository
+// and does not list empty directories, and Codex finds no config in an
+// empty `.codex`. It stays on the host so later calls reuse it.
 //
 // Every original is opened before anything is mounted, as later mounts
-// hide what they cover; each target is opened again when its turn comes and
-// must still be the same file, unless it lies in a mask made here.
-func applyMounts(ops []mountOp, roots []pinnedRoot, writeFiles []string) error {
+// hide what they cover, and must be the file the server pinned; each
+// target is opened again when its turn comes and must still be the same
+// file, unless it lies in a mask made here.
+func applyMounts(ops []mountOp, writable []pathID, readOnlyRest bool) error {
 	if err := unix.Mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {
 		return fmt.Errorf("make / private: %w", err)
 	}
-	plain := make([]Root, len(roots))
-	for i, r := range roots {
-		plain[i] = r.Root
-	}
+	m := &mounter{orig: make([]int, len(ops)), id: make([]fileID, len(ops))}
+	defer m.close()
 	ops = slices.Clone(ops)
 	for i, op := range ops {
-		if op.Create {
-			p, err := createPlaceholder(op.Path, roots, plain)
+		m.orig[i] = -1
+		if len(op.Make) > 0 {
+			p, err := makePlaceholder(op)
 			if err != nil {
 				return fmt.Errorf("protect %s: %w", op.Path, err)
 			}
@@ -56,32 +53,27 @@ func applyMounts(ops []mountOp, roots []pinnedRoot, writeFiles []string) error {
 			ops[i].Path = p
 		}
 	}
-	// After the placeholders (made through the roots' pinned fds, on
-	// mounts this makes read-only), before the originals are pinned (so
-	// that views inside writable roots clone the writable copies).
-	if err := readOnlyOutside(roots, writeFiles); err != nil {
-		return fmt.Errorf("read-only outside writable roots: %w", err)
+	// After the placeholders (on mounts this makes read-only), before
+	// the originals are pinned (so that views inside writable roots
+	// clone the writable copies).
+	if readOnlyRest {
+		if err := readOnlyOutside(writable); err != nil {
+			return fmt.Errorf("read-only outside writable roots: %w", err)
+		}
 	}
-	if len(ops) == 0 {
-		return nil
-	}
-	m := &mounter{orig: make([]int, len(ops)), stat: make([]unix.Stat_t, len(ops))}
-	defer m.close()
 	for i, op := range ops {
-		fd, err := pinOriginal(op)
+		if op.Path == "" {
+			continue // nothing could be created
+		}
+		fd, id, err := pinOriginal(op)
 		if err != nil {
 			return fmt.Errorf("%s %s: %w", opVerb(op), op.Path, err)
 		}
-		m.orig[i] = fd
-		if fd >= 0 {
-			if err := unix.Fstat(fd, &m.stat[i]); err != nil {
-				return fmt.Errorf("%s %s: %w", opVerb(op), op.Path, err)
-			}
-		}
+		m.orig[i], m.id[i] = fd, id
 	}
 	for i, op := range ops {
 		if m.orig[i] < 0 {
-			continue // missing, and nothing asked to create it
+			continue // gone since the server looked: nothing to protect
 		}
 		if err := m.apply(i, op); err != nil {
 			return fmt.Errorf("%s %s: %w", opVerb(op), op.Path, err)
@@ -100,98 +92,89 @@ func opVerb(op mountOp) string {
 	return "protect"
 }
 
-// pinOriginal opens what op mounts over, before any mount: -1 when it does
-// not exist, or when it is another user's symlink in a sticky directory
-// (/tmp), which neither we nor the sandboxed command can replace.
-func pinOriginal(op mountOp) (int, error) {
-	fi, err := os.Lstat(op.Path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return -1, nil
+// errReplaced is what an identity check reports.
+var errReplaced = errors.New("it was replaced while the sandbox was being set up")
+
+// pinOriginal opens what op mounts over, before any mount, and returns
+// its identity: the server's (op.ID), or, for a placeholder made here,
+// what was made. -1 when it no longer exists.
+func pinOriginal(op mountOp) (int, fileID, error) {
+	fd, err := openPathNoSymlinks(op.Path, 0)
+	if errors.Is(err, unix.ENOENT) {
+		return -1, fileID{}, nil
 	}
 	if err != nil {
-		return -1, err
+		return -1, fileID{}, err
 	}
-	if fi.Mode()&fs.ModeSymlink != 0 {
-		if othersStickyEntry(op.Path, fi) {
-			return -1, nil
-		}
-		// A mount would land on the symlink's target, leaving the
-		// link itself replaceable: refuse rather than pretend.
-		return -1, errors.New("is a symlink; cannot be kept read-only")
+	id, err := identity(fd)
+	if err == nil && len(op.Make) == 0 && id != op.ID {
+		err = errReplaced
 	}
-	return openPathNoSymlinks(op.Path, 0)
+	if err != nil {
+		unix.Close(fd)
+		return -1, fileID{}, err
+	}
+	return fd, id, nil
 }
 
-// createPlaceholder creates p and its missing parents as empty
-// directories, when they lie in a writable root, and returns what to mount
-// over: p, or the deepest directory it could create. A direct child of a
-// root is made relative to the root's pinned fd, so that a concurrent
-// rename of the root cannot redirect it.
-func createPlaceholder(p string, pinned []pinnedRoot, roots []Root) (string, error) {
-	deepest := p
-	for {
-		made, err := createFirstMissing(p, pinned, roots)
-		switch {
-		case err != nil:
-			return "", err
-		case made == "":
-			return deepest, nil
-		case made == p:
-			return p, nil
-		}
-		deepest = made
+// sameFile checks that fd is the file want identifies.
+func sameFile(fd int, want fileID) error {
+	id, err := identity(fd)
+	if err == nil && id != want {
+		err = errReplaced
 	}
+	return err
 }
 
-// createFirstMissing creates the first missing component of p and
-// returns it; p when p exists, "" when it cannot be created.
-func createFirstMissing(p string, pinned []pinnedRoot, roots []Root) (string, error) {
-	if _, err := os.Lstat(p); !errors.Is(err, fs.ErrNotExist) {
-		return p, nil // exists (or cannot be looked at: pinOriginal reports it)
+// identity is fd's file identity.
+func identity(fd int) (fileID, error) {
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		return fileID{}, err
 	}
-	first := p
-	for {
-		parent := filepath.Dir(first)
-		if _, err := os.Lstat(parent); err == nil || parent == first {
-			break
+	return fileID{Dev: st.Dev, Ino: st.Ino}, nil
+}
+
+// makePlaceholder creates op.Make's directories in turn below op.MakeIn
+// and returns the deepest it made (or found made by a concurrent call),
+// "" when it could make none: the sandboxed command has our credentials
+// (and fewer capabilities), so it cannot create the name either. Each is
+// made relative to the one before, from the pinned MakeIn, so that a
+// concurrent rename cannot redirect it.
+func makePlaceholder(op mountOp) (string, error) {
+	dir, err := openNoSymlinks(op.MakeIn.Path)
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", op.MakeIn.Path, err)
+	}
+	defer func() { unix.Close(dir) }()
+	if err := sameFile(dir, op.MakeIn.ID); err != nil {
+		return "", fmt.Errorf("%s: %w", op.MakeIn.Path, err)
+	}
+	made, at := "", op.MakeIn.Path
+	for _, name := range op.Make {
+		switch err := unix.Mkdirat(dir, name, 0o755); {
+		case err == nil, errors.Is(err, unix.EEXIST):
+			// EEXIST: a concurrent call made it; protect what is there.
+		case errors.Is(err, unix.EACCES), errors.Is(err, unix.EPERM), errors.Is(err, unix.EROFS):
+			return made, nil
+		default:
+			return "", fmt.Errorf("create placeholder %s: %w", filepath.Join(at, name), err)
 		}
-		first = parent
-	}
-	if !insideRoots(first, roots) {
-		return "", nil
-	}
-	dirfd, closeDir := -1, func() {}
-	for _, r := range pinned {
-		if filepath.Dir(first) == r.Path {
-			dirfd = r.fd
-		}
-	}
-	if dirfd < 0 {
-		fd, err := openNoSymlinks(filepath.Dir(first))
+		at = filepath.Join(at, name)
+		next, err := unix.Openat(dir, name, unix.O_PATH|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
 		if err != nil {
-			return "", err
+			return "", fmt.Errorf("placeholder %s: %w", at, err)
 		}
-		dirfd, closeDir = fd, func() { unix.Close(fd) }
+		unix.Close(dir)
+		dir, made = next, at
 	}
-	defer closeDir()
-	switch err := unix.Mkdirat(dirfd, filepath.Base(first), 0o755); {
-	case err == nil, errors.Is(err, unix.EEXIST):
-		// EEXIST: a concurrent call made it; protect what is there.
-		return first, nil
-	case errors.Is(err, unix.EACCES), errors.Is(err, unix.EPERM), errors.Is(err, unix.EROFS):
-		// The sandboxed command has our credentials (and fewer
-		// capabilities): it cannot create the name either.
-		return "", nil
-	default:
-		return "", fmt.Errorf("create placeholder %s: %w", first, err)
-	}
+	return made, nil
 }
 
 // mounter holds what applyMounts opened.
 type mounter struct {
-	orig  []int // O_PATH fd of each op's original, -1 if none
-	stat  []unix.Stat_t
-	masks []string // paths masked so far
+	orig  []int    // O_PATH fd of each op's original, -1 if none
+	id    []fileID // each original's identity
 	empty int      // a read-only tmpfs holding one empty file, for file masks (0: not made yet)
 }
 
@@ -208,13 +191,9 @@ func (m *mounter) apply(i int, op mountOp) error {
 		return err
 	}
 	defer unix.Close(target)
-	if !m.masked(op.Path) {
-		var st unix.Stat_t
-		if err := unix.Fstat(target, &st); err != nil {
+	if !op.InMask {
+		if err := sameFile(target, m.id[i]); err != nil {
 			return err
-		}
-		if st.Dev != m.stat[i].Dev || st.Ino != m.stat[i].Ino {
-			return errors.New("it was replaced while the sandbox was being set up")
 		}
 	}
 	switch op.Kind {
@@ -223,23 +202,9 @@ func (m *mounter) apply(i int, op mountOp) error {
 	case opWritable:
 		return m.view(i, op, target, false)
 	case opMask:
-		if err := m.mask(i, op, target); err != nil {
-			return err
-		}
-		m.masks = append(m.masks, op.Path)
-		return nil
+		return m.mask(op, target)
 	}
 	return fmt.Errorf("unknown mount kind %q", op.Kind)
-}
-
-// masked reports whether p lies in a mask made earlier.
-func (m *mounter) masked(p string) bool {
-	for _, mk := range m.masks {
-		if within(p, mk) {
-			return true
-		}
-	}
-	return false
 }
 
 // view mounts a clone of op's original (with whatever is mounted below it)
@@ -271,8 +236,8 @@ func (m *mounter) view(i int, op mountOp, target int, readOnly bool) error {
 }
 
 // mask hides target under an empty read-only directory or file.
-func (m *mounter) mask(i int, op mountOp, target int) error {
-	if m.stat[i].Mode&unix.S_IFMT != unix.S_IFDIR {
+func (m *mounter) mask(op mountOp, target int) error {
+	if !op.Dir {
 		if len(op.Keep) > 0 {
 			return errors.New("a file cannot have paths below it")
 		}
@@ -292,9 +257,12 @@ func (m *mounter) mask(i int, op mountOp, target int) error {
 		return err
 	}
 	defer unix.Close(mnt)
+	if len(op.KeepFile) != len(op.Keep) {
+		return fmt.Errorf("bad spec: %d kinds for %d kept paths", len(op.KeepFile), len(op.Keep))
+	}
 	var dirs []string
-	for _, k := range op.Keep {
-		made, err := m.skeleton(mnt, op.Path, k)
+	for i, k := range op.Keep {
+		made, err := skeleton(mnt, op.Path, k, op.KeepFile[i])
 		if err != nil {
 			return fmt.Errorf("room for %s: %w", k, err)
 		}
@@ -339,10 +307,10 @@ func newTmpfs(fsfd int, mode string) (int, error) {
 }
 
 // skeleton creates, in the mask's tmpfs mnt (which will cover base), the
-// directories leading to keep and an empty directory or file at keep for a
-// later mount to land on. It returns the directories it made, shallowest
-// first, relative to mnt.
-func (m *mounter) skeleton(mnt int, base, keep string) ([]string, error) {
+// directories leading to keep and an empty directory or file (isFile) at
+// keep for a later mount to land on. It returns the directories it made,
+// shallowest first, relative to mnt.
+func skeleton(mnt int, base, keep string, isFile bool) ([]string, error) {
 	rel, err := filepath.Rel(base, keep)
 	if err != nil || !filepath.IsLocal(rel) {
 		return nil, fmt.Errorf("not below %s", base)
@@ -360,8 +328,7 @@ func (m *mounter) skeleton(mnt int, base, keep string) ([]string, error) {
 		}
 	}
 	last := filepath.Join(dir, parts[len(parts)-1])
-	var st unix.Stat_t
-	if err := unix.Stat(keep, &st); err == nil && st.Mode&unix.S_IFMT != unix.S_IFDIR {
+	if isFile {
 		fd, err := unix.Openat(mnt, last, unix.O_CREAT|unix.O_EXCL|unix.O_WRONLY|unix.O_CLOEXEC, 0)
 		if err != nil {
 			return nil, err
@@ -469,26 +436,4 @@ func mountProc() error {
 		return fmt.Errorf("mount /proc: %w", err)
 	}
 	return nil
-}
-
-func insideRoots(p string, roots []Root) bool {
-	for _, r := range roots {
-		if within(p, r.Path) {
-			return true
-		}
-	}
-	return false
-}
-
-// othersStickyEntry reports whether p (described by fi) sits in a sticky
-// directory and belongs to someone else, so that we cannot unlink it.
-func othersStickyEntry(p string, fi fs.FileInfo) bool {
-	dir, err := os.Stat(filepath.Dir(p))
-	if err != nil || dir.Mode()&fs.ModeSticky == 0 {
-		return false
-	}
-	st, ok := fi.Sys().(*syscall.Stat_t)
-	dst, ok2 := dir.Sys().(*syscall.Stat_t)
-	uid := uint32(os.Geteuid())
-	return ok && ok2 && uid != 0 && st.Uid != uid && dst.Uid != uid
 }

@@ -14,7 +14,8 @@ import (
 )
 
 // readOnlyOutside makes every mount of the helper's namespace read-only
-// except the writable roots and files, which are cloned first and put back
+// except the writable roots and files (keep, which the server chose and
+// pinned: see writableMounts), which are cloned first and put back
 // writable over their now read-only originals.
 //
 // Landlock confines writes to file contents and names but not to file
@@ -27,37 +28,20 @@ import (
 // It runs before the layout's own mounts, which then clone from the tree
 // it leaves: a protected .git in a writable root is cloned from the root's
 // writable clone and made read-only again.
-func readOnlyOutside(roots []pinnedRoot, writeFiles []string) error {
-	var keep []string
-	var fds []int // O_PATH fds of keep
+func readOnlyOutside(keep []pathID) error {
+	paths := make([]string, len(keep))
+	fds := make([]int, 0, len(keep)) // O_PATH fds of keep
 	defer func() { closePinnedFDs(fds) }()
-	// Shallowest first, so that a root inside another is left to it.
-	roots = slices.Clone(roots)
-	slices.SortStableFunc(roots, func(a, b pinnedRoot) int { return depth(a.Path) - depth(b.Path) })
-	for _, r := range roots {
-		if r.Path == "/" {
-			return nil // everything is writable anyway
-		}
-		if !coveredBy(r.Path, keep) {
-			fd, err := unix.Dup(r.fd)
-			if err != nil {
-				return fmt.Errorf("writable root %s: %w", r.Path, err)
-			}
-			keep, fds = append(keep, r.Path), append(fds, fd)
-		}
-	}
-	for _, f := range writeFiles {
-		if coveredBy(f, keep) || slices.ContainsFunc(roots, func(r pinnedRoot) bool { return within(f, r.Path) }) {
-			continue
-		}
-		fd, err := openPathNoSymlinks(f, 0)
-		if errors.Is(err, unix.ENOENT) {
-			continue // gone since the layout: Landlock grants nothing there either
-		}
+	for i, k := range keep {
+		paths[i] = k.Path
+		fd, err := openPathNoSymlinks(k.Path, 0)
 		if err != nil {
-			return fmt.Errorf("writable file %s: %w", f, err)
+			return fmt.Errorf("writable %s: %w", k.Path, err)
 		}
-		keep, fds = append(keep, f), append(fds, fd)
+		fds = append(fds, fd)
+		if err := sameFile(fd, k.ID); err != nil {
+			return fmt.Errorf("writable %s: %w", k.Path, err)
+		}
 	}
 	clones := make([]int, len(keep))
 	for i := range clones {
@@ -67,10 +51,10 @@ func readOnlyOutside(roots []pinnedRoot, writeFiles []string) error {
 	for i, fd := range fds {
 		tree, err := unix.OpenTree(fd, "", unix.OPEN_TREE_CLONE|unix.OPEN_TREE_CLOEXEC|unix.AT_RECURSIVE|unix.AT_EMPTY_PATH)
 		if oldKernel(err) {
-			return readOnlyOutsideLegacy(keep)
+			return readOnlyOutsideLegacy(paths)
 		}
 		if err != nil {
-			return fmt.Errorf("clone writable %s: open_tree: %w", keep[i], err)
+			return fmt.Errorf("clone writable %s: open_tree: %w", paths[i], err)
 		}
 		clones[i] = tree
 	}
@@ -80,41 +64,34 @@ func readOnlyOutside(roots []pinnedRoot, writeFiles []string) error {
 		// A mount with a file open for writing cannot turn read-only,
 		// and a recursive change is all or nothing: the helper holds
 		// its pids cgroup's cgroup.procs open. Mount by mount instead.
-		err = eachMountReadOnly(keep, func(p string) error {
+		err = eachMountReadOnly(paths, func(p string) error {
 			return unix.MountSetattr(unix.AT_FDCWD, p, unix.AT_SYMLINK_NOFOLLOW, ro)
 		})
 	}
 	if oldKernel(err) {
-		return readOnlyOutsideLegacy(keep)
+		return readOnlyOutsideLegacy(paths)
 	}
 	if err != nil {
-		return fmt.Errorf("make the mounts under / outside the writable roots %v read-only: %w", keep, err)
+		return fmt.Errorf("make the mounts under / outside the writable roots %v read-only: %w", paths, err)
 	}
-	for i, p := range keep {
-		if err := putBack(clones[i], fds[i], p); err != nil {
-			return fmt.Errorf("keep %s writable: %w", p, err)
+	for i, k := range keep {
+		if err := putBack(clones[i], k); err != nil {
+			return fmt.Errorf("keep %s writable: %w", k.Path, err)
 		}
 	}
 	return nil
 }
 
-// putBack mounts the writable clone over p, which must still be the file
-// pinned as orig (a concurrent rename must not redirect the mount).
-func putBack(clone, orig int, p string) error {
-	target, err := openPathNoSymlinks(p, 0)
+// putBack mounts the writable clone over k's path, which must still be
+// the file pinned (a concurrent rename must not redirect the mount).
+func putBack(clone int, k pathID) error {
+	target, err := openPathNoSymlinks(k.Path, 0)
 	if err != nil {
 		return err
 	}
 	defer unix.Close(target)
-	var want, got unix.Stat_t
-	if err := unix.Fstat(orig, &want); err != nil {
+	if err := sameFile(target, k.ID); err != nil {
 		return err
-	}
-	if err := unix.Fstat(target, &got); err != nil {
-		return err
-	}
-	if want.Dev != got.Dev || want.Ino != got.Ino {
-		return errors.New("it was replaced while the sandbox was being set up")
 	}
 	if err := unix.MoveMount(clone, "", target, "", unix.MOVE_MOUNT_F_EMPTY_PATH|unix.MOVE_MOUNT_T_EMPTY_PATH); err != nil {
 		return fmt.Errorf("move_mount: %w", err)

@@ -342,6 +342,11 @@ func (l *Launcher) startCall(ctx context.Context, h helperSpec, argv []string, p
 		defer unix.Close(ruleset)
 		files = append([]int{ruleset}, files...)
 	}
+	if h.Namespaces {
+		if err := resolveMounts(&h); err != nil {
+			return nil, err
+		}
+	}
 	memfd, err := activationFD(encodeActivation(activation{Spec: h, Argv: argv, Env: p.Env, Dir: p.Dir}))
 	if err != nil {
 		return nil, err

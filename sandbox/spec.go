@@ -74,12 +74,16 @@ type helperSpec struct {
 	// Landlock says the activation carries the call's Landlock ruleset,
 	// which the server built (buildRuleset) and the helper restricts
 	// itself with, using LandlockFlags (landlock_restrict_self's flags).
-	// RootIDs are the writable roots the ruleset grants, as the server
-	// pinned them: the roots the helper pins for its mounts must be the
-	// same directories.
 	Landlock      bool
 	LandlockFlags int
-	RootIDs       []fileID
+	// ReadOnlyRest asks the helper (with namespaces) to make every mount
+	// read-only but Writable, which it clones first and puts back: the
+	// shallowest writable roots and the writable files outside them, with
+	// the identities the server pinned for the ruleset (writableMounts),
+	// so that the directories mounted writable are the ones the ruleset
+	// grants. It is false when "/" itself is writable.
+	ReadOnlyRest bool
+	Writable     []pathID
 	// Seccomp is the main seccomp program and GateFilter the kernel
 	// gate's (when Gate), as the kernel's struct sock_filter array: the
 	// server assembles them (attachFilters), the helper loads them.
@@ -88,6 +92,13 @@ type helperSpec struct {
 
 // fileID is a file's identity: device and inode.
 type fileID struct{ Dev, Ino uint64 }
+
+// pathID is a path with the identity the server pinned it as: the helper's
+// own open of the path must find that very file.
+type pathID struct {
+	Path string
+	ID   fileID
+}
 
 // encode is h as the helper's SPEC argument (see specwire.go).
 func (h helperSpec) encode() string { return encodeSpec(h) }

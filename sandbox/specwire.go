@@ -94,6 +94,12 @@ func (w *wireWriter) spec(h helperSpec) {
 		w.str(m.Kind)
 		w.bool(m.Create)
 		w.strs(m.Keep)
+		w.fileID(m.ID)
+		w.bool(m.Dir)
+		w.pathID(m.MakeIn)
+		w.strs(m.Make)
+		w.bool(m.InMask)
+		w.bools(m.KeepFile)
 	}
 	w.bool(h.Shell != nil)
 	if h.Shell != nil {
@@ -110,11 +116,10 @@ func (w *wireWriter) spec(h helperSpec) {
 	w.str(h.PidsHome)
 	w.bool(h.Landlock)
 	w.int(h.LandlockFlags)
-	w.int(len(h.RootIDs))
-	for _, id := range h.RootIDs {
-		// As int: a uint64 above MaxInt64 comes back the same.
-		w.int(int(id.Dev))
-		w.int(int(id.Ino))
+	w.bool(h.ReadOnlyRest)
+	w.int(len(h.Writable))
+	for _, p := range h.Writable {
+		w.pathID(p)
 	}
 	w.bytes(h.Seccomp)
 	w.bytes(h.GateFilter)
@@ -135,7 +140,8 @@ func (r *wireReader) spec() helperSpec {
 	if n := r.count(); n > 0 {
 		h.Mounts = make([]mountOp, n)
 		for i := range h.Mounts {
-			h.Mounts[i] = mountOp{Path: r.str(), Kind: r.str(), Create: r.bool(), Keep: r.strs()}
+			h.Mounts[i] = mountOp{Path: r.str(), Kind: r.str(), Create: r.bool(), Keep: r.strs(),
+				ID: r.fileID(), Dir: r.bool(), MakeIn: r.pathID(), Make: r.strs(), InMask: r.bool(), KeepFile: r.bools()}
 		}
 	}
 	if r.bool() {
@@ -151,10 +157,11 @@ func (r *wireReader) spec() helperSpec {
 	h.PidsHome = r.str()
 	h.Landlock = r.bool()
 	h.LandlockFlags = r.int()
+	h.ReadOnlyRest = r.bool()
 	if n := r.count(); n > 0 {
-		h.RootIDs = make([]fileID, n)
-		for i := range h.RootIDs {
-			h.RootIDs[i] = fileID{Dev: uint64(r.int()), Ino: uint64(r.int())}
+		h.Writable = make([]pathID, n)
+		for i := range h.Writable {
+			h.Writable[i] = r.pathID()
 		}
 	}
 	h.Seccomp = r.bytes()
@@ -180,6 +187,24 @@ func (w *wireWriter) bool(v bool) {
 		w.str("1")
 	} else {
 		w.str("0")
+	}
+}
+
+func (w *wireWriter) fileID(id fileID) {
+	// As int: a uint64 above MaxInt64 comes back the same.
+	w.int(int(id.Dev))
+	w.int(int(id.Ino))
+}
+
+func (w *wireWriter) pathID(p pathID) {
+	w.str(p.Path)
+	w.fileID(p.ID)
+}
+
+func (w *wireWriter) bools(bs []bool) {
+	w.int(len(bs))
+	for _, b := range bs {
+		w.bool(b)
 	}
 }
 
@@ -302,6 +327,26 @@ func (r *wireReader) count() int {
 		return 0
 	}
 	return n
+}
+
+func (r *wireReader) fileID() fileID {
+	return fileID{Dev: uint64(r.int()), Ino: uint64(r.int())}
+}
+
+func (r *wireReader) pathID() pathID {
+	return pathID{Path: r.str(), ID: r.fileID()}
+}
+
+func (r *wireReader) bools() []bool {
+	n := r.count()
+	if n == 0 {
+		return nil
+	}
+	out := make([]bool, n)
+	for i := range out {
+		out[i] = r.bool()
+	}
+	return out
 }
 
 func (r *wireReader) strs() []string {

@@ -2,6 +2,7 @@ package sandbox
 
 import (
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -16,8 +17,10 @@ func fullSpec() helperSpec {
 		Roots:      []Root{{Path: "/work/ws", Protected: []string{"/work/ws/.git", "/work/ws/.codex"}}, {Path: "/tmp"}},
 		WriteFiles: []string{"/dev/12:34"},
 		Mounts: []mountOp{
-			{Path: "/work/ws/.git", Kind: opReadOnly, Create: true},
-			{Path: "/home/u/.ssh", Kind: opMask, Keep: []string{"/home/u/.ssh/known hosts\n"}},
+			{Path: "/work/ws/.git", Kind: opReadOnly, Create: true, Dir: true, InMask: true,
+				ID:     fileID{Dev: 2049, Ino: 1 << 63},
+				MakeIn: pathID{Path: "/work/ws", ID: fileID{Dev: 66, Ino: 7}}, Make: []string{".git", "3:x"}},
+			{Path: "/home/u/.ssh", Kind: opMask, Keep: []string{"/home/u/.ssh/known hosts\n", "/home/u/.ssh/d"}, KeepFile: []bool{true, false}},
 		},
 		Shell:         &shellMount{Source: "/opt/bash", Targets: []string{"/bin/bash", "/usr/bin/bash"}},
 		Namespaces:    true,
@@ -30,11 +33,16 @@ func fullSpec() helperSpec {
 		PidsHome:      "/sys/fs/cgroup/é",
 		Landlock:      true,
 		LandlockFlags: 4,
-		RootIDs:       []fileID{{Dev: 2049, Ino: 1 << 63}, {Dev: 66, Ino: 7}},
+		ReadOnlyRest:  true,
+		Writable:      []pathID{{Path: "/work/ws", ID: fileID{Dev: 2049, Ino: 1 << 63}}, {Path: "/dev/12:34", ID: fileID{Dev: 5, Ino: 6}}},
 		Seccomp:       []byte{0x20, 0, 0, 0, 4, 0, 0, 0},
 		GateFilter:    []byte{6, 0, 0, 0, 0, 0, 0xff, 0x7f},
 	}
 }
+
+// setOnOneMount are the mountOp fields fullSpec sets on one of its two
+// mounts only (a created directory has no kept paths).
+var setOnOneMount = []string{"Create", "ID", "Dir", "MakeIn", "Make", "InMask", "Keep", "KeepFile"}
 
 // TestSpecWireCoversEveryField: fullSpec sets every exported field, so
 // that a field added to the spec without its place in specwire.go fails
@@ -45,14 +53,16 @@ func TestSpecWireCoversEveryField(t *testing.T) {
 		reflect.ValueOf(h.Mounts[0]), reflect.ValueOf(h.Mounts[1]), reflect.ValueOf(*h.Shell)} {
 		for i := range v.NumField() {
 			f := v.Type().Field(i)
-			if f.IsExported() && v.Field(i).IsZero() && !(f.Name == "Keep" || f.Name == "Create") {
+			if f.IsExported() && v.Field(i).IsZero() && !slices.Contains(setOnOneMount, f.Name) {
 				t.Errorf("fullSpec leaves %s.%s unset", v.Type().Name(), f.Name)
 			}
 		}
 	}
-	// Create and Keep are set on one mount each.
-	if !h.Mounts[0].Create || len(h.Mounts[1].Keep) == 0 {
-		t.Error("fullSpec's mounts leave Create or Keep unset")
+	// These are set on one mount each.
+	for _, name := range setOnOneMount {
+		if reflect.ValueOf(h.Mounts[0]).FieldByName(name).IsZero() && reflect.ValueOf(h.Mounts[1]).FieldByName(name).IsZero() {
+			t.Errorf("fullSpec's mounts leave %s unset", name)
+		}
 	}
 }
 
