@@ -186,6 +186,10 @@ func TestRootSwappedForSymlinkFailsClosed(t *testing.T) {
 	}
 	id := fileID{st.Dev, st.Ino}
 	other := fileID{st.Dev, st.Ino + 1}
+	if err := unix.Stat(target+"/.git", &st); err != nil {
+		t.Fatal(err)
+	}
+	gitID := fileID{st.Dev, st.Ino}
 	for name, c := range map[string]struct {
 		writable []pathID
 		mounts   []mountOp
@@ -197,9 +201,10 @@ func TestRootSwappedForSymlinkFailsClosed(t *testing.T) {
 		"placeholder symlink":  {nil, []mountOp{{Path: link + "/.codex", Kind: opReadOnly, Dir: true, MakeIn: pathID{link, id}, Make: []string{".codex"}}}, "now a symlink"},
 		"original other":       {nil, []mountOp{{Path: target + "/.git", Kind: opReadOnly, Dir: true, ID: id}}, "protect " + target + "/.git: it was replaced"},
 		"original now symlink": {nil, []mountOp{{Path: link + "/.git", Kind: opMask, Dir: true, ID: id}}, "deny " + link + "/.git: a path component is now a symlink"},
+		"mask index":           {nil, []mountOp{{Path: target + "/.git", Kind: opReadOnly, Dir: true, ID: gitID, InMask: 1}}, "bad spec: protect " + target + "/.git in mask 1"},
 	} {
 		h := filtered(t, helperSpec{Mode: WorkspaceWrite, Roots: []Root{{Path: target}}, Namespaces: true,
-			ReadOnlyRest: c.writable != nil, Writable: c.writable, Mounts: c.mounts})
+			AllWritable: c.writable == nil, Writable: c.writable, Mounts: c.mounts})
 		cmd := exec.Command(self, "sandbox", h.encode(), "--", "/bin/bash", "-c", "touch "+target+"/ran")
 		cmd.SysProcAttr = sysProcAttr(true)
 		out, err := cmd.CombinedOutput()

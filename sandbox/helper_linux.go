@@ -107,7 +107,7 @@ func confineSelf(h helperSpec) error {
 // that it goes through the new mounts (a cwd inside .git would otherwise
 // still reach the writable one).
 func setupNamespaces(h helperSpec) error {
-	if err := applyMounts(h.Mounts, h.Writable, h.ReadOnlyRest); err != nil {
+	if err := applyMounts(h.Mounts, h.Writable, h.AllWritable); err != nil {
 		return err
 	}
 	if err := mountShell(h.Shell); err != nil {

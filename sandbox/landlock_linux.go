@@ -64,7 +64,7 @@ func buildRuleset(h *helperSpec) (int, error) {
 	if h.Namespaces {
 		// From these very pins: what the helper keeps writable must be
 		// what the ruleset grants.
-		if h.Writable, h.ReadOnlyRest, err = writableMounts(pinned, h.WriteFiles, g.writeFiles); err != nil {
+		if h.Writable, h.AllWritable, err = writableMounts(pinned, h.WriteFiles, g.writeFiles); err != nil {
 			return -1, fmt.Errorf("sandbox: %w", err)
 		}
 	}

@@ -62,15 +62,16 @@ type mountOp struct {
 	// creates the directories Make[0], Make[0]/Make[1], ... below
 	// MakeIn, which must still be the directory the server pinned, as
 	// far as it may, and mounts over the deepest it made (ID is then
-	// zero). InMask says Path lies in an earlier mask, so that when its
-	// turn comes it is the mask's skeleton entry, not the original.
+	// zero). InMask, when not 0, is 1 + the index of an earlier mask Path
+	// lies in: once that mask is made, Path is the mask's skeleton entry,
+	// not the original, when its turn comes.
 	// KeepFile[i] says Keep[i] is a file (the mask gets an empty file
 	// there, else a directory).
 	ID       fileID
 	Dir      bool
 	MakeIn   pathID
 	Make     []string
-	InMask   bool
+	InMask   int
 	KeepFile []bool
 }
 

@@ -37,9 +37,13 @@ func resolveMounts(h *helperSpec) error {
 		}
 	}
 	for i := range ops {
-		ops[i].InMask = slices.ContainsFunc(ops[:i], func(prev mountOp) bool {
-			return prev.Kind == opMask && within(ops[i].Path, prev.Path)
-		})
+		// The deepest earlier mask holding it: the one its target is in.
+		for j := i - 1; j >= 0; j-- {
+			if ops[j].Kind == opMask && within(ops[i].Path, ops[j].Path) {
+				ops[i].InMask = j + 1
+				break
+			}
+		}
 	}
 	h.Mounts = ops
 	return nil
@@ -128,9 +132,9 @@ func keepKinds(keep []string) []bool {
 // read-only (see readOnlyOutside): the shallowest writable roots, and the
 // writable files outside every root, with the identities of the pins the
 // ruleset is built on (files, the fds of pinGrants: -1 for one gone). It
-// returns rest false when "/" is writable: nothing is to be made
-// read-only then.
-func writableMounts(roots []pinnedRoot, files []string, fileFDs []int) (keep []pathID, rest bool, err error) {
+// returns all true when "/" is writable: nothing is to be made read-only
+// then.
+func writableMounts(roots []pinnedRoot, files []string, fileFDs []int) (keep []pathID, all bool, err error) {
 	byDepth := slices.Clone(roots)
 	slices.SortStableFunc(byDepth, func(a, b pinnedRoot) int { return depth(a.Path) - depth(b.Path) })
 	var paths []string
@@ -144,7 +148,7 @@ func writableMounts(roots []pinnedRoot, files []string, fileFDs []int) (keep []p
 	}
 	for _, r := range byDepth {
 		if r.Path == "/" {
-			return nil, false, nil
+			return nil, true, nil
 		}
 		if !coveredBy(r.Path, paths) {
 			if err := add(r.Path, r.fd); err != nil {
@@ -160,7 +164,7 @@ func writableMounts(roots []pinnedRoot, files []string, fileFDs []int) (keep []p
 			return nil, false, err
 		}
 	}
-	return keep, true, nil
+	return keep, false, nil
 }
 
 // othersStickyEntry reports whether p (a symlink, st) sits in a sticky

@@ -53,8 +53,8 @@ func TestResolveMounts(t *testing.T) {
 		{Path: ws + "/notes", Kind: opMask, ID: id(ws + "/notes")},
 		{Path: ws + "/secret", Kind: opMask, Keep: []string{ws + "/secret/keep", ws + "/secret/file", ws + "/secret/missing"},
 			ID: id(ws + "/secret"), Dir: true, KeepFile: []bool{false, true, false}},
-		{Path: ws + "/secret/keep", Kind: opWritable, ID: id(ws + "/secret/keep"), Dir: true, InMask: true},
-		{Path: ws + "/secret/file", Kind: opReadOnly, ID: id(ws + "/secret/file"), InMask: true},
+		{Path: ws + "/secret/keep", Kind: opWritable, ID: id(ws + "/secret/keep"), Dir: true, InMask: 5},
+		{Path: ws + "/secret/file", Kind: opReadOnly, ID: id(ws + "/secret/file"), InMask: 5},
 	}
 	if !reflect.DeepEqual(h.Mounts, want) {
 		t.Errorf("resolved mounts:\n got %+v\nwant %+v", h.Mounts, want)
@@ -98,16 +98,16 @@ func TestWritableMounts(t *testing.T) {
 	fout, iout := pin(base + "/out")
 	roots := []pinnedRoot{{Root{Path: base + "/a/b"}, fb}, {Root{Path: base + "/c"}, fc}, {Root{Path: base + "/a"}, fa}}
 	files := []string{base + "/a/in", base + "/out", base + "/gone"}
-	keep, rest, err := writableMounts(roots, files, []int{fin, fout, -1})
+	keep, all, err := writableMounts(roots, files, []int{fin, fout, -1})
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := []pathID{{base + "/c", ic}, {base + "/a", ia}, {base + "/out", iout}}
-	if !rest || !reflect.DeepEqual(keep, want) {
-		t.Errorf("writableMounts = %v, %v; want %v, true", keep, rest, want)
+	if all || !reflect.DeepEqual(keep, want) {
+		t.Errorf("writableMounts = %v, %v; want %v, false", keep, all, want)
 	}
 	fs, _ := pin("/")
-	if keep, rest, err := writableMounts(append(roots, pinnedRoot{Root{Path: "/"}, fs}), nil, nil); err != nil || rest || keep != nil {
-		t.Errorf("with / writable: %v, %v, %v; want nothing to make read-only", keep, rest, err)
+	if keep, all, err := writableMounts(append(roots, pinnedRoot{Root{Path: "/"}, fs}), nil, nil); err != nil || !all || keep != nil {
+		t.Errorf("with / writable: %v, %v, %v; want everything writable", keep, all, err)
 	}
 }

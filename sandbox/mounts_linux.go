@@ -34,11 +34,11 @@ import (
 // hide what they cover, and must be the file the server pinned; each
 // target is opened again when its turn comes and must still be the same
 // file, unless it lies in a mask made here.
-func applyMounts(ops []mountOp, writable []pathID, readOnlyRest bool) error {
+func applyMounts(ops []mountOp, writable []pathID, allWritable bool) error {
 	if err := unix.Mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {
 		return fmt.Errorf("make / private: %w", err)
 	}
-	m := &mounter{orig: make([]int, len(ops)), id: make([]fileID, len(ops))}
+	m := &mounter{orig: make([]int, len(ops)), id: make([]fileID, len(ops)), applied: make([]bool, len(ops))}
 	defer m.close()
 	ops = slices.Clone(ops)
 	for i, op := range ops {
@@ -56,7 +56,7 @@ func applyMounts(ops []mountOp, writable []pathID, readOnlyRest bool) error {
 	// After the placeholders (on mounts this makes read-only), before
 	// the originals are pinned (so that views inside writable roots
 	// clone the writable copies).
-	if readOnlyRest {
+	if !allWritable {
 		if err := readOnlyOutside(writable); err != nil {
 			return fmt.Errorf("read-only outside writable roots: %w", err)
 		}
@@ -75,9 +75,13 @@ func applyMounts(ops []mountOp, writable []pathID, readOnlyRest bool) error {
 		if m.orig[i] < 0 {
 			continue // gone since the server looked: nothing to protect
 		}
+		if op.InMask < 0 || op.InMask > i {
+			return fmt.Errorf("bad spec: %s %s in mask %d", opVerb(op), op.Path, op.InMask)
+		}
 		if err := m.apply(i, op); err != nil {
 			return fmt.Errorf("%s %s: %w", opVerb(op), op.Path, err)
 		}
+		m.applied[i] = true
 	}
 	return nil
 }
@@ -173,9 +177,10 @@ func makePlaceholder(op mountOp) (string, error) {
 
 // mounter holds what applyMounts opened.
 type mounter struct {
-	orig  []int    // O_PATH fd of each op's original, -1 if none
-	id    []fileID // each original's identity
-	empty int      // a read-only tmpfs holding one empty file, for file masks (0: not made yet)
+	orig    []int    // O_PATH fd of each op's original, -1 if none
+	id      []fileID // each original's identity
+	applied []bool   // each op made
+	empty   int      // a read-only tmpfs holding one empty file, for file masks (0: not made yet)
 }
 
 func (m *mounter) close() {
@@ -191,7 +196,9 @@ func (m *mounter) apply(i int, op mountOp) error {
 		return err
 	}
 	defer unix.Close(target)
-	if !op.InMask {
+	// In a mask made here the target is the mask's own skeleton entry;
+	// anywhere else it must still be the original.
+	if op.InMask == 0 || !m.applied[op.InMask-1] {
 		if err := sameFile(target, m.id[i]); err != nil {
 			return err
 		}

@@ -76,7 +76,7 @@ func probeNamespacesChild() int {
 	if os.Getpid() != 1 {
 		return helperFail(fmt.Errorf("not in a new pid namespace"))
 	}
-	if err := applyMounts(nil, nil, true); err != nil {
+	if err := applyMounts(nil, nil, false); err != nil {
 		return helperFail(err)
 	}
 	if err := bindView("/", true); err != nil {

@@ -76,14 +76,17 @@ type helperSpec struct {
 	// itself with, using LandlockFlags (landlock_restrict_self's flags).
 	Landlock      bool
 	LandlockFlags int
-	// ReadOnlyRest asks the helper (with namespaces) to make every mount
-	// read-only but Writable, which it clones first and puts back: the
-	// shallowest writable roots and the writable files outside them, with
-	// the identities the server pinned for the ruleset (writableMounts),
-	// so that the directories mounted writable are the ones the ruleset
-	// grants. It is false when "/" itself is writable.
-	ReadOnlyRest bool
-	Writable     []pathID
+	// With namespaces the helper makes every mount read-only but
+	// Writable, which it clones first and puts back: the shallowest
+	// writable roots and the writable files outside them, with the
+	// identities the server pinned for the ruleset (writableMounts), so
+	// that the directories mounted writable are the ones the ruleset
+	// grants. AllWritable (a writable "/") leaves every mount as it is;
+	// it is the only way out of the read-only pass, so that a spec
+	// without a keep list mounts everything read-only rather than
+	// nothing.
+	AllWritable bool
+	Writable    []pathID
 	// Seccomp is the main seccomp program and GateFilter the kernel
 	// gate's (when Gate), as the kernel's struct sock_filter array: the
 	// server assembles them (attachFilters), the helper loads them.

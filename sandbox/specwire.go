@@ -98,7 +98,7 @@ func (w *wireWriter) spec(h helperSpec) {
 		w.bool(m.Dir)
 		w.pathID(m.MakeIn)
 		w.strs(m.Make)
-		w.bool(m.InMask)
+		w.int(m.InMask)
 		w.bools(m.KeepFile)
 	}
 	w.bool(h.Shell != nil)
@@ -116,7 +116,7 @@ func (w *wireWriter) spec(h helperSpec) {
 	w.str(h.PidsHome)
 	w.bool(h.Landlock)
 	w.int(h.LandlockFlags)
-	w.bool(h.ReadOnlyRest)
+	w.bool(h.AllWritable)
 	w.int(len(h.Writable))
 	for _, p := range h.Writable {
 		w.pathID(p)
@@ -141,7 +141,7 @@ func (r *wireReader) spec() helperSpec {
 		h.Mounts = make([]mountOp, n)
 		for i := range h.Mounts {
 			h.Mounts[i] = mountOp{Path: r.str(), Kind: r.str(), Create: r.bool(), Keep: r.strs(),
-				ID: r.fileID(), Dir: r.bool(), MakeIn: r.pathID(), Make: r.strs(), InMask: r.bool(), KeepFile: r.bools()}
+				ID: r.fileID(), Dir: r.bool(), MakeIn: r.pathID(), Make: r.strs(), InMask: r.int(), KeepFile: r.bools()}
 		}
 	}
 	if r.bool() {
@@ -157,7 +157,7 @@ func (r *wireReader) spec() helperSpec {
 	h.PidsHome = r.str()
 	h.Landlock = r.bool()
 	h.LandlockFlags = r.int()
-	h.ReadOnlyRest = r.bool()
+	h.AllWritable = r.bool()
 	if n := r.count(); n > 0 {
 		h.Writable = make([]pathID, n)
 		for i := range h.Writable {

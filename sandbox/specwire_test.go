@@ -17,7 +17,7 @@ func fullSpec() helperSpec {
 		Roots:      []Root{{Path: "/work/ws", Protected: []string{"/work/ws/.git", "/work/ws/.codex"}}, {Path: "/tmp"}},
 		WriteFiles: []string{"/dev/12:34"},
 		Mounts: []mountOp{
-			{Path: "/work/ws/.git", Kind: opReadOnly, Create: true, Dir: true, InMask: true,
+			{Path: "/work/ws/.git", Kind: opReadOnly, Create: true, Dir: true, InMask: 3,
 				ID:     fileID{Dev: 2049, Ino: 1 << 63},
 				MakeIn: pathID{Path: "/work/ws", ID: fileID{Dev: 66, Ino: 7}}, Make: []string{".git", "3:x"}},
 			{Path: "/home/u/.ssh", Kind: opMask, Keep: []string{"/home/u/.ssh/known hosts\n", "/home/u/.ssh/d"}, KeepFile: []bool{true, false}},
@@ -33,7 +33,7 @@ func fullSpec() helperSpec {
 		PidsHome:      "/sys/fs/cgroup/é",
 		Landlock:      true,
 		LandlockFlags: 4,
-		ReadOnlyRest:  true,
+		AllWritable:   true,
 		Writable:      []pathID{{Path: "/work/ws", ID: fileID{Dev: 2049, Ino: 1 << 63}}, {Path: "/dev/12:34", ID: fileID{Dev: 5, Ino: 6}}},
 		Seccomp:       []byte{0x20, 0, 0, 0, 4, 0, 0, 0},
 		GateFilter:    []byte{6, 0, 0, 0, 0, 0, 0xff, 0x7f},
