@@ -82,14 +82,12 @@ func (w *wireWriter) spec(h helperSpec) {
 	w.str(string(h.Mode))
 	w.bool(h.Network)
 	w.strs(h.Read)
-	w.int(len(h.Roots))
-	for _, r := range h.Roots {
+	writeList(w, h.Roots, func(r Root) {
 		w.str(r.Path)
 		w.strs(r.Protected)
-	}
+	})
 	w.strs(h.WriteFiles)
-	w.int(len(h.Mounts))
-	for _, m := range h.Mounts {
+	writeList(w, h.Mounts, func(m mountOp) {
 		w.str(m.Path)
 		w.str(m.Kind)
 		w.bool(m.Create)
@@ -99,8 +97,8 @@ func (w *wireWriter) spec(h helperSpec) {
 		w.pathID(m.MakeIn)
 		w.strs(m.Make)
 		w.int(m.InMask)
-		w.bools(m.KeepFile)
-	}
+		writeList(w, m.KeepFile, w.bool)
+	})
 	w.bool(h.Shell != nil)
 	if h.Shell != nil {
 		w.str(h.Shell.Source)
@@ -117,10 +115,7 @@ func (w *wireWriter) spec(h helperSpec) {
 	w.bool(h.Landlock)
 	w.int(h.LandlockFlags)
 	w.bool(h.AllWritable)
-	w.int(len(h.Writable))
-	for _, p := range h.Writable {
-		w.pathID(p)
-	}
+	writeList(w, h.Writable, w.pathID)
 	w.bytes(h.Seccomp)
 	w.bytes(h.GateFilter)
 }
@@ -130,20 +125,13 @@ func (r *wireReader) spec() helperSpec {
 	h.Mode = Mode(r.str())
 	h.Network = r.bool()
 	h.Read = r.strs()
-	if n := r.count(); n > 0 {
-		h.Roots = make([]Root, n)
-		for i := range h.Roots {
-			h.Roots[i] = Root{Path: r.str(), Protected: r.strs()}
-		}
-	}
+	h.Roots = readList(r, func() Root { return Root{Path: r.str(), Protected: r.strs()} })
 	h.WriteFiles = r.strs()
-	if n := r.count(); n > 0 {
-		h.Mounts = make([]mountOp, n)
-		for i := range h.Mounts {
-			h.Mounts[i] = mountOp{Path: r.str(), Kind: r.str(), Create: r.bool(), Keep: r.strs(),
-				ID: r.fileID(), Dir: r.bool(), MakeIn: r.pathID(), Make: r.strs(), InMask: r.int(), KeepFile: r.bools()}
-		}
-	}
+	h.Mounts = readList(r, func() mountOp {
+		return mountOp{Path: r.str(), Kind: r.str(), Create: r.bool(), Keep: r.strs(),
+			ID: r.fileID(), Dir: r.bool(), MakeIn: r.pathID(), Make: r.strs(), InMask: r.int(),
+			KeepFile: readList(r, r.bool)}
+	})
 	if r.bool() {
 		h.Shell = &shellMount{Source: r.str(), Targets: r.strs()}
 	}
@@ -158,12 +146,7 @@ func (r *wireReader) spec() helperSpec {
 	h.Landlock = r.bool()
 	h.LandlockFlags = r.int()
 	h.AllWritable = r.bool()
-	if n := r.count(); n > 0 {
-		h.Writable = make([]pathID, n)
-		for i := range h.Writable {
-			h.Writable[i] = r.pathID()
-		}
-	}
+	h.Writable = readList(r, r.pathID)
 	h.Seccomp = r.bytes()
 	h.GateFilter = r.bytes()
 	return h
@@ -201,17 +184,13 @@ func (w *wireWriter) pathID(p pathID) {
 	w.fileID(p.ID)
 }
 
-func (w *wireWriter) bools(bs []bool) {
-	w.int(len(bs))
-	for _, b := range bs {
-		w.bool(b)
-	}
-}
+func (w *wireWriter) strs(ss []string) { writeList(w, ss, w.str) }
 
-func (w *wireWriter) strs(ss []string) {
-	w.int(len(ss))
-	for _, s := range ss {
-		w.str(s)
+// writeList writes a list: its length, then each item with item.
+func writeList[T any](w *wireWriter, items []T, item func(T)) {
+	w.int(len(items))
+	for _, v := range items {
+		item(v)
 	}
 }
 
@@ -337,26 +316,18 @@ func (r *wireReader) pathID() pathID {
 	return pathID{Path: r.str(), ID: r.fileID()}
 }
 
-func (r *wireReader) bools() []bool {
-	n := r.count()
-	if n == 0 {
-		return nil
-	}
-	out := make([]bool, n)
-	for i := range out {
-		out[i] = r.bool()
-	}
-	return out
-}
+func (r *wireReader) strs() []string { return readList(r, r.str) }
 
-func (r *wireReader) strs() []string {
+// readList reads what writeList wrote, each item with item; an empty
+// list is nil.
+func readList[T any](r *wireReader, item func() T) []T {
 	n := r.count()
 	if n == 0 {
 		return nil
 	}
-	out := make([]string, n)
+	out := make([]T, n)
 	for i := range out {
-		out[i] = r.str()
+		out[i] = item()
 	}
 	return out
 }
