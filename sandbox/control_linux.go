@@ -104,6 +104,10 @@ func recvControl(ctl int, buf []byte, maxFDs, flags int) (n int, fds []int, trun
 	return n, fds, got&(unix.MSG_TRUNC|unix.MSG_CTRUNC) != 0, nil
 }
 
+// maxActivationFiles is the most an activation carries: the plan memfd,
+// the Landlock ruleset, stdin, stdout, stderr and the escalate socket.
+const maxActivationFiles = 6
+
 // errNoActivation is what receiveActivation reports when the server closed
 // the control socket without sending one: it no longer needs this spare.
 var errNoActivation = errors.New("control socket closed before an activation")
@@ -114,7 +118,7 @@ var errNoActivation = errors.New("control socket closed before an activation")
 // received descriptor not returned is closed.
 func receiveActivation(ctl int) (payload []byte, files []int, err error) {
 	var buf [2]byte
-	n, fds, truncated, err := recvControl(ctl, buf[:], 6, 0)
+	n, fds, truncated, err := recvControl(ctl, buf[:], maxActivationFiles, 0)
 	if err != nil {
 		return nil, nil, fmt.Errorf("receive the activation: %w", err)
 	}

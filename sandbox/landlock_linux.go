@@ -41,8 +41,8 @@ func landlockABI() int {
 // buildRuleset pins h's writable roots, readable paths and writable files
 // (see pinRoots), builds the ruleset on those pins for the ABI the kernel
 // offers (or h's override, tests) and records in h how to restrict with it
-// and, with namespaces, which mounts the helper keeps writable. The caller sends the returned fd with the
-// activation and closes it.
+// and, with namespaces, which mounts the helper keeps writable. The caller
+// sends the returned fd with the activation and closes it.
 func buildRuleset(h *helperSpec) (int, error) {
 	abi := landlockABI()
 	if h.landlockABI != 0 {

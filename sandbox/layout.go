@@ -43,9 +43,10 @@ type Layout struct {
 type mountOp struct {
 	Path string
 	Kind string
-	// Create: when Path is missing, create it as an empty directory first
-	// so that the sandbox cannot create it (a protected name).
-	Create bool
+	// create: when Path is missing, create it as an empty directory first
+	// so that the sandbox cannot create it (a protected name). The server
+	// turns it into MakeIn and Make (resolveMounts); it does not travel.
+	create bool
 	// Keep lists, for a mask, the paths below it that later operations
 	// mount on: the mask gets an empty directory or file at each.
 	Keep []string
@@ -478,7 +479,7 @@ func (l *Layout) plan(entries []entry) {
 			}
 		}
 		if op != nil {
-			op.Create, op.optional = e.create, e.optional
+			op.create, op.optional = e.create, e.optional
 			if st.mount == opMask && st.mask >= 0 {
 				m := &l.mounts[st.mask]
 				m.Keep = append(m.Keep, e.path)

@@ -58,12 +58,12 @@ func resolveOp(op mountOp, roots []Root) (mountOp, bool, error) {
 	err := unix.Lstat(op.Path, &st)
 	switch {
 	case errors.Is(err, unix.ENOENT):
-		if !op.Create {
+		if !op.create {
 			return op, false, nil
 		}
 		return planPlaceholder(op, roots)
 	case err != nil:
-		return op, false, err
+		return op, false, &os.PathError{Op: "lstat", Path: op.Path, Err: err}
 	case st.Mode&unix.S_IFMT == unix.S_IFLNK:
 		if othersStickyEntry(op.Path, &st) {
 			return op, false, nil
@@ -89,7 +89,7 @@ func planPlaceholder(op mountOp, roots []Root) (mountOp, bool, error) {
 		err := unix.Lstat(p, &parent)
 		if err == nil || p == first {
 			if err != nil {
-				return op, false, err
+				return op, false, &os.PathError{Op: "lstat", Path: p, Err: err}
 			}
 			break
 		}
@@ -139,11 +139,11 @@ func writableMounts(roots []pinnedRoot, files []string, fileFDs []int) (keep []p
 	slices.SortStableFunc(byDepth, func(a, b pinnedRoot) int { return depth(a.Path) - depth(b.Path) })
 	var paths []string
 	add := func(p string, fd int) error {
-		var st unix.Stat_t
-		if err := unix.Fstat(fd, &st); err != nil {
+		id, err := identity(fd)
+		if err != nil {
 			return fmt.Errorf("writable %s: %w", p, err)
 		}
-		keep, paths = append(keep, pathID{Path: p, ID: fileID{Dev: st.Dev, Ino: st.Ino}}), append(paths, p)
+		keep, paths = append(keep, pathID{Path: p, ID: id}), append(paths, p)
 		return nil
 	}
 	for _, r := range byDepth {

@@ -31,11 +31,11 @@ func TestResolveMounts(t *testing.T) {
 	}
 	roots := []Root{{Path: ws}}
 	h := helperSpec{Roots: roots, Mounts: []mountOp{
-		{Path: ws + "/.git", Kind: opReadOnly, Create: true},
-		{Path: ws + "/.codex", Kind: opReadOnly, Create: true},
-		{Path: ws + "/a/b/c", Kind: opReadOnly, Create: true},
+		{Path: ws + "/.git", Kind: opReadOnly, create: true},
+		{Path: ws + "/.codex", Kind: opReadOnly, create: true},
+		{Path: ws + "/a/b/c", Kind: opReadOnly, create: true},
 		{Path: ws + "/gone", Kind: opMask},
-		{Path: outside + "/x/.codex", Kind: opReadOnly, Create: true},
+		{Path: outside + "/x/.codex", Kind: opReadOnly, create: true},
 		{Path: ws + "/notes", Kind: opMask},
 		{Path: ws + "/secret", Kind: opMask, Keep: []string{ws + "/secret/keep", ws + "/secret/file", ws + "/secret/missing"}},
 		{Path: ws + "/secret/keep", Kind: opWritable},
@@ -45,9 +45,9 @@ func TestResolveMounts(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []mountOp{
-		{Path: ws + "/.git", Kind: opReadOnly, Create: true, ID: id(ws + "/.git"), Dir: true},
-		{Path: ws + "/.codex", Kind: opReadOnly, Create: true, Dir: true, MakeIn: pathID{ws, id(ws)}, Make: []string{".codex"}},
-		{Path: ws + "/a/b/c", Kind: opReadOnly, Create: true, Dir: true, MakeIn: pathID{ws + "/a", id(ws + "/a")}, Make: []string{"b", "c"}},
+		{Path: ws + "/.git", Kind: opReadOnly, create: true, ID: id(ws + "/.git"), Dir: true},
+		{Path: ws + "/.codex", Kind: opReadOnly, create: true, Dir: true, MakeIn: pathID{ws, id(ws)}, Make: []string{".codex"}},
+		{Path: ws + "/a/b/c", Kind: opReadOnly, create: true, Dir: true, MakeIn: pathID{ws + "/a", id(ws + "/a")}, Make: []string{"b", "c"}},
 		// gone: missing and not to be created; outside/x/.codex: no
 		// writable root to create it in.
 		{Path: ws + "/notes", Kind: opMask, ID: id(ws + "/notes")},
@@ -63,9 +63,15 @@ func TestResolveMounts(t *testing.T) {
 	if err := os.Symlink(outside, ws+"/.agents"); err != nil {
 		t.Fatal(err)
 	}
-	h = helperSpec{Roots: roots, Mounts: []mountOp{{Path: ws + "/.agents", Kind: opReadOnly, Create: true}}}
+	h = helperSpec{Roots: roots, Mounts: []mountOp{{Path: ws + "/.agents", Kind: opReadOnly, create: true}}}
 	if err := resolveMounts(&h); err == nil || !strings.Contains(err.Error(), "protect "+ws+"/.agents: is a symlink") {
 		t.Errorf("a symlinked protected name: %v, want an error naming it", err)
+	}
+
+	// A path that cannot be looked at: the error names the path.
+	h = helperSpec{Roots: roots, Mounts: []mountOp{{Path: ws + "/notes/.git", Kind: opReadOnly, create: true}}}
+	if err := resolveMounts(&h); err == nil || !strings.Contains(err.Error(), "lstat "+ws+"/notes/.git: not a directory") {
+		t.Errorf("a protected name below a file: %v, want an error naming the path", err)
 	}
 }
 

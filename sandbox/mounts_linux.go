@@ -96,9 +96,6 @@ func opVerb(op mountOp) string {
 	return "protect"
 }
 
-// errReplaced is what an identity check reports.
-var errReplaced = errors.New("it was replaced while the sandbox was being set up")
-
 // pinOriginal opens what op mounts over, before any mount, and returns
 // its identity: the server's (op.ID), or, for a placeholder made here,
 // what was made. -1 when it no longer exists.
@@ -119,24 +116,6 @@ func pinOriginal(op mountOp) (int, fileID, error) {
 		return -1, fileID{}, err
 	}
 	return fd, id, nil
-}
-
-// sameFile checks that fd is the file want identifies.
-func sameFile(fd int, want fileID) error {
-	id, err := identity(fd)
-	if err == nil && id != want {
-		err = errReplaced
-	}
-	return err
-}
-
-// identity is fd's file identity.
-func identity(fd int) (fileID, error) {
-	var st unix.Stat_t
-	if err := unix.Fstat(fd, &st); err != nil {
-		return fileID{}, err
-	}
-	return fileID{Dev: st.Dev, Ino: st.Ino}, nil
 }
 
 // makePlaceholder creates op.Make's directories in turn below op.MakeIn

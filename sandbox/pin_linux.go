@@ -89,6 +89,27 @@ func (g grants) close() {
 	closePinnedFDs(g.writeFiles)
 }
 
+// errReplaced is what an identity check reports.
+var errReplaced = errors.New("it was replaced while the sandbox was being set up")
+
+// sameFile checks that fd is the file want identifies.
+func sameFile(fd int, want fileID) error {
+	id, err := identity(fd)
+	if err == nil && id != want {
+		err = errReplaced
+	}
+	return err
+}
+
+// identity is fd's file identity.
+func identity(fd int) (fileID, error) {
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		return fileID{}, err
+	}
+	return fileID{Dev: st.Dev, Ino: st.Ino}, nil
+}
+
 // openNoSymlinks opens dir (already resolved by the parent) and fails if
 // any component has become a symlink since.
 func openNoSymlinks(dir string) (int, error) {

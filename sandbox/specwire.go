@@ -90,7 +90,6 @@ func (w *wireWriter) spec(h helperSpec) {
 	writeList(w, h.Mounts, func(m mountOp) {
 		w.str(m.Path)
 		w.str(m.Kind)
-		w.bool(m.Create)
 		w.strs(m.Keep)
 		w.fileID(m.ID)
 		w.bool(m.Dir)
@@ -128,7 +127,7 @@ func (r *wireReader) spec() helperSpec {
 	h.Roots = readList(r, func() Root { return Root{Path: r.str(), Protected: r.strs()} })
 	h.WriteFiles = r.strs()
 	h.Mounts = readList(r, func() mountOp {
-		return mountOp{Path: r.str(), Kind: r.str(), Create: r.bool(), Keep: r.strs(),
+		return mountOp{Path: r.str(), Kind: r.str(), Keep: r.strs(),
 			ID: r.fileID(), Dir: r.bool(), MakeIn: r.pathID(), Make: r.strs(), InMask: r.int(),
 			KeepFile: readList(r, r.bool)}
 	})

@@ -17,7 +17,7 @@ func fullSpec() helperSpec {
 		Roots:      []Root{{Path: "/work/ws", Protected: []string{"/work/ws/.git", "/work/ws/.codex"}}, {Path: "/tmp"}},
 		WriteFiles: []string{"/dev/12:34"},
 		Mounts: []mountOp{
-			{Path: "/work/ws/.git", Kind: opReadOnly, Create: true, Dir: true, InMask: 3,
+			{Path: "/work/ws/.git", Kind: opReadOnly, Dir: true, InMask: 3,
 				ID:     fileID{Dev: 2049, Ino: 1 << 63},
 				MakeIn: pathID{Path: "/work/ws", ID: fileID{Dev: 66, Ino: 7}}, Make: []string{".git", "3:x"}},
 			{Path: "/home/u/.ssh", Kind: opMask, Keep: []string{"/home/u/.ssh/known hosts\n", "/home/u/.ssh/d"}, KeepFile: []bool{true, false}},
@@ -42,7 +42,7 @@ func fullSpec() helperSpec {
 
 // setOnOneMount are the mountOp fields fullSpec sets on one of its two
 // mounts only (a created directory has no kept paths).
-var setOnOneMount = []string{"Create", "ID", "Dir", "MakeIn", "Make", "InMask", "Keep", "KeepFile"}
+var setOnOneMount = []string{"ID", "Dir", "MakeIn", "Make", "InMask", "Keep", "KeepFile"}
 
 // TestSpecWireCoversEveryField: fullSpec sets every exported field, so
 // that a field added to the spec without its place in specwire.go fails
