@@ -36,9 +36,8 @@ PAIR_LDFLAGS := -X github.com/execgate/execgate/internal/buildinfo.Pair=$(PAIR)
 # The project's C artifacts, the patched Bash and the namespace launcher
 # execgate-nsexec (sandbox/nsexec/nsexec.c), are built by
 # scripts/build-bash.sh into build/bash/bin/, side by side: the server looks
-# for the launcher next to the Bash it runs, then next to itself, and
-# without one makes each call's namespaces with os/exec (slower; doctor
-# says which).
+# for the launcher next to the Bash it runs, then next to itself. It
+# supervises every call: without it no call runs (doctor says so).
 #
 # execgate-sandbox (cmd/execgate-sandbox) is the sandbox helper and escalate
 # reaper alone: the same code, linked without the server's packages, so the

@@ -33,7 +33,7 @@ type Engine struct {
 	wrapper     string
 	helperDir   string
 	helpersFrom string
-	// nsexec makes the helpers' namespaces ("" when os/exec makes them).
+	// nsexec is the sandbox launcher ("" when there is none: no call runs).
 	nsexec string
 	// helpersMu guards what checkHelpers reads and remakeRuntimeDir changes.
 	helpersMu sync.Mutex
@@ -149,10 +149,10 @@ func newEngine(opts *Options, log *slog.Logger, self string) (*Engine, error) {
 		return nil, err
 	}
 
-	// Helpers in new namespaces are started through the namespace launcher
-	// when there is one: os/exec would copy the whole server for each.
+	// Every call starts through the sandbox launcher, which supervises
+	// it; without one no call runs (the launcher's probe says so).
 	if e.nsexec, err = companion.Path(companion.NSExec, e.bash.Path, self); err != nil {
-		log.Warn("no namespace launcher; each call's namespaces are made by a copy of the server (slower)", "error", err)
+		log.Error("no sandbox launcher: no call will run until it is built (make bash)", "error", err)
 		e.nsexec = ""
 	}
 	if e.nsexec != "" {

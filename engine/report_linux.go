@@ -29,9 +29,9 @@ func (e *Engine) Report(w io.Writer) {
 	}
 	fmt.Fprintf(w, "execve wrapper:     %s (%s)\n", e.wrapper, kind)
 	if e.nsexec != "" {
-		fmt.Fprintf(w, "namespace launcher: %s (next to the patched Bash or this binary)\n", e.nsexec)
+		fmt.Fprintf(w, "sandbox launcher:   %s (next to the patched Bash or this binary)\n", e.nsexec)
 	} else {
-		fmt.Fprintf(w, "namespace launcher: none (scripts/build-bash.sh builds %s next to the patched Bash; without it os/exec makes each call's namespaces, more slowly)\n", companion.NSExec)
+		fmt.Fprintf(w, "sandbox launcher:   MISSING: no call runs (scripts/build-bash.sh, run by `make bash`, builds %s next to the patched Bash)\n", companion.NSExec)
 	}
 	fmt.Fprintf(w, "sandbox helper:     %s (%s)\n", e.helper, e.helperWhy)
 	if e.helpersFrom == helpersInstalled {

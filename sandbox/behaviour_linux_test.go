@@ -56,7 +56,7 @@ func TestSignalsRelayed(t *testing.T) {
 // TestWorkdirInsideProtectedPath: a working directory inside .git is looked
 // up again after the read-only mount, so relative writes hit it too.
 func TestWorkdirInsideProtectedPath(t *testing.T) {
-	if !Probe(selfExe(t)).Namespaces {
+	if !testProbe(t).Namespaces {
 		t.Skip("no user namespaces here")
 	}
 	e := newTestEnv(t, nobody)
@@ -70,7 +70,7 @@ func TestWorkdirInsideProtectedPath(t *testing.T) {
 // TestSymlinkedProtectedPathFailsClosed: a protected name that is a
 // symlink cannot be made read-only by a mount, so the call is refused.
 func TestSymlinkedProtectedPathFailsClosed(t *testing.T) {
-	if !Probe(selfExe(t)).Namespaces {
+	if !testProbe(t).Namespaces {
 		t.Skip("no user namespaces here")
 	}
 	e := newTestEnv(t, nobody)
@@ -111,9 +111,9 @@ func TestOnlyStdioAndEscalateSocketReachBash(t *testing.T) {
 	}
 }
 
-// TestHelperSurvivesTheCall: the sandboxed script cannot kill the helper
-// that will clean up after it (pid 1 of the namespace; without one, a
-// process outside its Landlock domain).
+// TestHelperSurvivesTheCall: the sandboxed script cannot kill the
+// supervisor that will clean up after it (pid 1 of the namespace; without
+// one, the subreaper), which is outside its Landlock domain.
 func TestHelperSurvivesTheCall(t *testing.T) {
 	if landlockABI() < 6 {
 		t.Skip("no signal scoping on this kernel")
@@ -145,12 +145,12 @@ func TestNonInteractiveBashSkipsBashrc(t *testing.T) {
 }
 
 // TestOrphansReapedDuringCall: orphans that exit while the call runs are
-// reaped at once by the helper they were handed to (pid 1 of the call's
-// namespace, or the subreaper without one), not left as zombies, which
+// reaped at once by the supervisor they were handed to (pid 1 of the
+// call's namespace, or the subreaper without one), not left as zombies, which
 // would count against the call's process bound until it ends.
 func TestOrphansReapedDuringCall(t *testing.T) {
 	e := newTestEnv(t, nobody)
-	nsOK := Probe(selfExe(t)).Namespaces
+	nsOK := testProbe(t).Namespaces
 	// Bash's parent is the helper in both cases; zombies are counted
 	// among its children.
 	script := `for i in $(seq 20); do (true &); done

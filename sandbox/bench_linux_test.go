@@ -34,7 +34,7 @@ func BenchmarkHelperStart(b *testing.B) {
 	if self == "" {
 		self = selfExe(b)
 	}
-	l := NewLauncher(self, nil)
+	l := NewLauncher(self, nil, NamespaceLauncher(testNsexec(b)))
 	ws := b.TempDir()
 	argv := []string{"/bin/bash", "-c", "true"}
 	b.Run("plain", func(b *testing.B) {
@@ -66,7 +66,7 @@ func BenchmarkHelperStart(b *testing.B) {
 			continue
 		}
 		b.Run(tc.name, func(b *testing.B) {
-			l := &Launcher{self: l.self, caps: l.caps}
+			l := &Launcher{self: l.self, caps: l.caps, nsexec: l.nsexec}
 			l.caps.Namespaces = tc.ns
 			defer l.Close()
 			spec := Spec{Policy: Policy{Mode: tc.mode}, Workspace: ws}
@@ -108,17 +108,17 @@ func BenchmarkHelperStart(b *testing.B) {
 
 // BenchmarkNamespacedStart: starting a helper in new namespaces (its
 // namespace self-test, which returns at once) from a process holding a
-// server-sized heap, with the namespaces made by os/exec (a full fork of
-// this process) and by the namespace launcher (a vfork, then a fork of the
-// small launcher). Reports the wall time the caller's Start takes and the
-// CPU spent per start by this process (the fork, the copy-on-write
-// faults after it) and by the children.
+// server-sized heap: os/exec vforks the sandbox launcher, which clones pid
+// 1 of the new namespaces, which forks the helper. Reports the wall time
+// the caller's Start takes and the CPU spent per start by this process
+// and by the children.
 func BenchmarkNamespacedStart(b *testing.B) {
 	self := os.Getenv("EXECGATE_HELPER_BIN")
 	if self == "" {
 		self = selfExe(b)
 	}
-	if !Probe(self).Namespaces {
+	nsexec := testNsexec(b)
+	if !Probe(self, nsexec).Namespaces {
 		b.Skip("no user namespaces here")
 	}
 	// About what a server holds after startup: rules, the SDK, buffers.
@@ -126,37 +126,33 @@ func BenchmarkNamespacedStart(b *testing.B) {
 	for i := range ballast {
 		ballast[i] = make([]byte, 1<<10)
 	}
-	for _, name := range []string{"os-exec", "nsexec"} {
-		b.Run(name, func(b *testing.B) {
-			l := &Launcher{self: self}
-			if name == "nsexec" {
-				l.nsexec = testNsexec(b)
-			}
-			var start durations
-			var selfCPU, childCPU time.Duration
-			for b.Loop() {
-				s0, c0 := rusage(unix.RUSAGE_SELF), rusage(unix.RUSAGE_CHILDREN)
-				cmd := l.helperCommand(context.Background(), true, "sandbox", probeNamespacesArg)
-				t0 := time.Now()
-				if err := cmd.Start(); err != nil {
-					b.Fatal(err)
-				}
-				start = append(start, time.Since(t0))
-				// The parent's copy-on-write faults come as it runs on.
-				for i := range ballast {
-					ballast[i][0]++
-				}
-				if err := cmd.Wait(); err != nil {
-					b.Fatal(err)
-				}
-				selfCPU += rusage(unix.RUSAGE_SELF) - s0
-				childCPU += rusage(unix.RUSAGE_CHILDREN) - c0
-			}
-			start.report(b)
-			b.ReportMetric(float64(selfCPU.Microseconds())/float64(b.N), "self-cpu-us/op")
-			b.ReportMetric(float64(childCPU.Microseconds())/float64(b.N), "child-cpu-us/op")
-		})
+	l := &Launcher{self: self, nsexec: nsexec}
+	var start durations
+	var selfCPU, childCPU time.Duration
+	for b.Loop() {
+		s0, c0 := rusage(unix.RUSAGE_SELF), rusage(unix.RUSAGE_CHILDREN)
+		cmd, err := l.helperCommand(context.Background(), true, "sandbox", probeNamespacesArg)
+		if err != nil {
+			b.Fatal(err)
+		}
+		t0 := time.Now()
+		if err := cmd.Start(); err != nil {
+			b.Fatal(err)
+		}
+		start = append(start, time.Since(t0))
+		// The parent's copy-on-write faults come as it runs on.
+		for i := range ballast {
+			ballast[i][0]++
+		}
+		if err := cmd.Wait(); err != nil {
+			b.Fatal(err)
+		}
+		selfCPU += rusage(unix.RUSAGE_SELF) - s0
+		childCPU += rusage(unix.RUSAGE_CHILDREN) - c0
 	}
+	start.report(b)
+	b.ReportMetric(float64(selfCPU.Microseconds())/float64(b.N), "self-cpu-us/op")
+	b.ReportMetric(float64(childCPU.Microseconds())/float64(b.N), "child-cpu-us/op")
 	runtime.KeepAlive(ballast)
 }
 
@@ -287,7 +283,7 @@ func BenchmarkBuildRuleset(b *testing.B) {
 	if landlockABI() < 1 {
 		b.Skip("no Landlock here")
 	}
-	l := NewLauncher(selfExe(b), nil)
+	l := NewLauncher(selfExe(b), nil, NamespaceLauncher(testNsexec(b)))
 	h, err := l.helperSpec(Spec{Policy: Policy{Mode: WorkspaceWrite}, Workspace: b.TempDir()}, []string{"/bin/true"})
 	if err != nil {
 		b.Fatal(err)
@@ -306,7 +302,7 @@ func BenchmarkBuildRuleset(b *testing.B) {
 // did before, with a repository in the workspace (.git protected as it is,
 // .codex and .agents to be made) and the user's home beside it.
 func BenchmarkResolveMounts(b *testing.B) {
-	l := NewLauncher(selfExe(b), nil)
+	l := NewLauncher(selfExe(b), nil, NamespaceLauncher(testNsexec(b)))
 	l.caps.Namespaces = true
 	ws := b.TempDir()
 	mustMkdir(b, ws+"/.git/hooks")

@@ -28,9 +28,10 @@
 //     foreign architectures or x32; without network no sockets but AF_UNIX
 //     stream and seqpacket ones, and no connect, bind, listen, ...;
 //     without namespaces no setuid or setgid bit set by chmod);
-//   - runs Bash as its child and stays as a minimal init (pid 1 of the
-//     namespace, or a child subreaper without one) so that nothing the call
-//     starts outlives it, relays signals and exits with Bash's status.
+//   - execs Bash, whose parent, the sandbox launcher's supervisor (C: pid 1
+//     of the namespace, or a child subreaper without one), stays outside
+//     the sandbox so that nothing the call starts outlives it, relays
+//     signals and exits with Bash's status.
 //
 // A mode the kernel cannot enforce is an [UnenforceableError] that names the
 // missing feature and the opt-out, danger-full-access; nothing runs. Without

@@ -13,6 +13,9 @@ type UnenforceableError struct {
 }
 
 func (e *UnenforceableError) Error() string {
+	if e.Mode == DangerFullAccess {
+		return fmt.Sprintf("sandbox: cannot run %s commands on this machine: %s; nothing was run", e.Mode, e.Missing)
+	}
 	return fmt.Sprintf("sandbox: cannot enforce %s on this machine: %s; "+
 		"nothing was run (to run without a sandbox, choose the explicit opt-out %q)",
 		e.Mode, e.Missing, DangerFullAccess)

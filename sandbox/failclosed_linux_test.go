@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -17,7 +16,7 @@ import (
 // launcher refuses, and so does the helper if it is started anyway.
 func TestUnenforceableModeRunsNothing(t *testing.T) {
 	self := selfExe(t)
-	l := NewLauncher(self, nil)
+	l := NewLauncher(self, nil, NamespaceLauncher(testNsexec(t)))
 	dir := t.TempDir()
 	marker := filepath.Join(dir, "ran")
 	argv := []string{"/bin/bash", "-c", "touch " + marker}
@@ -46,18 +45,9 @@ func TestUnenforceableModeRunsNothing(t *testing.T) {
 		if ns && !l.caps.Namespaces {
 			continue
 		}
-		enc := filtered(t, helperSpec{Mode: WorkspaceWrite, Namespaces: ns, Stage2: !ns}).encode()
-		cmd := exec.Command(self, append([]string{"sandbox", enc, "--"}, argv...)...)
-		cmd.SysProcAttr = sysProcAttr(ns)
-		var stderr bytes.Buffer
-		cmd.Stderr = &stderr
-		err := cmd.Run()
-		var ee *exec.ExitError
-		if !errors.As(err, &ee) || ee.ExitCode() != exitSetup {
-			t.Errorf("ns=%v: helper: err = %v, want exit %d", ns, err, exitSetup)
-		}
-		if !strings.Contains(stderr.String(), "without its Landlock ruleset") {
-			t.Errorf("ns=%v: helper stderr = %q", ns, stderr.String())
+		out, code := runActivated(t, l, filtered(t, helperSpec{Mode: WorkspaceWrite, Namespaces: ns}), argv)
+		if code != exitSetup || !strings.Contains(out, "without its Landlock ruleset") {
+			t.Errorf("ns=%v: helper: exit %d, output %q; want exit %d naming the ruleset", ns, code, out, exitSetup)
 		}
 		if _, err := os.Stat(marker); err == nil {
 			t.Fatalf("ns=%v: the program ran", ns)
@@ -90,7 +80,7 @@ func TestOlderABIWithoutScoping(t *testing.T) {
 // writable root; that gitdir is read-only too, and a missing gitdir cannot
 // be created.
 func TestGitdirTargetProtected(t *testing.T) {
-	if !Probe(selfExe(t)).Namespaces {
+	if !testProbe(t).Namespaces {
 		t.Skip("no user namespaces here")
 	}
 	for _, uid := range []int{0, nobody} {
@@ -149,7 +139,7 @@ func TestReport(t *testing.T) {
 		t.Errorf("report without Landlock:\n%s", b.String())
 	}
 	b.Reset()
-	if err := Report(&b, Probe(selfExe(t))); err != nil {
+	if err := Report(&b, testProbe(t)); err != nil {
 		t.Fatal(err)
 	}
 	t.Logf("this machine:\n%s", b.String())
@@ -163,8 +153,8 @@ func TestReport(t *testing.T) {
 // it keeps writable, a directory a placeholder is made in, or the
 // original of a mount.
 func TestRootSwappedForSymlinkFailsClosed(t *testing.T) {
-	self := selfExe(t)
-	nsOK := Probe(self).Namespaces
+	l := NewLauncher(selfExe(t), nil, NamespaceLauncher(testNsexec(t)))
+	nsOK := l.caps.Namespaces
 	base := t.TempDir()
 	target := filepath.Join(base, "target")
 	link := filepath.Join(base, "root")
@@ -206,12 +196,9 @@ func TestRootSwappedForSymlinkFailsClosed(t *testing.T) {
 	} {
 		h := filtered(t, helperSpec{Mode: WorkspaceWrite, Roots: []Root{{Path: target}}, Namespaces: true,
 			AllWritable: c.writable == nil, Writable: c.writable, Mounts: c.mounts})
-		cmd := exec.Command(self, "sandbox", h.encode(), "--", "/bin/bash", "-c", "touch "+target+"/ran")
-		cmd.SysProcAttr = sysProcAttr(true)
-		out, err := cmd.CombinedOutput()
-		var ee *exec.ExitError
-		if !errors.As(err, &ee) || ee.ExitCode() != exitSetup || !strings.Contains(string(out), c.want) {
-			t.Errorf("%s: err = %v, output %q; want exit %d and %q", name, err, out, exitSetup, c.want)
+		out, code := runActivated(t, l, h, []string{"/bin/bash", "-c", "touch " + target + "/ran"})
+		if code != exitSetup || !strings.Contains(out, c.want) {
+			t.Errorf("%s: exit %d, output %q; want exit %d and %q", name, code, out, exitSetup, c.want)
 		}
 		if _, err := os.Stat(target + "/ran"); err == nil {
 			t.Fatalf("%s: the program ran", name)
@@ -228,7 +215,7 @@ func TestRootSwappedForSymlinkFailsClosed(t *testing.T) {
 // without the kernel gate it asked for.
 func TestHelperRefusesSpecWithoutFilter(t *testing.T) {
 	self := selfExe(t)
-	l := NewLauncher(self, nil)
+	l := NewLauncher(self, nil, NamespaceLauncher(testNsexec(t)))
 	if err := l.caps.Check(WorkspaceWrite); err != nil {
 		t.Skipf("sandbox not enforceable here: %v", err)
 	}
@@ -245,7 +232,7 @@ func TestHelperRefusesSpecWithoutFilter(t *testing.T) {
 		if len(h.Seccomp) == 0 {
 			t.Fatal("the launcher made a workspace-write spec without a seccomp program")
 		}
-		h.Namespaces, h.Stage2, h.Mounts, h.Shell = ns, !ns, nil, nil
+		h.Namespaces, h.Mounts, h.Shell = ns, nil, nil
 		good := h.Seccomp
 		gate, err := gateFilter()
 		if err != nil {
@@ -263,12 +250,9 @@ func TestHelperRefusesSpecWithoutFilter(t *testing.T) {
 			"gate, cut gate program": {good, cut(filterBytes(gate)), true, "kernel gate filter"},
 		} {
 			h.Seccomp, h.GateFilter, h.Gate = c.main, c.gate, c.wantGate
-			cmd := exec.Command(self, "sandbox", h.encode(), "--", "/bin/bash", "-c", "touch "+marker)
-			cmd.SysProcAttr = sysProcAttr(ns)
-			out, err := cmd.CombinedOutput()
-			var ee *exec.ExitError
-			if !errors.As(err, &ee) || ee.ExitCode() != exitSetup || !strings.Contains(string(out), c.want) {
-				t.Errorf("ns=%v, %s: err = %v, output %q; want exit %d naming the %s", ns, name, err, out, exitSetup, c.want)
+			out, code := runActivated(t, l, h, []string{"/bin/bash", "-c", "touch " + marker})
+			if code != exitSetup || !strings.Contains(out, c.want) {
+				t.Errorf("ns=%v, %s: exit %d, output %q; want exit %d naming the %s", ns, name, code, out, exitSetup, c.want)
 			}
 			if _, err := os.Stat(marker); err == nil {
 				t.Fatalf("ns=%v, %s: the program ran", ns, name)
@@ -285,4 +269,41 @@ func filtered(t *testing.T, h helperSpec) helperSpec {
 		t.Fatal(err)
 	}
 	return h
+}
+
+// runActivated starts a helper for h and argv and hands it h as given, as
+// startCall would but without building a ruleset or resolving mounts, for
+// tests that reach the helper's own checks with a hand-made plan. It
+// returns what the call wrote (stdout and stderr) and its exit status.
+func runActivated(t *testing.T, l *Launcher, h helperSpec, argv []string) (string, int) {
+	t.Helper()
+	out, err := os.CreateTemp(t.TempDir(), "out")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer out.Close()
+	files, err := activationFiles(Proc{Stdout: out, Stderr: out})
+	if err != nil {
+		t.Fatal(err)
+	}
+	memfd, err := activationFD(encodeActivation(activation{Spec: h, Argv: argv}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(memfd)
+	s, err := l.startSpare(h.Namespaces, startedArg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sendActivation(s.ctl, memfd, files); err != nil {
+		s.discard()
+		t.Fatal(err)
+	}
+	cmd := s.running(context.Background(), h, Proc{})
+	_ = cmd.Wait()
+	b, err := os.ReadFile(out.Name())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b), cmd.ProcessState.ExitCode()
 }

@@ -112,8 +112,7 @@ func TestListenerProbeLeavesNoTrace(t *testing.T) {
 
 // TestGateReportedToOnGate: a call that asks for the kernel gate gets its
 // listener through Proc.OnGate, once, from a spare
-// and from a helper started for it, with and without namespaces (where the
-// second stage reports). Its program starts wait for the listener's
+// and from a helper started for it, with and without namespaces. Its program starts wait for the listener's
 // answer. Without OnGate the listener is closed, and the program does not
 // start. A danger-full-access call, and a call without an escalate socket,
 // get a reason instead.
@@ -185,7 +184,7 @@ func TestGateReportedToOnGate(t *testing.T) {
 			})
 		}
 	}
-	l := NewLauncher(selfExe(t), nil)
+	l := NewLauncher(selfExe(t), nil, NamespaceLauncher(testNsexec(t)))
 	defer l.Close()
 	reports := make(chan Gate, 2)
 	cmd, err := l.Start(context.Background(), Spec{Policy: Policy{Mode: DangerFullAccess}, KernelGate: true},

@@ -81,8 +81,8 @@ func (e testEnv) launch(t testing.TB, req launchRequest) (string, int) {
 	if req.Workspace == "" {
 		req.Workspace = e.ws
 	}
-	if req.NsExec == "" && !req.GoClone {
-		req.NsExec = defaultNsexec(t)
+	if req.NsExec == "" {
+		req.NsExec = testNsexec(t)
 	}
 	enc, err := json.Marshal(req)
 	if err != nil {

@@ -6,7 +6,6 @@ import (
 	"math"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"runtime"
 	"strconv"
 
@@ -24,32 +23,24 @@ func runHelper(args []string) int {
 			return runSpare(false)
 		}
 	}
-	h, argv, err := parseHelperArgs(args)
-	if err != nil {
-		return helperFail(err)
-	}
-	return runSpec(h, argv)
+	return helperFail(fmt.Errorf("usage: sandbox %s|%s|%s (the sandbox launcher starts this role)", spareArg, startedArg, probeNamespacesArg))
 }
 
-// runSpec confines this process as h says and runs argv.
+// runSpec confines this process as h says and execs argv. Its parent, the
+// sandbox launcher (nsexec/nsexec.c), supervises what argv becomes: it
+// reaps, relays signals and ends the call, from outside the call's
+// Landlock domain.
 func runSpec(h helperSpec, argv []string) int {
 	if _, err := ParseMode(string(h.Mode)); err != nil {
 		return helperFail(fmt.Errorf("bad spec: %w", err))
 	}
-	if h.Namespaces && os.Getpid() != 1 {
-		// Only the server's namespace clone makes us pid 1; without it
+	if h.Namespaces && !inCallNamespaces() {
+		// Only the launcher's namespace clone puts us there; without it
 		// nothing would kill what the call leaves behind.
-		return helperFail(errors.New("spec says namespaces, but this helper is not pid 1 of a new pid namespace"))
+		return helperFail(errors.New("spec says namespaces, but this helper is not the child of pid 1 of a new pid namespace"))
 	}
 	if err := h.checkFilters(); err != nil {
 		return helperFail(err)
-	}
-	// What the first stage handed on (see startChild).
-	if h.Stage2 && h.Gate && fdOpen(stage2StatusFD) {
-		statusFD = stage2StatusFD
-	}
-	if h.Stage2 && h.Landlock && fdOpen(stage2RulesetFD) {
-		rulesetFD = stage2RulesetFD
 	}
 	if err := closeExtraFDs(); err != nil {
 		return helperFail(err)
@@ -58,33 +49,17 @@ func runSpec(h helperSpec, argv []string) int {
 	if err != nil {
 		return helperFail(err)
 	}
-	switch {
-	case h.Stage2:
-		if err := confineSelf(h); err != nil {
-			return helperFail(err)
-		}
-		return execProgram(argv, h)
-	case h.Namespaces:
-		if err := confineSelf(h); err != nil {
-			return helperFail(err)
-		}
-		// pid 1 of the namespace: when it returns, the kernel kills
-		// whatever the call left behind.
-		return supervise(argv, true, &h, bound)
-	case h.Mode == DangerFullAccess:
-		return supervise(argv, false, &h, bound)
-	default:
-		// No namespaces: a second helper stage confines itself and execs
-		// the program, so that this one stays outside the Landlock
-		// domain, where the sandboxed code can neither signal nor
-		// ptrace it, and can reap and kill everything at the end.
-		self, err := ownPath()
-		if err != nil {
-			return helperFail(err)
-		}
-		h.Stage2 = true
-		return supervise(append([]string{self, "sandbox", h.encode(), "--"}, argv...), false, nil, bound)
+	if err := confineSelf(h); err != nil {
+		return helperFail(err)
 	}
+	return execProgram(argv, h, bound)
+}
+
+// inCallNamespaces reports whether this process is the first child of pid 1
+// of a pid namespace, where the launcher starts the helper: pid 2 of the
+// first pid namespace is a kernel thread, never a helper.
+func inCallNamespaces() bool {
+	return os.Getpid() == 2 && os.Getppid() == 1
 }
 
 // confineSelf sets up the namespaces when h has them and confines this
@@ -156,7 +131,7 @@ func confine(h helperSpec) error {
 }
 
 // dropAmbient clears the ambient capabilities of the calling thread, the
-// one that will fork or exec the program: inside the user namespace the
+// one that will exec the program: inside the user namespace the
 // helper holds CAP_SYS_ADMIN as an ambient capability, which the program
 // must not inherit. The caller has locked the OS thread.
 func dropAmbient() error {
@@ -167,19 +142,24 @@ func dropAmbient() error {
 	return nil
 }
 
-// execProgram replaces the helper with the program, after installing the
-// kernel gate h asks for.
-func execProgram(argv []string, h helperSpec) int {
+// execProgram replaces the helper with the program, inside bound and
+// after installing the kernel gate h asks for.
+func execProgram(argv []string, h helperSpec, bound processBound) int {
 	path, err := exec.LookPath(argv[0])
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "execgate sandbox: %s: %v\n", argv[0], err)
 		return exitNotFound
 	}
+	// The gate is installed on this thread, and the capabilities cleared
+	// here are per thread: both must be the exec's.
 	runtime.LockOSThread()
 	if err := dropAmbient(); err != nil {
 		return helperFail(err)
 	}
 	if err := reportGate(h); err != nil {
+		return helperFail(err)
+	}
+	if err := bound.enter(); err != nil {
 		return helperFail(err)
 	}
 	err = unix.Exec(path, argv, os.Environ())
@@ -211,21 +191,10 @@ func closeExtraFDs() error {
 	return nil
 }
 
-// fdOpen reports whether fd is open.
-func fdOpen(fd int) bool {
-	_, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0)
-	return err == nil
-}
-
-// ownPath is the path to re-execute this helper by: the absolute path it was
-// started as, else the executable itself.
-func ownPath() (string, error) {
-	if filepath.IsAbs(os.Args[0]) {
-		return os.Args[0], nil
-	}
-	self, err := os.Executable()
-	if err != nil {
-		return "", fmt.Errorf("find own executable: %w", err)
-	}
-	return self, nil
+// inheritedFD3 reports whether fd 3 is the escalate socket: an fd our
+// parent passed on (close-on-exec clear), not one the Go runtime opened
+// for itself (always close-on-exec), which must not reach the program.
+func inheritedFD3() bool {
+	flags, err := unix.FcntlInt(3, unix.F_GETFD, 0)
+	return err == nil && flags&unix.FD_CLOEXEC == 0
 }

@@ -23,12 +23,13 @@ type Launcher struct {
 // An Option changes how a Launcher starts helpers.
 type Option func(*Launcher)
 
-// NamespaceLauncher has the helper's user, mount and pid namespaces made by
-// path, the execgate-nsexec program built from nsexec/nsexec.c, rather
-// than by os/exec: Go cannot vfork a child that gets a new user namespace,
-// so without it every helper start copies the whole server. path is
-// probed like the helper; if it fails there, os/exec makes the namespaces
-// (and the failure is logged). Empty path: no launcher.
+// NamespaceLauncher is the sandbox launcher, path, the execgate-nsexec
+// program built from nsexec/nsexec.c. It starts every call's helper, in
+// new user, mount and pid namespaces when the machine allows them, and
+// supervises the call (see command_linux.go). Go cannot vfork a child that
+// gets a new user namespace, nor supervise without a runtime's threads;
+// a small static C program does both. Without it (empty path) no call
+// runs on Linux: Capabilities.LauncherError says why.
 func NamespaceLauncher(path string) Option {
 	return func(l *Launcher) { l.nsexec = path }
 }
@@ -40,22 +41,12 @@ func NewLauncher(self string, log *slog.Logger, opts ...Option) *Launcher {
 	for _, o := range opts {
 		o(l)
 	}
-	l.caps = probe(self, l.nsexec)
+	l.caps = Probe(self, l.nsexec)
 	l.probePids(log)
-	if l.nsexec != "" && !l.caps.Namespaces {
-		// Perhaps only the launcher fails here: then os/exec makes the
-		// namespaces, and the failure is logged.
-		if c := probe(self, ""); c.Namespaces {
-			if log != nil {
-				log.Warn("the namespace launcher does not work here; each call's namespaces are made by a copy of the server instead (slower)",
-					"nsexec", l.nsexec, "error", l.caps.NamespacesError)
-			}
-			l.caps = c
-		}
-		l.nsexec = ""
-	}
 	if log != nil {
-		if err := l.caps.Check(ReadOnly); err != nil {
+		if l.caps.LauncherError != "" {
+			log.Error("no call will run", "err", l.caps.LauncherError)
+		} else if err := l.caps.Check(ReadOnly); err != nil {
 			log.Warn("sandboxed modes will be refused", "err", err)
 		} else if !l.caps.Namespaces {
 			log.Warn("sandbox without namespaces: Landlock and seccomp only; .git, .codex and .agents in writable roots are not protected, nor are "+AttributesUnprotected,

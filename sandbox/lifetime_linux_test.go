@@ -27,7 +27,7 @@ func processesWith(marker string) []string {
 // TestBackgroundJobsEndWithCall: `sleep 1000 &`, also after setsid, is gone
 // once the call has returned.
 func TestBackgroundJobsEndWithCall(t *testing.T) {
-	nsOK := Probe(selfExe(t)).Namespaces
+	nsOK := testProbe(t).Namespaces
 	for _, uid := range []int{0, nobody} {
 		for _, tc := range []struct {
 			mode  Mode
@@ -73,19 +73,15 @@ echo started $(pgrep -fc $m)`, marker)
 // process it started, promptly, whether the helper was started for the
 // call or was a spare.
 func TestCancelEndsCall(t *testing.T) {
-	l := NewLauncher(selfExe(t), nil)
-	nsexec := defaultNsexec(t)
-	for _, ns := range []string{"nsexec", "goclone", "none"} {
+	l := NewLauncher(selfExe(t), nil, NamespaceLauncher(testNsexec(t)))
+	for _, ns := range []bool{true, false} {
 		for _, spare := range []bool{false, true} {
-			if ns != "none" && !l.caps.Namespaces || ns == "nsexec" && nsexec == "" {
+			if ns && !l.caps.Namespaces {
 				continue
 			}
 			t.Run(fmt.Sprintf("ns=%v/spare=%v", ns, spare), func(t *testing.T) {
-				l := &Launcher{self: l.self, caps: l.caps}
-				l.caps.Namespaces = ns != "none"
-				if ns == "nsexec" {
-					l.nsexec = nsexec
-				}
+				l := &Launcher{self: l.self, caps: l.caps, nsexec: l.nsexec}
+				l.caps.Namespaces = ns
 				defer l.Close()
 				spec := Spec{Policy: Policy{Mode: WorkspaceWrite}, Workspace: t.TempDir()}
 				if spare {

@@ -17,7 +17,7 @@ import (
 
 // The test binary plays three more roles, chosen by its first argument:
 //
-//	sandbox SPEC -- ARGV   the helper itself (what `execgate sandbox` runs)
+//	sandbox ROLE           the helper itself (what `execgate sandbox` runs)
 //	launch REQUEST         a server stand-in: NewLauncher + Start + Wait,
 //	                       so that an unprivileged uid exercises its own path
 //	probe NAME ARGS...     small probes run inside the sandbox
@@ -49,8 +49,7 @@ type launchRequest struct {
 	TmpDir       string
 	LandlockABI  int
 	NoNamespaces bool   // pretend user namespaces are unavailable
-	NsExec       string // the namespace launcher; "": os/exec makes the namespaces
-	GoClone      bool   // (harness) no namespace launcher: os/exec makes them
+	NsExec       string // the sandbox launcher (the harness sets the compiled one)
 	Dir          string // working directory of the command, if not the launcher's
 	SignalINT    bool   // send SIGINT to the helper after the command prints a line
 	LeakFD       bool   // let the helper inherit a stray fd, as a careless server might
@@ -78,10 +77,6 @@ func launchMain(args []string) int {
 		return 200
 	}
 	l := NewLauncher(self, nil, NamespaceLauncher(req.NsExec), MaxProcesses(req.MaxProcs))
-	if req.NsExec != "" && l.nsexec == "" && !req.NoNamespaces {
-		fmt.Fprintln(os.Stderr, "launch: the namespace launcher failed its probe")
-		return 202
-	}
 	if req.NoNamespaces {
 		l.caps.Namespaces = false
 	}

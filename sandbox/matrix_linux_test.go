@@ -25,7 +25,6 @@ type matrixConfig struct {
 	abi       int
 	ioUringOK bool // io_uring works on this host outside any sandbox
 	spare     bool // the command runs in a spare helper (Launcher.Prepare)
-	goClone   bool // os/exec makes the namespaces, not the namespace launcher
 }
 
 func (c matrixConfig) sandboxed() bool { return c.mode != DangerFullAccess }
@@ -81,7 +80,7 @@ func TestMatrix(t *testing.T) {
 	if abi < 1 {
 		t.Fatalf("this test needs Landlock; kernel ABI %d", abi)
 	}
-	nsOK := Probe(selfExe(t)).Namespaces
+	nsOK := testProbe(t).Namespaces
 	ioUringOK := runProbe("io_uring", nil) == nil
 	for _, uid := range []int{0, nobody} {
 		for _, c := range []matrixConfig{
@@ -98,20 +97,11 @@ func TestMatrix(t *testing.T) {
 				continue
 			}
 			// A spare helper must confine exactly like one started
-			// for the call, and namespaces made by os/exec exactly
-			// like those the namespace launcher makes.
+			// for the call.
 			for _, spare := range []bool{false, true} {
-				for _, goClone := range []bool{false, true} {
-					if goClone && (!c.ns || c.network) {
-						continue
-					}
-					c.spare, c.goClone = spare, goClone
-					name := fmt.Sprintf("uid%d/%s/net=%v/ns=%v/spare=%v", uid, c.mode, c.network, c.ns, spare)
-					if goClone {
-						name += "/goclone"
-					}
-					t.Run(name, func(t *testing.T) { runMatrix(t, c) })
-				}
+				c.spare = spare
+				name := fmt.Sprintf("uid%d/%s/net=%v/ns=%v/spare=%v", uid, c.mode, c.network, c.ns, spare)
+				t.Run(name, func(t *testing.T) { runMatrix(t, c) })
 			}
 		}
 	}
@@ -129,7 +119,6 @@ func runMatrix(t *testing.T, c matrixConfig) {
 		Policy:       Policy{Mode: c.mode, NetworkAccess: c.network},
 		NoNamespaces: !c.ns,
 		Spare:        c.spare,
-		GoClone:      c.goClone,
 		Argv:         []string{"/bin/bash", "-c", script.String()},
 	}
 	out, code := e.launch(t, req)

@@ -30,7 +30,7 @@ func TestNestedShellMounted(t *testing.T) {
 	}
 	script := `/bin/bash -c one; /usr/bin/bash -c two; bash -c three
 for f in /bin/bash /usr/bin/bash; do : 2>/dev/null >> $f && echo wrote $f; done; echo done`
-	nsOK := Probe(selfExe(t)).Namespaces
+	nsOK := testProbe(t).Namespaces
 	for _, noNS := range []bool{false, true} {
 		if !noNS && !nsOK {
 			continue

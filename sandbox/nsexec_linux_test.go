@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -24,15 +25,22 @@ var nsexecBuild struct {
 	err  error
 }
 
-// testNsexec returns the compiled namespace launcher; it skips t when no C
-// compiler is installed.
+// testNsexec returns the compiled launcher. Without a C compiler the test
+// fails: every call starts through the launcher, so the sandbox suite would
+// prove nothing.
 func testNsexec(t testing.TB) string {
 	t.Helper()
 	testNsexecOnce()
 	if nsexecBuild.err != nil {
-		t.Skipf("cannot build the namespace launcher: %v", nsexecBuild.err)
+		t.Fatalf("cannot build the sandbox launcher: %v", nsexecBuild.err)
 	}
 	return nsexecBuild.path
+}
+
+// testProbe is Probe as a launcher with the compiled launcher sees it.
+func testProbe(t testing.TB) Capabilities {
+	t.Helper()
+	return Probe(selfExe(t), testNsexec(t))
 }
 
 func testNsexecOnce() {
@@ -61,18 +69,6 @@ func testNsexecOnce() {
 	})
 }
 
-// defaultNsexec is the launcher the harness's calls use unless they ask for
-// os/exec's namespaces: the compiled one, as scripts/build-bash.sh builds
-// it, or none (logged) without a C compiler.
-func defaultNsexec(t testing.TB) string {
-	t.Helper()
-	testNsexecOnce()
-	if nsexecBuild.err != nil {
-		t.Logf("namespaces made by os/exec: cannot build the namespace launcher: %v", nsexecBuild.err)
-	}
-	return nsexecBuild.path
-}
-
 // TestMain's cleanup of the launcher's directory.
 func removeTestNsexec() {
 	if nsexecBuild.path != "" {
@@ -80,58 +76,67 @@ func removeTestNsexec() {
 	}
 }
 
-// TestNamespaceLauncherMakesTheSameNamespaces: what the sandboxed command
-// sees of its user namespace (ids, maps, setgroups, capabilities, the
-// helper as pid 1) is the same whether the namespace launcher or os/exec
-// made the namespaces, as root and as an unprivileged user.
-func TestNamespaceLauncherMakesTheSameNamespaces(t *testing.T) {
-	nsexec := testNsexec(t)
-	if !Probe(selfExe(t)).Namespaces {
+// TestNamespaceLauncherMakesTheNamespaces: what the sandboxed command sees
+// of its user namespace: its own ids mapped to themselves (root: every id
+// of its namespace), setgroups denied to anyone else, no ambient
+// capabilities, and the launcher's unconfined pid 1 as its parent, as root
+// and as an unprivileged user.
+func TestNamespaceLauncherMakesTheNamespaces(t *testing.T) {
+	if !testProbe(t).Namespaces {
 		t.Skip("no user namespaces here")
 	}
-	const script = `id; cat /proc/self/uid_map /proc/self/gid_map /proc/self/setgroups; grep -E '^Cap(Inh|Prm|Eff|Bnd|Amb)' /proc/self/status; echo ppid=$PPID; grep -E '^(CapAmb|NoNewPrivs|Seccomp)' /proc/1/status`
+	const script = `id -u; cat /proc/self/uid_map /proc/self/gid_map /proc/self/setgroups; grep -E '^CapAmb' /proc/self/status; echo pid=$$ ppid=$PPID; grep -E '^(Threads|NoNewPrivs|Seccomp):' /proc/1/status`
 	for _, uid := range []int{0, nobody} {
 		e := newTestEnv(t, uid)
-		var views []string
-		for _, req := range []launchRequest{{NsExec: nsexec}, {GoClone: true}} {
-			req.Policy = Policy{Mode: WorkspaceWrite}
-			req.Argv = []string{"/bin/bash", "-c", script}
-			out, code := e.launch(t, req)
-			if code != 0 {
-				t.Fatalf("uid %d, nsexec %q: exit %d:\n%s", uid, req.NsExec, code, out)
+		out, code := e.launch(t, launchRequest{Policy: Policy{Mode: WorkspaceWrite}, Argv: []string{"/bin/bash", "-c", script}})
+		if code != 0 {
+			t.Fatalf("uid %d: exit %d:\n%s", uid, code, out)
+		}
+		fields := strings.Fields(out)
+		want := []string{strconv.Itoa(uid), "CapAmb:", "0000000000000000", "pid=2", "ppid=1", "Threads:", "1", "NoNewPrivs:", "0", "Seccomp:", "0"}
+		if uid != 0 {
+			want = append(want, "65534", "65534", "1", "deny")
+		}
+		for _, w := range want {
+			if !slices.Contains(fields, w) {
+				t.Errorf("uid %d: no %q in what the call sees:\n%s", uid, w, out)
 			}
-			views = append(views, out)
 		}
-		if views[0] != views[1] {
-			t.Errorf("uid %d: through the namespace launcher:\n%s\nthrough os/exec:\n%s", uid, views[0], views[1])
-		}
-		if !strings.Contains(views[0], "ppid=1\n") || !strings.Contains(views[0], "CapAmb:\t0000000000000000") {
-			t.Errorf("uid %d: want Bash a child of pid 1 without ambient capabilities:\n%s", uid, views[0])
+		if uid == 0 && !regexp.MustCompile(`(?m)^\s*0\s+0\s+\d+$`).MatchString(out) {
+			t.Errorf("root: its ids not mapped to themselves:\n%s", out)
 		}
 	}
 }
 
-// TestNamespaceLauncherStartsWithoutCopyingTheServer: with a namespace
-// launcher, os/exec starts helpers (for a call, a spare or the probe) with
-// no namespace flags of its own, which lets it vfork instead of copying
-// the server; the launcher makes the namespaces.
+// TestNamespaceLauncherStartsWithoutCopyingTheServer: os/exec starts every
+// helper (for a call, a spare or the probe) through the launcher, with no
+// namespace flags of its own, which lets it vfork instead of copying the
+// server; the launcher makes the namespaces. Without a launcher nothing
+// starts.
 func TestNamespaceLauncherStartsWithoutCopyingTheServer(t *testing.T) {
 	l := &Launcher{self: "/execgate", nsexec: "/nsexec"}
 	for _, ns := range []bool{true, false} {
-		cmd := l.helperCommand(context.Background(), ns, "sandbox", spareArg)
-		want := "/execgate"
-		if ns {
-			want = "/nsexec"
+		cmd, err := l.helperCommand(context.Background(), ns, "sandbox", spareArg)
+		if err != nil {
+			t.Fatal(err)
 		}
-		if cmd.Path != want || cmd.SysProcAttr.Cloneflags != 0 || len(cmd.SysProcAttr.UidMappings) != 0 {
-			t.Errorf("ns=%v: %s %v with clone flags %#x, want %s without", ns, cmd.Path, cmd.Args, cmd.SysProcAttr.Cloneflags, want)
+		mode := "--no-ns"
+		if ns {
+			mode = "--ns"
+		}
+		if want := []string{"/nsexec", mode, "/execgate", "sandbox", spareArg}; cmd.Path != "/nsexec" || !slices.Equal(cmd.Args, want) {
+			t.Errorf("ns=%v: %s %v, want %v", ns, cmd.Path, cmd.Args, want)
+		}
+		if cmd.SysProcAttr.Cloneflags != 0 || len(cmd.SysProcAttr.UidMappings) != 0 {
+			t.Errorf("ns=%v: clone flags %#x: os/exec would copy the server", ns, cmd.SysProcAttr.Cloneflags)
 		}
 		if !cmd.SysProcAttr.Setpgid || cmd.SysProcAttr.Pdeathsig != syscall.SIGKILL {
 			t.Errorf("ns=%v: want its own process group and a parent-death signal: %+v", ns, cmd.SysProcAttr)
 		}
 	}
-	if want := []string{"/nsexec", "/execgate", "sandbox", spareArg}; !slices.Equal(l.helperCommand(context.Background(), true, "sandbox", spareArg).Args, want) {
-		t.Errorf("args %v, want %v", l.helperCommand(context.Background(), true, "sandbox", spareArg).Args, want)
+	l.nsexec = ""
+	if _, err := l.helperCommand(context.Background(), false, "sandbox", spareArg); err == nil || !strings.Contains(err.Error(), "make bash") {
+		t.Errorf("without a launcher: err = %v, want one naming how to build it", err)
 	}
 }
 
@@ -141,8 +146,8 @@ func TestNamespaceLauncherStartsWithoutCopyingTheServer(t *testing.T) {
 func TestNamespaceLauncherLeavesNothing(t *testing.T) {
 	nsexec := testNsexec(t)
 	l := NewLauncher(selfExe(t), nil, NamespaceLauncher(nsexec))
-	if l.nsexec == "" {
-		t.Skip("no user namespaces here (or the launcher failed its probe)")
+	if !l.caps.Namespaces {
+		t.Skip("no user namespaces here")
 	}
 	marker := fmt.Sprintf("egnsexec%d", time.Now().UnixNano())
 	pr, pw, err := os.Pipe()
@@ -201,35 +206,79 @@ func TestNamespaceLauncherLeavesNothing(t *testing.T) {
 	}
 }
 
-// TestEveryHelperThreadConfined: with namespaces the helper stays as pid 1
-// beside the program, so each of its threads, not only the one that starts
-// the program, must carry no_new_privs and the seccomp filter (the helper
-// sets no_new_privs through the filter's thread sync, not separately), as
-// must the program; as root and as an unprivileged user, in a helper started
-// for the call and in a spare.
-func TestEveryHelperThreadConfined(t *testing.T) {
-	nsexec := testNsexec(t)
-	if !Probe(selfExe(t)).Namespaces {
-		t.Skip("no user namespaces here")
-	}
-	const script = `for f in /proc/self/status /proc/1/task/*/status; do printf '%s ' "$f"; grep -E '^(NoNewPrivs|Seccomp):' "$f" | tr '\n\t' '  '; echo; done`
+// TestCallCannotReachItsSupervisor: the launcher supervises the call
+// unconfined, as pid 1 of its namespaces or as the subreaper without them,
+// while the program runs under Landlock and seccomp. The call must not be
+// able to signal its supervisor (Landlock scoping, ABI 6) nor read its
+// memory (Landlock's ptrace rule) or, but as root without namespaces, its
+// environment (the supervisor is not dumpable); as root and as an
+// unprivileged user, with and without namespaces, in a helper started for
+// the call and in a spare. Root outside a user namespace keeps
+// CAP_SYS_PTRACE past the dumpable check, and the test kernel (6.18) lets
+// a Landlock domain read, though not attach to, its parent: the
+// supervisor's environment there is what the server passes a helper
+// (spareEnv: Go runtime settings only).
+func TestCallCannotReachItsSupervisor(t *testing.T) {
+	ns := testProbe(t).Namespaces
+	scoped := landlockABI() >= 6
+	const script = `sup=$PPID
+grep -E '^(NoNewPrivs|Seccomp):' /proc/self/status | tr '\n\t' '  '; echo
+grep -E '^Threads:' /proc/$sup/status
+if kill -USR1 $sup 2>/dev/null; then echo signalled; else echo refused; fi
+if head -c1 /proc/$sup/mem >/dev/null 2>&1; then echo mem-read; else echo mem-unreadable; fi
+if head -c1 /proc/$sup/environ >/dev/null 2>&1; then echo env-read; else echo env-unreadable; fi
+echo done`
 	for _, uid := range []int{0, nobody} {
 		e := newTestEnv(t, uid)
-		for _, spare := range []bool{false, true} {
-			out, code := e.launch(t, launchRequest{Policy: Policy{Mode: WorkspaceWrite}, NsExec: nsexec, Spare: spare,
-				Argv: []string{"/bin/bash", "-c", script}})
-			if code != 0 {
-				t.Fatalf("uid %d, spare %v: exit %d:\n%s", uid, spare, code, out)
+		for _, noNS := range []bool{false, true} {
+			if !noNS && !ns {
+				continue
 			}
-			lines := strings.Split(strings.TrimSpace(out), "\n")
-			if len(lines) < 3 { // the program and at least two helper threads
-				t.Fatalf("uid %d, spare %v: want the program's and the helper's threads:\n%s", uid, spare, out)
-			}
-			for _, l := range lines {
-				if !strings.Contains(l, "NoNewPrivs: 1") || !strings.Contains(l, "Seccomp: 2") {
-					t.Errorf("uid %d, spare %v: not confined: %s", uid, spare, l)
+			for _, spare := range []bool{false, true} {
+				out, code := e.launch(t, launchRequest{Policy: Policy{Mode: WorkspaceWrite}, NoNamespaces: noNS, Spare: spare,
+					Argv: []string{"/bin/bash", "-c", script}})
+				name := fmt.Sprintf("uid %d, namespaces %v, spare %v", uid, !noNS, spare)
+				if code != 0 || !strings.HasSuffix(out, "done\n") {
+					t.Fatalf("%s: exit %d (the supervisor passed on a signal the call sent it?):\n%s", name, code, out)
+				}
+				want := []string{"NoNewPrivs: 1", "Seccomp: 2", "Threads:\t1\n", "mem-unreadable"}
+				if uid != 0 || !noNS {
+					want = append(want, "env-unreadable")
+				}
+				for _, want := range want {
+					if !strings.Contains(out, want) {
+						t.Errorf("%s: no %q:\n%s", name, want, out)
+					}
+				}
+				if scoped && !strings.Contains(out, "refused") {
+					t.Errorf("ATTACK SUCCEEDED: %s: the call signalled its supervisor:\n%s", name, out)
 				}
 			}
 		}
+	}
+}
+
+// TestNoLauncherRunsNothing: without the sandbox launcher no call runs, in
+// any mode (it is every call's supervisor), and the error and the doctor
+// report name the command that builds it.
+func TestNoLauncherRunsNothing(t *testing.T) {
+	l := NewLauncher(selfExe(t), nil)
+	marker := filepath.Join(t.TempDir(), "ran")
+	for _, mode := range []Mode{ReadOnly, WorkspaceWrite, DangerFullAccess} {
+		cmd, err := l.Start(context.Background(), Spec{Policy: Policy{Mode: mode}, Workspace: t.TempDir()},
+			[]string{"/bin/bash", "-c", "touch " + marker}, Proc{})
+		if cmd != nil || err == nil || !strings.Contains(err.Error(), "make bash") || !strings.Contains(err.Error(), "nothing was run") {
+			t.Errorf("%s: cmd %v, err = %v; want nothing started and an error naming make bash", mode, cmd, err)
+		}
+	}
+	if _, err := os.Stat(marker); err == nil {
+		t.Fatal("a command ran without the launcher")
+	}
+	var b strings.Builder
+	if err := Report(&b, l.Capabilities()); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), "launcher:           MISSING") || strings.Count(b.String(), "REFUSED: no sandbox launcher") != 3 {
+		t.Errorf("report does not say the launcher is missing:\n%s", b.String())
 	}
 }

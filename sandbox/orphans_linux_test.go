@@ -62,7 +62,7 @@ func TestOrphanCgroupsSwept(t *testing.T) {
 	}
 	// Another server, running: its made-ahead cgroup carries an old time,
 	// so only its lock tells that it is alive.
-	other := NewLauncher(self, nil, MaxProcesses(64))
+	other := NewLauncher(self, nil, NamespaceLauncher(testNsexec(t)), MaxProcesses(64))
 	defer other.Close()
 	if other.pids.cgroup == "" {
 		t.Skipf("no pids cgroup: %s", other.pids.cgroupErr)
@@ -128,7 +128,7 @@ func TestOrphanCgroupsSwept(t *testing.T) {
 	}
 
 	var logs bytes.Buffer
-	l := NewLauncher(self, slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})), MaxProcesses(64))
+	l := NewLauncher(self, slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})), NamespaceLauncher(testNsexec(t)), MaxProcesses(64))
 	defer l.Close()
 	<-l.pids.orphansSwept
 	for _, d := range gone {
@@ -163,7 +163,7 @@ func TestKilledServerCgroupsRemoved(t *testing.T) {
 		t.Skipf("no pids cgroup to make children in (root: %v): %v", os.Geteuid() == 0, err)
 	}
 	e := newTestEnv(t, 0)
-	req, err := json.Marshal(launchRequest{Policy: Policy{Mode: WorkspaceWrite}, Workspace: e.ws, NsExec: defaultNsexec(t), MaxProcs: 64,
+	req, err := json.Marshal(launchRequest{Policy: Policy{Mode: WorkspaceWrite}, Workspace: e.ws, NsExec: testNsexec(t), MaxProcs: 64,
 		Argv: []string{"/bin/sh", "-c", "echo started; exec /bin/sleep 600"}})
 	if err != nil {
 		t.Fatal(err)
@@ -209,7 +209,7 @@ func TestKilledServerCgroupsRemoved(t *testing.T) {
 	if len(killed) == 0 {
 		t.Fatal("the killed server left no cgroup: nothing to test")
 	}
-	l := NewLauncher(e.bin, nil, MaxProcesses(64))
+	l := NewLauncher(e.bin, nil, NamespaceLauncher(testNsexec(t)), MaxProcesses(64))
 	defer l.Close()
 	<-l.pids.orphansSwept
 	if still := left(); len(still) != 0 {

@@ -255,13 +255,12 @@ func (b *pidsBound) close() {
 	g.mu.Unlock()
 }
 
-// processBound is what the helper applies to the program it starts.
+// processBound is what the helper applies to the program it execs.
 type processBound struct {
 	max int
-	// cgroup and home are the cgroup.procs files, opened before Landlock
-	// forbids it, of the call's pids cgroup and of the one the helper
-	// started in (the server's), which it returns to; -1 without.
-	cgroup, home int
+	// cgroup is the call's pids cgroup's cgroup.procs, opened before
+	// Landlock forbids it; -1 without.
+	cgroup int
 	// rlimit: set RLIMIT_NPROC, which counts in the call's own user
 	// namespace only (Linux 5.14; earlier kernels count the user's
 	// processes everywhere, a bound still).
@@ -271,52 +270,39 @@ type processBound struct {
 // openBound opens what the bound of h needs; it runs before the helper
 // confines itself.
 func openBound(h helperSpec) (processBound, error) {
-	b := processBound{max: h.MaxProcs, cgroup: -1, home: -1, rlimit: h.MaxProcs > 0 && h.Namespaces && h.NProc}
-	if h.PidsCgroup == "" || h.Stage2 {
+	b := processBound{max: h.MaxProcs, cgroup: -1, rlimit: h.MaxProcs > 0 && h.Namespaces && h.NProc}
+	if h.PidsCgroup == "" {
 		return b, nil
 	}
 	var err error
 	if b.cgroup, err = unix.Open(filepath.Join(h.PidsCgroup, "cgroup.procs"), unix.O_WRONLY|unix.O_CLOEXEC, 0); err != nil {
 		return b, fmt.Errorf("the call's pids cgroup %s: %w", h.PidsCgroup, err)
 	}
-	if b.home, err = unix.Open(filepath.Join(h.PidsHome, "cgroup.procs"), unix.O_WRONLY|unix.O_CLOEXEC, 0); err != nil {
-		unix.Close(b.cgroup)
-		return b, fmt.Errorf("the helper's own pids cgroup %s: %w", h.PidsHome, err)
-	}
 	return b, nil
 }
 
-// start runs start (a fork and exec of the program) inside the bound.
-// The helper joins the call's cgroup only for the fork, which the program
-// inherits, and then goes back: nothing of the call runs yet during that
-// moment, and afterwards a full cgroup cannot keep the helper (a Go
-// program, which starts threads when it needs them) from working, and so
-// from ending the call. RLIMIT_NPROC is the helper's too: the hard limit,
-// which the program must not raise again, cannot be raised back without
-// privileges, and the program cannot get it any other way. The helper's
-// threads are up before the program starts.
-func (b processBound) start(start func() (int, error)) (int, error) {
+// enter puts the helper inside the bound, just before it execs the
+// program: into the call's cgroup, which the program and everything it
+// starts stay in, and under RLIMIT_NPROC's hard limit, which the program
+// cannot raise again. The helper's other threads count against the
+// cgroup's limit only until the exec ends them; its supervisor, the
+// launcher, stays outside, so a full cgroup cannot keep the call from
+// ending.
+func (b processBound) enter() error {
 	if b.cgroup >= 0 {
-		if err := joinCgroup(b.cgroup); err != nil {
-			return 0, fmt.Errorf("join the call's pids cgroup: %w", err)
+		err := joinCgroup(b.cgroup)
+		unix.Close(b.cgroup)
+		if err != nil {
+			return fmt.Errorf("join the call's pids cgroup: %w", err)
 		}
 	}
 	if b.rlimit {
 		lim := unix.Rlimit{Cur: uint64(b.max), Max: uint64(b.max)}
 		if err := unix.Setrlimit(unix.RLIMIT_NPROC, &lim); err != nil {
-			return 0, fmt.Errorf("setrlimit(RLIMIT_NPROC, %d): %w", b.max, err)
+			return fmt.Errorf("setrlimit(RLIMIT_NPROC, %d): %w", b.max, err)
 		}
 	}
-	pid, err := start()
-	if b.cgroup >= 0 {
-		if jerr := joinCgroup(b.home); jerr != nil && err == nil {
-			err = fmt.Errorf("leave the call's pids cgroup: %w", jerr)
-		}
-	}
-	if err != nil && pid > 0 {
-		_ = unix.Kill(pid, unix.SIGKILL)
-	}
-	return pid, err
+	return nil
 }
 
 // joinCgroup moves this process into the cgroup whose cgroup.procs is

@@ -29,6 +29,10 @@ type Capabilities struct {
 	// for the shell's own.
 	KernelGate      bool
 	KernelGateError string `json:",omitempty"`
+	// LauncherError, when set, says why there is no sandbox launcher
+	// (execgate-nsexec), without which no call runs in any mode: it is
+	// every call's supervisor (Linux).
+	LauncherError string `json:",omitempty"`
 }
 
 // NoGateEffect is what a call without the kernel gate gets.
@@ -44,6 +48,9 @@ func (c Capabilities) Check(mode Mode) error {
 func (c Capabilities) check(mode Mode, abiOverride int) error {
 	if _, err := ParseMode(string(mode)); err != nil {
 		return err
+	}
+	if c.LauncherError != "" {
+		return &UnenforceableError{Mode: mode, Missing: c.LauncherError}
 	}
 	if mode == DangerFullAccess {
 		return nil
@@ -92,6 +99,9 @@ func Report(w io.Writer, c Capabilities) error {
 		ll = fmt.Sprintf("ABI %d", c.LandlockABI)
 	}
 	fmt.Fprintf(w, "sandbox (%s):\n", c.OS)
+	if c.LauncherError != "" {
+		fmt.Fprintf(w, "  %-20s%s\n", "launcher:", "MISSING: "+c.LauncherError)
+	}
 	fmt.Fprintf(w, "  %-20s%s\n", "landlock:", ll)
 	fmt.Fprintf(w, "  %-20s%s\n", "seccomp filters:", yes(c.Seccomp, c.SeccompError))
 	fmt.Fprintf(w, "  %-20s%s\n", "user namespaces:", yes(c.Namespaces, c.NamespacesError))
@@ -112,6 +122,9 @@ func Report(w io.Writer, c Capabilities) error {
 
 // enforcement describes in one line what mode gets on this machine.
 func (c Capabilities) enforcement(m Mode) string {
+	if c.LauncherError != "" {
+		return "REFUSED: no sandbox launcher"
+	}
 	if m == DangerFullAccess {
 		return "no confinement (explicit opt-out), no kernel gate (" + NoGateEffect + "); processes still end with the call"
 	}

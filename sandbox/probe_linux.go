@@ -4,22 +4,16 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"os"
 	"strings"
 	"time"
 )
 
-// Probe inspects the kernel. self is the execgate binary (the helper): the
-// namespace check runs it in its self-test role, the same way a call would,
-// so that AppArmor or container restrictions on user namespaces show up.
-// An empty self skips that check.
-func Probe(self string) Capabilities {
-	return probe(self, "")
-}
-
-// probe is Probe with the helper's namespaces made by nsexec, if not
-// empty (see NamespaceLauncher).
-func probe(self, nsexec string) Capabilities {
+// Probe inspects the kernel. self is the execgate binary (the helper) and
+// nsexec the sandbox launcher (see NamespaceLauncher): the namespace check
+// runs the helper in its self-test role, started the way a call's is, so
+// that AppArmor or container restrictions on user namespaces show up. An
+// empty self skips that check.
+func Probe(self, nsexec string) Capabilities {
 	c := Capabilities{OS: "linux", LandlockABI: landlockABI()}
 	if err := seccompAvailable(); err != nil {
 		c.SeccompError = err.Error()
@@ -37,6 +31,11 @@ func probe(self, nsexec string) Capabilities {
 		c.NamespacesError = "not probed (no helper binary given)"
 		return c
 	}
+	if nsexec == "" {
+		c.LauncherError = errNoLauncher.Error()
+		c.NamespacesError = "not probed (no sandbox launcher)"
+		return c
+	}
 	procErr, err := probeNamespaces(self, nsexec)
 	if err != nil {
 		c.NamespacesError = err.Error()
@@ -52,13 +51,16 @@ func probe(self, nsexec string) Capabilities {
 }
 
 // probeNamespaces runs the helper's self-test in new namespaces, made by
-// nsexec if not empty (see NamespaceLauncher). procErr is why /proc could
+// nsexec (see NamespaceLauncher). procErr is why /proc could
 // not be mounted there ("" when it could).
 func probeNamespaces(self, nsexec string) (procErr string, err error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	l := Launcher{self: self, nsexec: nsexec}
-	cmd := l.helperCommand(ctx, true, "sandbox", probeNamespacesArg)
+	cmd, err := l.helperCommand(ctx, true, "sandbox", probeNamespacesArg)
+	if err != nil {
+		return "", err
+	}
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
@@ -73,7 +75,7 @@ func probeNamespaces(self, nsexec string) (procErr string, err error) {
 // probeNamespacesChild is the self-test: everything a call's helper does
 // with its namespaces, on paths that exist everywhere.
 func probeNamespacesChild() int {
-	if os.Getpid() != 1 {
+	if !inCallNamespaces() {
 		return helperFail(fmt.Errorf("not in a new pid namespace"))
 	}
 	if err := applyMounts(nil, nil, false); err != nil {

@@ -68,7 +68,7 @@ func probeLines(t *testing.T, e testEnv, req launchRequest, checks []string) {
 // directory is readable again, read-only; a write entry inside a read-only
 // one is writable again. As root and as an unprivileged user.
 func TestProfileDenyInsideWritableRoot(t *testing.T) {
-	if !Probe(selfExe(t)).Namespaces {
+	if !testProbe(t).Namespaces {
 		t.Skip("no user namespaces here")
 	}
 	for _, uid := range []int{0, nobody} {

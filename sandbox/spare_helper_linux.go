@@ -49,7 +49,7 @@ func runSpare(pooled bool) int {
 	if a.Spec.Gate {
 		// Kept apart from fds 0-3, where the call's files go, for the
 		// gate report (reportGate).
-		if statusFD, err = unix.FcntlInt(spareFD, unix.F_DUPFD_CLOEXEC, stage2RulesetFD+1); err != nil {
+		if statusFD, err = unix.FcntlInt(spareFD, unix.F_DUPFD_CLOEXEC, 4); err != nil {
 			closeFDs(fds)
 			return helperFail(fmt.Errorf("spare: keep the control socket: %w", err))
 		}

@@ -225,7 +225,11 @@ func (l *Launcher) startSpare(ns bool, arg string) (*spare, error) {
 	}
 	child := os.NewFile(uintptr(fds[1]), "helper-control")
 	defer child.Close()
-	cmd := l.helperCommand(context.Background(), ns, "sandbox", arg)
+	cmd, err := l.helperCommand(context.Background(), ns, "sandbox", arg)
+	if err != nil {
+		unix.Close(fds[0])
+		return nil, fmt.Errorf("sandbox: %w", err)
+	}
 	// Of the server's environment only what tunes the Go runtime, which
 	// reads it before the activation could bring the call's, with the
 	// settings a helper wants (see spareEnv).

@@ -39,21 +39,16 @@ func idleSpare(t *testing.T, l *Launcher, spec Spec) *spare {
 
 // spareLaunchers: one launcher per helper kind this machine supports.
 func spareLaunchers(t *testing.T) map[string]*Launcher {
-	base := NewLauncher(selfExe(t), nil)
+	base := NewLauncher(selfExe(t), nil, NamespaceLauncher(testNsexec(t)))
 	out := map[string]*Launcher{}
 	for _, ns := range []bool{false, true} {
 		if ns && !base.caps.Namespaces {
 			continue
 		}
-		l := &Launcher{self: base.self, caps: base.caps}
+		l := &Launcher{self: base.self, caps: base.caps, nsexec: base.nsexec}
 		l.caps.Namespaces = ns
 		t.Cleanup(l.Close)
 		out["ns="+strconv.FormatBool(ns)] = l
-		if nsexec := defaultNsexec(t); ns && nsexec != "" {
-			l := &Launcher{self: base.self, caps: base.caps, nsexec: nsexec}
-			t.Cleanup(l.Close)
-			out["ns=true/nsexec"] = l
-		}
 	}
 	return out
 }
@@ -236,7 +231,7 @@ func TestSpareRejectsBadActivation(t *testing.T) {
 		{"no plan", "", 4, "not a plan"},
 		{"no command", activationPayload(activation{Spec: helperSpec{Mode: ReadOnly}}), 3, "without a command"},
 		{"bad mode", activationPayload(activation{Spec: helperSpec{Mode: "none"}, Argv: []string{"/bin/true"}}), 3, "bad spec"},
-		{"ns outside a pid namespace", activationPayload(activation{Spec: helperSpec{Mode: ReadOnly, Namespaces: true}, Argv: []string{"/bin/true"}}), 3, "not pid 1"},
+		{"ns outside a pid namespace", activationPayload(activation{Spec: helperSpec{Mode: ReadOnly, Namespaces: true}, Argv: []string{"/bin/true"}}), 3, "not the child of pid 1"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			sp, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
@@ -374,7 +369,7 @@ func TestSpareKeptAfterTransientMount(t *testing.T) {
 // TestSpareNotReadyNotPooled: a spare that never says it is ready (here a
 // binary that is not the helper) never enters the pool.
 func TestSpareNotReadyNotPooled(t *testing.T) {
-	l := &Launcher{self: "/bin/true"}
+	l := &Launcher{self: "/bin/true", nsexec: testNsexec(t)}
 	defer l.Close()
 	// What Prepare runs in the background, here synchronously: the
 	// attempt is over when it returns, however slow the machine.
@@ -490,8 +485,8 @@ func TestSpareStartWaitsParked(t *testing.T) {
 	if err := os.WriteFile(gated, []byte(script), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	base := NewLauncher(selfExe(t), nil)
-	l := &Launcher{self: gated, caps: base.caps}
+	base := NewLauncher(selfExe(t), nil, NamespaceLauncher(testNsexec(t)))
+	l := &Launcher{self: gated, caps: base.caps, nsexec: base.nsexec}
 	l.caps.Namespaces = false
 	t.Cleanup(l.Close)
 	spec := Spec{Policy: Policy{Mode: WorkspaceWrite}, Workspace: t.TempDir()}
@@ -540,7 +535,7 @@ func awaitSpareStart(t *testing.T, starts string) {
 // unread, and the kernel reset the helper's socket before it read its
 // activation (about one call in 200 failed with exit 125).
 func TestConcurrentStartsAllRun(t *testing.T) {
-	l := NewLauncher(selfExe(t), nil)
+	l := NewLauncher(selfExe(t), nil, NamespaceLauncher(testNsexec(t)))
 	defer l.Close()
 	ws := t.TempDir()
 	spec := Spec{Policy: Policy{Mode: WorkspaceWrite}, Workspace: ws}

@@ -1,10 +1,5 @@
 package sandbox
 
-import (
-	"errors"
-	"fmt"
-)
-
 // Spec is what one sandboxed command needs.
 type Spec struct {
 	Policy Policy
@@ -47,14 +42,10 @@ type helperSpec struct {
 	// Shell, mounted after Mounts, makes nested Bash the patched Bash.
 	Shell *shellMount
 	// Namespaces says the helper was started in new user, mount and pid
-	// namespaces (it is pid 1 there).
+	// namespaces (as the first child of their pid 1, the supervisor).
 	Namespaces bool
 	// Proc asks for a /proc of the new pid namespace.
 	Proc bool
-	// Stage2 marks the second stage of a helper without namespaces: it
-	// confines itself and execs Bash, while the first stage stays outside
-	// the sandbox to reap and clean up.
-	Stage2 bool
 	// Gate asks for the kernel gate (Spec.KernelGate).
 	Gate bool
 	// MaxProcs bounds the call's processes and threads (0: no bound),
@@ -65,9 +56,6 @@ type helperSpec struct {
 	// NProc: bound with RLIMIT_NPROC too (in the helper's own user
 	// namespace, on Linux 5.14 or later).
 	NProc bool
-	// PidsHome is the cgroup the helper starts in, which it returns to
-	// once the program has started in PidsCgroup.
-	PidsHome string
 	// landlockABI overrides the kernel's ABI when non-zero (tests): the
 	// server builds the ruleset for it (Spec.landlockABI).
 	landlockABI int
@@ -105,16 +93,3 @@ type pathID struct {
 
 // encode is h as the helper's SPEC argument (see specwire.go).
 func (h helperSpec) encode() string { return encodeSpec(h) }
-
-// parseHelperArgs splits `SPEC -- ARGV...`. runSpec checks the spec, as it
-// does one a spare received.
-func parseHelperArgs(args []string) (helperSpec, []string, error) {
-	if len(args) < 3 || args[1] != "--" {
-		return helperSpec{}, nil, errors.New("usage: execgate sandbox SPEC -- PROGRAM [ARGS...]")
-	}
-	h, err := decodeSpec(args[0])
-	if err != nil {
-		return h, nil, fmt.Errorf("bad spec %q: %w", args[0], err)
-	}
-	return h, args[2:], nil
-}

@@ -58,9 +58,6 @@ func (l *Launcher) Start(ctx context.Context, spec Spec, argv []string, p Proc) 
 	if h.PidsCgroup, err = l.pids.newGroup(); err != nil {
 		return nil, err
 	}
-	if h.PidsCgroup != "" {
-		h.PidsHome = l.pids.cgroup
-	}
 	if l.observe != nil {
 		l.observe(h.protection())
 	}

@@ -52,8 +52,8 @@ func TestForkBombIsBounded(t *testing.T) {
 			}
 			t.Fatalf("the call's processes were never seen; output but fork retries: %q", strings.Join(other, "\n"))
 		}
-		// The bound holds for the script and what it starts; the sandbox
-		// helper, pid 1 of the namespace, stays outside a pids cgroup.
+		// The bound holds for the script and what it starts; the call's
+		// supervisor, pid 1 of the namespace, stays outside a pids cgroup.
 		if peak > forkBombBound+1 {
 			t.Errorf("the call had %d processes at once, above its bound of %d (and the helper)", peak, forkBombBound)
 		}

@@ -101,8 +101,8 @@ func (w *world) uid() int {
 
 // installPrefix lays out what `make install PREFIX=...` installs, owned by
 // the test's user (root: then uid 65534 can read but not write it):
-// bin/execgate, and libexec/execgate with the patched Bash and what
-// `execgate install-helpers` puts there.
+// bin/execgate, and libexec/execgate with the patched Bash, the sandbox
+// launcher and what `execgate install-helpers` puts there.
 func installPrefix(t *testing.T) string {
 	t.Helper()
 	prefix, err := os.MkdirTemp("/var/tmp", "execgate-prefix-")
@@ -122,6 +122,7 @@ func installPrefix(t *testing.T) string {
 	bin := filepath.Join(prefix, "bin", "execgate")
 	copyFile(t, testbin.Must(t, testbin.Execgate), bin)
 	copyFile(t, testbash.Path(t), filepath.Join(libexec, "bash"))
+	copyFile(t, filepath.Join(filepath.Dir(testbin.Must(t, testbin.Execgate)), "execgate-nsexec"), filepath.Join(libexec, "execgate-nsexec"))
 	if out, err := exec.Command(bin, "install-helpers", libexec).CombinedOutput(); err != nil {
 		t.Fatalf("execgate install-helpers: %v\n%s", err, out)
 	}

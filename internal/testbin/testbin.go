@@ -111,13 +111,13 @@ func goBuild(out, pkg string, flags []string) error {
 	return nil
 }
 
-// buildNsexec compiles the namespace launcher (sandbox/nsexec/nsexec.c)
-// into dir, as the Makefile does; without a C compiler there is none, and
-// the server makes the namespaces itself.
+// buildNsexec compiles the sandbox launcher (sandbox/nsexec/nsexec.c)
+// into dir, as the Makefile does. Without a C compiler it fails: the
+// server runs no call without the launcher.
 func buildNsexec(dir string) error {
 	cc, err := exec.LookPath("cc")
 	if err != nil {
-		return nil
+		return fmt.Errorf("the sandbox launcher needs a C compiler: %w", err)
 	}
 	root, err := modroot.Dir()
 	if err != nil {

@@ -1,36 +1,52 @@
 /*
- * execgate-nsexec: start the sandbox helper in new user, mount and pid
- * namespaces, so that the server does not have to.
+ * execgate-nsexec: start the sandbox helper for a call and supervise what
+ * the call runs, so that neither the server nor a Go process has to.
  *
- *     execgate-nsexec HELPER [ARG...]
+ *     execgate-nsexec --ns    HELPER [ARG...]
+ *     execgate-nsexec --no-ns HELPER [ARG...]
  *
- * Go cannot vfork a child that gets a new user namespace: os/exec then
- * copies the whole server (page tables, and copy-on-write faults after), for
- * every call. The server instead vforks this small static program, which
- * clones the child into the new namespaces (a cheap fork: almost nothing is
- * mapped here), writes the child's uid and gid maps from outside (root maps
+ * With --ns the call gets new user, mount and pid namespaces. Go cannot
+ * vfork a child that gets a new user namespace: os/exec then copies the
+ * whole server (page tables, and copy-on-write faults after), for every
+ * call. The server instead vforks this small static program, which clones
+ * a child into the new namespaces (a cheap fork: almost nothing is mapped
+ * here) and writes the child's uid and gid maps from outside: root maps
  * every id of its namespace to itself, anyone else only their own uid and
- * gid, with setgroups denied: what sandbox/command_linux.go asks os/exec
- * for when it creates the namespaces itself), and lets the child exec HELPER
- * as pid 1 of the new pid namespace with CAP_SYS_ADMIN kept as an ambient
- * capability (the helper mounts, then clears it before it starts Bash).
+ * gid, with setgroups denied. That child is pid 1 of the call's pid
+ * namespace, the supervisor below; it never execs. This process stays as
+ * its parent: the server started it, waits for it and signals it. It
+ * passes on every signal the server may send and exits as pid 1 did. It
+ * holds no file beyond stdio: the helper's (the control socket, fd 3) are
+ * the child's only. The child dies with it (parent-death signal), as it
+ * dies with the server.
  *
- * This process stays as the child's parent: the server started it, waits
- * for it and signals it. It passes on every signal the server may send the
- * helper, and exits as the helper did (the same status, or killed by the
- * same signal). It holds no file beyond stdio: the helper's files (the
- * escalate socket or a spare's control socket, fd 3) are the child's only.
- * The child dies with it (parent-death signal), as it dies with the server.
+ * With --no-ns this process is itself the supervisor, as a child
+ * subreaper.
+ *
+ * The supervisor forks HELPER, the applier: the Go sandbox helper, which
+ * takes the call off the control socket, mounts (with --ns, where it keeps
+ * CAP_SYS_ADMIN as an ambient capability), confines itself and execs Bash.
+ * The supervisor stays outside the call's Landlock domain, so the call can
+ * neither signal nor ptrace it, and does what the call's end needs: it
+ * reaps every orphan that lands on it, relays signals to the program,
+ * exits with the program's status (128+N if signal N killed it), and on
+ * SIGTERM ends the call at once with 128+SIGTERM. As pid 1 it leaves the
+ * killing of what is left to the kernel; as a subreaper it kills its
+ * descendants itself, setsid'd background jobs included. It starts no
+ * thread and reads nothing of the call.
  *
  * Any failure before HELPER runs prints one line and exits 125, the
  * helper's own status for "the sandbox could not be set up".
  */
 #define _GNU_SOURCE
+#include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,12 +54,12 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#include <stdint.h>
 
 #define EXIT_SETUP 125
 
-/* The signals the server (and the helper's supervisor) may send. */
-static const int relayed[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGWINCH, SIGUSR1, SIGUSR2, SIGCONT};
+/* The signals the server may send and the supervisor passes on to the
+ * program. SIGTERM is not among them: it ends the call. */
+static const int relayed[] = {SIGINT, SIGHUP, SIGQUIT, SIGWINCH, SIGUSR1, SIGUSR2, SIGCONT};
 #define NRELAYED (sizeof relayed / sizeof relayed[0])
 
 static volatile pid_t child;
@@ -67,6 +83,13 @@ static void relay(int sig)
 {
 	if (child > 0)
 		kill(child, sig);
+}
+
+/* caught only so that sigwaitinfo can take it: pid 1 of a pid namespace
+ * gets no signal whose disposition is the default one. */
+static void caught(int sig)
+{
+	(void)sig;
 }
 
 static int write_file(const char *path, const char *data, size_t len)
@@ -132,7 +155,7 @@ static void write_maps(pid_t pid)
 
 /*
  * The capget/capset ABI, from the kernel's linux/capability.h, declared here
- * because musl (which makes the launcher start in a quarter of glibc's CPU,
+ * because musl (which makes this program start in a quarter of glibc's CPU,
  * see build_nsexec in scripts/build-bash.sh) ships no kernel headers. It is
  * version 3: two 32-bit words per set; CAP_SYS_ADMIN (21) is in the first.
  */
@@ -160,7 +183,189 @@ static void keep_sys_admin(void)
 		fail("raise ambient CAP_SYS_ADMIN: %s", strerror(errno));
 }
 
-static void run_child(int ready, const sigset_t *mask, char **argv)
+/* close_from closes every fd from first on. */
+static void close_from(int first)
+{
+	if (syscall(SYS_close_range, first, ~0U, 0) < 0) {
+		for (int fd = first; fd < 1024; fd++)
+			close(fd);
+	}
+}
+
+/* reap_exited reaps every child that has exited, orphans included, without
+ * waiting. It returns 1 once pid is among them (its status in *status), -1
+ * when no child is left at all, 0 otherwise. */
+static int reap_exited(pid_t pid, int *status)
+{
+	int found = 0;
+	for (;;) {
+		int ws;
+		pid_t w = waitpid(-1, &ws, WNOHANG);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return found ? 1 : -1; /* ECHILD */
+		if (w == 0)
+			return found;
+		if (w == pid) {
+			*status = WIFSIGNALED(ws) ? 128 + WTERMSIG(ws) : WEXITSTATUS(ws);
+			found = 1;
+		}
+	}
+}
+
+/* parent_of reads the parent pid of process name (a /proc entry) from its
+ * stat line: the fourth field, counted after the name's closing ')'. */
+static pid_t parent_of(const char *name)
+{
+	char path[300], buf[512];
+	snprintf(path, sizeof path, "/proc/%s/stat", name);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	ssize_t n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = 0;
+	char *end = strrchr(buf, ')');
+	int ppid;
+	if (!end || sscanf(end + 1, " %*c %d", &ppid) != 1)
+		return -1;
+	return ppid;
+}
+
+/*
+ * list_children puts our children, zombies included, in kids (at most
+ * max). With one thread, ours are the children of the task whose id is our
+ * pid. A kernel built without CONFIG_PROC_CHILDREN has no such list; then
+ * every process's parent is looked up in /proc.
+ */
+static int list_children(pid_t *kids, int max)
+{
+	char path[64];
+	int n = 0;
+	snprintf(path, sizeof path, "/proc/self/task/%d/children", (int)getpid());
+	FILE *f = fopen(path, "re");
+	if (f) {
+		int k;
+		while (n < max && fscanf(f, "%d", &k) == 1)
+			kids[n++] = k;
+		fclose(f);
+		return n;
+	}
+	DIR *d = opendir("/proc");
+	if (!d)
+		return 0;
+	pid_t self = getpid();
+	struct dirent *e;
+	while (n < max && (e = readdir(d))) {
+		if (isdigit((unsigned char)e->d_name[0]) && parent_of(e->d_name) == self)
+			kids[n++] = atoi(e->d_name);
+	}
+	closedir(d);
+	return n;
+}
+
+/* kill_descendants kills our children until none is left. Killing a
+ * child reparents its own children to us (we are their subreaper), so
+ * repeating reaches every descendant, however it detached itself. */
+static void kill_descendants(void)
+{
+	pid_t kids[1024];
+	int status;
+	for (int round = 0; round < 10000; round++) {
+		if (reap_exited(0, &status) < 0)
+			return; /* no child left: the common case, in one syscall */
+		int n = list_children(kids, sizeof kids / sizeof kids[0]);
+		if (n == 0)
+			return;
+		for (int i = 0; i < n; i++)
+			kill(kids[i], SIGKILL);
+		/* Wait for these very pids, so that each is known gone. */
+		for (int i = 0; i < n; i++)
+			while (waitpid(kids[i], NULL, 0) < 0 && errno == EINTR)
+				;
+	}
+}
+
+/*
+ * supervise forks HELPER (argv) and waits for it and for what it execs, as
+ * described at the top: init says we are pid 1 of the call's namespaces,
+ * where the helper keeps CAP_SYS_ADMIN. Every signal is blocked on entry;
+ * old is the mask to restore in the helper.
+ */
+static int supervise(char **argv, const sigset_t *old, int init)
+{
+	if (!init && prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0)
+		fail("prctl(PR_SET_CHILD_SUBREAPER): %s", strerror(errno));
+	/* Nothing of ours for the call to read: no core, no ptrace by the
+	 * call's user, /proc/PID files owned by root. */
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = caught;
+	sigfillset(&sa.sa_mask);
+	sigset_t wait;
+	sigemptyset(&wait);
+	for (size_t i = 0; i < NRELAYED; i++) {
+		/* A signal our parent ignores stays ignored for the program. */
+		struct sigaction cur;
+		if (sigaction(relayed[i], NULL, &cur) == 0 && cur.sa_handler == SIG_IGN)
+			continue;
+		sigaction(relayed[i], &sa, NULL);
+		sigaddset(&wait, relayed[i]);
+	}
+	sigaction(SIGTERM, &sa, NULL);
+	sigaddset(&wait, SIGTERM);
+	sigaction(SIGCHLD, &sa, NULL);
+	sigaddset(&wait, SIGCHLD);
+
+	pid_t pid = fork();
+	if (pid < 0)
+		fail("fork: %s", strerror(errno));
+	if (pid == 0) {
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
+			fail("prctl(PR_SET_PDEATHSIG): %s", strerror(errno));
+		if (init)
+			keep_sys_admin();
+		sigprocmask(SIG_SETMASK, old, NULL);
+		execv(argv[0], argv);
+		fail("exec %s: %s", argv[0], strerror(errno));
+	}
+	/* The control socket (fd 3) is the helper's alone: the server must
+	 * see it close when the helper is done with it. */
+	close_from(3);
+
+	int status = EXIT_SETUP;
+	for (;;) {
+		int sig = sigwaitinfo(&wait, NULL);
+		if (sig < 0) {
+			if (errno == EINTR)
+				continue;
+			fail("wait for a signal: %s", strerror(errno));
+		}
+		if (sig == SIGCHLD) {
+			int r = reap_exited(pid, &status);
+			if (r == 0)
+				continue;
+			if (r < 0) /* gone unreaped, which nothing here does */
+				fail("wait for the helper: no child left");
+			break;
+		}
+		if (sig == SIGTERM) {
+			status = 128 + SIGTERM;
+			break;
+		}
+		kill(pid, sig);
+	}
+	if (!init)
+		kill_descendants();
+	return status;
+}
+
+static void run_pid1(int ready, const sigset_t *old, char **argv)
 {
 	char b;
 	ssize_t n;
@@ -175,21 +380,36 @@ static void run_child(int ready, const sigset_t *mask, char **argv)
 	if (n != 1)
 		_exit(EXIT_SETUP); /* the parent failed; it said why */
 	close(ready);
-	keep_sys_admin();
-	sigprocmask(SIG_SETMASK, mask, NULL);
-	execv(argv[0], argv);
-	fail("exec %s: %s", argv[0], strerror(errno));
+	_exit(supervise(argv, old, 1));
+}
+
+static void usage(void)
+{
+	fail("usage: execgate-nsexec --ns|--no-ns /PATH/OF/HELPER [ARG...] (started by the execgate server; "
+	     "a server that starts it otherwise is from another build: run make bash)");
 }
 
 int main(int argc, char **argv)
 {
-	if (argc < 2 || argv[1][0] != '/')
-		fail("usage: execgate-nsexec /PATH/OF/HELPER [ARG...] (started by the execgate server)");
+	if (argc < 3 || argv[2][0] != '/')
+		usage();
+	int ns;
+	if (strcmp(argv[1], "--ns") == 0)
+		ns = 1;
+	else if (strcmp(argv[1], "--no-ns") == 0)
+		ns = 0;
+	else
+		usage();
+	char **helper = argv + 2;
 
-	/* Signals wait until the child exists; their dispositions are restored in it. */
+	/* Signals wait until the child exists; their dispositions are
+	 * restored in it. */
 	sigset_t all, old;
 	sigfillset(&all);
 	sigprocmask(SIG_BLOCK, &all, &old);
+
+	if (!ns)
+		return supervise(helper, &old, 0);
 
 	int p[2];
 	if (pipe2(p, O_CLOEXEC) < 0)
@@ -199,7 +419,7 @@ int main(int argc, char **argv)
 		fail("create user, mount and pid namespaces: %s", strerror(errno));
 	if (pid == 0) {
 		close(p[1]);
-		run_child(p[0], &old, argv + 1);
+		run_pid1(p[0], &old, helper);
 	}
 	close(p[0]);
 	child = pid;
@@ -208,12 +428,9 @@ int main(int argc, char **argv)
 		fail("start the helper: %s", strerror(errno));
 	close(p[1]);
 
-	/* Nothing of the helper's stays open here: fd 3 (a spare's control
-	 * socket) must close when the helper exits. */
-	if (syscall(SYS_close_range, 3, ~0U, 0) < 0) {
-		for (int fd = 3; fd < 1024; fd++)
-			close(fd);
-	}
+	/* Nothing of the helper's stays open here: fd 3 (the control socket)
+	 * must close when the helper is done with it. */
+	close_from(3);
 
 	struct sigaction sa;
 	memset(&sa, 0, sizeof sa);
@@ -221,12 +438,13 @@ int main(int argc, char **argv)
 	sigfillset(&sa.sa_mask);
 	for (size_t i = 0; i < NRELAYED; i++)
 		sigaction(relayed[i], &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
 	sigprocmask(SIG_SETMASK, &old, NULL);
 
 	int status;
 	while (waitpid(pid, &status, 0) < 0) {
 		if (errno != EINTR)
-			fail("wait for the helper: %s", strerror(errno));
+			fail("wait for the call's pid 1: %s", strerror(errno));
 	}
 	if (WIFSIGNALED(status)) {
 		int sig = WTERMSIG(status);

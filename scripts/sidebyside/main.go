@@ -40,7 +40,7 @@ type config struct {
 	command                         string
 	dir, only                       string
 	extraEnv                        []string
-	vs                              string
+	vs, vsBash                      string
 }
 
 // envList is a repeatable NAME=VALUE flag.
@@ -56,6 +56,7 @@ func main() {
 	origBash := flag.String("original-bash", "", "the original's patched Bash (default: ORIGINAL/bash)")
 	codex := flag.String("codex", "", "Codex 0.97 binary, the original's codexLinuxSandboxExe")
 	vs := flag.String("vs-execgate", "", "compare with this other execgate build instead of the original (before/after)")
+	vsBash := flag.String("vs-bash", "", "patched Bash for the -vs-execgate build, with that build's execgate-nsexec beside it (default: -bash)")
 	var extra envList
 	flag.Var(&extra, "execgate-env", "NAME=VALUE added to execgate's environment (repeatable)")
 	var c config
@@ -72,7 +73,7 @@ func main() {
 	flag.StringVar(&c.dir, "dir", "", "scratch directory (homes, workspaces, logs); default a new one under /var/tmp")
 	flag.Parse()
 
-	c.extraEnv, c.vs = extra, *vs
+	c.extraEnv, c.vs, c.vsBash = extra, *vs, *vsBash
 	if err := run(*execgate, *bash, *orig, *origBash, *codex, c); err != nil {
 		fmt.Fprintf(os.Stderr, "sidebyside: %v\n", err)
 		os.Exit(1)
@@ -143,6 +144,11 @@ func run(execgate, bash, orig, origBash, codex string, c config) error {
 		b.name, b.argv = "base", append([]string{vs}, a.argv[1:]...)
 		b.env = slices.DeleteFunc(slices.Clone(a.env), func(kv string) bool { return slices.Contains(c.extraEnv, kv) })
 		b.env = append(slices.DeleteFunc(b.env, func(kv string) bool { return strings.HasPrefix(kv, "XDG_RUNTIME_DIR=") }), "XDG_RUNTIME_DIR="+runDir+"-base")
+		if c.vsBash != "" {
+			// The launcher is found next to the Bash: a build with
+			// another launcher protocol needs its own.
+			b.env = append(slices.DeleteFunc(b.env, func(kv string) bool { return strings.HasPrefix(kv, "EXECGATE_BASH=") }), "EXECGATE_BASH="+c.vsBash)
+		}
 		if err := os.MkdirAll(runDir+"-base", 0o700); err != nil {
 			return err
 		}
