@@ -14,8 +14,8 @@ import (
 // allocates nothing that would start one: after a large request the
 // process stays at its peak for minutes. So, after every interval in
 // which no request was served, if the heap holds more than slack of
-// garbage and free, unreturned memory, idleMemory collects and returns it
-// (debug.FreeOSMemory: about a millisecond for this server's heap). A busy
+// memory it may not need (worthTrimming), idleMemory collects and returns
+// it (debug.FreeOSMemory: about a millisecond for this server's heap). A busy
 // server is left to the runtime, even one with gaps between its requests:
 // memory returned there only comes back as page faults on the next
 // requests, and a first touch of a page cost 10 µs on the test VM. An idle
@@ -25,6 +25,24 @@ type idleMemory struct {
 	started  atomic.Int64 // requests started so far
 	interval time.Duration
 	slack    uint64
+}
+
+// worthTrimming reports whether a heap of objects bytes (live and dead
+// objects not yet swept), of which live bytes were live at the last
+// collection, with free bytes free but not returned, holds more than
+// slack the server may not need. Garbage measured against the last
+// collection is not enough: an idle server makes no collection, so a
+// buffer that was live at the last one (a large request being read) and
+// dropped since would never count. Growth since the heap was last trimmed
+// (trimmed, its object bytes right after that full collection) does. An
+// idle heap does not grow, so this trims once after a burst, not at every
+// interval.
+func worthTrimming(objects, live, free, trimmed, slack uint64) bool {
+	var garbage uint64
+	if objects > live {
+		garbage = objects - live
+	}
+	return garbage+free > slack || objects > trimmed+slack
 }
 
 func newIdleMemory() *idleMemory {
@@ -64,6 +82,7 @@ func (m *idleMemory) run(ctx context.Context) {
 	t := time.NewTicker(m.interval)
 	defer t.Stop()
 	var last look
+	var trimmed uint64
 	for {
 		select {
 		case <-ctx.Done():
@@ -75,12 +94,10 @@ func (m *idleMemory) run(ctx context.Context) {
 		}
 		metrics.Read(samples)
 		objects, live, free := samples[0].Value.Uint64(), samples[1].Value.Uint64(), samples[2].Value.Uint64()
-		var garbage uint64
-		if objects > live {
-			garbage = objects - live
-		}
-		if garbage+free > m.slack {
+		if worthTrimming(objects, live, free, trimmed, m.slack) {
 			debug.FreeOSMemory()
+			metrics.Read(samples[:1])
+			trimmed = samples[0].Value.Uint64()
 		}
 	}
 }
