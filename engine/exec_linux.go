@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/execgate/execgate/escalate"
 	"github.com/execgate/execgate/sandbox"
@@ -181,17 +180,18 @@ func (e *Engine) callEnv(bashEnv string) []string {
 	return append(env, "BASH_ENV="+bashEnv)
 }
 
-// prepareSpare has the next call's sandbox helper started a moment after
-// this call ends, once its result is on the way, rather than at once, when
-// it would slow down sending the result. Measured (whole process, trivial
-// calls, 2 cores): a 10 ms delay beats no delay both for calls back to back
-// (p50 4.2 against 4.6 ms) and with a pause between them (3.8 against 4.1).
+// prepareSpare has the next call's sandbox helper started as soon as this
+// call's processes have ended, while its result is on the way. Started
+// later (10 ms, as before December 2026), the spare came up during the
+// next call, and on the 2-core test VM work done beside a call costs about
+// a quarter more CPU than the same work done alone (8 clients against back
+// to back, measured). Against that 10 ms delay, at once made calls with a
+// 5 ms pause between them 0.76x the latency and 0.82x the CPU, calls back
+// to back 0.91x the CPU with the same p50 (sidebyside -vs-execgate, 3
+// rounds).
 func (e *Engine) prepareSpare(spec sandbox.Spec) {
-	time.AfterFunc(spareDelay, func() { e.launcher.Prepare(spec) })
+	e.launcher.Prepare(spec)
 }
-
-// spareDelay is how long after a call the next spare helper starts.
-const spareDelay = 10 * time.Millisecond
 
 // callLog is the call's logger, else the engine's.
 func (e *Engine) callLog(call *Call) *slog.Logger {

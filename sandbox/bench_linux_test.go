@@ -167,7 +167,8 @@ func rusage(who int) time.Duration {
 // Reports the CPU (mean and median), page faults and context switches of
 // the whole child tree per call (launcher, helper, program): "bash" runs
 // `bash -c true` as a trivial call does, "true" runs /bin/true, so that the
-// helper's own share stands out. Set EXECGATE_HELPER_BIN to
+// helper's own share stands out; "bash/started" is "bash" through a helper
+// started for the call instead of a spare. Set EXECGATE_HELPER_BIN to
 // build/execgate-sandbox to measure the helper the server runs.
 //
 // On a shared machine the load of the neighbours moves these figures by
@@ -195,11 +196,13 @@ func BenchmarkSpareCall(b *testing.B) {
 	}
 	spec := Spec{Policy: Policy{Mode: WorkspaceWrite}, Workspace: b.TempDir()}
 	for _, tc := range []struct {
-		name string
-		argv []string
+		name  string
+		argv  []string
+		spare bool
 	}{
-		{"bash", []string{"/bin/bash", "-c", "true"}},
-		{"true", []string{"/bin/true"}},
+		{"bash", []string{"/bin/bash", "-c", "true"}, true},
+		{"true", []string{"/bin/true"}, true},
+		{"bash/started", []string{"/bin/bash", "-c", "true"}, false},
 	} {
 		b.Run(tc.name, func(b *testing.B) {
 			costs := make([]childCost, len(launchers))
@@ -207,7 +210,7 @@ func BenchmarkSpareCall(b *testing.B) {
 			for b.Loop() {
 				for j := range launchers {
 					k := (i + j) % len(launchers)
-					costs[k].add(spareCall(b, launchers[k], spec, tc.argv))
+					costs[k].add(spareCall(b, launchers[k], spec, tc.argv, tc.spare))
 				}
 				i++
 			}
@@ -249,11 +252,14 @@ func (c *childCost) medianCPU() float64 {
 }
 
 // spareCall makes one call through a spare of l, prepared beforehand as
-// the server does after each call, and returns what its child tree cost.
-func spareCall(b *testing.B, l *Launcher, spec Spec, argv []string) childCost {
-	l.Prepare(spec)
-	if err := waitForSpare(l, spec); err != nil {
-		b.Fatal(err)
+// the server does after each call (or, without spare, through a helper
+// started for it), and returns what its child tree cost.
+func spareCall(b *testing.B, l *Launcher, spec Spec, argv []string, spare bool) childCost {
+	if spare {
+		l.Prepare(spec)
+		if err := waitForSpare(l, spec); err != nil {
+			b.Fatal(err)
+		}
 	}
 	var ru0, ru1 unix.Rusage
 	_ = unix.Getrusage(unix.RUSAGE_CHILDREN, &ru0)
@@ -264,8 +270,8 @@ func spareCall(b *testing.B, l *Launcher, spec Spec, argv []string) childCost {
 	if err := cmd.Wait(); err != nil {
 		b.Fatal(err)
 	}
-	if !usedSpare(cmd) {
-		b.Fatal("no spare used")
+	if usedSpare(cmd) != spare {
+		b.Fatalf("spare used: %v, want %v", usedSpare(cmd), spare)
 	}
 	_ = unix.Getrusage(unix.RUSAGE_CHILDREN, &ru1)
 	return childCost{
