@@ -160,6 +160,7 @@ func TestRootSwappedForSymlinkFailsClosed(t *testing.T) {
 	link := filepath.Join(base, "root")
 	mustMkdir(t, target)
 	mustMkdir(t, target+"/.git")
+	mustMkdir(t, target+"/sub/.git")
 	if err := os.Symlink(target, link); err != nil {
 		t.Fatal(err)
 	}
@@ -181,6 +182,21 @@ func TestRootSwappedForSymlinkFailsClosed(t *testing.T) {
 		t.Fatal(err)
 	}
 	gitID := fileID{st.Dev, st.Ino}
+	idOf := func(p string) fileID {
+		if err := unix.Stat(p, &st); err != nil {
+			t.Fatal(err)
+		}
+		return fileID{st.Dev, st.Ino}
+	}
+	// A target that a mask made here replaced is exempt from the identity
+	// check only when that very mask was made: here the plan names a mask
+	// that was not (its path is gone), so the skeleton entry that the
+	// other mask put at sub/.git must be refused.
+	notMade := []mountOp{
+		{Path: target + "/gone", Kind: opMask, Dir: true, ID: other},
+		{Path: target + "/sub", Kind: opMask, Dir: true, ID: idOf(target + "/sub"), Keep: []string{target + "/sub/.git"}, KeepFile: []bool{false}},
+		{Path: target + "/sub/.git", Kind: opReadOnly, Dir: true, ID: idOf(target + "/sub/.git"), InMask: 1},
+	}
 	for name, c := range map[string]struct {
 		writable []pathID
 		mounts   []mountOp
@@ -193,6 +209,7 @@ func TestRootSwappedForSymlinkFailsClosed(t *testing.T) {
 		"original other":       {nil, []mountOp{{Path: target + "/.git", Kind: opReadOnly, Dir: true, ID: id}}, "protect " + target + "/.git: it was replaced"},
 		"original now symlink": {nil, []mountOp{{Path: link + "/.git", Kind: opMask, Dir: true, ID: id}}, "deny " + link + "/.git: a path component is now a symlink"},
 		"mask index":           {nil, []mountOp{{Path: target + "/.git", Kind: opReadOnly, Dir: true, ID: gitID, InMask: 1}}, "bad spec: protect " + target + "/.git in mask 1"},
+		"mask not made":        {nil, notMade, "protect " + target + "/sub/.git: it was replaced"},
 	} {
 		h := filtered(t, helperSpec{Mode: WorkspaceWrite, Roots: []Root{{Path: target}}, Namespaces: true,
 			AllWritable: c.writable == nil, Writable: c.writable, Mounts: c.mounts})
@@ -277,6 +294,13 @@ func filtered(t *testing.T, h helperSpec) helperSpec {
 // returns what the call wrote (stdout and stderr) and its exit status.
 func runActivated(t *testing.T, l *Launcher, h helperSpec, argv []string) (string, int) {
 	t.Helper()
+	return runActivatedWith(t, l, h, argv, -1)
+}
+
+// runActivatedWith is runActivated with the Landlock ruleset fd ruleset
+// (built by the caller, for h) sent along, -1 for none.
+func runActivatedWith(t *testing.T, l *Launcher, h helperSpec, argv []string, ruleset int) (string, int) {
+	t.Helper()
 	out, err := os.CreateTemp(t.TempDir(), "out")
 	if err != nil {
 		t.Fatal(err)
@@ -285,6 +309,9 @@ func runActivated(t *testing.T, l *Launcher, h helperSpec, argv []string) (strin
 	files, err := activationFiles(Proc{Stdout: out, Stderr: out})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if ruleset >= 0 {
+		files = append([]int{ruleset}, files...)
 	}
 	memfd, err := activationFD(encodeActivation(activation{Spec: h, Argv: argv}))
 	if err != nil {
@@ -306,4 +333,41 @@ func runActivated(t *testing.T, l *Launcher, h helperSpec, argv []string) (strin
 		t.Fatal(err)
 	}
 	return string(b), cmd.ProcessState.ExitCode()
+}
+
+// TestPlanWithoutKeepListIsAllReadOnly: the read-only pass fails safe. A
+// namespaced plan that names no writable mount (Writable) and does not say
+// that the whole filesystem stays writable (AllWritable) leaves nothing
+// writable, not everything: even the workspace the Landlock ruleset grants
+// is read-only then. The plan the server makes for the same call writes.
+func TestPlanWithoutKeepListIsAllReadOnly(t *testing.T) {
+	l := NewLauncher(selfExe(t), nil, NamespaceLauncher(testNsexec(t)))
+	if !l.caps.Namespaces {
+		t.Skip("no user namespaces here")
+	}
+	ws := t.TempDir()
+	argv := []string{"/bin/bash", "-c", "echo x > " + ws + "/f && echo wrote"}
+	h, err := l.helperSpec(Spec{Policy: Policy{Mode: WorkspaceWrite}, Workspace: ws}, argv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ruleset, err := buildRuleset(&h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(ruleset)
+	if err := resolveMounts(&h); err != nil {
+		t.Fatal(err)
+	}
+	if h.AllWritable || len(h.Writable) == 0 {
+		t.Fatalf("the server's plan for a workspace-write call: AllWritable %v, Writable %v", h.AllWritable, h.Writable)
+	}
+	if out, code := runActivatedWith(t, l, h, argv, ruleset); code != 0 || out != "wrote\n" {
+		t.Fatalf("the server's plan: exit %d, output %q; want the workspace written", code, out)
+	}
+	h.Writable = nil
+	out, code := runActivatedWith(t, l, h, argv, ruleset)
+	if code == 0 || !strings.Contains(out, "Read-only file system") {
+		t.Errorf("a plan without a keep list: exit %d, output %q; want the write refused by a read-only mount", code, out)
+	}
 }
