@@ -92,7 +92,9 @@ func ServeMain(args []string) int {
 	defer stop()
 	// A second signal while stopping ends the process at once.
 	context.AfterFunc(ctx, stop)
-	err = srv.Run(ctx, &stdio.Transport{Reader: os.Stdin, Writer: os.Stdout, Logger: log})
+	stdin, restore := pollableStdin()
+	defer restore()
+	err = srv.Run(ctx, &stdio.Transport{Reader: stdin, Writer: os.Stdout, Logger: log})
 	switch {
 	case err == nil, errors.Is(err, io.EOF):
 		log.Debug("client disconnected")
