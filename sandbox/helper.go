@@ -16,11 +16,18 @@ const (
 // probeNamespacesArg selects the helper's namespace self-test.
 const probeNamespacesArg = "--probe-namespaces"
 
-// HelperMain is the hidden `execgate sandbox SPEC -- PROGRAM ARGS...` role;
-// args is everything after "sandbox". It confines itself as SPEC says and
-// runs PROGRAM, returning PROGRAM's exit status (128+N when a signal N
-// killed it). If the sandbox cannot be set up it prints one line to stderr
-// and returns 125 without running anything.
+// probeLauncherArg is the role that only exits 0: started through the
+// launcher without namespaces, it tells a launcher that works from one
+// that does not (see Probe).
+const probeLauncherArg = "--probe-launcher"
+
+// HelperMain is the hidden `execgate sandbox ROLE` role, which the sandbox
+// launcher starts; args is everything after "sandbox". As a helper for a
+// call (or a spare) it takes the call's activation off its control socket,
+// confines itself as the plan says and execs the program, whose exit
+// status its parent, the launcher's supervisor, passes on. If the sandbox
+// cannot be set up it prints one line to stderr and returns 125 without
+// running anything.
 func HelperMain(args []string) int {
 	// One processor: the helper runs a few goroutines that mostly wait in
 	// syscalls, and each more processor has the runtime start threads,

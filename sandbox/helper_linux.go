@@ -17,6 +17,8 @@ func runHelper(args []string) int {
 		switch args[0] {
 		case probeNamespacesArg:
 			return probeNamespacesChild()
+		case probeLauncherArg:
+			return 0
 		case spareArg:
 			return runSpare(true)
 		case startedArg:

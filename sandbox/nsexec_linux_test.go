@@ -282,3 +282,32 @@ func TestNoLauncherRunsNothing(t *testing.T) {
 		t.Errorf("report does not say the launcher is missing:\n%s", b.String())
 	}
 }
+
+// TestBrokenLauncherRunsNothing: a launcher that cannot start calls, as one
+// from a build before the launcher took a mode argument could not, is no
+// launcher: no call runs, and the error names the launcher, what it said
+// and the command that rebuilds it.
+func TestBrokenLauncherRunsNothing(t *testing.T) {
+	old := filepath.Join(t.TempDir(), "execgate-nsexec")
+	script := "#!/bin/sh\necho 'execgate sandbox: usage: execgate-nsexec /PATH/OF/HELPER [ARG...]' >&2\nexit 125\n"
+	if err := os.WriteFile(old, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	l := NewLauncher(selfExe(t), nil, NamespaceLauncher(old))
+	for _, want := range []string{old, "usage: execgate-nsexec", "make bash"} {
+		if !strings.Contains(l.caps.LauncherError, want) {
+			t.Errorf("LauncherError %q does not name %q", l.caps.LauncherError, want)
+		}
+	}
+	marker := filepath.Join(t.TempDir(), "ran")
+	for _, mode := range []Mode{WorkspaceWrite, DangerFullAccess} {
+		if cmd, err := l.Start(context.Background(), Spec{Policy: Policy{Mode: mode}, Workspace: t.TempDir()},
+			[]string{"/bin/bash", "-c", "touch " + marker}, Proc{}); cmd != nil || err == nil {
+			t.Errorf("%s: started %v, err = %v; want refused", mode, cmd, err)
+		}
+	}
+	// The launcher this build makes works, with or without namespaces.
+	if c := testProbe(t); c.LauncherError != "" {
+		t.Errorf("the built launcher: %s", c.LauncherError)
+	}
+}

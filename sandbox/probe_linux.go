@@ -39,6 +39,12 @@ func Probe(self, nsexec string) Capabilities {
 	procErr, err := probeNamespaces(self, nsexec)
 	if err != nil {
 		c.NamespacesError = err.Error()
+		// Without namespaces calls still start through the launcher:
+		// one that cannot start them either (from another build, say)
+		// is no launcher at all.
+		if lerr := probeLauncher(self, nsexec); lerr != nil {
+			c.LauncherError = fmt.Sprintf("the sandbox launcher %s does not work (%v); rebuild it with `make bash`", nsexec, lerr)
+		}
 		return c
 	}
 	c.Namespaces = true
@@ -70,6 +76,27 @@ func probeNamespaces(self, nsexec string) (procErr string, err error) {
 		return "", err
 	}
 	return strings.TrimSpace(stdout.String()), nil
+}
+
+// probeLauncher starts the helper's do-nothing role through nsexec
+// without namespaces, as a call without them would be started.
+func probeLauncher(self, nsexec string) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	l := Launcher{self: self, nsexec: nsexec}
+	cmd, err := l.helperCommand(ctx, false, "sandbox", probeLauncherArg)
+	if err != nil {
+		return err
+	}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Run(); err != nil {
+		if msg := strings.TrimSpace(stderr.String()); msg != "" {
+			return fmt.Errorf("%w: %s", err, msg)
+		}
+		return err
+	}
+	return nil
 }
 
 // probeNamespacesChild is the self-test: everything a call's helper does
