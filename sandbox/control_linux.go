@@ -105,8 +105,9 @@ func recvControl(ctl int, buf []byte, maxFDs, flags int) (n int, fds []int, trun
 }
 
 // maxActivationFiles is the most an activation carries: the plan memfd,
-// the Landlock ruleset, stdin, stdout, stderr and the escalate socket.
-const maxActivationFiles = 6
+// the Landlock ruleset, the call's cgroup.procs, stdin, stdout, stderr and
+// the escalate socket.
+const maxActivationFiles = 7
 
 // errNoActivation is what receiveActivation reports when the server closed
 // the control socket without sending one: it no longer needs this spare.

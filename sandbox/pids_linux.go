@@ -267,18 +267,36 @@ type processBound struct {
 	rlimit bool
 }
 
-// openBound opens what the bound of h needs; it runs before the helper
-// confines itself.
+// cgroupFD is, in a helper, the call's cgroup.procs that the server opened
+// and sent with the activation (helperSpec.PidsCgroup), until openBound
+// takes it; -1 otherwise.
+var cgroupFD = -1
+
+// openBound is the bound h asks for. The server opens the call's
+// cgroup.procs in its own mount namespace (openCgroupProcs): a file open
+// for writing on a mount of the helper's would keep that mount from
+// turning read-only (see readOnlyOutside).
 func openBound(h helperSpec) (processBound, error) {
 	b := processBound{max: h.MaxProcs, cgroup: -1, rlimit: h.MaxProcs > 0 && h.Namespaces && h.NProc}
 	if h.PidsCgroup == "" {
 		return b, nil
 	}
-	var err error
-	if b.cgroup, err = unix.Open(filepath.Join(h.PidsCgroup, "cgroup.procs"), unix.O_WRONLY|unix.O_CLOEXEC, 0); err != nil {
-		return b, fmt.Errorf("the call's pids cgroup %s: %w", h.PidsCgroup, err)
+	if cgroupFD < 0 {
+		return b, fmt.Errorf("bad spec: a bounded call without the cgroup.procs of its pids cgroup %s", h.PidsCgroup)
 	}
+	b.cgroup, cgroupFD = cgroupFD, -1
 	return b, nil
+}
+
+// openCgroupProcs opens the cgroup.procs of the pids cgroup dir for the
+// helper to join (processBound.enter).
+func openCgroupProcs(dir string) (int, error) {
+	p := filepath.Join(dir, "cgroup.procs")
+	fd, err := unix.Open(p, unix.O_WRONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return -1, fmt.Errorf("sandbox: the call's pids cgroup: %w", &os.PathError{Op: "open", Path: p, Err: err})
+	}
+	return fd, nil
 }
 
 // enter puts the helper inside the bound, just before it execs the

@@ -62,8 +62,10 @@ func readOnlyOutside(keep []pathID) error {
 	err := unix.MountSetattr(unix.AT_FDCWD, "/", unix.AT_RECURSIVE, ro)
 	if errors.Is(err, unix.EBUSY) {
 		// A mount with a file open for writing cannot turn read-only,
-		// and a recursive change is all or nothing: the helper holds
-		// its pids cgroup's cgroup.procs open. Mount by mount instead.
+		// and a recursive change is all or nothing. The helper opens
+		// nothing for writing here (the server opens the call's
+		// cgroup.procs in its own namespace: openBound), but whatever
+		// else holds one: mount by mount instead.
 		err = eachMountReadOnly(paths, func(p string) error {
 			return unix.MountSetattr(unix.AT_FDCWD, p, unix.AT_SYMLINK_NOFOLLOW, ro)
 		})

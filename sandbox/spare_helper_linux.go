@@ -42,6 +42,9 @@ func runSpare(pooled bool) int {
 	if a.Spec.Landlock && len(fds) > 0 {
 		rulesetFD, fds = fds[0], fds[1:]
 	}
+	if a.Spec.PidsCgroup != "" && len(fds) > 0 {
+		cgroupFD, fds = fds[0], fds[1:]
+	}
 	if len(fds) != 3 && len(fds) != 4 {
 		closeFDs(fds)
 		return helperFail(fmt.Errorf("spare: activation with %d files for the call, want 3 or 4", len(fds)))

@@ -338,6 +338,14 @@ func (l *Launcher) startCall(ctx context.Context, h helperSpec, argv []string, p
 	if err != nil {
 		return nil, err
 	}
+	if h.PidsCgroup != "" {
+		procs, err := openCgroupProcs(h.PidsCgroup)
+		if err != nil {
+			return nil, err
+		}
+		defer unix.Close(procs)
+		files = append([]int{procs}, files...)
+	}
 	if h.Mode != DangerFullAccess {
 		ruleset, err := buildRuleset(&h)
 		if err != nil {
