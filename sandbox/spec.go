@@ -90,6 +90,3 @@ type pathID struct {
 	Path string
 	ID   fileID
 }
-
-// encode is h as the helper's SPEC argument (see specwire.go).
-func (h helperSpec) encode() string { return encodeSpec(h) }

@@ -8,40 +8,21 @@ import (
 	"strings"
 )
 
-// The helper spec travels to the helper on its command line, and with a
-// spare's activation over the control socket, in the one encoding written
-// and read here: a fixed sequence of fields, each a decimal length, a
-// colon and that many bytes ("5:hello"); numbers and booleans are such
-// fields too, lists a count followed by their items. A helper starts for
-// every call, and encoding/json cost it about 6% of its CPU there
-// (reflection over these types at each start, and the stack growth it
-// brings); reading this costs next to nothing. Every field is a C string
-// where it ends up (a path, an argument, an environment entry), so the
-// encoding has no NUL byte and fits in one command-line argument.
+// The helper spec travels to the helper in its activation, over the
+// control socket, in the one encoding written and read here: a fixed
+// sequence of fields, each a decimal length, a colon and that many bytes
+// ("5:hello"); numbers and booleans are such fields too, lists a count
+// followed by their items. A helper starts for every call, and
+// encoding/json cost it about 6% of its CPU there (reflection over these
+// types at each start, and the stack growth it brings); reading this
+// costs next to nothing. Every field is a C string where it ends up (a
+// path, an argument, an environment entry), so the encoding has no NUL
+// byte.
 //
 // Both ends are the same build (see buildinfo.Pair), so the format has no
 // versions; the leading tag only catches a payload of another kind.
 
-const (
-	specTag       = "spec1"
-	activationTag = "activation1"
-)
-
-// encodeSpec is h as the helper's SPEC argument.
-func encodeSpec(h helperSpec) string {
-	var w wireWriter
-	w.str(specTag)
-	w.spec(h)
-	return string(w.b)
-}
-
-// decodeSpec reads a SPEC argument.
-func decodeSpec(s string) (helperSpec, error) {
-	r := wireReader{rest: s}
-	r.tag(specTag)
-	h := r.spec()
-	return h, r.end()
-}
+const activationTag = "activation1"
 
 // activation is the one message a spare receives (see spare_linux.go): the
 // spec, Bash's argv, the call's environment and working directory.
