@@ -28,21 +28,21 @@ PAIR_LDFLAGS := -X github.com/execgate/execgate/internal/buildinfo.Pair=$(PAIR)
 
 # execgate is one plain Go program, the same on every architecture:
 # `CGO_ENABLED=0 go build` makes the same binary (only the version stamp
-# above may differ). It plays the server, the sandbox helper, the escalate
-# reaper and, under the name codex-execve-wrapper (a symlink the server
-# makes), the execve wrapper. Static (no cgo): a dynamically linked binary
-# pays the ELF loader on every start, and the helper starts once per call.
+# above may differ). It plays the server, the escalate reaper and, under the
+# name codex-execve-wrapper (a symlink the server makes), the execve
+# wrapper. Static (no cgo): a dynamically linked binary pays the ELF loader
+# on every start, and the wrapper starts once per program.
 #
 # The project's C artifacts, the patched Bash and the namespace launcher
-# execgate-nsexec (sandbox/nsexec/nsexec.c), are built by
-# scripts/build-bash.sh into build/bash/bin/, side by side: the server looks
-# for the launcher next to the Bash it runs, then next to itself. It
-# supervises every call: without it no call runs (doctor says so).
+# execgate-nsexec (sandbox/nsexec/*.c), are built by scripts/build-bash.sh
+# into build/bash/bin/, side by side: the server looks for the launcher
+# next to the Bash it runs, then next to itself. It is every call's sandbox
+# helper and supervisor: without it no call runs (doctor says so).
 #
-# execgate-sandbox (cmd/execgate-sandbox) is the sandbox helper and escalate
-# reaper alone: the same code, linked without the server's packages, so the
-# helper each call starts costs about half the CPU. Built here beside
-# execgate; without it (a plain `go build`) execgate plays those roles too.
+# execgate-sandbox (cmd/execgate-sandbox) is the escalate reaper alone: the
+# same code, linked without the server's packages, so the reaper an
+# escalated call starts costs about half the CPU. Built here beside
+# execgate; without it (a plain `go build`) execgate plays that role too.
 build:
 	CGO_ENABLED=0 $(GO) build -ldflags='$(VERSION_LDFLAGS) $(PAIR_LDFLAGS)' -o $(BIN) .
 	CGO_ENABLED=0 $(GO) build -ldflags='$(VERSION_LDFLAGS) $(PAIR_LDFLAGS)' -o $(HELPER) ./cmd/execgate-sandbox
@@ -57,7 +57,7 @@ $(PATCHED_BASH): scripts/build-bash.sh scripts/bash-exec-wrapper.patch $(wildcar
 	PREFIX=$(BASH_PREFIX) scripts/build-bash.sh --install-deps
 
 # The Bash is cached, so this rebuilds only the launcher.
-$(NSEXEC): sandbox/nsexec/nsexec.c $(PATCHED_BASH)
+$(NSEXEC): $(wildcard sandbox/nsexec/*.c sandbox/nsexec/*.h) $(PATCHED_BASH)
 	PREFIX=$(BASH_PREFIX) scripts/build-bash.sh --install-deps
 
 run: $(PATCHED_BASH) $(NSEXEC) build

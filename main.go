@@ -1,15 +1,15 @@
 // Command execgate serves an MCP "shell" tool whose every program start is
 // checked against a policy, and plays the other roles of that machinery (the
-// execve wrapper, the sandbox helper, the rules checker).
+// execve wrapper, the escalate reaper, the rules checker).
 //
 // main picks the role before anything else: the wrapper role runs once per
-// program a shell without the in-shell client starts, and the sandbox
-// helper once per call, so they must not pay for flag parsing or logging
+// program a shell without the in-shell client starts, and the escalate
+// reaper once per escalated call, so they must not pay for flag parsing or logging
 // setup they do not use. Every package linked in runs its init at every
 // start, whatever the role: keep package-level work out of this program's
 // packages (GODEBUG=inittrace=1 shows it). The go:debug lines below stop
 // the runtime from following cgroup CPU limits after start (it still reads
-// them once; Go 1.26 does so unconditionally), so the helper and the
+// them once; Go 1.26 does so unconditionally), so the reaper and the
 // wrapper start no goroutine for it.
 //
 //go:debug containermaxprocs=0
@@ -24,7 +24,6 @@ import (
 	"github.com/execgate/execgate/escalate"
 	"github.com/execgate/execgate/internal/buildinfo"
 	"github.com/execgate/execgate/policy"
-	"github.com/execgate/execgate/sandbox"
 	"github.com/execgate/execgate/server"
 	"github.com/execgate/execgate/wrapper"
 )
@@ -53,8 +52,6 @@ func dispatch(args []string) int {
 	case "execve-wrapper":
 		// Same argument shape as the symlinked form: NAME FILE ARGV...
 		return wrapper.Main(append([]string{args[0] + " execve-wrapper"}, rest...))
-	case "sandbox":
-		return sandbox.HelperMain(rest)
 	case escalate.ReaperRole:
 		return escalate.ReaperMain(rest)
 	case "server":

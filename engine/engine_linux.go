@@ -65,12 +65,10 @@ type Engine struct {
 	// no policy file may lie where one of them lets the sandbox write.
 	roots  rootHistory
 	warned onceSet
-	// reaper plays each call's escalate reaper (the helper's binary); limits bound
-	// the escalate sessions of all calls together.
-	reaper string
-	// helper plays each call's sandbox helper (see sandboxHelper), for
-	// the reason helperWhy gives.
-	helper, helperWhy string
+	// reaper plays each call's escalate reaper (see reaperBinary), for
+	// the reason reaperWhy gives; limits bound the escalate sessions of
+	// all calls together.
+	reaper, reaperWhy string
 	limits            escalate.Limits
 	// noted logs each project rules note once; bounded, since every
 	// directory an agent names as workdir may have one.
@@ -89,8 +87,7 @@ type Engine struct {
 }
 
 // newEngine builds the engine. self is the execgate binary that plays the
-// sandbox helper, the reaper and (without --execve) the wrapper; empty
-// means os.Executable.
+// reaper and (without --execve) the wrapper; empty means os.Executable.
 func newEngine(opts *Options, log *slog.Logger, self string) (*Engine, error) {
 	cfg, warnings, err := ApplyConfig(opts)
 	if err != nil {
@@ -105,7 +102,7 @@ func newEngine(opts *Options, log *slog.Logger, self string) (*Engine, error) {
 	}
 	if self == "" {
 		if self, err = os.Executable(); err != nil {
-			return nil, fmt.Errorf("locating the execgate binary (sandbox helper): %w", err)
+			return nil, fmt.Errorf("locating the execgate binary (escalate reaper, execve wrapper): %w", err)
 		}
 	}
 	if self, err = filepath.Abs(self); err != nil {
@@ -139,8 +136,8 @@ func newEngine(opts *Options, log *slog.Logger, self string) (*Engine, error) {
 
 	// execgate itself plays, under the name codex-execve-wrapper, the
 	// wrapper: the link installed beside execgate, else one in a private
-	// runtime directory. (The sandbox helper and the reaper: see
-	// sandboxHelper below.)
+	// runtime directory. (The reaper: see reaperBinary below; the sandbox
+	// helper is the launcher.)
 	e.self = self
 	if e.wrapper, err = e.setupWrapper(self, log); err != nil {
 		return nil, err
@@ -149,8 +146,9 @@ func newEngine(opts *Options, log *slog.Logger, self string) (*Engine, error) {
 		return nil, err
 	}
 
-	// Every call starts through the sandbox launcher, which supervises
-	// it; without one no call runs (the launcher's probe says so).
+	// Every call starts through the sandbox launcher, which sets up its
+	// sandbox and supervises it; without one no call runs (the launcher's
+	// probe says so).
 	if e.nsexec, err = companion.Path(companion.NSExec, e.bash.Path, self); err != nil {
 		log.Error("no sandbox launcher: no call will run until it is built (make bash)", "error", err)
 		e.nsexec = ""
@@ -160,8 +158,8 @@ func newEngine(opts *Options, log *slog.Logger, self string) (*Engine, error) {
 			return nil, err
 		}
 	}
-	e.helper, e.helperWhy = sandboxHelper(self, e.bash.Path, log)
-	e.launcher = sandbox.NewLauncher(e.helper, log, sandbox.NamespaceLauncher(e.nsexec), sandbox.MaxProcesses(opts.MaxProcesses))
+	e.reaper, e.reaperWhy = reaperBinary(self, e.bash.Path, log)
+	e.launcher = sandbox.NewLauncher(log, sandbox.NamespaceLauncher(e.nsexec), sandbox.MaxProcesses(opts.MaxProcesses))
 	if e.repoPrograms, err = repositoryPrograms(cfg); err != nil {
 		return nil, err
 	}
@@ -169,7 +167,6 @@ func newEngine(opts *Options, log *slog.Logger, self string) (*Engine, error) {
 	e.launcher.Observe(e.repos.Observe)
 	e.askUntrusted = cfg.Execgate.UntrustedRepository == "ask"
 	e.askDangerous = cfg.Execgate.DangerousCommands == "ask"
-	e.reaper = e.helper
 
 	// The shared layers load once; each call adds the rules of its own
 	// project (projectStore). The server's cwd (e.cwd) is where doctor

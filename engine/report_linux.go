@@ -33,7 +33,7 @@ func (e *Engine) Report(w io.Writer) {
 	} else {
 		fmt.Fprintf(w, "sandbox launcher:   MISSING: no call runs (scripts/build-bash.sh, run by `make bash`, builds %s next to the patched Bash)\n", companion.NSExec)
 	}
-	fmt.Fprintf(w, "sandbox helper:     %s (%s)\n", e.helper, e.helperWhy)
+	fmt.Fprintf(w, "escalate reaper:    %s (%s)\n", e.reaper, e.reaperWhy)
 	if e.helpersFrom == helpersInstalled {
 		fmt.Fprintf(w, "wrapper directory:  %s (installed beside execgate)\n", e.helperDir)
 	} else if e.helpersFrom != "" {

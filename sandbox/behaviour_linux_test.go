@@ -38,6 +38,26 @@ func TestExitStatus(t *testing.T) {
 	}
 }
 
+// TestCallEnvironment: the program gets the call's environment and nothing
+// of the server's or the helper's: an entry without a name or without '='
+// is dropped, and of a name given twice the last value is kept in the
+// first one's place, as Go's os/exec does. A spare starts with an empty
+// environment of its own.
+func TestCallEnvironment(t *testing.T) {
+	e := newTestEnv(t, nobody)
+	env := []string{"A=1", "NOEQUALS", "=x", "B=two words", "A=3", "C="}
+	want := "A=3\nB=two words\nC=\n"
+	for _, noNS := range []bool{false, true} {
+		for _, spare := range []bool{false, true} {
+			out, code := e.launch(t, launchRequest{Policy: Policy{Mode: WorkspaceWrite}, NoNamespaces: noNS, Spare: spare,
+				Env: env, Argv: []string{"/usr/bin/env"}})
+			if code != 0 || out != want {
+				t.Errorf("no-ns=%v, spare=%v: exit %d, environment %q, want %q", noNS, spare, code, out, want)
+			}
+		}
+	}
+}
+
 // TestSignalsRelayed: SIGINT to the helper reaches Bash.
 func TestSignalsRelayed(t *testing.T) {
 	e := newTestEnv(t, nobody)

@@ -26,15 +26,19 @@ func (d durations) report(b *testing.B) {
 	b.ReportMetric(float64(d[len(d)/2].Microseconds())/1000, "p50-ms")
 }
 
-// BenchmarkHelperStart: `bash -c true` started plainly and through the
-// helper, side by side. The helper is the test binary unless
-// EXECGATE_HELPER_BIN names a built execgate binary (which starts faster).
-func BenchmarkHelperStart(b *testing.B) {
-	self := os.Getenv("EXECGATE_HELPER_BIN")
-	if self == "" {
-		self = selfExe(b)
+// benchNsexec is the launcher (and helper) to measure: EXECGATE_NSEXEC,
+// else the one compiled for the tests.
+func benchNsexec(b *testing.B) string {
+	if p := os.Getenv("EXECGATE_NSEXEC"); p != "" {
+		return p
 	}
-	l := NewLauncher(self, nil, NamespaceLauncher(testNsexec(b)))
+	return testNsexec(b)
+}
+
+// BenchmarkHelperStart: `bash -c true` started plainly and through the
+// helper, side by side.
+func BenchmarkHelperStart(b *testing.B) {
+	l := NewLauncher(nil, NamespaceLauncher(benchNsexec(b)))
 	ws := b.TempDir()
 	argv := []string{"/bin/bash", "-c", "true"}
 	b.Run("plain", func(b *testing.B) {
@@ -66,7 +70,7 @@ func BenchmarkHelperStart(b *testing.B) {
 			continue
 		}
 		b.Run(tc.name, func(b *testing.B) {
-			l := &Launcher{self: l.self, caps: l.caps, nsexec: l.nsexec}
+			l := &Launcher{caps: l.caps, nsexec: l.nsexec}
 			l.caps.Namespaces = tc.ns
 			defer l.Close()
 			spec := Spec{Policy: Policy{Mode: tc.mode}, Workspace: ws}
@@ -113,12 +117,8 @@ func BenchmarkHelperStart(b *testing.B) {
 // the caller's Start takes and the CPU spent per start by this process
 // and by the children.
 func BenchmarkNamespacedStart(b *testing.B) {
-	self := os.Getenv("EXECGATE_HELPER_BIN")
-	if self == "" {
-		self = selfExe(b)
-	}
-	nsexec := testNsexec(b)
-	if !Probe(self, nsexec).Namespaces {
+	nsexec := benchNsexec(b)
+	if !Probe(nsexec).Namespaces {
 		b.Skip("no user namespaces here")
 	}
 	// About what a server holds after startup: rules, the SDK, buffers.
@@ -126,12 +126,12 @@ func BenchmarkNamespacedStart(b *testing.B) {
 	for i := range ballast {
 		ballast[i] = make([]byte, 1<<10)
 	}
-	l := &Launcher{self: self, nsexec: nsexec}
+	l := &Launcher{nsexec: nsexec}
 	var start durations
 	var selfCPU, childCPU time.Duration
 	for b.Loop() {
 		s0, c0 := rusage(unix.RUSAGE_SELF), rusage(unix.RUSAGE_CHILDREN)
-		cmd, err := l.helperCommand(context.Background(), true, "sandbox", probeNamespacesArg)
+		cmd, err := l.helperCommand(context.Background(), true, probeNamespacesArg)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -168,29 +168,25 @@ func rusage(who int) time.Duration {
 // the whole child tree per call (launcher, helper, program): "bash" runs
 // `bash -c true` as a trivial call does, "true" runs /bin/true, so that the
 // helper's own share stands out; "bash/started" is "bash" through a helper
-// started for the call instead of a spare. Set EXECGATE_HELPER_BIN to
-// build/execgate-sandbox to measure the helper the server runs.
+// started for the call instead of a spare. EXECGATE_NSEXEC names the
+// launcher to measure (build/bash/bin/execgate-nsexec, say); by default the
+// one compiled for the tests.
 //
 // On a shared machine the load of the neighbours moves these figures by
-// more than most changes do. To compare two helpers, set
-// EXECGATE_HELPER_BIN_BASE to the other one: every iteration then makes a
-// call through each, in alternating order, and the base's figures are
-// reported beside (base-*). Both must read the activation this test binary
-// writes (the same encoding, see specwire.go).
+// more than most changes do. To compare two launchers, set
+// EXECGATE_NSEXEC_BASE to the other one: every iteration then makes a call
+// through each, in alternating order, and the base's figures are reported
+// beside (base-*). Both must read the plan this test binary writes (the
+// same tag, see specwire.go).
 func BenchmarkSpareCall(b *testing.B) {
-	self := os.Getenv("EXECGATE_HELPER_BIN")
-	if self == "" {
-		self = selfExe(b)
-	}
-	nsexec := testNsexec(b)
-	l := NewLauncher(self, nil, NamespaceLauncher(nsexec))
+	l := NewLauncher(nil, NamespaceLauncher(benchNsexec(b)))
 	defer l.Close()
 	if !l.caps.Namespaces {
 		b.Skip("no user namespaces here")
 	}
 	launchers := []*Launcher{l}
-	if base := os.Getenv("EXECGATE_HELPER_BIN_BASE"); base != "" {
-		lb := NewLauncher(base, nil, NamespaceLauncher(nsexec))
+	if base := os.Getenv("EXECGATE_NSEXEC_BASE"); base != "" {
+		lb := NewLauncher(nil, NamespaceLauncher(base))
 		defer lb.Close()
 		launchers = append(launchers, lb)
 	}
@@ -289,7 +285,7 @@ func BenchmarkBuildRuleset(b *testing.B) {
 	if landlockABI() < 1 {
 		b.Skip("no Landlock here")
 	}
-	l := NewLauncher(selfExe(b), nil, NamespaceLauncher(testNsexec(b)))
+	l := NewLauncher(nil, NamespaceLauncher(testNsexec(b)))
 	h, err := l.helperSpec(Spec{Policy: Policy{Mode: WorkspaceWrite}, Workspace: b.TempDir()}, []string{"/bin/true"})
 	if err != nil {
 		b.Fatal(err)
@@ -308,7 +304,7 @@ func BenchmarkBuildRuleset(b *testing.B) {
 // did before, with a repository in the workspace (.git protected as it is,
 // .codex and .agents to be made) and the user's home beside it.
 func BenchmarkResolveMounts(b *testing.B) {
-	l := NewLauncher(selfExe(b), nil, NamespaceLauncher(testNsexec(b)))
+	l := NewLauncher(nil, NamespaceLauncher(testNsexec(b)))
 	l.caps.Namespaces = true
 	ws := b.TempDir()
 	mustMkdir(b, ws+"/.git/hooks")

@@ -1,7 +1,6 @@
 package sandbox
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"time"
@@ -15,20 +14,15 @@ import (
 // The control socket between the server and a helper is a SOCK_SEQPACKET
 // pair: each message arrives whole or not at all, with its descriptors, so
 // neither side needs framing code. A pooled spare sends spareReady when it
-// waits (a helper started for a call sends nothing, see runSpare); the
-// server sends one activation: activationMsg, with SCM_RIGHTS
-// holding a sealed memfd with the encoded activation (spec, argv,
-// environment, directory: no size limit, unlike a socket message), the
-// Landlock ruleset of a sandboxed call, then the call's stdin, stdout,
-// stderr and, optionally, its escalate socket.
+// waits (a helper started for a call sends nothing: see nsexec/helper.c);
+// the server sends one activation: activationMsg, with SCM_RIGHTS holding a
+// sealed memfd with the plan (encodePlan: no size limit, unlike a socket
+// message), the Landlock ruleset of a sandboxed call, the cgroup.procs of
+// a bounded one, then the call's stdin, stdout, stderr and, optionally, its
+// escalate socket.
 
 // activationMsg is the body of the activation message.
 const activationMsg = 'A'
-
-// maxActivation bounds the memfd a helper reads: far above any real
-// environment (the kernel caps argv and environment at a quarter of the
-// stack limit), low enough that a bad fd cannot exhaust the helper.
-const maxActivation = 64 << 20
 
 // activationFD is a sealed memfd holding payload, close-on-exec: written
 // once, it cannot change while the helper reads it.
@@ -102,69 +96,6 @@ func recvControl(ctl int, buf []byte, maxFDs, flags int) (n int, fds []int, trun
 		}
 	}
 	return n, fds, got&(unix.MSG_TRUNC|unix.MSG_CTRUNC) != 0, nil
-}
-
-// maxActivationFiles is the most an activation carries: the plan memfd,
-// the Landlock ruleset, the call's cgroup.procs, stdin, stdout, stderr and
-// the escalate socket.
-const maxActivationFiles = 7
-
-// errNoActivation is what receiveActivation reports when the server closed
-// the control socket without sending one: it no longer needs this spare.
-var errNoActivation = errors.New("control socket closed before an activation")
-
-// receiveActivation waits on ctl for the activation and returns its
-// payload and the files that came with it (close-on-exec): the Landlock
-// ruleset when the payload says so, then the call's 3 or 4. Every
-// received descriptor not returned is closed.
-func receiveActivation(ctl int) (payload []byte, files []int, err error) {
-	var buf [2]byte
-	n, fds, truncated, err := recvControl(ctl, buf[:], maxActivationFiles, 0)
-	if err != nil {
-		return nil, nil, fmt.Errorf("receive the activation: %w", err)
-	}
-	switch {
-	case n == 0 && len(fds) == 0:
-		return nil, nil, errNoActivation
-	case truncated || n != 1 || buf[0] != activationMsg:
-		frame.CloseAll(fds)
-		return nil, nil, fmt.Errorf("malformed activation message (%d bytes, %d files)", n, len(fds))
-	case len(fds) == 0:
-		return nil, nil, errors.New("activation without its plan")
-	}
-	payload, err = readActivationFD(fds[0])
-	unix.Close(fds[0])
-	if err != nil {
-		frame.CloseAll(fds[1:])
-		return nil, nil, err
-	}
-	return payload, fds[1:], nil
-}
-
-// readActivationFD reads the activation memfd whole.
-func readActivationFD(fd int) ([]byte, error) {
-	var st unix.Stat_t
-	if err := unix.Fstat(fd, &st); err != nil {
-		return nil, fmt.Errorf("activation memfd: %w", err)
-	}
-	if st.Mode&unix.S_IFMT != unix.S_IFREG || st.Size > maxActivation {
-		return nil, fmt.Errorf("activation memfd: not a plan (mode %o, %d bytes)", st.Mode, st.Size)
-	}
-	b := make([]byte, st.Size)
-	for got := 0; got < len(b); {
-		n, err := unix.Pread(fd, b[got:], int64(got))
-		if err == unix.EINTR {
-			continue
-		}
-		if err != nil {
-			return nil, fmt.Errorf("read the activation memfd: %w", err)
-		}
-		if n == 0 {
-			return nil, fmt.Errorf("activation memfd: %d of %d bytes", got, len(b))
-		}
-		got += n
-	}
-	return b, nil
 }
 
 // activationFiles lists the fds to send: stdin, stdout, stderr (/dev/null

@@ -3,12 +3,14 @@
 // profiles later Codex builds send instead, with their JSON shapes), the
 // Layout each implies for a call (readable and writable paths, protected
 // and denied ones: layout.go, the one place that computes them), and the
-// Linux helper that applies namespaces, Landlock and a seccomp filter to
-// itself before it starts Bash.
+// plan for the Linux helper that applies namespaces, Landlock and a seccomp
+// filter to itself before it starts Bash.
 //
 // The server probes the machine once with [NewLauncher] and starts one
-// helper per call ([Launcher.Start]). The helper is the execgate binary in
-// its hidden "sandbox" role ([HelperMain]), started for the call or, when
+// helper per call ([Launcher.Start]). The server decides everything it can
+// ahead (the mounts with the identities of their paths, the Landlock
+// ruleset, the seccomp programs) and the helper, C in the sandbox launcher
+// (nsexec/), only applies that plan. It is started for the call or, when
 // one is ready, a spare started ahead ([Launcher.Prepare]) that receives
 // the call over a private socket; either way it
 //

@@ -15,8 +15,7 @@ import (
 // TestUnenforceableModeRunsNothing simulates a kernel without Landlock: the
 // launcher refuses, and so does the helper if it is started anyway.
 func TestUnenforceableModeRunsNothing(t *testing.T) {
-	self := selfExe(t)
-	l := NewLauncher(self, nil, NamespaceLauncher(testNsexec(t)))
+	l := NewLauncher(nil, NamespaceLauncher(testNsexec(t)))
 	dir := t.TempDir()
 	marker := filepath.Join(dir, "ran")
 	argv := []string{"/bin/bash", "-c", "touch " + marker}
@@ -153,7 +152,7 @@ func TestReport(t *testing.T) {
 // it keeps writable, a directory a placeholder is made in, or the
 // original of a mount.
 func TestRootSwappedForSymlinkFailsClosed(t *testing.T) {
-	l := NewLauncher(selfExe(t), nil, NamespaceLauncher(testNsexec(t)))
+	l := NewLauncher(nil, NamespaceLauncher(testNsexec(t)))
 	nsOK := l.caps.Namespaces
 	base := t.TempDir()
 	target := filepath.Join(base, "target")
@@ -231,8 +230,7 @@ func TestRootSwappedForSymlinkFailsClosed(t *testing.T) {
 // without one (or with a cut one) must not run the program unfiltered, nor
 // without the kernel gate it asked for.
 func TestHelperRefusesSpecWithoutFilter(t *testing.T) {
-	self := selfExe(t)
-	l := NewLauncher(self, nil, NamespaceLauncher(testNsexec(t)))
+	l := NewLauncher(nil, NamespaceLauncher(testNsexec(t)))
 	if err := l.caps.Check(WorkspaceWrite); err != nil {
 		t.Skipf("sandbox not enforceable here: %v", err)
 	}
@@ -313,7 +311,7 @@ func runActivatedWith(t *testing.T, l *Launcher, h helperSpec, argv []string, ru
 	if ruleset >= 0 {
 		files = append([]int{ruleset}, files...)
 	}
-	memfd, err := activationFD(encodeActivation(activation{Spec: h, Argv: argv}))
+	memfd, err := activationFD(encodePlan(h, argv, nil, ""))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -341,7 +339,7 @@ func runActivatedWith(t *testing.T, l *Launcher, h helperSpec, argv []string, ru
 // writable, not everything: even the workspace the Landlock ruleset grants
 // is read-only then. The plan the server makes for the same call writes.
 func TestPlanWithoutKeepListIsAllReadOnly(t *testing.T) {
-	l := NewLauncher(selfExe(t), nil, NamespaceLauncher(testNsexec(t)))
+	l := NewLauncher(nil, NamespaceLauncher(testNsexec(t)))
 	if !l.caps.Namespaces {
 		t.Skip("no user namespaces here")
 	}

@@ -96,41 +96,10 @@ func listenerAllowed() error {
 	})
 }
 
-// installGate loads the gate's program (filterBytes, assembled by the
-// server) on the calling thread, which the caller has locked and from
-// which the program is started (forked or exec'd): only that thread's
-// descendants need it. It returns the listener fd (close-on-exec).
-// no_new_privs is already set (installSeccomp).
-func installGate(gate []byte) (int, error) {
-	if err := gateAvailable(); err != nil {
-		return -1, err
-	}
-	filter, err := sockFilters(gate)
-	if err != nil {
-		return -1, fmt.Errorf("bad spec: kernel gate filter: %w", err)
-	}
-	prog := unix.SockFprog{Len: uint16(len(filter)), Filter: &filter[0]}
-	// WAIT_KILLABLE_RECV (Linux 5.19): once the server has taken a
-	// notification, only a fatal signal interrupts the exec. Otherwise any
-	// signal (a Go program's runtime sends them) restarts it as a new
-	// notification while the user is being asked, and asks again.
-	flags := uintptr(unix.SECCOMP_FILTER_FLAG_NEW_LISTENER | unix.SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV)
-	fd, _, errno := unix.Syscall(unix.SYS_SECCOMP, unix.SECCOMP_SET_MODE_FILTER, flags, uintptr(unsafe.Pointer(&prog)))
-	if errno == unix.EINVAL {
-		fd, _, errno = unix.Syscall(unix.SYS_SECCOMP, unix.SECCOMP_SET_MODE_FILTER,
-			unix.SECCOMP_FILTER_FLAG_NEW_LISTENER, uintptr(unsafe.Pointer(&prog)))
-	}
-	runtime.KeepAlive(filter)
-	if errno != 0 {
-		return -1, fmt.Errorf("seccomp(SECCOMP_SET_MODE_FILTER, NEW_LISTENER): %w", errno)
-	}
-	return int(fd), nil
-}
-
 // Reporting the gate. A helper asked for a gate (helperSpec.Gate) keeps
-// its end of the control socket (statusFD) until, just before it starts the
-// program, it has installed the gate on the thread that starts it and sent
-// one message: gateMsg with the listener, or noGateMsg and why there is
+// its end of the control socket until, just before it execs the program,
+// it has installed the gate and sent one message (nsexec/helper.c:
+// report_gate): gateMsg with the listener, or noGateMsg and why there is
 // none, which the server takes in the background (awaitGate). The socket
 // is close-on-exec and
 // closed once the report is sent, so nothing of the call ever holds it:
@@ -144,46 +113,3 @@ const (
 	// maxGateWhy bounds that text.
 	maxGateWhy = 1024
 )
-
-// statusFD is, in a helper, its end of the control socket while it owes
-// the server a gate report; -1 otherwise.
-var statusFD = -1
-
-// reportGate installs the gate h asks for on the calling (locked) thread
-// and reports what came of it to the server. Without an escalate socket
-// (fd 3) nobody would answer a notification, and there is no gate. A gate
-// that cannot be installed leaves the call running with the rules applied
-// by the shell only; the server tells the agent.
-func reportGate(h helperSpec) error {
-	fd := statusFD
-	if fd < 0 {
-		return nil
-	}
-	statusFD = -1
-	defer unix.Close(fd)
-	switch {
-	case h.Mode == DangerFullAccess:
-		return sendGateReport(fd, "danger-full-access: there is no sandbox to start programs in", -1)
-	case !inheritedFD3():
-		return sendGateReport(fd, "no escalate socket to answer the program starts", -1)
-	}
-	listener, err := installGate(h.GateFilter)
-	if err != nil {
-		return sendGateReport(fd, err.Error(), -1)
-	}
-	defer unix.Close(listener)
-	return sendGateReport(fd, "", listener)
-}
-
-// sendGateReport sends gateMsg with listener, or (listener -1) noGateMsg
-// and why.
-func sendGateReport(sock int, why string, listener int) error {
-	msg, fds := []byte{gateMsg}, []int{listener}
-	if listener < 0 {
-		msg, fds = append([]byte{noGateMsg}, why[:min(len(why), maxGateWhy)]...), nil
-	}
-	if err := sendControl(sock, msg, fds); err != nil {
-		return fmt.Errorf("report the kernel gate on the control socket (fd %d): %w", sock, err)
-	}
-	return nil
-}

@@ -184,7 +184,7 @@ func TestGateReportedToOnGate(t *testing.T) {
 			})
 		}
 	}
-	l := NewLauncher(selfExe(t), nil, NamespaceLauncher(testNsexec(t)))
+	l := NewLauncher(nil, NamespaceLauncher(testNsexec(t)))
 	defer l.Close()
 	reports := make(chan Gate, 2)
 	cmd, err := l.Start(context.Background(), Spec{Policy: Policy{Mode: DangerFullAccess}, KernelGate: true},

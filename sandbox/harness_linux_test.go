@@ -19,6 +19,14 @@ import (
 
 const nobody = 65534
 
+// The helper's own exit statuses (nsexec/nsexec.h); the program's pass
+// through.
+const (
+	exitSetup    = 125 // the sandbox could not be set up: nothing ran
+	exitNoExec   = 126 // the program exists but could not be executed
+	exitNotFound = 127 // the program was not found
+)
+
 // testEnv is a scratch area outside /tmp (which is itself a writable root
 // by default): a workspace holding a .git, a fake $HOME, and a copy of the
 // test binary that an unprivileged uid may execute.

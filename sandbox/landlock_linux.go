@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"runtime"
 
 	"github.com/landlock-lsm/go-landlock/landlock"
 	ll "github.com/landlock-lsm/go-landlock/landlock/syscall"
@@ -141,35 +140,6 @@ func landlockRuleset(abi int, network bool, roots []pinnedRoot, g grants) (int, 
 		}
 	}
 	return fd, flags, nil
-}
-
-// restrictLandlock confines every thread of the helper with the ruleset
-// fd the server built, as go-landlock's own Restrict would: one call with
-// TSYNC where flags have it, else the call on each thread.
-func restrictLandlock(fd int, flags uint32) error {
-	if flags&ll.FlagRestrictSelfTSync == 0 {
-		if err := allowTaskList(fd); err != nil {
-			return err
-		}
-		if err := ll.AllThreadsPrctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
-			return fmt.Errorf("prctl(PR_SET_NO_NEW_PRIVS): %w", err)
-		}
-		if err := ll.AllThreadsLandlockRestrictSelf(fd, flags); err != nil {
-			return fmt.Errorf("landlock_restrict_self(ruleset fd %d, flags %#x) on every thread: %w", fd, flags, err)
-		}
-		return nil
-	}
-	// The kernel sets no_new_privs on every thread only with that flag
-	// (ABI 11); before, on this one, as the restriction requires.
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
-	if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
-		return fmt.Errorf("prctl(PR_SET_NO_NEW_PRIVS): %w", err)
-	}
-	if err := ll.LandlockRestrictSelf(fd, flags); err != nil {
-		return fmt.Errorf("landlock_restrict_self(ruleset fd %d, flags %#x): %w", fd, flags, err)
-	}
-	return nil
 }
 
 // fdPath names a pinned file for APIs that take a path.

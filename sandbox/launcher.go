@@ -8,9 +8,7 @@ import (
 // Launcher starts sandboxed commands. It probes the machine once, so that
 // every call agrees on what is enforced and the fallback is logged once.
 type Launcher struct {
-	self string
-	// nsexec, when set, creates the helper's namespaces (see
-	// NamespaceLauncher).
+	// nsexec is the sandbox launcher and helper (see NamespaceLauncher).
 	nsexec string
 	caps   Capabilities
 	pids   pidsBound // the bound on each call's processes
@@ -24,24 +22,26 @@ type Launcher struct {
 type Option func(*Launcher)
 
 // NamespaceLauncher is the sandbox launcher, path, the execgate-nsexec
-// program built from nsexec/nsexec.c. It starts every call's helper, in
-// new user, mount and pid namespaces when the machine allows them, and
-// supervises the call (see command_linux.go). Go cannot vfork a child that
-// gets a new user namespace, nor supervise without a runtime's threads;
-// a small static C program does both. Without it (empty path) no call
-// runs on Linux: Capabilities.LauncherError says why.
+// program built from nsexec/*.c. It starts every call's helper, in new
+// user, mount and pid namespaces when the machine allows them, applies the
+// plan the server made for the call, and supervises the call (see
+// command_linux.go). Go cannot vfork a child that gets a new user
+// namespace, nor supervise without a runtime's threads, and a Go runtime's
+// start was most of a call's CPU; a small static C program does all of it.
+// Without it (empty path) no call runs on Linux:
+// Capabilities.LauncherError says why.
 func NamespaceLauncher(path string) Option {
 	return func(l *Launcher) { l.nsexec = path }
 }
 
-// NewLauncher probes the machine with self, the execgate binary that plays
-// the helper role, and logs (to log, if not nil) what cannot be enforced.
-func NewLauncher(self string, log *slog.Logger, opts ...Option) *Launcher {
-	l := &Launcher{self: self}
+// NewLauncher probes the machine and logs (to log, if not nil) what cannot
+// be enforced.
+func NewLauncher(log *slog.Logger, opts ...Option) *Launcher {
+	l := &Launcher{}
 	for _, o := range opts {
 		o(l)
 	}
-	l.caps = Probe(self, l.nsexec)
+	l.caps = Probe(l.nsexec)
 	l.probePids(log)
 	if log != nil {
 		if l.caps.LauncherError != "" {

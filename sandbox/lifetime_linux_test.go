@@ -73,14 +73,14 @@ echo started $(pgrep -fc $m)`, marker)
 // process it started, promptly, whether the helper was started for the
 // call or was a spare.
 func TestCancelEndsCall(t *testing.T) {
-	l := NewLauncher(selfExe(t), nil, NamespaceLauncher(testNsexec(t)))
+	l := NewLauncher(nil, NamespaceLauncher(testNsexec(t)))
 	for _, ns := range []bool{true, false} {
 		for _, spare := range []bool{false, true} {
 			if ns && !l.caps.Namespaces {
 				continue
 			}
 			t.Run(fmt.Sprintf("ns=%v/spare=%v", ns, spare), func(t *testing.T) {
-				l := &Launcher{self: l.self, caps: l.caps, nsexec: l.nsexec}
+				l := &Launcher{caps: l.caps, nsexec: l.nsexec}
 				l.caps.Namespaces = ns
 				defer l.Close()
 				spec := Spec{Policy: Policy{Mode: WorkspaceWrite}, Workspace: t.TempDir()}

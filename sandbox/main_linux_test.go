@@ -15,17 +15,14 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// The test binary plays three more roles, chosen by its first argument:
+// The test binary plays two more roles, chosen by its first argument:
 //
-//	sandbox ROLE           the helper itself (what `execgate sandbox` runs)
 //	launch REQUEST         a server stand-in: NewLauncher + Start + Wait,
 //	                       so that an unprivileged uid exercises its own path
 //	probe NAME ARGS...     small probes run inside the sandbox
 func TestMain(m *testing.M) {
 	if len(os.Args) > 1 {
 		switch os.Args[1] {
-		case "sandbox":
-			os.Exit(HelperMain(os.Args[2:]))
 		case "launch":
 			os.Exit(launchMain(os.Args[2:]))
 		case "probe":
@@ -55,8 +52,9 @@ type launchRequest struct {
 	LeakFD       bool   // let the helper inherit a stray fd, as a careless server might
 	Spare        bool   // run the command in a spare helper started ahead (Prepare)
 	Programs     []string
-	Shell        string // the patched Bash to mount over the system's
-	MaxProcs     int    // MaxProcesses; the launcher then reports refused starts and its cgroups
+	Shell        string   // the patched Bash to mount over the system's
+	MaxProcs     int      // MaxProcesses; the launcher then reports refused starts and its cgroups
+	Env          []string // the call's environment, if not the launch role's own
 
 	Argv []string
 }
@@ -71,12 +69,7 @@ func launchMain(args []string) int {
 		fmt.Fprintln(os.Stderr, "launch:", err)
 		return 200
 	}
-	self, err := os.Executable()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "launch:", err)
-		return 200
-	}
-	l := NewLauncher(self, nil, NamespaceLauncher(req.NsExec), MaxProcesses(req.MaxProcs))
+	l := NewLauncher(nil, NamespaceLauncher(req.NsExec), MaxProcesses(req.MaxProcs))
 	if req.NoNamespaces {
 		l.caps.Namespaces = false
 	}
@@ -93,6 +86,9 @@ func launchMain(args []string) int {
 	// signal-scoping probe.
 	p := Proc{Dir: req.Dir, Env: append(os.Environ(), fmt.Sprintf("EG_OUTER_PID=%d", os.Getpid())),
 		Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr}
+	if req.Env != nil {
+		p.Env = req.Env
+	}
 	if f := os.NewFile(3, "escalate"); f != nil {
 		if _, err := f.Stat(); err == nil {
 			p.Extra = f

@@ -154,12 +154,3 @@ func runMatrix(t *testing.T, c matrixConfig) {
 		t.Logf("output:\n%s", out)
 	}
 }
-
-func selfExe(t testing.TB) string {
-	t.Helper()
-	p, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p
-}

@@ -186,3 +186,14 @@ func insideRoots(p string, roots []Root) bool {
 	}
 	return false
 }
+
+// opVerb names what op does, for messages.
+func opVerb(op mountOp) string {
+	switch op.Kind {
+	case opMask:
+		return "deny"
+	case opWritable:
+		return "make writable"
+	}
+	return "protect"
+}

@@ -15,9 +15,11 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/execgate/execgate/internal/testbin"
 )
 
-// nsexecBuild is the namespace launcher compiled from nsexec/nsexec.c
+// nsexecBuild is the sandbox launcher compiled from nsexec/*.c
 // once per test binary, in a directory every uid may read.
 var nsexecBuild struct {
 	once sync.Once
@@ -40,7 +42,7 @@ func testNsexec(t testing.TB) string {
 // testProbe is Probe as a launcher with the compiled launcher sees it.
 func testProbe(t testing.TB) Capabilities {
 	t.Helper()
-	return Probe(selfExe(t), testNsexec(t))
+	return Probe(testNsexec(t))
 }
 
 func testNsexecOnce() {
@@ -60,9 +62,13 @@ func testNsexecOnce() {
 			return
 		}
 		out := filepath.Join(dir, "execgate-nsexec")
-		b, err := exec.Command(cc, "-std=gnu11", "-O2", "-Wall", "-Wextra", "-Werror", "-static", "-o", out, "nsexec/nsexec.c").CombinedOutput()
+		args := []string{"-std=gnu11", "-O2", "-Wall", "-Wextra", "-Werror", "-static", "-o", out}
+		for _, f := range testbin.NsexecSources {
+			args = append(args, filepath.Join("nsexec", f))
+		}
+		b, err := exec.Command(cc, args...).CombinedOutput()
 		if err != nil {
-			nsexecBuild.err = &exec.Error{Name: cc + " nsexec/nsexec.c: " + string(b), Err: err}
+			nsexecBuild.err = &exec.Error{Name: cc + " nsexec/*.c: " + string(b), Err: err}
 			return
 		}
 		nsexecBuild.path = out
@@ -114,9 +120,9 @@ func TestNamespaceLauncherMakesTheNamespaces(t *testing.T) {
 // server; the launcher makes the namespaces. Without a launcher nothing
 // starts.
 func TestNamespaceLauncherStartsWithoutCopyingTheServer(t *testing.T) {
-	l := &Launcher{self: "/execgate", nsexec: "/nsexec"}
+	l := &Launcher{nsexec: "/nsexec"}
 	for _, ns := range []bool{true, false} {
-		cmd, err := l.helperCommand(context.Background(), ns, "sandbox", spareArg)
+		cmd, err := l.helperCommand(context.Background(), ns, spareArg)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -124,7 +130,7 @@ func TestNamespaceLauncherStartsWithoutCopyingTheServer(t *testing.T) {
 		if ns {
 			mode = "--ns"
 		}
-		if want := []string{"/nsexec", mode, "/execgate", "sandbox", spareArg}; cmd.Path != "/nsexec" || !slices.Equal(cmd.Args, want) {
+		if want := []string{"/nsexec", mode, spareArg}; cmd.Path != "/nsexec" || !slices.Equal(cmd.Args, want) {
 			t.Errorf("ns=%v: %s %v, want %v", ns, cmd.Path, cmd.Args, want)
 		}
 		if cmd.SysProcAttr.Cloneflags != 0 || len(cmd.SysProcAttr.UidMappings) != 0 {
@@ -135,7 +141,7 @@ func TestNamespaceLauncherStartsWithoutCopyingTheServer(t *testing.T) {
 		}
 	}
 	l.nsexec = ""
-	if _, err := l.helperCommand(context.Background(), false, "sandbox", spareArg); err == nil || !strings.Contains(err.Error(), "make bash") {
+	if _, err := l.helperCommand(context.Background(), false, spareArg); err == nil || !strings.Contains(err.Error(), "make bash") {
 		t.Errorf("without a launcher: err = %v, want one naming how to build it", err)
 	}
 }
@@ -145,7 +151,7 @@ func TestNamespaceLauncherStartsWithoutCopyingTheServer(t *testing.T) {
 // everything it started die with it.
 func TestNamespaceLauncherLeavesNothing(t *testing.T) {
 	nsexec := testNsexec(t)
-	l := NewLauncher(selfExe(t), nil, NamespaceLauncher(nsexec))
+	l := NewLauncher(nil, NamespaceLauncher(nsexec))
 	if !l.caps.Namespaces {
 		t.Skip("no user namespaces here")
 	}
@@ -262,7 +268,7 @@ echo done`
 // any mode (it is every call's supervisor), and the error and the doctor
 // report name the command that builds it.
 func TestNoLauncherRunsNothing(t *testing.T) {
-	l := NewLauncher(selfExe(t), nil)
+	l := NewLauncher(nil)
 	marker := filepath.Join(t.TempDir(), "ran")
 	for _, mode := range []Mode{ReadOnly, WorkspaceWrite, DangerFullAccess} {
 		cmd, err := l.Start(context.Background(), Spec{Policy: Policy{Mode: mode}, Workspace: t.TempDir()},
@@ -293,7 +299,7 @@ func TestBrokenLauncherRunsNothing(t *testing.T) {
 	if err := os.WriteFile(old, []byte(script), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	l := NewLauncher(selfExe(t), nil, NamespaceLauncher(old))
+	l := NewLauncher(nil, NamespaceLauncher(old))
 	for _, want := range []string{old, "usage: execgate-nsexec", "make bash"} {
 		if !strings.Contains(l.caps.LauncherError, want) {
 			t.Errorf("LauncherError %q does not name %q", l.caps.LauncherError, want)

@@ -56,13 +56,9 @@ func TestOrphanCgroupsSwept(t *testing.T) {
 	if err != nil || os.Geteuid() != 0 {
 		t.Skipf("no pids cgroup to make children in (root: %v): %v", os.Geteuid() == 0, err)
 	}
-	self, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
 	// Another server, running: its made-ahead cgroup carries an old time,
 	// so only its lock tells that it is alive.
-	other := NewLauncher(self, nil, NamespaceLauncher(testNsexec(t)), MaxProcesses(64))
+	other := NewLauncher(nil, NamespaceLauncher(testNsexec(t)), MaxProcesses(64))
 	defer other.Close()
 	if other.pids.cgroup == "" {
 		t.Skipf("no pids cgroup: %s", other.pids.cgroupErr)
@@ -128,7 +124,7 @@ func TestOrphanCgroupsSwept(t *testing.T) {
 	}
 
 	var logs bytes.Buffer
-	l := NewLauncher(self, slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})), NamespaceLauncher(testNsexec(t)), MaxProcesses(64))
+	l := NewLauncher(slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})), NamespaceLauncher(testNsexec(t)), MaxProcesses(64))
 	defer l.Close()
 	<-l.pids.orphansSwept
 	for _, d := range gone {
@@ -209,7 +205,7 @@ func TestKilledServerCgroupsRemoved(t *testing.T) {
 	if len(killed) == 0 {
 		t.Fatal("the killed server left no cgroup: nothing to test")
 	}
-	l := NewLauncher(e.bin, nil, NamespaceLauncher(testNsexec(t)), MaxProcesses(64))
+	l := NewLauncher(nil, NamespaceLauncher(testNsexec(t)), MaxProcesses(64))
 	defer l.Close()
 	<-l.pids.orphansSwept
 	if still := left(); len(still) != 0 {

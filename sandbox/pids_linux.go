@@ -255,41 +255,9 @@ func (b *pidsBound) close() {
 	g.mu.Unlock()
 }
 
-// processBound is what the helper applies to the program it execs.
-type processBound struct {
-	max int
-	// cgroup is the call's pids cgroup's cgroup.procs, opened before
-	// Landlock forbids it; -1 without.
-	cgroup int
-	// rlimit: set RLIMIT_NPROC, which counts in the call's own user
-	// namespace only (Linux 5.14; earlier kernels count the user's
-	// processes everywhere, a bound still).
-	rlimit bool
-}
-
-// cgroupFD is, in a helper, the call's cgroup.procs that the server opened
-// and sent with the activation (helperSpec.PidsCgroup), until openBound
-// takes it; -1 otherwise.
-var cgroupFD = -1
-
-// openBound is the bound h asks for. The server opens the call's
-// cgroup.procs in its own mount namespace (openCgroupProcs): a file open
-// for writing on a mount of the helper's would keep that mount from
-// turning read-only (see readOnlyOutside).
-func openBound(h helperSpec) (processBound, error) {
-	b := processBound{max: h.MaxProcs, cgroup: -1, rlimit: h.MaxProcs > 0 && h.Namespaces && h.NProc}
-	if h.PidsCgroup == "" {
-		return b, nil
-	}
-	if cgroupFD < 0 {
-		return b, fmt.Errorf("bad spec: a bounded call without the cgroup.procs of its pids cgroup %s", h.PidsCgroup)
-	}
-	b.cgroup, cgroupFD = cgroupFD, -1
-	return b, nil
-}
-
 // openCgroupProcs opens the cgroup.procs of the pids cgroup dir for the
-// helper to join (processBound.enter).
+// helper to join just before it execs the program (nsexec/helper.c:
+// enter_bound).
 func openCgroupProcs(dir string) (int, error) {
 	p := filepath.Join(dir, "cgroup.procs")
 	fd, err := unix.Open(p, unix.O_WRONLY|unix.O_CLOEXEC, 0)
@@ -297,37 +265,6 @@ func openCgroupProcs(dir string) (int, error) {
 		return -1, fmt.Errorf("sandbox: the call's pids cgroup: %w", &os.PathError{Op: "open", Path: p, Err: err})
 	}
 	return fd, nil
-}
-
-// enter puts the helper inside the bound, just before it execs the
-// program: into the call's cgroup, which the program and everything it
-// starts stay in, and under RLIMIT_NPROC's hard limit, which the program
-// cannot raise again. The helper's other threads count against the
-// cgroup's limit only until the exec ends them; its supervisor, the
-// launcher, stays outside, so a full cgroup cannot keep the call from
-// ending.
-func (b processBound) enter() error {
-	if b.cgroup >= 0 {
-		err := joinCgroup(b.cgroup)
-		unix.Close(b.cgroup)
-		if err != nil {
-			return fmt.Errorf("join the call's pids cgroup: %w", err)
-		}
-	}
-	if b.rlimit {
-		lim := unix.Rlimit{Cur: uint64(b.max), Max: uint64(b.max)}
-		if err := unix.Setrlimit(unix.RLIMIT_NPROC, &lim); err != nil {
-			return fmt.Errorf("setrlimit(RLIMIT_NPROC, %d): %w", b.max, err)
-		}
-	}
-	return nil
-}
-
-// joinCgroup moves this process into the cgroup whose cgroup.procs is
-// open as fd.
-func joinCgroup(fd int) error {
-	_, err := unix.Write(fd, []byte("0"))
-	return err
 }
 
 // refused is how many process starts the pids cgroup dir refused.

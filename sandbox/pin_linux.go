@@ -89,18 +89,6 @@ func (g grants) close() {
 	closePinnedFDs(g.writeFiles)
 }
 
-// errReplaced is what an identity check reports.
-var errReplaced = errors.New("it was replaced while the sandbox was being set up")
-
-// sameFile checks that fd is the file want identifies.
-func sameFile(fd int, want fileID) error {
-	id, err := identity(fd)
-	if err == nil && id != want {
-		err = errReplaced
-	}
-	return err
-}
-
 // identity is fd's file identity.
 func identity(fd int) (fileID, error) {
 	var st unix.Stat_t

@@ -23,6 +23,12 @@ type Capabilities struct {
 	// in /proc but still cannot outlive its helper.
 	ProcMount      bool
 	ProcMountError string `json:",omitempty"`
+	// MountAPIError, when set, says why the helper cannot use the new
+	// mount API (open_tree, mount_setattr, fsopen: a container's seccomp
+	// profile may refuse it) and makes its mounts with mount(2) instead.
+	// The server then sends it, with each call, the mount points to make
+	// read-only one by one, which only the new API does in one call.
+	MountAPIError string `json:",omitempty"`
 	// KernelGate says the kernel can stop each program start of a call
 	// for the server to check (seccomp user notification, pidfd_getfd):
 	// the rules then hold for every program the call starts, not only

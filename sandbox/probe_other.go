@@ -6,7 +6,7 @@ import "runtime"
 
 // Probe reports no sandbox features: sandboxing is implemented for Linux
 // only, so the sandboxed modes fail closed here.
-func Probe(self, _ string) Capabilities {
+func Probe(_ string) Capabilities {
 	return Capabilities{
 		OS:              runtime.GOOS,
 		SeccompError:    "Linux only",

@@ -13,7 +13,7 @@ import (
 // is not refused.
 func TestOtherOSFailsClosed(t *testing.T) {
 	caps := Capabilities{OS: "darwin", SeccompError: "Linux only", NamespacesError: "Linux only"}
-	l := &Launcher{self: "/nonexistent/execgate", caps: caps}
+	l := &Launcher{caps: caps}
 	for _, mode := range []Mode{ReadOnly, WorkspaceWrite} {
 		spec := Spec{Policy: Policy{Mode: mode}, Workspace: t.TempDir()}
 		cmd, err := l.Start(context.Background(), spec, []string{"/bin/sh", "-c", "true"}, Proc{})

@@ -15,7 +15,7 @@ import (
 // call's Protection, the same Launcher.Protection computes, and the paths
 // it lists as protected are the ones the sandboxed command cannot write.
 func TestObserveReportsWhatTheHelperEnforces(t *testing.T) {
-	l := NewLauncher(selfExe(t), nil, NamespaceLauncher(testNsexec(t)))
+	l := NewLauncher(nil, NamespaceLauncher(testNsexec(t)))
 	defer l.Close()
 	e := newTestEnv(t, 0)
 	spec := Spec{Policy: Policy{Mode: WorkspaceWrite, ExcludeSlashTmp: true, ExcludeTmpdirEnvVar: true}, Workspace: e.ws}

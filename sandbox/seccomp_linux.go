@@ -192,26 +192,6 @@ func (h *helperSpec) attachFilters() error {
 	return nil
 }
 
-// checkFilters refuses, before anything is set up, a spec whose programs
-// are missing or cut: a sandboxed mode needs the main filter, and a kernel
-// gate the spec asks for needs the gate's. Without this check a bad gate
-// program would end as "no gate", the answer for a kernel that lacks one,
-// and the call would run with the shell's own checks only.
-func (h helperSpec) checkFilters() error {
-	if h.Mode == DangerFullAccess {
-		return nil
-	}
-	if _, err := sockFilters(h.Seccomp); err != nil {
-		return fmt.Errorf("bad spec: seccomp filter: %w", err)
-	}
-	if h.Gate {
-		if _, err := sockFilters(h.GateFilter); err != nil {
-			return fmt.Errorf("bad spec: kernel gate filter: %w", err)
-		}
-	}
-	return nil
-}
-
 // sockFilterSize is the size of the kernel's struct sock_filter: u16 code,
 // u8 jt, u8 jf, u32 k, in the machine's byte order.
 const sockFilterSize = 8
@@ -229,55 +209,6 @@ func filterBytes(raw []bpf.RawInstruction) []byte {
 		b = binary.NativeEndian.AppendUint32(b, ins.K)
 	}
 	return b
-}
-
-// sockFilters reads what filterBytes wrote. A spec without a program, or
-// with a cut one, is refused: the helper never runs a sandboxed program
-// unfiltered.
-func sockFilters(b []byte) ([]unix.SockFilter, error) {
-	n := len(b) / sockFilterSize
-	switch {
-	case len(b) == 0:
-		return nil, errors.New("no program")
-	case len(b)%sockFilterSize != 0:
-		return nil, fmt.Errorf("%d bytes is not a whole number of %d-byte instructions", len(b), sockFilterSize)
-	case n > maxFilterLen:
-		return nil, fmt.Errorf("%d instructions, more than the kernel's %d", n, maxFilterLen)
-	}
-	f := make([]unix.SockFilter, n)
-	for i := range f {
-		ins := b[i*sockFilterSize:]
-		f[i] = unix.SockFilter{Code: binary.NativeEndian.Uint16(ins), Jt: ins[2], Jf: ins[3], K: binary.NativeEndian.Uint32(ins[4:])}
-	}
-	return f, nil
-}
-
-// installSeccomp loads prog (filterBytes) on every thread of the process
-// (TSYNC: the Go runtime's other threads would otherwise stay
-// unfiltered). It sets no_new_privs on the calling thread first; TSYNC
-// carries it to the others.
-func installSeccomp(prog []byte) error {
-	filter, err := sockFilters(prog)
-	if err != nil {
-		return fmt.Errorf("bad spec: seccomp filter: %w", err)
-	}
-	fprog := unix.SockFprog{Len: uint16(len(filter)), Filter: &filter[0]}
-
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
-	if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
-		return fmt.Errorf("prctl(PR_SET_NO_NEW_PRIVS): %w", err)
-	}
-	r, _, errno := unix.Syscall(unix.SYS_SECCOMP, unix.SECCOMP_SET_MODE_FILTER,
-		unix.SECCOMP_FILTER_FLAG_TSYNC, uintptr(unsafe.Pointer(&fprog)))
-	runtime.KeepAlive(filter)
-	if errno != 0 {
-		return fmt.Errorf("seccomp(SECCOMP_SET_MODE_FILTER, TSYNC): %w", errno)
-	}
-	if r != 0 {
-		return fmt.Errorf("seccomp(SECCOMP_SET_MODE_FILTER, TSYNC): thread %d could not be synchronized", r)
-	}
-	return nil
 }
 
 // seccompAvailable reports whether filters with the kill-process action

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -16,31 +15,30 @@ import (
 	"github.com/execgate/execgate/internal/parked"
 )
 
-// A spare is a helper started ahead of a call. It is the same binary in the
-// same role, started the same way (process group, parent-death signal and,
-// for a sandboxed call with namespaces, new user, mount and pid namespaces)
-// as the helper started for a call when no spare is ready, and it waits, as
-// that one does, on a control socket (its fd 3) for the call: one
-// activation with the helper spec, Bash's argv, environment and working
-// directory, and the call's stdio and escalate socket as SCM_RIGHTS (see
-// control_linux.go). The helper puts the files on fds 0-3 and goes on.
+// A spare is a helper started ahead of a call. It is the same program in
+// the same role, started the same way (process group, parent-death signal
+// and, for a sandboxed call with namespaces, new user, mount and pid
+// namespaces) as the helper started for a call when no spare is ready, and
+// it waits, as that one does, on a control socket (its fd 3) for the call:
+// one activation with the plan (encodePlan: the helper's part of the spec,
+// Bash's argv, environment and working directory), and the call's files as
+// SCM_RIGHTS (see control_linux.go). The helper puts the call's stdio and
+// escalate socket on fds 0-3 and goes on (nsexec/helper.c).
 // Before activation a spare has done nothing but start: it holds no call's
 // files, has applied no confinement, and exits when the control socket
 // closes.
 //
-// This takes the helper's process start (the Go runtime and, with
-// namespaces, creating them), about a millisecond, off the call's path.
+// This takes the helper's process start (with namespaces, creating them,
+// about a millisecond and a half) off the call's path.
 
-// spareArg selects the spare role: `execgate sandbox --spare`.
+// spareArg selects the spare role: `execgate-nsexec --ns|--no-ns --spare`.
 const spareArg = "--spare"
 
 // startedArg is the same role for a helper started for a call, whose
-// activation is sent at once: `execgate sandbox --start`. Only the name
-// differs, so that a process listing (and a test) tells them apart.
+// activation is sent at once: `execgate-nsexec --ns|--no-ns --start`. Only
+// the name differs, so that a process listing (and a test) tells them
+// apart.
 const startedArg = "--start"
-
-// spareFD is the spare's end of the control socket.
-const spareFD = 3
 
 // spareReady is the byte a spare sends once it waits for its activation.
 const spareReady = 'R'
@@ -225,15 +223,13 @@ func (l *Launcher) startSpare(ns bool, arg string) (*spare, error) {
 	}
 	child := os.NewFile(uintptr(fds[1]), "helper-control")
 	defer child.Close()
-	cmd, err := l.helperCommand(context.Background(), ns, "sandbox", arg)
+	cmd, err := l.helperCommand(context.Background(), ns, arg)
 	if err != nil {
 		unix.Close(fds[0])
 		return nil, fmt.Errorf("sandbox: %w", err)
 	}
-	// Of the server's environment only what tunes the Go runtime, which
-	// reads it before the activation could bring the call's, with the
-	// settings a helper wants (see spareEnv).
-	cmd.Env = spareEnv(os.Environ())
+	// None of the server's environment: the plan brings the call's.
+	cmd.Env = []string{}
 	// Until the activation gives it the call's files, what it has to
 	// say (it failed to start) goes to the server's log stream.
 	cmd.Stderr = os.Stderr
@@ -244,7 +240,7 @@ func (l *Launcher) startSpare(ns bool, arg string) (*spare, error) {
 	cmd.ExtraFiles = []*os.File{child}
 	if err := cmd.Start(); err != nil {
 		unix.Close(fds[0])
-		return nil, fmt.Errorf("sandbox: starting the sandbox helper %s: %w", l.self, err)
+		return nil, fmt.Errorf("sandbox: starting the sandbox launcher %s: %w", l.nsexec, err)
 	}
 	return &spare{cmd: cmd, ctl: fds[0]}, nil
 }
@@ -267,52 +263,12 @@ func (s *spare) awaitReady() error {
 	return nil
 }
 
-// spareGODEBUG turns off, in a spare's Go runtime, what a helper never
-// uses and pays for at each start: the memory profile, which samples an
-// allocation of the runtime's own start-up (a stack trace and the
-// profile's hash table, about 1.5% of a helper's CPU), and asynchronous
-// preemption, whose signals interrupt a helper that is mostly in system
-// calls (about 3 signals per call).
-const spareGODEBUG = "memprofilerate=0,asyncpreemptoff=1"
-
-// spareEnv is a spare's environment: the server's runtime variables,
-// spareGODEBUG before the server's own GODEBUG (the runtime takes the last
-// value of a setting, so the server's wins), and one processor, so that
-// the runtime sets up no other (see HelperMain). The activation replaces
-// it with the call's environment before the program starts.
-func spareEnv(env []string) []string {
-	out := runtimeEnv(env)
-	godebug := "GODEBUG=" + spareGODEBUG
-	for i, kv := range out {
-		if v, ok := strings.CutPrefix(kv, "GODEBUG="); ok {
-			if v != "" {
-				godebug += "," + v
-			}
-			out = append(out[:i], out[i+1:]...)
-			break
-		}
-	}
-	return append(out, godebug, "GOMAXPROCS=1")
-}
-
 // devNull is /dev/null, opened once for the life of the process: what a
 // spare and a call without stdin get there. Opening it each time (as
 // os/exec does for a nil Stdin) cost about five system calls each.
 var devNull = sync.OnceValues(func() (*os.File, error) {
 	return os.OpenFile(os.DevNull, os.O_RDWR, 0)
 })
-
-// runtimeEnv keeps the variables the Go runtime reads at start.
-func runtimeEnv(env []string) []string {
-	out := []string{}
-	for _, kv := range env {
-		switch k, _, _ := strings.Cut(kv, "="); k {
-		case "GODEBUG", "GOGC", "GOMEMLIMIT", "GORACE", "GOTRACEBACK":
-			out = append(out, kv)
-		}
-	}
-	return out
-}
 
 // alive reports whether the spare still waits: once it has exited its end
 // of the control socket is closed, which shows here as a hang-up.
@@ -358,8 +314,13 @@ func (l *Launcher) startCall(ctx context.Context, h helperSpec, argv []string, p
 		if err := resolveMounts(&h); err != nil {
 			return nil, err
 		}
+		if l.caps.MountAPIError != "" && !h.AllWritable {
+			if h.MountPoints, err = mountPointsOutside(h.Writable); err != nil {
+				return nil, err
+			}
+		}
 	}
-	memfd, err := activationFD(encodeActivation(activation{Spec: h, Argv: argv, Env: p.Env, Dir: p.Dir}))
+	memfd, err := activationFD(encodePlan(h, argv, p.Env, p.Dir))
 	if err != nil {
 		return nil, err
 	}

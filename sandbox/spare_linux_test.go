@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -14,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/net/bpf"
 	"golang.org/x/sys/unix"
 
 	"github.com/execgate/execgate/internal/testhelp"
@@ -39,13 +41,13 @@ func idleSpare(t *testing.T, l *Launcher, spec Spec) *spare {
 
 // spareLaunchers: one launcher per helper kind this machine supports.
 func spareLaunchers(t *testing.T) map[string]*Launcher {
-	base := NewLauncher(selfExe(t), nil, NamespaceLauncher(testNsexec(t)))
+	base := NewLauncher(nil, NamespaceLauncher(testNsexec(t)))
 	out := map[string]*Launcher{}
 	for _, ns := range []bool{false, true} {
 		if ns && !base.caps.Namespaces {
 			continue
 		}
-		l := &Launcher{self: base.self, caps: base.caps, nsexec: base.nsexec}
+		l := &Launcher{caps: base.caps, nsexec: base.nsexec}
 		l.caps.Namespaces = ns
 		t.Cleanup(l.Close)
 		out["ns="+strconv.FormatBool(ns)] = l
@@ -213,12 +215,17 @@ func TestCloseEndsSpares(t *testing.T) {
 	}
 }
 
-func activationPayload(a activation) string { return string(encodeActivation(a)) }
+// planPayload is the plan of h running argv.
+func planPayload(h helperSpec, argv ...string) string { return string(encodePlan(h, argv, nil, "")) }
 
 // TestSpareRejectsBadActivation: the spare role fails closed on an
 // activation it cannot use, running nothing.
 func TestSpareRejectsBadActivation(t *testing.T) {
-	ok := activationPayload(activation{Spec: helperSpec{Mode: ReadOnly}, Argv: []string{"/bin/true"}})
+	program := filterBytes([]bpf.RawInstruction{{Op: unix.BPF_RET | unix.BPF_K, K: unix.SECCOMP_RET_ALLOW}})
+	sandboxed := func(seccomp []byte) string {
+		return planPayload(helperSpec{Mode: ReadOnly, Seccomp: seccomp}, "/bin/true")
+	}
+	ok := planPayload(helperSpec{Mode: DangerFullAccess}, "/bin/true")
 	for _, tc := range []struct {
 		name    string
 		payload string // "" sends no plan: the first call file is in its place
@@ -229,9 +236,13 @@ func TestSpareRejectsBadActivation(t *testing.T) {
 		{"cut short", ok[:20], 3, "bad activation"},
 		{"two files", ok, 2, "with 2 files for the call"},
 		{"no plan", "", 4, "not a plan"},
-		{"no command", activationPayload(activation{Spec: helperSpec{Mode: ReadOnly}}), 3, "without a command"},
-		{"bad mode", activationPayload(activation{Spec: helperSpec{Mode: "none"}, Argv: []string{"/bin/true"}}), 3, "bad spec"},
-		{"ns outside a pid namespace", activationPayload(activation{Spec: helperSpec{Mode: ReadOnly, Namespaces: true}, Argv: []string{"/bin/true"}}), 3, "not the child of pid 1"},
+		{"no command", planPayload(helperSpec{Mode: DangerFullAccess}), 3, "without a command"},
+		{"no seccomp program", sandboxed(nil), 3, "bad spec: seccomp filter: no program"},
+		{"cut seccomp program", sandboxed(program[:len(program)-3]), 3, "not a whole number of 8-byte instructions"},
+		{"seccomp program too long", sandboxed(bytes.Repeat(program, maxFilterLen+1)), 3, "more than the kernel's 4096"},
+		{"gate program missing", planPayload(helperSpec{Mode: ReadOnly, Seccomp: program, Gate: true}, "/bin/true"), 3, "bad spec: kernel gate filter: no program"},
+		{"no ruleset", planPayload(helperSpec{Mode: ReadOnly, Seccomp: program}, "/bin/true"), 3, "without its Landlock ruleset"},
+		{"ns outside a pid namespace", planPayload(helperSpec{Mode: DangerFullAccess, Namespaces: true}, "/bin/true"), 3, "not the child of pid 1"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			sp, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
@@ -239,7 +250,7 @@ func TestSpareRejectsBadActivation(t *testing.T) {
 				t.Fatal(err)
 			}
 			child := os.NewFile(uintptr(sp[1]), "spare-control")
-			cmd := exec.Command(selfExe(t), "sandbox", spareArg)
+			cmd := exec.Command(testNsexec(t), "--no-ns", spareArg)
 			out := &strings.Builder{}
 			cmd.ExtraFiles = []*os.File{child}
 			pr, pw, err := os.Pipe()
@@ -367,9 +378,9 @@ func TestSpareKeptAfterTransientMount(t *testing.T) {
 }
 
 // TestSpareNotReadyNotPooled: a spare that never says it is ready (here a
-// binary that is not the helper) never enters the pool.
+// binary that is not the launcher) never enters the pool.
 func TestSpareNotReadyNotPooled(t *testing.T) {
-	l := &Launcher{self: "/bin/true", nsexec: testNsexec(t)}
+	l := &Launcher{nsexec: "/bin/true"}
 	defer l.Close()
 	// What Prepare runs in the background, here synchronously: the
 	// attempt is over when it returns, however slow the machine.
@@ -388,9 +399,9 @@ func TestSpareNotReadyNotPooled(t *testing.T) {
 // TestStartWaitsForStartingSpare: a call that comes while the spare is
 // still starting takes it once ready, rather than starting its own helper.
 //
-// The helper binary is a script that waits at a gate (a FIFO it opens for
+// The launcher is a script that waits at a gate (a FIFO it opens for
 // reading, which blocks until the test opens it) before it execs the real
-// helper, and logs each start. The spare therefore stays "starting" for as
+// launcher, and logs each start. The spare therefore stays "starting" for as
 // long as the test holds the gate, however fast or slow the machine is; a
 // helper the call started for itself would show as a second start.
 func TestStartWaitsForStartingSpare(t *testing.T) {
@@ -401,12 +412,12 @@ func TestStartWaitsForStartingSpare(t *testing.T) {
 			if err := unix.Mkfifo(gate, 0o600); err != nil {
 				t.Fatal(err)
 			}
-			gated := dir + "/helper"
-			script := "#!/bin/sh\necho start >>" + starts + "\n: <" + gate + "\nexec " + base.self + ` "$@"` + "\n"
+			gated := dir + "/launcher"
+			script := "#!/bin/sh\necho start >>" + starts + "\n: <" + gate + "\nexec " + base.nsexec + ` "$@"` + "\n"
 			if err := os.WriteFile(gated, []byte(script), 0o755); err != nil {
 				t.Fatal(err)
 			}
-			l := &Launcher{self: gated, caps: base.caps, nsexec: base.nsexec}
+			l := &Launcher{caps: base.caps, nsexec: gated}
 			t.Cleanup(l.Close)
 			spec := Spec{Policy: Policy{Mode: WorkspaceWrite}, Workspace: t.TempDir()}
 			// The product waits 50 ms; the gate is held longer than
@@ -450,25 +461,6 @@ func TestStartWaitsForStartingSpare(t *testing.T) {
 	}
 }
 
-// TestSpareEnv: a spare gets the runtime's variables of the server's
-// environment only, its own GODEBUG settings before the server's (which
-// win, being last), and one processor.
-func TestSpareEnv(t *testing.T) {
-	for _, tc := range []struct {
-		env, want []string
-	}{
-		{[]string{"PATH=/bin", "HOME=/root", "GOGC=50"},
-			[]string{"GOGC=50", "GODEBUG=" + spareGODEBUG, "GOMAXPROCS=1"}},
-		{[]string{"GODEBUG=asyncpreemptoff=0", "SECRET=x", "GOMAXPROCS=8"},
-			[]string{"GODEBUG=" + spareGODEBUG + ",asyncpreemptoff=0", "GOMAXPROCS=1"}},
-		{[]string{"GODEBUG="}, []string{"GODEBUG=" + spareGODEBUG, "GOMAXPROCS=1"}},
-	} {
-		if got := spareEnv(tc.env); !slices.Equal(got, tc.want) {
-			t.Errorf("spareEnv(%q) = %q, want %q", tc.env, got, tc.want)
-		}
-	}
-}
-
 // TestSpareStartWaitsParked: while a spare starts, the server waits for its
 // ready byte parked in the netpoller, not with a thread blocked in poll(2),
 // which kept the Go runtime's monitor waking every 20 µs for as long as
@@ -480,13 +472,13 @@ func TestSpareStartWaitsParked(t *testing.T) {
 	if err := unix.Mkfifo(gate, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	gated := dir + "/helper"
-	script := "#!/bin/sh\necho start >>" + starts + "\n: <" + gate + "\nexec " + selfExe(t) + ` "$@"` + "\n"
+	gated := dir + "/launcher"
+	script := "#!/bin/sh\necho start >>" + starts + "\n: <" + gate + "\nexec " + testNsexec(t) + ` "$@"` + "\n"
 	if err := os.WriteFile(gated, []byte(script), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	base := NewLauncher(selfExe(t), nil, NamespaceLauncher(testNsexec(t)))
-	l := &Launcher{self: gated, caps: base.caps, nsexec: base.nsexec}
+	base := NewLauncher(nil, NamespaceLauncher(testNsexec(t)))
+	l := &Launcher{caps: base.caps, nsexec: gated}
 	l.caps.Namespaces = false
 	t.Cleanup(l.Close)
 	spec := Spec{Policy: Policy{Mode: WorkspaceWrite}, Workspace: t.TempDir()}
@@ -535,7 +527,7 @@ func awaitSpareStart(t *testing.T, starts string) {
 // unread, and the kernel reset the helper's socket before it read its
 // activation (about one call in 200 failed with exit 125).
 func TestConcurrentStartsAllRun(t *testing.T) {
-	l := NewLauncher(selfExe(t), nil, NamespaceLauncher(testNsexec(t)))
+	l := NewLauncher(nil, NamespaceLauncher(testNsexec(t)))
 	defer l.Close()
 	ws := t.TempDir()
 	spec := Spec{Policy: Policy{Mode: WorkspaceWrite}, Workspace: ws}

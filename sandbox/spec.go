@@ -27,8 +27,8 @@ type Spec struct {
 	landlockABI int
 }
 
-// helperSpec is the spec as the helper receives it on its command line
-// or in a spare's activation, encoded as specwire.go says.
+// helperSpec is the spec as the server resolved it; what the helper needs
+// of it travels in the activation's plan (specwire.go: encodePlan).
 // The parent resolves the roots so the helper has little to do before Bash
 // starts.
 type helperSpec struct {
@@ -75,6 +75,11 @@ type helperSpec struct {
 	// nothing.
 	AllWritable bool
 	Writable    []pathID
+	// MountPoints are the mount points outside Writable, parents first,
+	// for a helper that must make them read-only one by one: only where
+	// the new mount API is refused (Capabilities.MountAPIError), since the
+	// helper reads no mount table of its own.
+	MountPoints []string
 	// Seccomp is the main seccomp program and GateFilter the kernel
 	// gate's (when Gate), as the kernel's struct sock_filter array: the
 	// server assembles them (attachFilters), the helper loads them.

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # build-bash.sh: build GNU Bash 5.2 with scripts/bash-exec-wrapper.patch and
 # install it as $PREFIX/bin/bash (default PREFIX: <repo>/build/bash), and
-# next to it the namespace launcher $PREFIX/bin/execgate-nsexec (from
-# sandbox/nsexec/nsexec.c; the server looks for it next to the Bash).
+# next to it the sandbox launcher $PREFIX/bin/execgate-nsexec (from
+# sandbox/nsexec/*.c; the server looks for it next to the Bash).
 #
 # Usage: scripts/build-bash.sh [--source TARBALL|DIR|DSC] [--force] [--install-deps]
 #   --source PATH  (or env BASH_SRC) a bash 5.2 source tarball, an unpacked
@@ -222,7 +222,8 @@ apt_update() {
 # 0.2 ms of CPU and 5 page faults, a static glibc one in 0.8 ms and 25.
 # A compiler named in $CC is used as given. Rebuilt when its source is newer
 # or the compiler changed (recorded in the launcher's stamp, beside it).
-nsexec_src=$repo/sandbox/nsexec/nsexec.c
+nsexec_dir=$repo/sandbox/nsexec
+nsexec_src=("$nsexec_dir/nsexec.c" "$nsexec_dir/helper.c" "$nsexec_dir/mounts.c" "$nsexec_dir/plan.c")
 nsexec_bin=$prefix/bin/execgate-nsexec
 nsexec_stamp=$nsexec_bin.stamp
 build_nsexec() {
@@ -237,7 +238,9 @@ build_nsexec() {
     cc=cc
     if have musl-gcc; then cc=musl-gcc; fi
   fi
-  if [ -x "$nsexec_bin" ] && [ ! "$nsexec_src" -nt "$nsexec_bin" ] &&
+  local newer
+  newer=$(find "$nsexec_dir" -maxdepth 1 \( -name '*.c' -o -name '*.h' \) -newer "$nsexec_bin" 2>/dev/null | head -1)
+  if [ -x "$nsexec_bin" ] && [ -z "$newer" ] &&
     [ "$(sed -n 's/^cc=//p' "$nsexec_stamp" 2>/dev/null)" = "$cc" ]; then
     return 0
   fi
@@ -245,8 +248,8 @@ build_nsexec() {
     log "musl-gcc not found: linking the namespace launcher with $cc (apt-get install musl-tools makes each call's launcher start faster)"
   fi
   log "compiling $nsexec_bin with $cc"
-  "$cc" -std=gnu11 -O2 -Wall -Wextra -Werror -static -s -o "$nsexec_bin.tmp" "$nsexec_src" ||
-    die "could not compile $nsexec_src with $cc (needs a C compiler and a static libc, e.g. apt-get install build-essential musl-tools)"
+  "$cc" -std=gnu11 -O2 -Wall -Wextra -Werror -static -s -o "$nsexec_bin.tmp" "${nsexec_src[@]}" ||
+    die "could not compile $nsexec_dir with $cc (needs a C compiler and a static libc, e.g. apt-get install build-essential musl-tools)"
   mv -f "$nsexec_bin.tmp" "$nsexec_bin"
   printf 'cc=%s\n' "$cc" >"$nsexec_stamp"
 }

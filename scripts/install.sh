@@ -2,8 +2,8 @@
 # Installs execgate under a prefix (default ~/.local):
 #   PREFIX/bin/execgate                           the binary
 #   PREFIX/libexec/execgate/bash                  the patched Bash
-#   PREFIX/libexec/execgate/execgate-nsexec       the namespace launcher
-#   PREFIX/libexec/execgate/execgate-sandbox      the sandbox helper
+#   PREFIX/libexec/execgate/execgate-nsexec       the sandbox launcher and helper
+#   PREFIX/libexec/execgate/execgate-sandbox      the escalate reaper
 #   PREFIX/libexec/execgate/codex-execve-wrapper  the execve wrapper
 #                                                 (`execgate install-helpers`)
 # The server finds the patched Bash, the launcher and the wrapper there
@@ -30,5 +30,5 @@ if [ -L "$prefix/bin/codex-execve-wrapper" ] && [ "$(readlink "$prefix/bin/codex
   rm -f "$prefix/bin/codex-execve-wrapper"
 fi
 "$prefix/bin/execgate" install-helpers "$libexec"
-echo "installed execgate to $prefix/bin (patched Bash, launcher, sandbox helper and wrapper: $libexec)" >&2
+echo "installed execgate to $prefix/bin (patched Bash, sandbox launcher, escalate reaper and wrapper: $libexec)" >&2
 echo "$prefix/bin/execgate"

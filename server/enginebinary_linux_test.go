@@ -260,7 +260,7 @@ func TestBinaryDoctorReportsTheEngine(t *testing.T) {
 		"patched Bash:       " + testbash.Path(t) + " (found via $EXECGATE_BASH; probe: execs intercepted, even after `unset EXEC_WRAPPER`)",
 		"execve wrapper:", "codex-execve-wrapper (symlink to this binary)",
 		// As `make build` builds them: the helper beside execgate, paired.
-		"sandbox helper:     " + filepath.Join(filepath.Dir(testhelp.Execgate(t)), companion.Sandbox) + " (" + companion.Sandbox + ", built with this binary)",
+		"escalate reaper:    " + filepath.Join(filepath.Dir(testhelp.Execgate(t)), companion.Sandbox) + " (" + companion.Sandbox + ", built with this binary)",
 		"login calls:        the profile runs once per sandbox policy, sandboxed, and login calls start from that snapshot",
 		"rules:              3 rules from 1 files", filepath.Join(home, "rules", "test.rules"),
 		"requirements:       /etc/codex/requirements.toml (",

@@ -67,7 +67,8 @@ func TestBinaryIdleMemory(t *testing.T) {
 	idle := settledRSS(t, pid, idleRSSTarget)
 	t.Logf("%d calls in %v: VmRSS %d kB right after, %d kB idle", calls, time.Since(start).Round(time.Millisecond), busy, idle)
 	if idle >= idleRSSTarget {
-		t.Errorf("idle VmRSS after %d calls %d kB, want under %d kB", calls, idle, idleRSSTarget)
+		t.Errorf("idle VmRSS after %d calls %d kB, want under %d kB (anonymous %d kB, file %d kB)", calls, idle, idleRSSTarget,
+			procStatusKB(t, pid, "RssAnon"), procStatusKB(t, pid, "RssFile"))
 	}
 
 	_, err := cs.CallTool(context.Background(), &mcp.CallToolParams{Name: "shell", Arguments: map[string]any{"command": ": " + strings.Repeat("x", 10<<20), "workdir": ws}})
@@ -77,6 +78,7 @@ func TestBinaryIdleMemory(t *testing.T) {
 	idle = settledRSS(t, pid, idleRSSTarget)
 	t.Logf("after a 10 MB request: VmRSS %d kB idle, peak %d kB", idle, procStatusKB(t, pid, "VmHWM"))
 	if idle >= idleRSSTarget {
-		t.Errorf("idle VmRSS after a 10 MB request %d kB, want under %d kB", idle, idleRSSTarget)
+		t.Errorf("idle VmRSS after a 10 MB request %d kB, want under %d kB (anonymous %d kB, file %d kB)", idle, idleRSSTarget,
+			procStatusKB(t, pid, "RssAnon"), procStatusKB(t, pid, "RssFile"))
 	}
 }

@@ -21,7 +21,7 @@ func sparesOf(pid int) []int {
 			continue
 		}
 		cmdline, err := os.ReadFile("/proc/" + e.Name() + "/cmdline")
-		if err != nil || !bytes.Contains(cmdline, []byte("\x00sandbox\x00--spare")) {
+		if err != nil || !bytes.Contains(cmdline, []byte("\x00--spare")) {
 			continue
 		}
 		if stat := testhelp.ProcStat(e.Name()); len(stat) > 1 && stat[1] == strconv.Itoa(pid) && !testhelp.Zombie(stat) {

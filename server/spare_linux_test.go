@@ -32,7 +32,7 @@ echo hi > ` + ws + `/f && echo workspace-ok`
 	// for the next a moment after it ends.
 	for i := range 20 {
 		res = structured(t, h.call(t, map[string]any{"command": script, "workdir": ws, "login": false}, nil))
-		if strings.Contains(res.Output, "sandbox --spare") {
+		if strings.Contains(res.Output, "execgate-nsexec --ns --spare") || strings.Contains(res.Output, "execgate-nsexec --no-ns --spare") {
 			break
 		}
 		if i == 19 {

@@ -1,12 +1,12 @@
-// Package companion finds the programs that ship beside execgate and speed
-// it up: the namespace launcher execgate-nsexec (C, from
-// sandbox/nsexec/nsexec.c) and the sandbox helper execgate-sandbox (Go,
-// from cmd/execgate-sandbox). Without them execgate does the same work
-// itself, more slowly, and doctor says so.
+// Package companion finds the programs that ship beside execgate: the
+// sandbox launcher execgate-nsexec (C, from sandbox/nsexec), every call's
+// sandbox helper and supervisor, without which no call runs; and the
+// escalate reaper execgate-sandbox (Go, from cmd/execgate-sandbox), without
+// which execgate plays the reaper itself, more slowly, and doctor says so.
 //
 // The launcher is C, so `go build` cannot make it: scripts/build-bash.sh
 // builds it with the patched Bash, the project's other C artifact, next to
-// that Bash. The helper is built by `make build` next to execgate.
+// that Bash. The reaper is built by `make build` next to execgate.
 // scripts/install.sh copies all of them to PREFIX/libexec/execgate, beside
 // the Bash.
 package companion

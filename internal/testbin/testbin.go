@@ -111,7 +111,11 @@ func goBuild(out, pkg string, flags []string) error {
 	return nil
 }
 
-// buildNsexec compiles the sandbox launcher (sandbox/nsexec/nsexec.c)
+// NsexecSources are the sandbox launcher's C files in sandbox/nsexec, as
+// scripts/build-bash.sh lists them.
+var NsexecSources = []string{"nsexec.c", "helper.c", "mounts.c", "plan.c"}
+
+// buildNsexec compiles the sandbox launcher (sandbox/nsexec)
 // into dir, as the Makefile does. Without a C compiler it fails: the
 // server runs no call without the launcher.
 func buildNsexec(dir string) error {
@@ -123,9 +127,13 @@ func buildNsexec(dir string) error {
 	if err != nil {
 		return err
 	}
-	src := filepath.Join(root, "sandbox", "nsexec", "nsexec.c")
+	src := filepath.Join(root, "sandbox", "nsexec")
 	out := filepath.Join(dir, "execgate-nsexec")
-	if b, err := exec.Command(cc, "-std=gnu11", "-O2", "-Wall", "-Wextra", "-Werror", "-static", "-o", out, src).CombinedOutput(); err != nil {
+	args := []string{"-std=gnu11", "-O2", "-Wall", "-Wextra", "-Werror", "-static", "-o", out}
+	for _, f := range NsexecSources {
+		args = append(args, filepath.Join(src, f))
+	}
+	if b, err := exec.Command(cc, args...).CombinedOutput(); err != nil {
 		return fmt.Errorf("%s %s: %w\n%s", cc, src, err, b)
 	}
 	return nil

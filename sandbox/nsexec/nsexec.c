@@ -2,8 +2,8 @@
  * execgate-nsexec: start the sandbox helper for a call and supervise what
  * the call runs, so that neither the server nor a Go process has to.
  *
- *     execgate-nsexec --ns    HELPER [ARG...]
- *     execgate-nsexec --no-ns HELPER [ARG...]
+ *     execgate-nsexec --ns|--no-ns --spare|--start
+ *     execgate-nsexec --ns|--no-ns --probe-namespaces|--probe-launcher
  *
  * With --ns the call gets new user, mount and pid namespaces. Go cannot
  * vfork a child that gets a new user namespace: os/exec then copies the
@@ -23,9 +23,9 @@
  * With --no-ns this process is itself the supervisor, as a child
  * subreaper.
  *
- * The supervisor forks HELPER, the applier: the Go sandbox helper, which
- * takes the call off the control socket, mounts (with --ns, where it keeps
- * CAP_SYS_ADMIN as an ambient capability), confines itself and execs Bash.
+ * The supervisor forks the helper (helper.c), which takes the call off the
+ * control socket, mounts (with --ns, as root of the call's user namespace),
+ * confines itself and execs Bash; --probe-* are the server's self-tests.
  * The supervisor stays outside the call's Landlock domain, so the call can
  * neither signal nor ptrace it, and does what the call's end needs: it
  * reaps every orphan that lands on it, relays signals to the program,
@@ -35,8 +35,8 @@
  * descendants itself, setsid'd background jobs included. It starts no
  * thread and reads nothing of the call.
  *
- * Any failure before HELPER runs prints one line and exits 125, the
- * helper's own status for "the sandbox could not be set up".
+ * Any failure before the program runs prints one line and exits 125, the
+ * status for "the sandbox could not be set up".
  */
 #define _GNU_SOURCE
 #include <ctype.h>
@@ -55,7 +55,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define EXIT_SETUP 125
+#include "nsexec.h"
 
 /* The signals the server may send and the supervisor passes on to the
  * program. SIGTERM is not among them: it ends the call. */
@@ -64,7 +64,7 @@ static const int relayed[] = {SIGINT, SIGHUP, SIGQUIT, SIGWINCH, SIGUSR1, SIGUSR
 
 static volatile pid_t child;
 
-static void fail(const char *fmt, ...)
+void fail(const char *fmt, ...)
 {
 	char buf[512];
 	int n = snprintf(buf, sizeof buf, "execgate sandbox: ");
@@ -151,36 +151,6 @@ static void write_maps(pid_t pid)
 	snprintf(path, sizeof path, "/proc/%d/gid_map", pid);
 	if (write_file(path, map, n) < 0)
 		fail("write %s: %s", path, strerror(errno));
-}
-
-/*
- * The capget/capset ABI, from the kernel's linux/capability.h, declared here
- * because musl (which makes this program start in a quarter of glibc's CPU,
- * see build_nsexec in scripts/build-bash.sh) ships no kernel headers. It is
- * version 3: two 32-bit words per set; CAP_SYS_ADMIN (21) is in the first.
- */
-#define CAPS_VERSION_3 0x20080522
-#define CAP_SYS_ADMIN_NR 21
-struct caps_header {
-	uint32_t version;
-	int pid;
-};
-struct caps_data {
-	uint32_t effective, permitted, inheritable;
-};
-
-/* keep_sys_admin makes CAP_SYS_ADMIN survive execve as an ambient capability. */
-static void keep_sys_admin(void)
-{
-	struct caps_header hdr = {CAPS_VERSION_3, 0};
-	struct caps_data data[2];
-	if (syscall(SYS_capget, &hdr, data) < 0)
-		fail("capget: %s", strerror(errno));
-	data[0].inheritable |= UINT32_C(1) << CAP_SYS_ADMIN_NR;
-	if (syscall(SYS_capset, &hdr, data) < 0)
-		fail("capset: %s", strerror(errno));
-	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, CAP_SYS_ADMIN_NR, 0, 0) < 0)
-		fail("raise ambient CAP_SYS_ADMIN: %s", strerror(errno));
 }
 
 /* close_from closes every fd from first on. */
@@ -290,12 +260,12 @@ static void kill_descendants(void)
 }
 
 /*
- * supervise forks HELPER (argv) and waits for it and for what it execs, as
- * described at the top: init says we are pid 1 of the call's namespaces,
- * where the helper keeps CAP_SYS_ADMIN. Every signal is blocked on entry;
- * old is the mask to restore in the helper.
+ * supervise forks the helper in role and waits for it and for what it
+ * execs, as described at the top: init says we are pid 1 of the call's
+ * namespaces. Every signal is blocked on entry; old is the mask to restore
+ * in the helper.
  */
-static int supervise(char **argv, const sigset_t *old, int init)
+static int supervise(enum role role, const sigset_t *old, int init)
 {
 	if (!init && prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0)
 		fail("prctl(PR_SET_CHILD_SUBREAPER): %s", strerror(errno));
@@ -328,11 +298,13 @@ static int supervise(char **argv, const sigset_t *old, int init)
 	if (pid == 0) {
 		if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
 			fail("prctl(PR_SET_PDEATHSIG): %s", strerror(errno));
-		if (init)
-			keep_sys_admin();
+		/* The helper dies of what would have killed the program. */
+		sa.sa_handler = SIG_DFL;
+		for (int sig = 1; sig < NSIG; sig++)
+			if (sigismember(&wait, sig))
+				sigaction(sig, &sa, NULL);
 		sigprocmask(SIG_SETMASK, old, NULL);
-		execv(argv[0], argv);
-		fail("exec %s: %s", argv[0], strerror(errno));
+		_exit(helper_main(role, init));
 	}
 	/* The control socket (fd 3) is the helper's alone: the server must
 	 * see it close when the helper is done with it. */
@@ -365,7 +337,7 @@ static int supervise(char **argv, const sigset_t *old, int init)
 	return status;
 }
 
-static void run_pid1(int ready, const sigset_t *old, char **argv)
+static void run_pid1(int ready, const sigset_t *old, enum role role)
 {
 	char b;
 	ssize_t n;
@@ -380,18 +352,27 @@ static void run_pid1(int ready, const sigset_t *old, char **argv)
 	if (n != 1)
 		_exit(EXIT_SETUP); /* the parent failed; it said why */
 	close(ready);
-	_exit(supervise(argv, old, 1));
+	_exit(supervise(role, old, 1));
 }
 
 static void usage(void)
 {
-	fail("usage: execgate-nsexec --ns|--no-ns /PATH/OF/HELPER [ARG...] (started by the execgate server; "
-	     "a server that starts it otherwise is from another build: run make bash)");
+	fail("usage: execgate-nsexec --ns|--no-ns --spare|--start|--probe-namespaces|--probe-launcher (started by the "
+	     "execgate server; a server that starts it otherwise is from another build: run make bash)");
 }
 
 int main(int argc, char **argv)
 {
-	if (argc < 3 || argv[2][0] != '/')
+	static const struct {
+		const char *arg;
+		enum role role;
+	} roles[] = {
+		{"--spare", ROLE_SPARE},
+		{"--start", ROLE_START},
+		{"--probe-launcher", ROLE_PROBE_LAUNCHER},
+		{"--probe-namespaces", ROLE_PROBE_NAMESPACES},
+	};
+	if (argc != 3)
 		usage();
 	int ns;
 	if (strcmp(argv[1], "--ns") == 0)
@@ -400,7 +381,12 @@ int main(int argc, char **argv)
 		ns = 0;
 	else
 		usage();
-	char **helper = argv + 2;
+	size_t r = 0;
+	while (r < sizeof roles / sizeof roles[0] && strcmp(argv[2], roles[r].arg) != 0)
+		r++;
+	if (r == sizeof roles / sizeof roles[0])
+		usage();
+	enum role helper = roles[r].role;
 
 	/* Signals wait until the child exists; their dispositions are
 	 * restored in it. */

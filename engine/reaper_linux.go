@@ -11,18 +11,18 @@ import (
 	"github.com/execgate/execgate/internal/companion"
 )
 
-// sandboxHelper is the program that plays each call's sandbox helper and
-// escalate reaper: execgate-sandbox from the same `make build` as this
-// server when there is one (next to this binary, else next to the patched
-// Bash, where `make install` puts it), else this binary itself. The
-// helper starts once per call, and the lighter binary starts in about
-// half the CPU time (cmd/execgate-sandbox says how much). why says which
-// and, when the companion is not used, why not.
-func sandboxHelper(self, bash string, log *slog.Logger) (path, why string) {
+// reaperBinary is the program that plays each escalated call's escalate
+// reaper: execgate-sandbox from the same `make build` as this server when
+// there is one (next to this binary, else next to the patched Bash, where
+// `make install` puts it), else this binary itself. The lighter binary
+// starts in about half the CPU time (cmd/execgate-sandbox says how much).
+// why says which and, when the companion is not used, why not. (The
+// sandbox helper is the C launcher's: companion.NSExec.)
+func reaperBinary(self, bash string, log *slog.Logger) (path, why string) {
 	found, err := companion.Path(companion.Sandbox, self, bash)
 	switch {
 	case err != nil:
-		log.Warn("sandbox helper not used; execgate plays it itself", "error", err)
+		log.Warn("escalate reaper binary not used; execgate plays it itself", "error", err)
 		return self, "this binary (" + err.Error() + ")"
 	case found == "":
 		return self, "this binary (no " + companion.Sandbox + " beside it or the patched Bash; `make build` builds one)"
@@ -33,7 +33,7 @@ func sandboxHelper(self, bash string, log *slog.Logger) (path, why string) {
 	defer cancel()
 	out, err := exec.CommandContext(ctx, found, "pair").Output()
 	if err != nil || strings.TrimSpace(string(out)) != buildinfo.Pair {
-		log.Warn("sandbox helper from another build; execgate plays it itself", "helper", found, "error", err)
+		log.Warn("escalate reaper binary from another build; execgate plays it itself", "reaper", found, "error", err)
 		return self, "this binary (" + found + " is from another build)"
 	}
 	return found, companion.Sandbox + ", built with this binary"
