@@ -94,7 +94,7 @@ func ServeMain(args []string) int {
 	context.AfterFunc(ctx, stop)
 	stdin, restore := pollableStdin()
 	defer restore()
-	err = srv.Run(ctx, &stdio.Transport{Reader: stdin, Writer: os.Stdout, Logger: log})
+	err = srv.Run(ctx, &stdio.Transport{Reader: stdin, Writer: os.Stdout, Logger: log, Reading: srv.memory.serving})
 	switch {
 	case err == nil, errors.Is(err, io.EOF):
 		log.Debug("client disconnected")

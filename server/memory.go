@@ -49,7 +49,11 @@ func newIdleMemory() *idleMemory {
 	return &idleMemory{interval: time.Second, slack: 512 << 10}
 }
 
-// serving marks a request in progress until the returned func is called.
+// serving marks a request in progress until the returned func is called:
+// one being served (guard), or a long one still arriving (the transport's
+// Reading). A heap trimmed while a large request was arriving would take
+// the request's buffer for what an idle server keeps, and never trim it
+// once the request had been refused.
 func (m *idleMemory) serving() func() {
 	m.started.Add(1)
 	m.busy.Add(1)

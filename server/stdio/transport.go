@@ -47,6 +47,12 @@ type Transport struct {
 	MaxLineBytes int
 	// Logger receives one debug record per rejected line; nil discards.
 	Logger *slog.Logger
+	// Reading, if set, is called when a line longer than the read buffer
+	// (64 KiB) starts arriving, and the func it returns once the line is
+	// read whole: the server counts such a line as work in progress (a
+	// large one takes a while to arrive, and the memory it fills must not
+	// be taken for the idle heap's).
+	Reading func() (done func())
 }
 
 // Connect implements mcp.Transport. It may be called once per Transport.
@@ -66,6 +72,7 @@ func (t *Transport) Connect(context.Context) (mcp.Connection, error) {
 		r:        t.Reader,
 		w:        t.Writer,
 		max:      max,
+		reading:  t.Reading,
 		log:      log,
 		incoming: make(chan jsonrpc.Message),
 		readErr:  make(chan error, 1),
@@ -76,10 +83,11 @@ func (t *Transport) Connect(context.Context) (mcp.Connection, error) {
 }
 
 type conn struct {
-	r   io.ReadCloser
-	w   io.Writer
-	max int
-	log *slog.Logger
+	r       io.ReadCloser
+	w       io.Writer
+	max     int
+	reading func() func()
+	log     *slog.Logger
 
 	writeMu sync.Mutex
 
@@ -146,7 +154,7 @@ func (c *conn) Close() error {
 func (c *conn) readLoop() {
 	br := bufio.NewReaderSize(c.r, 64<<10)
 	for {
-		line, over, err := readLine(br, c.max)
+		line, over, err := readLine(br, c.max, c.reading)
 		if len(line) > 0 || over != nil || err == nil {
 			if msg := c.decode(line, over); msg != nil {
 				select {
@@ -253,9 +261,17 @@ type oversize struct {
 // readLine reads one '\n'-terminated line without the terminator. A line
 // longer than max is consumed to its end and reported as over, with no
 // data. err is io.EOF after the last line (which may lack a terminator).
-func readLine(br *bufio.Reader, max int) (line []byte, over *oversize, err error) {
+// reading (if not nil) is called once the line fills br's buffer, and what
+// it returns when readLine returns.
+func readLine(br *bufio.Reader, max int, reading func() func()) (line []byte, over *oversize, err error) {
 	var ids *idScanner
 	size := 0
+	var done func()
+	defer func() {
+		if done != nil {
+			done()
+		}
+	}()
 	for {
 		chunk, err := br.ReadSlice('\n')
 		size += len(chunk)
@@ -271,6 +287,9 @@ func readLine(br *bufio.Reader, max int) (line []byte, over *oversize, err error
 			line = append(line, chunk...)
 		}
 		if errors.Is(err, bufio.ErrBufferFull) {
+			if done == nil && reading != nil {
+				done = reading()
+			}
 			continue
 		}
 		if ids != nil {

@@ -164,7 +164,7 @@ func TestReadLine(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			br := bufio.NewReaderSize(strings.NewReader(tt.in), 16)
 			for i := range tt.want {
-				line, over, err := readLine(br, tt.max)
+				line, over, err := readLine(br, tt.max, nil)
 				size := 0
 				if over != nil {
 					size = over.size
@@ -177,5 +177,30 @@ func TestReadLine(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestReadLineReportsLongLines: a line that fills the read buffer counts as
+// work in progress from then until it is read whole, whether it fits the
+// limit or not; a short line never does.
+func TestReadLineReportsLongLines(t *testing.T) {
+	in := "short\n" + strings.Repeat("y", 100) + "\n" + strings.Repeat("z", 100) + "\nend\n"
+	br := bufio.NewReaderSize(strings.NewReader(in), 16)
+	var began, ended int
+	reading := func() func() {
+		began++
+		return func() { ended++ }
+	}
+	for i, want := range []struct {
+		max, began, over int
+	}{{10, 0, 0}, {200, 1, 0}, {50, 2, 100}, {10, 2, 0}} {
+		_, over, _ := readLine(br, want.max, reading)
+		size := 0
+		if over != nil {
+			size = over.size
+		}
+		if began != want.began || ended != began || size != want.over {
+			t.Fatalf("line %d: reading began %d and ended %d times, oversize %d; want %d, %d, %d", i, began, ended, size, want.began, want.began, want.over)
+		}
 	}
 }
