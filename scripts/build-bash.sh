@@ -238,9 +238,12 @@ build_nsexec() {
     cc=cc
     if have musl-gcc; then cc=musl-gcc; fi
   fi
-  local newer
-  newer=$(find "$nsexec_dir" -maxdepth 1 \( -name '*.c' -o -name '*.h' \) -newer "$nsexec_bin" 2>/dev/null | head -1)
-  if [ -x "$nsexec_bin" ] && [ -z "$newer" ] &&
+  # Rebuilt when any of its sources is newer than it.
+  local newer=missing
+  if [ -x "$nsexec_bin" ]; then
+    newer=$(find "$nsexec_dir" -maxdepth 1 \( -name '*.c' -o -name '*.h' \) -newer "$nsexec_bin" | head -1)
+  fi
+  if [ -z "$newer" ] &&
     [ "$(sed -n 's/^cc=//p' "$nsexec_stamp" 2>/dev/null)" = "$cc" ]; then
     return 0
   fi

@@ -68,6 +68,18 @@ static const char *same_file_errmsg(void)
 	return errno == ESTALE ? REPLACED : strerror(errno);
 }
 
+/* open_pinned opens path (no symlinks) and checks that it is still the
+ * file the server pinned as id; what names the step in the failure. */
+static int open_pinned(const char *path, struct file_id id, const char *what)
+{
+	int fd = open_no_symlinks(path, 0);
+	if (fd < 0)
+		fail("%s %s: %s", what, path, open_errmsg(errno));
+	if (same_file(fd, id) < 0)
+		fail("%s %s: %s", what, path, same_file_errmsg());
+	return fd;
+}
+
 /* old_kernel: use mount(2) instead. The syscall is missing, or a
  * container's seccomp profile refuses the new mount API (EPERM; mount(2)
  * then fails clearly if it is refused too). */
@@ -161,11 +173,7 @@ static void read_only_outside(struct plan *p)
 		fail("read-only outside writable roots: out of memory");
 	for (size_t i = 0; i < p->nwritable; i++) {
 		struct path_id *k = &p->writable[i];
-		int fd = open_no_symlinks(k->path, 0);
-		if (fd < 0)
-			fail("read-only outside writable roots: writable %s: %s", k->path, open_errmsg(errno));
-		if (same_file(fd, k->id) < 0)
-			fail("read-only outside writable roots: writable %s: %s", k->path, same_file_errmsg());
+		int fd = open_pinned(k->path, k->id, "read-only outside writable roots: writable");
 		long tree = clone_tree(fd, "", K_OPEN_TREE_CLONE | O_CLOEXEC | AT_RECURSIVE | AT_EMPTY_PATH);
 		close(fd);
 		if (old_kernel(tree)) {
@@ -193,11 +201,7 @@ static void read_only_outside(struct plan *p)
 		struct path_id *k = &p->writable[i];
 		/* The target must still be the file pinned: a concurrent
 		 * rename must not redirect the mount. */
-		int target = open_no_symlinks(k->path, 0);
-		if (target < 0)
-			fail("read-only outside writable roots: keep %s writable: %s", k->path, open_errmsg(errno));
-		if (same_file(target, k->id) < 0)
-			fail("read-only outside writable roots: keep %s writable: %s", k->path, same_file_errmsg());
+		int target = open_pinned(k->path, k->id, "read-only outside writable roots: keep writable");
 		if (move_mount_onto(clones[i], target) < 0)
 			fail("read-only outside writable roots: keep %s writable: move_mount: %s", k->path, strerror(errno));
 		close(target);
