@@ -62,10 +62,12 @@ func testNsexecOnce() {
 			return
 		}
 		out := filepath.Join(dir, "execgate-nsexec")
-		args := []string{"-std=gnu11", "-O2", "-Wall", "-Wextra", "-Werror", "-static", "-o", out}
-		for _, f := range testbin.NsexecSources {
-			args = append(args, filepath.Join("nsexec", f))
+		files, err := testbin.NsexecSources("nsexec")
+		if err != nil {
+			nsexecBuild.err = err
+			return
 		}
+		args := append([]string{"-std=gnu11", "-O2", "-Wall", "-Wextra", "-Werror", "-static", "-o", out}, files...)
 		b, err := exec.Command(cc, args...).CombinedOutput()
 		if err != nil {
 			nsexecBuild.err = &exec.Error{Name: cc + " nsexec/*.c: " + string(b), Err: err}

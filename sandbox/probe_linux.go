@@ -54,23 +54,12 @@ func Probe(nsexec string) Capabilities {
 // there, with why: "proc" (/proc could not be mounted), "mountapi" (the
 // new mount API is refused).
 func probeNamespaces(nsexec string) (report map[string]string, err error) {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	l := Launcher{nsexec: nsexec}
-	cmd, err := l.helperCommand(ctx, true, probeNamespacesArg)
+	out, err := runLauncherRole(nsexec, true, probeNamespacesArg)
 	if err != nil {
 		return nil, err
 	}
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		if msg := strings.TrimSpace(stderr.String()); msg != "" {
-			return nil, fmt.Errorf("%w: %s", err, msg)
-		}
-		return nil, err
-	}
 	report = map[string]string{}
-	for _, line := range strings.Split(strings.TrimSpace(stdout.String()), "\n") {
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
 		if name, why, ok := strings.Cut(line, ": "); ok {
 			report[name] = why
 		}
@@ -81,20 +70,27 @@ func probeNamespaces(nsexec string) (report map[string]string, err error) {
 // probeLauncher starts the launcher's do-nothing role without namespaces,
 // as a call without them would be started.
 func probeLauncher(nsexec string) error {
+	_, err := runLauncherRole(nsexec, false, probeLauncherArg)
+	return err
+}
+
+// runLauncherRole runs the launcher in role (with namespaces or not) and
+// returns its output; its error says what the launcher printed on stderr.
+func runLauncherRole(nsexec string, ns bool, role string) (string, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	l := Launcher{nsexec: nsexec}
-	cmd, err := l.helperCommand(ctx, false, probeLauncherArg)
+	cmd, err := l.helperCommand(ctx, ns, role)
 	if err != nil {
-		return err
+		return "", err
 	}
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
 		if msg := strings.TrimSpace(stderr.String()); msg != "" {
-			return fmt.Errorf("%w: %s", err, msg)
+			return "", fmt.Errorf("%s %s: %w: %s", nsexec, role, err, msg)
 		}
-		return err
+		return "", fmt.Errorf("%s %s: %w", nsexec, role, err)
 	}
-	return nil
+	return stdout.String(), nil
 }

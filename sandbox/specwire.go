@@ -3,6 +3,7 @@ package sandbox
 import (
 	"encoding/hex"
 	"strconv"
+	"strings"
 )
 
 // The plan travels to the helper (nsexec/helper.c) in its activation,
@@ -54,9 +55,30 @@ func encodePlan(h helperSpec, argv, env []string, dir string) []byte {
 	w.bytes(h.Seccomp)
 	w.bytes(h.GateFilter)
 	w.strs(argv)
-	w.strs(env)
+	w.strs(programEnv(env))
 	w.str(dir)
 	return w.b
+}
+
+// programEnv is env as execve takes it, with what os.Setenv would make of
+// it: an entry without '=' or with an empty name is dropped, and of a name
+// given twice the last value is kept, in the first one's place.
+func programEnv(env []string) []string {
+	out := make([]string, 0, len(env))
+	at := make(map[string]int, len(env))
+	for _, kv := range env {
+		name, _, ok := strings.Cut(kv, "=")
+		if !ok || name == "" {
+			continue
+		}
+		if i, seen := at[name]; seen {
+			out[i] = kv
+			continue
+		}
+		at[name] = len(out)
+		out = append(out, kv)
+	}
+	return out
 }
 
 type wireWriter struct{ b []byte }

@@ -238,7 +238,7 @@ func wantDump(h helperSpec, argv, env []string, dir string) string {
 	line("seccomp %x", h.Seccomp)
 	line("gate_filter %x", h.GateFilter)
 	list("argv", argv)
-	list("env", env)
+	list("env", programEnv(env))
 	line("dir %s", cQuoted(dir))
 	return b.String()
 }

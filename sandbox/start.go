@@ -2,8 +2,10 @@ package sandbox
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 )
 
 // Proc is what a started command gets besides its argv: working directory,
@@ -34,12 +36,12 @@ type Gate struct {
 	Why string
 }
 
-// Start starts argv (Bash and its arguments) under spec with p: on Linux a
-// helper (`self sandbox --start`) in its own process group, killed if the
-// server dies, which receives the call over its control socket (see
-// control_linux.go). When a spare helper is ready (see Prepare) the call
-// goes to it instead: a helper started ahead of time whose runtime is up
-// and, with namespaces, whose namespaces exist, which takes a process start
+// Start starts argv (Bash, by its absolute path, and its arguments) under
+// spec with p: on Linux a helper (`execgate-nsexec --ns|--no-ns --start`)
+// in its own process group, killed if the server dies, which receives the
+// call over its control socket (see control_linux.go). When a spare helper
+// is ready (see Prepare) the call goes to it instead: a helper started
+// ahead of time, with namespaces already made, which takes a process start
 // off the call's path. Either way the command runs the same code with the
 // same confinement; only who started the helper differs.
 //
@@ -51,6 +53,10 @@ type Gate struct {
 // nothing is started. Otherwise the Observe function, if any, learns the
 // call's Protection before the helper runs anything.
 func (l *Launcher) Start(ctx context.Context, spec Spec, argv []string, p Proc) (*exec.Cmd, error) {
+	// The helper looks nothing up: it execs what it is given.
+	if len(argv) == 0 || !filepath.IsAbs(argv[0]) {
+		return nil, fmt.Errorf("sandbox: program %q: want an absolute path", argv)
+	}
 	h, err := l.helperSpec(spec, argv)
 	if err != nil {
 		return nil, err

@@ -223,7 +223,7 @@ apt_update() {
 # A compiler named in $CC is used as given. Rebuilt when its source is newer
 # or the compiler changed (recorded in the launcher's stamp, beside it).
 nsexec_dir=$repo/sandbox/nsexec
-nsexec_src=("$nsexec_dir/nsexec.c" "$nsexec_dir/helper.c" "$nsexec_dir/mounts.c" "$nsexec_dir/plan.c")
+nsexec_src=("$nsexec_dir"/*.c)
 nsexec_bin=$prefix/bin/execgate-nsexec
 nsexec_stamp=$nsexec_bin.stamp
 build_nsexec() {

@@ -111,9 +111,15 @@ func goBuild(out, pkg string, flags []string) error {
 	return nil
 }
 
-// NsexecSources are the sandbox launcher's C files in sandbox/nsexec, as
-// scripts/build-bash.sh lists them.
-var NsexecSources = []string{"nsexec.c", "helper.c", "mounts.c", "plan.c"}
+// NsexecSources are the sandbox launcher's C files: every .c file in dir
+// (the module's sandbox/nsexec), as scripts/build-bash.sh compiles them.
+func NsexecSources(dir string) ([]string, error) {
+	files, err := filepath.Glob(filepath.Join(dir, "*.c"))
+	if err == nil && len(files) == 0 {
+		err = fmt.Errorf("no C files in %s", dir)
+	}
+	return files, err
+}
 
 // buildNsexec compiles the sandbox launcher (sandbox/nsexec)
 // into dir, as the Makefile does. Without a C compiler it fails: the
@@ -129,10 +135,11 @@ func buildNsexec(dir string) error {
 	}
 	src := filepath.Join(root, "sandbox", "nsexec")
 	out := filepath.Join(dir, "execgate-nsexec")
-	args := []string{"-std=gnu11", "-O2", "-Wall", "-Wextra", "-Werror", "-static", "-o", out}
-	for _, f := range NsexecSources {
-		args = append(args, filepath.Join(src, f))
+	files, err := NsexecSources(src)
+	if err != nil {
+		return err
 	}
+	args := append([]string{"-std=gnu11", "-O2", "-Wall", "-Wextra", "-Werror", "-static", "-o", out}, files...)
 	if b, err := exec.Command(cc, args...).CombinedOutput(); err != nil {
 		return fmt.Errorf("%s %s: %w\n%s", cc, src, err, b)
 	}

@@ -18,7 +18,6 @@
 #include "nsexec.h"
 #include "kabi.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -116,30 +115,6 @@ static void take_files(const int *fds, size_t n)
 			close(fds[i]);
 }
 
-/* environment is the plan's environment as execve takes it: an entry
- * without '=' or with an empty name is dropped, and of a name given twice
- * the last value is kept, in the first one's place. */
-static char **environment(struct strs env)
-{
-	char **out = calloc(env.n + 1, sizeof *out);
-	size_t n = 0;
-	if (!out)
-		fail("environment: out of memory");
-	for (size_t i = 0; i < env.n; i++) {
-		char *kv = env.v[i], *eq = strchr(kv, '=');
-		if (!eq || eq == kv)
-			continue;
-		size_t klen = eq - kv + 1, j;
-		for (j = 0; j < n && strncmp(out[j], kv, klen) != 0; j++)
-			;
-		out[j] = kv;
-		if (j == n)
-			n++;
-	}
-	out[n] = NULL;
-	return out;
-}
-
 /* check_filter refuses a missing or cut BPF program: a sandboxed program
  * never runs unfiltered, and a bad gate program must not pass for a kernel
  * without the gate. */
@@ -159,27 +134,6 @@ static long load_filter(const unsigned char *prog, size_t len, unsigned long fla
 {
 	struct k_sock_fprog fprog = {(unsigned short)(len / sizeof(struct k_sock_filter)), (struct k_sock_filter *)prog};
 	return syscall(SYS_seccomp, K_SECCOMP_SET_MODE_FILTER, flags, &fprog);
-}
-
-/* close_extra_fds marks every fd above 3 close-on-exec: whatever the
- * server leaked by mistake stops here. */
-static void close_extra_fds(void)
-{
-	if (syscall(SYS_close_range, 4U, ~0U, K_CLOSE_RANGE_CLOEXEC) == 0)
-		return;
-	if (errno != ENOSYS && errno != EINVAL)
-		fail("close_range: %s", strerror(errno));
-	/* Before Linux 5.11: one fcntl per open fd. */
-	DIR *d = opendir("/proc/self/fd");
-	if (!d)
-		fail("list open fds: %s", strerror(errno));
-	struct dirent *e;
-	while ((e = readdir(d))) {
-		int fd = atoi(e->d_name);
-		if (fd > 3 && fd != dirfd(d))
-			fcntl(fd, F_SETFD, FD_CLOEXEC);
-	}
-	closedir(d);
 }
 
 /* confine restricts this process, and everything it starts, with the
@@ -273,31 +227,6 @@ static void report_gate(struct plan *p, int status)
 	close(status);
 }
 
-/* find_program looks name up as a shell would: as given when it has a
- * slash, else in the call's PATH. NULL when there is no executable file. */
-static char *find_program(const char *name, char **envp)
-{
-	struct stat st;
-	if (strchr(name, '/'))
-		return stat(name, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 0111) ? (char *)name : NULL;
-	const char *path = "";
-	for (char **e = envp; *e; e++)
-		if (strncmp(*e, "PATH=", 5) == 0)
-			path = *e + 5;
-	for (;;) {
-		const char *end = strchrnul(path, ':');
-		char *full;
-		if (end > path && asprintf(&full, "%.*s/%s", (int)(end - path), path, name) >= 0) {
-			if (stat(full, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 0111))
-				return full;
-			free(full);
-		}
-		if (!*end)
-			return NULL;
-		path = end + 1;
-	}
-}
-
 /* enter_bound puts this process, just before the exec, into the call's
  * pids cgroup (cgroup: its cgroup.procs, opened by the server) and under
  * RLIMIT_NPROC, which the program cannot raise again. The supervisor stays
@@ -306,7 +235,7 @@ static void enter_bound(struct plan *p, int cgroup)
 {
 	if (cgroup >= 0) {
 		if (write(cgroup, "0", 1) != 1)
-			fail("join the call's pids cgroup: %s", strerror(errno));
+			fail("join the call's pids cgroup %s: %s", p->pids_cgroup, strerror(errno));
 		close(cgroup);
 	}
 	if (p->max_procs > 0 && p->namespaces && p->nproc) {
@@ -372,7 +301,6 @@ int helper_main(enum role role, int namespaces)
 	take_files(files + k, nfiles - k);
 	if (p.argv.n == 0)
 		fail("spare: activation without a command");
-	char **envp = environment(p.env);
 	if (p.dir[0] && chdir(p.dir) < 0)
 		fail("working directory: chdir %s: %s", p.dir, strerror(errno));
 
@@ -385,7 +313,9 @@ int helper_main(enum role role, int namespaces)
 		if (p.gate)
 			check_filter(p.gate_filter_len, "kernel gate filter");
 	}
-	close_extra_fds();
+	/* Whatever the server leaked by mistake stops here: the program gets
+	 * only stdio and the escalate socket. */
+	fds_from(4, K_CLOSE_RANGE_CLOEXEC);
 	if (p.pids_cgroup[0] && cgroup < 0)
 		fail("bad spec: a bounded call without the cgroup.procs of its pids cgroup %s", p.pids_cgroup);
 	if (!p.namespaces && (p.nmounts > 0 || p.has_shell))
@@ -394,26 +324,16 @@ int helper_main(enum role role, int namespaces)
 		setup_mounts(&p);
 	confine(&p, ruleset);
 
-	char *path = find_program(p.argv.v[0], envp);
-	if (!path) {
-		fprintf(stderr, "execgate sandbox: %s: executable file not found\n", p.argv.v[0]);
-		return EXIT_NOTFOUND;
-	}
 	/* Inside the user namespace the helper holds every capability; the
 	 * program, which the exec may leave an ambient set, must not. */
 	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
 		fail("clear ambient capabilities: %s", strerror(errno));
-	/* The supervisor made itself undumpable before it forked us, and
-	 * without an exec we still are: the server, which reads the program
-	 * start the gate stops (our execve's path and argv) from our memory,
-	 * could not as an unprivileged user. Confined and holding nothing of
-	 * the server's but the call's own files, we may be read as the program
-	 * will be. */
-	if (prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) < 0)
-		fail("prctl(PR_SET_DUMPABLE): %s", strerror(errno));
 	report_gate(&p, status);
 	enter_bound(&p, cgroup);
-	execve(path, p.argv.v, envp);
-	fprintf(stderr, "execgate sandbox: exec %s: %s\n", path, strerror(errno));
-	return EXIT_NOEXEC;
+	/* The server resolved the program to an absolute path and made the
+	 * environment what execve takes (encodePlan). */
+	execve(p.argv.v[0], p.argv.v, p.env.v);
+	int e = errno;
+	fprintf(stderr, "execgate sandbox: exec %s: %s\n", p.argv.v[0], strerror(e));
+	return e == ENOENT || e == ENOTDIR ? EXIT_NOTFOUND : EXIT_NOEXEC;
 }

@@ -39,7 +39,9 @@
 
 #define REPLACED "it was replaced while the sandbox was being set up"
 
-int open_no_symlinks(const char *path, int extra)
+/* open_no_symlinks opens path O_PATH (plus extra flags), refusing a path
+ * with a symlink anywhere in it; -1 with errno set on failure. */
+static int open_no_symlinks(const char *path, int extra)
 {
 	struct k_open_how how = {(uint64_t)(O_PATH | O_CLOEXEC | extra), 0, K_RESOLVE_NO_SYMLINKS};
 	return (int)syscall(SYS_openat2, AT_FDCWD, path, &how, sizeof how);

@@ -153,13 +153,29 @@ static void write_maps(pid_t pid)
 		fail("write %s: %s", path, strerror(errno));
 }
 
-/* close_from closes every fd from first on. */
-static void close_from(int first)
+/* fds_from closes every fd from first on (flags 0), or marks them
+ * close-on-exec (K_CLOSE_RANGE_CLOEXEC). Before Linux 5.9 (5.11 for
+ * marking) there is no close_range: one call per fd in /proc/self/fd. */
+void fds_from(int first, unsigned flags)
 {
-	if (syscall(SYS_close_range, first, ~0U, 0) < 0) {
-		for (int fd = first; fd < 1024; fd++)
+	if (syscall(SYS_close_range, (unsigned)first, ~0U, flags) == 0)
+		return;
+	if (errno != ENOSYS && errno != EINVAL)
+		fail("close_range(%d, ~0, %#x): %s", first, flags, strerror(errno));
+	DIR *d = opendir("/proc/self/fd");
+	if (!d)
+		fail("list open fds in /proc/self/fd: %s", strerror(errno));
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		int fd = atoi(e->d_name);
+		if (fd < first || fd == dirfd(d) || !isdigit((unsigned char)e->d_name[0]))
+			continue;
+		if (flags)
+			fcntl(fd, F_SETFD, FD_CLOEXEC);
+		else
 			close(fd);
 	}
+	closedir(d);
 }
 
 /* reap_exited reaps every child that has exited, orphans included, without
@@ -269,10 +285,6 @@ static int supervise(enum role role, const sigset_t *old, int init)
 {
 	if (!init && prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0)
 		fail("prctl(PR_SET_CHILD_SUBREAPER): %s", strerror(errno));
-	/* Nothing of ours for the call to read: no core, no ptrace by the
-	 * call's user, /proc/PID files owned by root. */
-	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-
 	struct sigaction sa;
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = caught;
@@ -306,9 +318,15 @@ static int supervise(enum role role, const sigset_t *old, int init)
 		sigprocmask(SIG_SETMASK, old, NULL);
 		_exit(helper_main(role, init));
 	}
+	/* Nothing of ours for the call to read: no core, no ptrace by the
+	 * call's user, /proc/PID files owned by root. Set after the fork: the
+	 * helper, which does not exec before the program does, must stay
+	 * readable to the server, which reads the program start the kernel
+	 * gate stops (the helper's own execve) from its memory. */
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	/* The control socket (fd 3) is the helper's alone: the server must
 	 * see it close when the helper is done with it. */
-	close_from(3);
+	fds_from(3, 0);
 
 	int status = EXIT_SETUP;
 	for (;;) {
@@ -355,10 +373,14 @@ static void run_pid1(int ready, const sigset_t *old, enum role role)
 	_exit(supervise(role, old, 1));
 }
 
-static void usage(void)
+static void usage(int argc, char **argv)
 {
-	fail("usage: execgate-nsexec --ns|--no-ns --spare|--start|--probe-namespaces|--probe-launcher (started by the "
-	     "execgate server; a server that starts it otherwise is from another build: run make bash)");
+	char got[256] = "";
+	for (int i = 1, n = 0; i < argc && n < (int)sizeof got; i++)
+		n += snprintf(got + n, sizeof got - n, "%s%s", i > 1 ? " " : "", argv[i]);
+	fail("usage: execgate-nsexec --ns|--no-ns --spare|--start|--probe-namespaces|--probe-launcher, not \"%s\" "
+	     "(started by the execgate server; a server that starts it otherwise is from another build: run make bash)",
+	     got);
 }
 
 int main(int argc, char **argv)
@@ -373,19 +395,19 @@ int main(int argc, char **argv)
 		{"--probe-namespaces", ROLE_PROBE_NAMESPACES},
 	};
 	if (argc != 3)
-		usage();
+		usage(argc, argv);
 	int ns;
 	if (strcmp(argv[1], "--ns") == 0)
 		ns = 1;
 	else if (strcmp(argv[1], "--no-ns") == 0)
 		ns = 0;
 	else
-		usage();
+		usage(argc, argv);
 	size_t r = 0;
 	while (r < sizeof roles / sizeof roles[0] && strcmp(argv[2], roles[r].arg) != 0)
 		r++;
 	if (r == sizeof roles / sizeof roles[0])
-		usage();
+		usage(argc, argv);
 	enum role helper = roles[r].role;
 
 	/* Signals wait until the child exists; their dispositions are
@@ -416,7 +438,7 @@ int main(int argc, char **argv)
 
 	/* Nothing of the helper's stays open here: fd 3 (the control socket)
 	 * must close when the helper is done with it. */
-	close_from(3);
+	fds_from(3, 0);
 
 	struct sigaction sa;
 	memset(&sa, 0, sizeof sa);

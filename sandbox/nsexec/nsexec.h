@@ -26,12 +26,12 @@ void fail(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
  * ends in execve. */
 int helper_main(enum role role, int namespaces);
 
+/* fds_from closes every fd from first on, or with flags
+ * K_CLOSE_RANGE_CLOEXEC marks them close-on-exec (nsexec.c). */
+void fds_from(int first, unsigned flags);
+
 /* mounts.c */
 void setup_mounts(struct plan *p);
 int probe_mounts(void);
-
-/* open_no_symlinks opens path O_PATH (plus extra flags), refusing a path
- * with a symlink anywhere in it; -1 with errno set on failure. */
-int open_no_symlinks(const char *path, int extra);
 
 #endif

@@ -15,7 +15,8 @@
 #include <string.h>
 
 struct reader {
-	const char *p, *end;
+	const char *start, *p, *end;
+	const char *field; /* where the field being read starts */
 	int failed;
 	char *err;
 	size_t errcap;
@@ -26,9 +27,13 @@ static void failf(struct reader *r, const char *fmt, ...)
 	if (r->failed)
 		return;
 	r->failed = 1;
+	/* Where: the offset of the field at fault. */
+	int n = snprintf(r->err, r->errcap, "at byte %zu: ", (size_t)(r->field - r->start));
+	if (n < 0 || (size_t)n >= r->errcap)
+		n = 0;
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(r->err, r->errcap, fmt, ap);
+	vsnprintf(r->err + n, r->errcap - n, fmt, ap);
 	va_end(ap);
 	r->p = r->end;
 }
@@ -47,6 +52,7 @@ static const char *field(struct reader *r, size_t *len)
 	*len = 0;
 	if (r->failed)
 		return NULL;
+	r->field = r->p;
 	const char *colon = memchr(r->p, ':', r->end - r->p);
 	if (!colon) {
 		failf(r, "truncated");
@@ -212,7 +218,7 @@ static void mount_op(struct reader *r, struct mount_op *m)
 
 int plan_decode(const char *b, size_t n, struct plan *p, char *err, size_t errcap)
 {
-	struct reader r = {b, b + n, 0, err, errcap};
+	struct reader r = {b, b, b + n, b, 0, err, errcap};
 	memset(p, 0, sizeof *p);
 	char *tag = str(&r);
 	if (!r.failed && strcmp(tag, PLAN_TAG) != 0)
